@@ -1,0 +1,168 @@
+# letterbox — build, test and check targets.  `make help` lists them.
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+BUILD     ?= build
+CC        ?= cc
+DEPS      := scripts/deps
+
+PKGS      := libcurl libcmark yaml-0.1 gnutls libidn2
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libetpan's .pc leaks Debian build flags (a non-PIE link spec): link it plainly.
+LIBS       = $(PKG_LIBS) -letpan -pthread
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wnull-dereference -Wdouble-promotion \
+	-Wimplicit-fallthrough -Wno-missing-field-initializers
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+OPT      ?= -O2 -g
+CFLAGS   ?= $(OPT)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+	-Isrc $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+LIB_SRC   := $(sort $(wildcard src/core/*.c src/store/*.c src/compose/*.c src/deliver/*.c \
+	src/receive/*.c src/cmd/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+
+.PHONY: unit-bin tool-bin bench-bin fuzz-bin
+.PHONY: all deps test unit check-build demo asan ubsan leakcheck fuzz fuzz-long lint format \
+	format-check install uninstall clean help screenshot bench
+all: $(BUILD)/letterbox
+
+deps:
+	@$(DEPS) build
+
+$(BUILD)/liblb.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/letterbox: $(BUILD)/src/main.o $(BUILD)/liblb.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblb.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblb.a $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/liblb.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblb.a $(ALL_LDFLAGS) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/liblb.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/liblb.a $(ALL_LDFLAGS) $(LIBS)
+
+# ---- tests ---------------------------------------------------------------------------------
+# `make test` is the README's test command: it installs what is missing, builds, and runs
+# unit, golden, independent-parser and end-to-end tests, then a short run of every fuzzer.
+test:
+	@$(DEPS) test
+	@$(MAKE) --no-print-directory all unit-bin tool-bin bench-bin
+	@LB_BUILD=$(BUILD) tests/run
+
+unit-bin: $(TEST_BIN)
+tool-bin: $(TOOL_BIN)
+bench-bin: $(BENCH_BIN)
+
+unit: unit-bin
+	@fail=0; for t in $(TEST_BIN); do $$t || fail=1; done; exit $$fail
+
+# ---- the main job on the built-in default ----------------------------------------------------
+demo:
+	@$(DEPS) build
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BUILD)/letterbox
+
+# ---- sanitizers and valgrind -------------------------------------------------------------------
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang OPT="-O1 -g" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit-bin tool-bin
+	@ASAN_OPTIONS=detect_leaks=1 LB_BUILD=build/asan tests/run unit golden
+
+ubsan:
+	@$(MAKE) --no-print-directory BUILD=build/ubsan CC=clang OPT="-O1 -g" \
+		EXTRA_CFLAGS="-fsanitize=undefined,float-divide-by-zero,local-bounds -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=undefined" all unit-bin tool-bin
+	@LB_BUILD=build/ubsan tests/run unit golden
+
+leakcheck: all unit-bin tool-bin
+	@LB_VALGRIND=1 LB_BUILD=$(BUILD) tests/run unit golden
+
+# ---- fuzzing (libFuzzer via clang) -------------------------------------------------------------
+FUZZ_BUILD := build/fuzz
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_SECONDS ?= 60
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD)/obj CC=clang OPT="-O1 -g" \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+		$(FUZZ_BUILD)/obj/liblb.a
+	clang -std=c17 -D_GNU_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(FUZZ_BUILD)/obj/liblb.a $(LIBS)
+
+fuzz-bin: $(FUZZ_BIN)
+# A run of FUZZ_SECONDS per target; `make test` runs each for a few seconds.
+fuzz: fuzz-bin
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_BUILD)/corpus/$$n \
+			tests/fuzz/corpus/$$n 2>$(FUZZ_BUILD)/$$n.log || { tail -40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+	done
+
+# ---- style ----------------------------------------------------------------------------------------
+BANNED := '\<(strcpy|strcat|sprintf|vsprintf|strtok|sscanf|atoi|atol|gets)[[:space:]]*\('
+lint:
+	@if grep -nE $(BANNED) src/*.c src/*/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c; then \
+		echo "lint: banned function used (see STYLE)"; exit 1; fi
+	@clang-tidy --quiet $(LIB_SRC) src/main.c -- -std=c17 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+		-DLB_VERSION='"$(VERSION)"' 2>/dev/null | tee $(BUILD)/lint.log; \
+		! grep -q 'warning:\|error:' $(BUILD)/lint.log
+
+format:
+	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c
+
+format-check:
+	@clang-format --dry-run -Werror src/*.c src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c
+
+# ---- pictures and benchmarks ---------------------------------------------------------------------
+screenshot: all
+	@$(DEPS) screenshot
+	@scripts/screenshot $(BUILD)/letterbox docs/newsletter.png
+
+bench: all bench-bin
+	@bench/run
+
+# ---- install ---------------------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(BUILD)/letterbox $(DESTDIR)$(BINDIR)/letterbox
+	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/ || true; done
+	for m in docs/man/*.5; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/ || true; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/letterbox $(DESTDIR)$(MANDIR)/man1/letterbox.1 \
+		$(DESTDIR)$(MANDIR)/man5/letterbox.yaml.5
+
+clean:
+	rm -rf build
+
+help:
+	@echo "targets: all test demo asan ubsan leakcheck fuzz lint format install uninstall screenshot bench"
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

@@ -1,0 +1,45 @@
+/* Commands: one file each, all with the same shape.  main.c holds the table. */
+#ifndef LB_CMD_H
+#define LB_CMD_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "compose/article.h"
+#include "core/config.h"
+#include "core/err.h"
+
+/* What the global options said, and the site once loaded. */
+struct cli {
+	const char *site_dir;	 /* -C, default "." */
+	const char *config_path; /* -c, default SITE/letterbox.yaml */
+	struct config cfg;
+	bool cfg_loaded;
+};
+
+typedef int (*cmd_fn)(struct cli *g, int argc, char **argv);
+
+int cmd_preview(struct cli *g, int argc, char **argv);
+int cmd_check(struct cli *g, int argc, char **argv);
+int cmd_subscribers(struct cli *g, int argc, char **argv);
+int cmd_send(struct cli *g, int argc, char **argv);
+int cmd_status(struct cli *g, int argc, char **argv);
+
+/* Shared helpers for commands (cmd/common.c). */
+
+/* Load letterbox.yaml into g->cfg (once); prints the error and returns its code. */
+int cli_config(struct cli *g);
+/* Print "letterbox: msg" for an error and return its code. */
+int cli_fail(const struct lb_err *err);
+/* --now TIME, or the clock. */
+int cli_now(const char *arg, time_t *now);
+/* Find an article by path, file name or slug in SITE/newsletters. */
+int cli_article(struct cli *g, const char *name, struct article *a, struct lb_err *err);
+/* Paths of every newsletters/NAME.md, sorted; NULL-terminated. */
+char **cli_article_paths(struct cli *g);
+/* A usage error: prints the message and the command's usage line; returns 64. */
+int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when argv[1] is -h or --help (then the usage was printed). */
+bool cli_help(int argc, char **argv, const char *usage);
+
+#endif

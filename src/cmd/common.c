@@ -1,0 +1,121 @@
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+
+int cli_fail(const struct lb_err *err)
+{
+	fprintf(stderr, "letterbox: %s\n", err->msg);
+	return err->code ? err->code : LB_ESOFTWARE;
+}
+
+int cli_config(struct cli *g)
+{
+	if (g->cfg_loaded)
+		return 0;
+	struct lb_err err = {0};
+	int rc = config_load(&g->cfg, g->site_dir, g->config_path, &err);
+	if (rc)
+		return cli_fail(&err);
+	g->cfg_loaded = true;
+	return 0;
+}
+
+int cli_now(const char *arg, time_t *now)
+{
+	if (!arg) {
+		*now = time(NULL);
+		return 0;
+	}
+	if (!time_parse(span_cstr(arg), now)) {
+		fprintf(stderr, "letterbox: --now '%s': expected a time like 2026-11-25 09:30\n",
+			arg);
+		return LB_EUSAGE;
+	}
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **cli_article_paths(struct cli *g)
+{
+	char *dir = path_join(g->site_dir, "newsletters");
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	while (dp && (de = readdir(dp))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 4 || strcmp(de->d_name + len - 3, ".md") != 0)
+			continue;
+		v = xgrowarray(v, &cap, n + 2, sizeof *v);
+		v[n++] = path_join(dir, de->d_name);
+	}
+	if (dp)
+		closedir(dp);
+	free(dir);
+	v = xgrowarray(v, &cap, n + 1, sizeof *v);
+	v[n] = NULL;
+	qsort(v, n, sizeof *v, by_name);
+	return v;
+}
+
+int cli_article(struct cli *g, const char *name, struct article *a, struct lb_err *err)
+{
+	if (strchr(name, '/') || fsx_exists(name))
+		return article_load(name, a, err);
+	char **paths = cli_article_paths(g);
+	const char *found = NULL;
+	size_t nlen = strlen(name);
+	for (char **p = paths; *p && !found; p++) {
+		const char *base = strrchr(*p, '/') + 1;
+		size_t blen = strlen(base);
+		/* "slug", "slug.md", "2026-11-25-slug", "2026-11-25-slug.md" */
+		if (strcmp(base, name) == 0 ||
+		    (blen == nlen + 3 && strncmp(base, name, nlen) == 0) ||
+		    (blen == nlen + 14 && strncmp(base + 11, name, nlen) == 0 && base[10] == '-') ||
+		    (blen == nlen + 11 && strcmp(base + 11, name) == 0))
+			found = *p;
+	}
+	int rc = found ? article_load(found, a, err)
+		       : err_set(err, LB_ENOINPUT, "no article '%s' in %s/newsletters", name,
+				 g->site_dir);
+	for (char **p = paths; *p; p++)
+		free(*p);
+	free(paths);
+	return rc;
+}
+
+int cli_usage(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("letterbox: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", usage);
+	return LB_EUSAGE;
+}
+
+bool cli_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: %s\n", usage);
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,81 @@
+/* letterbox.yaml, loaded into a typed struct.
+ *
+ * Every key is documented in README.md ("Configuration").  Unknown keys,
+ * wrong types and missing required keys are LB_ECONFIG errors naming
+ * file:line:col.  Relative paths in the file are relative to the site
+ * directory.  Address patterns may contain {token}, the recipient's token.
+ */
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/addr.h"
+#include "core/err.h"
+
+enum tls_mode {
+	TLS_REQUIRED, /* TLS (implicit or STARTTLS), certificate and host verified */
+	TLS_NONE,     /* plain text; only sensible on loopback or a trusted network */
+};
+
+/* Where mail goes to or comes from. */
+struct endpoint {
+	char *url; /* smtp://, smtps://, imap://, imaps://, maildir:PATH */
+	char *username;
+	char *password_file; /* must be 0600 */
+	char *password_env;
+	enum tls_mode tls;
+	char *ca_file;
+	long connections; /* outgoing: parallel SMTP connections */
+	double rate;	  /* outgoing: messages per second, 0 = unlimited */
+	size_t max_size;  /* incoming: larger messages are filed headers-only */
+	char *folders[5]; /* incoming: MOVE targets, see FOLDER_* */
+};
+
+enum { FOLDER_INQUIRIES, FOLDER_BOUNCES, FOLDER_AUTO_REPLIES, FOLDER_UNSUBSCRIBES, FOLDER_FAILED };
+
+struct style_override {
+	char *key, *css;
+};
+
+struct config {
+	char *file;	/* path of letterbox.yaml, for messages */
+	char *site_dir; /* everything relative resolves here */
+	char *state_dir;
+
+	char *site_name, *site_url, *site_postal_address, *site_lang;
+	char *article_url; /* pattern with {slug}; optional web link */
+
+	struct addr from;
+	char *reply_to;	    /* pattern, may hold {token}; NULL: replies go to From */
+	char *list_id;	    /* e.g. news.example.org */
+	char *unsub_mailto; /* pattern, required */
+	char *unsub_url;    /* pattern, optional: enables RFC 8058 one-click */
+	char *bounce_to;    /* pattern, optional VERP envelope sender */
+
+	bool allow_html;
+	struct style_override *styles;
+	size_t nstyles;
+
+	struct endpoint out, in;
+	long catch_up, give_up; /* seconds */
+
+	char **digest_to, **urgent_to; /* NULL-terminated */
+	char **urgent_words;
+	bool acknowledge;
+	bool alert_body; /* include the message text in urgent alerts (off) */
+};
+
+/* Load path (site_dir/letterbox.yaml unless given) into cfg.  On error cfg is
+ * still safe to config_free. */
+int config_load(struct config *cfg, const char *site_dir, const char *path, struct lb_err *err);
+void config_free(struct config *cfg);
+
+/* Expand a pattern: {token} → token (may be NULL: left as is), {slug} → slug. */
+char *config_expand(const char *pattern, const char *token, const char *slug);
+
+/* site_dir/rel (or rel when absolute); caller frees. */
+char *config_path(const struct config *cfg, const char *rel);
+
+#endif

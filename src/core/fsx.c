@@ -1,0 +1,188 @@
+#include "core/fsx.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+
+int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno == ENOENT ? LB_ENOINPUT : LB_EIO, "%s", path);
+	int rc = 0;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		rc = err_sys(err, LB_EIO, "%s", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = err_set(err, LB_EIO, "%s: is a directory", path);
+		goto out;
+	}
+	if (max && (size_t)st.st_size > max) {
+		rc = err_set(err, LB_EDATA, "%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	if (st.st_size > 0)
+		buf_grow(out, (size_t)st.st_size);
+	for (;;) {
+		if (!buf_grow(out, 65536)) {
+			rc = err_set(err, LB_EDATA, "%s: too large", path);
+			goto out;
+		}
+		ssize_t r = read(fd, out->p + out->n, out->cap - out->n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = err_sys(err, LB_EIO, "%s", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		out->n += (size_t)r;
+		out->p[out->n] = '\0';
+		if (max && out->n > max) {
+			rc = err_set(err, LB_EDATA, "%s: larger than %zu bytes", path, max);
+			goto out;
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	if (b[0] == '/' || !a || !a[0])
+		return xstrdup(b);
+	struct buf p = BUF_INIT;
+	buf_adds(&p, a);
+	if (p.n && p.p[p.n - 1] != '/')
+		buf_addc(&p, '/');
+	buf_adds(&p, b);
+	return buf_take(&p);
+}
+
+int fsx_sync_dir(const char *dir, struct lb_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, LB_EIO, "%s", dir);
+	int rc = 0;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		rc = err_sys(err, LB_EIO, "fsync %s", dir);
+	close(fd);
+	return rc;
+}
+
+int fsx_sync_parent(const char *path, struct lb_err *err)
+{
+	char *copy = xstrdup(path);
+	int rc = fsx_sync_dir(dirname(copy), err);
+	free(copy);
+	return rc;
+}
+
+int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err)
+{
+	struct buf tmp = BUF_INIT;
+	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	int rc = 0;
+	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		goto out;
+	}
+	/* open() honours the umask; state files must have exactly `mode`. */
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, n) < 0 || fsync(fd) < 0) {
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		close(fd);
+		unlink(tmp.p);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		unlink(tmp.p);
+		goto out;
+	}
+	if (rename(tmp.p, path) < 0) {
+		rc = err_sys(err, LB_EIO, "rename to %s", path);
+		unlink(tmp.p);
+		goto out;
+	}
+	rc = fsx_sync_parent(path, err);
+out:
+	buf_free(&tmp);
+	return rc;
+}
+
+int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			rc = err_sys(err, LB_EIO, "mkdir %s", p);
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return err_sys(err, LB_EIO, "%s", path);
+	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		int code = errno == EWOULDBLOCK ? LB_ETEMP : LB_EIO;
+		if (code == LB_ETEMP)
+			err_set(err, code, "another letterbox is running here (lock %s held)",
+				path);
+		else
+			err_sys(err, code, "lock %s", path);
+		close(*fd);
+		*fd = -1;
+		return code;
+	}
+	return 0;
+}
+
+bool fsx_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}

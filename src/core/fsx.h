@@ -1,0 +1,43 @@
+/* Files the safe way: whole-file reads with a cap, atomic replacement
+ * (temp file + fsync + rename + fsync of the directory), private directories,
+ * and advisory locks.  Every state file letterbox writes goes through here.
+ */
+#ifndef LB_FSX_H
+#define LB_FSX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* Read the whole file into out (appending).  A file larger than max bytes
+ * (0 = no limit) is LB_EDATA; a missing file is LB_ENOINPUT; others LB_EIO. */
+int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err);
+
+/* Replace path with data atomically and durably, with the given mode.  After
+ * a crash the file holds either the old or the new contents, never a mix. */
+int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err);
+
+/* mkdir -p with mode for the directories it creates; an existing directory
+ * is fine (its mode is left alone). */
+int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err);
+
+/* fsync a directory, so that a rename or create in it survives a crash. */
+int fsx_sync_dir(const char *dir, struct lb_err *err);
+
+/* fsync the directory that contains path. */
+int fsx_sync_parent(const char *path, struct lb_err *err);
+
+/* Take an exclusive flock on path (created 0600).  wait=false: a held lock
+ * is LB_ETEMP at once, naming what holds it.  *fd receives the descriptor;
+ * close it (or exit) to release. */
+int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err);
+
+bool fsx_exists(const char *path);
+
+/* Join a and b with one '/' (b absolute: b alone).  Caller frees. */
+char *path_join(const char *a, const char *b);
+
+#endif

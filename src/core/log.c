@@ -1,0 +1,60 @@
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int log_verbose;
+
+__attribute__((format(printf, 2, 0))) static void vlog(const char *level, const char *fmt,
+						       va_list ap)
+{
+	fputs("letterbox: ", stderr);
+	if (level)
+		fputs(level, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	if (log_verbose < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	if (log_verbose < 2)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_fatal(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(NULL, fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void log_bug(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "letterbox: internal error at %s:%d: %s\n", file, line, what);
+	abort();
+}

@@ -1,0 +1,138 @@
+#include "core/timefmt.h"
+
+#include <string.h>
+
+/* Read exactly `digits` decimal digits at *i. */
+static bool num(struct span s, size_t *i, int digits, int *out)
+{
+	int v = 0;
+	for (int k = 0; k < digits; k++, (*i)++) {
+		if (*i >= s.n || s.p[*i] < '0' || s.p[*i] > '9')
+			return false;
+		v = v * 10 + (s.p[*i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static bool lit(struct span s, size_t *i, char c)
+{
+	if (*i < s.n && s.p[*i] == c) {
+		(*i)++;
+		return true;
+	}
+	return false;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : d[m - 1];
+}
+
+/* Zone suffix: Z, UTC, +hh:mm, +hhmm, -hh. Sets *off in seconds east of UTC. */
+static bool zone(struct span s, size_t *i, bool *has, long *off)
+{
+	while (*i < s.n && s.p[*i] == ' ')
+		(*i)++;
+	if (*i == s.n)
+		return true;
+	struct span rest = {s.p + *i, s.n - *i};
+	if (span_eq(rest, "Z") || span_eq(rest, "UTC") || span_eq(rest, "GMT")) {
+		*has = true;
+		*off = 0;
+		*i = s.n;
+		return true;
+	}
+	char sign = s.p[*i];
+	if (sign != '+' && sign != '-')
+		return false;
+	(*i)++;
+	int hh, mm = 0;
+	if (!num(s, i, 2, &hh))
+		return false;
+	lit(s, i, ':');
+	if (*i < s.n && !num(s, i, 2, &mm))
+		return false;
+	if (hh > 14 || mm > 59)
+		return false;
+	*has = true;
+	*off = (sign == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
+	return true;
+}
+
+bool time_parse(struct span s, time_t *out)
+{
+	s = span_trim(s);
+	size_t i = 0;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	if (!num(s, &i, 4, &y) || !lit(s, &i, '-') || !num(s, &i, 2, &mo) || !lit(s, &i, '-') ||
+	    !num(s, &i, 2, &d))
+		return false;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return false;
+	if (i < s.n && (s.p[i] == 'T' || s.p[i] == ' ') && i + 1 < s.n && s.p[i + 1] >= '0' &&
+	    s.p[i + 1] <= '9') {
+		i++;
+		if (!num(s, &i, 2, &h) || !lit(s, &i, ':') || !num(s, &i, 2, &mi))
+			return false;
+		if (lit(s, &i, ':') && !num(s, &i, 2, &sec))
+			return false;
+		if (h > 23 || mi > 59 || sec > 60)
+			return false;
+	}
+	bool has_zone = false;
+	long off = 0;
+	if (!zone(s, &i, &has_zone, &off) || i != s.n)
+		return false;
+	struct tm tm = {0};
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (has_zone) {
+		*out = timegm(&tm) - off;
+	} else {
+		tm.tm_isdst = -1;
+		*out = mktime(&tm);
+	}
+	return *out != (time_t)-1;
+}
+
+static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+static const char *const month[] = {"January",	 "February", "March",	 "April",
+				    "May",	 "June",     "July",	 "August",
+				    "September", "October",  "November", "December"};
+
+void time_rfc5322(struct buf *out, time_t t)
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	long off = tm.tm_gmtoff / 60;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	buf_printf(out, "%s, %d %s %04d %02d:%02d:%02d %c%02ld%02ld", wday[tm.tm_wday], tm.tm_mday,
+		   mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
+		   off / 60, off % 60);
+}
+
+void time_human_date(struct buf *out, time_t t)
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	buf_printf(out, "%d %s %04d", tm.tm_mday, month[tm.tm_mon], tm.tm_year + 1900);
+}
+
+void time_iso(struct buf *out, time_t t)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}

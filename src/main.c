@@ -1,0 +1,81 @@
+/* letterbox: publish articles by email and hear back from readers.
+ * This file is the command table and the global options; nothing else. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/log.h"
+
+static const struct command {
+	const char *name;
+	cmd_fn fn;
+	const char *summary;
+} commands[] = {
+    {"check", cmd_check, "validate the config, articles, templates and lists"},
+    {"preview", cmd_preview, "write one article as a recipient would get it"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: letterbox [-C SITE_DIR] [-c CONFIG] [-v] COMMAND [ARGS]\n"
+		   "       letterbox COMMAND --help\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\noptions:\n"
+		   "  -C SITE_DIR  the site directory (default: the current directory)\n"
+		   "  -c CONFIG    the configuration file (default: SITE_DIR/letterbox.yaml)\n"
+		   "  -v           say more (twice: debug)\n"
+		   "  --version    print the version\n"
+		   "\nexit codes: 0 done, 64 usage, 65 bad data, 69 server unavailable,\n"
+		   "74 I/O error, 75 temporary (retry later), 78 configuration error\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"version", no_argument, NULL, 'V'},
+					     {NULL, 0, NULL, 0}};
+	struct cli g = {.site_dir = "."};
+	int c;
+	/* "+": stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+C:c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			g.site_dir = optarg;
+			break;
+		case 'c':
+			g.config_path = optarg;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("letterbox %s\n", LB_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 64;
+	}
+	const char *name = argv[optind];
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			int rc = commands[i].fn(&g, argc - optind, argv + optind);
+			if (g.cfg_loaded)
+				config_free(&g.cfg);
+			return rc;
+		}
+	}
+	fprintf(stderr, "letterbox: unknown command '%s'\n", name);
+	usage(stderr);
+	return 64;
+}

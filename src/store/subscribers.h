@@ -1,0 +1,62 @@
+/* Subscriber lists: subscribers/NAME.yaml (contract).
+ *
+ *     name: Friends of the practice        # optional, for people
+ *     subscribers:
+ *       - email: ada@example.org
+ *         name: Ada Lovelace               # optional
+ *         city: Woodland Hills             # any other key: subscriber.city in templates
+ *       - zoe@example.org                  # a bare address is fine too
+ *
+ * Loading validates every address; a bad one is reported by name and
+ * file:line through the `bad` callback and left out, the rest of the list is
+ * still usable.  Structural problems (not YAML, no `subscribers` sequence)
+ * are errors (LB_EDATA, file:line:col).
+ */
+#ifndef LB_SUBSCRIBERS_H
+#define LB_SUBSCRIBERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compose/article.h"
+#include "core/err.h"
+
+struct subscriber {
+	char *email; /* validated addr-spec */
+	char *key;   /* lower-cased email: what duplicates are judged by */
+	char *name;  /* may be NULL */
+	struct kv *fields;
+	size_t nfields;
+	size_t line; /* where it is in the file */
+};
+
+struct sublist {
+	char *id; /* file name without .yaml: what articles' `lists:` name */
+	char *path;
+	char *title; /* `name:`, may be NULL */
+	struct subscriber *v;
+	size_t n, cap;
+	size_t invalid; /* entries left out */
+};
+
+typedef void (*sub_report_fn)(void *ctx, const char *msg);
+
+int sublist_load(const char *path, struct sublist *l, sub_report_fn bad, void *ctx,
+		 struct lb_err *err);
+/* The same from text in memory (path names it in messages and gives the id):
+ * how an edit is checked before it is written. */
+int sublist_parse(const char *path, const char *text, size_t len, struct sublist *l,
+		  sub_report_fn bad, void *ctx, struct lb_err *err);
+void sublist_free(struct sublist *l);
+
+/* Every subscribers/NAME.yaml of the site, sorted by id. */
+struct sublists {
+	struct sublist *v;
+	size_t n;
+};
+int sublists_load(const char *site_dir, struct sublists *ls, sub_report_fn bad, void *ctx,
+		  struct lb_err *err);
+void sublists_free(struct sublists *ls);
+struct sublist *sublists_find(struct sublists *ls, const char *id);
+
+#endif

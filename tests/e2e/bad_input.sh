@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Bad input: a clear error naming the place, the right exit code, nothing
+# written half-way.
+source "$(dirname "$0")/../lib.sh"
+art=newsletters/2026-11-25-healing-through-connection.md
+
+fresh() { rm -rf "$T_TMP/s"; make_site "$T_TMP/s"; S=$T_TMP/s; }
+nothing_written() { check "$1: no preview written" test ! -e "$S/preview"; }
+
+fresh
+expect_exit 0 "the sample site passes check" lb -C "$S" check
+
+fresh
+sed -i '/^title:/d' "$S/$art"
+expect_exit 65 "article without a title: check" lb -C "$S" check
+grep_err "2026-11-25-healing-through-connection.md:2:1: the front matter is missing the required key 'title'" \
+	"names the article and the key"
+expect_exit 65 "article without a title: preview" lb -C "$S" preview healing-through-connection
+nothing_written "article without a title"
+
+fresh
+sed -i 's/^date: .*/date: [2026-11-25/' "$S/$art"
+expect_exit 65 "front matter that is not YAML" lb -C "$S" preview healing-through-connection
+grep_err 'healing-through-connection.md:[0-9]+:[0-9]+: ' "gives file:line:col"
+nothing_written "bad front matter"
+
+fresh
+sed -i 's/^date: .*/date: 25 November/' "$S/$art"
+expect_exit 65 "a date that is not a date" lb -C "$S" check
+grep_err "md:3:7: 'date' must be a date" "points at the date's value"
+
+fresh
+printf 'site:\n  name: x\n  url: [unclosed\n' >"$S/letterbox.yaml"
+expect_exit 78 "letterbox.yaml that is not YAML" lb -C "$S" check
+grep_err 'letterbox.yaml:[0-9]+:[0-9]+: ' "gives file:line:col"
+
+fresh
+sed -i 's/^list_id:/colour: blue\nlist_id:/' "$S/letterbox.yaml"
+expect_exit 78 "an unknown key in letterbox.yaml" lb -C "$S" check
+grep_err "letterbox.yaml:[0-9]+:1: unknown key 'colour'" "names the unknown key and its place"
+
+fresh
+sed -i 's/^outgoing:/outgoing:\n  connections: many/' "$S/letterbox.yaml"
+expect_exit 78 "a key with the wrong type" lb -C "$S" check
+grep_err "letterbox.yaml:[0-9]+:16: 'connections' must be a whole number" "names the value's place"
+
+fresh
+sed -i '/^list_id:/d' "$S/letterbox.yaml"
+expect_exit 78 "a missing required key" lb -C "$S" preview healing-through-connection
+grep_err "missing the required key 'list_id'" "names the missing key"
+nothing_written "missing list_id"
+
+fresh
+sed -i 's/{{site.name}}/{{site.nmae}}/' "$S/templates/newsletter.txt"
+expect_exit 65 "a template with an unknown name: check" lb -C "$S" check
+grep_err "templates/newsletter.txt:[0-9]+: unknown name 'site.nmae'" "names template:line"
+expect_exit 65 "a template with an unknown name: preview" lb -C "$S" preview healing-through-connection
+nothing_written "unknown template name"
+
+fresh
+sed -i 's/^  - mei.chen@example.org/  - mei.chen@@example.org/' "$S/subscribers/friends.yaml"
+expect_exit 65 "a list with a bad address" lb -C "$S" check
+grep_err "subscribers/friends.yaml:[0-9]+:5: 'mei.chen@@example.org'" "names the address and file:line"
+
+fresh
+sed -i 's/^    name: Ada Lovelace/    name: "Ada\\r\\nBcc: victim@example.net"/' "$S/subscribers/friends.yaml"
+expect_exit 65 "a name with CR/LF in a list" lb -C "$S" check
+grep_err "friends.yaml:[0-9]+:5: the name holds a line break" "names the place"
+
+fresh
+expect_exit 64 "--to with CR/LF" lb -C "$S" preview healing-through-connection --to $'Ada\r\nBcc: x@y.z <ada@example.org>'
+nothing_written "--to with CR/LF"
+expect_exit 64 "an unknown option" lb -C "$S" preview --bogus healing-through-connection
+expect_exit 66 "an article that does not exist" lb -C "$S" preview no-such-article
+expect_exit 64 "an unknown command" lb -C "$S" frobnicate
+expect_exit 0 "--version" lb --version
+expect_exit 0 "preview --help" lb preview --help

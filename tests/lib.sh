@@ -1,0 +1,44 @@
+# Shared helpers for the shell test scripts.  Source it; every check is
+# recorded in $T_RESULTS so tests/run can print one "N passed, N failed" line.
+set -u
+: "${LB_BUILD:=build}"
+: "${T_RESULTS:=$(mktemp)}"
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LB="$TOP/$LB_BUILD/letterbox"
+PY=/usr/bin/python3
+
+pass() { echo "  ok   $*"; echo pass >>"$T_RESULTS"; }
+fail() { echo "  FAIL $*"; echo fail >>"$T_RESULTS"; }
+# check DESCRIPTION COMMAND...: pass when the command succeeds
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# expect_exit CODE DESCRIPTION COMMAND...: pass when the command exits with CODE
+expect_exit() {
+	local want=$1 d=$2; shift 2
+	"$@" >"$T_TMP/out" 2>"$T_TMP/err"; local got=$?
+	if [ "$got" = "$want" ]; then pass "$d (exit $got)"; else
+		fail "$d: exit $got, want $want"; sed 's/^/       /' "$T_TMP/err" | head -5; fi
+}
+# grep_err PATTERN DESCRIPTION: the last expect_exit's stderr matches
+grep_err() { if grep -qE -- "$1" "$T_TMP/err"; then pass "$2"; else
+	fail "$2: stderr lacks /$1/"; sed 's/^/       /' "$T_TMP/err" | head -5; fi; }
+
+# A private copy of the sample site with a fixed secret, in a temp directory.
+T_TMP=$(mktemp -d /tmp/lbtest.XXXXXX)
+trap 'rm -rf "$T_TMP"' EXIT
+make_site() {
+	local d=$1
+	mkdir -p "$d/state"
+	cp -r "$TOP/letterbox.yaml" "$TOP/newsletters" "$TOP/subscribers" "$TOP/templates" "$d/"
+	chmod 700 "$d/state"
+	printf '%s\n' 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f >"$d/state/secret"
+	chmod 600 "$d/state/secret"
+}
+# Run letterbox, under valgrind when LB_VALGRIND=1.
+lb() {
+	if [ "${LB_VALGRIND:-0}" = 1 ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$LB" "$@"
+	else
+		"$LB" "$@"
+	fi
+}

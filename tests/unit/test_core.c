@@ -1,0 +1,248 @@
+/* core: YAML helpers, config, times, tokens, atomic files. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/fsx.h"
+#include "core/timefmt.h"
+#include "core/token.h"
+#include "core/yamlx.h"
+#include "harness.h"
+
+static char tmpdir[64];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_time_parse(void)
+{
+	static const struct {
+		const char *in;
+		long long want; /* UTC seconds; -1 = must fail */
+	} cases[] = {
+	    {"2026-11-25", 1795564800LL},
+	    {"2026-11-25 09:30", 1795564800LL + 9 * 3600 + 30 * 60},
+	    {"2026-11-25T09:30:15Z", 1795564800LL + 9 * 3600 + 30 * 60 + 15},
+	    {"2026-11-25T09:30:00+01:00", 1795564800LL + 8 * 3600 + 30 * 60},
+	    {"2026-11-25 09:30 -0500", 1795564800LL + 14 * 3600 + 30 * 60},
+	    {"2026-11-25 09:30 UTC", 1795564800LL + 9 * 3600 + 30 * 60},
+	    {"  2024-02-29  ", 1709164800LL},
+	    {"2026-02-29", -1},
+	    {"2026-13-01", -1},
+	    {"2026-11-25 25:00", -1},
+	    {"2026-11-25 09:3", -1},
+	    {"25 November 2026", -1},
+	    {"2026-11-25 09:30 +2500", -1},
+	    {"2026-11-25junk", -1},
+	    {"", -1},
+	};
+	setenv("TZ", "UTC", 1);
+	tzset();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		time_t t = 0;
+		bool ok = time_parse(span_cstr(cases[i].in), &t);
+		if (cases[i].want < 0) {
+			if (!harness_check(!ok, __FILE__, __LINE__, cases[i].in))
+				fprintf(stderr, "    parsed '%s' but should not\n", cases[i].in);
+		} else {
+			CHECK(ok);
+			CHECK_INT(t, cases[i].want);
+		}
+	}
+	struct buf b = BUF_INIT;
+	time_rfc5322(&b, 1795564800LL + 9 * 3600);
+	CHECK_STR(b.p, "Wed, 25 Nov 2026 09:00:00 +0000");
+	buf_reset(&b);
+	time_human_date(&b, 1795564800LL);
+	CHECK_STR(b.p, "25 November 2026");
+	buf_reset(&b);
+	time_iso(&b, 1795564800LL);
+	CHECK_STR(b.p, "2026-11-25T00:00:00Z");
+	buf_free(&b);
+}
+
+static void test_tokens(void)
+{
+	struct secret s;
+	for (int i = 0; i < SECRET_LEN; i++)
+		s.key[i] = (unsigned char)i;
+	char a[TOKEN_LEN + 1], b[TOKEN_LEN + 1], c[TOKEN_LEN + 1];
+	token_make(&s, "news.example.org", "Ada@Example.org", a);
+	token_make(&s, "news.example.org", "ada@example.org", b);
+	token_make(&s, "other.example.org", "ada@example.org", c);
+	CHECK_INT(strlen(a), TOKEN_LEN);
+	CHECK_STR(a, b);
+	CHECK(strcmp(a, c) != 0);
+	CHECK(strspn(a, "abcdefghijklmnopqrstuvwxyz234567") == TOKEN_LEN);
+	CHECK(token_verify(&s, "news.example.org", "ada@example.org", a));
+	for (char *p = a; *p; p++)
+		*p = (char)(*p >= 'a' ? *p - 32 : *p);
+	CHECK(token_verify(&s, "news.example.org", "ada@example.org", a));
+	CHECK(!token_verify(&s, "news.example.org", "bob@example.org", b));
+	b[3] = b[3] == 'a' ? 'b' : 'a';
+	CHECK(!token_verify(&s, "news.example.org", "ada@example.org", b));
+	CHECK(!token_verify(&s, "news.example.org", "ada@example.org", "short"));
+
+	/* The secret: created 0600 on first use, the same one read back later. */
+	char state[128];
+	snprintf(state, sizeof state, "%s/state", tmpdir);
+	struct secret s1, s2;
+	struct lb_err err;
+	CHECK_INT(secret_load(state, false, &s1, &err), LB_ENOINPUT);
+	CHECK_INT(secret_load(state, true, &s1, &err), 0);
+	CHECK_INT(secret_load(state, false, &s2, &err), 0);
+	CHECK(memcmp(s1.key, s2.key, SECRET_LEN) == 0);
+	struct stat st;
+	char path[256];
+	snprintf(path, sizeof path, "%s/secret", state);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(stat(state, &st) == 0 && (st.st_mode & 0777) == 0700);
+	chmod(path, 0644);
+	CHECK_INT(secret_load(state, false, &s2, &err), LB_ECONFIG);
+}
+
+static const char good_config[] = "site:\n"
+				  "  name: Example Practice\n"
+				  "  postal_address: 1 Main St\n"
+				  "from: \"Example Practice <news@example.org>\"\n"
+				  "list_id: news.example.org\n"
+				  "unsubscribe:\n"
+				  "  mailto: \"unsubscribe+{token}@example.org\"\n"
+				  "outgoing:\n"
+				  "  url: smtp://127.0.0.1:2525\n"
+				  "  connections: 2\n"
+				  "  rate: 600/min\n"
+				  "send: { catch_up: 2d, give_up: 12h }\n";
+
+static void test_config_good(void)
+{
+	struct config c;
+	struct lb_err err = {0};
+	const char *p = write_tmp("good.yaml", good_config);
+	int rc = config_load(&c, tmpdir, p, &err);
+	CHECK_INT(rc, 0);
+	if (rc) {
+		fprintf(stderr, "    %s\n", err.msg);
+		config_free(&c);
+		return;
+	}
+	CHECK_STR(c.site_name, "Example Practice");
+	CHECK_STR(c.from.spec, "news@example.org");
+	CHECK_STR(c.from.display, "Example Practice");
+	CHECK_STR(c.out.url, "smtp://127.0.0.1:2525");
+	CHECK_STR(c.in.url, "maildir:inbox");
+	CHECK_INT(c.out.connections, 2);
+	CHECK(c.out.rate > 9.99 && c.out.rate < 10.01);
+	CHECK_INT(c.catch_up, 2 * 86400);
+	CHECK_INT(c.give_up, 12 * 3600);
+	CHECK_INT(c.in.max_size, 25 << 20);
+	CHECK_STR(c.site_lang, "en");
+	char *x = config_expand(c.unsub_mailto, "tok", NULL);
+	CHECK_STR(x, "unsubscribe+tok@example.org");
+	free(x);
+	config_free(&c);
+}
+
+static void test_config_errors(void)
+{
+	static const struct {
+		const char *replace, *with, *want;
+	} cases[] = {
+	    {"list_id: news.example.org\n", "",
+	     "good.yaml:1:1: letterbox.yaml is missing the required key 'list_id'"},
+	    {"  connections: 2\n", "  connections: lots\n",
+	     "good.yaml:10:16: 'connections' must be a whole number from 1 to 64, not 'lots'"},
+	    {"  rate: 600/min\n", "  rate: fast\n", "good.yaml:11:9: 'rate' must look like"},
+	    {"send: { catch_up: 2d", "send: { catch_up: soon",
+	     "good.yaml:12:19: 'catch_up' must be a duration"},
+	    {"list_id:", "colour: red\nlist_id:",
+	     "good.yaml:5:1: unknown key 'colour' in letterbox.yaml"},
+	    {"  name: Example Practice\n", "  name: Example Practice\n  name: Again\n",
+	     "good.yaml:3:3: duplicate key 'name' in site"},
+	    {"url: smtp://127.0.0.1:2525", "url: ftp://x",
+	     "good.yaml:9:8: outgoing.url must start with"},
+	    {"from: \"Example Practice <news@example.org>\"",
+	     "from: \"Example <news@@example.org>\"", "good.yaml:4:7: 'from': "},
+	    {"\"unsubscribe+{token}@example.org\"", "\"unsubscribe\"",
+	     "good.yaml:7:11: 'unsubscribe.mailto': "},
+	    {"site:\n", "site:\n  url: [oops\n", "good.yaml:"},
+	    {"  postal_address: 1 Main St\n", "",
+	     "good.yaml:2:3: site is missing the required key 'postal_address'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b = BUF_INIT;
+		const char *at = strstr(good_config, cases[i].replace);
+		CHECK(at != NULL);
+		if (!at)
+			continue;
+		buf_add(&b, good_config, (size_t)(at - good_config));
+		buf_adds(&b, cases[i].with);
+		buf_adds(&b, at + strlen(cases[i].replace));
+		const char *p = write_tmp("good.yaml", b.p);
+		struct config c;
+		struct lb_err err = {0};
+		int rc = config_load(&c, tmpdir, p, &err);
+		CHECK_INT(rc, LB_ECONFIG);
+		const char *rel = strstr(err.msg, "good.yaml");
+		if (!harness_check(rel && strncmp(rel, cases[i].want, strlen(cases[i].want)) == 0,
+				   __FILE__, __LINE__, cases[i].want))
+			fprintf(stderr, "    got \"%s\"\n", err.msg);
+		config_free(&c);
+		buf_free(&b);
+	}
+}
+
+static void test_atomic_write(void)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/deep/er/file", tmpdir);
+	struct lb_err err;
+	char dir[256];
+	snprintf(dir, sizeof dir, "%s/deep/er", tmpdir);
+	CHECK_INT(fsx_mkdirs(dir, 0700, &err), 0);
+	CHECK_INT(fsx_write_atomic(path, "one", 3, 0600, &err), 0);
+	CHECK_INT(fsx_write_atomic(path, "two!", 4, 0600, &err), 0);
+	struct buf b = BUF_INIT;
+	CHECK_INT(fsx_read(path, &b, 0, &err), 0);
+	CHECK_STR(buf_cstr(&b), "two!");
+	buf_reset(&b);
+	CHECK_INT(fsx_read(path, &b, 2, &err), LB_EDATA);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	buf_free(&b);
+	int fd1, fd2;
+	char lock[256];
+	snprintf(lock, sizeof lock, "%s/lock", tmpdir);
+	CHECK_INT(fsx_lock(lock, false, &fd1, &err), 0);
+	/* flock is per open file description: a second open conflicts even in-process. */
+	CHECK_INT(fsx_lock(lock, false, &fd2, &err), LB_ETEMP);
+	close(fd1);
+	CHECK_INT(fsx_lock(lock, false, &fd2, &err), 0);
+	close(fd2);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/lbcore.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 2;
+	RUN(test_time_parse);
+	RUN(test_tokens);
+	RUN(test_config_good);
+	RUN(test_config_errors);
+	RUN(test_atomic_write);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		return 2;
+	return harness_done("core");
+}
