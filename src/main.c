@@ -15,6 +15,9 @@ static const struct command {
 } commands[] = {
     {"check", cmd_check, "validate the config, articles, templates and lists"},
     {"preview", cmd_preview, "write one article as a recipient would get it"},
+    {"subscribers", cmd_subscribers, "list, add, remove and import subscribers"},
+    {"send", cmd_send, "send due articles (run it from cron)"},
+    {"status", cmd_status, "where each campaign stands, recipient by recipient"},
 };
 
 static void usage(FILE *f)

@@ -24,6 +24,8 @@ int cmd_check(struct cli *g, int argc, char **argv);
 int cmd_subscribers(struct cli *g, int argc, char **argv);
 int cmd_send(struct cli *g, int argc, char **argv);
 int cmd_status(struct cli *g, int argc, char **argv);
+int cmd_poll(struct cli *g, int argc, char **argv);
+int cmd_inquiries(struct cli *g, int argc, char **argv);
 
 /* Shared helpers for commands (cmd/common.c). */
 

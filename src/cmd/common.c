@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,31 +41,11 @@ int cli_now(const char *arg, time_t *now)
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 char **cli_article_paths(struct cli *g)
 {
 	char *dir = path_join(g->site_dir, "newsletters");
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	DIR *dp = opendir(dir);
-	struct dirent *de;
-	while (dp && (de = readdir(dp))) {
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 4 || strcmp(de->d_name + len - 3, ".md") != 0)
-			continue;
-		v = xgrowarray(v, &cap, n + 2, sizeof *v);
-		v[n++] = path_join(dir, de->d_name);
-	}
-	if (dp)
-		closedir(dp);
+	char **v = fsx_list(dir, ".md");
 	free(dir);
-	v = xgrowarray(v, &cap, n + 1, sizeof *v);
-	v[n] = NULL;
-	qsort(v, n, sizeof *v, by_name);
 	return v;
 }
 

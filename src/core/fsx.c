@@ -1,6 +1,7 @@
 #include "core/fsx.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -185,4 +186,37 @@ bool fsx_exists(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **fsx_list(const char *dir, const char *suffix)
+{
+	char **v = xcalloc(1, sizeof *v);
+	size_t n = 0, cap = 1, slen = strlen(suffix);
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	while (dp && (de = readdir(dp))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= slen ||
+		    strcmp(de->d_name + len - slen, suffix) != 0)
+			continue;
+		v = xgrowarray(v, &cap, n + 2, sizeof *v);
+		v[n++] = path_join(dir, de->d_name);
+		v[n] = NULL;
+	}
+	if (dp)
+		closedir(dp);
+	qsort(v, n, sizeof *v, by_name);
+	return v;
+}
+
+void fsx_list_free(char **paths)
+{
+	for (char **p = paths; p && *p; p++)
+		free(*p);
+	free(paths);
 }

@@ -37,6 +37,13 @@ int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err);
 
 bool fsx_exists(const char *path);
 
+/* The paths (dir/name) of the entries of dir whose names end in suffix and
+ * do not start with '.', sorted by name, NULL-terminated; a missing
+ * directory gives an empty list.  Free with strlist_free (yamlx.h) or
+ * fsx_list_free. */
+char **fsx_list(const char *dir, const char *suffix);
+void fsx_list_free(char **paths);
+
 /* Join a and b with one '/' (b absolute: b alone).  Caller frees. */
 char *path_join(const char *a, const char *b);
 

@@ -60,6 +60,33 @@ bool strset_add(struct strset *s, const char *key, void *val, void **old)
 	return true;
 }
 
+static const char *intern(struct strset *s, const char *key)
+{
+	size_t n = strlen(key) + 1;
+	if (n > s->room) {
+		size_t size = n > 65536 ? n : 65536;
+		s->blocks = xrealloc(s->blocks, (s->nblocks + 1) * sizeof *s->blocks);
+		s->blocks[s->nblocks++] = xmalloc(size);
+		s->used = 0;
+		s->room = size;
+	}
+	char *p = s->blocks[s->nblocks - 1] + s->used;
+	memcpy(p, key, n);
+	s->used += n;
+	s->room -= n;
+	return p;
+}
+
+bool strset_add_copy(struct strset *s, const char *key, void *val, void **old)
+{
+	if (!strset_add(s, key, val, old))
+		return false;
+	/* Point the new entry at a copy of its key. */
+	size_t i = slot(s, key);
+	s->keys[i] = intern(s, key);
+	return true;
+}
+
 void *strset_get(const struct strset *s, const char *key, bool *found)
 {
 	if (!s->cap) {
@@ -84,6 +111,9 @@ void strset_set(struct strset *s, const char *key, void *val)
 
 void strset_free(struct strset *s)
 {
+	for (size_t i = 0; i < s->nblocks; i++)
+		free(s->blocks[i]);
+	free(s->blocks);
 	free(s->keys);
 	free(s->vals);
 	memset(s, 0, sizeof *s);

@@ -1,6 +1,8 @@
 #include "store/subscribers.h"
 
-#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <yaml.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,104 +10,342 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
-#include "core/yamlx.h"
 
 #define DATA LB_EDATA
 
-static void report(sub_report_fn bad, void *ctx, struct ydoc *d, const yaml_node_t *n,
-		   const char *what)
+/* Lists are read with libyaml's event parser, not its document API: a
+ * 100,000-subscriber list as a document tree takes ~70 MB, streamed it takes
+ * what one entry takes. */
+struct stream {
+	yaml_parser_t p;
+	yaml_event_t e;
+	bool have;
+	const char *path;
+	struct lb_err *err;
+};
+
+static int at(struct stream *s, yaml_mark_t m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int at(struct stream *s, yaml_mark_t m, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return err_set(s->err, DATA, "%s:%zu:%zu: %s", s->path, m.line + 1, m.column + 1, what);
+}
+
+static int next(struct stream *s)
+{
+	if (s->have)
+		yaml_event_delete(&s->e);
+	s->have = false;
+	if (!yaml_parser_parse(&s->p, &s->e))
+		return at(s, s->p.problem_mark, "%s%s%s",
+			  s->p.problem ? s->p.problem : "invalid YAML", s->p.context ? " " : "",
+			  s->p.context ? s->p.context : "");
+	s->have = true;
+	if (s->e.type == YAML_ALIAS_EVENT)
+		return at(s, s->e.start_mark, "aliases (*name) are not supported in lists");
+	return 0;
+}
+
+static struct span ev_scalar(const yaml_event_t *e)
+{
+	return (struct span){(const char *)e->data.scalar.value, e->data.scalar.length};
+}
+
+static bool ev_null(const yaml_event_t *e)
+{
+	if (e->type != YAML_SCALAR_EVENT || e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	struct span v = ev_scalar(e);
+	return v.n == 0 || span_eq(v, "~") || span_eq(v, "null") || span_eq(v, "Null") ||
+	       span_eq(v, "NULL");
+}
+
+/* Skip a whole node (the current event starts it). */
+static int skip_node(struct stream *s)
+{
+	int depth = 0, rc;
+	do {
+		if (s->e.type == YAML_SEQUENCE_START_EVENT || s->e.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (s->e.type == YAML_SEQUENCE_END_EVENT ||
+			 s->e.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > 0 && (rc = next(s)))
+			return rc;
+	} while (depth > 0);
+	return 0;
+}
+
+/* One entry, being read. */
+struct entry {
+	char *email, *name;
+	yaml_mark_t at, email_at;
+	struct kv *fields;
+	size_t nfields, cap;
+};
+
+static void entry_free(struct entry *e)
+{
+	free(e->email);
+	free(e->name);
+	for (size_t i = 0; i < e->nfields; i++) {
+		free(e->fields[i].key);
+		free(e->fields[i].value);
+	}
+	free(e->fields);
+	memset(e, 0, sizeof *e);
+}
+
+/* A mapping entry: scalar keys, scalar values; the current event is MAPPING_START. */
+static int read_mapping(struct stream *s, struct entry *e)
+{
+	int rc;
+	for (;;) {
+		if ((rc = next(s)))
+			return rc;
+		if (s->e.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		if (s->e.type != YAML_SCALAR_EVENT)
+			return at(s, s->e.start_mark, "a subscriber: keys must be plain words");
+		char *key = span_dup(ev_scalar(&s->e));
+		bool dup = (e->email && strcmp(key, "email") == 0) ||
+			   (e->name && strcmp(key, "name") == 0);
+		for (size_t i = 0; i < e->nfields && !dup; i++)
+			dup = strcmp(e->fields[i].key, key) == 0;
+		if (dup) {
+			rc = at(s, s->e.start_mark, "duplicate key '%s' in a subscriber", key);
+			free(key);
+			return rc;
+		}
+		if ((rc = next(s))) {
+			free(key);
+			return rc;
+		}
+		if (s->e.type != YAML_SCALAR_EVENT) {
+			rc = at(s, s->e.start_mark, "'%s' must be a string", key);
+			free(key);
+			return rc;
+		}
+		struct span v = ev_scalar(&s->e);
+		if (ev_null(&s->e) || memchr(v.p, '\0', v.n)) {
+			free(key); /* an empty value is an absent one */
+		} else if (strcmp(key, "email") == 0) {
+			e->email = span_dup(v);
+			e->email_at = s->e.start_mark;
+			free(key);
+		} else if (strcmp(key, "name") == 0) {
+			e->name = span_dup(v);
+			free(key);
+		} else {
+			e->fields =
+			    xgrowarray(e->fields, &e->cap, e->nfields + 1, sizeof *e->fields);
+			e->fields[e->nfields++] = (struct kv){key, span_dup(v)};
+		}
+	}
+}
+
+static void report_at(struct stream *s, sub_report_fn bad, void *ctx, yaml_mark_t m,
+		      const char *what)
 {
 	if (!bad)
 		return;
-	struct buf m = BUF_INIT;
-	buf_printf(&m, "%s:%zu:%zu: %s", d->file, yline(d, n), n->start_mark.column + 1, what);
-	bad(ctx, m.p);
-	buf_free(&m);
+	struct buf msg = BUF_INIT;
+	buf_printf(&msg, "%s:%zu:%zu: %s", s->path, m.line + 1, m.column + 1, what);
+	bad(ctx, msg.p);
+	buf_free(&msg);
 }
 
-/* One entry: a bare address or a mapping with email/name/others. */
-static int load_entry(struct ydoc *d, yaml_node_t *e, struct sublist *l, sub_report_fn bad,
-		      void *ctx, struct lb_err *err)
+/* Validate an entry and hand it to on_entry; invalid ones go to bad. */
+static int deliver_entry(struct stream *s, struct entry *e, sub_entry_fn on_entry,
+			 sub_report_fn bad, void *ctx, size_t *invalid)
 {
-	yaml_node_t *email_node = e;
-	char *email = NULL, *name = NULL;
-	int rc = 0;
-	if (yis_map(e)) {
-		if ((rc = ymap_check(d, e, "a subscriber", NULL, DATA, err)))
-			return rc;
-		email_node = ymap_get(d, e, "email");
-		if (!email_node) {
-			report(bad, ctx, d, e, "a subscriber without an 'email' key: left out");
-			l->invalid++;
-			return 0;
-		}
-		if ((rc = yget_str(d, ymap_get(d, e, "name"), "name", &name, DATA, err)))
-			return rc;
+	if (!e->email) {
+		report_at(s, bad, ctx, e->at, "a subscriber without an 'email' key: left out");
+		(*invalid)++;
+		return 0;
 	}
-	if ((rc = yget_str(d, email_node, "email", &email, DATA, err)))
-		goto out;
 	struct addr a;
 	struct lb_err aerr;
-	if (addr_parse_spec(span_cstr(email), &a, &aerr) != 0) {
-		report(bad, ctx, d, email_node, aerr.msg);
-		l->invalid++;
-		goto out;
+	if (addr_parse_spec(span_cstr(e->email), &a, &aerr) != 0) {
+		report_at(s, bad, ctx, e->email_at, aerr.msg);
+		(*invalid)++;
+		return 0;
 	}
-	l->v = xgrowarray(l->v, &l->cap, l->n + 1, sizeof *l->v);
-	struct subscriber *s = &l->v[l->n++];
-	memset(s, 0, sizeof *s);
-	s->email = xstrdup(a.spec);
-	s->key = addr_key(a.spec);
-	addr_free(&a);
-	s->line = yline(d, email_node);
-	for (const char *c = name; c && *c; c++) {
+	for (const char *c = e->name; c && *c; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-			report(bad, ctx, d, e,
-			       "the name holds a line break or control character: left out");
-			l->invalid++;
-			free(s->email);
-			free(s->key);
-			l->n--;
-			goto out;
+			report_at(s, bad, ctx, e->at,
+				  "the name holds a line break or control character: left out");
+			(*invalid)++;
+			addr_free(&a);
+			return 0;
 		}
 	}
-	if (name && span_trim(span_cstr(name)).n) {
-		s->name = name;
-		name = NULL;
-	}
-	if (yis_map(e)) {
-		s->fields = xcalloc(ylen(e), sizeof *s->fields);
-		for (size_t i = 0; i < ylen(e); i++) {
-			struct span k = yscalar(ymap_key(d, e, i));
-			yaml_node_t *v = ymap_value(d, e, i);
-			if (span_eq(k, "email") || span_eq(k, "name") || yis_null(v))
-				continue;
-			char *key = span_dup(k);
-			rc = yget_str(d, v, key, &s->fields[s->nfields].value, DATA, err);
-			if (rc) {
-				free(key);
-				goto out;
-			}
-			s->fields[s->nfields++].key = key;
-		}
-	}
-out:
-	free(email);
-	free(name);
+	struct subscriber sub = {a.spec,    addr_key(a.spec), NULL,
+				 e->fields, e->nfields,	      e->email_at.line + 1};
+	if (e->name && span_trim(span_cstr(e->name)).n)
+		sub.name = e->name;
+	int rc = on_entry(ctx, &sub);
+	free(sub.key);
+	addr_free(&a);
 	return rc;
 }
 
-/* The list's path and id (its file name without .yaml), set even on error. */
-static void sublist_init(struct sublist *l, const char *path)
+static int read_entries(struct stream *s, sub_entry_fn on_entry, sub_report_fn bad, void *ctx,
+			size_t *invalid)
 {
-	memset(l, 0, sizeof *l);
-	l->path = xstrdup(path);
+	int rc;
+	if (ev_null(&s->e))
+		return 0; /* "subscribers:" with nothing yet */
+	if (s->e.type != YAML_SEQUENCE_START_EVENT)
+		return at(s, s->e.start_mark,
+			  "'subscribers' must be a list of entries (- email: ...)");
+	for (;;) {
+		if ((rc = next(s)))
+			return rc;
+		if (s->e.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		struct entry e = {0};
+		e.at = e.email_at = s->e.start_mark;
+		if (s->e.type == YAML_SCALAR_EVENT) {
+			if (!ev_null(&s->e))
+				e.email = span_dup(ev_scalar(&s->e));
+		} else if (s->e.type == YAML_MAPPING_START_EVENT) {
+			rc = read_mapping(s, &e);
+		} else {
+			rc = at(s, s->e.start_mark, "'email' must be a string");
+		}
+		if (!rc && (e.email || s->e.type == YAML_MAPPING_END_EVENT))
+			rc = deliver_entry(s, &e, on_entry, bad, ctx, invalid);
+		entry_free(&e);
+		if (rc)
+			return rc;
+	}
+}
+
+int sublist_stream(const char *path, const char *text, size_t len, char **title,
+		   sub_entry_fn on_entry, sub_report_fn bad, void *ctx, size_t *invalid,
+		   struct lb_err *err)
+{
+	struct stream s = {.path = path, .err = err};
+	if (!yaml_parser_initialize(&s.p))
+		return err_set(err, LB_ESOFTWARE, "%s: cannot initialise the YAML parser", path);
+	yaml_parser_set_input_string(&s.p, (const unsigned char *)(text ? text : ""), len);
+	size_t dummy = 0;
+	if (!invalid)
+		invalid = &dummy;
+	bool seen_name = false, seen_subs = false;
+	int rc;
+	/* STREAM_START, then DOCUMENT_START or STREAM_END (an empty file). */
+	if ((rc = next(&s)) || (rc = next(&s)) || s.e.type == YAML_STREAM_END_EVENT ||
+	    (rc = next(&s)))
+		goto out;
+	if (ev_null(&s.e))
+		goto out; /* an empty list is a list */
+	if (s.e.type != YAML_MAPPING_START_EVENT) {
+		rc =
+		    at(&s, s.e.start_mark, "a subscriber list must be a mapping of keys to values");
+		goto out;
+	}
+	for (;;) {
+		if ((rc = next(&s)) || s.e.type == YAML_MAPPING_END_EVENT)
+			break;
+		if (s.e.type != YAML_SCALAR_EVENT) {
+			rc = at(&s, s.e.start_mark, "a subscriber list: keys must be plain words");
+			break;
+		}
+		struct span k = ev_scalar(&s.e);
+		yaml_mark_t km = s.e.start_mark;
+		bool is_name = span_eq(k, "name"), is_subs = span_eq(k, "subscribers");
+		if (!is_name && !is_subs) {
+			rc = at(&s, km, "unknown key '%.*s' in a subscriber list", (int)k.n, k.p);
+			break;
+		}
+		if ((is_name && seen_name) || (is_subs && seen_subs)) {
+			rc = at(&s, km, "duplicate key '%s' in a subscriber list",
+				is_name ? "name" : "subscribers");
+			break;
+		}
+		seen_name |= is_name;
+		seen_subs |= is_subs;
+		if ((rc = next(&s)))
+			break;
+		if (is_subs) {
+			rc = read_entries(&s, on_entry, bad, ctx, invalid);
+		} else if (s.e.type != YAML_SCALAR_EVENT) {
+			rc = at(&s, s.e.start_mark, "'name' must be a string");
+		} else if (!ev_null(&s.e) && title) {
+			free(*title);
+			*title = span_dup(ev_scalar(&s.e));
+		} else {
+			rc = skip_node(&s);
+		}
+		if (rc)
+			break;
+	}
+out:
+	if (s.have)
+		yaml_event_delete(&s.e);
+	yaml_parser_delete(&s.p);
+	return rc;
+}
+
+/* sublist_parse's collector: a deep copy per entry. */
+static int collect(void *ctx, const struct subscriber *src)
+{
+	struct sublist *l = ctx;
+	l->v = xgrowarray(l->v, &l->cap, l->n + 1, sizeof *l->v);
+	struct subscriber *d = &l->v[l->n++];
+	*d = (struct subscriber){
+	    xstrdup(src->email), xstrdup(src->key), src->name ? xstrdup(src->name) : NULL, NULL,
+	    src->nfields,	 src->line};
+	if (src->nfields) {
+		d->fields = xcalloc(src->nfields, sizeof *d->fields);
+		for (size_t i = 0; i < src->nfields; i++)
+			d->fields[i] =
+			    (struct kv){xstrdup(src->fields[i].key), xstrdup(src->fields[i].value)};
+	}
+	return 0;
+}
+
+struct collect_ctx {
+	struct sublist *l;
+	sub_report_fn bad;
+	void *ctx;
+};
+
+static int collect_entry(void *ctx, const struct subscriber *s)
+{
+	return collect(((struct collect_ctx *)ctx)->l, s);
+}
+
+static void collect_bad(void *ctx, const char *msg)
+{
+	struct collect_ctx *c = ctx;
+	if (c->bad)
+		c->bad(c->ctx, msg);
+}
+
+char *sublist_id(const char *path)
+{
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	size_t n = strlen(base);
 	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
 		n -= 5;
-	l->id = xstrndup(base, n);
+	return xstrndup(base, n);
+}
+
+/* The list's path and id, set even on error. */
+static void sublist_init(struct sublist *l, const char *path)
+{
+	memset(l, 0, sizeof *l);
+	l->path = xstrdup(path);
+	l->id = sublist_id(path);
 }
 
 int sublist_load(const char *path, struct sublist *l, sub_report_fn bad, void *ctx,
@@ -125,28 +365,9 @@ int sublist_parse(const char *path, const char *text, size_t len, struct sublist
 		  sub_report_fn bad, void *ctx, struct lb_err *err)
 {
 	sublist_init(l, path);
-	struct ydoc d = {0};
-	int rc = ydoc_load(&d, path, text ? text : "", len, 0, DATA, err);
-	if (rc)
-		goto out;
-	yaml_node_t *root = ydoc_root(&d);
-	if (!root)
-		goto out; /* an empty list is a list */
-	static const char *const keys[] = {"name", "subscribers", NULL};
-	if ((rc = ymap_check(&d, root, "a subscriber list", keys, DATA, err)) ||
-	    (rc = yget_str(&d, ymap_get(&d, root, "name"), "name", &l->title, DATA, err)))
-		goto out;
-	yaml_node_t *subs = ymap_get(&d, root, "subscribers");
-	if (subs && !yis_seq(subs)) {
-		rc = yerr(&d, subs, DATA, err,
-			  "'subscribers' must be a list of entries (- email: ...)");
-		goto out;
-	}
-	for (size_t i = 0; subs && i < ylen(subs) && !rc; i++)
-		rc = load_entry(&d, yseq_at(&d, subs, i), l, bad, ctx, err);
-out:
-	ydoc_free(&d);
-	return rc;
+	struct collect_ctx c = {l, bad, ctx};
+	return sublist_stream(path, text, len, &l->title, collect_entry, collect_bad, &c,
+			      &l->invalid, err);
 }
 
 void sublist_free(struct sublist *l)
@@ -169,37 +390,27 @@ void sublist_free(struct sublist *l)
 	memset(l, 0, sizeof *l);
 }
 
-static int by_id(const void *a, const void *b)
+char **sublist_paths(const char *site_dir)
 {
-	return strcmp(((const struct sublist *)a)->id, ((const struct sublist *)b)->id);
+	char *dir = path_join(site_dir, "subscribers");
+	char **v = fsx_list(dir, ".yaml");
+	free(dir);
+	return v;
 }
 
 int sublists_load(const char *site_dir, struct sublists *ls, sub_report_fn bad, void *ctx,
 		  struct lb_err *err)
 {
 	memset(ls, 0, sizeof *ls);
-	char *dir = path_join(site_dir, "subscribers");
-	DIR *dp = opendir(dir);
+	char **paths = sublist_paths(site_dir);
 	int rc = 0;
-	if (!dp) {
-		free(dir);
-		return 0; /* no lists yet */
-	}
-	size_t cap = 0;
-	struct dirent *de;
-	while ((de = readdir(dp)) && !rc) {
-		size_t n = strlen(de->d_name);
-		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".yaml") != 0)
-			continue;
-		ls->v = xgrowarray(ls->v, &cap, ls->n + 1, sizeof *ls->v);
-		char *path = path_join(dir, de->d_name);
-		rc = sublist_load(path, &ls->v[ls->n++], bad, ctx, err);
-		free(path);
-	}
-	closedir(dp);
-	free(dir);
-	if (ls->n)
-		qsort(ls->v, ls->n, sizeof *ls->v, by_id);
+	size_t n = 0;
+	while (paths[n])
+		n++;
+	ls->v = xcalloc(n + 1, sizeof *ls->v);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = sublist_load(paths[i], &ls->v[ls->n++], bad, ctx, err);
+	fsx_list_free(paths);
 	return rc;
 }
 

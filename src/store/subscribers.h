@@ -49,6 +49,16 @@ int sublist_parse(const char *path, const char *text, size_t len, struct sublist
 		  sub_report_fn bad, void *ctx, struct lb_err *err);
 void sublist_free(struct sublist *l);
 
+/* The streaming form, for lists of any size: on_entry is called for each
+ * valid subscriber (the struct and its strings are valid only during the
+ * call; copy what you keep), bad for each entry left out, and *invalid counts
+ * those.  *title (may be NULL) receives the list's `name:`.  A non-zero
+ * return from on_entry stops the parse and is returned. */
+typedef int (*sub_entry_fn)(void *ctx, const struct subscriber *s);
+int sublist_stream(const char *path, const char *text, size_t len, char **title,
+		   sub_entry_fn on_entry, sub_report_fn bad, void *ctx, size_t *invalid,
+		   struct lb_err *err);
+
 /* Every subscribers/NAME.yaml of the site, sorted by id. */
 struct sublists {
 	struct sublist *v;
@@ -57,6 +67,10 @@ struct sublists {
 int sublists_load(const char *site_dir, struct sublists *ls, sub_report_fn bad, void *ctx,
 		  struct lb_err *err);
 void sublists_free(struct sublists *ls);
+/* Paths of every subscribers/NAME.yaml, sorted; free with fsx_list_free. */
+char **sublist_paths(const char *site_dir);
+/* The id of the list at path: its file name without ".yaml".  Caller frees. */
+char *sublist_id(const char *path);
 struct sublist *sublists_find(struct sublists *ls, const char *id);
 
 #endif

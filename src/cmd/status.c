@@ -1,0 +1,239 @@
+/* letterbox status: where each campaign stands, recipient by recipient. */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "deliver/campaign.h"
+
+static const char usage[] =
+    "letterbox status [ARTICLE] [--json]\n"
+    "\n"
+    "For each campaign (or ARTICLE's): how many recipients were sent, deferred,\n"
+    "failed, uncertain (the message may have been delivered; never resent without\n"
+    "send --resend-uncertain), pending, and skipped (suppressed or invalid), then\n"
+    "the recipients that need attention, with reasons.  Articles reported as missed\n"
+    "(older than send.catch_up when first seen) are listed too.\n"
+    "\n"
+    "--json prints one JSON object per campaign, one per line:\n"
+    "  {\"article\", \"started\", \"finished\", \"counts\": {sent, deferred, failed,\n"
+    "   uncertain, pending, skipped}, \"recipients\": [{\"email\", \"state\", \"code\",\n"
+    "   \"reason\"}] (those not sent), \"skipped\": [{\"email\", \"reason\"}]}\n"
+    "  and {\"article\", \"missed\": reason} for missed articles.";
+
+static void iso(struct buf *b, time_t t)
+{
+	if (t)
+		time_iso(b, t);
+}
+
+static void print_json(const struct campaign *c, const struct campaign_counts *k)
+{
+	struct buf b = BUF_INIT, t = BUF_INIT;
+	int first = 1;
+	buf_addc(&b, '{');
+	json_key(&b, "article", &first);
+	json_str(&b, c->slug);
+	iso(&t, c->started);
+	json_key(&b, "started", &first);
+	json_str(&b, t.p);
+	buf_reset(&t);
+	iso(&t, c->finished_at);
+	json_key(&b, "finished", &first);
+	json_str(&b, c->finished ? t.p : NULL);
+	json_key(&b, "counts", &first);
+	buf_printf(&b,
+		   "{\"sent\":%zu,\"deferred\":%zu,\"failed\":%zu,\"uncertain\":%zu,"
+		   "\"pending\":%zu,\"skipped\":%zu}",
+		   k->sent, k->deferred, k->failed, k->uncertain, k->pending, k->skipped);
+	json_key(&b, "recipients", &first);
+	buf_addc(&b, '[');
+	int any = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct crcpt *r = &c->r[i];
+		if (r->state == RS_SENT)
+			continue;
+		int f = 1;
+		buf_adds(&b, any++ ? ",{" : "{");
+		json_key(&b, "email", &f);
+		json_str(&b, r->email);
+		json_key(&b, "state", &f);
+		json_str(&b, rcpt_state_name(r->state));
+		json_key(&b, "code", &f);
+		buf_printf(&b, "%d", r->code);
+		json_key(&b, "reason", &f);
+		json_str(&b, r->why);
+		buf_addc(&b, '}');
+	}
+	buf_addc(&b, ']');
+	json_key(&b, "skipped", &first);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < c->nskip; i++) {
+		int f = 1;
+		buf_adds(&b, i ? ",{" : "{");
+		json_key(&b, "email", &f);
+		json_str(&b, c->skip[i].email);
+		json_key(&b, "reason", &f);
+		json_str(&b, c->skip[i].reason);
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]}");
+	puts(b.p);
+	buf_free(&b);
+	buf_free(&t);
+}
+
+static void print_text(const struct campaign *c, const struct campaign_counts *k)
+{
+	struct buf t = BUF_INIT;
+	iso(&t, c->started);
+	printf("%s: started %s, %s\n", c->slug, t.p, c->finished ? "finished" : "not finished");
+	printf("  %zu sent, %zu deferred, %zu failed, %zu uncertain, %zu pending, %zu skipped\n",
+	       k->sent, k->deferred, k->failed, k->uncertain, k->pending, k->skipped);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct crcpt *r = &c->r[i];
+		if (r->state == RS_SENT || r->state == RS_PENDING)
+			continue;
+		printf("  %-9s %s", rcpt_state_name(r->state), r->email);
+		if (r->state == RS_UNCERTAIN)
+			printf(": the message may have been delivered (send --resend-uncertain)");
+		else if (r->why)
+			printf(": %d %s", r->code, r->why);
+		if (r->state == RS_DEFERRED) {
+			buf_reset(&t);
+			time_iso(&t, r->next_at);
+			printf(" (next try %s)", t.p);
+		}
+		putchar('\n');
+	}
+	for (size_t i = 0; i < c->nskip; i++)
+		printf("  skipped   %s: %s\n", c->skip[i].email, c->skip[i].reason);
+	buf_free(&t);
+}
+
+static int show(struct cli *g, const char *slug, bool json)
+{
+	struct campaign c;
+	struct lb_err err = {0};
+	char *dir = campaign_dir(&g->cfg, slug);
+	char *missed = path_join(dir, "missed");
+	int rc = 0;
+	if (!campaign_exists(&g->cfg, slug)) {
+		struct buf why = BUF_INIT;
+		if (fsx_exists(missed) && fsx_read(missed, &why, 4096, &err) == 0) {
+			struct span s = span_trim(buf_span(&why));
+			if (json) {
+				struct buf b = BUF_INIT;
+				int first = 1;
+				buf_addc(&b, '{');
+				json_key(&b, "article", &first);
+				json_str(&b, slug);
+				char *w = span_dup(s);
+				json_key(&b, "missed", &first);
+				json_str(&b, w);
+				free(w);
+				buf_addc(&b, '}');
+				puts(b.p);
+				buf_free(&b);
+			} else {
+				printf("%s: missed: %.*s\n", slug, (int)s.n, s.p);
+			}
+		}
+		buf_free(&why);
+		goto out;
+	}
+	if ((rc = campaign_load(&g->cfg, slug, &c, &err)) != 0) {
+		cli_fail(&err);
+		goto out;
+	}
+	struct campaign_counts k;
+	campaign_count(&c, &k);
+	if (json)
+		print_json(&c, &k);
+	else
+		print_text(&c, &k);
+	campaign_free(&c);
+out:
+	free(missed);
+	free(dir);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cmd_status(struct cli *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	bool json = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return printf("usage: %s\n", usage), 0;
+		else
+			return cli_usage(usage, "status: bad option");
+	}
+	if (argc - optind > 1)
+		return cli_usage(usage, "status: at most one article");
+	int rc = cli_config(g);
+	if (rc)
+		return rc;
+	if (optind < argc) {
+		struct article a;
+		struct lb_err err = {0};
+		if ((rc = cli_article(g, argv[optind], &a, &err)) != 0) {
+			article_free(&a);
+			return cli_fail(&err);
+		}
+		if (!campaign_exists(&g->cfg, a.slug) && !json) {
+			char *dir = campaign_dir(&g->cfg, a.slug);
+			char *missed = path_join(dir, "missed");
+			if (!fsx_exists(missed))
+				printf("%s: not sent yet\n", a.slug);
+			free(missed);
+			free(dir);
+		}
+		rc = show(g, a.slug, json);
+		article_free(&a);
+		return rc;
+	}
+	char *dir = path_join(g->cfg.state_dir, "campaigns");
+	DIR *dp = opendir(dir);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while (dp && (de = readdir(dp))) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = xgrowarray(names, &cap, n + 1, sizeof *names);
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (dp)
+		closedir(dp);
+	free(dir);
+	if (n)
+		qsort(names, n, sizeof *names, by_name);
+	if (!n && !json)
+		printf("no campaigns yet\n");
+	for (size_t i = 0; i < n; i++) {
+		int r = show(g, names[i], json);
+		if (r && !rc)
+			rc = r;
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}

@@ -1,0 +1,110 @@
+/* Campaigns: one article sent to its recipients, exactly once each.
+ *
+ * On disk, in state/campaigns/SLUG/ (0700):
+ *   recipients  the snapshot, written atomically when the campaign starts:
+ *               who gets it (and who was skipped, and why).  A resumed
+ *               campaign uses it, so editing lists mid-campaign can neither
+ *               duplicate nor skip anyone.
+ *   journal     append-only, one line per event (see journal.h):
+ *                 A idx time                 attempt declared (durable before sending)
+ *                 S idx time code status text   sent
+ *                 D idx time code status text   deferred (4xx): retried with backoff
+ *                 F idx time code status text   failed (5xx, or "expired")
+ *                 N idx time                 not sent after all (connection lost before DATA)
+ *                 R idx time                 uncertain released for resending (--resend-uncertain)
+ *                 E time                     the campaign finished
+ *   An A with no later outcome is "uncertain": the message may have been
+ *   delivered (kill -9, or the connection dropped after the data): it is
+ *   never resent automatically.
+ */
+#ifndef LB_CAMPAIGN_H
+#define LB_CAMPAIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "compose/article.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "store/subscribers.h"
+#include "store/suppressions.h"
+
+enum rcpt_state {
+	RS_PENDING,
+	RS_DEFERRED,  /* 4xx; next attempt at next_at */
+	RS_INFLIGHT,  /* declared in this run, not finished (uncertain if we crash) */
+	RS_UNCERTAIN, /* declared in an earlier run with no outcome */
+	RS_SENT,
+	RS_FAILED,
+};
+
+struct crcpt {
+	const char *email, *name; /* point into the snapshot text */
+	const char *lists;	  /* comma-separated ids */
+	struct kv *fields;
+	size_t nfields;
+	enum rcpt_state state;
+	uint16_t deferrals;
+	time_t first_deferred, next_at;
+	int code;	 /* last SMTP code */
+	const char *why; /* last reply text (points into journal text or own copy) */
+};
+
+struct cskip {
+	const char *email;
+	const char *reason; /* "suppressed: unsubscribed", "invalid: file:line: ..." */
+};
+
+struct campaign {
+	char *slug;
+	char *dir;
+	time_t started;
+	bool finished;
+	time_t finished_at;
+	struct crcpt *r;
+	size_t n;
+	struct cskip *skip;
+	size_t nskip;
+	/* private */
+	struct buf snapshot_text, journal_text;
+	char **owned;
+	size_t nowned, ownedcap;
+};
+
+struct campaign_counts {
+	size_t sent, deferred, failed, uncertain, pending, skipped, total;
+};
+
+/* state/campaigns/SLUG */
+char *campaign_dir(const struct config *cfg, const char *slug);
+bool campaign_exists(const struct config *cfg, const char *slug);
+
+/* Work out the recipients of article a at time now: its lists (default all)
+ * united, deduplicated by address (case-insensitively), minus suppressions,
+ * minus invalid addresses (each reported through report as file:line, and
+ * kept in the snapshot as skipped).  With create, the snapshot is written
+ * atomically (the campaign exists from then on); without, c is only filled
+ * in (a dry run).  An article naming a list that does not exist is LB_EDATA. */
+int campaign_recipients(const struct config *cfg, const struct article *a,
+			const struct suppressions *sup, time_t now, bool create, struct campaign *c,
+			void (*report)(void *ctx, const char *msg), void *ctx, struct lb_err *err);
+
+/* Load a campaign's snapshot and replay its journal. */
+int campaign_load(const struct config *cfg, const char *slug, struct campaign *c,
+		  struct lb_err *err);
+
+void campaign_free(struct campaign *c);
+
+void campaign_count(const struct campaign *c, struct campaign_counts *k);
+
+/* Apply one journal line to c (used by load and by the sender as it goes). */
+void campaign_apply(struct campaign *c, const char *line, size_t n);
+
+/* The retry time after the k-th deferral (k >= 1): 15 min, doubling. */
+time_t campaign_backoff(time_t deferred_at, unsigned k);
+
+const char *rcpt_state_name(enum rcpt_state s);
+
+#endif

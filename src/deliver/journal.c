@@ -1,0 +1,218 @@
+#include "deliver/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fsx.h"
+#include "core/mem.h"
+
+struct journal {
+	int fd;
+	int efd; /* eventfd: signalled when a sync completes */
+	char *path;
+	struct buf out;	  /* appended, not yet written */
+	uint64_t written; /* bytes handed to write() */
+	uint64_t appended;
+
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t want;	 /* sync requested up to here */
+	uint64_t synced; /* durable up to here */
+	int sync_errno;
+	bool stop;
+};
+
+static void *sync_thread(void *arg)
+{
+	struct journal *j = arg;
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		while (!j->stop && j->want <= j->synced)
+			pthread_cond_wait(&j->cv, &j->mu);
+		if (j->want <= j->synced && j->stop)
+			break;
+		uint64_t target = j->want;
+		pthread_mutex_unlock(&j->mu);
+		int rc = fdatasync(j->fd);
+		int e = rc < 0 ? errno : 0;
+		pthread_mutex_lock(&j->mu);
+		if (e)
+			j->sync_errno = e;
+		else if (target > j->synced)
+			j->synced = target;
+		pthread_cond_broadcast(&j->cv);
+		uint64_t one = 1;
+		if (write(j->efd, &one, sizeof one) < 0) {
+			/* the counter cannot overflow in practice; nothing to do */
+		}
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+int journal_open(const char *path, struct buf *contents, struct journal **out, struct lb_err *err)
+{
+	bool existed = fsx_exists(path);
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys(err, LB_EIO, "%s", path);
+	struct buf all = BUF_INIT;
+	int rc = existed ? fsx_read(path, &all, 0, err) : fsx_sync_parent(path, err);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* Cut a torn last line so that new records start on a fresh line. */
+	size_t keep = all.n;
+	while (keep && all.p[keep - 1] != '\n')
+		keep--;
+	if (keep != all.n && (ftruncate(fd, (off_t)keep) < 0 || fdatasync(fd) < 0)) {
+		rc = err_sys(err, LB_EIO, "%s: cutting a torn last record", path);
+		buf_free(&all);
+		close(fd);
+		return rc;
+	}
+	if (contents) {
+		buf_add(contents, all.p, keep);
+	}
+	buf_free(&all);
+	struct journal *j = xcalloc(1, sizeof *j);
+	j->fd = fd;
+	j->path = xstrdup(path);
+	j->written = j->appended = j->synced = j->want = keep;
+	j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	if (j->efd < 0 || pthread_create(&j->thread, NULL, sync_thread, j) != 0) {
+		rc = err_sys(err, LB_EIO, "%s: cannot start the journal's sync thread", path);
+		if (j->efd >= 0)
+			close(j->efd);
+		close(fd);
+		free(j->path);
+		free(j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+}
+
+uint64_t journal_append(struct journal *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t before = j->out.n;
+	buf_vprintf(&j->out, fmt, ap);
+	va_end(ap);
+	j->appended += j->out.n - before;
+	return j->appended;
+}
+
+uint64_t journal_appended(const struct journal *j)
+{
+	return j->appended;
+}
+
+static int write_out(struct journal *j, struct lb_err *err)
+{
+	size_t off = 0;
+	while (off < j->out.n) {
+		ssize_t w = write(j->fd, j->out.p + off, j->out.n - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_sys(err, LB_EIO, "%s", j->path);
+		}
+		off += (size_t)w;
+	}
+	j->written += j->out.n;
+	buf_reset(&j->out);
+	return 0;
+}
+
+int journal_flush(struct journal *j, struct lb_err *err)
+{
+	if (j->out.n) {
+		int rc = write_out(j, err);
+		if (rc)
+			return rc;
+	}
+	pthread_mutex_lock(&j->mu);
+	int e = j->sync_errno;
+	if (!e && j->written > j->want) {
+		j->want = j->written;
+		pthread_cond_broadcast(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (e) {
+		errno = e;
+		return err_sys(err, LB_EIO, "fdatasync %s", j->path);
+	}
+	return 0;
+}
+
+uint64_t journal_synced(struct journal *j)
+{
+	pthread_mutex_lock(&j->mu);
+	uint64_t s = j->synced;
+	pthread_mutex_unlock(&j->mu);
+	return s;
+}
+
+int journal_fd(const struct journal *j)
+{
+	return j->efd;
+}
+
+void journal_ack(struct journal *j)
+{
+	uint64_t v;
+	if (read(j->efd, &v, sizeof v) < 0) {
+		/* EAGAIN: nothing to acknowledge */
+	}
+}
+
+int journal_sync(struct journal *j, struct lb_err *err)
+{
+	int rc = journal_flush(j, err);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&j->mu);
+	while (j->synced < j->written && !j->sync_errno)
+		pthread_cond_wait(&j->cv, &j->mu);
+	int e = j->sync_errno;
+	pthread_mutex_unlock(&j->mu);
+	if (e) {
+		errno = e;
+		return err_sys(err, LB_EIO, "fdatasync %s", j->path);
+	}
+	return 0;
+}
+
+int journal_close(struct journal *j, struct lb_err *err)
+{
+	if (!j)
+		return 0;
+	int rc = journal_sync(j, err);
+	pthread_mutex_lock(&j->mu);
+	j->stop = true;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	pthread_join(j->thread, NULL);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	close(j->efd);
+	if (close(j->fd) < 0 && !rc)
+		rc = err_sys(err, LB_EIO, "%s", j->path);
+	buf_free(&j->out);
+	free(j->path);
+	free(j);
+	return rc;
+}

@@ -1,0 +1,330 @@
+#include "deliver/sender.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fsx.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "deliver/journal.h"
+
+/* One message in the works: composed bytes + the job the transport holds. */
+struct slot {
+	struct message m;
+	struct tx_job job;
+	size_t idx;
+	bool busy;
+};
+
+struct run {
+	const struct config *cfg;
+	struct campaign *c;
+	struct newsletter *nl;
+	struct transport *t;
+	struct suppressions *sup;
+	const struct send_opts *o;
+	struct send_stats *st;
+	struct journal *j;
+	struct slot *slots;
+	size_t nslots;
+	/* the queue of eligible recipients, and the declared ones waiting for their
+	 * A record to be durable */
+	size_t *queue, qhead, qn, qcap;
+	size_t *decl;
+	uint64_t *decl_seq;
+	size_t dhead, dn;
+	size_t inflight;
+	unsigned char *retries; /* NOT_SENT count per recipient in this run */
+	struct buf line;
+	int error;
+	struct lb_err *err;
+	double t0, last_draw;
+	time_t real0; /* the wall clock when the run started: o->now may be simulated */
+};
+
+/* The run's clock: --now, moving forward as the run goes on. */
+static time_t run_now(const struct run *r)
+{
+	return r->o->now + (time(NULL) - r->real0);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Append a record and apply it to the campaign: one code path for the state
+ * a run builds and the state a later run replays. */
+static uint64_t record(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint64_t record(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_reset(&r->line);
+	buf_vprintf(&r->line, fmt, ap);
+	va_end(ap);
+	uint64_t seq = journal_append(r->j, "%s\n", r->line.p);
+	campaign_apply(r->c, r->line.p, r->line.n);
+	return seq;
+}
+
+static void draw_progress(struct run *r, bool final)
+{
+	double now = mono();
+	if (!r->o->progress || (!final && now - r->last_draw < 0.1))
+		return;
+	r->last_draw = now;
+	struct campaign_counts k;
+	campaign_count(r->c, &k);
+	size_t done = k.sent + k.failed + k.uncertain;
+	size_t total = r->c->n ? r->c->n : 1;
+	double rate = r->st->attempted / (now - r->t0 + 1e-9);
+	size_t left = r->qn + r->dn + r->inflight;
+	int width = 30, fill = (int)((double)done * width / (double)total);
+	char bar[32];
+	for (int i = 0; i < width; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[width] = '\0';
+	long eta = rate > 0 ? (long)((double)left / rate) : 0;
+	fprintf(stderr, "\r%s [%s] %zu/%zu  %.0f msg/s  ETA %ld:%02ld ", r->c->slug, bar, done,
+		r->c->n, rate, eta / 60, eta % 60);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static struct slot *free_slot(struct run *r)
+{
+	for (size_t i = 0; i < r->nslots; i++)
+		if (!r->slots[i].busy)
+			return &r->slots[i];
+	return NULL;
+}
+
+/* The reply text as one journal-safe word-separated line. */
+static void clean_text(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20)
+			*s = ' ';
+}
+
+static void on_done(void *ctx, struct tx_job *job, const struct outcome *out)
+{
+	struct run *r = ctx;
+	struct slot *s = job->user;
+	size_t idx = s->idx;
+	time_t now = run_now(r);
+	char text[sizeof out->text];
+	memcpy(text, out->text, sizeof text);
+	text[sizeof text - 1] = '\0';
+	clean_text(text);
+	const char *status = out->status[0] ? out->status : "-";
+	s->busy = false;
+	r->inflight--;
+	switch (out->kind) {
+	case OUT_SENT:
+		record(r, "S %zu %lld %d %s %s", idx, (long long)now, out->code, status, text);
+		r->st->sent++;
+		break;
+	case OUT_DEFERRED:
+		record(r, "D %zu %lld %d %s %s", idx, (long long)now, out->code, status, text);
+		r->st->deferred++;
+		break;
+	case OUT_FAILED:
+		record(r, "F %zu %lld %d %s %s", idx, (long long)now, out->code, status, text);
+		r->st->failed++;
+		/* 5.1.x: the mailbox does not exist; do not try it again in any campaign. */
+		if (strncmp(status, "5.1.", 4) == 0) {
+			struct lb_err e = {0};
+			struct buf ev = BUF_INIT;
+			buf_printf(&ev, "%d %s %s (campaign %s)", out->code, status, text,
+				   r->c->slug);
+			if (suppressions_add(r->sup, r->c->r[idx].email, SUP_HARD_BOUNCE, now, ev.p,
+					     &e) != 0)
+				log_warn("%s", e.msg);
+			else
+				r->st->suppressed++;
+			buf_free(&ev);
+		}
+		break;
+	case OUT_UNCERTAIN:
+		/* Leave the A record without an outcome: that is what uncertain means. */
+		r->c->r[idx].state = RS_UNCERTAIN;
+		r->st->uncertain++;
+		log_warn("%s: connection lost after the message was sent; not resending "
+			 "(letterbox status lists it)",
+			 r->c->r[idx].email);
+		break;
+	case OUT_NOT_SENT:
+		record(r, "N %zu %lld", idx, (long long)now);
+		r->st->not_sent++;
+		/* Try again in this run, a few times, at the front of the queue. */
+		if (r->retries[idx] < 5 && r->error == 0) {
+			r->retries[idx]++;
+			if (r->qhead == 0) {
+				r->queue =
+				    xgrowarray(r->queue, &r->qcap, r->qn + 1, sizeof *r->queue);
+				memmove(r->queue + 1, r->queue, r->qn * sizeof *r->queue);
+				r->qhead = 1;
+			}
+			r->queue[--r->qhead] = idx;
+			r->qn++;
+		}
+		break;
+	}
+}
+
+/* Declare attempts ahead, up to the window. */
+static void declare(struct run *r)
+{
+	while (r->qn && r->dn + r->inflight < r->o->window &&
+	       (r->o->limit == 0 || r->st->attempted < (size_t)r->o->limit)) {
+		size_t idx = r->queue[r->qhead++];
+		r->qn--;
+		uint64_t seq = record(r, "A %zu %lld", idx, (long long)run_now(r));
+		r->c->r[idx].state = RS_INFLIGHT;
+		size_t at = (r->dhead + r->dn) % r->o->window;
+		r->decl[at] = idx;
+		r->decl_seq[at] = seq;
+		r->dn++;
+		r->st->attempted++;
+	}
+}
+
+/* Hand durable declarations to the transport. */
+static int submit_ready(struct run *r)
+{
+	uint64_t synced = journal_synced(r->j);
+	while (r->dn && r->decl_seq[r->dhead] <= synced && transport_capacity(r->t) > 0) {
+		size_t idx = r->decl[r->dhead];
+		struct slot *s = free_slot(r);
+		if (!s)
+			break;
+		r->dhead = (r->dhead + 1) % r->o->window;
+		r->dn--;
+		struct crcpt *c = &r->c->r[idx];
+		struct recipient rc = {c->email, c->name, c->fields, c->nfields};
+		int rc2 = newsletter_compose(r->nl, &rc, time(NULL), &s->m, r->err);
+		if (rc2)
+			return rc2;
+		s->idx = idx;
+		s->busy = true;
+		s->job = (struct tx_job){&s->m, buf_cstr(&s->m.envelope_from), c->email, s};
+		r->inflight++;
+		transport_submit(r->t, &s->job);
+	}
+	return 0;
+}
+
+static void build_queue(struct run *r)
+{
+	struct campaign *c = r->c;
+	time_t now = r->o->now;
+	for (size_t i = 0; i < c->n; i++) {
+		struct crcpt *p = &c->r[i];
+		if (p->state == RS_UNCERTAIN && r->o->resend_uncertain)
+			record(r, "R %zu %lld", i, (long long)now);
+		if (p->state == RS_DEFERRED && p->first_deferred + r->cfg->give_up <= now) {
+			record(r, "F %zu %lld 0 - expired: deferred since %lld", i, (long long)now,
+			       (long long)p->first_deferred);
+			r->st->expired++;
+			continue;
+		}
+		if (p->state == RS_PENDING || (p->state == RS_DEFERRED && p->next_at <= now)) {
+			r->queue = xgrowarray(r->queue, &r->qcap, r->qn + 1, sizeof *r->queue);
+			r->queue[r->qn++] = i;
+		}
+	}
+}
+
+static bool campaign_done(const struct campaign *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->r[i].state == RS_PENDING || c->r[i].state == RS_DEFERRED ||
+		    c->r[i].state == RS_INFLIGHT)
+			return false;
+	return true;
+}
+
+static int run_loop(struct run *r)
+{
+	int rc = 0;
+	for (;;) {
+		declare(r);
+		if ((rc = journal_flush(r->j, r->err)) || (rc = submit_ready(r)))
+			return rc;
+		if (!r->qn && !r->dn && !r->inflight)
+			return 0;
+		if (r->o->limit && r->st->attempted >= (size_t)r->o->limit && !r->dn &&
+		    !r->inflight)
+			return 0;
+		rc = transport_wait(r->t, r->dn && !r->inflight ? 50 : 1000, journal_fd(r->j),
+				    on_done, r, r->err);
+		journal_ack(r->j);
+		draw_progress(r, false);
+		if (rc) {
+			r->error = rc;
+			return rc;
+		}
+	}
+}
+
+int campaign_send(const struct config *cfg, struct campaign *c, struct newsletter *nl,
+		  struct transport *t, struct suppressions *sup, const struct send_opts *o,
+		  struct send_stats *st, struct lb_err *err)
+{
+	memset(st, 0, sizeof *st);
+	struct run r = {.cfg = cfg, .c = c, .nl = nl, .t = t, .sup = sup, .o = o, .st = st};
+	r.err = err;
+	r.t0 = mono();
+	r.real0 = time(NULL);
+	char *jpath = path_join(c->dir, "journal");
+	int rc = journal_open(jpath, NULL, &r.j, err);
+	free(jpath);
+	if (rc)
+		return rc;
+	r.nslots = o->window;
+	r.slots = xcalloc(r.nslots, sizeof *r.slots);
+	for (size_t i = 0; i < r.nslots; i++)
+		message_init(&r.slots[i].m);
+	r.decl = xcalloc(o->window, sizeof *r.decl);
+	r.decl_seq = xcalloc(o->window, sizeof *r.decl_seq);
+	r.retries = xcalloc(c->n + 1, 1);
+
+	if (c->finished && o->resend_uncertain)
+		c->finished = false;
+	build_queue(&r);
+	rc = run_loop(&r);
+	/* Declared but never handed over (a stop, or the limit): not sent. */
+	while (r.dn) {
+		size_t idx = r.decl[r.dhead];
+		r.dhead = (r.dhead + 1) % o->window;
+		r.dn--;
+		record(&r, "N %zu %lld", idx, (long long)run_now(&r));
+	}
+	if (!rc && campaign_done(c) && !c->finished)
+		record(&r, "E %lld", (long long)run_now(&r));
+	struct lb_err jerr = {0};
+	int jrc = journal_close(r.j, &jerr);
+	if (jrc && !rc) {
+		*err = jerr;
+		rc = jrc;
+	}
+	draw_progress(&r, true);
+	st->seconds = mono() - r.t0;
+	for (size_t i = 0; i < r.nslots; i++)
+		message_free(&r.slots[i].m);
+	free(r.slots);
+	free(r.decl);
+	free(r.decl_seq);
+	free(r.retries);
+	free(r.queue);
+	buf_free(&r.line);
+	return rc;
+}

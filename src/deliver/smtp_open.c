@@ -1,0 +1,266 @@
+/* Opening the SMTP transport: the URL, the TLS policy, the credentials and
+ * the curl options (and callbacks) every connection slot keeps for its
+ * whole life.  Driving the transfers is deliver/smtp.c.
+ */
+#include "deliver/smtp.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
+{
+	struct conn *c = ud;
+	size_t room = size * nmemb, n = 0;
+	while (room > 0 && c->idx < c->niov) {
+		const struct iovec *v = &c->iov[c->idx];
+		size_t k = v->iov_len - c->off;
+		if (k > room)
+			k = room;
+		memcpy(dst + n, (const char *)v->iov_base + c->off, k);
+		n += k;
+		room -= k;
+		c->off += k;
+		if (c->off == v->iov_len) {
+			c->idx++;
+			c->off = 0;
+		}
+	}
+	if (c->idx == c->niov)
+		c->handed_all = true;
+	return n;
+}
+
+static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
+{
+	struct conn *c = ud;
+	size_t n = size * nmemb;
+	/* After a refusal curl closes the connection with QUIT on this same
+	 * handle: its 221 must not hide the reply that ended the transfer. */
+	if (n >= 3 && memcmp(line, "221", 3) == 0)
+		return n;
+	if (smtp_reply_line(&c->reply, line, n) == 354)
+		c->saw_354 = true;
+	return n;
+}
+
+static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	/* Aborting here makes curl finish the transfer with an error, so it
+	 * closes the connection without the end-of-data dot: removing a handle
+	 * mid-DATA instead would send the dot and deliver a truncated message. */
+	return ((struct conn *)ud)->aborting;
+}
+
+/* -vv: the protocol dialogue, minus the message and the credentials. */
+static int debug_cb(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
+{
+	(void)h;
+	struct conn *c = ud;
+	struct span line = span_trim((struct span){data, n});
+	const char *dir;
+	switch (type) {
+	case CURLINFO_TEXT:
+		dir = "*";
+		break;
+	case CURLINFO_HEADER_IN:
+		dir = "<";
+		if (c->in_auth && span_starts_with(line, "334")) {
+			line = SPAN_LIT("334 (challenge hidden)");
+		} else if (c->in_auth) {
+			c->in_auth = false;
+		}
+		break;
+	case CURLINFO_HEADER_OUT:
+		dir = ">";
+		if (span_starts_with_ci(line, "AUTH ")) {
+			c->in_auth = true;
+			line = SPAN_LIT("AUTH (mechanism and credentials hidden)");
+		} else if (c->in_auth) {
+			line = SPAN_LIT("(credentials hidden)");
+		}
+		break;
+	default:
+		return 0; /* never the message itself, nor TLS bytes */
+	}
+	log_debug("smtp[%zu] %s %.*s", c->index, dir, (int)line.n, line.p);
+	return 0;
+}
+
+/* Options that stay the same for every message on a connection slot. */
+static void setup_easy(struct smtp *s, struct conn *c, long use_ssl, const char *ca,
+		       const char *password)
+{
+	CURL *h = c->easy;
+	curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)c);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(h, CURLOPT_READDATA, c);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+	c->rcpt.next = NULL;
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, &c->rcpt);
+	curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	if (password) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, s->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, password);
+		curl_easy_setopt(h, CURLOPT_SASL_IR, 1L); /* AUTH PLAIN in one round trip */
+	}
+	/* A dead or stalled server must not hang a cron run. */
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->timeout_s);
+	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout_s);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->timeout_s);
+	if (log_verbose >= 2) {
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+		curl_easy_setopt(h, CURLOPT_DEBUGDATA, c);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	}
+}
+
+/* Check the URL: scheme://host[:port][/ehlo-domain], no credentials in it. */
+static int parse_url(struct smtp *s, const char *url, bool *implicit_tls, struct lb_err *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *pass = NULL;
+	char *path = NULL, *query = NULL;
+	int rc = 0;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		rc =
+		    err_set(err, LB_ECONFIG, "outgoing.url is not a valid smtp:// or smtps:// URL");
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_USER, &user, 0);
+	curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
+	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	if (user || pass) {
+		rc = err_set(err, LB_ECONFIG,
+			     "outgoing.url must not hold credentials: use outgoing.username and "
+			     "password_file");
+		goto out;
+	}
+	if (query) {
+		rc = err_set(err, LB_ECONFIG, "outgoing.url: an SMTP URL takes no ?query");
+		goto out;
+	}
+	*implicit_tls = strcmp(scheme, "smtps") == 0;
+	s->url_has_path = path && strcmp(path, "/") != 0 && path[0];
+	struct buf w = BUF_INIT;
+	buf_printf(&w, "%s://%s:%s", scheme, host, port);
+	s->where = buf_take(&w);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(user);
+	curl_free(pass);
+	curl_free(path);
+	curl_free(query);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_err *err)
+{
+	const struct endpoint *ep = o->ep;
+	*t = NULL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return err_set(err, LB_ESOFTWARE, "cannot initialise libcurl");
+	struct smtp *s = xcalloc(1, sizeof *s);
+	s->base.ops = &smtp_ops;
+	s->url = xstrdup(ep->url);
+	s->timeout_s = o->timeout_s > 0 ? o->timeout_s : 60;
+	s->nconns = ep->connections < 1 ? 1 : ep->connections > 64 ? 64 : (size_t)ep->connections;
+	s->conns = xcalloc(s->nconns, sizeof *s->conns);
+	char *password = NULL, *ca = NULL;
+	bool implicit_tls = false;
+	int rc = parse_url(s, ep->url, &implicit_tls, err);
+	if (rc || (rc = endpoint_password(ep, o->site_dir, &password, err)))
+		goto fail;
+
+	bool loopback = url_host_is_loopback(ep->url);
+	/* smtp:// means STARTTLS, required.  On loopback plain text is fine,
+	 * but STARTTLS is still used when offered (and then verified like any
+	 * other TLS); `tls: none` never starts TLS. */
+	long use_ssl = implicit_tls	     ? (long)CURLUSESSL_ALL
+		       : ep->tls == TLS_NONE ? (long)CURLUSESSL_NONE
+		       : loopback	     ? (long)CURLUSESSL_TRY
+					     : (long)CURLUSESSL_ALL;
+	if (password && !ep->username) {
+		rc = err_set(err, LB_ECONFIG, "outgoing: a password is set but no username");
+		goto fail;
+	}
+	if (ep->username && !password) {
+		rc = err_set(err, LB_ECONFIG,
+			     "outgoing.username is set but neither password_file nor password_env");
+		goto fail;
+	}
+	if (password && use_ssl == CURLUSESSL_NONE && !loopback) {
+		rc = err_set(err, LB_ECONFIG,
+			     "%s: refusing to send the password in clear text (tls: none); use "
+			     "smtps:// or STARTTLS",
+			     s->where);
+		goto fail;
+	}
+	if (ep->ca_file) {
+		ca = path_join(o->site_dir, ep->ca_file);
+		if (access(ca, R_OK) != 0) {
+			rc = err_sys(err, LB_ECONFIG, "outgoing.ca_file %s", ca);
+			goto fail;
+		}
+	}
+	s->user = ep->username ? xstrdup(ep->username) : NULL;
+	ratelimit_init(&s->rl, ep->rate, smtp_now());
+
+	s->multi = curl_multi_init();
+	if (!s->multi) {
+		rc = err_set(err, LB_ESOFTWARE, "cannot initialise libcurl");
+		goto fail;
+	}
+	/* The pool holds exactly our N connections: never more sessions. */
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->nconns);
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->nconns);
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->nconns);
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct conn *c = &s->conns[i];
+		c->s = s;
+		c->index = i;
+		if (!(c->easy = curl_easy_init())) {
+			rc = err_set(err, LB_ESOFTWARE, "cannot initialise libcurl");
+			goto fail;
+		}
+		setup_easy(s, c, use_ssl, ca, password);
+	}
+	*t = &s->base;
+	goto out;
+fail:
+	smtp_ops.close(&s->base);
+out:
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	free(ca);
+	return rc;
+}

@@ -1,0 +1,196 @@
+/* Transport dispatch and the helpers every back end shares (transport.h). */
+#include "deliver/transport.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "core/fsx.h"
+#include "core/mem.h"
+
+int transport_open(const struct transport_opts *o, struct transport **t, struct lb_err *err)
+{
+	*t = NULL;
+	const char *url = o->ep && o->ep->url ? o->ep->url : "";
+	if (strncmp(url, "smtp://", 7) == 0 || strncmp(url, "smtps://", 8) == 0)
+		return smtp_open(o, t, err);
+	if (strncmp(url, "maildir:", 8) == 0)
+		return maildir_out_open(o, t, err);
+	/* Not echoing the URL: it might carry credentials. */
+	return err_set(err, LB_ECONFIG,
+		       "outgoing.url must start with smtp://, smtps:// or maildir:");
+}
+
+size_t transport_capacity(struct transport *t)
+{
+	return t->ops->capacity(t);
+}
+
+void transport_submit(struct transport *t, struct tx_job *job)
+{
+	t->ops->submit(t, job);
+}
+
+size_t transport_busy(const struct transport *t)
+{
+	return t->ops->busy(t);
+}
+
+int transport_wait(struct transport *t, int timeout_ms, int extra_fd, tx_done_fn on_done, void *ctx,
+		   struct lb_err *err)
+{
+	return t->ops->wait(t, timeout_ms, extra_fd, on_done, ctx, err);
+}
+
+void transport_close(struct transport *t)
+{
+	if (t)
+		t->ops->close(t);
+}
+
+/* The longest password we accept; a longer "password file" is something else. */
+enum { PASSWORD_MAX = 1024 };
+
+static int password_from_file(const char *path, char **out, struct lb_err *err)
+{
+	/* O_NOFOLLOW + fstat on the descriptor: the checks apply to the file we
+	 * read, not to whatever a symlink or a rename swaps in between. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return err_set(err, LB_ECONFIG,
+				       "%s: a password file must not be a symbolic link", path);
+		return err_sys(err, LB_ECONFIG, "%s: cannot open the password file", path);
+	}
+	struct stat st;
+	int rc = 0;
+	char buf[PASSWORD_MAX + 2];
+	ssize_t n = 0;
+	if (fstat(fd, &st) != 0) {
+		rc = err_sys(err, LB_ECONFIG, "%s: cannot stat the password file", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(err, LB_ECONFIG, "%s: the password file is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		rc = err_set(err, LB_ECONFIG,
+			     "%s: the password file has mode %04o; it must be 0600 or stricter "
+			     "(chmod 600 %s)",
+			     path, (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		rc = err_set(err, LB_ECONFIG,
+			     "%s: the password file is owned by uid %u, not by the user running "
+			     "letterbox (uid %u)",
+			     path, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
+	size_t got = 0;
+	while (got < sizeof buf && (n = read(fd, buf + got, sizeof buf - got)) > 0)
+		got += (size_t)n;
+	if (n < 0) {
+		rc = err_sys(err, LB_ECONFIG, "%s: cannot read the password file", path);
+		goto out;
+	}
+	/* One line; a final newline (LF or CRLF) is not part of the password. */
+	if (got > 0 && buf[got - 1] == '\n')
+		got--;
+	if (got > 0 && buf[got - 1] == '\r')
+		got--;
+	if (got > PASSWORD_MAX) {
+		rc = err_set(err, LB_ECONFIG, "%s: the password file is longer than %d bytes", path,
+			     PASSWORD_MAX);
+		goto out;
+	}
+	if (got == 0) {
+		rc = err_set(err, LB_ECONFIG, "%s: the password file is empty", path);
+		goto out;
+	}
+	for (size_t i = 0; i < got; i++) {
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+			rc = err_set(err, LB_ECONFIG,
+				     "%s: the password file holds a control character or more than "
+				     "one line",
+				     path);
+			goto out;
+		}
+	}
+	*out = xstrndup(buf, got);
+out:
+	explicit_bzero(buf, sizeof buf);
+	close(fd);
+	return rc;
+}
+
+int endpoint_password(const struct endpoint *ep, const char *site_dir, char **out,
+		      struct lb_err *err)
+{
+	*out = NULL;
+	if (ep->password_file) {
+		char *path = path_join(site_dir, ep->password_file);
+		int rc = password_from_file(path, out, err);
+		free(path);
+		return rc;
+	}
+	if (ep->password_env) {
+		const char *v = getenv(ep->password_env);
+		if (!v || !*v)
+			return err_set(err, LB_ECONFIG,
+				       "password_env: the environment variable %s is not set",
+				       ep->password_env);
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return err_set(err, LB_ECONFIG,
+					       "password_env: %s holds a control character",
+					       ep->password_env);
+		*out = xstrdup(v);
+	}
+	return 0;
+}
+
+static bool host_is_loopback(const char *host)
+{
+	size_t n = strlen(host);
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
+		return true;
+	struct in_addr a4;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	/* curl reports IPv6 hosts in brackets, perhaps with a zone. */
+	char v6[64];
+	if (host[0] != '[' || n < 3 || n - 2 >= sizeof v6 || host[n - 1] != ']')
+		return false;
+	memcpy(v6, host + 1, n - 2);
+	v6[n - 2] = '\0';
+	struct in6_addr a6;
+	if (inet_pton(AF_INET6, v6, &a6) != 1)
+		return false;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+bool url_host_is_loopback(const char *url)
+{
+	/* Parse with curl's own URL parser, so that we judge the host curl
+	 * will connect to (it normalises forms like 127.1 or 0x7f.1). */
+	CURLU *u = curl_url();
+	char *host = NULL;
+	bool loop = false;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		loop = host_is_loopback(host);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return loop;
+}

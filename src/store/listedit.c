@@ -1,0 +1,396 @@
+#include "store/listedit.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/fsx.h"
+#include "core/mem.h"
+#include "core/yamlx.h"
+#include "store/subscribers.h"
+
+#define MAX_LIST_BYTES (256u << 20) /* as sublist_load */
+
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), 0 if none. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] < 0x80		    ? 1
+		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+						    : 0;
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+/* Characters YAML (1.1, as libyaml reads it) takes as line breaks or that
+ * no name should hold: C0, DEL, C1 (NEL is one), U+2028, U+2029. */
+static bool is_break_or_control(const unsigned char *p, size_t len)
+{
+	return (len == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
+	       (len == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+	       (len == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9));
+}
+
+bool listedit_name_ok(const char *name, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t n = strlen(name);
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(p + i, n - i);
+		if (!len) {
+			*why = "it is not UTF-8";
+			return false;
+		}
+		if (is_break_or_control(p + i, len)) {
+			*why = "it holds a line break or a control character";
+			return false;
+		}
+		i += len;
+	}
+	return true;
+}
+
+/* Can s be written as a plain scalar after "key: " and read back unchanged
+ * as a string?  When in doubt the answer is no: quoting is always safe. */
+static bool plain_ok(const char *s)
+{
+	static const char *const words[] = {"null", "~",   "true", "false", "yes", "no",
+					    "on",   "off", "y",	   "n",	    NULL};
+	size_t n = strlen(s);
+	if (n == 0 || strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ' || s[n - 1] == ':' ||
+	    strstr(s, ": ") || strstr(s, " #"))
+		return false;
+	for (const char *const *w = words; *w; w++)
+		if (strcasecmp(s, *w) == 0)
+			return false;
+	if (strspn(s, "0123456789+-._:eE") == n) /* would read as a number or a time */
+		return false;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(p + i, n - i);
+		if (!len || is_break_or_control(p + i, len) ||
+		    (len == 3 && p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static void put_scalar(struct buf *o, const char *s)
+{
+	if (plain_ok(s)) {
+		buf_adds(o, s);
+		return;
+	}
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	buf_addc(o, '"');
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(p + i, n - i);
+		if (len == 1 && (p[i] == '"' || p[i] == '\\')) {
+			buf_addc(o, '\\');
+			buf_addc(o, (char)p[i]);
+		} else if (len == 1 && p[i] == '\n') {
+			buf_adds(o, "\\n");
+		} else if (len == 1 && p[i] == '\t') {
+			buf_adds(o, "\\t");
+		} else if (len == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
+			buf_printf(o, "\\x%c%c", hex[p[i] >> 4], hex[p[i] & 15]);
+		} else if (len == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			buf_printf(o, "\\x%c%c", hex[p[i + 1] >> 4], hex[p[i + 1] & 15]);
+		} else if (len == 3 && p[i] == 0xe2 && p[i + 1] == 0x80 && p[i + 2] == 0xa8) {
+			buf_adds(o, "\\L");
+		} else if (len == 3 && p[i] == 0xe2 && p[i + 1] == 0x80 && p[i + 2] == 0xa9) {
+			buf_adds(o, "\\P");
+		} else if (len == 3 && p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf) {
+			buf_adds(o, "\\uFEFF");
+		} else if (!len) {
+			buf_adds(o,
+				 "\\uFFFD"); /* not UTF-8: never reaches here from checked input */
+			len = 1;
+		} else {
+			buf_add(o, p + i, len);
+		}
+		i += len;
+	}
+	buf_addc(o, '"');
+}
+
+/* libyaml counts marks in characters (a BOM not counted, CRLF as two):
+ * the byte offset of character index in t. */
+static size_t byte_at(struct span t, size_t index)
+{
+	size_t i = t.n >= 3 && memcmp(t.p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	for (; index && i < t.n; index--) {
+		unsigned char c = (unsigned char)t.p[i];
+		i += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	}
+	return i < t.n ? i : t.n;
+}
+
+static bool is_block(const yaml_node_t *n)
+{
+	return (n->type == YAML_SEQUENCE_NODE &&
+		n->data.sequence.style != YAML_FLOW_SEQUENCE_STYLE) ||
+	       (n->type == YAML_MAPPING_NODE && n->data.mapping.style != YAML_FLOW_MAPPING_STYLE);
+}
+
+/* Where a node's text ends (a character index).  Scalars and flow
+ * collections know; a block collection's own end mark is where the next
+ * token starts, past any comments, so take its last descendant's instead. */
+static size_t content_end(struct ydoc *d, yaml_node_t *n, int depth)
+{
+	if (!is_block(n) || depth > 64)
+		return n->end_mark.index;
+	size_t end = n->start_mark.index;
+	for (size_t i = 0; i < ylen(n); i++) {
+		yaml_node_t *c[2] = {NULL, NULL};
+		if (yis_seq(n)) {
+			c[0] = yseq_at(d, n, i);
+		} else {
+			c[0] = ymap_key(d, n, i);
+			c[1] = ymap_value(d, n, i);
+		}
+		for (int k = 0; k < 2; k++) {
+			size_t e = c[k] ? content_end(d, c[k], depth + 1) : 0;
+			end = e > end ? e : end;
+		}
+	}
+	return end;
+}
+
+/* The start of the line after the one holding byte pos (pos itself when it
+ * already starts a line, the end of the text when there is no next line). */
+static size_t next_line(struct span t, size_t pos)
+{
+	if (pos > 0 && pos <= t.n && t.p[pos - 1] == '\n')
+		return pos;
+	const char *nl = pos < t.n ? memchr(t.p + pos, '\n', t.n - pos) : NULL;
+	return nl ? (size_t)(nl - t.p) + 1 : t.n;
+}
+
+static void put_entries(struct buf *o, size_t dash, size_t content, const char *eol,
+			const struct listedit_entry *v, size_t n)
+{
+	if (content <= dash)
+		content = dash + 2;
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(o, "%*s-%*semail: ", (int)dash, "", (int)(content - dash - 1), "");
+		put_scalar(o, v[i].email);
+		buf_adds(o, eol);
+		if (v[i].name && v[i].name[0]) {
+			buf_printf(o, "%*sname: ", (int)content, "");
+			put_scalar(o, v[i].name);
+			buf_adds(o, eol);
+		}
+	}
+}
+
+static const char flow_help[] = "; letterbox edits a list written one entry per line:\n"
+				"    subscribers:\n"
+				"      - email: ada@example.org\n"
+				"        name: Ada Lovelace\n"
+				"rewrite it that way and try again (nothing was changed)";
+
+int listedit_append_text(const char *file, struct span old, const struct listedit_entry *v,
+			 size_t n, struct buf *out, struct lb_err *err)
+{
+	if (!old.p)
+		old = (struct span){"", 0};
+	struct ydoc d = {0};
+	int rc = ydoc_load(&d, file, old.p, old.n, 0, LB_EDATA, err);
+	if (rc)
+		goto out;
+	const char *nl = old.n ? memchr(old.p, '\n', old.n) : NULL;
+	const char *eol = nl && nl > old.p && nl[-1] == '\r' ? "\r\n" : "\n";
+	yaml_node_t *root = ydoc_root(&d), *key = NULL, *val = NULL;
+	size_t cut_from = 0, cut_to = 0, ins = old.n, dash = 2, content = 4;
+	bool add_key = false;
+	if (root && !yis_map(root)) {
+		rc =
+		    yerr(&d, root, LB_EDATA, err, "not a subscriber list (name: and subscribers:)");
+		goto out;
+	}
+	if (root && root->data.mapping.style == YAML_FLOW_MAPPING_STYLE) {
+		rc = yerr(&d, root, LB_EDATA, err, "the list is written in flow style ({...})%s",
+			  flow_help);
+		goto out;
+	}
+	for (size_t i = 0; root && i < ylen(root); i++) {
+		if (span_eq(yscalar(ymap_key(&d, root, i)), "subscribers")) {
+			key = ymap_key(&d, root, i);
+			val = ymap_value(&d, root, i);
+		}
+	}
+	if (!root) {
+		add_key = true; /* empty, or only comments */
+	} else if (!key) {
+		add_key = true;
+		ins = next_line(old, byte_at(old, content_end(&d, root, 0)));
+		dash = root->start_mark.column + 2;
+	} else if (yis_null(val) || (yis_seq(val) && !is_block(val) && ylen(val) == 0)) {
+		/* no entries yet: drop a "~" or "[]" and start the block list */
+		cut_from = byte_at(old, val->start_mark.index);
+		cut_to = byte_at(old, val->end_mark.index);
+		while (cut_from > 0 && old.p[cut_from - 1] == ' ' &&
+		       (cut_to == old.n || old.p[cut_to] == '\n' || old.p[cut_to] == '\r'))
+			cut_from--;
+		ins = next_line(old, cut_to);
+		dash = key->start_mark.column + 2;
+	} else if (!yis_seq(val)) {
+		rc = yerr(&d, val, LB_EDATA, err,
+			  "'subscribers' must be a list of entries (- email: ...)");
+		goto out;
+	} else if (!is_block(val)) {
+		rc = yerr(&d, val, LB_EDATA, err, "the list is written in flow style ([...])%s",
+			  flow_help);
+		goto out;
+	} else {
+		yaml_node_t *last = yseq_at(&d, val, ylen(val) - 1);
+		dash = val->start_mark.column;
+		/* "-   email: x" keeps its spacing; a "-" alone on its line gets 2 */
+		size_t at = byte_at(old, last->start_mark.index);
+		while (at > 0 && (old.p[at - 1] == ' ' || old.p[at - 1] == '\t'))
+			at--;
+		content = at > 0 && old.p[at - 1] == '-' ? last->start_mark.column : dash + 2;
+		ins = next_line(old, byte_at(old, content_end(&d, val, 0)));
+	}
+	if (add_key)
+		content = dash + 2;
+	buf_add(out, old.p, cut_from);
+	buf_add(out, old.p + cut_to, ins - cut_to);
+	if (ins == old.n && old.n > 0 && old.p[old.n - 1] != '\n')
+		buf_adds(out, eol);
+	if (add_key)
+		buf_printf(out, "%*ssubscribers:%s", (int)(dash - 2), "", eol);
+	put_entries(out, dash, content, eol, v, n);
+	buf_add(out, old.p + ins, old.n - ins);
+out:
+	ydoc_free(&d);
+	return rc;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_subscriber(const struct subscriber *a, const struct subscriber *b)
+{
+	if (!same_str(a->email, b->email) || !same_str(a->name, b->name) ||
+	    a->nfields != b->nfields)
+		return false;
+	for (size_t i = 0; i < a->nfields; i++)
+		if (!same_str(a->fields[i].key, b->fields[i].key) ||
+		    !same_str(a->fields[i].value, b->fields[i].value))
+			return false;
+	return true;
+}
+
+/* Did the loader read entry e back as b (a name of blanks reads as none)? */
+static bool reads_as(const struct subscriber *b, const struct listedit_entry *e)
+{
+	const char *name = e->name && span_trim(span_cstr(e->name)).n ? e->name : NULL;
+	return strcmp(b->email, e->email) == 0 && same_str(b->name, name) && b->nfields == 0;
+}
+
+int listedit_verify(const char *file, struct span old, struct span edited,
+		    const struct listedit_entry *v, size_t n, struct lb_err *err)
+{
+	struct sublist a, b;
+	int rc = sublist_parse(file, old.p, old.n, &a, NULL, NULL, err);
+	if (rc) {
+		sublist_free(&a);
+		return rc;
+	}
+	rc = sublist_parse(file, edited.p, edited.n, &b, NULL, NULL, err);
+	size_t bad = SIZE_MAX;
+	if (!rc && (!same_str(a.title, b.title) || a.invalid != b.invalid || b.n != a.n + n))
+		bad = 0;
+	for (size_t i = 0; !rc && bad == SIZE_MAX && i < b.n; i++)
+		if (i < a.n ? !same_subscriber(&a.v[i], &b.v[i]) : !reads_as(&b.v[i], &v[i - a.n]))
+			bad = i + 1;
+	if (rc)
+		err_prefix(err, "the edited list would not load");
+	else if (bad != SIZE_MAX)
+		rc = err_set(err, LB_EDATA,
+			     "%s: the edited list would not read back as intended (%s %zu); "
+			     "nothing was changed: please report this",
+			     file, bad ? "entry" : "count", bad ? bad : b.n);
+	sublist_free(&a);
+	sublist_free(&b);
+	return rc;
+}
+
+/* Where to write: a symbolic link's target, so that the link survives. */
+static int resolve(const char *path, char **real, bool *exists, struct lb_err *err)
+{
+	struct stat st;
+	*real = realpath(path, NULL);
+	*exists = *real != NULL;
+	if (*real)
+		return 0;
+	if (errno != ENOENT)
+		return err_sys(err, LB_EIO, "%s", path);
+	if (lstat(path, &st) == 0)
+		return err_set(err, LB_EIO, "%s: a symbolic link to nowhere", path);
+	*real = xstrdup(path);
+	return 0;
+}
+
+int listedit_append(const char *path, const char *title, const struct listedit_entry *v, size_t n,
+		    struct lb_err *err)
+{
+	struct buf old = BUF_INIT, edited = BUF_INIT;
+	char *real = NULL;
+	bool exists;
+	mode_t mode;
+	struct stat st;
+	int rc = resolve(path, &real, &exists, err);
+	if (rc)
+		goto out;
+	if (exists) {
+		if (stat(real, &st) < 0) {
+			rc = err_sys(err, LB_EIO, "%s", path);
+			goto out;
+		}
+		mode = st.st_mode & 07777;
+		if ((rc = fsx_read(real, &old, MAX_LIST_BYTES, err)))
+			goto out;
+	} else {
+		mode_t um = umask(0);
+		umask(um);
+		mode = 0666 & ~um;
+		char *dir = xstrdup(real);
+		rc = fsx_mkdirs(dirname(dir), 0755, err);
+		free(dir);
+		if (rc)
+			goto out;
+		buf_adds(&old, "name: ");
+		put_scalar(&old, title);
+		buf_adds(&old, "\nsubscribers:\n");
+	}
+	if ((rc = listedit_append_text(path, buf_span(&old), v, n, &edited, err)) ||
+	    (rc = listedit_verify(path, buf_span(&old), buf_span(&edited), v, n, err)))
+		goto out;
+	rc = fsx_write_atomic(real, edited.p, edited.n, mode, err);
+out:
+	free(real);
+	buf_free(&old);
+	buf_free(&edited);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/* Suppressions: addresses letterbox must not mail again, and why.
+ *
+ * Machine-owned, in state/suppressions (0600): an append-only log, one
+ * record per line, fsync'd before suppression_add returns, a torn last line
+ * ignored on read.  Human-edited list files are never rewritten for this.
+ * Reasons: unsubscribed, hard-bounce, complaint, removed, failed.
+ * Lookups are by addr_key (lower-cased address); the latest record for an
+ * address wins (a later "resubscribed" record lifts a suppression).
+ */
+#ifndef LB_SUPPRESSIONS_H
+#define LB_SUPPRESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/err.h"
+
+enum sup_reason {
+	SUP_NONE,        /* not suppressed (or lifted) */
+	SUP_UNSUBSCRIBED,
+	SUP_HARD_BOUNCE,
+	SUP_COMPLAINT,
+	SUP_REMOVED,     /* `letterbox subscribers remove` */
+	SUP_FAILED,      /* gave up on the address */
+	SUP_RESUBSCRIBED /* lifts an earlier record */
+};
+
+struct suppression {
+	char *address;  /* as recorded */
+	char *key;      /* addr_key(address) */
+	enum sup_reason reason;
+	time_t when;
+	char *evidence; /* one line: SMTP reply, DSN status, message-id ... */
+};
+
+struct suppressions; /* opaque: the loaded set, a hash on key */
+
+/* Load state_dir/suppressions (missing file = empty set). */
+int suppressions_load(const char *state_dir, struct suppressions **out, struct lb_err *err);
+void suppressions_free(struct suppressions *s);
+
+/* The reason an address is suppressed, SUP_NONE if it is not. */
+enum sup_reason suppressions_check(const struct suppressions *s, const char *address);
+/* The full current record for an address, NULL if not suppressed. */
+const struct suppression *suppressions_get(const struct suppressions *s, const char *address);
+
+/* Append a record durably (fsync) and update the loaded set.  Evidence is
+ * reduced to one line of at most 500 bytes. */
+int suppressions_add(struct suppressions *s, const char *address, enum sup_reason reason,
+		     time_t when, const char *evidence, struct lb_err *err);
+
+/* Current suppressions (latest record per address, lifted ones left out),
+ * in the order first suppressed.  The array is owned by s. */
+const struct suppression *const *suppressions_list(const struct suppressions *s, size_t *n);
+
+const char *sup_reason_name(enum sup_reason r);
+/* Parse a reason name; SUP_NONE when unknown. */
+enum sup_reason sup_reason_parse(const char *name);
+
+#endif

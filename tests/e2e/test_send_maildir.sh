@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# letterbox send to the built-in Maildir outbox: exactly once, due logic,
+# snapshot, lock, dry run, test sends, crash safety.
+source "$(dirname "$0")/../lib.sh"
+NOW="2026-11-25 10:00"
+
+fresh() { rm -rf "$T_TMP/s"; make_site "$T_TMP/s"; S=$T_TMP/s; }
+outbox_count() { find "$S/outbox/new" -type f 2>/dev/null | wc -l; }
+# How many messages each address got: "count address" lines.
+per_rcpt() { grep -h '^To:' -A1 "$S"/outbox/new/* 2>/dev/null | grep -oE '<[^>]+>|^To: [^ <]+@[^ ]+' |
+	sed -E 's/^To: //; s/[<>]//g' | sort | uniq -c; }
+status_json() { lb -C "$S" status --json "$@"; }
+count_of() { # KEY: a count from the first campaign's status --json
+	status_json | $PY -c "import json,sys; print(json.loads(sys.stdin.readline())['counts']['$1'])"; }
+
+fresh
+expect_exit 0 "send the sample article" lb -C "$S" send --now "$NOW"
+check "6 messages in the outbox" test "$(outbox_count)" = 6
+check "each subscriber exactly once" test "$(per_rcpt | awk '$1 != 1' | wc -l)" = 0
+check "every subscriber got one" test "$(per_rcpt | wc -l)" = 6
+check "status: 6 sent" test "$(count_of sent)" = 6
+check "state/ is 0700" test "$(stat -c %a "$S/state")" = 700
+check "campaign files are 0600" test -z "$(find "$S/state" -type f ! -perm 600)"
+check "Maildir files are 0600" test -z "$(find "$S/outbox" -type f ! -perm 600)"
+# every delivered message passes the independent parser's checks
+for f in "$S"/outbox/new/*; do
+	$PY - "$f" <<'PY' || fail "parse $(basename "$f")"
+import email, email.policy, sys
+raw = open(sys.argv[1], "rb").read()
+m = email.message_from_bytes(raw, policy=email.policy.default)
+assert all(b < 128 for b in raw), "8-bit"
+assert max(len(l) for l in raw.split(b"\r\n")) <= 998
+assert len(m["To"].addresses) == 1
+assert m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+assert m.get_content_type() == "multipart/alternative"
+name = m["To"].addresses[0].display_name
+text = m.get_body(("plain",)).get_content()
+if name:
+    assert ("Dear " + name.split()[0] + ",") in text, "greeting"
+PY
+done
+pass "delivered messages parse, greet by first name, carry one-click unsubscribe"
+check "the quote-marked name survives" grep -q 'Dana =?UTF-8?Q?=22Dee=22?= Whitfield\|"Dana \\"Dee\\" Whitfield"' "$S"/outbox/new/*
+
+expect_exit 0 "a second run" lb -C "$S" send --now "$NOW"
+check "sends nothing more" test "$(outbox_count)" = 6
+
+# --- due logic ---------------------------------------------------------------------------
+fresh
+expect_exit 0 "before its date" lb -C "$S" send --now "2026-11-24 10:00"
+check "nothing sent before the date" test "$(outbox_count)" = 0
+check "and no campaign started" test ! -e "$S/state/campaigns/healing-through-connection/recipients"
+expect_exit 0 "five days late" lb -C "$S" send --now "2026-11-30 10:00"
+grep_err "healing-through-connection was due at 2026-11-25T09:00:00Z, more than send.catch_up ago: not sent" "reported as missed"
+check "a missed article is not sent" test "$(outbox_count)" = 0
+expect_exit 0 "the next run" lb -C "$S" send --now "2026-11-30 10:05"
+check "is silent about it" test ! -s "$T_TMP/err"
+check "status lists it as missed" grep -q missed <(lb -C "$S" status)
+expect_exit 0 "send ARTICLE sends it anyway" lb -C "$S" send healing-through-connection --now "2026-11-30 10:05"
+check "6 messages" test "$(outbox_count)" = 6
+
+fresh
+sed -i 's/^lists: \[friends\]/lists: [friends]\ndraft: true/' "$S/newsletters/2026-11-25-healing-through-connection.md"
+expect_exit 0 "a draft" lb -C "$S" send --now "$NOW"
+check "is not sent" test "$(outbox_count)" = 0
+expect_exit 65 "send DRAFT" lb -C "$S" send healing-through-connection
+grep_err "is a draft" "says it is a draft"
+expect_exit 0 "send --to a draft" lb -C "$S" send healing-through-connection --to "Proof Reader <proof@example.org>"
+check "one test message" test "$(outbox_count)" = 1
+check "to the test address" grep -q '^To: Proof Reader <proof@example.org>' "$S"/outbox/new/*
+check "not journaled" test ! -e "$S/state/campaigns/healing-through-connection"
+
+# --- recipients: dedupe, invalid, unknown list ----------------------------------------------
+fresh
+cat >"$S/subscribers/clients.yaml" <<'YAML'
+name: Clients
+subscribers:
+  - email: ADA.LOVELACE@EXAMPLE.ORG
+    name: Ada again
+  - email: not-an-address
+  - email: new.client@example.org
+YAML
+sed -i 's/^lists: \[friends\]/lists: [friends, clients]/' "$S/newsletters/2026-11-25-healing-through-connection.md"
+expect_exit 0 "two lists" lb -C "$S" send --now "$NOW"
+grep_err "clients.yaml:5:[0-9]+: 'not-an-address'" "the bad address is named with file:line"
+check "7 messages: the duplicate (other case) once, the invalid none" test "$(outbox_count)" = 7
+check "status lists the invalid one as skipped" grep -q "skipped.*invalid.*not-an-address" <(lb -C "$S" status)
+fresh
+sed -i 's/^lists: \[friends\]/lists: [friends, nosuch]/' "$S/newsletters/2026-11-25-healing-through-connection.md"
+expect_exit 65 "an unknown list" lb -C "$S" send --now "$NOW"
+grep_err "there is no list 'nosuch'" "names the list"
+check "nothing sent" test "$(outbox_count)" = 0
+
+# --- limit, snapshot, resume ------------------------------------------------------------------
+fresh
+expect_exit 0 "--limit 2" lb -C "$S" send --now "$NOW" --limit 2
+check "2 sent" test "$(outbox_count)" = 2
+check "4 pending" test "$(count_of pending)" = 4
+# Edit the list mid-campaign: the snapshot decides.
+sed -i '/mei.chen@example.org/d' "$S/subscribers/friends.yaml"
+printf '  - email: late.comer@example.org\n' >>"$S/subscribers/friends.yaml"
+expect_exit 0 "resume" lb -C "$S" send --now "$NOW"
+check "6 in all" test "$(outbox_count)" = 6
+check "the removed one still got it (snapshot)" grep -q '^To: mei.chen@example.org' "$S"/outbox/new/*
+check "the late comer did not" test -z "$(grep -l 'late.comer' "$S"/outbox/new/* 2>/dev/null)"
+
+# --- dry run, lock ----------------------------------------------------------------------------
+fresh
+expect_exit 0 "--dry-run" lb -C "$S" send --dry-run --now "$NOW"
+check "reports who would get it" grep -q "would send 6 messages" "$T_TMP/out"
+check "sends nothing" test "$(outbox_count)" = 0
+check "records nothing" test ! -e "$S/state/campaigns/healing-through-connection"
+mkdir -p "$S/state"
+flock "$S/state/lock.send" sleep 3 &
+sleep 0.3
+expect_exit 75 "a second send while one runs" lb -C "$S" send --now "$NOW"
+grep_err "another letterbox is running" "says why"
+check "sent nothing" test "$(outbox_count)" = 0
+wait
+
+# --- kill -9 at random moments: nobody twice, everybody accounted for -------------------------
+fresh
+$PY - "$S/subscribers/friends.yaml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("subscribers:\n")
+    for i in range(2000):
+        f.write(f"  - email: reader{i}@example.org\n    name: Reader {i}\n")
+PY
+crashes=0
+for delay in 0.05 0.15 0.3 0.5; do
+	"$LB" -C "$S" send --now "$NOW" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null && crashes=$((crashes + 1))
+	wait "$pid" 2>/dev/null
+done
+for _ in 1 2 3; do "$LB" -C "$S" send --now "$NOW" >/dev/null 2>&1; done
+dups=$(per_rcpt | awk '$1 > 1' | wc -l)
+got=$(per_rcpt | wc -l)
+check "after $crashes kill -9s: no recipient got two copies" test "$dups" = 0
+read -r sent unc pend fail < <(status_json | $PY -c "import json,sys; c=json.loads(sys.stdin.readline())['counts']; print(c['sent'], c['uncertain'], c['pending'], c['failed'])")
+check "every recipient is sent, failed or uncertain ($sent sent, $unc uncertain)" test "$((sent + unc + fail))" = 2000 -a "$pend" = 0
+check "uncertain ones are at most 2 x connections (8) per crash" test "$unc" -le $((8 * crashes))
+check "every sent one is in the outbox exactly once" test "$got" -ge "$sent"
+expect_exit 0 "--resend-uncertain" lb -C "$S" send healing-through-connection --resend-uncertain --now "$NOW"
+check "then all 2000 have it" test "$(per_rcpt | wc -l)" = 2000
+check "status says 0 uncertain" test "$(count_of uncertain)" = 0

@@ -1,0 +1,128 @@
+/* deliver: the journal (group commit, torn tails) and the campaign's replay. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fsx.h"
+#include "deliver/campaign.h"
+#include "deliver/journal.h"
+#include "harness.h"
+
+static char dir[64];
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_journal(void)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/journal", dir);
+	struct journal *j;
+	struct lb_err err = {0};
+	struct buf old = BUF_INIT;
+	CHECK_INT(journal_open(path, &old, &j, &err), 0);
+	CHECK_INT(old.n, 0);
+	uint64_t a = journal_append(j, "A %d %d\n", 1, 100);
+	uint64_t b = journal_append(j, "S %d %d 250 2.0.0 ok\n", 1, 101);
+	CHECK(a < b);
+	CHECK(journal_synced(j) < a); /* nothing durable before a flush */
+	CHECK_INT(journal_flush(j, &err), 0);
+	CHECK_INT(journal_sync(j, &err), 0);
+	CHECK(journal_synced(j) >= b);
+	CHECK_INT(journal_close(j, &err), 0);
+
+	/* A torn last record (a crash mid-write) is cut on open. */
+	int fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(write(fd, "A 2 1", 5) == 5);
+	close(fd);
+	buf_reset(&old);
+	CHECK_INT(journal_open(path, &old, &j, &err), 0);
+	CHECK_STR(buf_cstr(&old), "A 1 100\nS 1 101 250 2.0.0 ok\n");
+	journal_append(j, "A 2 102\n");
+	CHECK_INT(journal_close(j, &err), 0);
+	buf_reset(&old);
+	CHECK_INT(fsx_read(path, &old, 0, &err), 0);
+	CHECK_STR(buf_cstr(&old), "A 1 100\nS 1 101 250 2.0.0 ok\nA 2 102\n");
+	buf_free(&old);
+}
+
+static void test_replay(void)
+{
+	struct config cfg = {0};
+	cfg.state_dir = dir;
+	char cdir[128], path[160];
+	snprintf(cdir, sizeof cdir, "%s/campaigns/x", dir);
+	struct lb_err err = {0};
+	CHECK_INT(fsx_mkdirs(cdir, 0700, &err), 0);
+	snprintf(path, sizeof path, "%s/recipients", cdir);
+	write_file(path, "# letterbox campaign x started 1000\n"
+			 "R\ta@example.org\tAda\tfriends\tcity=Paris\n"
+			 "R\tb@example.org\t\tfriends\n"
+			 "R\tc@example.org\tC\\tTab\tfriends\n"
+			 "R\td@example.org\t\tfriends\n"
+			 "R\te@example.org\t\tfriends\n"
+			 "K\tf@example.org\tsuppressed: unsubscribed\n");
+	snprintf(path, sizeof path, "%s/journal", cdir);
+	write_file(path, "A 0 1001\nS 0 1002 250 2.0.0 queued\n"
+			 "A 1 1001\nD 1 1002 451 4.3.0 try later\n"
+			 "A 2 1001\n"
+			 "A 3 1001\nF 3 1002 550 5.1.1 no such user\n"
+			 "A 4 1001\nN 4 1002\n"
+			 "S 4 10"); /* torn: ignored */
+	struct campaign c;
+	CHECK_INT(campaign_load(&cfg, "x", &c, &err), 0);
+	CHECK_INT(c.n, 5);
+	CHECK_INT(c.nskip, 1);
+	CHECK_INT(c.started, 1000);
+	CHECK_STR(c.r[0].name, "Ada");
+	CHECK(c.r[0].nfields == 1 && strcmp(c.r[0].fields[0].value, "Paris") == 0);
+	CHECK(c.r[1].name == NULL);
+	CHECK_STR(c.r[2].name, "C\tTab");
+	CHECK_INT(c.r[0].state, RS_SENT);
+	CHECK_INT(c.r[1].state, RS_DEFERRED);
+	CHECK_INT(c.r[1].next_at, 1002 + 15 * 60);
+	CHECK_STR(c.r[1].why, "try later");
+	CHECK_INT(c.r[2].state, RS_UNCERTAIN);
+	CHECK_INT(c.r[3].state, RS_FAILED);
+	CHECK_INT(c.r[3].code, 550);
+	CHECK_INT(c.r[4].state, RS_PENDING);
+	CHECK_STR(c.skip[0].reason, "suppressed: unsubscribed");
+	struct campaign_counts k;
+	campaign_count(&c, &k);
+	CHECK(k.sent == 1 && k.deferred == 1 && k.uncertain == 1 && k.failed == 1 &&
+	      k.pending == 1 && k.skipped == 1 && k.total == 6);
+	CHECK(!c.finished);
+	/* A second deferral doubles the wait; R releases an uncertain one. */
+	const char *d2 = "D 1 3000 451 4.3.0 still busy";
+	campaign_apply(&c, d2, strlen(d2));
+	CHECK_INT(c.r[1].next_at, 3000 + 30 * 60);
+	CHECK_INT(c.r[1].first_deferred, 1002);
+	campaign_apply(&c, "R 2 3000", 8);
+	CHECK_INT(c.r[2].state, RS_PENDING);
+	campaign_apply(&c, "S 99 1 250 - out of range", 25); /* ignored, no crash */
+	campaign_apply(&c, "E 4000", 6);
+	CHECK(c.finished && c.finished_at == 4000);
+	campaign_free(&c);
+	CHECK_INT(campaign_backoff(0, 1), 900);
+	CHECK_INT(campaign_backoff(0, 3), 3600);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/lbcamp.XXXXXX");
+	if (!mkdtemp(dir))
+		return 2;
+	RUN(test_journal);
+	RUN(test_replay);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 2;
+	return harness_done("campaign");
+}

@@ -1,0 +1,487 @@
+/* The SMTP transport's pure parts: the rate limiter, reply parsing, the
+ * outcome classification, loopback URLs, password files and the checks
+ * transport_open makes before connecting anywhere. */
+#include "deliver/ratelimit.h"
+#include "deliver/smtp.h"
+#include "deliver/transport.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fsx.h"
+#include "harness.h"
+
+/* endpoint's strings are not const (config owns them); ours are literals. */
+static char *mut(const char *s)
+{
+	return (char *)(uintptr_t)s;
+}
+
+/* ---- rate limiter --------------------------------------------------------------------------- */
+
+static void test_ratelimit_unlimited(void)
+{
+	struct ratelimit rl;
+	ratelimit_init(&rl, 0, 100);
+	CHECK_INT(ratelimit_available(&rl, 100, 99), 99);
+	CHECK_INT(ratelimit_wait_ms(&rl, 100), -1);
+	for (int i = 0; i < 1000; i++)
+		ratelimit_take(&rl, 100);
+	CHECK_INT(ratelimit_available(&rl, 100, 99), 99);
+}
+
+static void test_ratelimit_bucket(void)
+{
+	struct ratelimit rl;
+	ratelimit_init(&rl, 10, 100); /* 10/s: a burst of one */
+	CHECK_INT(ratelimit_available(&rl, 100, 99), 1);
+	ratelimit_take(&rl, 100);
+	CHECK_INT(ratelimit_available(&rl, 100, 99), 0);
+	long ms = ratelimit_wait_ms(&rl, 100);
+	CHECK(ms >= 100 && ms <= 101);
+	CHECK_INT(ratelimit_available(&rl, 100.05, 99), 0);
+	CHECK_INT(ratelimit_available(&rl, 100.1001, 99), 1);
+	/* Idle time does not pile up more than the burst. */
+	CHECK_INT(ratelimit_available(&rl, 200, 99), 1);
+
+	ratelimit_init(&rl, 1000, 0); /* 1000/s: bursts of 50 */
+	CHECK_INT(ratelimit_available(&rl, 0, 9999), 50);
+	for (int i = 0; i < 50; i++)
+		ratelimit_take(&rl, 0);
+	CHECK_INT(ratelimit_available(&rl, 0, 9999), 0);
+	CHECK_INT(ratelimit_available(&rl, 0.010, 9999), 10);
+
+	/* Over a simulated second at most rate + burst messages start. */
+	ratelimit_init(&rl, 20, 0);
+	int started = 0;
+	for (double t = 0; t < 1.0; t += 0.001)
+		while (ratelimit_available(&rl, t, 99) > 0) {
+			ratelimit_take(&rl, t);
+			started++;
+		}
+	CHECK(started >= 19 && started <= 21);
+}
+
+static void test_ratelimit_slow_down(void)
+{
+	struct ratelimit rl;
+	ratelimit_init(&rl, 10, 0);
+	ratelimit_slow_down(&rl, 0);
+	CHECK(rl.eff == 5);
+	ratelimit_slow_down(&rl, 0.5); /* the same burst of refusals: once */
+	CHECK(rl.eff == 5);
+	ratelimit_slow_down(&rl, 1.5);
+	CHECK(rl.eff == 2.5);
+	/* No recovery while the server keeps refusing... */
+	ratelimit_available(&rl, 2.0, 99);
+	CHECK(rl.eff == 2.5);
+	/* ...then slowly, never past the configured rate. */
+	ratelimit_available(&rl, 3.0, 99);
+	CHECK(rl.eff > 2.5 && rl.eff < 3);
+	for (double t = 3; t < 60; t += 0.5)
+		ratelimit_available(&rl, t, 99);
+	CHECK(rl.eff == 10);
+	/* Never below the floor. */
+	for (int i = 0; i < 20; i++)
+		ratelimit_slow_down(&rl, 100 + 2 * i);
+	CHECK(rl.eff == RATELIMIT_MIN);
+	CHECK_INT(ratelimit_available(&rl, 140, 99), 1);
+	ratelimit_take(&rl, 140);
+	CHECK(ratelimit_wait_ms(&rl, 140) >= 4000); /* about one every five seconds */
+}
+
+static void test_ratelimit_unlimited_slow_down(void)
+{
+	struct ratelimit rl;
+	ratelimit_init(&rl, 0, 0);
+	/* 400 messages in the first second, then 100 in half a second. */
+	for (int i = 0; i < 400; i++)
+		ratelimit_done(&rl, i / 400.0);
+	for (int i = 0; i < 100; i++)
+		ratelimit_done(&rl, 1.0 + i / 200.0);
+	ratelimit_slow_down(&rl, 1.5);
+	CHECK(rl.eff >= 100 && rl.eff <= 200); /* about half of 200-400/s */
+	CHECK_INT(ratelimit_available(&rl, 1.5, 9999), 0);
+	CHECK(ratelimit_wait_ms(&rl, 1.5) > 0);
+	/* Calm: back to unlimited in a while. */
+	unsigned avail = 0;
+	for (double t = 1.5; t < 30; t += 0.1)
+		avail = ratelimit_available(&rl, t, 9999);
+	CHECK_INT(avail, 9999);
+	CHECK_INT(ratelimit_wait_ms(&rl, 30), -1);
+
+	/* A refusal before anything completed still slows down. */
+	ratelimit_init(&rl, 0, 0);
+	ratelimit_slow_down(&rl, 0.1);
+	CHECK(rl.eff >= RATELIMIT_MIN && rl.eff <= 2);
+}
+
+/* ---- replies ----------------------------------------------------------------------------------
+ */
+
+static void test_reply_single(void)
+{
+	struct smtp_reply r;
+	smtp_reply_reset(&r);
+	CHECK_INT(r.code, 0);
+	CHECK_INT(smtp_reply_line(&r, "250 2.1.5 Ok\r\n", 14), 250);
+	CHECK_INT(r.code, 250);
+	CHECK_STR(r.status, "2.1.5");
+	CHECK_STR(r.text, "250 2.1.5 Ok");
+	CHECK_INT(smtp_reply_line(&r, "354 End data with <CR><LF>.<CR><LF>\r\n", 38), 354);
+	CHECK_STR(r.status, "");
+	CHECK_STR(r.text, "354 End data with <CR><LF>.<CR><LF>");
+	CHECK_INT(smtp_reply_line(&r, "250", 3), 250);
+	CHECK_STR(r.text, "250");
+}
+
+static void test_reply_multiline(void)
+{
+	struct smtp_reply r;
+	smtp_reply_reset(&r);
+	const char *lines[] = {"550-5.1.1 The email account that you tried to reach does\r\n",
+			       "550-5.1.1 not exist.\r\n",
+			       "550 5.1.1  https://example.org/nosuchuser\r\n"};
+	CHECK_INT(smtp_reply_line(&r, lines[0], strlen(lines[0])), 0);
+	CHECK_INT(r.code, 0); /* not complete yet */
+	CHECK_INT(smtp_reply_line(&r, lines[1], strlen(lines[1])), 0);
+	CHECK_INT(smtp_reply_line(&r, lines[2], strlen(lines[2])), 550);
+	CHECK_STR(r.status, "5.1.1");
+	CHECK_STR(r.text, "550 5.1.1 The email account that you tried to reach does not exist. "
+			  "https://example.org/nosuchuser");
+	/* A complete reply stays until the next one completes. */
+	CHECK_INT(smtp_reply_line(&r, "250-first\r\n", 11), 0);
+	CHECK_INT(r.code, 550);
+	CHECK_INT(smtp_reply_line(&r, "250 last\r\n", 10), 250);
+	CHECK_STR(r.text, "250 first last");
+}
+
+static void test_reply_odd(void)
+{
+	struct smtp_reply r;
+	smtp_reply_reset(&r);
+	/* Not reply lines: ignored. */
+	CHECK_INT(smtp_reply_line(&r, "hello\r\n", 7), 0);
+	CHECK_INT(smtp_reply_line(&r, "25\r\n", 4), 0);
+	CHECK_INT(smtp_reply_line(&r, "250x\r\n", 6), 0);
+	CHECK_INT(smtp_reply_line(&r, "650 no\r\n", 8), 0);
+	CHECK_INT(r.code, 0);
+	/* The status must match the reply's class and have the right shape. */
+	CHECK_INT(smtp_reply_line(&r, "550 4.1.1 odd\r\n", 15), 550);
+	CHECK_STR(r.status, "");
+	CHECK_STR(r.text, "550 4.1.1 odd");
+	smtp_reply_line(&r, "451 4.7.650 x\r\n", 15);
+	CHECK_STR(r.status, "4.7.650");
+	smtp_reply_line(&r, "451 4.7.6500 x\r\n", 16);
+	CHECK_STR(r.status, "");
+	smtp_reply_line(&r, "451 4.7 x\r\n", 11);
+	CHECK_STR(r.status, "");
+	smtp_reply_line(&r, "451 4.7.1\r\n", 11);
+	CHECK_STR(r.status, "4.7.1");
+	/* Control characters dropped, non-ASCII replaced. */
+	const char odd[] = "554 5.7.1 bad\x01\x1b[31m \xc3\xa9t\xc3\xa9\r\n";
+	smtp_reply_line(&r, odd, sizeof odd - 1);
+	CHECK_STR(r.text, "554 5.7.1 bad[31m ??t??");
+	/* A long reply is cut, not overflowed. */
+	char longline[600];
+	memset(longline, 'x', sizeof longline);
+	memcpy(longline, "250 ", 4);
+	CHECK_INT(smtp_reply_line(&r, longline, sizeof longline), 250);
+	CHECK_INT(strlen(r.text), sizeof r.text - 1);
+}
+
+/* ---- classification ----------------------------------------------------------------------------
+ */
+
+static void test_classify(void)
+{
+	static const struct {
+		CURLcode rc;
+		int reply;
+		bool new_conn, complete;
+		enum smtp_verdict v;
+		enum outcome_kind kind;
+	} cases[] = {
+	    {CURLE_OK, 250, false, true, SMTP_FINAL, OUT_SENT},
+	    {CURLE_SEND_ERROR, 451, false, false, SMTP_FINAL, OUT_DEFERRED},
+	    {CURLE_SEND_ERROR, 452, true, false, SMTP_FINAL, OUT_DEFERRED},
+	    {CURLE_SEND_ERROR, 550, false, false, SMTP_FINAL, OUT_FAILED},
+	    {CURLE_SEND_ERROR, 552, false, false, SMTP_FINAL, OUT_FAILED},
+	    /* the final reply after the data: curl calls it a weird reply */
+	    {CURLE_WEIRD_SERVER_REPLY, 554, true, true, SMTP_FINAL, OUT_FAILED},
+	    {CURLE_WEIRD_SERVER_REPLY, 451, false, true, SMTP_FINAL, OUT_DEFERRED},
+	    /* dropped after the data, before the reply */
+	    {CURLE_RECV_ERROR, 354, false, true, SMTP_FINAL, OUT_UNCERTAIN},
+	    {CURLE_OPERATION_TIMEDOUT, 354, true, true, SMTP_FINAL, OUT_UNCERTAIN},
+	    {CURLE_GOT_NOTHING, 354, false, true, SMTP_FINAL, OUT_UNCERTAIN},
+	    /* dropped before the data was complete */
+	    {CURLE_RECV_ERROR, 354, false, false, SMTP_RETRY, OUT_NOT_SENT},
+	    {CURLE_SEND_ERROR, 250, false, false, SMTP_RETRY, OUT_NOT_SENT},
+	    {CURLE_RECV_ERROR, 0, false, false, SMTP_RETRY, OUT_NOT_SENT},
+	    {CURLE_OPERATION_TIMEDOUT, 250, false, false, SMTP_RETRY, OUT_NOT_SENT},
+	    /* slow down, wherever it came */
+	    {CURLE_SEND_ERROR, 421, false, false, SMTP_SLOW_DOWN, OUT_NOT_SENT},
+	    {CURLE_WEIRD_SERVER_REPLY, 421, true, false, SMTP_SLOW_DOWN, OUT_NOT_SENT},
+	    {CURLE_WEIRD_SERVER_REPLY, 421, false, true, SMTP_SLOW_DOWN, OUT_NOT_SENT},
+	    {CURLE_SEND_ERROR, 454, false, false, SMTP_SLOW_DOWN, OUT_NOT_SENT},
+	    {CURLE_LOGIN_DENIED, 454, true, false, SMTP_SLOW_DOWN, OUT_NOT_SENT},
+	    {CURLE_USE_SSL_FAILED, 454, true, false, SMTP_SLOW_DOWN, OUT_NOT_SENT},
+	    /* the campaign cannot go on */
+	    {CURLE_COULDNT_CONNECT, 0, false, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    {CURLE_COULDNT_RESOLVE_HOST, 0, false, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    {CURLE_SSL_CONNECT_ERROR, 220, true, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    {CURLE_USE_SSL_FAILED, 250, true, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    {CURLE_PEER_FAILED_VERIFICATION, 220, true, false, SMTP_STOP_CONFIG, OUT_NOT_SENT},
+	    {CURLE_SSL_CACERT_BADFILE, 0, true, false, SMTP_STOP_CONFIG, OUT_NOT_SENT},
+	    {CURLE_LOGIN_DENIED, 535, true, false, SMTP_STOP_CONFIG, OUT_NOT_SENT},
+	    {CURLE_SEND_ERROR, 530, false, false, SMTP_STOP_CONFIG, OUT_NOT_SENT},
+	    {CURLE_WEIRD_SERVER_REPLY, 554, true, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    {CURLE_REMOTE_ACCESS_DENIED, 550, true, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    {CURLE_OPERATION_TIMEDOUT, 0, true, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    {CURLE_GOT_NOTHING, 0, true, false, SMTP_STOP_UNAVAIL, OUT_NOT_SENT},
+	    /* a confused reused session: a new one may do better */
+	    {CURLE_WEIRD_SERVER_REPLY, 0, false, false, SMTP_RETRY, OUT_NOT_SENT},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct smtp_finish f = {cases[i].rc, cases[i].reply, cases[i].new_conn,
+					cases[i].complete};
+		enum outcome_kind kind = (enum outcome_kind) - 1;
+		enum smtp_verdict v = smtp_classify(&f, &kind);
+		if (!CHECK(v == cases[i].v && kind == cases[i].kind))
+			fprintf(stderr, "    case %zu: curl %d reply %d: verdict %d kind %d\n", i,
+				(int)cases[i].rc, cases[i].reply, (int)v, (int)kind);
+	}
+}
+
+/* ---- URLs
+ * ---------------------------------------------------------------------------------------- */
+
+static void test_loopback(void)
+{
+	static const struct {
+		const char *url;
+		bool loop;
+	} cases[] = {
+	    {"smtp://127.0.0.1:2525", true},
+	    {"smtp://127.0.0.1", true},
+	    {"smtps://127.1.2.3:465", true},
+	    {"smtp://localhost:25", true},
+	    {"smtp://LocalHost.:25", true},
+	    {"smtp://[::1]:25", true},
+	    {"smtp://[::ffff:127.0.0.1]:25", true},
+	    {"smtp://127.1:25", true}, /* curl normalises it to 127.0.0.1 */
+	    {"smtp://mail.example.org:587", false},
+	    {"smtp://128.0.0.1", false},
+	    {"smtp://10.0.0.1", false},
+	    {"smtp://127.0.0.1.example.org", false},
+	    {"smtp://localhost.example.org", false},
+	    {"smtp://mylocalhost", false},
+	    {"smtp://[::2]:25", false},
+	    {"smtp://[fe80::1]", false},
+	    {"maildir:outbox", false},
+	    {"", false},
+	    {"not a url", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (!CHECK(url_host_is_loopback(cases[i].url) == cases[i].loop))
+			fprintf(stderr, "    %s\n", cases[i].url);
+}
+
+/* ---- passwords ----------------------------------------------------------------------------------
+ */
+
+static char tmpdir[] = "/tmp/lbtest_smtp.XXXXXX";
+
+static char *write_file(const char *name, const char *text, mode_t mode)
+{
+	char *path = path_join(tmpdir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+static int password(const char *file, const char *env, char **out, struct lb_err *err)
+{
+	struct endpoint ep = {.password_file = mut(file), .password_env = mut(env)};
+	return endpoint_password(&ep, tmpdir, out, err);
+}
+
+static void test_password_file(void)
+{
+	struct lb_err err = {0};
+	char *pw = NULL;
+	char *p;
+
+	free(write_file("pw", "s3cret pass\n", 0600));
+	CHECK_INT(password("pw", NULL, &pw, &err), 0);
+	CHECK_STR(pw, "s3cret pass");
+	free(pw);
+
+	p = write_file("pw_abs", "crlf\r\n", 0400);
+	CHECK_INT(password(p, NULL, &pw, &err), 0); /* absolute path, read-only */
+	CHECK_STR(pw, "crlf");
+	free(pw);
+	free(p);
+
+	free(write_file("pw_open", "secret\n", 0644));
+	pw = NULL;
+	CHECK_INT(password("pw_open", NULL, &pw, &err), LB_ECONFIG);
+	CHECK(pw == NULL);
+	CHECK(strstr(err.msg, "pw_open") && strstr(err.msg, "0644"));
+	CHECK(!strstr(err.msg, "secret"));
+
+	free(write_file("pw_group", "secret\n", 0640));
+	CHECK_INT(password("pw_group", NULL, &pw, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "0640") != NULL);
+
+	free(write_file("pw_empty", "\n", 0600));
+	CHECK_INT(password("pw_empty", NULL, &pw, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "empty") != NULL);
+
+	free(write_file("pw_lines", "alpha\nbeta\n", 0600));
+	CHECK_INT(password("pw_lines", NULL, &pw, &err), LB_ECONFIG);
+	CHECK(!strstr(err.msg, "alpha") && !strstr(err.msg, "beta"));
+
+	CHECK_INT(password("pw_missing", NULL, &pw, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "pw_missing") != NULL);
+
+	char *target = path_join(tmpdir, "pw");
+	char *link = path_join(tmpdir, "pw_link");
+	CHECK_INT(symlink(target, link), 0);
+	CHECK_INT(password("pw_link", NULL, &pw, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "symbolic link") != NULL);
+	free(target);
+	free(link);
+
+	CHECK_INT(password(".", NULL, &pw, &err), LB_ECONFIG); /* a directory */
+}
+
+static void test_password_env(void)
+{
+	struct lb_err err = {0};
+	char *pw = mut("junk");
+	CHECK_INT(password(NULL, NULL, &pw, &err), 0);
+	CHECK(pw == NULL);
+
+	setenv("LB_TEST_SMTP_PW", "from env", 1);
+	CHECK_INT(password(NULL, "LB_TEST_SMTP_PW", &pw, &err), 0);
+	CHECK_STR(pw, "from env");
+	free(pw);
+
+	unsetenv("LB_TEST_SMTP_PW");
+	CHECK_INT(password(NULL, "LB_TEST_SMTP_PW", &pw, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "LB_TEST_SMTP_PW") != NULL);
+	setenv("LB_TEST_SMTP_PW", "", 1);
+	CHECK_INT(password(NULL, "LB_TEST_SMTP_PW", &pw, &err), LB_ECONFIG);
+	unsetenv("LB_TEST_SMTP_PW");
+}
+
+/* ---- transport_open: everything it refuses before connecting ----------------------------------
+ */
+
+static int open_ep(struct endpoint *ep, struct lb_err *err)
+{
+	struct transport_opts o = {.ep = ep, .site_dir = tmpdir, .timeout_s = 5};
+	struct transport *t = (struct transport *)&o; /* must be reset */
+	int rc = transport_open(&o, &t, err);
+	CHECK(rc ? t == NULL : t != NULL);
+	if (t) {
+		CHECK_INT(transport_busy(t), 0);
+		CHECK(transport_capacity(t) == (size_t)ep->connections);
+	}
+	transport_close(t);
+	return rc;
+}
+
+static void test_open(void)
+{
+	struct lb_err err = {0};
+	free(write_file("ca.pem", "not really a certificate\n", 0644));
+	struct endpoint ep = {.url = mut("smtp://127.0.0.1:1"), .connections = 3};
+	CHECK_INT(open_ep(&ep, &err), 0);
+	/* smtp:// to a real host is STARTTLS, not an error */
+	ep.url = mut("smtp://mail.example.org:587");
+	CHECK_INT(open_ep(&ep, &err), 0);
+	ep.url = mut("smtps://mail.example.org");
+	ep.ca_file = mut("ca.pem");
+	CHECK_INT(open_ep(&ep, &err), 0);
+
+	ep.ca_file = mut("missing-ca.pem");
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "missing-ca.pem") != NULL);
+	ep.ca_file = NULL;
+
+	ep.url = mut("smtps://user:secret@mail.example.org");
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG);
+	CHECK(!strstr(err.msg, "secret"));
+	ep.url = mut("imap://mail.example.org");
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG);
+	ep.url = mut("smtp://");
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG);
+
+	ep.url = mut("smtps://mail.example.org");
+	ep.username = mut("news");
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG); /* a username, no password */
+	ep.password_file = mut("pw");
+	CHECK_INT(open_ep(&ep, &err), 0);
+	ep.password_file = mut("pw_open");
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "0644") != NULL);
+	ep.password_file = mut("pw");
+	ep.username = NULL;
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG); /* a password, no username */
+
+	/* No password in clear text over the network; loopback is fine. */
+	ep.username = mut("news");
+	ep.url = mut("smtp://mail.example.org:25");
+	ep.tls = TLS_NONE;
+	CHECK_INT(open_ep(&ep, &err), LB_ECONFIG);
+	CHECK(strstr(err.msg, "clear text") != NULL);
+	ep.url = mut("smtp://127.0.0.1:25");
+	CHECK_INT(open_ep(&ep, &err), 0);
+	ep.username = NULL;
+	ep.password_file = NULL;
+	ep.url = mut("smtp://mail.example.org:25");
+	CHECK_INT(open_ep(&ep, &err), 0); /* tls: none, no password: the user's choice */
+}
+
+static void cleanup(void)
+{
+	static const char *const names[] = {"pw",	"pw_abs",   "pw_open", "pw_group",
+					    "pw_empty", "pw_lines", "pw_link", "ca.pem"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char *p = path_join(tmpdir, names[i]);
+		unlink(p);
+		free(p);
+	}
+	rmdir(tmpdir);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(test_ratelimit_unlimited);
+	RUN(test_ratelimit_bucket);
+	RUN(test_ratelimit_slow_down);
+	RUN(test_ratelimit_unlimited_slow_down);
+	RUN(test_reply_single);
+	RUN(test_reply_multiline);
+	RUN(test_reply_odd);
+	RUN(test_classify);
+	RUN(test_loopback);
+	RUN(test_password_file);
+	RUN(test_password_env);
+	RUN(test_open);
+	cleanup();
+	return harness_done("smtp");
+}

@@ -1,0 +1,321 @@
+#include "store/suppressions.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "harness.h"
+
+static char tmp[] = "/tmp/lb_sup_XXXXXX";
+static char state[64], file[96];
+static const time_t T0 = 1795629300; /* 2026-11-25T17:55:00Z */
+
+static void fresh(void)
+{
+	unlink(file);
+	rmdir(state);
+}
+
+static void write_text(const char *text)
+{
+	struct lb_err err;
+	fsx_mkdirs(state, 0700, &err);
+	fsx_write_atomic(file, text, strlen(text), 0600, &err);
+}
+
+static struct suppressions *load(void)
+{
+	struct suppressions *s = NULL;
+	struct lb_err err = {0};
+	int rc = suppressions_load(state, &s, &err);
+	if (rc)
+		fprintf(stderr, "    load: %s\n", err.msg);
+	CHECK_INT(rc, 0);
+	return s;
+}
+
+static int add(struct suppressions *s, const char *a, enum sup_reason r, time_t t, const char *ev)
+{
+	struct lb_err err = {0};
+	int rc = suppressions_add(s, a, r, t, ev, &err);
+	if (rc)
+		fprintf(stderr, "    add %s: %s\n", a, err.msg);
+	return rc;
+}
+
+static void test_missing_file_is_empty(void)
+{
+	fresh();
+	struct suppressions *s = load();
+	size_t n = 99;
+	suppressions_list(s, &n);
+	CHECK_INT(n, 0);
+	CHECK_INT(suppressions_check(s, "ada@example.org"), SUP_NONE);
+	CHECK(suppressions_get(s, "ada@example.org") == NULL);
+	CHECK(!fsx_exists(state)); /* reading creates nothing */
+	suppressions_free(s);
+}
+
+static void test_add_check_list(void)
+{
+	fresh();
+	struct suppressions *s = load();
+	CHECK_INT(add(s, "ada@example.org", SUP_UNSUBSCRIBED, T0, "List-Unsubscribe-Post"), 0);
+	CHECK_INT(add(s, "Zoe@Example.org", SUP_HARD_BOUNCE, T0 + 60, "550 5.1.1 user unknown"), 0);
+	CHECK_INT(add(s, "mei@example.org", SUP_COMPLAINT, T0 + 120, "<abc@example.org>"), 0);
+	for (int pass = 0; pass < 2; pass++) { /* in memory, then read back from disk */
+		CHECK_INT(suppressions_check(s, "ada@example.org"), SUP_UNSUBSCRIBED);
+		CHECK_INT(suppressions_check(s, "ADA@EXAMPLE.ORG"), SUP_UNSUBSCRIBED);
+		CHECK_INT(suppressions_check(s, "zoe@example.org"), SUP_HARD_BOUNCE);
+		CHECK_INT(suppressions_check(s, "mei@example.org"), SUP_COMPLAINT);
+		CHECK_INT(suppressions_check(s, "other@example.org"), SUP_NONE);
+		CHECK_INT(suppressions_check(s, "ada@example.or"), SUP_NONE);
+		const struct suppression *z = suppressions_get(s, "ZOE@example.org");
+		CHECK(z != NULL);
+		if (z) {
+			CHECK_STR(z->address,
+				  "Zoe@example.org"); /* as recorded (domain lower-cased) */
+			CHECK_STR(z->key, "zoe@example.org");
+			CHECK_INT(z->when, T0 + 60);
+			CHECK_STR(z->evidence, "550 5.1.1 user unknown");
+		}
+		size_t n;
+		const struct suppression *const *v = suppressions_list(s, &n);
+		CHECK_INT(n, 3);
+		if (n == 3) {
+			CHECK_STR(v[0]->key, "ada@example.org");
+			CHECK_STR(v[1]->key, "zoe@example.org");
+			CHECK_STR(v[2]->key, "mei@example.org");
+			CHECK_STR(v[2]->evidence, "<abc@example.org>");
+		}
+		suppressions_free(s);
+		s = load();
+	}
+	suppressions_free(s);
+}
+
+static void test_latest_wins_and_resubscribe(void)
+{
+	fresh();
+	struct suppressions *s = load();
+	add(s, "ada@example.org", SUP_HARD_BOUNCE, T0, "first");
+	add(s, "bob@example.org", SUP_REMOVED, T0 + 1, "by staff");
+	add(s, "ada@example.org", SUP_COMPLAINT, T0 + 2, "second");
+	add(s, "bob@example.org", SUP_RESUBSCRIBED, T0 + 3, "added again");
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_INT(suppressions_check(s, "ada@example.org"), SUP_COMPLAINT);
+		CHECK_STR(suppressions_get(s, "ada@example.org")->evidence, "second");
+		CHECK_INT(suppressions_check(s, "bob@example.org"), SUP_NONE);
+		CHECK(suppressions_get(s, "bob@example.org") == NULL);
+		size_t n;
+		const struct suppression *const *v = suppressions_list(s, &n);
+		CHECK_INT(n, 1);
+		CHECK_STR(v[0]->key, "ada@example.org");
+		suppressions_free(s);
+		s = load();
+	}
+	/* suppressed again after the lift: back in the list, in first-suppressed order */
+	add(s, "bob@example.org", SUP_UNSUBSCRIBED, T0 + 4, "");
+	size_t n;
+	const struct suppression *const *v = suppressions_list(s, &n);
+	CHECK_INT(n, 2);
+	CHECK_STR(v[1]->key, "bob@example.org");
+	CHECK_INT(v[1]->reason, SUP_UNSUBSCRIBED);
+	CHECK_STR(v[1]->evidence, "");
+	suppressions_free(s);
+}
+
+static void test_torn_last_line(void)
+{
+	fresh();
+	write_text("# comment\n"
+		   "2026-11-25T17:55:00Z\tremoved\tada@example.org\tby staff\n"
+		   "2026-11-25T17:56:00Z\thard-bounce\tzoe@exa");
+	struct suppressions *s = load();
+	CHECK_INT(suppressions_check(s, "ada@example.org"), SUP_REMOVED);
+	CHECK_INT(suppressions_check(s, "zoe@exa"), SUP_NONE);
+	/* the next record must not be glued to the torn one */
+	CHECK_INT(add(s, "mei@example.org", SUP_FAILED, T0, "gave up"), 0);
+	suppressions_free(s);
+	struct buf text = BUF_INIT;
+	struct lb_err err;
+	fsx_read(file, &text, 0, &err);
+	CHECK(strstr(buf_cstr(&text), "zoe@exa") == NULL);
+	CHECK(strstr(buf_cstr(&text), "by staff\n2026-11-25T17:55:00Z\tfailed\tmei@example.org\t"
+				      "gave up\n") != NULL);
+	buf_free(&text);
+	s = load();
+	size_t n;
+	suppressions_list(s, &n);
+	CHECK_INT(n, 2);
+	suppressions_free(s);
+
+	/* a torn first write leaves no complete line at all */
+	write_text("2026-11-25T17:5");
+	s = load();
+	suppressions_list(s, &n);
+	CHECK_INT(n, 0);
+	CHECK_INT(add(s, "ada@example.org", SUP_REMOVED, T0, "x"), 0);
+	suppressions_free(s);
+	text = (struct buf)BUF_INIT;
+	fsx_read(file, &text, 0, &err);
+	/* the fragment is gone: the file starts over with its header */
+	CHECK(strncmp(buf_cstr(&text), "# letterbox suppressions", 24) == 0);
+	buf_free(&text);
+	s = load();
+	CHECK_INT(suppressions_check(s, "ada@example.org"), SUP_REMOVED);
+	suppressions_free(s);
+}
+
+static void test_damage_is_an_error(void)
+{
+	static const char *const bad[] = {
+	    "2026-11-25T17:55:00Z\tremoved\tada@example.org\n",	    /* no evidence field */
+	    "2026-11-25 17:55:00\tremoved\tada@example.org\tx\n",   /* wrong time shape */
+	    "2026-11-25T17:55:00Z\tvanished\tada@example.org\tx\n", /* unknown reason */
+	    "2026-13-25T17:55:00Z\tremoved\tada@example.org\tx\n",  /* month 13 */
+	    "2026-11-25T17:55:00Z\tremoved\t\tx\n",		    /* no address */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		fresh();
+		struct buf t = BUF_INIT;
+		buf_printf(&t, "2026-11-25T17:55:00Z\tremoved\tok@example.org\tfine\n%s", bad[i]);
+		write_text(t.p);
+		buf_free(&t);
+		struct suppressions *s = NULL;
+		struct lb_err err = {0};
+		CHECK_INT(suppressions_load(state, &s, &err), LB_EDATA);
+		CHECK(s == NULL);
+		CHECK(strstr(err.msg, "suppressions:2: not a suppression record") != NULL);
+	}
+}
+
+static void test_evidence_one_line(void)
+{
+	fresh();
+	struct suppressions *s = load();
+	add(s, "a@example.org", SUP_HARD_BOUNCE, T0,
+	    "  550-5.1.1 The account\r\n 550 5.1.1 does not\texist \x01 here \xff!\n\n");
+	struct buf big = BUF_INIT;
+	for (int i = 0; i < 300; i++)
+		buf_adds(&big, "é"); /* 600 bytes of two-byte characters */
+	add(s, "b@example.org", SUP_FAILED, T0, big.p);
+	add(s, "c@example.org", SUP_FAILED, T0, "line\xe2\x80\xa8sep\xc2\x85nel");
+	add(s, "d@example.org", SUP_FAILED, T0, NULL);
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_STR(suppressions_get(s, "a@example.org")->evidence,
+			  "550-5.1.1 The account 550 5.1.1 does not exist here ?!");
+		const char *b = suppressions_get(s, "b@example.org")->evidence;
+		CHECK_INT(strlen(b), 500);
+		CHECK(strncmp(b, big.p, 500) == 0);
+		CHECK_STR(suppressions_get(s, "c@example.org")->evidence, "line sep nel");
+		CHECK_STR(suppressions_get(s, "d@example.org")->evidence, "");
+		suppressions_free(s);
+		s = load();
+	}
+	suppressions_free(s);
+	buf_free(&big);
+	/* the file itself: one line per record */
+	struct buf text = BUF_INIT;
+	struct lb_err err;
+	fsx_read(file, &text, 0, &err);
+	size_t lines = 0;
+	for (size_t i = 0; i < text.n; i++)
+		lines += text.p[i] == '\n';
+	CHECK_INT(lines, 5); /* the header and four records */
+	buf_free(&text);
+}
+
+static void test_modes(void)
+{
+	fresh();
+	mode_t um = umask(0);
+	struct suppressions *s = load();
+	CHECK_INT(add(s, "a@example.org", SUP_REMOVED, T0, "x"), 0);
+	struct stat st;
+	CHECK(stat(state, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600);
+	chmod(file, 0644); /* someone loosened it: the next write tightens it again */
+	CHECK_INT(add(s, "b@example.org", SUP_REMOVED, T0, "x"), 0);
+	CHECK(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600);
+	umask(um);
+	suppressions_free(s);
+}
+
+static void test_bad_input(void)
+{
+	fresh();
+	struct suppressions *s = load();
+	struct lb_err err = {0};
+	CHECK_INT(suppressions_add(s, "not an address", SUP_REMOVED, T0, "", &err), LB_EDATA);
+	CHECK_INT(suppressions_add(s, "a@example.org", SUP_NONE, T0, "", &err), LB_ESOFTWARE);
+	CHECK(!fsx_exists(file));
+	suppressions_free(s);
+}
+
+static void test_reason_names(void)
+{
+	for (int r = SUP_UNSUBSCRIBED; r <= SUP_RESUBSCRIBED; r++)
+		CHECK_INT(sup_reason_parse(sup_reason_name((enum sup_reason)r)), r);
+	CHECK_STR(sup_reason_name(SUP_HARD_BOUNCE), "hard-bounce");
+	CHECK_INT(sup_reason_parse("bogus"), SUP_NONE);
+	CHECK_INT(sup_reason_parse(NULL), SUP_NONE);
+}
+
+/* A campaign of 100,000 recipients consults the set: load it fast. */
+static void test_hundred_thousand(void)
+{
+	fresh();
+	struct buf t = BUF_INIT;
+	for (int i = 0; i < 100000; i++)
+		buf_printf(&t,
+			   "2026-11-25T17:55:00Z\thard-bounce\tUser%d@example.org\tsmtp; 550 5.1.1 "
+			   "<user%d@example.org>: Recipient address rejected: User unknown\n",
+			   i, i);
+	write_text(t.p);
+	buf_free(&t);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	struct suppressions *s = load();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("  100000 records loaded in %.3f s\n", secs);
+	CHECK(secs < 10); /* generous: valgrind runs this too */
+	CHECK_INT(suppressions_check(s, "user0@example.org"), SUP_HARD_BOUNCE);
+	CHECK_INT(suppressions_check(s, "USER99999@EXAMPLE.ORG"), SUP_HARD_BOUNCE);
+	CHECK_INT(suppressions_check(s, "user100000@example.org"), SUP_NONE);
+	CHECK_STR(suppressions_get(s, "user4242@example.org")->evidence,
+		  "smtp; 550 5.1.1 <user4242@example.org>: Recipient address rejected: User "
+		  "unknown");
+	size_t n;
+	suppressions_list(s, &n);
+	CHECK_INT(n, 100000);
+	suppressions_free(s);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmp))
+		return 2;
+	snprintf(state, sizeof state, "%s/state", tmp);
+	snprintf(file, sizeof file, "%s/suppressions", state);
+	RUN(test_missing_file_is_empty);
+	RUN(test_add_check_list);
+	RUN(test_latest_wins_and_resubscribe);
+	RUN(test_torn_last_line);
+	RUN(test_damage_is_an_error);
+	RUN(test_evidence_one_line);
+	RUN(test_modes);
+	RUN(test_bad_input);
+	RUN(test_reason_names);
+	RUN(test_hundred_thousand);
+	fresh();
+	rmdir(tmp);
+	return harness_done("suppressions");
+}
