@@ -17,6 +17,9 @@ static const struct command {
     {"preview", cmd_preview, "write one article as a recipient would get it"},
     {"subscribers", cmd_subscribers, "list, add, remove and import subscribers"},
     {"send", cmd_send, "send due articles (run it from cron)"},
+    {"poll", cmd_poll, "file replies, bounces and unsubscribes (run it from cron)"},
+    {"inquiries", cmd_inquiries, "the people who wrote back: list, show, set, note, reply"},
+    {"digest", cmd_digest, "mail staff the open inquiries and newsletter news (cron)"},
     {"status", cmd_status, "where each campaign stands, recipient by recipient"},
 };
 

@@ -13,10 +13,7 @@
 #include <time.h>
 
 #include "core/err.h"
-
-struct kv {
-	char *key, *value;
-};
+#include "core/kv.h"
 
 struct article {
 	char *path;

@@ -115,6 +115,7 @@ bool buf_grow(struct buf *b, size_t n)
 		cap *= 2;
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
+	b->p[b->n] = '\0'; /* a fresh buffer is a valid empty string too */
 	return true;
 }
 

@@ -87,8 +87,32 @@ char *path_join(const char *a, const char *b)
 	return buf_take(&p);
 }
 
+static bool deferred;
+
+void fsx_defer_sync(bool defer)
+{
+	deferred = defer;
+}
+
+int fsx_fsync(int fd)
+{
+	return deferred ? 0 : fsync(fd);
+}
+
+int fsx_commit(const char *dir, struct lb_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, LB_EIO, "%s", dir);
+	int rc = syncfs(fd) < 0 ? err_sys(err, LB_EIO, "syncfs %s", dir) : 0;
+	close(fd);
+	return rc;
+}
+
 int fsx_sync_dir(const char *dir, struct lb_err *err)
 {
+	if (deferred)
+		return 0;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, LB_EIO, "%s", dir);
@@ -118,7 +142,7 @@ int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, 
 		goto out;
 	}
 	/* open() honours the umask; state files must have exactly `mode`. */
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, n) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, n) < 0 || fsx_fsync(fd) < 0) {
 		rc = err_sys(err, LB_EIO, "%s", tmp.p);
 		close(fd);
 		unlink(tmp.p);

@@ -24,6 +24,17 @@ int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, 
  * is fine (its mode is left alone). */
 int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err);
 
+/* Group commit.  fsx_fsync() is fsync(), unless the process has deferred
+ * syncing with fsx_defer_sync(true): then it does nothing and the caller
+ * must later call fsx_commit(), which flushes the whole file system holding
+ * dir in one go (syncfs).  Nothing may be acknowledged to the outside world
+ * (a cursor, a message moved on a server, a mail sent) between the writes
+ * and the commit.  `letterbox poll` files thousands of messages this way:
+ * one flush per batch instead of several per message. */
+void fsx_defer_sync(bool defer);
+int fsx_fsync(int fd);
+int fsx_commit(const char *dir, struct lb_err *err);
+
 /* fsync a directory, so that a rename or create in it survives a crash. */
 int fsx_sync_dir(const char *dir, struct lb_err *err);
 

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "compose/article.h"
+#include "core/kv.h"
 #include "core/err.h"
 
 struct subscriber {

@@ -496,7 +496,7 @@ static int append(struct suppressions *s, const struct buf *line, struct lb_err 
 	off_t size = st.st_size;
 	if ((size > 0 && drop_torn_tail(fd, &size) < 0) ||
 	    (size == 0 && write_all(fd, HEADER, sizeof HEADER - 1) < 0) ||
-	    write_all(fd, line->p, line->n) < 0 || fsync(fd) < 0)
+	    write_all(fd, line->p, line->n) < 0 || fsx_fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0)
 		return err_sys(err, LB_EIO, "%s", s->path);

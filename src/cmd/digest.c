@@ -1,0 +1,581 @@
+/* letterbox digest: one mail to staff with the inquiries waiting for an
+ * answer and what the newsletter did since the last digest. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "compose/onemail.h"
+#include "core/addr.h"
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "deliver/campaign.h"
+#include "deliver/notify.h"
+#include "store/inquiries.h"
+#include "store/suppressions.h"
+
+static const char usage[] =
+    "letterbox digest [--to ADDR] [--html FILE] [--always] [--dry-run] [--now TIME]\n"
+    "\n"
+    "Mail staff.digest_to one report: the new and open inquiries (urgent first,\n"
+    "then oldest; age, sender, subject, article), how many inquiries have each\n"
+    "status, and the newsletter since the last digest: campaigns sent with their\n"
+    "delivered, deferred and failed counts, bounces, complaints and new\n"
+    "unsubscribes.  No message text is included.  When nothing is new since the\n"
+    "last digest nothing is sent.  Run it from cron, e.g. every morning.\n"
+    "\n"
+    "  --to ADDR    send to ADDR instead (the last-digest time is not moved)\n"
+    "  --html FILE  also write the report as a standalone HTML page (0600)\n"
+    "  --always     send even when nothing is new\n"
+    "  --dry-run    print the report; send and remember nothing\n"
+    "  --now TIME   report as if at TIME (tests)\n"
+    "\n"
+    "The first digest covers the last 7 days.  Exit 0 when done (or nothing was\n"
+    "new), 69/75 when the mail could not be sent, 78 when no recipient is set.";
+
+#define FIRST_WINDOW (7L * 86400)
+
+struct report {
+	const struct config *cfg;
+	time_t now, since;
+	unsigned highest; /* the last digest's highest inquiry number */
+	unsigned top;	  /* this one's */
+	bool first;
+	struct inquiry *inq;
+	size_t ninq, nwaiting; /* waiting: new and open, sorted to the front */
+	size_t status[4];      /* new, open, answered, closed */
+	size_t arrived, urgent_waiting;
+	struct campaign *camp;
+	size_t ncamp;
+	size_t started;
+	size_t bounces, complaints, unsubscribes, removed;
+};
+
+static const char *const status_names[] = {"new", "open", "answered", "closed"};
+
+static bool is_urgent(const struct inquiry *q)
+{
+	return q->priority && strcmp(q->priority, "urgent") == 0;
+}
+
+static bool waiting(const struct inquiry *q)
+{
+	return q->status && (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
+}
+
+static int by_waiting_urgency_age(const void *a, const void *b)
+{
+	const struct inquiry *x = a, *y = b;
+	int wx = waiting(x), wy = waiting(y);
+	if (wx != wy)
+		return wy - wx;
+	int ux = is_urgent(x), uy = is_urgent(y);
+	if (ux != uy)
+		return uy - ux;
+	if (x->received != y->received)
+		return x->received < y->received ? -1 : 1;
+	return x->number < y->number ? -1 : 1;
+}
+
+static void local_time(struct buf *b, time_t t)
+{
+	char s[64];
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%d %H:%M %Z", &tm);
+	buf_adds(b, s);
+}
+
+static void age(struct buf *b, time_t then, time_t now)
+{
+	long s = (long)(now - then);
+	if (s < 3600)
+		buf_printf(b, "%ldm", s < 60 ? 0 : s / 60);
+	else if (s < 86400)
+		buf_printf(b, "%ldh", s / 3600);
+	else
+		buf_printf(b, "%ldd", s / 86400);
+}
+
+/* ---- gathering ------------------------------------------------------------------------------- */
+
+/* state/digest: "time: ISO" and "inquiry: N", the highest inquiry number the
+ * last digest reported: numbers only grow, so "new since" is exact for
+ * inquiries even within the same second. */
+static bool last_digest(const struct config *cfg, time_t *when, unsigned *highest)
+{
+	char *path = path_join(cfg->state_dir, "digest");
+	struct buf b = BUF_INIT;
+	struct lb_err e;
+	bool found = false;
+	*when = 0;
+	*highest = 0;
+	if (fsx_read(path, &b, 4096, &e) == 0) {
+		for (char *p = b.p; p && *p;) {
+			char *nl = strchr(p, '\n');
+			struct span line = {p, nl ? (size_t)(nl - p) : strlen(p)};
+			if (span_starts_with(line, "time: "))
+				found =
+				    time_parse(span_trim((struct span){p + 6, line.n - 6}), when);
+			else if (span_starts_with(line, "inquiry: "))
+				*highest = (unsigned)strtoul(p + 9, NULL, 10);
+			p = nl ? nl + 1 : NULL;
+		}
+	}
+	buf_free(&b);
+	free(path);
+	return found;
+}
+
+static time_t mtime(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_mtime : 0;
+}
+
+static int gather_campaigns(struct report *r, struct lb_err *err)
+{
+	char *dir = path_join(r->cfg->state_dir, "campaigns");
+	char **paths = fsx_list(dir, "");
+	size_t cap = 0;
+	int rc = 0;
+	for (char **p = paths; *p && !rc; p++) {
+		const char *slug = strrchr(*p, '/') + 1;
+		char *journal = path_join(*p, "journal");
+		bool active = campaign_exists(r->cfg, slug) && mtime(journal) > r->since;
+		free(journal);
+		if (!active)
+			continue;
+		r->camp = xgrowarray(r->camp, &cap, r->ncamp + 1, sizeof *r->camp);
+		rc = campaign_load(r->cfg, slug, &r->camp[r->ncamp], err);
+		if (!rc && r->camp[r->ncamp].started > r->since)
+			r->started++;
+		r->ncamp++;
+	}
+	fsx_list_free(paths);
+	free(dir);
+	return rc;
+}
+
+static int gather(struct report *r, struct lb_err *err)
+{
+	int rc = inquiries_load(r->cfg->state_dir, &r->inq, &r->ninq, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->ninq; i++) {
+		const struct inquiry *q = &r->inq[i];
+		for (size_t s = 0; s < 4; s++)
+			if (q->status && !strcmp(q->status, status_names[s]))
+				r->status[s]++;
+		r->arrived += r->first ? q->received > r->since : q->number > r->highest;
+		r->top = q->number > r->top ? q->number : r->top;
+		r->nwaiting += waiting(q);
+		r->urgent_waiting += waiting(q) && is_urgent(q);
+	}
+	if (r->ninq)
+		qsort(r->inq, r->ninq, sizeof *r->inq, by_waiting_urgency_age);
+	if ((rc = gather_campaigns(r, err)))
+		return rc;
+	struct suppressions *sup = NULL;
+	if ((rc = suppressions_load(r->cfg->state_dir, &sup, err)))
+		return rc;
+	size_t n;
+	const struct suppression *const *v = suppressions_list(sup, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->when <= r->since)
+			continue;
+		switch (v[i]->reason) {
+		case SUP_HARD_BOUNCE:
+		case SUP_FAILED:
+			r->bounces++;
+			break;
+		case SUP_COMPLAINT:
+			r->complaints++;
+			break;
+		case SUP_UNSUBSCRIBED:
+			r->unsubscribes++;
+			break;
+		case SUP_REMOVED:
+			r->removed++;
+			break;
+		default:
+			break;
+		}
+	}
+	suppressions_free(sup);
+	return 0;
+}
+
+static bool anything_new(const struct report *r)
+{
+	return r->arrived || r->ncamp || r->bounces || r->complaints || r->unsubscribes ||
+	       r->removed;
+}
+
+static void report_free(struct report *r)
+{
+	inquiries_free(r->inq, r->ninq);
+	for (size_t i = 0; i < r->ncamp; i++)
+		campaign_free(&r->camp[i]);
+	free(r->camp);
+}
+
+/* ---- writing ----------------------------------------------------------------------------------
+ */
+
+/* "since the last digest (2026-11-24 08:00 UTC)" or "in the last 7 days". */
+static void since(const struct report *r, struct buf *b)
+{
+	if (r->first) {
+		buf_adds(b, "in the last 7 days");
+		return;
+	}
+	buf_adds(b, "since the last digest (");
+	local_time(b, r->since);
+	buf_addc(b, ')');
+}
+
+static void subject(const struct report *r, struct buf *b)
+{
+	buf_printf(b, "Digest: %zu inquir%s waiting", r->nwaiting, r->nwaiting == 1 ? "y" : "ies");
+	if (r->urgent_waiting)
+		buf_printf(b, " (%zu URGENT)", r->urgent_waiting);
+	buf_printf(b, " - %s", r->cfg->site_name);
+}
+
+static void campaign_line(struct buf *b, const struct campaign *c)
+{
+	struct campaign_counts k;
+	campaign_count(c, &k);
+	buf_printf(b, "%zu delivered, %zu deferred, %zu failed", k.sent, k.deferred, k.failed);
+	if (k.uncertain)
+		buf_printf(b, ", %zu uncertain", k.uncertain);
+	if (k.pending)
+		buf_printf(b, ", %zu pending", k.pending);
+	buf_adds(b, c->finished ? " (finished)" : " (in progress)");
+}
+
+static void text_report(const struct report *r, struct buf *t)
+{
+	struct buf s = BUF_INIT;
+	local_time(&s, r->now);
+	buf_printf(t, "%s: the digest of %s\n\n", r->cfg->site_name, s.p);
+	buf_reset(&s);
+	since(r, &s);
+	buf_printf(t, "Inquiries: %zu new, %zu open, %zu answered, %zu closed; %zu arrived %s.\n\n",
+		   r->status[0], r->status[1], r->status[2], r->status[3], r->arrived, s.p);
+	if (!r->nwaiting)
+		buf_adds(t, "No inquiry is waiting for an answer.\n\n");
+	else
+		buf_adds(t, "Waiting for an answer, urgent first:\n\n");
+	for (size_t i = 0; i < r->nwaiting; i++) {
+		const struct inquiry *q = &r->inq[i];
+		buf_reset(&s);
+		age(&s, q->received, r->now);
+		buf_printf(t, "  #%u%s  %s, %s old%s%s\n", q->number,
+			   is_urgent(q) ? "  URGENT" : "", q->status, s.p,
+			   q->assignee ? ", assigned to " : "", q->assignee ? q->assignee : "");
+		if (q->from_name)
+			buf_printf(t, "      From: %s <%s>\n", q->from_name, q->from);
+		else
+			buf_printf(t, "      From: %s\n", q->from ? q->from : "?");
+		buf_printf(t, "      Subject: %s\n", q->subject ? q->subject : "(none)");
+		if (q->article)
+			buf_printf(t, "      Article: %s\n", q->article);
+		buf_addc(t, '\n');
+	}
+	if (r->nwaiting)
+		buf_adds(t, "Read one with: letterbox inquiries show N\n\n");
+	buf_reset(&s);
+	since(r, &s);
+	buf_printf(t, "Newsletter %s:\n\n", s.p);
+	buf_printf(t, "  Campaigns sent: %zu started", r->started);
+	buf_adds(t, r->ncamp ? "; with activity:\n" : "\n");
+	for (size_t i = 0; i < r->ncamp; i++) {
+		buf_printf(t, "    %s: ", r->camp[i].slug);
+		campaign_line(t, &r->camp[i]);
+		buf_addc(t, '\n');
+	}
+	buf_printf(t, "  Bounces: %zu\n  Complaints: %zu\n  New unsubscribes: %zu\n", r->bounces,
+		   r->complaints, r->unsubscribes);
+	if (r->removed)
+		buf_printf(t, "  Removed by staff: %zu\n", r->removed);
+	buf_free(&s);
+}
+
+#define FONT                                                                                       \
+	"font-family:-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,sans-serif;"
+#define CELL "padding:6px 10px;border-bottom:1px solid #e3ddd1;vertical-align:top;"
+
+static void esc(struct buf *b, const char *s)
+{
+	tpl_escape(b, span_cstr(s ? s : ""), TPL_ESC_HTML);
+}
+
+static void html_report(const struct report *r, struct buf *h)
+{
+	struct buf s = BUF_INIT, title = BUF_INIT;
+	subject(r, &title);
+	buf_adds(h, "<!DOCTYPE html>\n<html lang=\"");
+	esc(h, r->cfg->site_lang);
+	buf_adds(h, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		    "<title>");
+	esc(h, title.p);
+	buf_adds(h, "</title>\n</head>\n<body style=\"margin:0;padding:20px 12px;"
+		    "background-color:#ffffff;color:#3b3a36;" FONT "font-size:15px;\">\n"
+		    "<div style=\"max-width:760px;\">\n<h1 style=\"margin:0 0 6px 0;font-size:22px;"
+		    "font-weight:normal;color:#2e4f48;\">");
+	esc(h, r->cfg->site_name);
+	local_time(&s, r->now);
+	buf_adds(h, "</h1>\n<p style=\"margin:0 0 18px 0;color:#6b6a64;\">Digest of ");
+	esc(h, s.p);
+	buf_reset(&s);
+	since(r, &s);
+	buf_printf(h,
+		   "</p>\n<p style=\"margin:0 0 14px 0;\">Inquiries: <b>%zu new</b>, %zu open, "
+		   "%zu answered, %zu closed; %zu arrived %s.</p>\n",
+		   r->status[0], r->status[1], r->status[2], r->status[3], r->arrived, s.p);
+	if (r->nwaiting) {
+		buf_adds(h, "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" "
+			    "style=\"border-collapse:collapse;width:100%;margin:0 0 18px 0;" FONT
+			    "font-size:14px;\">\n<tr style=\"text-align:left;color:#6b6a64;\">"
+			    "<th style=\"" CELL "\">#</th><th style=\"" CELL "\">age</th>"
+			    "<th style=\"" CELL "\">from</th><th style=\"" CELL "\">subject</th>"
+			    "<th style=\"" CELL "\">article</th><th style=\"" CELL
+			    "\">status</th></tr>\n");
+	} else {
+		buf_adds(h, "<p style=\"margin:0 0 18px 0;\">No inquiry is waiting for an "
+			    "answer.</p>\n");
+	}
+	for (size_t i = 0; i < r->nwaiting; i++) {
+		const struct inquiry *q = &r->inq[i];
+		buf_reset(&s);
+		age(&s, q->received, r->now);
+		buf_printf(h,
+			   "<tr%s><td style=\"" CELL "\">%u%s</td><td style=\"" CELL "\">%s</td>",
+			   is_urgent(q) ? " style=\"background-color:#fbe9e7;\"" : "", q->number,
+			   is_urgent(q) ? " <b style=\"color:#b3261e;\">URGENT</b>" : "", s.p);
+		buf_adds(h, "<td style=\"" CELL "\">");
+		esc(h, q->from_name ? q->from_name : q->from);
+		if (q->from_name) {
+			buf_adds(h, "<br><span style=\"color:#6b6a64;\">");
+			esc(h, q->from);
+			buf_adds(h, "</span>");
+		}
+		buf_adds(h, "</td><td style=\"" CELL "\">");
+		esc(h, q->subject ? q->subject : "(none)");
+		buf_adds(h, "</td><td style=\"" CELL "\">");
+		esc(h, q->article ? q->article : "-");
+		buf_adds(h, "</td><td style=\"" CELL "\">");
+		esc(h, q->status);
+		if (q->assignee) {
+			buf_adds(h, "<br>");
+			esc(h, q->assignee);
+		}
+		buf_adds(h, "</td></tr>\n");
+	}
+	if (r->nwaiting)
+		buf_adds(h, "</table>\n");
+	buf_reset(&s);
+	since(r, &s);
+	buf_adds(h, "<h2 style=\"margin:18px 0 8px 0;font-size:18px;font-weight:normal;"
+		    "color:#2e4f48;\">Newsletter ");
+	esc(h, s.p);
+	buf_printf(h,
+		   "</h2>\n<ul style=\"margin:0 0 12px 0;padding:0 0 0 20px;\">\n"
+		   "<li>Campaigns sent: %zu started",
+		   r->started);
+	for (size_t i = 0; i < r->ncamp; i++) {
+		buf_adds(h, "<br>\n");
+		esc(h, r->camp[i].slug);
+		buf_adds(h, ": ");
+		buf_reset(&s);
+		campaign_line(&s, &r->camp[i]);
+		esc(h, s.p);
+	}
+	buf_printf(h,
+		   "</li>\n<li>Bounces: %zu</li>\n<li>Complaints: %zu</li>\n"
+		   "<li>New unsubscribes: %zu</li>\n",
+		   r->bounces, r->complaints, r->unsubscribes);
+	if (r->removed)
+		buf_printf(h, "<li>Removed by staff: %zu</li>\n", r->removed);
+	buf_adds(h, "</ul>\n</div>\n</body>\n</html>\n");
+	buf_free(&s);
+	buf_free(&title);
+}
+
+/* ---- sending ----------------------------------------------------------------------------------
+ */
+
+static int recipients(const struct config *cfg, const char *to, struct addr **v, size_t *n,
+		      struct lb_err *err)
+{
+	char *one[] = {(char *)(uintptr_t)to, NULL};
+	char *const *list = to ? one : cfg->digest_to;
+	size_t cap = 0;
+	*v = NULL;
+	*n = 0;
+	for (size_t i = 0; list && list[i]; i++) {
+		*v = xgrowarray(*v, &cap, *n + 1, sizeof **v);
+		if (addr_parse(span_cstr(list[i]), &(*v)[*n], err)) {
+			err_prefix(err, "%s", to ? "--to" : "staff.digest_to");
+			return err->code = to ? LB_EUSAGE : LB_ECONFIG;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static int send_report(const struct report *r, const struct addr *to, size_t nto,
+		       const struct buf *text, const struct buf *html, struct lb_err *err)
+{
+	struct buf subj = BUF_INIT, raw = BUF_INIT;
+	subject(r, &subj);
+	struct onemail om = {.kind = OM_DIGEST,
+			     .from = &r->cfg->from,
+			     .to = to,
+			     .nto = nto,
+			     .subject = subj.p,
+			     .text = text->p,
+			     .html = html->p,
+			     .date = r->now};
+	const char **rcpts = xcalloc(nto + 1, sizeof *rcpts);
+	for (size_t i = 0; i < nto; i++)
+		rcpts[i] = to[i].spec;
+	struct outcome o = {.kind = OUT_NOT_SENT};
+	int rc = onemail_compose(&om, &raw, NULL, err);
+	if (!rc)
+		rc = mail_send_now(r->cfg, raw.p, raw.n, r->cfg->from.spec, rcpts, NULL, &o, err);
+	if (rc)
+		err_prefix(err, "digest not sent");
+	free(rcpts);
+	buf_free(&subj);
+	buf_free(&raw);
+	return rc;
+}
+
+static int run(struct cli *g, const char *to, const char *html_file, bool always, bool dry_run,
+	       time_t now)
+{
+	const struct config *cfg = &g->cfg;
+	struct lb_err err = {0};
+	struct report r = {.cfg = cfg, .now = now};
+	struct addr *rcpt = NULL;
+	size_t nrcpt = 0;
+	struct buf text = BUF_INIT, html = BUF_INIT;
+	int lockfd = -1;
+	char *lock = path_join(cfg->state_dir, "lock.digest");
+	int rc = recipients(cfg, to, &rcpt, &nrcpt, &err);
+	if (!rc && !nrcpt && !html_file && !dry_run)
+		rc = err_set(&err, LB_ECONFIG,
+			     "%s: staff.digest_to is not set: say whom to send the digest to "
+			     "(or use --to ADDR)",
+			     cfg->file);
+	if (!rc && !dry_run && (!(rc = fsx_mkdirs(cfg->state_dir, 0700, &err))))
+		rc = fsx_lock(lock, false, &lockfd, &err);
+	if (rc)
+		goto out;
+	r.first = !last_digest(cfg, &r.since, &r.highest);
+	if (r.first)
+		r.since = now - FIRST_WINDOW;
+	if ((rc = gather(&r, &err)))
+		goto out;
+	text_report(&r, &text);
+	html_report(&r, &html);
+	if (html_file && !dry_run && (rc = fsx_write_atomic(html_file, html.p, html.n, 0600, &err)))
+		goto out;
+	if (dry_run) {
+		fputs(text.p, stdout);
+		printf("\n(dry run: %s)\n", anything_new(&r) || always
+						? "this would be sent"
+						: "nothing new: nothing would be sent");
+		goto out;
+	}
+	if (!nrcpt)
+		goto out;
+	if (!anything_new(&r) && !always) {
+		if (isatty(STDOUT_FILENO))
+			printf("digest: nothing new since the last one: nothing sent\n");
+		goto out;
+	}
+	if ((rc = send_report(&r, rcpt, nrcpt, &text, &html, &err)))
+		goto out;
+	if (!to) {
+		/* Remembered only once it went out: a failed digest is retried whole. */
+		struct buf stamp = BUF_INIT;
+		buf_adds(&stamp, "time: ");
+		time_iso(&stamp, now);
+		buf_printf(&stamp, "\ninquiry: %u\n", r.top);
+		char *path = path_join(cfg->state_dir, "digest");
+		rc = fsx_write_atomic(path, stamp.p, stamp.n, 0600, &err);
+		free(path);
+		buf_free(&stamp);
+	}
+	if (!rc && isatty(STDOUT_FILENO))
+		printf("digest: sent to %zu recipient%s\n", nrcpt, nrcpt == 1 ? "" : "s");
+out:
+	if (rc)
+		cli_fail(&err);
+	for (size_t i = 0; i < nrcpt; i++)
+		addr_free(&rcpt[i]);
+	free(rcpt);
+	report_free(&r);
+	buf_free(&text);
+	buf_free(&html);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(lock);
+	return rc;
+}
+
+int cmd_digest(struct cli *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+					     {"html", required_argument, NULL, 'H'},
+					     {"always", no_argument, NULL, 'a'},
+					     {"dry-run", no_argument, NULL, 'n'},
+					     {"now", required_argument, NULL, 'N'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *to = NULL, *html = NULL, *now_arg = NULL;
+	bool always = false, dry_run = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "t:H:anN:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			to = optarg;
+			break;
+		case 'H':
+			html = optarg;
+			break;
+		case 'a':
+			always = true;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'N':
+			now_arg = optarg;
+			break;
+		case 'h':
+			printf("usage: %s\n", usage);
+			return 0;
+		default:
+			return cli_usage(usage, "digest: bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(usage, "digest takes no arguments");
+	time_t now;
+	int rc = cli_now(now_arg, &now);
+	if (rc || (rc = cli_config(g)))
+		return rc;
+	return run(g, to, html, always, dry_run, now);
+}

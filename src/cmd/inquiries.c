@@ -1,0 +1,382 @@
+/* letterbox inquiries: the staff's view of the people who wrote back. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/inquiries_edit.h"
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/json.h"
+#include "core/timefmt.h"
+#include "receive/parse.h"
+#include "store/inquiries.h"
+
+static const char usage[] =
+    "letterbox inquiries [list] [--status new|open|answered|closed|all] [--urgent]\n"
+    "                    [--assignee NAME] [--json]\n"
+    "letterbox inquiries show N [--full | --copy K]\n"
+    "letterbox inquiries set N [status=S] [assign=NAME] [priority=urgent|normal] [--by NAME]\n"
+    "letterbox inquiries note N TEXT... [--by NAME]\n"
+    "letterbox inquiries reply N --file REPLY.md [--dry-run] [--by NAME]\n"
+    "letterbox inquiries purge --closed-before DATE [--dry-run]\n"
+    "\n"
+    "list (the default): a table of inquiries - number, age, sender, subject, the\n"
+    "article it answers, status, assignee - urgent ones first, then oldest first.\n"
+    "By default the new and open ones.\n"
+    "  --status S    only those with status S (all: every inquiry)\n"
+    "  --urgent      only the urgent ones\n"
+    "  --assignee N  only those assigned to N\n"
+    "  --json        one JSON array of objects: number, received, from, from_name,\n"
+    "                subject, article, subscriber, status, priority, assignee,\n"
+    "                unparsed, attachments\n"
+    "\n"
+    "show N: the inquiry's details, the person's own words (the quoted newsletter\n"
+    "and earlier quoted mail trimmed; --full shows everything), attachments (listed,\n"
+    "never saved) and its history.  --copy K prints the K-th reply sent, as sent.\n"
+    "\n"
+    "set N: change the status (new, open, answered, closed), who it is assigned to\n"
+    "(assign= with no name: nobody) or its priority.  note N TEXT: add a note.\n"
+    "Both are recorded in the history with the time and --by (default: your login).\n"
+    "\n"
+    "reply N --file REPLY.md: write the answer in Markdown; letterbox renders it with\n"
+    "templates/reply.html and reply.txt, sends it from the practice's address as\n"
+    "\"Re: <their subject>\" in the same thread, keeps a copy with the inquiry and sets\n"
+    "its status to answered.  --dry-run shows the text and sends nothing.  When the\n"
+    "mail cannot be sent the status stays as it was and the reason is printed.\n"
+    "\n"
+    "purge --closed-before DATE: delete closed inquiries (message, record, history,\n"
+    "replies) closed before DATE, and list them; --dry-run only lists them.\n"
+    "\n"
+    "Exit 0 when done, 64 for a bad command line (number, status, date), 65 when\n"
+    "there is no such inquiry, 69/75 when a reply could not be sent.";
+
+static bool is_status(const char *s)
+{
+	return !strcmp(s, "new") || !strcmp(s, "open") || !strcmp(s, "answered") ||
+	       !strcmp(s, "closed") || !strcmp(s, "all");
+}
+
+static int by_urgency_then_age(const void *a, const void *b)
+{
+	const struct inquiry *x = a, *y = b;
+	int ux = x->priority && !strcmp(x->priority, "urgent");
+	int uy = y->priority && !strcmp(y->priority, "urgent");
+	if (ux != uy)
+		return uy - ux;
+	if (x->received != y->received)
+		return x->received < y->received ? -1 : 1;
+	return x->number < y->number ? -1 : 1;
+}
+
+static void age(struct buf *b, time_t then, time_t now)
+{
+	long s = (long)(now - then);
+	if (s < 3600)
+		buf_printf(b, "%ldm", s < 60 ? 0 : s / 60);
+	else if (s < 86400)
+		buf_printf(b, "%ldh", s / 3600);
+	else
+		buf_printf(b, "%ldd", s / 86400);
+}
+
+/* Cut s to at most w display columns (counting UTF-8 code points). */
+static void cell(struct buf *b, const char *s, int w)
+{
+	int cols = 0;
+	size_t i = 0, n = s ? strlen(s) : 0;
+	size_t start = b->n;
+	while (i < n && cols < w) {
+		size_t len = 1;
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0xF0)
+			len = 4;
+		else if (c >= 0xE0)
+			len = 3;
+		else if (c >= 0xC0)
+			len = 2;
+		if (i + len > n)
+			break;
+		if (cols == w - 1 && i + len < n) {
+			buf_adds(b, "…");
+			cols++;
+			break;
+		}
+		buf_add(b, s + i, len);
+		i += len;
+		cols++;
+	}
+	(void)start;
+	for (; cols < w; cols++)
+		buf_addc(b, ' ');
+}
+
+static void print_json(const struct inquiry *v, size_t n)
+{
+	struct buf b = BUF_INIT, t = BUF_INIT;
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		const struct inquiry *q = &v[i];
+		int first = 1;
+		buf_adds(&b, i ? ",\n{" : "{");
+		json_key(&b, "number", &first);
+		buf_printf(&b, "%u", q->number);
+		buf_reset(&t);
+		time_iso(&t, q->received);
+		json_key(&b, "received", &first);
+		json_str(&b, t.p);
+		json_key(&b, "from", &first);
+		json_str(&b, q->from);
+		json_key(&b, "from_name", &first);
+		json_str(&b, q->from_name);
+		json_key(&b, "subject", &first);
+		json_str(&b, q->subject);
+		json_key(&b, "article", &first);
+		json_str(&b, q->article);
+		json_key(&b, "subscriber", &first);
+		buf_adds(&b, q->subscriber ? "true" : "false");
+		json_key(&b, "status", &first);
+		json_str(&b, q->status);
+		json_key(&b, "priority", &first);
+		json_str(&b, q->priority);
+		json_key(&b, "assignee", &first);
+		json_str(&b, q->assignee);
+		json_key(&b, "unparsed", &first);
+		buf_adds(&b, q->unparsed ? "true" : "false");
+		json_key(&b, "attachments", &first);
+		json_str(&b, q->attachments);
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]");
+	puts(b.p);
+	buf_free(&b);
+	buf_free(&t);
+}
+
+static int list(struct cli *g, const char *status, bool urgent_only, const char *assignee,
+		bool json)
+{
+	struct inquiry *v;
+	size_t n, k = 0;
+	struct lb_err err = {0};
+	if (inquiries_load(g->cfg.state_dir, &v, &n, &err) != 0)
+		return cli_fail(&err);
+	for (size_t i = 0; i < n; i++) {
+		const struct inquiry *q = &v[i];
+		bool keep = status ? (!strcmp(status, "all") || !strcmp(q->status, status))
+				   : (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
+		keep = keep && (!urgent_only || !strcmp(q->priority, "urgent"));
+		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
+		if (keep)
+			v[k++] = v[i];
+		else
+			inquiry_free(&v[i]);
+	}
+	if (k)
+		qsort(v, k, sizeof *v, by_urgency_then_age);
+	if (json) {
+		print_json(v, k);
+	} else if (!k) {
+		printf("no %s inquiries\n", status ? status : "new or open");
+	} else {
+		time_t now = time(NULL);
+		printf("   #  %-6s %-4s %-26s %-30s %-18s %-8s %s\n", "", "age", "from", "subject",
+		       "article", "status", "assignee");
+		for (size_t i = 0; i < k; i++) {
+			const struct inquiry *q = &v[i];
+			struct buf line = BUF_INIT;
+			buf_printf(&line, "%4u  %-6s ", q->number,
+				   !strcmp(q->priority, "urgent") ? "URGENT" : "");
+			struct buf a = BUF_INIT;
+			age(&a, q->received, now);
+			cell(&line, a.p, 4);
+			buf_addc(&line, ' ');
+			cell(&line, q->from_name ? q->from_name : q->from, 26);
+			buf_addc(&line, ' ');
+			cell(&line, q->subject ? q->subject : "(no subject)", 30);
+			buf_addc(&line, ' ');
+			cell(&line, q->article ? q->article : "-", 18);
+			buf_addc(&line, ' ');
+			cell(&line, q->status, 8);
+			buf_addc(&line, ' ');
+			buf_adds(&line, q->assignee ? q->assignee : "-");
+			puts(line.p);
+			buf_free(&line);
+			buf_free(&a);
+		}
+	}
+	inquiries_free(v, k);
+	return 0;
+}
+
+static int show(struct cli *g, const char *arg, bool full, const char *copy)
+{
+	char *end;
+	unsigned long num = strtoul(arg, &end, 10);
+	if (*end || !num)
+		return cli_usage(usage, "show: '%s' is not an inquiry number", arg);
+	struct inquiry q;
+	struct lb_err err = {0};
+	if (inquiry_load(g->cfg.state_dir, (unsigned)num, &q, &err) != 0) {
+		inquiry_free(&q);
+		return cli_fail(&err);
+	}
+	if (copy) {
+		unsigned long k = strtoul(copy, &end, 10);
+		struct buf raw = BUF_INIT;
+		int rc = *end || !k || k > 100000 ? cli_usage(usage, "--copy '%s': a number", copy)
+			 : inquiry_copy(g->cfg.state_dir, &q, (unsigned)k, &raw, &err)
+			     ? cli_fail(&err)
+			     : 0;
+		if (!rc)
+			fwrite(raw.p, 1, raw.n, stdout);
+		buf_free(&raw);
+		inquiry_free(&q);
+		return rc;
+	}
+	struct buf t = BUF_INIT;
+	time_iso(&t, q.received);
+	printf("Inquiry %u%s\n", q.number, !strcmp(q.priority, "urgent") ? "  ** URGENT **" : "");
+	printf("From:       %s%s%s%s\n", q.from_name ? q.from_name : "", q.from_name ? " <" : "",
+	       q.from, q.from_name ? ">" : "");
+	printf("Received:   %s\n", t.p);
+	printf("Subject:    %s\n", q.subject ? q.subject : "(none)");
+	printf("Article:    %s\n", q.article ? q.article : "-");
+	printf("Subscriber: %s\n", q.subscriber ? "yes" : "no");
+	printf("Status:     %s%s%s\n", q.status, q.assignee ? ", assigned to " : "",
+	       q.assignee ? q.assignee : "");
+	if (q.unparsed)
+		printf("Note:       the message's structure could not be read; the text is a "
+		       "best guess\n");
+	if (q.truncated)
+		printf("Note:       larger than incoming.max_size: only its headers were kept\n");
+	struct buf raw = BUF_INIT;
+	if (inquiry_message(g->cfg.state_dir, &q, &raw, &err) == 0) {
+		struct inmsg m;
+		const char *markers[] = {g->cfg.site_name,
+					 "You receive this because you subscribed", NULL};
+		struct parse_opts po = {markers};
+		inmsg_parse(raw.p, raw.n, &po, &m);
+		const char *text = full || !m.own_text ? m.text : m.own_text;
+		printf("\n%s\n", text && *text ? text : "(no text)");
+		if (!full && m.trimmed)
+			printf("[quoted text trimmed: letterbox inquiries show %u --full]\n",
+			       q.number);
+		for (size_t i = 0; i < m.natt; i++)
+			printf("Attachment: %s (%s, %zu bytes) - kept only inside the message\n",
+			       m.att[i].filename ? m.att[i].filename : "unnamed",
+			       m.att[i].content_type ? m.att[i].content_type : "?", m.att[i].size);
+		inmsg_free(&m);
+	}
+	char *hist = inquiry_history(g->cfg.state_dir, q.number);
+	if (*hist) {
+		printf("\nHistory:\n");
+		for (char *p = hist; *p;) {
+			char *nl = strchr(p, '\n');
+			if (nl)
+				*nl = '\0';
+			/* time TAB who TAB what TAB detail */
+			char *f[4] = {p, NULL, NULL, NULL};
+			for (int i = 1; i < 4; i++) {
+				char *tab = strchr(f[i - 1], '\t');
+				if (tab)
+					*tab = '\0';
+				f[i] = tab ? tab + 1 : f[i - 1] + strlen(f[i - 1]);
+			}
+			printf("  %s  %-10s %s%s%s\n", f[0], f[1], f[2], *f[3] ? ": " : "", f[3]);
+			if (!nl)
+				break;
+			p = nl + 1;
+		}
+	}
+	free(hist);
+	buf_free(&raw);
+	buf_free(&t);
+	inquiry_free(&q);
+	return 0;
+}
+
+int cmd_inquiries(struct cli *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"status", required_argument, NULL, 's'},
+					     {"urgent", no_argument, NULL, 'u'},
+					     {"assignee", required_argument, NULL, 'a'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"full", no_argument, NULL, 'f'},
+					     {"copy", required_argument, NULL, 'k'},
+					     {"by", required_argument, NULL, 'b'},
+					     {"file", required_argument, NULL, 'F'},
+					     {"dry-run", no_argument, NULL, 'n'},
+					     {"closed-before", required_argument, NULL, 'c'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *status = NULL, *assignee = NULL, *by = NULL, *file = NULL, *before = NULL,
+		   *copy = NULL;
+	bool urgent = false, json = false, full = false, dry_run = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:ua:jfk:b:F:nc:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			status = optarg;
+			break;
+		case 'u':
+			urgent = true;
+			break;
+		case 'a':
+			assignee = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'f':
+			full = true;
+			break;
+		case 'k':
+			copy = optarg;
+			break;
+		case 'b':
+			by = optarg;
+			break;
+		case 'F':
+			file = optarg;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'c':
+			before = optarg;
+			break;
+		case 'h':
+			printf("usage: %s\n", usage);
+			return 0;
+		default:
+			return cli_usage(usage, "inquiries: bad option");
+		}
+	}
+	if (status && !is_status(status))
+		return cli_usage(usage, "--status '%s': use new, open, answered, closed or all",
+				 status);
+	if (by && (!*by || strpbrk(by, "\t\r\n")))
+		return cli_usage(usage, "--by: a name on one line, please");
+	const char *sub = optind < argc ? argv[optind] : "list";
+	int nargs = argc - optind - 1; /* after the subcommand */
+	char **args = argv + optind + 1;
+	int rc = cli_config(g);
+	if (rc)
+		return rc;
+	if (!strcmp(sub, "list") && nargs <= 0)
+		return list(g, status, urgent, assignee, json);
+	if (!strcmp(sub, "show") && nargs == 1)
+		return show(g, args[0], full, copy);
+	if (!strcmp(sub, "set") && nargs >= 1)
+		return inquiries_set(g, args[0], args + 1, nargs - 1, by, usage);
+	if (!strcmp(sub, "note") && nargs >= 1)
+		return inquiries_note(g, args[0], args + 1, nargs - 1, by, usage);
+	if (!strcmp(sub, "reply") && nargs == 1)
+		return inquiries_reply(g, args[0], file, dry_run, by, usage);
+	if (!strcmp(sub, "purge") && nargs == 0)
+		return inquiries_purge(g, before, dry_run, usage);
+	return cli_usage(usage, "inquiries: unknown subcommand or arguments '%s'", sub);
+}

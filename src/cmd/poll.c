@@ -1,0 +1,331 @@
+/* letterbox poll: read the practice's mailbox and file every message: human
+ * replies become inquiries, bounces / complaints / unsubscribes become
+ * suppressions, auto-replies are set aside.  Once, and without losing any. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/fsx.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/token.h"
+#include "deliver/notify.h"
+#include "receive/filing.h"
+#include "receive/source.h"
+#include "store/pollstate.h"
+#include "store/suppressions.h"
+
+static const char usage[] =
+    "letterbox poll [--json] [--watch] [--now TIME]\n"
+    "\n"
+    "Read new messages from incoming.url and file each one: a human reply becomes\n"
+    "an inquiry (letterbox inquiries), a bounce, spam complaint or unsubscribe\n"
+    "request a suppression, an auto-reply is set aside.  With incoming.folders set,\n"
+    "each message is then moved to the folder for its kind; without, the mailbox is\n"
+    "left exactly as it was (letterbox remembers what it has handled).\n"
+    "\n"
+    "  --json      one JSON object per message handled, one per line: source,\n"
+    "              message_id, kind (inquiry, bounce, complaint, unsubscribe,\n"
+    "              auto-reply), hard (bounces), addresses, status, reason,\n"
+    "              inquiry (its number), article (its slug), duplicate\n"
+    "  --watch     stay connected and file messages as they arrive (IMAP IDLE)\n"
+    "  --now TIME  the time to file messages at (tests)\n"
+    "\n"
+    "Exit 0 when done, 69 when the server is unavailable, 75 when another poll\n"
+    "is running, 78 for configuration errors (login refused, untrusted certificate).";
+
+struct poll_ctx {
+	struct cli *g;
+	bool json;
+	time_t now; /* 0: the clock */
+	struct filer *f;
+	struct pollstate *ps;
+	struct msg_source *src;
+	struct notifier *notify;
+	struct cursor cur; /* advanced as messages are handled */
+	size_t unsynced;   /* handled since the last checkpoint */
+	/* Done at the next checkpoint, once the filing is on disk: */
+	struct move {
+		char *id;
+		uint32_t uid;
+		const char *folder;
+	} *moves;
+	size_t nmoves, movecap;
+	unsigned *filed; /* inquiries to notify about */
+	size_t nfiled, filedcap;
+	size_t kinds[5], urgent, hard, duplicates, suppressed;
+	struct lb_err *err;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void print_json(const struct src_msg *msg, const struct filed *d)
+{
+	struct buf b = BUF_INIT;
+	int first = 1;
+	buf_addc(&b, '{');
+	json_key(&b, "source", &first);
+	json_str(&b, msg->id);
+	json_key(&b, "message_id", &first);
+	json_str(&b, d->message_id);
+	json_key(&b, "duplicate", &first);
+	buf_adds(&b, d->duplicate ? "true" : "false");
+	if (!d->duplicate) {
+		json_key(&b, "kind", &first);
+		json_str(&b, mail_kind_name(d->kind));
+		if (d->kind == MAIL_BOUNCE) {
+			json_key(&b, "hard", &first);
+			buf_adds(&b, d->severity == BOUNCE_HARD ? "true" : "false");
+		}
+		json_key(&b, "addresses", &first);
+		buf_addc(&b, '[');
+		for (size_t i = 0; i < d->addresses.n; i++) {
+			if (i)
+				buf_addc(&b, ',');
+			json_str(&b, d->addresses.v[i]);
+		}
+		buf_addc(&b, ']');
+		if (d->status) {
+			json_key(&b, "status", &first);
+			json_str(&b, d->status);
+		}
+		json_key(&b, "reason", &first);
+		json_str(&b, d->reason);
+		if (d->inquiry) {
+			json_key(&b, "inquiry", &first);
+			buf_printf(&b, "%u", d->inquiry);
+			json_key(&b, "urgent", &first);
+			buf_adds(&b, d->urgent ? "true" : "false");
+		}
+		if (d->article) {
+			json_key(&b, "article", &first);
+			json_str(&b, d->article);
+		}
+	}
+	buf_addc(&b, '}');
+	puts(b.p);
+	buf_free(&b);
+}
+
+/* Group commit: everything filed since the last checkpoint is flushed to
+ * disk in one go, and only then do things happen that the outside world can
+ * see: messages moved on the server, the cursor advanced, alerts and
+ * acknowledgements sent.  A crash before the flush loses nothing (the
+ * messages are still there, unmoved, and are fetched again); a crash after
+ * it files nothing twice (the seen records are on disk). */
+static int checkpoint(struct poll_ctx *p)
+{
+	const char *state = p->g->cfg.state_dir;
+	int rc = pollstate_sync(p->ps, p->err);
+	if (!rc)
+		rc = fsx_commit(state, p->err);
+	for (size_t i = 0; i < p->nmoves; i++) {
+		struct src_msg m = {.id = p->moves[i].id, .uid = p->moves[i].uid};
+		if (!rc)
+			rc = source_done(p->src, &m, p->moves[i].folder, p->err);
+		free(p->moves[i].id);
+	}
+	p->nmoves = 0;
+	if (!rc)
+		rc = pollstate_set_cursor(p->ps, p->cur, p->err);
+	/* Notifications record their intent durably before sending: no deferring. */
+	fsx_defer_sync(false);
+	for (size_t i = 0; i < p->nfiled && !rc; i++) {
+		struct lb_err nerr = {0};
+		if (notifier_inquiry_filed(p->notify, p->filed[i], p->now ? p->now : time(NULL),
+					   &nerr) != 0)
+			log_warn("inquiry %u: %s (the next poll tries again)", p->filed[i],
+				 nerr.msg);
+	}
+	fsx_defer_sync(true);
+	p->nfiled = 0;
+	if (!rc)
+		p->unsynced = 0;
+	return rc;
+}
+
+static int on_message(void *ctx, const struct src_msg *msg)
+{
+	struct poll_ctx *p = ctx;
+	if (stop)
+		return LB_ETEMP;
+	struct filed d;
+	int rc = filer_file(p->f, msg, p->now ? p->now : time(NULL), &d, p->err);
+	if (rc) {
+		filed_free(&d);
+		return rc;
+	}
+	if (d.duplicate) {
+		p->duplicates++;
+	} else {
+		p->kinds[d.kind]++;
+		p->urgent += d.urgent;
+		p->hard += d.kind == MAIL_BOUNCE && d.severity == BOUNCE_HARD;
+		p->suppressed += d.suppressed;
+	}
+	/* Maildir sources always move handled messages, IMAP ones only to a folder. */
+	if (d.folder || msg->uid == 0) {
+		p->moves = xgrowarray(p->moves, &p->movecap, p->nmoves + 1, sizeof *p->moves);
+		p->moves[p->nmoves++] = (struct move){xstrdup(msg->id), msg->uid, d.folder};
+	}
+	const struct config *cfg = &p->g->cfg;
+	bool alert = d.urgent && cfg->urgent_to && cfg->urgent_to[0];
+	if (d.inquiry && !d.duplicate && (alert || cfg->acknowledge)) {
+		p->filed = xgrowarray(p->filed, &p->filedcap, p->nfiled + 1, sizeof *p->filed);
+		p->filed[p->nfiled++] = d.inquiry;
+	}
+	if (msg->uid > p->cur.last_uid)
+		p->cur.last_uid = msg->uid;
+	if (p->json)
+		print_json(msg, &d);
+	bool urgent = d.urgent && !d.duplicate;
+	filed_free(&d);
+	/* An urgent inquiry is not kept waiting for the batch to fill up. */
+	if (++p->unsynced >= 200 || urgent)
+		rc = checkpoint(p);
+	return rc;
+}
+
+static void summary(const struct poll_ctx *p)
+{
+	if (!log_verbose && !isatty(STDOUT_FILENO))
+		return;
+	if (p->json)
+		return;
+	printf("poll: %zu inquir%s (%zu urgent), %zu bounce%s (%zu hard), %zu complaint%s, "
+	       "%zu unsubscribe%s, %zu auto-repl%s; %zu suppressed; %zu already filed\n",
+	       p->kinds[MAIL_INQUIRY], p->kinds[MAIL_INQUIRY] == 1 ? "y" : "ies", p->urgent,
+	       p->kinds[MAIL_BOUNCE], p->kinds[MAIL_BOUNCE] == 1 ? "" : "s", p->hard,
+	       p->kinds[MAIL_COMPLAINT], p->kinds[MAIL_COMPLAINT] == 1 ? "" : "s",
+	       p->kinds[MAIL_UNSUBSCRIBE], p->kinds[MAIL_UNSUBSCRIBE] == 1 ? "" : "s",
+	       p->kinds[MAIL_AUTO_REPLY], p->kinds[MAIL_AUTO_REPLY] == 1 ? "y" : "ies",
+	       p->suppressed, p->duplicates);
+	if (p->urgent)
+		printf("poll: %zu URGENT inquir%s: letterbox inquiries --urgent\n", p->urgent,
+		       p->urgent == 1 ? "y" : "ies");
+}
+
+static int poll_once(struct poll_ctx *p)
+{
+	uint32_t v = source_uidvalidity(p->src);
+	struct cursor c = pollstate_cursor(p->ps);
+	if (v != c.uidvalidity) {
+		/* A new or recreated mailbox: read it all; the seen records dedupe. */
+		c.uidvalidity = v;
+		c.last_uid = 0;
+	}
+	p->cur = c;
+	int rc = source_fetch(p->src, &c, 200, on_message, p, p->err);
+	int rc2 = checkpoint(p);
+	return rc ? rc : rc2;
+}
+
+static int run(struct poll_ctx *p, bool watch)
+{
+	const struct config *cfg = &p->g->cfg;
+	struct lb_err *err = p->err;
+	int lockfd = -1;
+	struct secret secret;
+	struct suppressions *sup = NULL;
+	char *lock = path_join(cfg->state_dir, "lock.poll");
+	int rc;
+	if ((rc = fsx_mkdirs(cfg->state_dir, 0700, err)) ||
+	    (rc = fsx_lock(lock, false, &lockfd, err)) ||
+	    (rc = secret_load(cfg->state_dir, true, &secret, err)) ||
+	    (rc = suppressions_load(cfg->state_dir, &sup, err)) ||
+	    (rc = pollstate_open(cfg->state_dir, cfg->in.url, &p->ps, err)) ||
+	    (rc = filer_open(cfg, &secret, sup, p->ps, &p->f, err)) ||
+	    (rc = notifier_open(cfg, &secret, &p->notify, err)) ||
+	    (rc = source_open(&cfg->in, cfg->site_dir, &p->src, err)))
+		goto out;
+	struct lb_err nerr = {0};
+	if (notifier_catch_up(p->notify, p->now ? p->now : time(NULL), &nerr) != 0)
+		log_warn("%s", nerr.msg);
+	fsx_defer_sync(true);
+	rc = poll_once(p);
+	while (!rc && watch && !stop) {
+		summary(p);
+		memset(p->kinds, 0, sizeof p->kinds);
+		p->urgent = p->hard = p->duplicates = p->suppressed = 0;
+		if ((rc = source_wait(p->src, 25 * 60, err)) == 0 && !stop)
+			rc = poll_once(p);
+	}
+	if (rc == LB_ETEMP && stop)
+		rc = 0;
+	summary(p);
+out:
+	fsx_defer_sync(false);
+	free(p->moves);
+	free(p->filed);
+	source_close(p->src);
+	notifier_close(p->notify);
+	filer_close(p->f);
+	if (p->ps) {
+		struct lb_err e2;
+		pollstate_close(p->ps, &e2);
+	}
+	suppressions_free(sup);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(lock);
+	return rc;
+}
+
+int cmd_poll(struct cli *g, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"watch", no_argument, NULL, 'w'},
+					     {"now", required_argument, NULL, 'n'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	bool json = false, watch = false;
+	const char *now_arg = NULL;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jwn:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'w':
+			watch = true;
+			break;
+		case 'n':
+			now_arg = optarg;
+			break;
+		case 'h':
+			printf("usage: %s\n", usage);
+			return 0;
+		default:
+			return cli_usage(usage, "poll: bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(usage, "poll takes no arguments");
+	struct lb_err err = {0};
+	struct poll_ctx p = {.g = g, .json = json, .err = &err};
+	int rc = now_arg ? cli_now(now_arg, &p.now) : 0;
+	if (rc || (rc = cli_config(g)))
+		return rc;
+	if (watch) {
+		struct sigaction sa = {0};
+		sa.sa_handler = on_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	rc = run(&p, watch);
+	if (rc)
+		cli_fail(&err);
+	return rc;
+}

@@ -1,0 +1,350 @@
+#include "compose/onemail.h"
+
+#include <cmark.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "compose/mime.h"
+#include "compose/render.h"
+#include "core/fsx.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+
+/* At most this many References: the first (the thread's root) and the most
+ * recent ones, as mail clients do, so a long thread cannot grow the header
+ * without bound. */
+#define MAX_REFERENCES 10
+
+static const char *const kind_names[] = {"reply", "ack", "alert", "digest"};
+
+/* A msg-id we may copy into our header: printable ASCII, no blanks, no
+ * angle brackets (hdr_raw would otherwise have to refuse it). */
+static bool usable_id(const char *id)
+{
+	if (!id || !*id || strlen(id) > 250)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
+static void base36(struct buf *out, uint64_t v)
+{
+	char tmp[16];
+	size_t n = 0;
+	do {
+		tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
+		v /= 36;
+	} while (v && n < sizeof tmp);
+	while (n)
+		buf_addc(out, tmp[--n]);
+}
+
+static uint64_t random64(void)
+{
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) {
+		/* No entropy source: pid and address bits still keep ids of
+		 * this process apart; uniqueness, not secrecy, is the point. */
+		r = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)&r;
+	}
+	return r;
+}
+
+static void address_list(struct buf *out, const struct addr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_adds(out, ", ");
+		if (v[i].display && *v[i].display) {
+			mime_phrase(out, v[i].display);
+			buf_addc(out, ' ');
+		}
+		buf_printf(out, "<%s>", v[i].spec);
+	}
+}
+
+static void threading(struct buf *out, const struct onemail *om)
+{
+	struct buf b = BUF_INIT;
+	if (usable_id(om->in_reply_to)) {
+		buf_printf(&b, "<%s>", om->in_reply_to);
+		hdr_raw(out, "In-Reply-To", b.p);
+		buf_reset(&b);
+	}
+	size_t n = 0;
+	const char *const *refs = om->references;
+	while (refs && refs[n])
+		n++;
+	/* The ids to keep: the first, then the newest ones. */
+	size_t skip_to = n > MAX_REFERENCES ? n - (MAX_REFERENCES - 1) : 1;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && i < skip_to)
+			continue;
+		if (!usable_id(refs[i]))
+			continue;
+		if (b.n)
+			buf_addc(&b, ' ');
+		buf_printf(&b, "<%s>", refs[i]);
+	}
+	if (b.n)
+		hdr_raw(out, "References", b.p);
+	buf_free(&b);
+}
+
+int onemail_compose(const struct onemail *om, struct buf *out, char **message_id,
+		    struct lb_err *err)
+{
+	if (!om->from || !om->from->spec)
+		return err_set(err, LB_EDATA, "a mail without a From address");
+	if (!om->nto)
+		return err_set(err, LB_EDATA, "a mail without a recipient");
+	struct buf id = BUF_INIT, tmp = BUF_INIT, boundary = BUF_INIT;
+	buf_printf(&id, "lb.%s.", kind_names[om->kind]);
+	base36(&id, (uint64_t)om->date);
+	buf_addc(&id, '.');
+	base36(&id, random64());
+	buf_printf(&id, "@%s", om->from->domain);
+	/* "=_" never occurs in quoted-printable text, so the boundary cannot
+	 * collide with a body line. */
+	buf_adds(&boundary, "=_lb_");
+	base36(&boundary, random64());
+
+	buf_adds(out, "Date: ");
+	time_rfc5322(out, om->date);
+	buf_adds(out, "\r\n");
+	hdr_address(out, "From", om->from->display, om->from->spec);
+	address_list(&tmp, om->to, om->nto);
+	hdr_raw(out, "To", tmp.p);
+	if (om->reply_to)
+		hdr_address(out, "Reply-To", om->reply_to->display, om->reply_to->spec);
+	hdr_text(out, "Subject", om->subject ? om->subject : "");
+	buf_reset(&tmp);
+	buf_printf(&tmp, "<%s>", id.p);
+	hdr_raw(out, "Message-ID", tmp.p);
+	threading(out, om);
+	if (om->kind != OM_REPLY) {
+		hdr_raw(out, "Auto-Submitted",
+			om->kind == OM_ACK ? "auto-replied" : "auto-generated");
+		/* Exchange and Outlook: do not answer this with an out-of-office. */
+		hdr_raw(out, "X-Auto-Response-Suppress", "All");
+	}
+	hdr_raw(out, "MIME-Version", "1.0");
+	buf_reset(&tmp);
+	buf_printf(&tmp, "multipart/alternative; boundary=\"%s\"", boundary.p);
+	hdr_raw(out, "Content-Type", tmp.p);
+
+	buf_printf(out,
+		   "\r\nThis is a message in MIME format: a text and an HTML version.\r\n"
+		   "\r\n--%s\r\n"
+		   "Content-Type: text/plain; charset=utf-8\r\n"
+		   "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+		   boundary.p);
+	const char *text = om->text ? om->text : "";
+	qp_encode(out, text, strlen(text));
+	buf_printf(out,
+		   "\r\n--%s\r\n"
+		   "Content-Type: text/html; charset=utf-8\r\n"
+		   "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+		   boundary.p);
+	struct buf made = BUF_INIT;
+	const char *html = om->html;
+	if (!html) {
+		onemail_text_html(&made, text, "en");
+		html = made.p;
+	}
+	qp_encode(out, html, strlen(html));
+	buf_printf(out, "\r\n--%s--\r\n", boundary.p);
+
+	if (message_id)
+		*message_id = xstrdup(id.p);
+	buf_free(&made);
+	buf_free(&id);
+	buf_free(&tmp);
+	buf_free(&boundary);
+	return 0;
+}
+
+void onemail_subject(struct buf *out, const char *prefix, const char *subject, const char *fallback)
+{
+	struct span s = span_trim(span_cstr(subject ? subject : ""));
+	/* "Re: " matches "re:foo" and "RE: foo" alike: compare without the blank. */
+	char *bare = span_dup(span_trim(span_cstr(prefix)));
+	if (!s.n) {
+		buf_adds(out, prefix);
+		buf_adds(out, fallback);
+	} else if (*bare && span_starts_with_ci(s, bare)) {
+		buf_addspan(out, s);
+	} else {
+		buf_adds(out, prefix);
+		buf_addspan(out, s);
+	}
+	free(bare);
+}
+
+int onemail_markdown(const struct config *cfg, const char *md, size_t n, const char *styles_from,
+		     struct buf *html, struct buf *text, struct lb_err *err)
+{
+	struct style_table st;
+	style_init(&st);
+	int rc = 0;
+	if (styles_from) {
+		char *rel = path_join("templates", styles_from);
+		char *path = config_path(cfg, rel);
+		struct buf src = BUF_INIT;
+		if (fsx_exists(path) && (rc = fsx_read(path, &src, 1 << 20, err)) == 0)
+			rc = style_from_template(&st, rel, src.p, src.n, err);
+		buf_free(&src);
+		free(path);
+		free(rel);
+	}
+	for (size_t i = 0; !rc && i < cfg->nstyles; i++)
+		if (!style_set(&st, cfg->styles[i].key, cfg->styles[i].css))
+			rc = err_set(err, LB_ECONFIG, "%s: styles: unknown style key '%s'",
+				     cfg->file, cfg->styles[i].key);
+	if (!rc) {
+		int opts = CMARK_OPT_SMART | (cfg->allow_html ? CMARK_OPT_UNSAFE : 0);
+		cmark_node *doc = cmark_parse_document(md, n, opts);
+		struct render_opts ro = {cfg->site_url, cfg->allow_html, &st, 72};
+		render_html(doc, &ro, html);
+		render_text(doc, &ro, text);
+		cmark_node_free(doc);
+	}
+	style_free(&st);
+	return rc;
+}
+
+void onemail_text_html(struct buf *html, const char *text, const char *lang)
+{
+	buf_adds(html, "<!DOCTYPE html>\n<html lang=\"");
+	tpl_escape(html, span_cstr(lang ? lang : "en"), TPL_ESC_HTML);
+	buf_adds(html, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		       "</head>\n<body style=\"margin:0;padding:24px;background-color:#ffffff;\">\n"
+		       "<div style=\"max-width:600px;font-family:-apple-system,BlinkMacSystemFont,"
+		       "Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:24px;"
+		       "color:#3b3a36;\">\n");
+	const char *p = text ? text : "";
+	bool open = false;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		struct span line = {p, n};
+		if (span_trim(line).n == 0) {
+			if (open)
+				buf_adds(html, "</p>\n");
+			open = false;
+		} else {
+			/* A wrapped paragraph flows again; a line that starts a list
+			 * item or is indented keeps its own line. */
+			bool own_line = line.p[0] == ' ' || line.p[0] == '\t' || line.p[0] == '-' ||
+					line.p[0] == '*';
+			if (!open)
+				buf_adds(html, "<p style=\"margin:0 0 16px 0;\">");
+			else
+				buf_adds(html, own_line ? "<br>\n" : "\n");
+			open = true;
+			tpl_escape(html, line, TPL_ESC_HTML);
+		}
+		p += n + (nl != NULL);
+	}
+	if (open)
+		buf_adds(html, "</p>\n");
+	buf_adds(html, "</div>\n</body>\n</html>\n");
+}
+
+/* ---- templates ---------------------------------------------------------------------------- */
+
+struct var_ctx {
+	const struct config *cfg;
+	const struct om_var *vars;
+	size_t n;
+	bool html;
+	const char *year;
+};
+
+static enum tpl_lookup_result var_lookup(void *ctx, struct span name, struct span *v)
+{
+	const struct var_ctx *c = ctx;
+	const struct config *cfg = c->cfg;
+	const char *s = NULL;
+	bool found = true;
+	if (span_eq(name, "site.name"))
+		s = cfg->site_name;
+	else if (span_eq(name, "site.url"))
+		s = cfg->site_url;
+	else if (span_eq(name, "site.postal_address"))
+		s = cfg->site_postal_address;
+	else if (span_eq(name, "site.lang"))
+		s = cfg->site_lang;
+	else if (span_eq(name, "year"))
+		s = c->year;
+	else
+		found = false;
+	for (size_t i = 0; !found && i < c->n; i++) {
+		if (span_eq(name, c->vars[i].name)) {
+			found = true;
+			s = c->html && c->vars[i].html ? c->vars[i].html : c->vars[i].text;
+		}
+	}
+	if (!found)
+		return TPL_UNKNOWN;
+	*v = s ? span_cstr(s) : (struct span){"", 0};
+	return TPL_VALUE;
+}
+
+static int render_file(const struct config *cfg, const char *file, enum tpl_escape esc,
+		       struct var_ctx *vc, struct buf *out, struct lb_err *err)
+{
+	char *rel = path_join("templates", file);
+	char *path = config_path(cfg, rel);
+	struct buf src = BUF_INIT;
+	struct tpl *t = NULL;
+	int rc = fsx_read(path, &src, 1 << 20, err);
+	if (rc == LB_ENOINPUT)
+		err_set(err, rc,
+			"%s: the template is missing (a sample is in letterbox's templates/)", rel);
+	if (!rc)
+		rc = tpl_compile(rel, src.p, src.n, esc, &t, err);
+	if (!rc)
+		rc = tpl_render(t, var_lookup, vc, out, err);
+	tpl_free(t);
+	buf_free(&src);
+	free(path);
+	free(rel);
+	return rc;
+}
+
+int onemail_template(const struct config *cfg, const char *name, const struct om_var *vars,
+		     size_t nvars, time_t now, struct buf *text, struct buf *html,
+		     struct lb_err *err)
+{
+	struct tm tm;
+	localtime_r(&now, &tm);
+	char year[16];
+	snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
+	struct var_ctx vc = {cfg, vars, nvars, false, year};
+	struct buf file = BUF_INIT;
+	buf_printf(&file, "%s.txt", name);
+	int rc = render_file(cfg, file.p, TPL_ESC_NONE, &vc, text, err);
+	buf_reset(&file);
+	buf_printf(&file, "%s.html", name);
+	char *rel = path_join("templates", file.p);
+	char *path = config_path(cfg, rel);
+	if (!rc && fsx_exists(path)) {
+		vc.html = true;
+		rc = render_file(cfg, file.p, TPL_ESC_HTML, &vc, html, err);
+	} else if (!rc) {
+		onemail_text_html(html, buf_cstr(text), cfg->site_lang);
+	}
+	free(path);
+	free(rel);
+	buf_free(&file);
+	return rc;
+}

@@ -1,0 +1,92 @@
+/* letterbox's own one-off mails: a staff member's reply to an inquiry, the
+ * acknowledgement to its sender, the urgent alert and the digest to staff.
+ *
+ * Newsletters (message.h) are prepared once and spliced per recipient; these
+ * are composed whole, once each: header fields, then multipart/alternative
+ * with text/plain first and text/html second, UTF-8, quoted-printable.  As
+ * for newsletters: CRLF, 7-bit, no line over 78 octets, and no value from
+ * the data (a subject, a name) can start a header field of its own.
+ *
+ * Header fields: Date, From, To, [Reply-To], Subject, Message-ID
+ * <lb.KIND.STAMP.RANDOM@from-domain>, [In-Reply-To, References],
+ * [Auto-Submitted, X-Auto-Response-Suppress], MIME-Version, Content-Type.
+ * Message-IDs taken from received mail are used only when they are plain
+ * printable ASCII without blanks or angle brackets; others are left out.
+ */
+#ifndef LB_ONEMAIL_H
+#define LB_ONEMAIL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "compose/template.h"
+#include "core/addr.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/err.h"
+
+enum onemail_kind {
+	OM_REPLY,  /* written by a person: no Auto-Submitted */
+	OM_ACK,	   /* Auto-Submitted: auto-replied (RFC 3834) */
+	OM_ALERT,  /* Auto-Submitted: auto-generated */
+	OM_DIGEST, /* Auto-Submitted: auto-generated */
+};
+
+struct onemail {
+	enum onemail_kind kind;
+	const struct addr *from;
+	const struct addr *reply_to; /* may be NULL */
+	const struct addr *to;	     /* nto recipients, all in one To field */
+	size_t nto;
+	const char *subject;	       /* UTF-8 */
+	const char *in_reply_to;       /* msg-id without brackets, or NULL */
+	const char *const *references; /* msg-ids without brackets, oldest first; NULL-terminated,
+					  may be NULL */
+	const char *text;	       /* the text/plain part, UTF-8, LF line ends */
+	const char *html;	       /* the text/html part; NULL: made from text */
+	time_t date;
+};
+
+/* Compose om into out (appending).  *message_id (may be NULL) receives the
+ * new Message-ID without brackets; caller frees.  LB_EDATA when there is no
+ * recipient or no From. */
+int onemail_compose(const struct onemail *om, struct buf *out, char **message_id,
+		    struct lb_err *err);
+
+/* "Re: subject" (or prefix given, e.g. "Auto: "): the prefix is added unless
+ * the subject already starts with it (case-insensitively); an empty or
+ * missing subject becomes prefix + fallback. */
+void onemail_subject(struct buf *out, const char *prefix, const char *subject,
+		     const char *fallback);
+
+/* Markdown (a staff member's reply) to email HTML with inline styles (the
+ * built-in table, then the {{!styles}} block of templates/STYLES_FROM when
+ * that file exists, then letterbox.yaml's styles:) and to wrapped plain
+ * text.  Appends to html and text. */
+int onemail_markdown(const struct config *cfg, const char *md, size_t n, const char *styles_from,
+		     struct buf *html, struct buf *text, struct lb_err *err);
+
+/* A plain text as a small HTML page: paragraphs at blank lines, wrapped
+ * lines flowing again, <br> before lines that are indented or start with
+ * "-" or "*" (lists), everything escaped.  For mails whose site template has no .html
+ * version (the acknowledgement) and for alerts. */
+void onemail_text_html(struct buf *html, const char *text, const char *lang);
+
+/* A value the template of a one-off mail may use: {{name}}.  html is the
+ * value in the .html template; NULL means the same as text (escaped there
+ * unless the template uses {{{name}}}). */
+struct om_var {
+	const char *name;
+	const char *text, *html;
+};
+
+/* Render templates/NAME.txt into text and templates/NAME.html into html with
+ * vars, plus site.name, site.url, site.postal_address, site.lang and year.
+ * A missing NAME.html is fine: html is made from the text (onemail_text_html).
+ * A missing NAME.txt is LB_ENOINPUT; an unknown name or a syntax error is
+ * LB_EDATA naming templates/NAME.x:line. */
+int onemail_template(const struct config *cfg, const char *name, const struct om_var *vars,
+		     size_t nvars, time_t now, struct buf *text, struct buf *html,
+		     struct lb_err *err);
+
+#endif

@@ -1,0 +1,567 @@
+/* The urgent alert and the acknowledgement, each at most once per inquiry.
+ *
+ * Order for each: decide under the inquiries lock, record the intent in the
+ * inquiry record (atomic, durable) and, for acknowledgements, in
+ * state/acknowledged; release the lock; compose and send; note the result
+ * in the inquiry's history.  A crash after the intent is recorded means the
+ * mail is never sent twice (at worst not at all: the history shows no
+ * "sent" line then).
+ */
+#include "deliver/notify.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "compose/onemail.h"
+#include "core/addr.h"
+#include "core/fsx.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "deliver/notify_rules.h"
+#include "receive/parse.h"
+#include "store/inquiries.h"
+
+/* catch_up looks this far back: turning acknowledgements on must not mail
+ * everyone who ever wrote, and a day-old alert that never went out still
+ * matters, a month-old one is noise. */
+#define CATCH_UP_WINDOW (2L * 86400)
+/* The same lock file cmd/inquiries_edit.c takes for its read-modify-writes. */
+#define INQ_LOCK "lock.inquiries"
+
+struct notifier {
+	const struct config *cfg;
+	const struct secret *secret;
+	struct transport *t; /* opened when a mail must go out */
+};
+
+/* ---- sending ----------------------------------------------------------------------------------
+ */
+
+struct send_state {
+	struct outcome *outs;
+};
+
+static void on_done(void *ctx, struct tx_job *job, const struct outcome *o)
+{
+	struct send_state *s = ctx;
+	s->outs[(size_t)(uintptr_t)job->user] = *o;
+}
+
+static int send_on(struct transport *t, const char *raw, size_t n, const char *mail_from,
+		   const char *const *rcpts, size_t *nsent, struct outcome *o, struct lb_err *err)
+{
+	struct message m;
+	message_init(&m);
+	buf_add(&m.head, raw, n);
+	m.iov = xgrowarray(m.iov, &m.iovcap, 1, sizeof *m.iov);
+	m.iov[0] = (struct iovec){m.head.p, m.head.n};
+	m.niov = 1;
+	m.size = m.head.n;
+	size_t k = 0;
+	while (rcpts[k])
+		k++;
+	struct tx_job *jobs = xcalloc(k ? k : 1, sizeof *jobs);
+	struct send_state st = {xcalloc(k ? k : 1, sizeof *st.outs)};
+	for (size_t i = 0; i < k; i++) {
+		jobs[i] = (struct tx_job){&m, mail_from, rcpts[i], (void *)(uintptr_t)i};
+		st.outs[i] = (struct outcome){.kind = OUT_NOT_SENT};
+	}
+	size_t next = 0;
+	int rc = 0;
+	while (!rc && (next < k || transport_busy(t))) {
+		while (next < k && transport_capacity(t) > 0)
+			transport_submit(t, &jobs[next++]);
+		if (transport_busy(t) || next < k)
+			rc = transport_wait(t, 1000, -1, on_done, &st, err);
+	}
+	*o = (struct outcome){.kind = OUT_SENT};
+	size_t sent = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (st.outs[i].kind == OUT_SENT)
+			sent++;
+		else if (o->kind == OUT_SENT)
+			*o = st.outs[i];
+	}
+	if (nsent)
+		*nsent = sent;
+	if (!rc && o->kind != OUT_SENT) {
+		const char *what = o->kind == OUT_FAILED      ? "refused"
+				   : o->kind == OUT_DEFERRED  ? "deferred"
+				   : o->kind == OUT_UNCERTAIN ? "perhaps delivered (no reply came)"
+							      : "not sent";
+		rc = err_set(err, o->kind == OUT_FAILED ? LB_EDATA : LB_ETEMP, "%s: %d %s", what,
+			     o->code, o->text);
+	}
+	free(jobs);
+	free(st.outs);
+	message_free(&m);
+	return rc;
+}
+
+static int open_transport(const struct config *cfg, struct transport **t, struct lb_err *err)
+{
+	struct transport_opts to = {&cfg->out, cfg->site_dir, 60};
+	return transport_open(&to, t, err);
+}
+
+int mail_send_now(const struct config *cfg, const char *raw, size_t n, const char *mail_from,
+		  const char *const *rcpts, size_t *nsent, struct outcome *o, struct lb_err *err)
+{
+	struct transport *t = NULL;
+	*o = (struct outcome){.kind = OUT_NOT_SENT};
+	if (nsent)
+		*nsent = 0;
+	int rc = open_transport(cfg, &t, err);
+	if (!rc)
+		rc = send_on(t, raw, n, mail_from, rcpts, nsent, o, err);
+	transport_close(t);
+	return rc;
+}
+
+/* Through the notifier's own connection; one that failed is dropped so the
+ * next mail connects afresh. */
+static int notifier_send(struct notifier *nt, const struct buf *raw, const char *mail_from,
+			 const char *const *rcpts, size_t *nsent, struct outcome *o,
+			 struct lb_err *err)
+{
+	*o = (struct outcome){.kind = OUT_NOT_SENT};
+	*nsent = 0;
+	int rc = nt->t ? 0 : open_transport(nt->cfg, &nt->t, err);
+	if (!rc)
+		rc = send_on(nt->t, raw->p, raw->n, mail_from, rcpts, nsent, o, err);
+	if (rc == LB_EUNAVAIL || rc == LB_ECONFIG) {
+		transport_close(nt->t);
+		nt->t = NULL;
+	}
+	return rc;
+}
+
+/* ---- the shared parts -------------------------------------------------------------------------
+ */
+
+static void crash_point(const char *where)
+{
+	const char *e = getenv("LETTERBOX_TEST_CRASH");
+	if (e && strcmp(e, where) == 0)
+		raise(SIGKILL);
+}
+
+static int lock_inquiries(const struct config *cfg, int *fd, struct lb_err *err)
+{
+	char *p = path_join(cfg->state_dir, INQ_LOCK);
+	int rc = fsx_lock(p, true, fd, err);
+	free(p);
+	return rc;
+}
+
+static void unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static void iso(struct buf *b, time_t t)
+{
+	buf_reset(b);
+	time_iso(b, t);
+}
+
+static void history(const struct notifier *nt, unsigned number, time_t now, const char *what,
+		    const char *detail)
+{
+	struct lb_err e = {0};
+	if (inquiry_history_add(nt->cfg->state_dir, number, now, "letterbox", what, detail, &e))
+		log_warn("inquiry %u: %s", number, e.msg);
+}
+
+/* The certain failures: the mail did not leave, so trying again later cannot
+ * make a second copy. */
+static bool certainly_not_sent(int rc, const struct outcome *o, size_t nsent)
+{
+	if (nsent)
+		return false;
+	return o->kind == OUT_NOT_SENT || o->kind == OUT_DEFERRED ||
+	       ((rc == LB_EUNAVAIL || rc == LB_ECONFIG) && o->kind != OUT_UNCERTAIN);
+}
+
+/* Parse the configured mailboxes (staff.urgent_to): a bad one is a
+ * configuration error. */
+static int parse_list(const struct config *cfg, char *const *list, const char *key,
+		      struct addr **out, size_t *n, struct lb_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	size_t cap = 0;
+	for (size_t i = 0; list && list[i]; i++) {
+		*out = xgrowarray(*out, &cap, *n + 1, sizeof **out);
+		if (addr_parse(span_cstr(list[i]), &(*out)[*n], err)) {
+			for (size_t j = 0; j < *n; j++)
+				addr_free(&(*out)[j]);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return err_prefix(err, "%s: %s", cfg->file, key), err->code = LB_ECONFIG;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static void free_list(struct addr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		addr_free(&v[i]);
+	free(v);
+}
+
+/* ---- the urgent alert -------------------------------------------------------------------------
+ */
+
+static void alert_text(const struct notifier *nt, const struct inquiry *q, struct buf *t)
+{
+	char when[64];
+	struct tm tm;
+	localtime_r(&q->received, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
+	buf_printf(t, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n\n", q->number);
+	buf_adds(t, "From:     ");
+	if (q->from_name)
+		buf_printf(t, "%s <%s>\n", q->from_name, q->from);
+	else
+		buf_printf(t, "%s\n", q->from);
+	buf_printf(t, "Subject:  %s\n", q->subject ? q->subject : "(none)");
+	buf_printf(t, "Received: %s\n\n", when);
+	buf_printf(t,
+		   "Read it and answer it:\n\n"
+		   "    letterbox inquiries show %u\n"
+		   "    letterbox inquiries reply %u --file REPLY.md\n\n",
+		   q->number, q->number);
+	if (!nt->cfg->alert_body) {
+		buf_adds(t, "The message itself is not in this mail, so that health details\n"
+			    "stay in as few mailboxes as possible.\n");
+		return;
+	}
+	struct buf raw = BUF_INIT;
+	struct lb_err e = {0};
+	if (inquiry_message(nt->cfg->state_dir, q, &raw, &e) == 0) {
+		struct inmsg m;
+		const char *markers[] = {nt->cfg->site_name, NULL};
+		struct parse_opts po = {markers};
+		inmsg_parse(raw.p, raw.n, &po, &m);
+		const char *text = m.own_text && *m.own_text ? m.own_text : m.text;
+		buf_adds(t, "They wrote:\n\n");
+		buf_adds(t, text && *text ? text : "(no text)");
+		buf_adds(t, "\n");
+		inmsg_free(&m);
+	}
+	buf_free(&raw);
+}
+
+static int alert(struct notifier *nt, unsigned number, time_t now, bool first, struct lb_err *err)
+{
+	const struct config *cfg = nt->cfg;
+	if (!cfg->urgent_to || !cfg->urgent_to[0])
+		return 0;
+	struct addr *to = NULL;
+	size_t nto = 0;
+	int fd = -1, rc = parse_list(cfg, cfg->urgent_to, "staff.urgent_to", &to, &nto, err);
+	struct inquiry q = {0};
+	struct buf stamp = BUF_INIT, raw = BUF_INIT, text = BUF_INIT, subj = BUF_INIT;
+	if (rc || (rc = lock_inquiries(cfg, &fd, err)))
+		goto out;
+	if ((rc = inquiry_load(cfg->state_dir, number, &q, err)))
+		goto out;
+	if (!q.priority || strcmp(q.priority, "urgent") != 0 || q.alerted) {
+		unlock(fd);
+		fd = -1;
+		goto out;
+	}
+	iso(&stamp, now);
+	q.alerted = xstrdup(stamp.p);
+	rc = inquiry_save(cfg->state_dir, &q, err);
+	unlock(fd);
+	fd = -1;
+	if (rc)
+		goto out;
+	crash_point("after-alert-intent");
+
+	alert_text(nt, &q, &text);
+	buf_printf(&subj, "URGENT inquiry %u - %s", number, cfg->site_name);
+	struct onemail om = {.kind = OM_ALERT,
+			     .from = &cfg->from,
+			     .to = to,
+			     .nto = nto,
+			     .subject = subj.p,
+			     .text = text.p,
+			     .date = now};
+	char **rcpts = xcalloc(nto + 1, sizeof *rcpts);
+	for (size_t i = 0; i < nto; i++)
+		rcpts[i] = to[i].spec;
+	struct outcome o = {.kind = OUT_NOT_SENT};
+	size_t nsent = 0;
+	if (!(rc = onemail_compose(&om, &raw, NULL, err)))
+		rc = notifier_send(nt, &raw, cfg->from.spec, (const char *const *)rcpts, &nsent, &o,
+				   err);
+	free(rcpts);
+	struct buf d = BUF_INIT;
+	if (!rc) {
+		buf_printf(&d, "urgent alert sent to staff.urgent_to (%zu)", nsent);
+		history(nt, number, now, "alerted", d.p);
+	} else if (certainly_not_sent(rc, &o, nsent)) {
+		/* Withdraw the intent: the next poll tries again. */
+		int fd2 = -1;
+		struct inquiry q2 = {0};
+		struct lb_err e2 = {0};
+		if (!lock_inquiries(cfg, &fd2, &e2) &&
+		    !inquiry_load(cfg->state_dir, number, &q2, &e2) && q2.alerted &&
+		    strcmp(q2.alerted, stamp.p) == 0) {
+			free(q2.alerted);
+			q2.alerted = NULL;
+			if (inquiry_save(cfg->state_dir, &q2, &e2))
+				log_warn("inquiry %u: %s", number, e2.msg);
+		}
+		unlock(fd2);
+		inquiry_free(&q2);
+		/* Noted once; the retries of later polls only warn. */
+		buf_printf(&d, "urgent alert not sent (%s); the next poll tries again", err->msg);
+		if (first)
+			history(nt, number, now, "alert-failed", d.p);
+		err_prefix(err, "urgent alert not sent");
+	} else {
+		buf_printf(&d, "urgent alert to %zu of %zu: %s", nsent, nto, err->msg);
+		history(nt, number, now, "alert-failed", d.p);
+		err_prefix(err, "urgent alert");
+	}
+	buf_free(&d);
+out:
+	unlock(fd);
+	inquiry_free(&q);
+	free_list(to, nto);
+	buf_free(&stamp);
+	buf_free(&raw);
+	buf_free(&text);
+	buf_free(&subj);
+	return rc;
+}
+
+/* ---- the acknowledgement ----------------------------------------------------------------------
+ */
+
+static void first_name(struct buf *out, const char *name)
+{
+	struct span s = span_trim(span_cstr(name ? name : ""));
+	const char *sp = memchr(s.p, ' ', s.n);
+	buf_add(out, s.p, sp ? (size_t)(sp - s.p) : s.n);
+}
+
+static int ack_compose(const struct notifier *nt, const struct inquiry *q, const struct inmsg *m,
+		       time_t now, struct buf *raw, struct lb_err *err)
+{
+	const struct config *cfg = nt->cfg;
+	struct buf text = BUF_INIT, html = BUF_INIT, subj = BUF_INIT, fn = BUF_INIT, num = BUF_INIT;
+	first_name(&fn, q->from_name);
+	buf_printf(&num, "%u", q->number);
+	const struct om_var vars[] = {{"person.name", q->from_name, NULL},
+				      {"person.first_name", fn.p, NULL},
+				      {"person.email", q->from, NULL},
+				      {"inquiry.number", num.p, NULL},
+				      {"inquiry.subject", q->subject, NULL}};
+	struct addr to = {0}, reply_to = {0};
+	bool have_reply_to = false;
+	int rc = onemail_template(cfg, "acknowledgement", vars, sizeof vars / sizeof vars[0], now,
+				  &text, &html, err);
+	if (!rc && !(rc = addr_parse_spec(span_cstr(q->from), &to, err))) {
+		if (q->from_name)
+			to.display = xstrdup(q->from_name);
+		if (cfg->reply_to) {
+			char tok[TOKEN_LEN + 1];
+			token_make(nt->secret, cfg->list_id, q->from, tok);
+			char *rt = config_expand(cfg->reply_to, tok, NULL);
+			struct lb_err e;
+			have_reply_to = addr_parse(span_cstr(rt), &reply_to, &e) == 0;
+			free(rt);
+		}
+		onemail_subject(&subj, "Auto: ", q->subject, "your message");
+		/* References: theirs, then their message itself (RFC 5322 3.6.4). */
+		size_t nref = m->references.n;
+		const char **refs = xcalloc(nref + 2, sizeof *refs);
+		for (size_t i = 0; i < nref; i++)
+			refs[i] = m->references.v[i];
+		if (q->message_id)
+			refs[nref] = q->message_id;
+		struct onemail om = {.kind = OM_ACK,
+				     .from = &cfg->from,
+				     .reply_to = have_reply_to ? &reply_to : NULL,
+				     .to = &to,
+				     .nto = 1,
+				     .subject = subj.p,
+				     .in_reply_to = q->message_id,
+				     .references = refs,
+				     .text = text.p,
+				     .html = html.p,
+				     .date = now};
+		rc = onemail_compose(&om, raw, NULL, err);
+		free(refs);
+	}
+	addr_free(&to);
+	addr_free(&reply_to);
+	buf_free(&text);
+	buf_free(&html);
+	buf_free(&subj);
+	buf_free(&fn);
+	buf_free(&num);
+	return rc;
+}
+
+static int acknowledge(struct notifier *nt, unsigned number, time_t now, bool note_refusal,
+		       struct lb_err *err)
+{
+	const struct config *cfg = nt->cfg;
+	if (!cfg->acknowledge)
+		return 0;
+	int fd = -1;
+	struct inquiry q = {0};
+	struct inmsg m;
+	bool parsed = false;
+	struct buf stamp = BUF_INIT, raw = BUF_INIT, d = BUF_INIT;
+	int rc = lock_inquiries(cfg, &fd, err);
+	if (rc || (rc = inquiry_load(cfg->state_dir, number, &q, err)) || q.acknowledged)
+		goto out;
+	const char *why = ack_refusal(cfg, nt->secret, &q, now, &m, &parsed);
+	if (why) {
+		if (note_refusal)
+			history(nt, number, now, "not-acknowledged", why);
+		log_info("inquiry %u: no acknowledgement: %s", number, why);
+		goto out;
+	}
+	/* The intent, durably, before anything goes out: first the sender log
+	 * (so a crash between the two still counts for the 7 days), then the
+	 * record (so this inquiry is never acknowledged twice). */
+	iso(&stamp, now);
+	q.acknowledged = xstrdup(stamp.p);
+	if ((rc = acklog_add(cfg, nt->secret, q.from, number, now, err)) ||
+	    (rc = inquiry_save(cfg->state_dir, &q, err)))
+		goto out;
+	unlock(fd);
+	fd = -1;
+	crash_point("after-ack-intent");
+
+	struct outcome o = {.kind = OUT_NOT_SENT};
+	size_t nsent = 0;
+	const char *rcpts[] = {q.from, NULL};
+	if (!(rc = ack_compose(nt, &q, &m, now, &raw, err)))
+		/* RFC 3834 3.3: a null envelope sender, so nothing answers this. */
+		rc = notifier_send(nt, &raw, "", rcpts, &nsent, &o, err);
+	if (!rc) {
+		history(nt, number, now, "acknowledged", "acknowledgement sent to the sender");
+	} else if (certainly_not_sent(rc, &o, nsent)) {
+		struct lb_err e2 = {0};
+		struct inquiry q2 = {0};
+		if (!lock_inquiries(cfg, &fd, &e2) &&
+		    !inquiry_load(cfg->state_dir, number, &q2, &e2) && q2.acknowledged &&
+		    strcmp(q2.acknowledged, stamp.p) == 0) {
+			free(q2.acknowledged);
+			q2.acknowledged = NULL;
+			if (inquiry_save(cfg->state_dir, &q2, &e2) ||
+			    acklog_drop(cfg, number, now, &e2))
+				log_warn("inquiry %u: %s", number, e2.msg);
+		}
+		inquiry_free(&q2);
+		buf_printf(&d, "acknowledgement not sent (%s); the next poll tries again",
+			   err->msg);
+		if (note_refusal)
+			history(nt, number, now, "ack-failed", d.p);
+		err_prefix(err, "acknowledgement not sent");
+	} else {
+		buf_printf(&d, "acknowledgement: %s", err->msg);
+		history(nt, number, now, "ack-failed", d.p);
+		err_prefix(err, "acknowledgement");
+	}
+out:
+	unlock(fd);
+	if (parsed)
+		inmsg_free(&m);
+	inquiry_free(&q);
+	buf_free(&stamp);
+	buf_free(&raw);
+	buf_free(&d);
+	return rc;
+}
+
+/* ---- the interface ----------------------------------------------------------------------------
+ */
+
+int notifier_open(const struct config *cfg, const struct secret *secret, struct notifier **n,
+		  struct lb_err *err)
+{
+	(void)err;
+	*n = xcalloc(1, sizeof **n);
+	(*n)->cfg = cfg;
+	(*n)->secret = secret;
+	return 0;
+}
+
+static int filed(struct notifier *n, unsigned number, time_t now, bool first, struct lb_err *err)
+{
+	/* The alert first: it matters more, and one failing must not stop the
+	 * other. */
+	int rc = alert(n, number, now, first, err);
+	struct lb_err e2 = {0};
+	int rc2 = acknowledge(n, number, now, first, rc ? &e2 : err);
+	if (rc && rc2)
+		log_warn("inquiry %u: %s", number, e2.msg);
+	return rc ? rc : rc2;
+}
+
+int notifier_inquiry_filed(struct notifier *n, unsigned number, time_t now, struct lb_err *err)
+{
+	return filed(n, number, now, true, err);
+}
+
+int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
+{
+	const struct config *cfg = n->cfg;
+	bool alerts = cfg->urgent_to && cfg->urgent_to[0];
+	if (!alerts && !cfg->acknowledge)
+		return 0;
+	struct inquiry *v;
+	size_t k;
+	int rc = inquiries_load(cfg->state_dir, &v, &k, err);
+	for (size_t i = 0; !rc && i < k; i++) {
+		const struct inquiry *q = &v[i];
+		if (!q->status || strcmp(q->status, "new") != 0 ||
+		    q->received < now - CATCH_UP_WINDOW)
+			continue;
+		bool want_alert =
+		    alerts && q->priority && !strcmp(q->priority, "urgent") && !q->alerted;
+		bool want_ack = cfg->acknowledge && !q->acknowledged;
+		if (!want_alert && !want_ack)
+			continue;
+		struct lb_err e = {0};
+		/* A failure to send is for this inquiry only: the others still get
+		 * their turn, and the poll goes on. */
+		if (filed(n, q->number, now, false, &e)) {
+			if (e.code == LB_EIO)
+				rc = (*err = e).code;
+			else
+				log_warn("inquiry %u: %s", q->number, e.msg);
+		}
+	}
+	inquiries_free(v, k);
+	return rc;
+}
+
+void notifier_close(struct notifier *n)
+{
+	if (!n)
+		return;
+	transport_close(n->t);
+	free(n);
+}

@@ -1,0 +1,283 @@
+/* Who may get an acknowledgement (RFC 3834), and the log that keeps it to
+ * one per sender per 7 days.  See notify_rules.h. */
+#include "deliver/notify_rules.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/addr.h"
+#include "core/fsx.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+
+#define ACK_WINDOW     (7L * 86400) /* one acknowledgement per sender per 7 days */
+#define ACK_LOG	       "acknowledged"
+#define ACK_HMAC_LABEL "letterbox acknowledged senders"
+
+static void iso(struct buf *b, time_t t)
+{
+	buf_reset(b);
+	time_iso(b, t);
+}
+
+/* Local parts of addresses that no person reads, or that a reply must never
+ * go to (RFC 3834 3.1.1 and list conventions). */
+bool ack_machine_local(const char *local)
+{
+	static const char *const exact[] = {
+	    "mailer-daemon", "postmaster",    "daemon",	      "listserv", "majordomo", "autoreply",
+	    "auto-reply",    "autoresponder", "nobody",	      "root",	  "abuse",     "bounce",
+	    "bounces",	     "notifications", "notification", NULL};
+	static const char *const starts[] = {
+	    "noreply",	    "no-reply",	     "no_reply", "donotreply",
+	    "do-not-reply", "do_not_reply",  "bounce+",	 "bounces+",
+	    "owner-",	    "mailer-daemon", NULL};
+	static const char *const ends[] = {"-request", "-bounces",  "-owner",
+					   "-noreply", "-no-reply", NULL};
+	char *l = addr_key(local ? local : "");
+	size_t n = strlen(l);
+	bool hit = false;
+	for (size_t i = 0; exact[i] && !hit; i++)
+		hit = strcmp(l, exact[i]) == 0;
+	for (size_t i = 0; starts[i] && !hit; i++)
+		hit = strncmp(l, starts[i], strlen(starts[i])) == 0;
+	for (size_t i = 0; ends[i] && !hit; i++) {
+		size_t k = strlen(ends[i]);
+		hit = n > k && strcmp(l + n - k, ends[i]) == 0;
+	}
+	free(l);
+	return hit;
+}
+
+/* Does key (an addr_key) fit pattern ("Name <hello+{token}@example.org>"):
+ * any token, or the address without its sub-address (hello@example.org)? */
+static bool fits_pattern(const char *pattern, const char *key)
+{
+	struct addr a;
+	struct lb_err e;
+	if (!pattern || addr_parse(span_cstr(pattern), &a, &e))
+		return false;
+	char *p = addr_key(a.spec);
+	addr_free(&a);
+	bool hit = strcmp(p, key) == 0;
+	char *t = strstr(p, "{token}");
+	if (!hit && t) {
+		size_t pre = (size_t)(t - p), kn = strlen(key);
+		const char *suf = t + 7;
+		size_t sn = strlen(suf);
+		hit = kn >= pre + sn + 1 && strncmp(key, p, pre) == 0 &&
+		      strcmp(key + kn - sn, suf) == 0;
+		/* hello+{token}@x also means hello@x */
+		size_t base = pre;
+		while (!hit && base > 0 && strchr("+-.", p[base - 1])) {
+			base--;
+			hit = kn == base + sn && strncmp(key, p, base) == 0 &&
+			      strcmp(key + base, suf) == 0;
+		}
+	}
+	free(p);
+	return hit;
+}
+
+bool ack_own_address(const struct config *cfg, const char *spec)
+{
+	char *k = addr_key(spec);
+	bool hit = fits_pattern(cfg->from.spec, k) || fits_pattern(cfg->reply_to, k) ||
+		   fits_pattern(cfg->unsub_mailto, k) || fits_pattern(cfg->bounce_to, k);
+	char *const *lists[] = {cfg->digest_to, cfg->urgent_to};
+	for (size_t l = 0; l < 2 && !hit; l++)
+		for (size_t i = 0; lists[l] && lists[l][i] && !hit; i++)
+			hit = fits_pattern(lists[l][i], k);
+	free(k);
+	return hit;
+}
+
+/* The first word of a header value ("no", "auto-replied (vacation)"). */
+static bool first_word_is(const char *v, const char *const *words)
+{
+	if (!v)
+		return false;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t n = 0;
+	while (v[n] && !strchr(" \t;(\r\n", v[n]))
+		n++;
+	for (size_t i = 0; words[i]; i++)
+		if (strlen(words[i]) == n && strncasecmp(v, words[i], n) == 0)
+			return true;
+	return false;
+}
+
+static bool present(const char *v)
+{
+	return v && *v;
+}
+
+/* Why the message must not be answered automatically, or NULL. */
+const char *ack_machine_message(const struct inmsg *m)
+{
+	static const char *const no[] = {"no", NULL};
+	static const char *const bulk[] = {"bulk", "list", "junk", "auto_reply", NULL};
+	static const char *const report[] = {"multipart/report", NULL};
+	if (!m->from)
+		return "no From address";
+	if (m->return_path && !*m->return_path)
+		return "null sender (a bounce or report)";
+	if (m->has_dsn || m->has_arf || first_word_is(m->content_type, report))
+		return "a delivery or feedback report";
+	if (present(m->auto_submitted) && !first_word_is(m->auto_submitted, no))
+		return "automatic (Auto-Submitted)";
+	if ((present(m->x_autoreply) && !first_word_is(m->x_autoreply, no)) ||
+	    (present(m->x_autorespond) && !first_word_is(m->x_autorespond, no)))
+		return "an auto-reply";
+	if (first_word_is(m->precedence, bulk))
+		return "bulk or list mail (Precedence)";
+	if (present(m->list_id) || present(m->list_unsubscribe))
+		return "a mailing-list message";
+	if (present(m->x_auto_response_suppress))
+		return "the sender asks for no automatic replies";
+	return NULL;
+}
+
+/* state/acknowledged: "ISO<TAB>HMAC<TAB>N" lines, one per acknowledgement
+ * within the last ACK_WINDOW.  The HMAC (keyed with the site secret) stands
+ * for the address, so the file names nobody. */
+static void sender_hash(const struct secret *secret, const char *spec, char out[TOKEN_LEN + 1])
+{
+	token_make(secret, ACK_HMAC_LABEL, spec, out);
+}
+
+struct ack_line {
+	time_t when;
+	char hash[TOKEN_LEN + 1];
+	unsigned number;
+};
+
+static size_t ack_read(const struct config *cfg, struct ack_line **out)
+{
+	char *path = path_join(cfg->state_dir, ACK_LOG);
+	struct buf text = BUF_INIT;
+	struct lb_err e;
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	if (fsx_read(path, &text, 16 << 20, &e) == 0) {
+		char *p = text.p, *end = text.p + text.n;
+		while (p < end) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl)
+				break; /* a torn last line: ignore */
+			*nl = '\0';
+			char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+			struct ack_line l = {0};
+			if (t2 && t2 - t1 - 1 == TOKEN_LEN) {
+				*t1 = '\0';
+				memcpy(l.hash, t1 + 1, TOKEN_LEN);
+				l.number = (unsigned)strtoul(t2 + 1, NULL, 10);
+				if (time_parse(span_cstr(p), &l.when)) {
+					*out = xgrowarray(*out, &cap, n + 1, sizeof **out);
+					(*out)[n++] = l;
+				}
+			}
+			p = nl + 1;
+		}
+	}
+	buf_free(&text);
+	free(path);
+	return n;
+}
+
+/* Rewrite the log atomically: entries older than the window dropped, the
+ * entry for drop_number removed (0: none), add appended (may be NULL). */
+static int ack_write(const struct config *cfg, time_t now, unsigned drop_number,
+		     const struct ack_line *add, struct lb_err *err)
+{
+	struct ack_line *v;
+	size_t n = ack_read(cfg, &v);
+	struct buf out = BUF_INIT, t = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].when < now - ACK_WINDOW || (drop_number && v[i].number == drop_number))
+			continue;
+		iso(&t, v[i].when);
+		buf_printf(&out, "%s\t%s\t%u\n", t.p, v[i].hash, v[i].number);
+	}
+	if (add) {
+		iso(&t, add->when);
+		buf_printf(&out, "%s\t%s\t%u\n", t.p, add->hash, add->number);
+	}
+	char *path = path_join(cfg->state_dir, ACK_LOG);
+	int rc = fsx_write_atomic(path, out.p ? out.p : "", out.n, 0600, err);
+	free(path);
+	free(v);
+	buf_free(&out);
+	buf_free(&t);
+	return rc;
+}
+
+static bool acked_recently(const struct config *cfg, const struct secret *secret, const char *spec,
+			   unsigned number, time_t now)
+{
+	char h[TOKEN_LEN + 1];
+	sender_hash(secret, spec, h);
+	struct ack_line *v;
+	size_t n = ack_read(cfg, &v);
+	bool hit = false;
+	for (size_t i = 0; i < n && !hit; i++)
+		hit = strcmp(v[i].hash, h) == 0 &&
+		      (v[i].number == number || v[i].when >= now - ACK_WINDOW);
+	free(v);
+	return hit;
+}
+
+/* Why q must not be acknowledged, or NULL.  *m receives the parsed message
+ * (for threading) when it could be read. */
+const char *ack_refusal(const struct config *cfg, const struct secret *secret,
+			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed)
+{
+	*parsed = false;
+	if (!q->status || strcmp(q->status, "new") != 0)
+		return "staff have already taken it up";
+	struct addr a;
+	struct lb_err e;
+	if (!q->from || addr_parse_spec(span_cstr(q->from), &a, &e))
+		return "no usable sender address";
+	bool own = ack_own_address(cfg, a.spec), machine = ack_machine_local(a.local);
+	addr_free(&a);
+	if (own)
+		return "one of our own addresses";
+	if (machine)
+		return "a no-reply, list or MAILER-DAEMON address";
+	struct buf raw = BUF_INIT;
+	if (inquiry_message(cfg->state_dir, q, &raw, &e)) {
+		buf_free(&raw);
+		return "its message cannot be read";
+	}
+	const char *markers[] = {cfg->site_name, NULL};
+	struct parse_opts po = {markers};
+	inmsg_parse(raw.p, raw.n, &po, m);
+	buf_free(&raw);
+	*parsed = true;
+	const char *why = ack_machine_message(m);
+	if (!why && m->return_path && *m->return_path &&
+	    addr_parse_spec(span_cstr(m->return_path), &a, &e) == 0) {
+		if (ack_machine_local(a.local))
+			why = "a no-reply, list or MAILER-DAEMON return path";
+		addr_free(&a);
+	}
+	if (!why && acked_recently(cfg, secret, q->from, q->number, now))
+		why = "this sender was acknowledged within the last 7 days";
+	return why;
+}
+
+int acklog_add(const struct config *cfg, const struct secret *secret, const char *spec,
+	       unsigned number, time_t now, struct lb_err *err)
+{
+	struct ack_line l = {.when = now, .number = number};
+	sender_hash(secret, spec, l.hash);
+	return ack_write(cfg, now, 0, &l, err);
+}
+
+int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb_err *err)
+{
+	return ack_write(cfg, now, number, NULL, err);
+}

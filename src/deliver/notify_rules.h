@@ -1,0 +1,46 @@
+/* Who may get an acknowledgement (RFC 3834), and the per-sender log that
+ * keeps it to one per 7 days.  Internal to deliver/notify.c (and its tests).
+ *
+ * state/acknowledged holds "ISO-TIME<TAB>HMAC<TAB>N" lines: the HMAC (keyed
+ * with the site secret) stands for the sender's address, so the file names
+ * nobody; lines older than 7 days are dropped whenever it is rewritten
+ * (atomically).
+ */
+#ifndef LB_NOTIFY_RULES_H
+#define LB_NOTIFY_RULES_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/token.h"
+#include "receive/parse.h"
+#include "store/inquiries.h"
+
+/* A local part no person reads or that must never be answered:
+ * MAILER-DAEMON, postmaster, noreply / no-reply / donotreply…, owner-…,
+ * …-request, …-bounces, bounce(s)+…, listserv, majordomo. */
+bool ack_machine_local(const char *local);
+
+/* One of the site's own addresses: from, reply_to / unsubscribe.mailto /
+ * bounce_to with any token or none, staff.digest_to, staff.urgent_to. */
+bool ack_own_address(const struct config *cfg, const char *spec);
+
+/* Why a parsed message must not be answered automatically (it is automatic,
+ * a report, a bounce, list or bulk mail, or asks for no auto-replies), or
+ * NULL when a person sent it. */
+const char *ack_machine_message(const struct inmsg *m);
+
+/* Why inquiry q must not be acknowledged now, or NULL.  Reads q's message:
+ * when *parsed is set on return, *m holds it (inmsg_free it). */
+const char *ack_refusal(const struct config *cfg, const struct secret *secret,
+			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed);
+
+/* Record that inquiry number's sender is being acknowledged at now. */
+int acklog_add(const struct config *cfg, const struct secret *secret, const char *spec,
+	       unsigned number, time_t now, struct lb_err *err);
+/* Withdraw that record (the acknowledgement certainly did not go out). */
+int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb_err *err);
+
+#endif

@@ -1,0 +1,350 @@
+#include "receive/dsn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "receive/charset.h"
+
+/* A report naming more recipients than this is not about one newsletter. */
+#define MAX_RCPT 1000
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Call fn for each blank-line-separated block of fields in body. */
+static void each_block(struct span body, void (*fn)(void *ctx, const struct hfields *h), void *ctx)
+{
+	struct hfields h = {0};
+	size_t pos = 0;
+	while (pos < body.n) {
+		struct span rest = {body.p + pos, body.n - pos};
+		size_t used = header_scan(rest, false, &h);
+		if (h.n)
+			fn(ctx, &h);
+		if (used == 0) {
+			/* Not a field: skip the line. */
+			const char *nl = memchr(rest.p, '\n', rest.n);
+			used = nl ? (size_t)(nl - rest.p) + 1 : rest.n;
+		}
+		pos += used;
+	}
+	hfields_free(&h);
+}
+
+/* The unfolded value as a UTF-8 heap string, or NULL when empty. */
+static char *value_dup(struct span v)
+{
+	char *s = header_unfold_dup(v);
+	if (!*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* "rfc822; <user@example.org>" → "user@example.org". */
+static struct span typed_address(struct span v)
+{
+	const char *semi = memchr(v.p, ';', v.n);
+	if (semi)
+		v = (struct span){semi + 1, (size_t)(v.p + v.n - semi - 1)};
+	v = span_trim(v);
+	if (v.n >= 2 && v.p[0] == '<') {
+		const char *gt = memchr(v.p, '>', v.n);
+		v = (struct span){v.p + 1, (size_t)((gt ? gt : v.p + v.n) - v.p - 1)};
+	}
+	return span_trim(v);
+}
+
+/* "smtp; 550 …" → "550 …" (only a short type word before the ';' counts). */
+static struct span after_type(struct span v)
+{
+	v = span_trim(v);
+	for (size_t i = 0; i < v.n && i < 24; i++) {
+		if (v.p[i] == ';')
+			return span_trim((struct span){v.p + i + 1, v.n - i - 1});
+		if (v.p[i] == ' ' || v.p[i] == '\t')
+			break;
+	}
+	return v;
+}
+
+bool dsn_find_status(struct span s, struct span *code)
+{
+	for (size_t i = 0; i + 5 <= s.n; i++) {
+		if (!(s.p[i] == '2' || s.p[i] == '4' || s.p[i] == '5') || s.p[i + 1] != '.' ||
+		    (i > 0 && (is_digit(s.p[i - 1]) || s.p[i - 1] == '.')))
+			continue;
+		size_t j = i + 2, d1 = 0, d2 = 0;
+		while (j < s.n && is_digit(s.p[j]) && d1 < 4)
+			j++, d1++;
+		if (d1 == 0 || d1 > 3 || j >= s.n || s.p[j] != '.')
+			continue;
+		j++;
+		while (j < s.n && is_digit(s.p[j]) && d2 < 4)
+			j++, d2++;
+		if (d2 == 0 || d2 > 3 || (j < s.n && (is_digit(s.p[j]) || s.p[j] == '.')))
+			continue;
+		*code = (struct span){s.p + i, j - i};
+		return true;
+	}
+	return false;
+}
+
+static char *status_from(struct span status, const char *diagnostic)
+{
+	struct span code;
+	if (dsn_find_status(status, &code))
+		return span_dup(code);
+	if (!diagnostic)
+		return NULL;
+	struct span d = span_cstr(diagnostic);
+	if (dsn_find_status(d, &code))
+		return span_dup(code);
+	/* Only a basic reply code: "550 User unknown" means 5.0.0. */
+	if (d.n >= 3 && (d.p[0] == '4' || d.p[0] == '5') && is_digit(d.p[1]) && is_digit(d.p[2]) &&
+	    (d.n == 3 || !is_digit(d.p[3])))
+		return xstrdup(d.p[0] == '4' ? "4.0.0" : "5.0.0");
+	return NULL;
+}
+
+static enum dsn_action action_of(struct span v)
+{
+	static const char *const words[] = {"failed", "delayed", "delivered", "relayed",
+					    "expanded"};
+	struct span w = header_word(v);
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (span_eq_ci(w, words[i]))
+			return (enum dsn_action)(DSN_FAILED + i);
+	return DSN_ACTION_NONE;
+}
+
+struct dsn_ctx {
+	struct dsn *d;
+};
+
+static struct dsn_rcpt *new_rcpt(struct dsn *d)
+{
+	if (d->nrcpt >= MAX_RCPT)
+		return NULL;
+	d->rcpt = xgrowarray(d->rcpt, &d->rcpt_cap, d->nrcpt + 1, sizeof *d->rcpt);
+	d->rcpt[d->nrcpt] = (struct dsn_rcpt){0};
+	return &d->rcpt[d->nrcpt++];
+}
+
+static void set_once(char **dst, struct span v)
+{
+	if (!*dst)
+		*dst = value_dup(v);
+}
+
+static void dsn_block(void *ctx, const struct hfields *h)
+{
+	struct dsn *d = ((struct dsn_ctx *)ctx)->d;
+	struct dsn_rcpt *r = NULL;
+	struct span status = {NULL, 0};
+
+	for (size_t i = 0; i <= h->n; i++) {
+		/* A recipient ends where the next starts or the block ends. */
+		bool orig = i < h->n && HEADER_IS(h->v[i].name, "original-recipient");
+		bool final = i < h->n && HEADER_IS(h->v[i].name, "final-recipient");
+		if (r && (i == h->n || (orig && r->original_recipient) ||
+			  (final && r->final_recipient))) {
+			r->status = status_from(status, r->diagnostic);
+			status = (struct span){NULL, 0};
+			r = NULL;
+		}
+		if (i == h->n)
+			break;
+		struct span name = h->v[i].name, v = h->v[i].value;
+		if (HEADER_IS(name, "reporting-mta")) {
+			set_once(&d->reporting_mta, after_type(v));
+			continue;
+		}
+		if (HEADER_IS(name, "original-envelope-id")) {
+			set_once(&d->original_envelope_id, v);
+			continue;
+		}
+		bool per_rcpt = orig || final || HEADER_IS(name, "action") ||
+				HEADER_IS(name, "status") || HEADER_IS(name, "diagnostic-code") ||
+				HEADER_IS(name, "remote-mta");
+		if (!per_rcpt)
+			continue;
+		if (!r && !(r = new_rcpt(d)))
+			return;
+		if (orig)
+			set_once(&r->original_recipient, typed_address(v));
+		else if (final)
+			set_once(&r->final_recipient, typed_address(v));
+		else if (HEADER_IS(name, "action"))
+			r->action = action_of(v);
+		else if (HEADER_IS(name, "status"))
+			status = status.p ? status : v;
+		else if (HEADER_IS(name, "diagnostic-code"))
+			set_once(&r->diagnostic, after_type(v));
+		else
+			set_once(&r->remote_mta, after_type(v));
+	}
+}
+
+void dsn_parse(struct span body, struct dsn *out)
+{
+	struct dsn_ctx c = {out};
+	each_block(body, dsn_block, &c);
+}
+
+void dsn_free(struct dsn *d)
+{
+	for (size_t i = 0; i < d->nrcpt; i++) {
+		struct dsn_rcpt *r = &d->rcpt[i];
+		free(r->final_recipient);
+		free(r->original_recipient);
+		free(r->status);
+		free(r->diagnostic);
+		free(r->remote_mta);
+	}
+	free(d->rcpt);
+	free(d->reporting_mta);
+	free(d->original_envelope_id);
+	*d = (struct dsn){0};
+}
+
+static void arf_block(void *ctx, const struct hfields *h)
+{
+	struct arf *a = ctx;
+	for (size_t i = 0; i < h->n; i++) {
+		struct span name = h->v[i].name, v = h->v[i].value;
+		if (HEADER_IS(name, "feedback-type") && !a->feedback_type) {
+			struct span w = header_word(v);
+			if (w.n) {
+				a->feedback_type = header_dup(w);
+				for (char *c = a->feedback_type; *c; c++)
+					*c = *c >= 'A' && *c <= 'Z' ? (char)(*c + 32) : *c;
+			}
+		} else if (HEADER_IS(name, "user-agent")) {
+			set_once(&a->user_agent, v);
+		} else if (HEADER_IS(name, "original-mail-from")) {
+			set_once(&a->original_mail_from, typed_address(v));
+		} else if (HEADER_IS(name, "reported-domain")) {
+			set_once(&a->reported_domain, v);
+		} else if (HEADER_IS(name, "source-ip")) {
+			set_once(&a->source_ip, v);
+		} else if (HEADER_IS(name, "original-rcpt-to") &&
+			   a->original_rcpt_to.n < MAX_RCPT) {
+			char *s = value_dup(typed_address(v));
+			if (s)
+				strv_add(&a->original_rcpt_to, span_cstr(s), true);
+			free(s);
+		}
+	}
+}
+
+void arf_parse(struct span body, struct arf *out)
+{
+	each_block(body, arf_block, out);
+}
+
+void arf_free(struct arf *a)
+{
+	free(a->feedback_type);
+	free(a->user_agent);
+	free(a->original_mail_from);
+	free(a->reported_domain);
+	free(a->source_ip);
+	strv_free(&a->original_rcpt_to);
+	*a = (struct arf){0};
+}
+
+static void add_to(void *ctx, struct span spec, struct span display)
+{
+	struct strv *l = ctx;
+	(void)display;
+	if (l->n < MAX_RCPT)
+		strv_add(l, spec, false);
+}
+
+static void first_spec(void *ctx, struct span spec, struct span display)
+{
+	char **out = ctx;
+	(void)display;
+	if (!*out)
+		*out = header_dup(spec);
+}
+
+void orig_parse(struct span headers, struct orig_headers *out)
+{
+	struct hfields h = {0};
+	header_scan(headers, true, &h);
+	struct span v;
+	if (!out->message_id && (v = header_get(&h, "Message-ID")).p) {
+		struct span id = header_first_msgid(v);
+		if (id.n)
+			out->message_id = header_dup(id);
+	}
+	if (!out->from && (v = header_get(&h, "From")).p)
+		header_mailboxes(v, first_spec, &out->from);
+	if (!out->subject && (v = header_get(&h, "Subject")).p) {
+		struct buf b = BUF_INIT;
+		header_text(&b, v);
+		out->subject = buf_take(&b);
+	}
+	if (!out->list_unsubscribe && (v = header_get(&h, "List-Unsubscribe")).p)
+		out->list_unsubscribe = value_dup(v);
+	if (out->to.n == 0)
+		for (size_t i = 0; i < h.n; i++)
+			if (HEADER_IS(h.v[i].name, "to"))
+				header_mailboxes(h.v[i].value, add_to, &out->to);
+	hfields_free(&h);
+}
+
+void orig_free(struct orig_headers *o)
+{
+	free(o->message_id);
+	free(o->from);
+	free(o->subject);
+	free(o->list_unsubscribe);
+	strv_free(&o->to);
+	*o = (struct orig_headers){0};
+}
+
+const char *const dsn_quota_words[] = {"quota",
+				       "mailbox full",
+				       "mailbox is full",
+				       "mailbox size",
+				       "insufficient storage",
+				       "insufficient system storage",
+				       "storage limit",
+				       "exceeded storage",
+				       "mailfolder is full",
+				       "out of storage",
+				       "5.2.2",
+				       "4.2.2",
+				       NULL};
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+bool dsn_quota_text(const char *s)
+{
+	if (!s)
+		return false;
+	/* s is a status code or a short diagnostic: a plain search is cheapest */
+	for (; *s; s++) {
+		char c = lower(*s);
+		for (const char *const *q = dsn_quota_words; *q; q++) {
+			if ((*q)[0] != c)
+				continue;
+			size_t i = 1;
+			while ((*q)[i] && lower(s[i]) == (*q)[i])
+				i++;
+			if (!(*q)[i])
+				return true;
+		}
+	}
+	return false;
+}

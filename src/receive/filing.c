@@ -1,0 +1,404 @@
+#include "receive/filing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/strset.h"
+#include "receive/parse.h"
+#include "store/inquiries.h"
+#include "store/subscribers.h"
+
+#define SOFT_BOUNCE_LIMIT  3
+#define SOFT_BOUNCE_WINDOW (30L * 86400)
+
+struct filer {
+	const struct config *cfg;
+	const struct secret *secret;
+	struct suppressions *sup;
+	struct pollstate *ps;
+	struct strset subscribers; /* addr keys of everyone on a list */
+	struct strset tokens;	   /* token -> address (built when first needed) */
+	char **addresses;	   /* what tokens' values point at */
+	size_t naddr, addrcap;
+	bool tokens_built;
+	unsigned next_number; /* the next inquiry number to try */
+	char *from_domain;
+	const char *markers[3];
+	struct classify_ctx cctx;
+};
+
+/* ---- who our subscribers are, and their tokens -------------------------------------------- */
+
+static int note_subscriber(void *ctx, const struct subscriber *s)
+{
+	struct filer *f = ctx;
+	strset_add_copy(&f->subscribers, s->key, NULL, NULL);
+	return 0;
+}
+
+static void add_token(struct filer *f, const char *address)
+{
+	char tok[TOKEN_LEN + 1];
+	token_make(f->secret, f->cfg->list_id, address, tok);
+	char *copy = xstrdup(address);
+	if (strset_add_copy(&f->tokens, tok, copy, NULL)) {
+		f->addresses =
+		    xgrowarray(f->addresses, &f->addrcap, f->naddr + 1, sizeof *f->addresses);
+		f->addresses[f->naddr++] = copy;
+	} else {
+		free(copy);
+	}
+}
+
+/* Tokens of everyone on a list now, and of everyone any campaign was sent
+ * to (people leave lists; their replies and bounces still arrive). */
+static void build_tokens(struct filer *f)
+{
+	f->tokens_built = true;
+	char **paths = sublist_paths(f->cfg->site_dir);
+	for (char **p = paths; *p; p++) {
+		struct sublist l;
+		struct lb_err err;
+		if (sublist_load(*p, &l, NULL, NULL, &err) == 0)
+			for (size_t i = 0; i < l.n; i++)
+				add_token(f, l.v[i].email);
+		sublist_free(&l);
+	}
+	fsx_list_free(paths);
+	char *cdir = path_join(f->cfg->state_dir, "campaigns");
+	char **camps = fsx_list(cdir, "");
+	for (char **c = camps; *c; c++) {
+		char *snap = path_join(*c, "recipients");
+		struct buf text = BUF_INIT;
+		struct lb_err err;
+		if (fsx_read(snap, &text, 0, &err) == 0) {
+			/* "R<TAB>address<TAB>…" lines */
+			char *p = text.p, *end = text.p + text.n;
+			while (p < end) {
+				char *nl = memchr(p, '\n', (size_t)(end - p));
+				if (!nl)
+					break;
+				*nl = '\0';
+				if (p[0] == 'R' && p[1] == '\t') {
+					char *tab = strchr(p + 2, '\t');
+					if (tab)
+						*tab = '\0';
+					add_token(f, p + 2);
+				}
+				p = nl + 1;
+			}
+		}
+		buf_free(&text);
+		free(snap);
+	}
+	fsx_list_free(camps);
+	free(cdir);
+}
+
+static bool resolve(void *cb, const char *token, char **address_out)
+{
+	struct filer *f = cb;
+	if (!f->tokens_built)
+		build_tokens(f);
+	const char *a = strset_get(&f->tokens, token, NULL);
+	if (!a)
+		return false;
+	*address_out = xstrdup(a);
+	return true;
+}
+
+static bool is_subscriber(void *cb, const char *address)
+{
+	struct filer *f = cb;
+	char *k = addr_key(address);
+	bool found;
+	strset_get(&f->subscribers, k, &found);
+	free(k);
+	return found;
+}
+
+int filer_open(const struct config *cfg, const struct secret *secret, struct suppressions *sup,
+	       struct pollstate *ps, struct filer **out, struct lb_err *err)
+{
+	struct filer *f = xcalloc(1, sizeof *f);
+	f->cfg = cfg;
+	f->secret = secret;
+	f->sup = sup;
+	f->ps = ps;
+	char **paths = sublist_paths(cfg->site_dir);
+	int rc = 0;
+	for (char **p = paths; *p && !rc; p++) {
+		struct buf text = BUF_INIT;
+		rc = fsx_read(*p, &text, 0, err);
+		if (!rc)
+			rc = sublist_stream(*p, text.p, text.n, NULL, note_subscriber, NULL, f,
+					    NULL, err);
+		buf_free(&text);
+	}
+	fsx_list_free(paths);
+	/* Inquiries already filed count as seen: a crash between filing one and
+	 * recording it must not file it again. */
+	struct inquiry *v;
+	size_t n;
+	if (!rc && (rc = inquiries_load(cfg->state_dir, &v, &n, err)) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (!v[i].message_id)
+				continue;
+			char *k = pollstate_key(v[i].message_id, NULL, 0);
+			pollstate_remember(ps, k, "inquiry");
+			free(k);
+		}
+		inquiries_free(v, n);
+	}
+	if (rc) {
+		filer_close(f);
+		return rc;
+	}
+	f->next_number = inquiries_next_number(cfg->state_dir);
+	f->from_domain = xstrdup(cfg->from.domain);
+	f->markers[0] = cfg->site_name;
+	f->markers[1] = "You receive this because you subscribed";
+	f->cctx = (struct classify_ctx){cfg->bounce_to,
+					cfg->unsub_mailto,
+					cfg->reply_to,
+					f->from_domain,
+					resolve,
+					is_subscriber,
+					f,
+					(const char *const *)cfg->urgent_words};
+	*out = f;
+	return 0;
+}
+
+void filer_close(struct filer *f)
+{
+	if (!f)
+		return;
+	strset_free(&f->subscribers);
+	strset_free(&f->tokens);
+	for (size_t i = 0; i < f->naddr; i++)
+		free(f->addresses[i]);
+	free(f->addresses);
+	free(f->from_domain);
+	free(f);
+}
+
+/* ---- effects ------------------------------------------------------------------------------ */
+
+static int suppress(struct filer *f, struct filed *d, const char *address, enum sup_reason reason,
+		    time_t now, const char *evidence, struct lb_err *err)
+{
+	enum sup_reason have = suppressions_check(f->sup, address);
+	if (have == reason)
+		return 0; /* already recorded (a re-poll after a crash, or a second bounce) */
+	struct lb_err e = {0};
+	int rc = suppressions_add(f->sup, address, reason, now, evidence, &e);
+	if (rc == LB_EDATA) {
+		log_warn("not suppressing '%s': %s", address, e.msg);
+		return 0;
+	}
+	if (rc) {
+		*err = e;
+		return rc;
+	}
+	d->suppressed++;
+	return 0;
+}
+
+static void excerpt(struct buf *b, const char *text, size_t max)
+{
+	struct span s = span_trim(span_cstr(text));
+	size_t n = s.n < max ? s.n : max;
+	/* do not cut a UTF-8 character in two */
+	while (n < s.n && n > 0 && ((unsigned char)s.p[n] & 0xC0) == 0x80)
+		n--;
+	buf_add(b, s.p, n);
+	if (n < s.n)
+		buf_adds(b, "…");
+}
+
+static void attachments(struct buf *b, const struct inmsg *m)
+{
+	for (size_t i = 0; i < m->natt; i++) {
+		if (i)
+			buf_adds(b, "; ");
+		buf_printf(b, "%s (%s, %zu bytes)",
+			   m->att[i].filename ? m->att[i].filename : "unnamed",
+			   m->att[i].content_type ? m->att[i].content_type : "?", m->att[i].size);
+	}
+}
+
+static int file_inquiry(struct filer *f, const struct src_msg *msg, const struct inmsg *m,
+			const struct classification *c, time_t now, struct filed *d,
+			struct lb_err *err)
+{
+	struct buf ex = BUF_INIT, att = BUF_INIT;
+	excerpt(&ex, m->own_text ? m->own_text : m->text ? m->text : "", 400);
+	attachments(&att, m);
+	char *from = xstrdup(m->from ? m->from : c->subscriber ? c->subscriber : "");
+	char status[] = "new", urgent[] = "urgent", normal[] = "normal";
+	struct inquiry q = {
+	    .received = now,
+	    .from = from,
+	    .from_name = m->from_name,
+	    .subject = m->subject,
+	    .message_id = m->message_id,
+	    .article = c->slug,
+	    .subscriber = c->subscriber || (m->from && is_subscriber(f, m->from)),
+	    .status = status,
+	    .priority = c->urgent ? urgent : normal,
+	    .unparsed = m->unparsed,
+	    .truncated = msg->truncated,
+	    .excerpt = ex.p,
+	    .attachments = att.n ? att.p : NULL,
+	};
+	q.number = f->next_number;
+	int rc = inquiry_file(f->cfg->state_dir, &q, msg->raw, msg->n, "filed",
+			      c->urgent ? "urgent: crisis language" : "", err);
+	if (!rc) {
+		f->next_number = q.number + 1;
+		d->inquiry = q.number;
+		d->urgent = c->urgent;
+	}
+	buf_free(&ex);
+	buf_free(&att);
+	free(from);
+	return rc;
+}
+
+static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg *m,
+		 const struct classification *c, time_t now, struct filed *d, struct lb_err *err)
+{
+	struct buf ev = BUF_INIT;
+	buf_printf(&ev, "%s %s %s (message %s)", mail_kind_name(c->kind),
+		   c->status ? c->status : "", c->diagnostic ? c->diagnostic : "",
+		   m->message_id ? m->message_id : d->key);
+	int rc = 0;
+	const struct strv *who = &c->addresses;
+	struct strv one = {0};
+	if (!who->n && c->subscriber) {
+		strv_add(&one, span_cstr(c->subscriber), true);
+		who = &one;
+	}
+	switch (c->kind) {
+	case MAIL_INQUIRY:
+		rc = file_inquiry(f, msg, m, c, now, d, err);
+		break;
+	case MAIL_BOUNCE:
+		for (size_t i = 0; i < who->n && !rc; i++) {
+			if (c->severity == BOUNCE_HARD) {
+				rc = suppress(f, d, who->v[i], SUP_HARD_BOUNCE, now, ev.p, err);
+			} else if (c->severity == BOUNCE_SOFT) {
+				size_t k = 0;
+				rc = pollstate_soft_bounce(f->ps, who->v[i], d->key, now,
+							   SOFT_BOUNCE_WINDOW, &k, err);
+				if (!rc && k >= SOFT_BOUNCE_LIMIT) {
+					struct buf why = BUF_INIT;
+					buf_printf(&why,
+						   "%zu soft bounces within 30 days; last: %s", k,
+						   ev.p);
+					rc = suppress(f, d, who->v[i], SUP_FAILED, now, why.p, err);
+					buf_free(&why);
+				}
+			}
+		}
+		break;
+	case MAIL_COMPLAINT:
+		for (size_t i = 0; i < who->n && !rc; i++)
+			rc = suppress(f, d, who->v[i], SUP_COMPLAINT, now, ev.p, err);
+		break;
+	case MAIL_UNSUBSCRIBE: {
+		const char *a = c->subscriber ? c->subscriber : m->from;
+		if (a)
+			rc = suppress(f, d, a, SUP_UNSUBSCRIBED, now, ev.p, err);
+		break;
+	}
+	case MAIL_AUTO_REPLY:
+		break;
+	}
+	for (size_t i = 0; i < who->n; i++)
+		strv_add(&d->addresses, span_cstr(who->v[i]), true);
+	if (c->kind == MAIL_UNSUBSCRIBE && !who->n && m->from)
+		strv_add(&d->addresses, span_cstr(m->from), true);
+	strv_free(&one);
+	buf_free(&ev);
+	return rc;
+}
+
+static const char *folder_for(const struct config *cfg, const struct filed *d)
+{
+	const char *const *f = (const char *const *)cfg->in.folders;
+	if (d->unparsed && f[FOLDER_FAILED])
+		return f[FOLDER_FAILED];
+	switch (d->kind) {
+	case MAIL_INQUIRY:
+		return f[FOLDER_INQUIRIES];
+	case MAIL_BOUNCE:
+	case MAIL_COMPLAINT:
+		return f[FOLDER_BOUNCES];
+	case MAIL_UNSUBSCRIBE:
+		return f[FOLDER_UNSUBSCRIBES];
+	case MAIL_AUTO_REPLY:
+		return f[FOLDER_AUTO_REPLIES];
+	}
+	return NULL;
+}
+
+int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct filed *d,
+	       struct lb_err *err)
+{
+	memset(d, 0, sizeof *d);
+	struct inmsg m;
+	struct parse_opts po = {f->markers};
+	inmsg_parse(msg->raw, msg->n, &po, &m);
+	d->key = pollstate_key(m.message_id, msg->raw, msg->n);
+	d->message_id = m.message_id ? xstrdup(m.message_id) : NULL;
+	int rc = 0;
+	if (pollstate_seen(f->ps, d->key)) {
+		/* Filed before (a crash may have come before the move): move it now
+		 * where its kind belongs, file nothing. */
+		d->duplicate = true;
+		const char *k = pollstate_seen_kind(f->ps, d->key);
+		/* Filed by a run that died before recording it: record it now. */
+		if (k && !pollstate_logged(f->ps, d->key))
+			pollstate_mark(f->ps, d->key, k, now, msg->id);
+		for (enum mail_kind i = MAIL_INQUIRY; k && i <= MAIL_AUTO_REPLY; i++)
+			if (strcmp(k, mail_kind_name(i)) == 0)
+				d->folder = folder_for(f->cfg, &(struct filed){.kind = i});
+		goto out;
+	}
+	struct classification c;
+	classify_message(&m, &f->cctx, &c);
+	d->kind = c.kind;
+	d->severity = c.severity;
+	d->unparsed = m.unparsed || msg->truncated;
+	d->article = c.slug ? xstrdup(c.slug) : NULL;
+	d->status = c.status ? xstrdup(c.status) : NULL;
+	d->reason = xstrdup(c.reason);
+	rc = apply(f, msg, &m, &c, now, d, err);
+	if (!rc) {
+		pollstate_mark(f->ps, d->key, mail_kind_name(c.kind), now, msg->id);
+		d->folder = folder_for(f->cfg, d);
+	}
+	classification_free(&c);
+out:
+	inmsg_free(&m);
+	return rc;
+}
+
+void filed_free(struct filed *d)
+{
+	free(d->key);
+	free(d->message_id);
+	free(d->article);
+	free(d->status);
+	free(d->reason);
+	strv_free(&d->addresses);
+	memset(d, 0, sizeof *d);
+}

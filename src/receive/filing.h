@@ -1,0 +1,60 @@
+/* Filing one received message: parse, classify, apply its effect durably.
+ *
+ * The effect of each kind:
+ *   inquiry      filed in state/inquiries (store/inquiries.h), urgent when
+ *                its text holds crisis language
+ *   bounce       hard: the failed addresses are suppressed (hard-bounce);
+ *                soft: counted, 3 within 30 days suppress (failed);
+ *                delayed: nothing failed, nothing done
+ *   complaint    the reported address is suppressed (complaint)
+ *   unsubscribe  the subscriber is suppressed (unsubscribed)
+ *   auto-reply   set aside: recorded, nothing else
+ * The caller (cmd/poll.c) records the message as seen, then moves it on the
+ * server, then advances the cursor: in that order, so a crash anywhere
+ * files nothing twice and loses nothing.
+ */
+#ifndef LB_FILING_H
+#define LB_FILING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/token.h"
+#include "receive/classify.h"
+#include "receive/source.h"
+#include "store/pollstate.h"
+#include "store/suppressions.h"
+
+struct filer; /* what filing needs: the site, its lists' tokens, the stores */
+
+int filer_open(const struct config *cfg, const struct secret *secret, struct suppressions *sup,
+	       struct pollstate *ps, struct filer **f, struct lb_err *err);
+void filer_close(struct filer *f);
+
+/* What happened to one message. */
+struct filed {
+	bool duplicate; /* seen before: nothing done */
+	enum mail_kind kind;
+	enum bounce_severity severity;
+	unsigned inquiry; /* its number when one was filed */
+	bool urgent;
+	bool unparsed;
+	size_t suppressed; /* addresses newly suppressed */
+	char *key;	   /* dedupe key */
+	char *message_id;
+	char *article;	       /* slug, when linked */
+	char *status;	       /* enhanced status of a bounce */
+	char *reason;	       /* why it was classified so (no message content) */
+	struct strv addresses; /* addresses it concerns */
+	const char *folder;    /* incoming.folders entry for its kind, or NULL */
+};
+
+/* File msg (at time now).  Errors are I/O errors writing state. */
+int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct filed *out,
+	       struct lb_err *err);
+void filed_free(struct filed *d);
+
+#endif

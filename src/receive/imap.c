@@ -1,0 +1,646 @@
+/* The IMAP source: libetpan, implicit TLS (imaps://) or plain (imap://).
+ *
+ * Certificates: libetpan 1.9.4 completes the TLS handshake without checking
+ * the server's certificate at all, so after the handshake (and the greeting,
+ * which libetpan reads as part of connecting) we verify the chain the server
+ * presented and the host name ourselves (tlsverify.c) before LOGIN; SNI is
+ * set through libetpan's ssl-context callback.  STARTTLS is not offered:
+ * libetpan 1.9.4's STARTTLS predates the CVE-2020-15953 fix, and imaps://
+ * (RFC 8314) is what every provider supports.
+ *
+ * Fetching never changes the mailbox: UID SEARCH lists the UIDs above the
+ * cursor, then per batch UID FETCH (RFC822.SIZE) picks which messages come
+ * whole (BODY.PEEK[]) and which headers-only (BODY.PEEK[HEADER], larger than
+ * max_size), and the bodies are fetched in runs of at most RUN_BYTES, so
+ * memory is bounded by the batch, not by the mailbox.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "core/fsx.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "deliver/transport.h"
+#include "receive/source.h"
+#include "receive/tlsverify.h"
+
+enum {
+	TIMEOUT_S = 60,	       /* per command */
+	IDLE_MAX_S = 29 * 60,  /* RFC 2177: re-issue IDLE before 30 minutes */
+	NOOP_EVERY_S = 60,     /* without IDLE */
+	RUN_BYTES = 16u << 20, /* bodies held at once (at least one message) */
+};
+
+struct imap_source {
+	struct msg_source base;
+	mailimap *imap;
+	struct imap_url url;
+	char *ca_file; /* resolved against the site directory, or NULL */
+	size_t max_size;
+	uint32_t uidvalidity;
+	bool dead;	   /* the connection is gone: every call is LB_EUNAVAIL */
+	bool fetched;	   /* seen_uid is set */
+	uint32_t seen_uid; /* the highest UID the last fetch listed */
+	bool warned;
+	char **folders; /* created (or found) in this session */
+	size_t nfolders, capfolders;
+	char reply[256]; /* the server's last response text, made printable */
+};
+
+/* One message of a batch: its UID and RFC822.SIZE, then its bytes while its
+ * run is held.  uid comes first: by_uid() compares items as uint32_t. */
+struct item {
+	uint32_t uid;
+	uint32_t size;
+	const char *p;
+	size_t n;
+};
+
+static const struct source_ops imap_ops;
+
+static struct imap_source *to_imap(struct msg_source *s)
+{
+	return (struct imap_source *)s;
+}
+
+/* The server's response text, for messages: printable ASCII only, short.
+ * Never a body or a password: only tagged/untagged response text. */
+static const char *server_says(struct imap_source *s)
+{
+	const char *r = s->imap && s->imap->imap_response ? s->imap->imap_response : "";
+	size_t n = 0;
+	for (; *r && n + 1 < sizeof s->reply; r++)
+		s->reply[n++] = (*r >= 0x20 && *r < 0x7f) ? *r : '?';
+	s->reply[n] = '\0';
+	return n ? s->reply : "no reason given";
+}
+
+static bool imap_ok(int r)
+{
+	return r == MAILIMAP_NO_ERROR || r == MAILIMAP_NO_ERROR_AUTHENTICATED ||
+	       r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED;
+}
+
+/* Map a failed libetpan call: lost connections are LB_EUNAVAIL (the next
+ * poll continues), a NO or BAD from the server gets `refused` and the
+ * server's text. */
+static int imap_fail(struct imap_source *s, int r, int refused, const char *what,
+		     struct lb_err *err)
+{
+	switch (r) {
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_PARSE:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+	case MAILIMAP_ERROR_SSL:
+	case MAILIMAP_ERROR_FATAL:
+	case MAILIMAP_ERROR_BAD_STATE:
+		s->dead = true;
+		return err_set(err, LB_EUNAVAIL, "%s:%u: %s: the connection was lost (error %d)",
+			       s->url.host, s->url.port, what, r);
+	case MAILIMAP_ERROR_MEMORY:
+		return err_set(err, LB_ESOFTWARE, "%s: out of memory", what);
+	default:
+		return err_set(err, refused, "%s:%u: %s: the server refused: %s", s->url.host,
+			       s->url.port, what, server_says(s));
+	}
+}
+
+static int check_alive(struct imap_source *s, struct lb_err *err)
+{
+	if (s->dead)
+		return err_set(err, LB_EUNAVAIL, "%s:%u: the connection was lost", s->url.host,
+			       s->url.port);
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- connecting ---- */
+
+static int connect_server(struct imap_source *s, struct lb_err *err)
+{
+	s->imap = mailimap_new(0, NULL);
+	if (!s->imap)
+		return err_set(err, LB_ESOFTWARE, "cannot set up libetpan");
+	mailimap_set_timeout(s->imap, TIMEOUT_S);
+	int r = s->url.tls ? mailimap_ssl_connect_with_callback(s->imap, s->url.host, s->url.port,
+								tls_set_sni, s->url.host)
+			   : mailimap_socket_connect(s->imap, s->url.host, s->url.port);
+	if (!imap_ok(r)) {
+		s->dead = true;
+		if (r == MAILIMAP_ERROR_SSL)
+			return err_set(err, LB_EUNAVAIL,
+				       "%s:%u: the TLS handshake failed (is it an imaps port?)",
+				       s->url.host, s->url.port);
+		if (r == MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION)
+			return err_set(err, LB_EUNAVAIL, "%s:%u: the server turned us away: %s",
+				       s->url.host, s->url.port, server_says(s));
+		return err_set(err, LB_EUNAVAIL,
+			       "%s:%u: cannot connect (unknown host, connection refused or timed "
+			       "out)",
+			       s->url.host, s->url.port);
+	}
+	/* Before anything is sent (not even LOGOUT: dead): libetpan verified nothing. */
+	if (s->url.tls &&
+	    tls_verify_stream(s->imap->imap_stream, s->url.host, s->ca_file, "incoming", err)) {
+		s->dead = true;
+		return err->code;
+	}
+	return 0;
+}
+
+static int login(struct imap_source *s, const char *user, const char *password, struct lb_err *err)
+{
+	int r = mailimap_login(s->imap, user, password);
+	if (r == MAILIMAP_ERROR_LOGIN)
+		return err_set(err, LB_ECONFIG,
+			       "%s: the IMAP server refused the login as %s (check "
+			       "incoming.username and the password): %s",
+			       s->url.host, user, server_says(s));
+	if (!imap_ok(r))
+		return imap_fail(s, r, LB_ECONFIG, "LOGIN", err);
+	/* The capabilities after login differ from the greeting's; ask, rather
+	 * than rely on the server putting them in the LOGIN reply. */
+	struct mailimap_capability_data *caps = NULL;
+	r = mailimap_capability(s->imap, &caps);
+	if (caps)
+		mailimap_capability_data_free(caps);
+	return imap_ok(r) ? 0 : imap_fail(s, r, LB_EUNAVAIL, "CAPABILITY", err);
+}
+
+static int select_mailbox(struct imap_source *s, struct lb_err *err)
+{
+	int r = mailimap_select(s->imap, s->url.mailbox);
+	if (!imap_ok(r))
+		return imap_fail(s, r, LB_ECONFIG, "SELECT of the mailbox in incoming.url", err);
+	s->uidvalidity =
+	    s->imap->imap_selection_info ? s->imap->imap_selection_info->sel_uidvalidity : 0;
+	return 0;
+}
+
+static int check_config(const struct endpoint *ep, const struct imap_source *s,
+			const char *password, struct lb_err *err)
+{
+	if (!s->url.tls && ep->tls != TLS_NONE && !url_host_is_loopback(ep->url))
+		return err_set(err, LB_ECONFIG,
+			       "incoming.url: plain imap:// to %s would send the password in clear "
+			       "text; use imaps:// (or set incoming.tls: none on a trusted "
+			       "network)",
+			       s->url.host);
+	if (!ep->username)
+		return err_set(err, LB_ECONFIG, "incoming.username is required for IMAP");
+	if (!password)
+		return err_set(err, LB_ECONFIG,
+			       "incoming: IMAP needs a password (password_file or password_env)");
+	return 0;
+}
+
+int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **out,
+		     struct lb_err *err)
+{
+	*out = NULL;
+	struct imap_source *s = xcalloc(1, sizeof *s);
+	s->base.ops = &imap_ops;
+	s->max_size = ep->max_size;
+	char *password = NULL;
+	int rc = imap_url_parse(ep->url, &s->url, err);
+	if (rc || (rc = endpoint_password(ep, site_dir, &password, err)) ||
+	    (rc = check_config(ep, s, password, err)))
+		goto fail;
+	if (ep->ca_file) {
+		s->ca_file = path_join(site_dir, ep->ca_file);
+		if (!s->url.tls)
+			log_warn("incoming.ca_file is not used with plain imap://");
+	}
+	/* libetpan writes with send(2) without MSG_NOSIGNAL: a server that
+	 * hangs up would kill a cron job with SIGPIPE instead of an error. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = connect_server(s, err)) || (rc = login(s, ep->username, password, err)) ||
+	    (rc = select_mailbox(s, err)))
+		goto fail;
+	log_info("%s: mailbox %s, UIDVALIDITY %u", s->url.host, s->url.mailbox, s->uidvalidity);
+	*out = &s->base;
+	goto out;
+fail:
+	imap_ops.close(&s->base);
+out:
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return rc;
+}
+
+static uint32_t imap_uidvalidity(const struct msg_source *base)
+{
+	return ((const struct imap_source *)base)->uidvalidity;
+}
+
+static void imap_close(struct msg_source *base)
+{
+	struct imap_source *s = to_imap(base);
+	if (s->imap) {
+		if (!s->dead)
+			mailimap_logout(s->imap);
+		mailimap_free(s->imap);
+	}
+	for (size_t i = 0; i < s->nfolders; i++)
+		free(s->folders[i]);
+	free(s->folders);
+	free(s->ca_file);
+	imap_url_free(&s->url);
+	free(s);
+}
+
+/* ---- fetching ---- */
+
+static int by_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The UIDs above `after`, ascending.  `UID SEARCH UID n:*` matches the last
+ * message even when every UID is below n (RFC 3501: "*" is the largest UID
+ * in use), so the result is filtered again here. */
+static int list_uids(struct imap_source *s, uint32_t after, uint32_t **uids, size_t *n,
+		     struct lb_err *err)
+{
+	*uids = NULL;
+	*n = 0;
+	if (after == UINT32_MAX)
+		return 0;
+	struct mailimap_search_key *key =
+	    mailimap_search_key_new_uid(mailimap_set_new_interval(after + 1, 0));
+	clist *res = NULL;
+	int r = mailimap_uid_search(s->imap, NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (!imap_ok(r))
+		return imap_fail(s, r, LB_EUNAVAIL, "UID SEARCH", err);
+	*uids = xcalloc(clist_count(res) + 1, sizeof **uids);
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+		if (uid > after)
+			(*uids)[(*n)++] = uid;
+	}
+	mailimap_search_result_free(res);
+	qsort(*uids, *n, sizeof **uids, by_uid);
+	return 0;
+}
+
+/* A set of UIDs (ascending) with runs written as intervals. */
+static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		mailimap_set_add_interval(set, uids[i], uids[j]);
+		i = j + 1;
+	}
+	return set;
+}
+
+/* The static attributes of one FETCH response: UID, RFC822.SIZE, a body. */
+static void fetched(struct mailimap_msg_att *ma, uint32_t *uid, uint32_t *size, const char **body,
+		    size_t *len)
+{
+	for (clistiter *j = clist_begin(ma->att_list); j; j = clist_next(j)) {
+		struct mailimap_msg_att_item *item = clist_content(j);
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		struct mailimap_msg_att_static *st = item->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+			*uid = st->att_data.att_uid;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
+			*size = st->att_data.att_rfc822_size;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && body) {
+			*body = st->att_data.att_body_section->sec_body_part;
+			*len = st->att_data.att_body_section->sec_length;
+		}
+	}
+}
+
+static int uid_fetch(struct imap_source *s, struct mailimap_set *set,
+		     struct mailimap_fetch_att *body_att, clist **res, struct lb_err *err)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, body_att ? body_att : mailimap_fetch_att_new_rfc822_size());
+	*res = NULL;
+	int r = mailimap_uid_fetch(s->imap, set, ft, res);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	return imap_ok(r) ? 0 : imap_fail(s, r, LB_EUNAVAIL, "UID FETCH", err);
+}
+
+/* The sizes of uids[0..n): items gets the UIDs that still exist. */
+static int fetch_sizes(struct imap_source *s, const uint32_t *uids, size_t n, struct item *items,
+		       size_t *nitems, struct lb_err *err)
+{
+	clist *res = NULL;
+	int rc = uid_fetch(s, uid_set(uids, n), NULL, &res, err);
+	*nitems = 0;
+	if (rc)
+		return rc;
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		uint32_t uid = 0, size = 0;
+		fetched(clist_content(it), &uid, &size, NULL, NULL);
+		/* Only what was asked for: a server may add unsolicited FETCHes. */
+		if (uid && bsearch(&uid, uids, n, sizeof *uids, by_uid) && *nitems < n)
+			items[(*nitems)++] = (struct item){.uid = uid, .size = size};
+	}
+	mailimap_fetch_list_free(res);
+	qsort(items, *nitems, sizeof *items, by_uid);
+	return 0;
+}
+
+/* Fetch the bodies (or headers) of items[0..n) and hand them over in UID
+ * order; they are freed before returning. */
+static int fetch_run(struct imap_source *s, struct item *items, size_t n, bool headers,
+		     src_msg_fn fn, void *ctx, struct lb_err *err)
+{
+	struct mailimap_section *sec =
+	    headers ? mailimap_section_new_header() : mailimap_section_new(NULL);
+	uint32_t *uids = xcalloc(n, sizeof *uids);
+	for (size_t i = 0; i < n; i++)
+		uids[i] = items[i].uid;
+	clist *res = NULL;
+	int rc = uid_fetch(s, uid_set(uids, n), mailimap_fetch_att_new_body_peek_section(sec), &res,
+			   err);
+	free(uids);
+	if (rc)
+		return rc;
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		struct item got = {0};
+		fetched(clist_content(it), &got.uid, &got.size, &got.p, &got.n);
+		struct item *mine = bsearch(&got.uid, items, n, sizeof *items, by_uid);
+		if (mine && got.p) {
+			mine->p = got.p;
+			mine->n = got.n;
+		}
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!items[i].p) { /* expunged by someone else since the SEARCH */
+			log_info("%s: uid %u is gone", s->url.host, items[i].uid);
+			continue;
+		}
+		char id[24];
+		snprintf(id, sizeof id, "uid:%u", items[i].uid);
+		struct src_msg m = {.id = id,
+				    .uid = items[i].uid,
+				    .raw = items[i].p,
+				    .n = items[i].n,
+				    .size = items[i].size,
+				    .truncated = headers};
+		if (s->max_size && m.n > s->max_size) {
+			m.n = s->max_size;
+			m.truncated = true;
+		}
+		rc = fn(ctx, &m);
+		items[i].p = NULL; /* freed below */
+	}
+	mailimap_fetch_list_free(res);
+	return rc;
+}
+
+/* One batch: sizes first, then runs of whole messages or of headers-only
+ * ones, each within the RUN_BYTES budget, in UID order. */
+static int fetch_batch(struct imap_source *s, const uint32_t *uids, size_t n, src_msg_fn fn,
+		       void *ctx, struct lb_err *err)
+{
+	struct item *items = xcalloc(n, sizeof *items);
+	size_t nitems = 0;
+	int rc = fetch_sizes(s, uids, n, items, &nitems, err);
+	for (size_t i = 0; !rc && i < nitems;) {
+		bool big = s->max_size && items[i].size > s->max_size;
+		size_t j = i, bytes = 0;
+		while (j < nitems && (s->max_size && items[j].size > s->max_size) == big) {
+			size_t cost = big ? 0 : items[j].size; /* headers are small */
+			if (j > i && bytes + cost > RUN_BYTES)
+				break;
+			bytes += cost;
+			j++;
+		}
+		rc = fetch_run(s, items + i, j - i, big, fn, ctx, err);
+		i = j;
+	}
+	free(items);
+	return rc;
+}
+
+static int imap_fetch(struct msg_source *base, const struct cursor *c, size_t batch, src_msg_fn fn,
+		      void *ctx, struct lb_err *err)
+{
+	struct imap_source *s = to_imap(base);
+	int rc = check_alive(s, err);
+	if (rc)
+		return rc;
+	/* A NOOP lets the server tell us about mail that arrived since SELECT
+	 * (or since the last fetch) before we ask what is there. */
+	int r = mailimap_noop(s->imap);
+	if (!imap_ok(r))
+		return imap_fail(s, r, LB_EUNAVAIL, "NOOP", err);
+	uint32_t after = c && c->uidvalidity == s->uidvalidity ? c->last_uid : 0;
+	if (c && c->uidvalidity && c->uidvalidity != s->uidvalidity)
+		log_warn("%s: mailbox %s has a new UIDVALIDITY (%u, was %u): fetching everything",
+			 s->url.host, s->url.mailbox, s->uidvalidity, c->uidvalidity);
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	rc = list_uids(s, after, &uids, &n, err);
+	if (!rc) {
+		s->fetched = true;
+		s->seen_uid = n ? uids[n - 1] : after;
+	}
+	for (size_t i = 0; !rc && i < n; i += batch)
+		rc = fetch_batch(s, uids + i, n - i < batch ? n - i : batch, fn, ctx, err);
+	free(uids);
+	return rc;
+}
+
+/* ---- done: MOVE to a folder ---- */
+
+static bool has_cap(struct imap_source *s, const char *name)
+{
+	return mailimap_has_extension(s->imap, name) != 0;
+}
+
+/* CREATE the folder once per session.  A refusal is usually "already
+ * exists"; if it is anything else, the MOVE that follows fails and says so. */
+static int ensure_folder(struct imap_source *s, const char *folder, struct lb_err *err)
+{
+	for (size_t i = 0; i < s->nfolders; i++)
+		if (strcmp(s->folders[i], folder) == 0)
+			return 0;
+	int r = mailimap_create(s->imap, folder);
+	if (r == MAILIMAP_ERROR_CREATE)
+		log_info("%s: CREATE %s: %s", s->url.host, folder, server_says(s));
+	else if (!imap_ok(r))
+		return imap_fail(s, r, LB_EUNAVAIL, "CREATE", err);
+	s->folders = xgrowarray(s->folders, &s->capfolders, s->nfolders + 1, sizeof *s->folders);
+	s->folders[s->nfolders++] = xstrdup(folder);
+	return 0;
+}
+
+/* Without MOVE: COPY, then \Deleted and UID EXPUNGE of this UID only — a
+ * bare EXPUNGE would also remove messages someone else marked deleted. */
+static int copy_delete(struct imap_source *s, uint32_t uid, const char *folder, struct lb_err *err)
+{
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int r = mailimap_uid_copy(s->imap, set, folder);
+	int rc = 0;
+	if (!imap_ok(r)) {
+		rc = imap_fail(s, r, LB_ETEMP, "UID COPY", err);
+		goto out;
+	}
+	struct mailimap_flag_list *flags = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(flags, mailimap_flag_new_deleted());
+	struct mailimap_store_att_flags *att = mailimap_store_att_flags_new_add_flags_silent(flags);
+	r = mailimap_uid_store(s->imap, set, att);
+	mailimap_store_att_flags_free(att);
+	if (!imap_ok(r)) {
+		rc = imap_fail(s, r, LB_ETEMP, "UID STORE +FLAGS (\\Deleted)", err);
+		goto out;
+	}
+	r = mailimap_uid_expunge(s->imap, set);
+	if (!imap_ok(r))
+		rc = imap_fail(s, r, LB_ETEMP, "UID EXPUNGE", err);
+out:
+	mailimap_set_free(set);
+	return rc;
+}
+
+static int imap_done(struct msg_source *base, const struct src_msg *msg, const char *folder,
+		     struct lb_err *err)
+{
+	struct imap_source *s = to_imap(base);
+	if (!folder || strcmp(folder, s->url.mailbox) == 0)
+		return 0;
+	int rc = check_alive(s, err);
+	if (rc)
+		return rc;
+	bool move = has_cap(s, "MOVE"), uidplus = has_cap(s, "UIDPLUS");
+	if (!move && !uidplus) {
+		if (!s->warned)
+			log_warn("%s: the server has neither MOVE nor UIDPLUS: handled messages "
+				 "stay in %s (a bare EXPUNGE could remove other messages)",
+				 s->url.host, s->url.mailbox);
+		s->warned = true;
+		return 0;
+	}
+	if ((rc = ensure_folder(s, folder, err)))
+		return rc;
+	if (move) {
+		struct mailimap_set *set = mailimap_set_new_single(msg->uid);
+		int r = mailimap_uid_move(s->imap, set, folder);
+		mailimap_set_free(set);
+		return imap_ok(r) ? 0 : imap_fail(s, r, LB_ETEMP, "UID MOVE", err);
+	}
+	return copy_delete(s, msg->uid, folder, err);
+}
+
+/* ---- waiting ---- */
+
+/* One IDLE of at most secs; *news when the server said anything. */
+static int idle_once(struct imap_source *s, int secs, bool *news, struct lb_err *err)
+{
+	mailstream *st = s->imap->imap_stream;
+	if (mailstream_setup_idle(st) < 0)
+		return err_set(err, LB_ESOFTWARE, "cannot set up IDLE");
+	int r = mailimap_idle(s->imap);
+	if (!imap_ok(r)) {
+		mailstream_unsetup_idle(st);
+		return imap_fail(s, r, LB_EUNAVAIL, "IDLE", err);
+	}
+	int w = mailstream_wait_idle(st, secs);
+	r = mailimap_idle_done(s->imap);
+	mailstream_unsetup_idle(st);
+	if (w == MAILSTREAM_IDLE_ERROR || w == MAILSTREAM_IDLE_CANCELLED) {
+		s->dead = true;
+		return err_set(err, LB_EUNAVAIL, "%s:%u: the connection was lost during IDLE",
+			       s->url.host, s->url.port);
+	}
+	if (!imap_ok(r))
+		return imap_fail(s, r, LB_EUNAVAIL, "IDLE (DONE)", err);
+	*news = w == MAILSTREAM_IDLE_HASDATA;
+	return 0;
+}
+
+/* Mail that arrived after the last fetch's SEARCH may have been announced
+ * already (in a MOVE's reply, or in untagged data that libetpan's
+ * mailimap_idle() reads and drops before "+ idling"): look before waiting.
+ * The NOOP first: a server searches only the messages it has announced. */
+static int arrived_since_fetch(struct imap_source *s, bool *yes, struct lb_err *err)
+{
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	*yes = false;
+	if (!s->fetched)
+		return 0;
+	int r = mailimap_noop(s->imap);
+	if (!imap_ok(r))
+		return imap_fail(s, r, LB_EUNAVAIL, "NOOP", err);
+	int rc = list_uids(s, s->seen_uid, &uids, &n, err);
+	free(uids);
+	*yes = n > 0;
+	return rc;
+}
+
+static int imap_wait(struct msg_source *base, int timeout_s, struct lb_err *err)
+{
+	struct imap_source *s = to_imap(base);
+	bool arrived = false;
+	int rc = check_alive(s, err);
+	if (rc || (rc = arrived_since_fetch(s, &arrived, err)) || arrived)
+		return rc;
+	double deadline = now_s() + timeout_s;
+	bool idle = has_cap(s, "IDLE");
+	uint32_t exists =
+	    s->imap->imap_selection_info ? s->imap->imap_selection_info->sel_exists : 0;
+	while (!rc) {
+		double left = deadline - now_s();
+		if (left < 0.05)
+			break;
+		if (idle) {
+			/* Any update ends the wait: telling a new message from an
+			 * expunge plus a delivery is not worth the risk of missing it. */
+			bool news = false;
+			int secs = (int)left + ((double)(int)left < left); /* rounded up */
+			rc = idle_once(s, secs > IDLE_MAX_S ? IDLE_MAX_S : secs, &news, err);
+			if (news)
+				break;
+			continue;
+		}
+		double nap = left > NOOP_EVERY_S ? NOOP_EVERY_S : left;
+		struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
+		nanosleep(&ts, NULL);
+		int r = mailimap_noop(s->imap);
+		if (!imap_ok(r))
+			rc = imap_fail(s, r, LB_EUNAVAIL, "NOOP", err);
+		else if (s->imap->imap_selection_info &&
+			 s->imap->imap_selection_info->sel_exists != exists)
+			break;
+	}
+	return rc;
+}
+
+static const struct source_ops imap_ops = {
+    .uidvalidity = imap_uidvalidity,
+    .fetch = imap_fetch,
+    .done = imap_done,
+    .wait = imap_wait,
+    .close = imap_close,
+};

@@ -1,0 +1,112 @@
+/* Sources of incoming mail: where `letterbox poll` reads replies from.
+ *   imaps://host[:port]/MAILBOX, imap://host[:port]/MAILBOX   libetpan
+ *   maildir:PATH                                              PATH/new and PATH/cur
+ *
+ * The poller's contract with a source ("never lose, never file twice"):
+ *   - source_fetch() hands over messages it has not been told are done, in
+ *     order, in batches, without changing them on the server (IMAP:
+ *     UID FETCH BODY.PEEK[] — never sets \Seen);
+ *   - only after the poller has filed a message durably does it call
+ *     source_done() (IMAP: MOVE to a folder if one is configured, else
+ *     nothing; Maildir: rename into cur/ with the S flag, or into the folder)
+ *     and then advance the cursor it keeps itself.
+ */
+#ifndef LB_SOURCE_H
+#define LB_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "store/pollstate.h"
+
+/* struct cursor (where the poller is in a mailbox) is kept by the poller's
+ * state, store/pollstate.h. */
+
+struct src_msg {
+	const char *id;	 /* "uid:1234" or the Maildir file name, for logs and --json */
+	uint32_t uid;	 /* IMAP UID, 0 for Maildir */
+	const char *raw; /* the message (at most max_size bytes; see truncated) */
+	size_t n;
+	size_t size;	/* the message's real size */
+	bool truncated; /* larger than incoming.max_size: raw holds the headers only */
+};
+
+/* Called for each message; a non-zero return stops the fetch and is
+ * returned by source_fetch.  msg is valid only during the call. */
+typedef int (*src_msg_fn)(void *ctx, const struct src_msg *msg);
+
+struct msg_source;
+
+/* Connect (and log in).  Errors: LB_EUNAVAIL (cannot connect, TLS failure),
+ * LB_ECONFIG (login refused, certificate not trusted, plain IMAP to a host
+ * that is not loopback without `tls: none`, bad URL, password file mode). */
+int source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		struct lb_err *err);
+
+/* The mailbox's UIDVALIDITY now (IMAP; 0 for Maildir). */
+uint32_t source_uidvalidity(const struct msg_source *s);
+
+/* Hand over every message after cursor c (IMAP: UIDs > c->last_uid when
+ * c->uidvalidity matches, else all), in UID order, in batches of `batch`
+ * (memory stays flat), calling fn for each.  LB_EUNAVAIL when the connection
+ * is lost (the next poll continues). */
+int source_fetch(struct msg_source *s, const struct cursor *c, size_t batch, src_msg_fn fn,
+		 void *ctx, struct lb_err *err);
+
+/* The message has been filed durably: move it to `folder` when not NULL
+ * (IMAP: UID MOVE, RFC 6851; without MOVE: UID COPY + \Deleted + UID EXPUNGE
+ * of that UID only, never a bare EXPUNGE), else leave it as it is (IMAP) or
+ * mark it seen in cur/ (Maildir).  Only msg->uid (IMAP) and msg->id
+ * (Maildir) are used: a copy of those will do after the fetch callback. */
+int source_done(struct msg_source *s, const struct src_msg *msg, const char *folder,
+		struct lb_err *err);
+
+/* Wait for new mail (IMAP IDLE, re-issued before 29 minutes; Maildir:
+ * inotify or a poll of new/) for at most timeout_s seconds.  Returns 0 on
+ * new mail or timeout. */
+int source_wait(struct msg_source *s, int timeout_s, struct lb_err *err);
+
+void source_close(struct msg_source *s);
+
+/* ---- for the back ends (receive/imap.c, receive/maildir_in.c) and tests ---- */
+
+/* An imap:// or imaps:// URL taken apart (RFC 5092, server and mailbox
+ * only).  Parsed with libcurl's URL parser, as url_host_is_loopback() is,
+ * so that the host judged and the host connected to are the same. */
+struct imap_url {
+	bool tls;      /* imaps:// (implicit TLS) */
+	char *host;    /* IPv6 without brackets */
+	uint16_t port; /* default 993 for imaps, 143 for imap */
+	char *mailbox; /* the %-decoded path, "INBOX" when empty */
+};
+
+/* LB_ECONFIG for anything but imap[s]://host[:port][/mailbox] (user info,
+ * a query or a fragment are refused).  Free with imap_url_free. */
+int imap_url_parse(const char *url, struct imap_url *u, struct lb_err *err);
+void imap_url_free(struct imap_url *u);
+
+/* The vtable each back end fills in (struct msg_source's first member). */
+struct source_ops {
+	uint32_t (*uidvalidity)(const struct msg_source *s);
+	int (*fetch)(struct msg_source *s, const struct cursor *c, size_t batch, src_msg_fn fn,
+		     void *ctx, struct lb_err *err);
+	int (*done)(struct msg_source *s, const struct src_msg *msg, const char *folder,
+		    struct lb_err *err);
+	int (*wait)(struct msg_source *s, int timeout_s, struct lb_err *err);
+	void (*close)(struct msg_source *s);
+};
+
+struct msg_source {
+	const struct source_ops *ops;
+};
+
+int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		     struct lb_err *err);
+/* dir: the Maildir, already resolved against the site directory. */
+int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **s,
+			struct lb_err *err);
+
+#endif

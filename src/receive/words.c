@@ -1,0 +1,542 @@
+#include "receive/words.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "receive/classify.h"
+
+/* Replies are read this far for out-of-office wording, and unsubscribe
+ * requests this many words: both are short by nature. */
+#define OOF_SCAN    4096
+#define UNSUB_WORDS 200
+
+/* ---- normalising ----------------------------------------------------------------------------- */
+
+/* Lower-case ASCII and Latin-1 letters, make curly apostrophes straight and
+ * every run of whitespace (NBSP included) one space. */
+static char *normalise(const char *p, size_t n, size_t *len)
+{
+	char *s = xmalloc(n + 1);
+	const unsigned char *u = (const unsigned char *)p;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = u[i];
+		bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+			     (c == 0xC2 && i + 1 < n && u[i + 1] == 0xA0);
+		if (space) {
+			i += c == 0xC2;
+			if (k && s[k - 1] != ' ')
+				s[k++] = ' ';
+		} else if (c == 0xE2 && i + 2 < n && u[i + 1] == 0x80 &&
+			   (u[i + 2] == 0x98 || u[i + 2] == 0x99)) {
+			s[k++] = '\'';
+			i += 2;
+		} else if (c == 0xCA && i + 1 < n && u[i + 1] == 0xBC) {
+			s[k++] = '\'';
+			i++;
+		} else if (c == 0xC3 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9E &&
+			   u[i + 1] != 0x97) {
+			s[k++] = (char)c;
+			s[k++] = (char)(u[++i] + 0x20);
+		} else {
+			s[k++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+	}
+	s[k] = '\0';
+	*len = k;
+	return s;
+}
+
+/* Is there a word character at s[i] (looking backwards from i when back)?
+ * Non-ASCII letters are word characters; Latin-1 and general punctuation
+ * (U+0080-U+00BF, U+2000-U+206F: dashes, quotes, ellipsis) are not. */
+static bool word_at(const unsigned char *s, size_t n, size_t i, bool back)
+{
+	if (back) {
+		if (i == 0)
+			return false;
+		unsigned char c = s[i - 1];
+		if (c < 0x80)
+			return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		size_t st = i - 1;
+		while (st > 0 && i - st < 4 && (s[st] & 0xC0) == 0x80)
+			st--;
+		if (s[st] == 0xC2 ||
+		    (s[st] == 0xE2 && st + 1 < n && (s[st + 1] == 0x80 || s[st + 1] == 0x81)))
+			return false;
+		return true;
+	}
+	if (i >= n)
+		return false;
+	unsigned char c = s[i];
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+	if (c == 0xC2 || (c == 0xE2 && i + 1 < n && (s[i + 1] == 0x80 || s[i + 1] == 0x81)))
+		return false;
+	return true;
+}
+
+/* word must be normalised already. */
+static bool find_word(const char *text, size_t n, const char *w)
+{
+	size_t wl = strlen(w);
+	bool found = false;
+	const unsigned char *t = (const unsigned char *)text;
+	for (const char *p = text; wl && !found && (p = memmem(p, n - (size_t)(p - text), w, wl));
+	     p++) {
+		size_t i = (size_t)(p - text);
+		found = !word_at(t, n, i, true) && !word_at(t, n, i + wl, false);
+	}
+	return found;
+}
+
+struct normtext {
+	const unsigned char *p;
+	size_t n;
+};
+
+/* phrases_find's accept(): an occurrence that is a whole word. */
+static bool whole_word(void *ctx, size_t i, size_t wl)
+{
+	const struct normtext *t = ctx;
+	return !word_at(t->p, t->n, i, true) && !word_at(t->p, t->n, i + wl, false);
+}
+
+/* ---- many phrases at once -------------------------------------------------------------------- */
+
+static unsigned char lower_byte(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* Three bytes as 15 bits; ASCII letters give the same bits in either case. */
+static unsigned key3(const unsigned char *p)
+{
+	return (unsigned)(p[0] & 31) << 10 | (unsigned)(p[1] & 31) << 5 | (p[2] & 31);
+}
+
+static unsigned bucket(unsigned key)
+{
+	return (key * 0x9E3779B1u) >> 20;
+}
+
+void phrases_init(struct phrases *ps)
+{
+	ps->n = 0;
+	memset(ps->head, 0xff, sizeof ps->head);
+	memset(ps->first3, 0, sizeof ps->first3);
+}
+
+size_t phrases_add(struct phrases *ps, const char *const *list)
+{
+	size_t from = ps->n;
+	for (; *list; list++) {
+		size_t len = strlen(*list);
+		if (len < 3 || len > 255 || ps->n >= PHRASES_MAX)
+			abort();
+		size_t k = ps->n++;
+		unsigned key = key3((const unsigned char *)*list), h = bucket(key);
+		ps->v[k] = *list;
+		ps->len[k] = (unsigned char)len;
+		ps->next[k] = ps->head[h];
+		ps->head[h] = (short)k;
+		ps->first3[key >> 6] |= (uint64_t)1 << (key & 63);
+	}
+	return from;
+}
+
+void phrases_find(const struct phrases *ps, const char *s, size_t n, size_t *first,
+		  bool (*accept)(void *ctx, size_t pos, size_t len), void *ctx)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t left = ps->n;
+	for (size_t k = 0; k < ps->n; k++)
+		first[k] = PHRASE_NONE;
+	if (n < 3)
+		return;
+	unsigned key = key3(u) >> 5;
+	for (size_t i = 2; i < n && left; i++) {
+		key = (key << 5 | (u[i] & 31)) & 0x7fff;
+		if (!(ps->first3[key >> 6] >> (key & 63) & 1))
+			continue;
+		size_t at = i - 2;
+		for (int k = ps->head[bucket(key)]; k >= 0; k = ps->next[k]) {
+			size_t len = ps->len[k], j = 0;
+			if (first[k] != PHRASE_NONE || len > n - at)
+				continue;
+			const unsigned char *v = (const unsigned char *)ps->v[k];
+			while (j < len && lower_byte(u[at + j]) == v[j])
+				j++;
+			if (j < len || (accept && !accept(ctx, at, len)))
+				continue;
+			first[k] = at;
+			left--;
+		}
+	}
+}
+
+bool phrases_seen(const struct phrases *ps, const size_t *first, size_t from, size_t to, size_t end)
+{
+	for (size_t k = from; k < to; k++)
+		if (first[k] != PHRASE_NONE && first[k] + ps->len[k] <= end)
+			return true;
+	return false;
+}
+
+/* ---- crisis language ------------------------------------------------------------------------- */
+
+/* Written as normalise() would leave them: lower case, straight quotes. */
+static const char *const crisis[] = {"suicide",
+				     "suicidal",
+				     "kill myself",
+				     "killing myself",
+				     "end my life",
+				     "ending my life",
+				     "take my own life",
+				     "taking my own life",
+				     "end it all",
+				     "want to die",
+				     "wanna die",
+				     "better off dead",
+				     "self-harm",
+				     "self harm",
+				     "selfharm",
+				     "self-harming",
+				     "hurt myself",
+				     "hurting myself",
+				     "harm myself",
+				     "harming myself",
+				     "cutting myself",
+				     "cut myself",
+				     "overdose",
+				     "overdosed",
+				     "emergency",
+				     "crisis",
+				     "can't go on",
+				     "cannot go on",
+				     "can not go on",
+				     "no reason to live",
+				     "nothing to live for",
+				     "abuse",
+				     "abused",
+				     "abusive",
+				     "abusing",
+				     "in danger",
+				     "not safe",
+				     "unsafe",
+				     "don't feel safe",
+				     "domestic violence",
+				     "rape",
+				     "raped",
+				     "sexual assault",
+				     "assaulted",
+				     "afraid for my life",
+				     "scared for my life",
+				     "hits me",
+				     "beats me",
+				     "suizid",
+				     "selbstmord",
+				     "suicidio",
+				     "me quiero morir",
+				     "je veux mourir",
+				     NULL};
+
+static struct phrases crisis_set;
+static pthread_once_t crisis_once = PTHREAD_ONCE_INIT;
+
+static void crisis_build(void)
+{
+	phrases_init(&crisis_set);
+	phrases_add(&crisis_set, crisis);
+}
+
+bool urgent(const char *text, size_t n, const char *const *extra_words, const char **matched)
+{
+	if (!text || n == 0)
+		return false;
+	size_t len;
+	char *t = normalise(text, n, &len);
+	struct normtext tx = {(const unsigned char *)t, len};
+	size_t first[PHRASES_MAX];
+	pthread_once(&crisis_once, crisis_build);
+	phrases_find(&crisis_set, t, len, first, whole_word, &tx);
+	const char *hit = NULL;
+	for (size_t k = 0; k < crisis_set.n && !hit; k++)
+		if (first[k] != PHRASE_NONE)
+			hit = crisis[k];
+	for (const char *const *w = extra_words; w && *w && !hit; w++) {
+		size_t wl;
+		char *nw = normalise(*w, strlen(*w), &wl);
+		if (wl && find_word(t, len, nw))
+			hit = *w;
+		free(nw);
+	}
+	free(t);
+	if (hit && matched)
+		*matched = hit;
+	return hit != NULL;
+}
+
+/* ---- unsubscribe requests -------------------------------------------------------------------- */
+
+static const char *const unsub_keys[] = {"unsubscribe",	  "unsubscribed",   "unsubscribing",
+					 "unsub",	  "remove",	    "removed",
+					 "removal",	  "delete",	    "stop",
+					 "opt",		  "optout",	    "abmelden",
+					 "abbestellen",	  "austragen",	    "abmeldung",
+					 "désabonner",	  "desabonner",	    "désinscrire",
+					 "desinscrire",	  "désabonnement",  "désinscription",
+					 "désabonnez",	  "désinscrivez",   "baja",
+					 "disiscrivimi",  "cancellami",	    "cancellare",
+					 "disiscrizione", "afmelden",	    "uitschrijven",
+					 "descadastrar",  "unsubscription", NULL};
+
+/* Words that may stand around a request without changing it. */
+static const char *const filler[] = {"please",	     "pls",	   "plz",	 "thanks",
+				     "thank",	     "thx",	   "you",	 "hi",
+				     "hello",	     "hey",	   "dear",	 "me",
+				     "my",	     "from",	   "your",	 "the",
+				     "this",	     "these",	   "that",	 "list",
+				     "lists",	     "mailing",	   "newsletter", "newsletters",
+				     "emails",	     "email",	   "e-mail",	 "mail",
+				     "mails",	     "mailings",   "address",	 "kindly",
+				     "regards",	     "best",	   "cheers",	 "sincerely",
+				     "ok",	     "okay",	   "i",		 "i'd",
+				     "i'm",	     "im",	   "want",	 "wish",
+				     "would",	     "like",	   "to",	 "be",
+				     "of",	     "and",	   "a",		 "an",
+				     "it",	     "on",	   "in",	 "all",
+				     "any",	     "more",	   "further",	 "future",
+				     "no",	     "sending",	   "send",	 "receive",
+				     "receiving",    "get",	   "getting",	 "subscription",
+				     "immediately",  "asap",	   "now",	 "can",
+				     "could",	     "re",	   "aw",	 "fw",
+				     "fwd",	     "wg",	   "sv",	 "tr",
+				     "sent",	     "iphone",	   "ipad",	 "android",
+				     "outlook",	     "mobile",	   "for",	 "so",
+				     "much",	     "yes",	   "just",	 "also",
+				     "us",	     "our",	   "contact",	 "database",
+				     "out",	     "off",	   "take",	 "anymore",
+				     "longer",	     "messages",   "message",	 "mailer",
+				     "kind",	     "bitte",	   "mich",	 "von",
+				     "der",	     "die",	   "das",	 "dem",
+				     "den",	     "liste",	   "verteiler",	 "danke",
+				     "vielen",	     "dank",	   "hallo",	 "grüße",
+				     "gruss",	     "gruß",	   "mfg",	 "ich",
+				     "möchte",	     "moechte",	   "keine",	 "mehr",
+				     "e-mails",	     "merci",	   "de",	 "la",
+				     "le",	     "les",	   "votre",	 "vos",
+				     "svp",	     "s'il",	   "vous",	 "plaît",
+				     "plait",	     "bonjour",	   "je",	 "veux",
+				     "voudrais",     "plus",	   "recevoir",	 "courriels",
+				     "cordialement", "moi",	   "por",	 "favor",
+				     "gracias",	     "hola",	   "quiero",	 "mi",
+				     "correo",	     "correos",	   "más",	 "mas",
+				     "recibir",	     "saludos",	   "darme",	 "per",
+				     "favore",	     "grazie",	   "dalla",	 "ciao",
+				     "vi",	     "prego",	   "graag",	 "mij",
+				     "van",	     "lijst",	   "bedankt",	 "u",
+				     "alstublieft",  "aub",	   "sie",	 "melden",
+				     "ab",	     "subscribed", "subscriber", "sign",
+				     "asked",	     NULL};
+
+static const char *const negations[] = {"not", "don't",	 "dont",  "never", "nicht",
+					"pas", "didn't", "won't", NULL};
+
+static bool in(const char *w, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if ((*list)[0] == w[0] && strncmp(*list, w, n) == 0 && (*list)[n] == '\0')
+			return true;
+	return false;
+}
+
+struct tally {
+	int keys, others, words;
+	bool negated;
+};
+
+static bool word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80 || c == '\'' ||
+	       c == '-';
+}
+
+static struct tally count_words(const char *s)
+{
+	struct tally t = {0, 0, 0, false};
+	if (!s)
+		return t;
+	/* A signature ends what the writer asked for. */
+	const char *sig = strstr(s, "\n-- \n");
+	size_t n = sig ? (size_t)(sig - s) : strlen(s), len;
+	char *lo = normalise(s, n, &len);
+	for (size_t i = 0; i < len && t.words < UNSUB_WORDS;) {
+		while (i < len && !word_byte((unsigned char)lo[i]))
+			i++;
+		size_t st = i;
+		while (i < len && word_byte((unsigned char)lo[i]))
+			i++;
+		size_t e = i;
+		while (e > st && (lo[e - 1] == '-' || lo[e - 1] == '\''))
+			e--;
+		while (st < e && (lo[st] == '-' || lo[st] == '\''))
+			st++;
+		if (e == st)
+			continue;
+		const char *w = lo + st;
+		size_t wl = e - st;
+		/* "désabonnez-moi", "remove-me": judge by the first part. */
+		const char *dash = memchr(w, '-', wl);
+		if (dash && in(dash + 1, (size_t)(w + wl - dash - 1), filler))
+			wl = (size_t)(dash - w);
+		t.words++;
+		if (in(w, wl, unsub_keys))
+			t.keys++;
+		else if (in(w, wl, negations))
+			t.negated = true;
+		else if (!in(w, wl, filler))
+			t.others++;
+	}
+	free(lo);
+	return t;
+}
+
+bool words_unsubscribe(const char *subject, const char *text)
+{
+	struct tally s = count_words(subject), b = count_words(text);
+	if (s.negated || b.negated)
+		return false;
+	/* A name or two may remain ("Thanks, Ana Lopez"). */
+	bool body = b.keys > 0 && b.others <= 3;
+	bool subj = s.keys > 0 && s.others <= 2;
+	return body || (subj && b.others <= 10 && b.keys + b.others < 30);
+}
+
+/* ---- out of office --------------------------------------------------------------------------- */
+
+bool words_oof_subject(const char *subject)
+{
+	static const char *const prefixes[] = {"automatic reply",
+					       "autoreply",
+					       "auto-reply",
+					       "auto reply",
+					       "auto:",
+					       "automatische antwort",
+					       "abwesenheitsnotiz",
+					       "abwesenheit",
+					       "réponse automatique",
+					       "reponse automatique",
+					       "respuesta automática",
+					       "respuesta automatica",
+					       "risposta automatica",
+					       "automatisch antwoord",
+					       "out of office",
+					       "out of the office",
+					       "away from",
+					       "i am away",
+					       "i'm away",
+					       "on vacation",
+					       "on leave",
+					       "vacation",
+					       "autosvar",
+					       "automaattinen vastaus",
+					       "auto response",
+					       "autoresponse",
+					       "autoresponder",
+					       "office closed",
+					       "urlaub",
+					       "absence",
+					       NULL};
+	if (!subject)
+		return false;
+	size_t len;
+	char *s = normalise(subject, strlen(subject), &len);
+	const char *p = s;
+	while (*p == ' ' || *p == '[' || *p == '*')
+		p++;
+	bool hit = false;
+	for (const char *const *q = prefixes; *q && !hit; q++)
+		hit = strncmp(p, *q, strlen(*q)) == 0;
+	free(s);
+	return hit;
+}
+
+static const char *const oof_phrases[] = {"out of the office",
+					  "out of office",
+					  "i am away",
+					  "i'm away",
+					  "currently away",
+					  "currently out",
+					  "on vacation",
+					  "on holiday",
+					  "on leave",
+					  "limited access to e-mail",
+					  "limited access to email",
+					  "will be back",
+					  "will return",
+					  "i am out",
+					  "i'm out",
+					  "nicht im büro",
+					  "abwesend",
+					  "im urlaub",
+					  "absent du bureau",
+					  "je suis absent",
+					  "fuera de la oficina",
+					  "estoy de vacaciones",
+					  "fuori ufficio",
+					  "sono in ferie",
+					  "afwezig",
+					  "this is an automated",
+					  "this is an automatic",
+					  "automatic reply",
+					  "auto-reply",
+					  "autoreply",
+					  "we have received your",
+					  "we received your message",
+					  "thank you for contacting",
+					  NULL};
+
+static struct phrases oof_set;
+static pthread_once_t oof_once = PTHREAD_ONCE_INIT;
+
+static void oof_build(void)
+{
+	phrases_init(&oof_set);
+	phrases_add(&oof_set, oof_phrases);
+}
+
+bool words_oof_text(const char *text)
+{
+	if (!text)
+		return false;
+	size_t n = strlen(text), len;
+	char *s = normalise(text, n < OOF_SCAN ? n : OOF_SCAN, &len);
+	size_t first[PHRASES_MAX];
+	pthread_once(&oof_once, oof_build);
+	phrases_find(&oof_set, s, len, first, NULL, NULL);
+	free(s);
+	return phrases_seen(&oof_set, first, 0, oof_set.n, len);
+}
+
+bool words_noreply(const char *address)
+{
+	static const char *const locals[] = {
+	    "noreply",	 "no-reply",   "no_reply",	"donotreply", "do-not-reply",
+	    "autoreply", "auto-reply", "autoresponder", "mailer",     NULL};
+	if (!address)
+		return false;
+	const char *at = strchr(address, '@');
+	size_t n = at ? (size_t)(at - address) : strlen(address);
+	for (const char *const *l = locals; *l; l++) {
+		size_t k = strlen(*l);
+		for (size_t i = 0; i + k <= n; i++)
+			if (strncasecmp(address + i, *l, k) == 0)
+				return true;
+	}
+	return false;
+}

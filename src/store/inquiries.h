@@ -1,0 +1,102 @@
+/* Inquiries: the human replies staff triage.
+ *
+ * Numbers are 1, 2, 3 … (staff can say them aloud).  On disk, in
+ * state/inquiries/ (0700, files 0600), two append-only files:
+ *   messages.G  the raw messages as received, one after the other
+ *               ("#N LENGTH\n" + LENGTH bytes + "\n"), and copies of the
+ *               replies staff sent;
+ *   log         "# letterbox inquiries messages.G" and then
+ *                 R N / key: value lines / "."   a version of N's record,
+ *                                               the latest one wins;
+ *                 H N<TAB>time<TAB>who<TAB>what<TAB>detail   history;
+ *                 D N                           N was purged.
+ * Appending, not one file per inquiry: creating a file costs more than the
+ * rest of filing a message put together, and `letterbox poll` files
+ * thousands.  A record is committed by its "." line; an unfinished one (a
+ * crash mid-write) is ignored.  Removing inquiries compacts both files into a
+ * new generation G+1 and switches the log over atomically, so purged
+ * messages are really gone.  Writers hold state/inquiries/lock.
+ * Message bodies are never logged; the record keeps a short excerpt.
+ */
+#ifndef LB_INQUIRIES_H
+#define LB_INQUIRIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct inquiry {
+	unsigned number;
+	time_t received;
+	char *from;       /* sender's address */
+	char *from_name;  /* may be NULL */
+	char *subject;    /* may be NULL */
+	char *message_id; /* without brackets; may be NULL */
+	char *article;    /* slug of the newsletter it answers, or NULL */
+	bool subscriber;  /* the sender is on a list */
+	char *status;     /* new, open, answered, closed */
+	char *priority;   /* urgent, normal */
+	char *assignee;   /* may be NULL */
+	bool unparsed;    /* the MIME structure could not be read */
+	bool truncated;   /* larger than incoming.max_size: headers only kept */
+	char *excerpt;    /* the person's own words, at most ~400 bytes */
+	char *attachments; /* "name (type, size)" entries separated by "; ", or NULL */
+	char *acknowledged; /* ISO time an acknowledgement went out, or NULL */
+	char *alerted;      /* ISO time the urgent alert went out, or NULL */
+	/* private: where the raw message is */
+	long long msg_off;
+	size_t msg_len;
+	char *copies; /* "offset:length" of reply copies, space-separated, or NULL */
+};
+
+/* File a new inquiry with raw bytes.  q->number is assigned: the first free
+ * number from q->number on (0: after the highest in use).  Durable when it
+ * returns 0 (unless syncing is deferred, see fsx.h).  history is the first
+ * history entry's "what" (e.g. "filed"), detail may be "". */
+int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size_t n,
+		 const char *history, const char *detail, struct lb_err *err);
+/* The number after the highest in use. */
+unsigned inquiries_next_number(const char *state_dir);
+
+int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q,
+		 struct lb_err *err);
+/* Store a new version of q's record. */
+int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *err);
+void inquiry_free(struct inquiry *q);
+
+/* Every inquiry, by number; free with inquiries_free. */
+int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct lb_err *err);
+void inquiries_free(struct inquiry *v, size_t n);
+
+/* Append to the history. */
+int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
+			const char *what, const char *detail, struct lb_err *err);
+/* N's history as "time<TAB>who<TAB>what<TAB>detail" lines ("" when none);
+ * caller frees. */
+char *inquiry_history(const char *state_dir, unsigned number);
+
+/* Append q's raw message to out. */
+int inquiry_message(const char *state_dir, const struct inquiry *q, struct buf *out,
+		    struct lb_err *err);
+/* Keep a copy of a message sent about q (a reply): appended to the messages
+ * file and noted in q's record (q is saved).  *k receives its number (1, 2 …). */
+int inquiry_add_copy(const char *state_dir, struct inquiry *q, const char *raw, size_t n,
+		     unsigned *k, struct lb_err *err);
+/* Append copy k (1-based) of q to out. */
+int inquiry_copy(const char *state_dir, const struct inquiry *q, unsigned k, struct buf *out,
+		 struct lb_err *err);
+
+/* Remove inquiries for good (raw messages, copies, records, history): the
+ * store is compacted. */
+int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t n,
+		     struct lb_err *err);
+int inquiry_remove(const char *state_dir, unsigned number, struct lb_err *err);
+
+/* Deprecated, for code not yet on inquiry_message(): writes N's message to
+ * state/inquiries/cache/N/message.eml and returns that path.  Caller frees. */
+char *inquiry_message_path(const char *state_dir, unsigned number);
+
+#endif

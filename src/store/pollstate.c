@@ -1,0 +1,326 @@
+#include "store/pollstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/mem.h"
+#include "core/strset.h"
+#include "core/timefmt.h"
+
+struct pollstate {
+	char *dir;
+	char *seen_path, *cursor_path, *soft_path;
+	struct strset seen;
+	struct buf pending; /* seen records not yet written */
+	struct cursor cur;
+	/* soft bounces, loaded when the first one is recorded */
+	struct soft {
+		time_t when;
+		char *akey, *key;
+	} *soft;
+	size_t nsoft, softcap;
+	bool soft_loaded;
+};
+
+static void hex(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		buf_addc(b, d[p[i] >> 4]);
+		buf_addc(b, d[p[i] & 15]);
+	}
+}
+
+char *pollstate_key(const char *message_id, const char *raw, size_t n)
+{
+	struct buf b = BUF_INIT;
+	if (message_id && *message_id) {
+		buf_adds(&b, "mid:");
+		/* tabs or line breaks would break the record format */
+		for (const char *p = message_id; *p; p++)
+			buf_addc(&b, (unsigned char)*p <= ' ' ? '_' : *p);
+	} else {
+		unsigned char h[32];
+		gnutls_hash_fast(GNUTLS_DIG_SHA256, raw, n, h);
+		buf_adds(&b, "sha:");
+		hex(&b, h, sizeof h);
+	}
+	return buf_take(&b);
+}
+
+/* Kinds are few: seen keys point at one copy of each name. */
+static const char *const kinds[] = {"inquiry",	   "bounce",	 "complaint",
+				    "unsubscribe", "auto-reply", NULL};
+
+static void *kind_ref(const char *kind)
+{
+	for (size_t i = 0; kinds[i]; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return (void *)(uintptr_t)(i + 1);
+	return NULL;
+}
+
+/* Keys known only from elsewhere (pollstate_remember) carry this bit. */
+#define REMEMBERED 0x100
+
+const char *pollstate_seen_kind(const struct pollstate *ps, const char *key)
+{
+	uintptr_t k = (uintptr_t)strset_get(&ps->seen, key, NULL) & ~(uintptr_t)REMEMBERED;
+	return k ? kinds[k - 1] : NULL;
+}
+
+bool pollstate_logged(const struct pollstate *ps, const char *key)
+{
+	bool found;
+	uintptr_t k = (uintptr_t)strset_get(&ps->seen, key, &found);
+	return found && !(k & REMEMBERED);
+}
+
+static void load_seen(struct pollstate *ps)
+{
+	struct buf text = BUF_INIT;
+	struct lb_err err;
+	if (fsx_read(ps->seen_path, &text, 0, &err) != 0) {
+		buf_free(&text);
+		return;
+	}
+	char *p = text.p, *end = text.p + text.n;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break; /* a torn last record */
+		char *tab = memchr(p, '\t', (size_t)(nl - p));
+		*nl = '\0';
+		void *kind = NULL;
+		if (tab) {
+			*tab = '\0';
+			char *t2 = strchr(tab + 1, '\t');
+			if (t2)
+				*t2 = '\0';
+			kind = kind_ref(tab + 1);
+		}
+		/* the latest record of a key wins */
+		if (!strset_add_copy(&ps->seen, p, kind, NULL))
+			strset_set(&ps->seen, p, kind);
+		p = nl + 1;
+	}
+	buf_free(&text);
+}
+
+int pollstate_open(const char *state_dir, const char *source_url, struct pollstate **out,
+		   struct lb_err *err)
+{
+	struct pollstate *ps = xcalloc(1, sizeof *ps);
+	ps->dir = path_join(state_dir, "poll");
+	ps->seen_path = path_join(ps->dir, "seen");
+	ps->soft_path = path_join(ps->dir, "soft-bounces");
+	unsigned char h[32];
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, source_url, strlen(source_url), h);
+	struct buf name = BUF_INIT;
+	buf_adds(&name, "cursor.");
+	hex(&name, h, 8);
+	ps->cursor_path = path_join(ps->dir, name.p);
+	buf_free(&name);
+	int rc = fsx_mkdirs(ps->dir, 0700, err);
+	if (rc) {
+		struct lb_err ignore;
+		pollstate_close(ps, &ignore);
+		return rc;
+	}
+	load_seen(ps);
+	struct buf text = BUF_INIT;
+	struct lb_err e2;
+	if (fsx_read(ps->cursor_path, &text, 256, &e2) == 0) {
+		char *end;
+		ps->cur.uidvalidity = (uint32_t)strtoul(buf_cstr(&text), &end, 10);
+		ps->cur.last_uid = (uint32_t)strtoul(end, NULL, 10);
+	}
+	buf_free(&text);
+	*out = ps;
+	return 0;
+}
+
+bool pollstate_seen(const struct pollstate *ps, const char *key)
+{
+	bool found;
+	strset_get(&ps->seen, key, &found);
+	return found;
+}
+
+void pollstate_remember(struct pollstate *ps, const char *key, const char *kind)
+{
+	strset_add_copy(&ps->seen, key, (void *)((uintptr_t)kind_ref(kind) | REMEMBERED), NULL);
+}
+
+static void field(struct buf *b, const char *s)
+{
+	for (; s && *s; s++)
+		buf_addc(b, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
+}
+
+void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
+		    const char *ref)
+{
+	field(&ps->pending, key);
+	buf_addc(&ps->pending, '\t');
+	field(&ps->pending, kind);
+	buf_addc(&ps->pending, '\t');
+	time_iso(&ps->pending, when);
+	buf_addc(&ps->pending, '\t');
+	field(&ps->pending, ref);
+	buf_addc(&ps->pending, '\n');
+	if (!strset_add_copy(&ps->seen, key, kind_ref(kind), NULL))
+		strset_set(&ps->seen, key, kind_ref(kind));
+}
+
+/* Append data to path and fsync; a new file's directory entry is synced too. */
+static int append_sync(const char *path, const char *dir, const char *data, size_t n,
+		       struct lb_err *err)
+{
+	bool existed = fsx_exists(path);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys(err, LB_EIO, "%s", path);
+	int rc = 0;
+	while (n && !rc) {
+		ssize_t w = write(fd, data, n);
+		if (w < 0 && errno != EINTR)
+			rc = err_sys(err, LB_EIO, "%s", path);
+		else if (w > 0) {
+			data += w;
+			n -= (size_t)w;
+		}
+	}
+	if (!rc && fsx_fsync(fd) < 0)
+		rc = err_sys(err, LB_EIO, "fsync %s", path);
+	close(fd);
+	if (!rc && !existed)
+		rc = fsx_sync_dir(dir, err);
+	return rc;
+}
+
+int pollstate_sync(struct pollstate *ps, struct lb_err *err)
+{
+	if (!ps->pending.n)
+		return 0;
+	int rc = append_sync(ps->seen_path, ps->dir, ps->pending.p, ps->pending.n, err);
+	if (!rc)
+		buf_reset(&ps->pending);
+	return rc;
+}
+
+struct cursor pollstate_cursor(const struct pollstate *ps)
+{
+	return ps->cur;
+}
+
+int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *err)
+{
+	if (c.uidvalidity == ps->cur.uidvalidity && c.last_uid == ps->cur.last_uid)
+		return 0;
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%u %u\n", c.uidvalidity, c.last_uid);
+	int rc = fsx_write_atomic(ps->cursor_path, b.p, b.n, 0600, err);
+	buf_free(&b);
+	if (!rc)
+		ps->cur = c;
+	return rc;
+}
+
+static void soft_add(struct pollstate *ps, time_t when, const char *akey, const char *key)
+{
+	ps->soft = xgrowarray(ps->soft, &ps->softcap, ps->nsoft + 1, sizeof *ps->soft);
+	ps->soft[ps->nsoft++] = (struct soft){when, xstrdup(akey), xstrdup(key)};
+}
+
+static void soft_load(struct pollstate *ps)
+{
+	ps->soft_loaded = true;
+	struct buf text = BUF_INIT;
+	struct lb_err e;
+	if (fsx_read(ps->soft_path, &text, 0, &e) != 0) {
+		buf_free(&text);
+		return;
+	}
+	char *p = text.p, *end = text.p + text.n;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break; /* a torn last record */
+		*nl = '\0';
+		char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (t1 && t2) {
+			*t1 = *t2 = '\0';
+			time_t at = 0;
+			time_parse(span_cstr(p), &at);
+			soft_add(ps, at, t1 + 1, t2 + 1);
+		}
+		p = nl + 1;
+	}
+	buf_free(&text);
+}
+
+int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key,
+			  time_t when, long window, size_t *count, struct lb_err *err)
+{
+	if (!ps->soft_loaded)
+		soft_load(ps);
+	char *akey = addr_key(address);
+	bool dup = false;
+	*count = 0;
+	for (size_t i = 0; i < ps->nsoft; i++) {
+		const struct soft *b = &ps->soft[i];
+		if (strcmp(b->akey, akey) != 0)
+			continue;
+		if (strcmp(b->key, key) == 0)
+			dup = true; /* the same bounce again (a re-poll): counted once */
+		else if (b->when > when - window && b->when <= when)
+			(*count)++;
+	}
+	int rc = 0;
+	if (!dup) {
+		struct buf line = BUF_INIT;
+		time_iso(&line, when);
+		buf_addc(&line, '\t');
+		field(&line, akey);
+		buf_addc(&line, '\t');
+		field(&line, key);
+		buf_addc(&line, '\n');
+		rc = append_sync(ps->soft_path, ps->dir, line.p, line.n, err);
+		buf_free(&line);
+		if (!rc)
+			soft_add(ps, when, akey, key);
+	}
+	(*count)++; /* this one */
+	free(akey);
+	return rc;
+}
+
+int pollstate_close(struct pollstate *ps, struct lb_err *err)
+{
+	if (!ps)
+		return 0;
+	int rc = pollstate_sync(ps, err);
+	strset_free(&ps->seen);
+	buf_free(&ps->pending);
+	for (size_t i = 0; i < ps->nsoft; i++) {
+		free(ps->soft[i].akey);
+		free(ps->soft[i].key);
+	}
+	free(ps->soft);
+	free(ps->dir);
+	free(ps->seen_path);
+	free(ps->cursor_path);
+	free(ps->soft_path);
+	free(ps);
+	return rc;
+}

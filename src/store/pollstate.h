@@ -1,0 +1,62 @@
+/* What the poller remembers between runs, in state/poll/ (0700):
+ *   seen          append-only "key<TAB>kind<TAB>when<TAB>ref" per message handled,
+ *                 key = "mid:<Message-ID>" or "sha:<SHA-256 of the raw bytes>"
+ *   cursor.HASH   per mailbox (HASH of its URL): "uidvalidity last_uid"
+ *   soft-bounces  append-only "when<TAB>address<TAB>key"
+ * Nothing is filed twice: a message whose key is seen (or whose Message-ID
+ * an inquiry already carries) is skipped.  Records are appended with
+ * pollstate_mark and made durable in groups with pollstate_sync.
+ */
+#ifndef LB_POLLSTATE_H
+#define LB_POLLSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/err.h"
+#include <stdint.h>
+
+/* Where the poller is in a mailbox.  For IMAP: UIDVALIDITY and the highest
+ * UID handled.  For Maildir the cursor is unused (handled messages leave
+ * new/). */
+struct cursor {
+	uint32_t uidvalidity;
+	uint32_t last_uid;
+};
+
+struct pollstate;
+
+int pollstate_open(const char *state_dir, const char *source_url, struct pollstate **ps,
+		   struct lb_err *err);
+/* Close (syncing what is pending). */
+int pollstate_close(struct pollstate *ps, struct lb_err *err);
+
+/* The dedupe key of a message: "mid:ID" when it has a Message-ID, else a
+ * hash of its bytes.  Caller frees. */
+char *pollstate_key(const char *message_id, const char *raw, size_t n);
+
+bool pollstate_seen(const struct pollstate *ps, const char *key);
+/* Whether key is in the seen log itself (not only remembered). */
+bool pollstate_logged(const struct pollstate *ps, const char *key);
+/* The kind recorded for a seen key ("inquiry", "bounce", …), or NULL. */
+const char *pollstate_seen_kind(const struct pollstate *ps, const char *key);
+/* Treat key as seen from now on (without writing anything): for keys known
+ * from elsewhere, e.g. inquiries already filed. */
+void pollstate_remember(struct pollstate *ps, const char *key, const char *kind);
+/* Append a record (buffered; see pollstate_sync). */
+void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
+		    const char *ref);
+/* Write and fsync the buffered records. */
+int pollstate_sync(struct pollstate *ps, struct lb_err *err);
+
+struct cursor pollstate_cursor(const struct pollstate *ps);
+/* Store the cursor atomically (after pollstate_sync). */
+int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *err);
+
+/* Record a soft bounce of address (deduplicated by key) and return how many
+ * distinct soft bounces it had in the window ending at when. */
+int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key, time_t when,
+			  long window, size_t *count, struct lb_err *err);
+
+#endif

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Real-world bounces: the messages Debian's python3-flufl.bounce ships with its
+# tests, scored against the addresses its detector tests expect, and (when
+# libsisimai-perl is installed) letterbox's verdicts compared with Sisimai's on
+# those messages and on tests/fixtures/mail.  The floors are what letterbox
+# scored when this test was written: a change that loses a bounce fails here.
+source "$(dirname "$0")/../lib.sh"
+cd "$TOP" || exit 1
+
+FLUFL_FLOOR=106      # of 109 flufl samples with expected addresses
+SISIMAI_ADDR_FLOOR=106 # of 110 bounces Sisimai reads, same failed addresses
+SISIMAI_KIND_FLOOR=6   # of 6 auto-replies and complaints Sisimai recognises
+
+FLUFL=/usr/lib/python3/dist-packages/flufl/bounce
+if [ ! -d "$FLUFL/tests/data" ] || [ ! -f "$FLUFL/testing/helpers.py" ]; then
+	fail "python3-flufl.bounce is not installed (scripts/deps test installs it)"
+	exit 0
+fi
+
+# The driver, built from the sources it needs (not the whole library, which
+# may hold unrelated work in progress).
+drv=$T_TMP/classify_file
+pkgs=(libcmark yaml-0.1 gnutls libidn2)
+# shellcheck disable=SC2046
+if ! ${CC:-cc} -std=c17 -D_GNU_SOURCE -O1 -g -Isrc $(pkg-config --cflags "${pkgs[@]}") \
+	tests/tools/classify_file.c src/receive/charset.c src/receive/header.c \
+	src/receive/text.c src/receive/dsn.c src/receive/bounce.c src/receive/parse.c \
+	src/receive/classify.c src/receive/words.c src/compose/mime.c src/core/*.c \
+	-o "$drv" $(pkg-config --libs "${pkgs[@]}") -letpan 2>"$T_TMP/build.log"; then
+	fail "tests/tools/classify_file.c builds"
+	head -20 "$T_TMP/build.log"
+	exit 0
+fi
+pass "tests/tools/classify_file.c builds"
+
+data=$FLUFL/tests/data
+samples=("$data"/*.txt tests/fixtures/mail/*.eml)
+"$drv" "${samples[@]}" >"$T_TMP/ours.tsv" 2>"$T_TMP/drv.err"
+check "the driver classifies all ${#samples[@]} samples" \
+	test "$(wc -l <"$T_TMP/ours.tsv")" -eq "${#samples[@]}"
+
+# flufl.bounce's expectations live in its test helper's DATA table; read it
+# with ast rather than importing (that would need nose2).
+$PY - "$FLUFL/testing/helpers.py" "$T_TMP/ours.tsv" "$FLUFL_FLOOR" >"$T_TMP/flufl.out" <<'EOF'
+import ast, sys
+helpers, ours, floor = sys.argv[1], sys.argv[2], int(sys.argv[3])
+data = None
+for node in ast.parse(open(helpers).read()).body:
+    if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'DATA':
+        data = ast.literal_eval(node.value)
+expect = {}
+for row in data:
+    want = {a.decode().lower() for a in row[2]}
+    if want or row[1] not in expect:      # a file listed twice: keep the real answer
+        expect[row[1]] = (want, len(row) > 3 and row[3])
+got = {}
+for line in open(ours):
+    f = line.rstrip('\n').split('\t')
+    got[f[0].rsplit('/', 1)[-1]] = f
+right = total = permanence = 0
+for name, (want, temporary) in sorted(expect.items()):
+    if not want:
+        continue                          # flufl itself finds nothing there
+    total += 1
+    f = got.get(name)
+    ok = f is not None and f[1] == 'bounce' and {a.lower() for a in f[3].split(',') if a} == want
+    right += ok
+    if ok and (f[2] != 'hard') == bool(temporary):
+        permanence += 1
+    if not ok:
+        print('  miss %s: want %s, got %s' % (name, sorted(want), f[1:4] if f else None))
+print('RESULT %d %d %d' % (right, total, permanence))
+EOF
+read -r _ right total permanence < <(grep '^RESULT' "$T_TMP/flufl.out")
+grep -v '^RESULT' "$T_TMP/flufl.out"
+echo "  flufl.bounce corpus: $right of $total bounces detected with the right addresses" \
+	"($permanence also agree on permanent vs temporary)"
+check "flufl.bounce corpus: at least $FLUFL_FLOOR of $total right" test "${right:-0}" -ge "$FLUFL_FLOOR"
+
+# Sisimai, an independent bounce analyser, as a second opinion.
+if ! perl -MSisimai -e 1 2>/dev/null; then
+	echo "  (libsisimai-perl not installed: no Sisimai comparison)"
+	exit 0
+fi
+perl -MSisimai -e '
+	for my $f (@ARGV) {
+		my $v = Sisimai->make($f, delivered => 1) || [];
+		printf "%s\t%s\t%s\t%d\n", $f, lc($_->recipient->address), $_->reason,
+			$_->softbounce for @$v;
+	}' "${samples[@]}" >"$T_TMP/sisimai.tsv" 2>/dev/null
+$PY - "$T_TMP/sisimai.tsv" "$T_TMP/ours.tsv" >"$T_TMP/sisimai.out" <<'EOF'
+import collections, sys
+theirs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f, addr, reason, soft = line.rstrip('\n').split('\t')
+    theirs[f].append((addr, reason, int(soft)))
+ours = {l.split('\t')[0]: l.rstrip('\n').split('\t') for l in open(sys.argv[2])}
+addr_ok = addr_n = sev_ok = kind_ok = kind_n = 0
+for f, rows in sorted(theirs.items()):
+    o = ours.get(f)
+    if o is None:
+        continue
+    reasons = {r for _, r, _ in rows}
+    if reasons <= {'vacation', 'feedback'}:   # an auto-reply or a complaint
+        kind_n += 1
+        want = 'auto-reply' if reasons == {'vacation'} else 'complaint'
+        kind_ok += o[1] == want
+        if o[1] != want:
+            print('  differ %s: Sisimai %s, letterbox %s' % (f, want, o[1]))
+        continue
+    failed = [(a, s) for a, _, s in rows if s in (0, 1)]
+    if not failed:
+        continue
+    addr_n += 1
+    same = o[1] == 'bounce' and {a for a, _ in failed} == {x.lower() for x in o[3].split(',') if x}
+    addr_ok += same
+    if same:
+        sev_ok += (o[2] == 'hard') == all(s == 0 for _, s in failed)
+    else:
+        print('  differ %s: Sisimai %s, letterbox %s %s' % (f.rsplit('/', 1)[-1],
+              sorted(a for a, _ in failed), o[1], o[3]))
+print('RESULT %d %d %d %d %d' % (addr_ok, addr_n, sev_ok, kind_ok, kind_n))
+EOF
+read -r _ addr_ok addr_n sev_ok kind_ok kind_n < <(grep '^RESULT' "$T_TMP/sisimai.out")
+grep -v '^RESULT' "$T_TMP/sisimai.out"
+echo "  Sisimai agrees on the failed addresses of $addr_ok of $addr_n bounces" \
+	"(and on hard vs soft for $sev_ok of them), on $kind_ok of $kind_n auto-replies/complaints"
+check "Sisimai agreement: at least $SISIMAI_ADDR_FLOOR bounces" test "${addr_ok:-0}" -ge "$SISIMAI_ADDR_FLOOR"
+check "Sisimai agreement: at least $SISIMAI_KIND_FLOOR auto-replies/complaints" \
+	test "${kind_ok:-0}" -ge "$SISIMAI_KIND_FLOOR"

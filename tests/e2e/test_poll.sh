@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# letterbox poll against a real Dovecot (and the real bounce loop through a
+# private Postfix), on 127.0.0.1: TLS, never lose, never file twice.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/servers.sh"
+NOW="2026-11-25 10:00"
+FX=$TOP/tests/fixtures/mail
+
+start_postfix || { fail "the private Postfix and Dovecot start"; exit 0; }
+DA() { doveadm -c "$DOVECOT_CONF" "$@"; }
+save() { DA save -u "$1" -m "${3:-INBOX}" <"$2"; } # USER FILE [MAILBOX]
+count() { DA mailbox status -u "$1" messages "${2:-INBOX}" 2>/dev/null | sed 's/.*messages=//'; }
+same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
+
+# site URL [extra incoming lines]
+site() {
+	rm -rf "$T_TMP/s"
+	make_site "$T_TMP/s"
+	S=$T_TMP/s
+	printf 'secret\n' >"$S/pw"
+	chmod 600 "$S/pw"
+	$PY - "$S/letterbox.yaml" "$1" "${2:-}" <<'PY'
+import sys
+p, url, extra = sys.argv[1:4]
+s = open(p).read().replace("  url: maildir:inbox",
+    f"  url: {url}\n  username: test\n  password_file: pw" + (("\n" + extra) if extra else ""))
+open(p, "w").write(s)
+PY
+}
+inquiries() { lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+# --- TLS: self-signed refused without ca_file; wrong password ------------------------------
+site "imaps://127.0.0.1:$DOVECOT_IMAPS_PORT/INBOX"
+save test "$FX/reply_gmail.eml"
+expect_exit 78 "imaps to a self-signed server without ca_file" lb -C "$S" poll
+grep_err "certificate" "  says it is the certificate"
+same "  nothing filed" "$(inquiries)" 0
+site "imaps://127.0.0.1:$DOVECOT_IMAPS_PORT/INBOX" "  ca_file: $SV_CERT"
+expect_exit 0 "with ca_file" lb -C "$S" poll
+same "  the reply is an inquiry" "$(inquiries)" 1
+check "  and was not marked \\Seen" test -z "$(DA fetch -u test flags mailbox INBOX | grep -i seen)"
+expect_exit 0 "polling again" lb -C "$S" poll --json
+same "  files nothing twice" "$(inquiries)" 1
+
+# --- every kind, --json, folders ------------------------------------------------------------
+DA expunge -u test mailbox INBOX all
+site "imap://127.0.0.1:$DOVECOT_IMAP_PORT/INBOX"
+for f in reply_outlook reply_html_only dsn_postfix arf_complaint auto_outlook_oof broken_boundary; do
+	save test "$FX/$f.eml"
+done
+# An unsubscribe by mail, to the address with the subscriber's real token
+# (HMAC-SHA256 of list id NUL address under make_site's fixed secret).
+tok=$($PY - <<'PY'
+import base64, hashlib, hmac
+key = bytes(range(32))
+mac = hmac.new(key, b"news.example.org\0ada.lovelace@example.org", hashlib.sha256).digest()
+print(base64.b32encode(mac[:10]).decode().lower())
+PY
+)
+printf 'From: Ada Lovelace <ada.lovelace@example.org>\nTo: unsubscribe+%s@example.org\nSubject: unsubscribe\nMessage-ID: <unsub-e2e@example.org>\n\nunsubscribe\n' "$tok" >"$T_TMP/unsub.eml"
+save test "$T_TMP/unsub.eml"
+expect_exit 0 "poll --json over plain IMAP on loopback" lb -C "$S" poll --json
+$PY - "$T_TMP/out" <<'PY' >"$T_TMP/kinds" || fail "  --json lines parse"
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert {"source", "message_id", "kind", "addresses", "reason"} <= set(o), o
+    print(o["kind"], "hard" if o.get("hard") else "", o.get("inquiry", ""))
+PY
+same "  one line per message" "$(wc -l <"$T_TMP/kinds")" 7
+check "  two human replies and the broken one are inquiries" test "$(grep -c '^inquiry' "$T_TMP/kinds")" = 3
+check "  the DSN is a hard bounce" grep -q '^bounce hard' "$T_TMP/kinds"
+check "  the ARF report is a complaint" grep -q '^complaint' "$T_TMP/kinds"
+check "  the out-of-office is set aside" grep -q '^auto-reply' "$T_TMP/kinds"
+check "  the unsubscribe (token verified) is one" grep -q '^unsubscribe' "$T_TMP/kinds"
+check "  and suppresses Ada" grep -q 'unsubscribed.*ada.lovelace@example.org' <(lb -C "$S" subscribers suppressions)
+check "  the broken MIME message is filed, marked unparsed" \
+	test "$(lb -C "$S" inquiries list --json | $PY -c 'import json,sys; print(sum(1 for q in json.load(sys.stdin) if q["unparsed"]))')" = 1
+same "  without folders the mailbox is left as it was" "$(count test)" 7
+site "imap://127.0.0.1:$DOVECOT_IMAP_PORT/INBOX" "  folders: { inquiries: Inquiries, bounces: Bounces, auto_replies: Auto, unsubscribes: Unsub, failed: Failed }"
+expect_exit 0 "poll with incoming.folders" lb -C "$S" poll
+same "  INBOX is empty" "$(count test)" 0
+same "  replies moved to Inquiries" "$(count test Inquiries)" 2
+same "  the unparsed one to Failed" "$(count test Failed)" 1
+same "  bounce and complaint to Bounces" "$(count test Bounces)" 2
+same "  the out-of-office to Auto" "$(count test Auto)" 1
+same "  the unsubscribe to Unsub" "$(count test Unsub)" 1
+
+# --- the real bounce loop: Postfix's own DSN for an unknown local user -----------------------
+DA expunge -u test mailbox INBOX all
+site "imap://127.0.0.1:$DOVECOT_IMAP_PORT/INBOX"
+$PY - "$S/letterbox.yaml" "$POSTFIX_PORT" "$SV_CERT" <<'PY'
+import sys
+p, port, ca = sys.argv[1:4]
+s = open(p).read()
+s = s.replace("  url: maildir:outbox", f"  url: smtp://127.0.0.1:{port}\n  ca_file: {ca}\n  connections: 1")
+s = s.replace('bounce_to: "bounces+{token}@example.org"', 'bounce_to: "test+{token}@mail.testbed.test"')
+open(p, "w").write(s)
+PY
+cat >"$S/subscribers/friends.yaml" <<'YAML'
+subscribers:
+  - email: nosuchuser@mail.testbed.test
+    name: Nobody Here
+  - email: reader@example.net
+YAML
+expect_exit 0 "send through Postfix to an unknown local user" lb -C "$S" send --now "$NOW"
+for _ in $(seq 100); do [ "$(count test)" -ge 1 ] && break; sleep 0.1; done
+same "  Postfix returned a DSN to the VERP address (in test's INBOX)" "$(count test)" 1
+expect_exit 0 "poll reads it" lb -C "$S" poll --json
+check "  as a hard bounce for nosuchuser@mail.testbed.test" grep -q '"kind":"bounce".*"hard":true.*nosuchuser@mail.testbed.test' "$T_TMP/out"
+check "  which is now suppressed" grep -q 'hard-bounce.*nosuchuser@mail.testbed.test' <(lb -C "$S" subscribers suppressions)
+
+# --- kill -9 in the middle of 2,000 messages; UIDVALIDITY changes: nothing twice -------------
+$PY - "$FX" "$SV_DIR/mb/inbox" <<'PY'
+import glob, os, re, sys
+fx, out = sys.argv[1:3]
+os.makedirs(os.path.dirname(out), exist_ok=True)
+files = sorted(glob.glob(fx + "/reply_*.eml")) + sorted(glob.glob(fx + "/dsn_*.eml")) + \
+        sorted(glob.glob(fx + "/auto_*.eml"))
+with open(out, "wb") as f:
+    for i in range(2000):
+        raw = open(files[i % len(files)], "rb").read().replace(b"\r\n", b"\n")
+        raw = re.sub(rb"(?im)^message-id:.*\n(\s.*\n)*", b"", raw, count=1)
+        raw = b"Message-ID: <crash-%d@test.example>\n" % i + raw
+        raw = re.sub(rb"(?m)^From ", b">From ", raw)
+        f.write(b"From t@example Thu Nov 26 10:00:00 2026\n" + raw.rstrip(b"\n") + b"\n\n")
+PY
+chown -R 5000:5000 "$SV_DIR/mb"
+DA import -u bulk -s "mbox:$SV_DIR/mb:INBOX=$SV_DIR/mb/inbox" "" all
+same "2,000 messages in bulk's INBOX" "$(count bulk)" 2000
+site "imap://127.0.0.1:$DOVECOT_IMAP_PORT/INBOX"
+sed -i 's/  username: test/  username: bulk/' "$S/letterbox.yaml"
+kills=0
+for delay in 0.05 0.1 0.2; do
+	"$LB" -C "$S" poll >/dev/null 2>&1 &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+	wait "$pid" 2>/dev/null
+done
+expect_exit 0 "after $kills kill -9s, poll again to the end" lb -C "$S" poll
+seen=$(cut -f1 "$S/state/poll/seen" | sort | uniq | wc -l)
+same "  every message recorded once" "$seen" 2000
+humans=$($PY -c "
+import glob; r=len(glob.glob('$FX/reply_*.eml')); d=len(glob.glob('$FX/dsn_*.eml')); a=len(glob.glob('$FX/auto_*.eml'))
+print(sum(1 for i in range(2000) if i % (r+d+a) < r))")
+same "  every human reply filed exactly once" "$(inquiries)" "$humans"
+DA mailbox delete -u bulk INBOX >/dev/null 2>&1 || DA expunge -u bulk mailbox INBOX all
+DA import -u bulk -s "mbox:$SV_DIR/mb:INBOX=$SV_DIR/mb/inbox" "" all
+expect_exit 0 "the mailbox recreated (new UIDVALIDITY): poll" lb -C "$S" -v poll
+same "  files nothing twice" "$(inquiries)" "$humans"
+grep -q "2000 already filed" "$T_TMP/out" && pass "  all 2000 recognised as already filed" || fail "  all 2000 recognised as already filed: $(cat "$T_TMP/out")"
+
+# --- one poll at a time -----------------------------------------------------------------------
+exec 9>"$S/state/lock.poll"
+flock 9
+expect_exit 75 "a second poll while one runs" lb -C "$S" poll
+exec 9>&-
+
+# --- wrong password last: Dovecot slows down later logins after a failure --------------------
+printf 'wrong\n' >"$S/pw"
+expect_exit 78 "a wrong password" lb -C "$S" poll
+check "  the password is not echoed" test -z "$(grep -l wrong "$T_TMP/err")"
