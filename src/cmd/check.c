@@ -1,5 +1,6 @@
 /* letterbox check: validate the whole site, report every problem with its
  * place, exit 0 only when all is well. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,49 @@ static void check_template(struct cli *g, const char *file, enum tpl_escape esc,
 	free(rel);
 }
 
+/* The one-off mails' templates (compose/onemail.c) know a fixed set of names. */
+static enum tpl_lookup_result onemail_known(void *ctx, struct span name, struct span *v)
+{
+	const char *const *names = ctx;
+	static const char *const common[] = {"site.name", "site.url",	 "site.postal_address",
+					     "site.lang", "year",	 "person.name",
+					     "person.first_name", "person.email", "inquiry.number",
+					     "inquiry.subject",	  NULL};
+	*v = (struct span){"", 0};
+	for (const char *const *n = common; *n; n++)
+		if (span_eq(name, *n))
+			return TPL_VALUE;
+	for (const char *const *n = names; n && *n; n++)
+		if (span_eq(name, *n))
+			return TPL_VALUE;
+	return TPL_UNKNOWN;
+}
+
+/* An optional template: checked when it is there. */
+static size_t check_optional(struct cli *g, const char *file, enum tpl_escape esc,
+			     const char *const *names, struct problems *p)
+{
+	char *rel = path_join("templates", file);
+	char *path = config_path(&g->cfg, rel);
+	struct buf src = BUF_INIT;
+	struct lb_err err = {0};
+	struct tpl *t = NULL;
+	size_t checked = 0;
+	if (fsx_exists(path)) {
+		checked = 1;
+		if (fsx_read(path, &src, 1 << 20, &err) ||
+		    tpl_compile(rel, src.p, src.n, esc, &t, &err))
+			report_err(p, &err);
+		else
+			tpl_check(t, onemail_known, (void *)(uintptr_t)names, report_data, p);
+	}
+	tpl_free(t);
+	buf_free(&src);
+	free(path);
+	free(rel);
+	return checked;
+}
+
 int cmd_check(struct cli *g, int argc, char **argv)
 {
 	if (cli_help(argc, argv, usage))
@@ -136,6 +180,12 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	struct template_names tn = {(const char *const *)akeys.v, (const char *const *)skeys.v};
 	check_template(g, "newsletter.html", TPL_ESC_HTML, &tn, &p);
 	check_template(g, "newsletter.txt", TPL_ESC_NONE, &tn, &p);
+	static const char *const reply_names[] = {"content",	   "original.date", "original.text",
+						  "original.quoted", "staff.name",    NULL};
+	size_t ntemplates = 2;
+	ntemplates += check_optional(g, "reply.html", TPL_ESC_HTML, reply_names, &p);
+	ntemplates += check_optional(g, "reply.txt", TPL_ESC_NONE, reply_names, &p);
+	ntemplates += check_optional(g, "acknowledgement.txt", TPL_ESC_NONE, NULL, &p);
 
 	size_t nlists = ls.n;
 	sublists_free(&ls);
@@ -146,8 +196,8 @@ int cmd_check(struct cli *g, int argc, char **argv)
 		fprintf(stderr, "check: %zu problem%s\n", total, total == 1 ? "" : "s");
 		return p.config ? LB_ECONFIG : LB_EDATA;
 	}
-	printf("check: all good: %zu article%s, %zu list%s with %zu subscriber%s, 2 templates\n",
+	printf("check: all good: %zu article%s, %zu list%s with %zu subscriber%s, %zu templates\n",
 	       narticles, narticles == 1 ? "" : "s", nlists, nlists == 1 ? "" : "s", nsubs,
-	       nsubs == 1 ? "" : "s");
+	       nsubs == 1 ? "" : "s", ntemplates);
 	return 0;
 }

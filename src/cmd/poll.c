@@ -145,8 +145,7 @@ static int checkpoint(struct poll_ctx *p)
 		struct lb_err nerr = {0};
 		if (notifier_inquiry_filed(p->notify, p->filed[i], p->now ? p->now : time(NULL),
 					   &nerr) != 0)
-			log_warn("inquiry %u: %s (the next poll tries again)", p->filed[i],
-				 nerr.msg);
+			log_warn("inquiry %u: %s", p->filed[i], nerr.msg);
 	}
 	fsx_defer_sync(true);
 	p->nfiled = 0;

@@ -601,6 +601,14 @@ int newsletter_render_parts(struct newsletter *nl, const struct recipient *r, st
 	return rc;
 }
 
+void message_from_bytes(struct message *m, const char *raw, size_t n)
+{
+	buf_reset(&m->head);
+	buf_add(&m->head, raw, n);
+	m->nseg = 0;
+	build_iov(m);
+}
+
 void message_flatten(const struct message *m, struct buf *out)
 {
 	for (size_t i = 0; i < m->niov; i++)

@@ -82,6 +82,10 @@ void message_free(struct message *m);
 int newsletter_compose(struct newsletter *nl, const struct recipient *r, time_t now,
 		       struct message *m, struct lb_err *err);
 
+/* Make m a message of the finished bytes raw[0..n) (copied): for mails
+ * letterbox composes whole, such as replies and alerts. */
+void message_from_bytes(struct message *m, const char *raw, size_t n);
+
 /* Append the whole message to out (for previews and tests). */
 void message_flatten(const struct message *m, struct buf *out);
 /* Write the whole message to fd; LB_EIO on failure. */

@@ -59,11 +59,7 @@ static int send_on(struct transport *t, const char *raw, size_t n, const char *m
 {
 	struct message m;
 	message_init(&m);
-	buf_add(&m.head, raw, n);
-	m.iov = xgrowarray(m.iov, &m.iovcap, 1, sizeof *m.iov);
-	m.iov[0] = (struct iovec){m.head.p, m.head.n};
-	m.niov = 1;
-	m.size = m.head.n;
+	message_from_bytes(&m, raw, n);
 	size_t k = 0;
 	while (rcpts[k])
 		k++;

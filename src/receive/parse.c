@@ -558,6 +558,31 @@ static void walk(struct walk *w, struct mailmime *mm, struct span hdr, bool want
 
 /* ---- the whole message ----------------------------------------------------------------------- */
 
+/* libetpan 1.9.4 runs every part's Content-Type value through its
+ * encoded-word decoder, which converts each plain word from US-ASCII to
+ * UTF-8 with a fresh iconv_open: most of its time on a DSN.  Its documented
+ * hook takes that one conversion over, with the result its iconv path gives
+ * (each byte past 0x7F is an illegal sequence, which it replaces with '?'),
+ * and hands every other conversion back to iconv. */
+static int ascii_to_utf8(const char *tocode, const char *fromcode, const char *str, size_t length,
+			 char *result, size_t *result_len)
+{
+	if (strcasecmp(tocode, "utf-8") != 0 || strcasecmp(fromcode, "us-ascii") != 0)
+		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
+	for (size_t i = 0; i < length; i++)
+		result[i] = (unsigned char)str[i] < 0x80 ? str[i] : '?';
+	*result_len = length;
+	return MAIL_CHARCONV_NO_ERROR;
+}
+
+static pthread_once_t charconv_once = PTHREAD_ONCE_INIT;
+
+static void charconv_hook(void)
+{
+	if (!extended_charconv)
+		extended_charconv = ascii_to_utf8;
+}
+
 /* Count nesting-capable parts, stopping early: see MAX_NESTING. */
 static bool too_nested(const char *p, size_t n)
 {
@@ -718,6 +743,7 @@ void inmsg_parse(const char *raw, size_t n, const struct parse_opts *opts, struc
 		w.depth--;
 	} else {
 		buf_addspan(&mime_in, body);
+		pthread_once(&charconv_once, charconv_hook);
 		if (mailmime_parse(mime_in.p, mime_in.n, &idx, &mime) != MAILIMF_NO_ERROR || !mime ||
 		    mime->mm_type != MAILMIME_MESSAGE || !mime->mm_data.mm_message.mm_msg_mime)
 			m->unparsed = true;

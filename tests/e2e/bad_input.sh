@@ -58,6 +58,11 @@ expect_exit 65 "a template with an unknown name: preview" lb -C "$S" preview hea
 nothing_written "unknown template name"
 
 fresh
+sed -i 's/{{site.name}}/{{site.nmae}}/' "$S/templates/reply.txt"
+expect_exit 65 "a reply template with an unknown name: check" lb -C "$S" check
+grep_err "templates/reply.txt:[0-9]+: unknown name 'site.nmae'" "names template:line"
+
+fresh
 sed -i 's/^  - mei.chen@example.org/  - mei.chen@@example.org/' "$S/subscribers/friends.yaml"
 expect_exit 65 "a list with a bad address" lb -C "$S" check
 grep_err "subscribers/friends.yaml:[0-9]+:5: 'mei.chen@@example.org'" "names the address and file:line"
