@@ -58,28 +58,11 @@ struct report {
 
 static const char *const status_names[] = {"new", "open", "answered", "closed"};
 
-static bool is_urgent(const struct inquiry *q)
-{
-	return q->priority && strcmp(q->priority, "urgent") == 0;
-}
-
-static bool waiting(const struct inquiry *q)
-{
-	return q->status && (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
-}
-
 static int by_waiting_urgency_age(const void *a, const void *b)
 {
 	const struct inquiry *x = a, *y = b;
-	int wx = waiting(x), wy = waiting(y);
-	if (wx != wy)
-		return wy - wx;
-	int ux = is_urgent(x), uy = is_urgent(y);
-	if (ux != uy)
-		return uy - ux;
-	if (x->received != y->received)
-		return x->received < y->received ? -1 : 1;
-	return x->number < y->number ? -1 : 1;
+	int wx = inquiry_is_waiting(x), wy = inquiry_is_waiting(y);
+	return wx != wy ? wy - wx : inquiry_cmp_triage(a, b);
 }
 
 static void local_time(struct buf *b, time_t t)
@@ -89,17 +72,6 @@ static void local_time(struct buf *b, time_t t)
 	localtime_r(&t, &tm);
 	strftime(s, sizeof s, "%Y-%m-%d %H:%M %Z", &tm);
 	buf_adds(b, s);
-}
-
-static void age(struct buf *b, time_t then, time_t now)
-{
-	long s = (long)(now - then);
-	if (s < 3600)
-		buf_printf(b, "%ldm", s < 60 ? 0 : s / 60);
-	else if (s < 86400)
-		buf_printf(b, "%ldh", s / 3600);
-	else
-		buf_printf(b, "%ldd", s / 86400);
 }
 
 /* ---- gathering ------------------------------------------------------------------------------- */
@@ -174,8 +146,8 @@ static int gather(struct report *r, struct lb_err *err)
 				r->status[s]++;
 		r->arrived += r->first ? q->received > r->since : q->number > r->highest;
 		r->top = q->number > r->top ? q->number : r->top;
-		r->nwaiting += waiting(q);
-		r->urgent_waiting += waiting(q) && is_urgent(q);
+		r->nwaiting += inquiry_is_waiting(q);
+		r->urgent_waiting += inquiry_is_waiting(q) && inquiry_is_urgent(q);
 	}
 	if (r->ninq)
 		qsort(r->inq, r->ninq, sizeof *r->inq, by_waiting_urgency_age);
@@ -276,9 +248,9 @@ static void text_report(const struct report *r, struct buf *t)
 	for (size_t i = 0; i < r->nwaiting; i++) {
 		const struct inquiry *q = &r->inq[i];
 		buf_reset(&s);
-		age(&s, q->received, r->now);
+		time_age(&s, q->received, r->now);
 		buf_printf(t, "  #%u%s  %s, %s old%s%s\n", q->number,
-			   is_urgent(q) ? "  URGENT" : "", q->status, s.p,
+			   inquiry_is_urgent(q) ? "  URGENT" : "", q->status, s.p,
 			   q->assignee ? ", assigned to " : "", q->assignee ? q->assignee : "");
 		if (q->from_name)
 			buf_printf(t, "      From: %s <%s>\n", q->from_name, q->from);
@@ -356,11 +328,11 @@ static void html_report(const struct report *r, struct buf *h)
 	for (size_t i = 0; i < r->nwaiting; i++) {
 		const struct inquiry *q = &r->inq[i];
 		buf_reset(&s);
-		age(&s, q->received, r->now);
+		time_age(&s, q->received, r->now);
 		buf_printf(h,
 			   "<tr%s><td style=\"" CELL "\">%u%s</td><td style=\"" CELL "\">%s</td>",
-			   is_urgent(q) ? " style=\"background-color:#fbe9e7;\"" : "", q->number,
-			   is_urgent(q) ? " <b style=\"color:#b3261e;\">URGENT</b>" : "", s.p);
+			   inquiry_is_urgent(q) ? " style=\"background-color:#fbe9e7;\"" : "", q->number,
+			   inquiry_is_urgent(q) ? " <b style=\"color:#b3261e;\">URGENT</b>" : "", s.p);
 		buf_adds(h, "<td style=\"" CELL "\">");
 		esc(h, q->from_name ? q->from_name : q->from);
 		if (q->from_name) {

@@ -58,29 +58,6 @@ static bool is_status(const char *s)
 	       !strcmp(s, "closed") || !strcmp(s, "all");
 }
 
-static int by_urgency_then_age(const void *a, const void *b)
-{
-	const struct inquiry *x = a, *y = b;
-	int ux = x->priority && !strcmp(x->priority, "urgent");
-	int uy = y->priority && !strcmp(y->priority, "urgent");
-	if (ux != uy)
-		return uy - ux;
-	if (x->received != y->received)
-		return x->received < y->received ? -1 : 1;
-	return x->number < y->number ? -1 : 1;
-}
-
-static void age(struct buf *b, time_t then, time_t now)
-{
-	long s = (long)(now - then);
-	if (s < 3600)
-		buf_printf(b, "%ldm", s < 60 ? 0 : s / 60);
-	else if (s < 86400)
-		buf_printf(b, "%ldh", s / 3600);
-	else
-		buf_printf(b, "%ldd", s / 86400);
-}
-
 /* Cut s to at most w display columns (counting UTF-8 code points). */
 static void cell(struct buf *b, const char *s, int w)
 {
@@ -166,7 +143,7 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 		const struct inquiry *q = &v[i];
 		bool keep = status ? (!strcmp(status, "all") || !strcmp(q->status, status))
 				   : (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
-		keep = keep && (!urgent_only || !strcmp(q->priority, "urgent"));
+		keep = keep && (!urgent_only || inquiry_is_urgent(q));
 		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
 		if (keep)
 			v[k++] = v[i];
@@ -174,7 +151,7 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 			inquiry_free(&v[i]);
 	}
 	if (k)
-		qsort(v, k, sizeof *v, by_urgency_then_age);
+		qsort(v, k, sizeof *v, inquiry_cmp_triage);
 	if (json) {
 		print_json(v, k);
 	} else if (!k) {
@@ -187,9 +164,9 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 			const struct inquiry *q = &v[i];
 			struct buf line = BUF_INIT;
 			buf_printf(&line, "%4u  %-6s ", q->number,
-				   !strcmp(q->priority, "urgent") ? "URGENT" : "");
+				   inquiry_is_urgent(q) ? "URGENT" : "");
 			struct buf a = BUF_INIT;
-			age(&a, q->received, now);
+			time_age(&a, q->received, now);
 			cell(&line, a.p, 4);
 			buf_addc(&line, ' ');
 			cell(&line, q->from_name ? q->from_name : q->from, 26);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compose/onemail.h"
+#include "compose/render.h"
 #include "core/addr.h"
 #include "core/buf.h"
 #include "core/fsx.h"
@@ -261,7 +262,7 @@ static int reply_render(struct cli *g, struct reply *r, const char *who, time_t 
 			struct lb_err *err)
 {
 	const struct config *cfg = &g->cfg;
-	int rc = onemail_markdown(cfg, r->md.p ? r->md.p : "", r->md.n, "reply.html",
+	int rc = render_markdown(cfg, r->md.p ? r->md.p : "", r->md.n, "reply.html",
 				  &r->content_html, &r->content_text, err);
 	if (rc)
 		return rc;

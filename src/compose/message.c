@@ -215,29 +215,13 @@ static int prepare_part(struct newsletter *nl, struct part *pt, const char *file
 	return 0;
 }
 
-static int render_article(struct newsletter *nl, const struct buf *html_src, struct lb_err *err)
+static int render_article(struct newsletter *nl, struct lb_err *err)
 {
-	const struct config *cfg = nl->cfg;
-	struct style_table st;
-	style_init(&st);
-	int rc =
-	    style_from_template(&st, "templates/newsletter.html", html_src->p, html_src->n, err);
-	for (size_t i = 0; !rc && i < cfg->nstyles; i++)
-		if (!style_set(&st, cfg->styles[i].key, cfg->styles[i].css))
-			rc = err_set(err, LB_ECONFIG, "%s: styles: unknown style key '%s'",
-				     cfg->file, cfg->styles[i].key);
-	if (!rc) {
-		int opts = CMARK_OPT_SMART | (cfg->allow_html ? CMARK_OPT_UNSAFE : 0);
-		cmark_node *doc = cmark_parse_document(nl->a->body, strlen(nl->a->body), opts);
-		struct render_opts ro = {cfg->site_url, cfg->allow_html, &st, 72};
-		struct buf h = BUF_INIT, t = BUF_INIT;
-		render_html(doc, &ro, &h);
-		render_text(doc, &ro, &t);
-		cmark_node_free(doc);
-		nl->html.content = buf_take(&h);
-		nl->text.content = buf_take(&t);
-	}
-	style_free(&st);
+	struct buf h = BUF_INIT, t = BUF_INIT;
+	int rc = render_markdown(nl->cfg, nl->a->body, strlen(nl->a->body), "newsletter.html", &h, &t,
+				 err);
+	nl->html.content = buf_take(&h);
+	nl->text.content = buf_take(&t);
 	return rc;
 }
 
@@ -346,12 +330,7 @@ int newsletter_prepare(const struct config *cfg, const struct article *a, const 
 	}
 
 	struct buf html_src = BUF_INIT, text_src = BUF_INIT;
-	int rc = load_template(cfg, "newsletter.html", TPL_ESC_HTML, &nl->html.tpl, &html_src, err);
-	if (!rc)
-		rc = render_article(nl, &html_src, err);
-	tpl_free(nl->html.tpl);
-	nl->html.tpl = NULL;
-	buf_reset(&html_src);
+	int rc = render_article(nl, err);
 	if (!rc)
 		rc = prepare_part(nl, &nl->html, "newsletter.html", TPL_ESC_HTML, &html_src, err);
 	if (!rc)

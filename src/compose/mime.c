@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/mem.h"
 
 #define QP_LINE_MAX  76 /* RFC 2045 6.7 (5), CRLF not counted */
@@ -48,38 +49,6 @@ static int hex_value(char c)
 static bool contains(struct span s, const char *needle)
 {
 	return memmem(s.p, s.n, needle, strlen(needle)) != NULL;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0 when there is none. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] < 0xC2)
-		return 0;
-	if (s[0] < 0xE0) {
-		len = 2;
-	} else if (s[0] < 0xF0) {
-		len = 3;
-		lo = s[0] == 0xE0 ? 0xA0 : 0x80;
-		hi = s[0] == 0xED ? 0x9F : 0xBF;
-	} else if (s[0] < 0xF5) {
-		len = 4;
-		lo = s[0] == 0xF0 ? 0x90 : 0x80;
-		hi = s[0] == 0xF4 ? 0x8F : 0xBF;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
 }
 
 /* Append p[0..n) as clean UTF-8: control characters (C0, DEL, C1) become

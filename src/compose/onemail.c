@@ -188,38 +188,6 @@ void onemail_subject(struct buf *out, const char *prefix, const char *subject, c
 	free(bare);
 }
 
-int onemail_markdown(const struct config *cfg, const char *md, size_t n, const char *styles_from,
-		     struct buf *html, struct buf *text, struct lb_err *err)
-{
-	struct style_table st;
-	style_init(&st);
-	int rc = 0;
-	if (styles_from) {
-		char *rel = path_join("templates", styles_from);
-		char *path = config_path(cfg, rel);
-		struct buf src = BUF_INIT;
-		if (fsx_exists(path) && (rc = fsx_read(path, &src, 1 << 20, err)) == 0)
-			rc = style_from_template(&st, rel, src.p, src.n, err);
-		buf_free(&src);
-		free(path);
-		free(rel);
-	}
-	for (size_t i = 0; !rc && i < cfg->nstyles; i++)
-		if (!style_set(&st, cfg->styles[i].key, cfg->styles[i].css))
-			rc = err_set(err, LB_ECONFIG, "%s: styles: unknown style key '%s'",
-				     cfg->file, cfg->styles[i].key);
-	if (!rc) {
-		int opts = CMARK_OPT_SMART | (cfg->allow_html ? CMARK_OPT_UNSAFE : 0);
-		cmark_node *doc = cmark_parse_document(md, n, opts);
-		struct render_opts ro = {cfg->site_url, cfg->allow_html, &st, 72};
-		render_html(doc, &ro, html);
-		render_text(doc, &ro, text);
-		cmark_node_free(doc);
-	}
-	style_free(&st);
-	return rc;
-}
-
 void onemail_text_html(struct buf *html, const char *text, const char *lang)
 {
 	buf_adds(html, "<!DOCTYPE html>\n<html lang=\"");

@@ -59,12 +59,6 @@ int onemail_compose(const struct onemail *om, struct buf *out, char **message_id
 void onemail_subject(struct buf *out, const char *prefix, const char *subject,
 		     const char *fallback);
 
-/* Markdown (a staff member's reply) to email HTML with inline styles (the
- * built-in table, then the {{!styles}} block of templates/STYLES_FROM when
- * that file exists, then letterbox.yaml's styles:) and to wrapped plain
- * text.  Appends to html and text. */
-int onemail_markdown(const struct config *cfg, const char *md, size_t n, const char *styles_from,
-		     struct buf *html, struct buf *text, struct lb_err *err);
 
 /* A plain text as a small HTML page: paragraphs at blank lines, wrapped
  * lines flowing again, <br> before lines that are indented or start with

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/err.h"
 
 /* Elements that get an inline style.  Keys, as written in style blocks and in
@@ -69,6 +70,14 @@ struct render_opts {
 	const struct style_table *styles;
 	int width; /* text wrap width, 72 */
 };
+
+/* Markdown md[0..n) to email HTML and plain text, with the site's styles:
+ * the built-in table, then the {{!styles}} block of templates/STYLES_FROM
+ * (when given and present), then letterbox.yaml's `styles:`.  CommonMark
+ * with smart punctuation; raw HTML only with compose.allow_html.  An unknown
+ * style key is LB_EDATA (template) or LB_ECONFIG (letterbox.yaml). */
+int render_markdown(const struct config *cfg, const char *md, size_t n, const char *styles_from,
+		    struct buf *html, struct buf *text, struct lb_err *err);
 
 /* Append the email HTML for doc to out. */
 void render_html(cmark_node *doc, const struct render_opts *o, struct buf *out);

@@ -26,33 +26,7 @@ struct html {
 
 static void add_escaped(struct buf *out, const char *s, size_t n)
 {
-	size_t plain = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *ent;
-		switch (s[i]) {
-		case '&':
-			ent = "&amp;";
-			break;
-		case '<':
-			ent = "&lt;";
-			break;
-		case '>':
-			ent = "&gt;";
-			break;
-		case '"':
-			ent = "&quot;";
-			break;
-		case '\'':
-			ent = "&#39;";
-			break;
-		default:
-			continue;
-		}
-		buf_add(out, s + plain, i - plain);
-		buf_adds(out, ent);
-		plain = i + 1;
-	}
-	buf_add(out, s + plain, n - plain);
+	buf_add_html(out, s, n);
 }
 
 static void add_escaped_cstr(struct buf *out, const char *s)

@@ -367,37 +367,10 @@ const char *tpl_name(const struct tpl *t)
 
 void tpl_escape(struct buf *out, struct span src, enum tpl_escape esc)
 {
-	if (esc == TPL_ESC_NONE) {
+	if (esc == TPL_ESC_NONE)
 		buf_addspan(out, src);
-		return;
-	}
-	size_t run = 0;
-	for (size_t i = 0; i < src.n; i++) {
-		const char *ent;
-		switch (src.p[i]) {
-		case '&':
-			ent = "&amp;";
-			break;
-		case '<':
-			ent = "&lt;";
-			break;
-		case '>':
-			ent = "&gt;";
-			break;
-		case '"':
-			ent = "&quot;";
-			break;
-		case '\'':
-			ent = "&#39;";
-			break;
-		default:
-			continue;
-		}
-		buf_add(out, src.p + run, i - run);
-		buf_adds(out, ent);
-		run = i + 1;
-	}
-	buf_add(out, src.p + run, src.n - run);
+	else
+		buf_add_html(out, src.p, src.n);
 }
 
 static int unknown_name(struct lb_err *err, const struct tpl *t, const struct node *nd)

@@ -164,6 +164,37 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void buf_add_html(struct buf *b, const char *p, size_t n)
+{
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *ent;
+		switch (p[i]) {
+		case '&':
+			ent = "&amp;";
+			break;
+		case '<':
+			ent = "&lt;";
+			break;
+		case '>':
+			ent = "&gt;";
+			break;
+		case '"':
+			ent = "&quot;";
+			break;
+		case '\'':
+			ent = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		buf_add(b, p + run, i - run);
+		buf_adds(b, ent);
+		run = i + 1;
+	}
+	buf_add(b, p + run, n - run);
+}
+
 void buf_truncate(struct buf *b, size_t n)
 {
 	b->n = n > b->n ? 0 : b->n - n;

@@ -57,6 +57,9 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addspan(struct buf *b, struct span s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Append p[0..n) with & < > " ' written as HTML entities: safe in element
+ * text and in quoted attribute values. */
+void buf_add_html(struct buf *b, const char *p, size_t n);
 /* Drop the last n bytes (n is clamped to the length). */
 void buf_truncate(struct buf *b, size_t n);
 /* The contents as a string: "" when empty, never NULL. */

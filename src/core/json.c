@@ -1,21 +1,7 @@
 #include "core/json.h"
+#include "core/utf8.h"
 
 #include <stdbool.h>
-
-/* Length of a valid UTF-8 sequence at p (max n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len = p[0] < 0xC2 ? 0 : p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : p[0] < 0xF5 ? 4 : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xF0 && p[1] < 0x90) ||
-	    (p[0] == 0xED && p[1] >= 0xA0) || (p[0] == 0xF4 && p[1] >= 0x90))
-		return 0; /* overlong, surrogate, beyond U+10FFFF */
-	return len;
-}
 
 void json_str(struct buf *out, const char *s)
 {

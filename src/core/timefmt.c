@@ -136,3 +136,14 @@ void time_iso(struct buf *out, time_t t)
 	buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
+
+void time_age(struct buf *out, time_t then, time_t now)
+{
+	long s = (long)(now - then);
+	if (s < 3600)
+		buf_printf(out, "%ldm", s < 60 ? 0 : s / 60);
+	else if (s < 86400)
+		buf_printf(out, "%ldh", s / 3600);
+	else
+		buf_printf(out, "%ldd", s / 86400);
+}

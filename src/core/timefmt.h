@@ -18,6 +18,8 @@ bool time_parse(struct span s, time_t *out);
 void time_rfc5322(struct buf *out, time_t t);
 /* For people: "25 November 2026" (local time). */
 void time_human_date(struct buf *out, time_t t);
+/* How long ago, briefly: "5m", "3h", "2d". */
+void time_age(struct buf *out, time_t then, time_t now);
 /* ISO 8601 UTC "2026-11-25T17:35:00Z" for state files and JSON. */
 void time_iso(struct buf *out, time_t t);
 

@@ -481,6 +481,27 @@ void inquiries_free(struct inquiry *v, size_t n)
 	free(v);
 }
 
+bool inquiry_is_urgent(const struct inquiry *q)
+{
+	return q->priority && strcmp(q->priority, "urgent") == 0;
+}
+
+bool inquiry_is_waiting(const struct inquiry *q)
+{
+	return q->status && (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
+}
+
+int inquiry_cmp_triage(const void *a, const void *b)
+{
+	const struct inquiry *x = a, *y = b;
+	int ux = inquiry_is_urgent(x), uy = inquiry_is_urgent(y);
+	if (ux != uy)
+		return uy - ux;
+	if (x->received != y->received)
+		return x->received < y->received ? -1 : 1;
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
 int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
 			const char *what, const char *detail, struct lb_err *err)
 {

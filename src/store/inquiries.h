@@ -71,6 +71,12 @@ void inquiry_free(struct inquiry *q);
 int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct lb_err *err);
 void inquiries_free(struct inquiry *v, size_t n);
 
+/* The order staff work in: urgent first, then oldest first (qsort). */
+int inquiry_cmp_triage(const void *a, const void *b);
+bool inquiry_is_urgent(const struct inquiry *q);
+/* Still waiting for staff: new or open. */
+bool inquiry_is_waiting(const struct inquiry *q);
+
 /* Append to the history. */
 int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
 			const char *what, const char *detail, struct lb_err *err);

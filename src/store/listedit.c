@@ -10,30 +10,12 @@
 #include <sys/stat.h>
 
 #include "core/fsx.h"
+#include "core/utf8.h"
 #include "core/mem.h"
 #include "core/yamlx.h"
 #include "store/subscribers.h"
 
 #define MAX_LIST_BYTES (256u << 20) /* as sublist_load */
-
-/* Length of the well-formed UTF-8 sequence at p (n bytes left), 0 if none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len = p[0] < 0x80		    ? 1
-		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-						    : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return len;
-}
 
 /* Characters YAML (1.1, as libyaml reads it) takes as line breaks or that
  * no name should hold: C0, DEL, C1 (NEL is one), U+2028, U+2029. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/utf8.h"
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/log.h"
@@ -383,25 +384,6 @@ const struct suppression *const *suppressions_list(const struct suppressions *s,
 	}
 	*n = view->n;
 	return view->v;
-}
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len = p[0] < 0x80		    ? 1
-		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-						    : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0; /* overlong, surrogate or past U+10FFFF */
-	return len;
 }
 
 /* Evidence as one line: every run of white space and control characters

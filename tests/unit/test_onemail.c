@@ -8,6 +8,7 @@
 
 #include "compose/mime.h"
 #include "compose/onemail.h"
+#include "compose/render.h"
 #include "core/addr.h"
 #include "core/buf.h"
 #include "core/fsx.h"
@@ -352,7 +353,7 @@ static void test_templates(void)
 	buf_reset(&t);
 	buf_reset(&h);
 	const char *md = "Hello *there*.\n\n- one\n";
-	CHECK_INT(onemail_markdown(&cfg, md, strlen(md), "reply.html", &h, &t, &err), 0);
+	CHECK_INT(render_markdown(&cfg, md, strlen(md), "reply.html", &h, &t, &err), 0);
 	CHECK(strstr(h.p, "color:#123456;") != NULL);
 	CHECK(strstr(h.p, "<em") != NULL);
 	CHECK(strstr(t.p, "Hello") != NULL && strstr(t.p, "<") == NULL);
