@@ -347,6 +347,7 @@ static void lists_build(void)
 	for (int l = 0; l < L_END; l++)
 		list_at[l] = phrases_add(&lists, all[l]);
 	list_at[L_END] = lists.n;
+	phrases_done(&lists);
 }
 
 /* A text read for all the lists at once. */
@@ -369,7 +370,7 @@ static bool seen(const struct scan *s, int l, size_t end)
 /* bounce_severity_of() for text[0..end) (text == NULL: no text), from a
  * scan of text. */
 static enum bounce_severity severity(const struct scan *s, const char *status, const char *text,
-				     const char *words, size_t end)
+				     size_t end)
 {
 	enum bounce_severity sev = BOUNCE_NONE;
 	bool delay = text && seen(s, L_DELAY, end);
@@ -386,7 +387,7 @@ static enum bounce_severity severity(const struct scan *s, const char *status, c
 	else if (text && seen(s, L_SOFT, end))
 		sev = BOUNCE_SOFT;
 	if (sev == BOUNCE_NONE && text) {
-		char c = basic_code(words, end);
+		char c = basic_code(text, end);
 		sev = c == '5' ? BOUNCE_HARD : c == '4' ? BOUNCE_SOFT : BOUNCE_NONE;
 	}
 	return sev;
@@ -397,7 +398,7 @@ enum bounce_severity bounce_severity_of(const char *status, const char *text)
 	struct scan s;
 	size_t n = text ? strlen(text) : 0;
 	scan(&s, text ? text : "", n);
-	return severity(&s, status, text, text, n);
+	return severity(&s, status, text, n);
 }
 
 void bounce_guess(const struct inmsg *m, struct bounce_guess *out)
@@ -446,7 +447,7 @@ void bounce_guess(const struct inmsg *m, struct bounce_guess *out)
 	struct span code;
 	if (dsn_find_status((struct span){text, own}, &code) && code.p[0] != '2')
 		out->status = span_dup(code);
-	out->severity = severity(&s, out->status, text, text, own);
+	out->severity = severity(&s, out->status, text, own);
 	if (out->severity == BOUNCE_NONE)
 		out->severity =
 		    seen(&subj, L_DELAY, SIZE_MAX) || seen(&subj, L_DELAY_WORD, SIZE_MAX)

@@ -2,7 +2,12 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <libetpan/libetpan.h>
+#include <pthread.h>
 #include <string.h>
+#include <strings.h>
+
+#include "compose/mime.h"
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
@@ -131,11 +136,15 @@ void utf8_repair(struct buf *out, const char *p, size_t n)
 void cp1252_to_utf8(struct buf *out, const char *p, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)p;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] >= 0x01 && s[i] < 0x80)
-			buf_addc(out, (char)s[i]);
-		else
-			utf8_put(out, cp1252_decode(s[i]));
+	size_t i = 0;
+	while (i < n) {
+		size_t start = i; /* ASCII is copied in runs */
+		while (i < n && s[i] >= 0x01 && s[i] < 0x80)
+			i++;
+		if (i > start)
+			buf_add(out, p + start, i - start);
+		if (i < n)
+			utf8_put(out, cp1252_decode(s[i++]));
 	}
 }
 
@@ -266,4 +275,155 @@ void charset_to_utf8(struct buf *out, struct span cs, const char *p, size_t n)
 	}
 	iconv_all(out, cd, p, n);
 	iconv_close(cd);
+}
+
+/* ---- libetpan ------------------------------------------------------------------------------- */
+
+/* libetpan 1.9.4 runs every part's Content-Type value through its
+ * encoded-word decoder, which converts each plain word from US-ASCII to
+ * UTF-8 with a fresh iconv_open: most of its time on a DSN.  Its documented
+ * hook takes that one conversion over, with the result its iconv path gives
+ * (each byte past 0x7F is an illegal sequence, which it replaces with '?'),
+ * and hands every other conversion back to iconv. */
+static int ascii_to_utf8(const char *tocode, const char *fromcode, const char *str, size_t length,
+			 char *result, size_t *result_len)
+{
+	if (strcasecmp(tocode, "utf-8") != 0 || strcasecmp(fromcode, "us-ascii") != 0)
+		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
+	for (size_t i = 0; i < length; i++)
+		result[i] = (unsigned char)str[i] < 0x80 ? str[i] : '?';
+	*result_len = length;
+	return MAIL_CHARCONV_NO_ERROR;
+}
+
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+
+static void hook(void)
+{
+	if (!extended_charconv)
+		extended_charconv = ascii_to_utf8;
+}
+
+void charset_libetpan(void)
+{
+	pthread_once(&hook_once, hook);
+}
+
+/* ---- header values ----------------------------------------------------------------------------
+ */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Trim whitespace off what was appended to out since start. */
+static void trim_from(struct buf *out, size_t start)
+{
+	size_t i = start;
+	while (i < out->n && is_space(out->p[i]))
+		i++;
+	if (i > start) {
+		memmove(out->p + start, out->p + i, out->n - i);
+		buf_truncate(out, i - start);
+	}
+	size_t e = out->n;
+	while (e > start && is_space(out->p[e - 1]))
+		e--;
+	buf_truncate(out, out->n - e);
+}
+
+void header_text(struct buf *out, struct span v)
+{
+	if (!v.p)
+		return;
+	size_t start = out->n;
+	v = span_trim(v);
+	bool plain_text = !memmem(v.p, v.n, "=?", 2);
+	for (size_t i = 0; i < v.n && plain_text; i++)
+		plain_text = v.p[i] >= 0x20 && v.p[i] < 0x7F;
+	if (plain_text) { /* printable ASCII, no encoded-words: nothing to do */
+		if (v.n)
+			buf_add(out, v.p, v.n);
+		return;
+	}
+	if (utf8_valid(v.p, v.n)) {
+		hdr_decode(out, v.p, v.n);
+	} else {
+		struct buf tmp = BUF_INIT;
+		cp1252_to_utf8(&tmp, v.p, v.n);
+		hdr_decode(out, buf_cstr(&tmp), tmp.n);
+		buf_free(&tmp);
+	}
+	trim_from(out, start);
+}
+
+void header_display(struct buf *out, struct span d)
+{
+	if (!d.p)
+		return;
+	d = span_trim(d);
+	if (!memchr(d.p, '"', d.n)) { /* nothing to unquote */
+		header_text(out, d);
+		return;
+	}
+	struct buf tmp = BUF_INIT;
+	bool inq = false;
+	for (size_t i = 0; i < d.n; i++) {
+		char c = d.p[i];
+		if (c == '"') {
+			inq = !inq;
+			continue;
+		}
+		if (c == '\\' && inq && i + 1 < d.n)
+			c = d.p[++i];
+		buf_addc(&tmp, c);
+	}
+	header_text(out, buf_span(&tmp));
+	buf_free(&tmp);
+}
+
+/* ---- base64 ---------------------------------------------------------------------------------- */
+
+static const signed char b64[256] = {
+    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,  ['G'] = 7,	['H'] = 8,
+    ['I'] = 9,	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+}; /* value + 1; 0 = not base64 */
+
+/* Lenient base64: anything outside the alphabet (line breaks, padding,
+ * garbage) is skipped. */
+void base64_decode(struct buf *out, struct span s)
+{
+	const unsigned char *p = (const unsigned char *)s.p;
+	unsigned acc = 0, bits = 0;
+	if (!buf_grow(out, s.n / 4 * 3 + 3))
+		return;
+	for (size_t i = 0; i < s.n; i++) {
+		int v = b64[p[i]] - 1;
+		if (p[i] == '=')
+			acc = 0, bits = 0; /* padding: a concatenated block may follow */
+		if (v < 0)
+			continue;
+		acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out->p[out->n++] = (char)(acc >> bits & 0xFF);
+		}
+	}
+	out->p[out->n] = '\0';
+}
+
+size_t base64_size(struct span s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s.n; i++)
+		k += b64[(unsigned char)s.p[i]] != 0;
+	return k / 4 * 3 + (k % 4 ? k % 4 - 1 : 0);
 }

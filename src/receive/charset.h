@@ -45,4 +45,25 @@ size_t utf8_encode(unsigned cp, char b[4]);
 /* The code point of Windows-1252 octet c (U+FFFD for the five it lacks). */
 unsigned cp1252_decode(unsigned char c);
 
+/* Give libetpan a cheaper US-ASCII to UTF-8 conversion than its
+ * iconv_open per word, with the same results; call before mailmime_parse.
+ * Thread-safe, idempotent; leaves a hook someone else set alone. */
+void charset_libetpan(void);
+
+/* Append a header field's value as UTF-8 text: unfolded, RFC 2047
+ * encoded-words decoded, raw 8-bit bytes read as UTF-8 when they are valid
+ * UTF-8 and as Windows-1252 otherwise, control characters turned into
+ * spaces, trimmed. */
+void header_text(struct buf *out, struct span v);
+
+/* Append a raw display name (quoted-string or phrase, maybe encoded-words)
+ * as UTF-8 text. */
+void header_display(struct buf *out, struct span display);
+
+/* Append the base64 s decoded, leniently: anything outside the alphabet
+ * (line breaks, padding, garbage) is skipped.  base64_size says how many
+ * octets that gives without decoding. */
+void base64_decode(struct buf *out, struct span s);
+size_t base64_size(struct span s);
+
 #endif

@@ -1,6 +1,5 @@
 #include "receive/classify.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -219,6 +218,17 @@ static void set_str(char **dst, const char *s)
 		*dst = xstrdup(s);
 }
 
+/* out->reason = a b c (b, c may be NULL), cut to fit as snprintf would. */
+static void set_reason(struct classification *out, const char *a, const char *b, const char *c)
+{
+	const char *parts[] = {a, b, c};
+	size_t n = 0;
+	for (size_t i = 0; i < 3; i++)
+		for (const char *p = parts[i]; p && *p && n + 1 < sizeof out->reason; p++)
+			out->reason[n++] = *p;
+	out->reason[n] = '\0';
+}
+
 /* Step 2: a DSN.  Returns false when it reports no recipients at all. */
 static bool from_dsn(const struct dsn *d, struct classification *out)
 {
@@ -263,12 +273,11 @@ static bool from_dsn(const struct dsn *d, struct classification *out)
 	if (worst != BOUNCE_NONE || delayed) {
 		out->kind = MAIL_BOUNCE;
 		out->severity = worst != BOUNCE_NONE ? worst : BOUNCE_DELAYED;
-		snprintf(out->reason, sizeof out->reason, "DSN: %s%s%s",
-			 worst != BOUNCE_NONE ? "failed" : "delayed", out->status ? " " : "",
-			 out->status ? out->status : "");
+		set_reason(out, worst != BOUNCE_NONE ? "DSN: failed" : "DSN: delayed",
+			   out->status ? " " : NULL, out->status);
 	} else {
 		out->kind = MAIL_AUTO_REPLY;
-		snprintf(out->reason, sizeof out->reason, "DSN without a failure");
+		set_reason(out, "DSN without a failure", NULL, NULL);
 	}
 	return true;
 }
@@ -283,8 +292,7 @@ static void from_guess(const struct inmsg *m, struct classification *out)
 		for (size_t i = 0; i < g.failed.n; i++)
 			strv_add(&out->addresses, span_cstr(g.failed.v[i]), true);
 		set_str(&out->status, g.status);
-		snprintf(out->reason, sizeof out->reason, "bounce without a DSN%s%s",
-			 g.status ? ": " : "", g.status ? g.status : "");
+		set_reason(out, "bounce without a DSN", g.status ? ": " : NULL, g.status);
 	}
 	bounce_guess_free(&g);
 }
@@ -297,8 +305,12 @@ static void from_arf(const struct inmsg *m, struct classification *out)
 	    m->arf.original_rcpt_to.n ? &m->arf.original_rcpt_to : &m->original.to;
 	for (size_t i = 0; i < l->n; i++)
 		strv_add(&out->addresses, span_cstr(l->v[i]), true);
-	snprintf(out->reason, sizeof out->reason, "ARF feedback report%s%.40s",
-		 out->feedback_type ? ": " : "", out->feedback_type ? out->feedback_type : "");
+	char type[41]; /* at most 40 bytes of it */
+	size_t k = 0;
+	for (const char *t = out->feedback_type; t && *t && k < 40; t++)
+		type[k++] = *t;
+	type[k] = '\0';
+	set_reason(out, "ARF feedback report", out->feedback_type ? ": " : NULL, type);
 }
 
 /* ---- people and machines --------------------------------------------------------------------- */
@@ -335,7 +347,7 @@ static bool auto_reply(const struct inmsg *m, struct classification *out)
 			why = "null sender and out-of-office text";
 	}
 	if (why)
-		snprintf(out->reason, sizeof out->reason, "auto-reply: %s", why);
+		set_reason(out, "auto-reply: ", why, NULL);
 	return why != NULL;
 }
 
@@ -374,27 +386,27 @@ void classify_message(const struct inmsg *m, const struct classify_ctx *ctx,
 	bool known_from = m->from && ctx->is_subscriber && ctx->is_subscriber(ctx->cb, m->from);
 	if (out->token_from == TOKEN_UNSUBSCRIBE_ADDRESS) {
 		out->kind = MAIL_UNSUBSCRIBE;
-		snprintf(out->reason, sizeof out->reason, "sent to the unsubscribe address");
+		set_reason(out, "sent to the unsubscribe address", NULL, NULL);
 	} else if ((out->subscriber || known_from) &&
 		   (f.to_unsubscribe || words_unsubscribe(m->subject, m->own_text))) {
 		out->kind = MAIL_UNSUBSCRIBE;
 		if (!out->subscriber)
 			out->subscriber = xstrdup(m->from);
-		snprintf(out->reason, sizeof out->reason, "asks to unsubscribe");
+		set_reason(out, "asks to unsubscribe", NULL, NULL);
 	} else if (auto_reply(m, out)) {
 		out->kind = MAIL_AUTO_REPLY;
 	} else if (f.to_bounce) {
 		out->kind = MAIL_AUTO_REPLY;
-		snprintf(out->reason, sizeof out->reason, "sent to the bounce address");
+		set_reason(out, "sent to the bounce address", NULL, NULL);
 	} else {
-		snprintf(out->reason, sizeof out->reason, "from a person");
+		set_reason(out, "from a person", NULL, NULL);
 	}
 	if (out->kind == MAIL_INQUIRY || out->kind == MAIL_UNSUBSCRIBE)
 		check_urgent(m, ctx, out);
 	/* "Stop. I can't go on." must reach a person, not just the list. */
 	if (out->kind == MAIL_UNSUBSCRIBE && out->urgent) {
 		out->kind = MAIL_INQUIRY;
-		snprintf(out->reason, sizeof out->reason, "asks to unsubscribe, in crisis words");
+		set_reason(out, "asks to unsubscribe, in crisis words", NULL, NULL);
 	}
 }
 

@@ -1,10 +1,12 @@
 #include "receive/dsn.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
 #include "receive/charset.h"
+#include "receive/words.h"
 
 /* A report naming more recipients than this is not about one newsletter. */
 #define MAX_RCPT 1000
@@ -278,26 +280,85 @@ void orig_parse(struct span headers, struct orig_headers *out)
 {
 	struct hfields h = {0};
 	header_scan(headers, true, &h);
-	struct span v;
-	if (!out->message_id && (v = header_get(&h, "Message-ID")).p) {
-		struct span id = header_first_msgid(v);
-		if (id.n)
-			out->message_id = header_dup(id);
+	/* The first of each field, in one pass over the block. */
+	struct span id = {NULL, 0}, from = {NULL, 0}, subject = {NULL, 0}, unsub = {NULL, 0};
+	bool to = false;
+	for (size_t i = 0; i < h.n; i++) {
+		struct span name = h.v[i].name, v = h.v[i].value;
+		if (!id.p && HEADER_IS(name, "message-id"))
+			id = v;
+		else if (!from.p && HEADER_IS(name, "from"))
+			from = v;
+		else if (!subject.p && HEADER_IS(name, "subject"))
+			subject = v;
+		else if (!unsub.p && HEADER_IS(name, "list-unsubscribe"))
+			unsub = v;
+		else
+			to |= HEADER_IS(name, "to");
 	}
-	if (!out->from && (v = header_get(&h, "From")).p)
-		header_mailboxes(v, first_spec, &out->from);
-	if (!out->subject && (v = header_get(&h, "Subject")).p) {
+	if (!out->message_id && id.p) {
+		struct span first = header_first_msgid(id);
+		if (first.n)
+			out->message_id = header_dup(first);
+	}
+	if (!out->from && from.p)
+		header_mailboxes(from, first_spec, &out->from);
+	if (!out->subject && subject.p) {
 		struct buf b = BUF_INIT;
-		header_text(&b, v);
+		header_text(&b, subject);
 		out->subject = buf_take(&b);
 	}
-	if (!out->list_unsubscribe && (v = header_get(&h, "List-Unsubscribe")).p)
-		out->list_unsubscribe = value_dup(v);
-	if (out->to.n == 0)
+	if (!out->list_unsubscribe && unsub.p)
+		out->list_unsubscribe = value_dup(unsub);
+	if (out->to.n == 0 && to)
 		for (size_t i = 0; i < h.n; i++)
 			if (HEADER_IS(h.v[i].name, "to"))
 				header_mailboxes(h.v[i].value, add_to, &out->to);
 	hfields_free(&h);
+}
+
+/* The banners old bounces put above the copy, most telling first. */
+static const char *const quote_banners[] = {
+    "below this line is a copy of the message",
+    "this is a copy of the message, including all the headers",
+    "original message follows",
+    "unsent message follows",
+    "the header of the original message is following",
+    "original message headers:",
+    "returned message follows",
+    "----- returned message",
+    "below is a copy of the original message",
+    "included is a copy of the original message",
+    "------ original message header",
+    NULL};
+static struct phrases banner_set;
+static pthread_once_t banner_once = PTHREAD_ONCE_INIT;
+
+static void banner_build(void)
+{
+	phrases_init(&banner_set);
+	phrases_add(&banner_set, quote_banners);
+	phrases_done(&banner_set);
+}
+
+bool orig_parse_quoted(const char *text, size_t n, struct orig_headers *out)
+{
+	/* Search only the start; the first banner of the list found wins. */
+	size_t first[PHRASES_MAX];
+	pthread_once(&banner_once, banner_build);
+	phrases_find(&banner_set, text, n < 65536 ? n : 65536, first, NULL, NULL);
+	const char *hit = NULL, *end = text + n;
+	for (size_t k = 0; k < banner_set.n && !hit; k++)
+		if (first[k] != PHRASE_NONE)
+			hit = text + first[k];
+	const char *nl = hit ? memchr(hit, '\n', (size_t)(end - hit)) : NULL;
+	if (!nl)
+		return false;
+	const char *s = nl + 1;
+	while (s < end && (*s == '\n' || *s == ' '))
+		s++;
+	orig_parse((struct span){s, (size_t)(end - s)}, out);
+	return out->message_id || out->from || out->to.n;
 }
 
 void orig_free(struct orig_headers *o)

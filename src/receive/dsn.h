@@ -77,6 +77,12 @@ struct orig_headers {
 void orig_parse(struct span headers, struct orig_headers *out);
 void orig_free(struct orig_headers *o);
 
+/* Old bounces quote the returned message in their text after a banner
+ * ("Below this line is a copy of the message", …): find one in the first
+ * 64 KB of text[0..n) (UTF-8, no NUL) and orig_parse the header below it.
+ * Returns whether that header named the message (Message-ID, From or To). */
+bool orig_parse_quoted(const char *text, size_t n, struct orig_headers *out);
+
 /* Find the first enhanced status code "c.sss.ddd" (c = 2, 4 or 5) in s. */
 bool dsn_find_status(struct span s, struct span *code);
 

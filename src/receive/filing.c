@@ -191,14 +191,38 @@ void filer_close(struct filer *f)
 
 /* ---- effects ------------------------------------------------------------------------------ */
 
+/* What a suppression records as its evidence: written only when one is
+ * (most bounces are of addresses suppressed already). */
+struct evidence {
+	const struct inmsg *m;
+	const struct classification *c;
+	const char *key;
+	struct buf text;
+};
+
+static const char *evidence(struct evidence *e)
+{
+	if (!e->text.n)
+		buf_printf(&e->text, "%s %s %s (message %s)", mail_kind_name(e->c->kind),
+			   e->c->status ? e->c->status : "",
+			   e->c->diagnostic ? e->c->diagnostic : "",
+			   e->m->message_id ? e->m->message_id : e->key);
+	return e->text.p;
+}
+
+/* soft: the number of soft bounces that made a failure of it, or 0. */
 static int suppress(struct filer *f, struct filed *d, const char *address, enum sup_reason reason,
-		    time_t now, const char *evidence, struct lb_err *err)
+		    time_t now, struct evidence *ev, size_t soft, struct lb_err *err)
 {
 	enum sup_reason have = suppressions_check(f->sup, address);
 	if (have == reason)
 		return 0; /* already recorded (a re-poll after a crash, or a second bounce) */
 	struct lb_err e = {0};
-	int rc = suppressions_add(f->sup, address, reason, now, evidence, &e);
+	struct buf why = BUF_INIT;
+	if (soft)
+		buf_printf(&why, "%zu soft bounces within 30 days; last: %s", soft, evidence(ev));
+	int rc = suppressions_add(f->sup, address, reason, now, soft ? why.p : evidence(ev), &e);
+	buf_free(&why);
 	if (rc == LB_EDATA) {
 		log_warn("not suppressing '%s': %s", address, e.msg);
 		return 0;
@@ -275,10 +299,7 @@ static int file_inquiry(struct filer *f, const struct src_msg *msg, const struct
 static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg *m,
 		 const struct classification *c, time_t now, struct filed *d, struct lb_err *err)
 {
-	struct buf ev = BUF_INIT;
-	buf_printf(&ev, "%s %s %s (message %s)", mail_kind_name(c->kind),
-		   c->status ? c->status : "", c->diagnostic ? c->diagnostic : "",
-		   m->message_id ? m->message_id : d->key);
+	struct evidence ev = {m, c, d->key, BUF_INIT};
 	int rc = 0;
 	const struct strv *who = &c->addresses;
 	struct strv one = {0};
@@ -293,30 +314,25 @@ static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg 
 	case MAIL_BOUNCE:
 		for (size_t i = 0; i < who->n && !rc; i++) {
 			if (c->severity == BOUNCE_HARD) {
-				rc = suppress(f, d, who->v[i], SUP_HARD_BOUNCE, now, ev.p, err);
+				rc = suppress(f, d, who->v[i], SUP_HARD_BOUNCE, now, &ev, 0, err);
 			} else if (c->severity == BOUNCE_SOFT) {
 				size_t k = 0;
 				rc = pollstate_soft_bounce(f->ps, who->v[i], d->key, now,
 							   SOFT_BOUNCE_WINDOW, &k, err);
-				if (!rc && k >= SOFT_BOUNCE_LIMIT) {
-					struct buf why = BUF_INIT;
-					buf_printf(&why,
-						   "%zu soft bounces within 30 days; last: %s", k,
-						   ev.p);
-					rc = suppress(f, d, who->v[i], SUP_FAILED, now, why.p, err);
-					buf_free(&why);
-				}
+				if (!rc && k >= SOFT_BOUNCE_LIMIT)
+					rc =
+					    suppress(f, d, who->v[i], SUP_FAILED, now, &ev, k, err);
 			}
 		}
 		break;
 	case MAIL_COMPLAINT:
 		for (size_t i = 0; i < who->n && !rc; i++)
-			rc = suppress(f, d, who->v[i], SUP_COMPLAINT, now, ev.p, err);
+			rc = suppress(f, d, who->v[i], SUP_COMPLAINT, now, &ev, 0, err);
 		break;
 	case MAIL_UNSUBSCRIBE: {
 		const char *a = c->subscriber ? c->subscriber : m->from;
 		if (a)
-			rc = suppress(f, d, a, SUP_UNSUBSCRIBED, now, ev.p, err);
+			rc = suppress(f, d, a, SUP_UNSUBSCRIBED, now, &ev, 0, err);
 		break;
 	}
 	case MAIL_AUTO_REPLY:
@@ -327,7 +343,7 @@ static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg 
 	if (c->kind == MAIL_UNSUBSCRIBE && !who->n && m->from)
 		strv_add(&d->addresses, span_cstr(m->from), true);
 	strv_free(&one);
-	buf_free(&ev);
+	buf_free(&ev.text);
 	return rc;
 }
 

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "compose/mime.h"
 #include "core/mem.h"
 #include "receive/charset.h"
 
@@ -28,15 +27,13 @@ static char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
-/* Whether s[0..n) is ASCII without NUL or line breaks: copied as it is. */
-static bool plain(const char *s, size_t n)
+/* Whether s[0..n) is ASCII without NUL: what utf8_repair copies as it is. */
+static bool ascii(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == 0 || c >= 0x80 || c == '\r' || c == '\n')
-			return false;
-	}
-	return true;
+	unsigned char bad = 0;
+	for (size_t i = 0; i < n; i++) /* no early exit: the compiler vectorises it */
+		bad |= (unsigned char)((unsigned char)s[i] - 1) >= 0x7F;
+	return !bad;
 }
 
 static char *copy(const char *s, size_t n)
@@ -50,7 +47,7 @@ static char *copy(const char *s, size_t n)
 
 char *header_dup(struct span s)
 {
-	if (plain(s.p, s.n))
+	if (ascii(s.p, s.n))
 		return copy(s.p, s.n);
 	struct buf b = BUF_INIT;
 	utf8_repair(&b, s.p, s.n);
@@ -158,7 +155,12 @@ struct span header_get(const struct hfields *h, const char *name)
 	size_t n = strlen(name);
 	for (size_t i = 0; i < h->n; i++) {
 		struct span f = h->v[i].name;
-		if (f.n == n && lower(f.p[0]) == lower(name[0]) && span_eq_ci(f, name))
+		if (f.n != n || lower(f.p[0]) != lower(name[0]))
+			continue;
+		size_t k = 1;
+		while (k < n && lower(f.p[k]) == lower(name[k]))
+			k++;
+		if (k == n)
 			return h->v[i].value;
 	}
 	return (struct span){NULL, 0};
@@ -186,46 +188,13 @@ char *header_unfold_dup(struct span v)
 	if (!v.p)
 		return copy("", 0);
 	v = span_trim(v);
-	if (plain(v.p, v.n))
-		return copy(v.p, v.n);
-	struct buf raw = BUF_INIT, out = BUF_INIT;
+	if (!memchr(v.p, '\n', v.n) && !memchr(v.p, '\r', v.n))
+		return header_dup(v);
+	struct buf raw = BUF_INIT;
 	header_unfold(&raw, v);
-	utf8_repair(&out, buf_cstr(&raw), raw.n);
+	char *s = header_dup(buf_span(&raw));
 	buf_free(&raw);
-	return buf_take(&out);
-}
-
-/* Trim whitespace off what was appended to out since start. */
-static void trim_from(struct buf *out, size_t start)
-{
-	size_t i = start;
-	while (i < out->n && is_space(out->p[i]))
-		i++;
-	if (i > start) {
-		memmove(out->p + start, out->p + i, out->n - i);
-		buf_truncate(out, i - start);
-	}
-	size_t e = out->n;
-	while (e > start && is_space(out->p[e - 1]))
-		e--;
-	buf_truncate(out, out->n - e);
-}
-
-void header_text(struct buf *out, struct span v)
-{
-	if (!v.p)
-		return;
-	size_t start = out->n;
-	v = span_trim(v);
-	if (utf8_valid(v.p, v.n)) {
-		hdr_decode(out, v.p, v.n);
-	} else {
-		struct buf tmp = BUF_INIT;
-		cp1252_to_utf8(&tmp, v.p, v.n);
-		hdr_decode(out, buf_cstr(&tmp), tmp.n);
-		buf_free(&tmp);
-	}
-	trim_from(out, start);
+	return s;
 }
 
 /* ---- addresses ------------------------------------------------------------------------------- */
@@ -237,11 +206,12 @@ static bool plausible_spec(struct span s)
 	const char *at = memchr(s.p, '@', s.n);
 	if (!at || at == s.p || at == s.p + s.n - 1)
 		return false;
-	for (size_t i = 0; i < s.n; i++)
-		if ((unsigned char)s.p[i] <= ' ' || s.p[i] == '<' || s.p[i] == '>' ||
-		    s.p[i] == 0x7F)
-			return false;
-	return true;
+	unsigned char bad = 0; /* no early exit: the compiler vectorises it */
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		bad |= c <= ' ' || c == '<' || c == '>' || c == 0x7F;
+	}
+	return !bad;
 }
 
 static struct span strip_quotes(struct span s)
@@ -305,6 +275,9 @@ static void emit_element(const char *p, const char *e, const char *lt, const cha
 void header_mailboxes(struct span v, void (*emit)(void *ctx, struct span spec, struct span display),
 		      void *ctx)
 {
+	static const bool special[256] = {
+	    ['"'] = true, ['('] = true, [')'] = true, ['<'] = true, ['>'] = true,
+	    [','] = true, [';'] = true, [':'] = true, ['\\'] = true};
 	if (!v.p)
 		return;
 	const char *p = v.p, *end = v.p + v.n;
@@ -314,6 +287,8 @@ void header_mailboxes(struct span v, void (*emit)(void *ctx, struct span spec, s
 		int depth = 0;
 		for (; q < end; q++) {
 			char c = *q;
+			if (!special[(unsigned char)c])
+				continue; /* nothing below cares about it */
 			if (inq || depth) {
 				if (c == '\\' && q + 1 < end)
 					q++;
@@ -341,27 +316,6 @@ void header_mailboxes(struct span v, void (*emit)(void *ctx, struct span spec, s
 		emit_element(elem, q, lt, gt, emit, ctx);
 		p = q + 1;
 	}
-}
-
-void header_display(struct buf *out, struct span d)
-{
-	if (!d.p)
-		return;
-	d = span_trim(d);
-	struct buf tmp = BUF_INIT;
-	bool inq = false;
-	for (size_t i = 0; i < d.n; i++) {
-		char c = d.p[i];
-		if (c == '"') {
-			inq = !inq;
-			continue;
-		}
-		if (c == '\\' && inq && i + 1 < d.n)
-			c = d.p[++i];
-		buf_addc(&tmp, c);
-	}
-	header_text(out, buf_span(&tmp));
-	buf_free(&tmp);
 }
 
 void header_msgids(struct span v, void (*emit)(void *ctx, struct span id), void *ctx)

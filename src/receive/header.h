@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "receive/charset.h"
 
 /* A list of heap strings; free with strv_free. */
 struct strv {
@@ -64,10 +65,7 @@ char *header_unfold_dup(struct span v);
 bool header_is(struct span s, const char *word, size_t n);
 #define HEADER_IS(s, lit) header_is((s), (lit), sizeof(lit) - 1)
 
-/* Append the value as UTF-8 text: unfolded, RFC 2047 encoded-words decoded,
- * raw 8-bit bytes read as UTF-8 when they are valid UTF-8 and as
- * Windows-1252 otherwise, control characters turned into spaces, trimmed. */
-void header_text(struct buf *out, struct span v);
+/* header_text() and header_display(), a value as UTF-8 text: charset.h. */
 
 /* Call emit for each mailbox in an address-list value: spec is the addr-spec
  * as written (angle brackets, comments and source route removed), display
@@ -75,10 +73,6 @@ void header_text(struct buf *out, struct span v);
  * Groups are flattened; elements without '@' are skipped. */
 void header_mailboxes(struct span v, void (*emit)(void *ctx, struct span spec, struct span display),
 		      void *ctx);
-
-/* Append a raw display name (quoted-string or phrase, maybe encoded-words)
- * as UTF-8 text. */
-void header_display(struct buf *out, struct span display);
 
 /* Call emit for each <msg-id> in v (without the brackets); a value without
  * brackets that is one word containing '@' counts as one id. */

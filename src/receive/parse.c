@@ -1,7 +1,7 @@
 #include "receive/parse.h"
 
 #include <libetpan/libetpan.h>
-#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,7 +10,6 @@
 #include "core/mem.h"
 #include "receive/charset.h"
 #include "receive/text.h"
-#include "receive/words.h"
 
 /* libetpan recurses once per nested multipart or message and rescans the
  * input at every level; more nesting than this is an attack, not mail. */
@@ -71,119 +70,98 @@ static void set_raw(char **dst, struct span v)
 		*dst = raw_dup(v);
 }
 
-/* The top-level fields letterbox reads; every other field is skipped after
- * a length and first-letter check. */
+/* The top-level fields letterbox reads.  Raw values and address lists are
+ * stored by offset; every other field is passed over after a length and
+ * first-letter check. */
 enum field {
-	F_OTHER,
+	F_RAW,
+	F_LIST,
 	F_MESSAGE_ID,
 	F_FROM,
-	F_TO,
-	F_CC,
-	F_DELIVERED_TO,
-	F_X_ORIGINAL_TO,
-	F_X_FAILED_RECIPIENTS,
 	F_SUBJECT,
 	F_DATE,
 	F_IN_REPLY_TO,
-	F_REFERENCES,
-	F_RETURN_PATH,
-	F_AUTO_SUBMITTED,
-	F_PRECEDENCE,
-	F_X_AUTOREPLY,
-	F_X_AUTORESPOND,
-	F_X_AUTO_RESPONSE_SUPPRESS,
-	F_LIST_ID,
-	F_LIST_UNSUBSCRIBE,
-	F_CONTENT_TYPE,
-	F_ENVELOPE_TO, /* Envelope-To, X-Envelope-To, X-Rcpt-To */
+	F_REFS,
+	F_RPATH
 };
 
-#define FIELD(name, id)                                                                            \
+#define FIELD(name, kind, member)                                                                  \
 	{                                                                                          \
-		name, sizeof(name) - 1, id                                                         \
+		name, sizeof(name) - 1, kind, offsetof(struct inmsg, member)                       \
 	}
 
-static enum field field_of(struct span name)
-{
-	static const struct {
-		const char *name; /* lower case */
-		size_t n;
-		enum field id;
-	} fields[] = {
-	    FIELD("message-id", F_MESSAGE_ID),
-	    FIELD("from", F_FROM),
-	    FIELD("to", F_TO),
-	    FIELD("cc", F_CC),
-	    FIELD("delivered-to", F_DELIVERED_TO),
-	    FIELD("x-original-to", F_X_ORIGINAL_TO),
-	    FIELD("x-failed-recipients", F_X_FAILED_RECIPIENTS),
-	    FIELD("subject", F_SUBJECT),
-	    FIELD("date", F_DATE),
-	    FIELD("in-reply-to", F_IN_REPLY_TO),
-	    FIELD("references", F_REFERENCES),
-	    FIELD("return-path", F_RETURN_PATH),
-	    FIELD("auto-submitted", F_AUTO_SUBMITTED),
-	    FIELD("precedence", F_PRECEDENCE),
-	    FIELD("x-autoreply", F_X_AUTOREPLY),
-	    FIELD("x-autorespond", F_X_AUTORESPOND),
-	    FIELD("x-auto-response-suppress", F_X_AUTO_RESPONSE_SUPPRESS),
-	    FIELD("list-id", F_LIST_ID),
-	    FIELD("list-unsubscribe", F_LIST_UNSUBSCRIBE),
-	    FIELD("content-type", F_CONTENT_TYPE),
-	    FIELD("envelope-to", F_ENVELOPE_TO),
-	    FIELD("x-envelope-to", F_ENVELOPE_TO),
-	    FIELD("x-rcpt-to", F_ENVELOPE_TO),
-	};
-	char c = name.n && name.p[0] >= 'A' && name.p[0] <= 'Z' ? (char)(name.p[0] + 32)
-		 : name.n					? name.p[0]
-								: 0;
-	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-		if (fields[i].n == name.n && fields[i].name[0] == c &&
-		    header_is(name, fields[i].name, fields[i].n))
-			return fields[i].id;
-	return F_OTHER;
-}
+static const struct {
+	const char *name; /* lower case */
+	size_t n;
+	enum field kind;
+	size_t at;
+} fields[] = {
+    FIELD("message-id", F_MESSAGE_ID, message_id),
+    FIELD("from", F_FROM, from),
+    FIELD("to", F_LIST, to),
+    FIELD("cc", F_LIST, cc),
+    FIELD("delivered-to", F_LIST, delivered_to),
+    FIELD("x-original-to", F_LIST, x_original_to),
+    FIELD("x-failed-recipients", F_LIST, x_failed_recipients),
+    FIELD("envelope-to", F_LIST, envelope_to),
+    FIELD("x-envelope-to", F_LIST, envelope_to),
+    FIELD("x-rcpt-to", F_LIST, envelope_to),
+    FIELD("subject", F_SUBJECT, subject),
+    FIELD("date", F_DATE, date),
+    FIELD("in-reply-to", F_IN_REPLY_TO, in_reply_to),
+    FIELD("references", F_REFS, references),
+    FIELD("return-path", F_RPATH, return_path),
+    FIELD("auto-submitted", F_RAW, auto_submitted),
+    FIELD("precedence", F_RAW, precedence),
+    FIELD("x-autoreply", F_RAW, x_autoreply),
+    FIELD("x-autorespond", F_RAW, x_autorespond),
+    FIELD("x-auto-response-suppress", F_RAW, x_auto_response_suppress),
+    FIELD("list-id", F_RAW, list_id),
+    FIELD("list-unsubscribe", F_RAW, list_unsubscribe),
+    FIELD("content-type", F_RAW, content_type),
+};
 
 static void top_field(struct inmsg *m, struct span name, struct span v)
 {
+	char c = name.n && name.p[0] >= 'A' && name.p[0] <= 'Z' ? (char)(name.p[0] + 32)
+		 : name.n					? name.p[0]
+								: 0;
+	size_t i = 0;
+	while (i < sizeof fields / sizeof *fields &&
+	       !(fields[i].n == name.n && fields[i].name[0] == c &&
+		 header_is(name, fields[i].name, fields[i].n)))
+		i++;
+	if (i == sizeof fields / sizeof *fields)
+		return;
+	char **str = (char **)(void *)((char *)m + fields[i].at);
+	struct strv *list = (struct strv *)(void *)((char *)m + fields[i].at);
 	struct buf b = BUF_INIT;
-
-	switch (field_of(name)) {
+	struct mbox mb = {{NULL, 0}, {NULL, 0}, false};
+	struct span id;
+	switch (fields[i].kind) {
+	case F_RAW:
+		set_raw(str, v);
+		break;
+	case F_LIST:
+		header_mailboxes(v, add_spec, list);
+		break;
 	case F_MESSAGE_ID:
-		if (!m->message_id) {
-			struct span id = header_first_msgid(v);
-			if (id.n)
-				m->message_id = raw_dup(id);
-		}
+	case F_IN_REPLY_TO:
+		if (!*str && (id = header_first_msgid(v)).n)
+			*str = raw_dup(id);
 		break;
 	case F_FROM:
-		if (!m->from && !m->from_name) {
-			struct mbox mb = {{NULL, 0}, {NULL, 0}, false};
-			header_mailboxes(v, first_mbox, &mb);
-			if (mb.found) {
-				m->from = raw_dup(mb.spec);
-				header_display(&b, mb.display);
-			} else { /* "Postmaster <>": keep the name */
-				const char *lt = memchr(v.p, '<', v.n);
-				header_display(&b, lt ? (struct span){v.p, (size_t)(lt - v.p)} : v);
-			}
-			m->from_name = b.n ? buf_take(&b) : NULL;
+		if (m->from || m->from_name)
+			break;
+		header_mailboxes(v, first_mbox, &mb);
+		if (mb.found) {
+			m->from = raw_dup(mb.spec);
+			header_display(&b, mb.display);
+		} else { /* "Postmaster <>": keep the name */
+			const char *lt = memchr(v.p, '<', v.n);
+			header_display(&b, lt ? (struct span){v.p, (size_t)(lt - v.p)} : v);
 		}
-		break;
-	case F_TO:
-		header_mailboxes(v, add_spec, &m->to);
-		break;
-	case F_CC:
-		header_mailboxes(v, add_spec, &m->cc);
-		break;
-	case F_DELIVERED_TO:
-		header_mailboxes(v, add_spec, &m->delivered_to);
-		break;
-	case F_X_ORIGINAL_TO:
-		header_mailboxes(v, add_spec, &m->x_original_to);
-		break;
-	case F_X_FAILED_RECIPIENTS:
-		header_mailboxes(v, add_spec, &m->x_failed_recipients);
+		m->from_name = b.n ? buf_take(&b) : NULL;
 		break;
 	case F_SUBJECT:
 		if (!m->subject) {
@@ -198,110 +176,30 @@ static void top_field(struct inmsg *m, struct span name, struct span v)
 				m->date_time = 0;
 		}
 		break;
-	case F_IN_REPLY_TO:
-		if (!m->in_reply_to) {
-			struct span id = header_first_msgid(v);
-			if (id.n)
-				m->in_reply_to = raw_dup(id);
-		}
-		break;
-	case F_REFERENCES:
+	case F_REFS:
 		if (m->references.n == 0)
 			header_msgids(v, add_id, &m->references);
 		break;
-	case F_RETURN_PATH:
-		if (!m->return_path) {
-			struct mbox mb = {{NULL, 0}, {NULL, 0}, false};
-			header_mailboxes(v, first_mbox, &mb);
-			if (mb.found) {
-				m->return_path = raw_dup(mb.spec);
-			} else { /* "<>", or "<MAILER-DAEMON>" */
-				struct span t = span_trim(v);
-				while (t.n && (t.p[0] == '<' || t.p[0] == ' '))
-					t.p++, t.n--;
-				while (t.n && (t.p[t.n - 1] == '>' || t.p[t.n - 1] == ' '))
-					t.n--;
-				m->return_path = raw_dup(t);
-			}
+	case F_RPATH:
+		if (m->return_path)
+			break;
+		header_mailboxes(v, first_mbox, &mb);
+		if (mb.found) {
+			m->return_path = raw_dup(mb.spec);
+		} else { /* "<>", or "<MAILER-DAEMON>" */
+			struct span t = span_trim(v);
+			while (t.n && (t.p[0] == '<' || t.p[0] == ' '))
+				t.p++, t.n--;
+			while (t.n && (t.p[t.n - 1] == '>' || t.p[t.n - 1] == ' '))
+				t.n--;
+			m->return_path = raw_dup(t);
 		}
-		break;
-	case F_AUTO_SUBMITTED:
-		set_raw(&m->auto_submitted, v);
-		break;
-	case F_PRECEDENCE:
-		set_raw(&m->precedence, v);
-		break;
-	case F_X_AUTOREPLY:
-		set_raw(&m->x_autoreply, v);
-		break;
-	case F_X_AUTORESPOND:
-		set_raw(&m->x_autorespond, v);
-		break;
-	case F_X_AUTO_RESPONSE_SUPPRESS:
-		set_raw(&m->x_auto_response_suppress, v);
-		break;
-	case F_LIST_ID:
-		set_raw(&m->list_id, v);
-		break;
-	case F_LIST_UNSUBSCRIBE:
-		set_raw(&m->list_unsubscribe, v);
-		break;
-	case F_CONTENT_TYPE:
-		set_raw(&m->content_type, v);
-		break;
-	case F_ENVELOPE_TO:
-		header_mailboxes(v, add_spec, &m->envelope_to);
-		break;
-	case F_OTHER:
 		break;
 	}
 	buf_free(&b);
 }
 
 /* ---- bodies ---------------------------------------------------------------------------------- */
-
-static const signed char b64[256] = {
-    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,  ['G'] = 7,	['H'] = 8,
-    ['I'] = 9,	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
-    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
-    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
-    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
-    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
-}; /* value + 1; 0 = not base64 */
-
-/* Lenient base64: anything outside the alphabet (line breaks, padding,
- * garbage) is skipped. */
-static void base64_decode(struct buf *out, struct span s)
-{
-	const unsigned char *p = (const unsigned char *)s.p;
-	unsigned acc = 0, bits = 0;
-	if (!buf_grow(out, s.n / 4 * 3 + 3))
-		return;
-	for (size_t i = 0; i < s.n; i++) {
-		int v = b64[p[i]] - 1;
-		if (p[i] == '=')
-			acc = 0, bits = 0; /* padding: a concatenated block may follow */
-		if (v < 0)
-			continue;
-		acc = (acc << 6 | (unsigned)v) & 0xFFFFFF;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out->p[out->n++] = (char)(acc >> bits & 0xFF);
-		}
-	}
-	out->p[out->n] = '\0';
-}
-
-static size_t base64_size(struct span s)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < s.n; i++)
-		k += b64[(unsigned char)s.p[i]] != 0;
-	return k / 4 * 3 + (k % 4 ? k % 4 - 1 : 0);
-}
 
 /* The body with its transfer encoding undone (in w->dec, or the body
  * itself when it is not encoded). */
@@ -558,45 +456,22 @@ static void walk(struct walk *w, struct mailmime *mm, struct span hdr, bool want
 
 /* ---- the whole message ----------------------------------------------------------------------- */
 
-/* libetpan 1.9.4 runs every part's Content-Type value through its
- * encoded-word decoder, which converts each plain word from US-ASCII to
- * UTF-8 with a fresh iconv_open: most of its time on a DSN.  Its documented
- * hook takes that one conversion over, with the result its iconv path gives
- * (each byte past 0x7F is an illegal sequence, which it replaces with '?'),
- * and hands every other conversion back to iconv. */
-static int ascii_to_utf8(const char *tocode, const char *fromcode, const char *str, size_t length,
-			 char *result, size_t *result_len)
-{
-	if (strcasecmp(tocode, "utf-8") != 0 || strcasecmp(fromcode, "us-ascii") != 0)
-		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
-	for (size_t i = 0; i < length; i++)
-		result[i] = (unsigned char)str[i] < 0x80 ? str[i] : '?';
-	*result_len = length;
-	return MAIL_CHARCONV_NO_ERROR;
-}
-
-static pthread_once_t charconv_once = PTHREAD_ONCE_INIT;
-
-static void charconv_hook(void)
-{
-	if (!extended_charconv)
-		extended_charconv = ascii_to_utf8;
-}
-
 /* Count nesting-capable parts, stopping early: see MAX_NESTING. */
 static bool too_nested(const char *p, size_t n)
 {
-	static const char *const needles[] = {"oundary", "OUNDARY", "essage/rfc822",
-					      "ESSAGE/RFC822"};
+	/* "oundary", "OUNDARY", "essage/rfc822", "ESSAGE/RFC822": none of them
+	 * can overlap another or itself, so their occurrences add up; each is
+	 * found from a byte rare in mail ('y', 'Y', '/') with memchr. */
+	const char *end = p + n, *q;
 	size_t count = 0;
-	for (size_t i = 0; i < sizeof needles / sizeof *needles; i++) {
-		size_t k = strlen(needles[i]);
-		const char *q = p, *end = p + n;
-		while (count <= MAX_NESTING && (q = memmem(q, (size_t)(end - q), needles[i], k))) {
-			count++;
-			q += k;
-		}
-	}
+	for (q = p; count <= MAX_NESTING && (q = memchr(q, 'y', (size_t)(end - q))); q++)
+		count += q - p >= 6 && memcmp(q - 6, "oundar", 6) == 0;
+	for (q = p; count <= MAX_NESTING && (q = memchr(q, 'Y', (size_t)(end - q))); q++)
+		count += q - p >= 6 && memcmp(q - 6, "OUNDAR", 6) == 0;
+	for (q = p; count <= MAX_NESTING && (q = memchr(q, '/', (size_t)(end - q))); q++)
+		count += q - p >= 6 && end - q >= 7 &&
+			 ((memcmp(q - 6, "essage", 6) == 0 && memcmp(q + 1, "rfc822", 6) == 0) ||
+			  (memcmp(q - 6, "ESSAGE", 6) == 0 && memcmp(q + 1, "RFC822", 6) == 0));
 	return count > MAX_NESTING;
 }
 
@@ -619,51 +494,11 @@ static bool one_part(struct span type)
 	return false;
 }
 
-/* Old bounces quote the returned message in their text after a banner. */
-static const char *const banners[] = {"below this line is a copy of the message",
-				      "this is a copy of the message, including all the headers",
-				      "original message follows",
-				      "unsent message follows",
-				      "the header of the original message is following",
-				      "original message headers:",
-				      "returned message follows",
-				      "----- returned message",
-				      "below is a copy of the original message",
-				      "included is a copy of the original message",
-				      "------ original message header",
-				      NULL};
-static struct phrases banner_set;
-static pthread_once_t banner_once = PTHREAD_ONCE_INIT;
-
-static void banner_build(void)
-{
-	phrases_init(&banner_set);
-	phrases_add(&banner_set, banners);
-}
-
+/* Old bounces quote the returned message in their text (dsn.h). */
 static void inline_original(struct inmsg *m)
 {
-	if (!m->text || m->has_original)
-		return;
-	/* Search only the start; the first banner of the list found wins. */
-	size_t n = m->text_len < 65536 ? m->text_len : 65536;
-	size_t first[PHRASES_MAX];
-	pthread_once(&banner_once, banner_build);
-	phrases_find(&banner_set, m->text, n, first, NULL, NULL);
-	const char *hit = NULL;
-	for (size_t k = 0; k < banner_set.n && !hit; k++)
-		if (first[k] != PHRASE_NONE)
-			hit = m->text + first[k];
-	if (!hit)
-		return;
-	const char *nl = strchr(hit, '\n');
-	if (!nl)
-		return;
-	const char *s = nl + 1, *end = m->text + m->text_len;
-	while (s < end && (*s == '\n' || *s == ' '))
-		s++;
-	orig_parse((struct span){s, (size_t)(end - s)}, &m->original);
-	m->has_original = m->original.message_id || m->original.from || m->original.to.n;
+	if (m->text && !m->has_original)
+		m->has_original = orig_parse_quoted(m->text, m->text_len, &m->original);
 }
 
 /* When the MIME structure is unusable: the body as text, decoded by the
@@ -692,13 +527,12 @@ void inmsg_parse(const char *raw, size_t n, const struct parse_opts *opts, struc
 
 	if (!raw)
 		raw = "", n = 0;
-	struct span in = {raw, n};
 	size_t skip = 0;
 	if (n >= 5 && memcmp(raw, "From ", 5) == 0) { /* an mbox separator line */
 		const char *nl = memchr(raw, '\n', n);
 		skip = nl ? (size_t)(nl + 1 - raw) : n;
 	}
-	in = (struct span){raw + skip, n - skip};
+	struct span in = {raw + skip, n - skip};
 	size_t body_off = header_scan(in, false, &top);
 	for (size_t i = 0; i < top.n; i++)
 		top_field(m, top.v[i].name, top.v[i].value);
@@ -742,14 +576,16 @@ void inmsg_parse(const char *raw, size_t n, const struct parse_opts *opts, struc
 		single(&w, body, &pt, true, false);
 		w.depth--;
 	} else {
+		buf_grow(&mime_in, body.n); /* at once, not by doubling */
 		buf_addspan(&mime_in, body);
-		pthread_once(&charconv_once, charconv_hook);
-		if (mailmime_parse(mime_in.p, mime_in.n, &idx, &mime) != MAILIMF_NO_ERROR || !mime ||
-		    mime->mm_type != MAILMIME_MESSAGE || !mime->mm_data.mm_message.mm_msg_mime)
+		charset_libetpan();
+		if (mailmime_parse(mime_in.p, mime_in.n, &idx, &mime) != MAILIMF_NO_ERROR ||
+		    !mime || mime->mm_type != MAILMIME_MESSAGE ||
+		    !mime->mm_data.mm_message.mm_msg_mime)
 			m->unparsed = true;
 		else
-			walk(&w, mime->mm_data.mm_message.mm_msg_mime, (struct span){mime_in.p, mime_hdr},
-			     true, false);
+			walk(&w, mime->mm_data.mm_message.mm_msg_mime,
+			     (struct span){mime_in.p, mime_hdr}, true, false);
 	}
 	if (mime)
 		mailmime_free(mime);

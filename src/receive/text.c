@@ -23,6 +23,8 @@ static bool is_alnum(char c)
 void text_lf(struct buf *out, const char *p, size_t n)
 {
 	const char *end = p + n;
+	if (!out->max)
+		buf_grow(out, n); /* one allocation for the lot */
 	while (p < end) {
 		const char *cr = memchr(p, '\r', (size_t)(end - p));
 		if (!cr) {
@@ -368,8 +370,9 @@ static bool is_quoted(const struct line *l)
 static bool contains_ci(struct span s, const char *needle)
 {
 	size_t n = strlen(needle);
+	char c = lower(needle[0]);
 	for (size_t i = 0; i + n <= s.n; i++)
-		if (strncasecmp(s.p + i, needle, n) == 0)
+		if (lower(s.p[i]) == c && strncasecmp(s.p + i, needle, n) == 0)
 			return true;
 	return false;
 }
@@ -412,18 +415,8 @@ static bool ends_wrote(struct span t)
 
 static bool starts_attribution(struct span t)
 {
-	switch (t.n ? lower(t.p[0]) : 0) {
-	case 'o':
-	case 'a':
-	case 'l':
-	case 'e':
-	case 'i':
-	case 'd':
-	case 'w':
-		return starts_with_any(t, attribution_starts);
-	default:
-		return false;
-	}
+	return t.n && t.p[0] && strchr("oaleidwOALEIDW", t.p[0]) &&
+	       starts_with_any(t, attribution_starts);
 }
 
 /* The length in lines (1-3) of an attribution starting at l, else 0; *after
@@ -616,6 +609,8 @@ bool text_own(struct buf *out, const char *p, size_t n, const char *const *marke
 {
 	struct own o = {out, out->n, out->n, true};
 	bool trimmed = false;
+	if (!out->max)
+		buf_grow(out, n + 1); /* the own words are at most all of it */
 	size_t pos = 0, after;
 	struct line l;
 

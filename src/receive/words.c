@@ -127,8 +127,7 @@ static unsigned bucket(unsigned key)
 void phrases_init(struct phrases *ps)
 {
 	ps->n = 0;
-	memset(ps->head, 0xff, sizeof ps->head);
-	memset(ps->first3, 0, sizeof ps->first3);
+	ps->min = 255;
 }
 
 size_t phrases_add(struct phrases *ps, const char *const *list)
@@ -138,32 +137,47 @@ size_t phrases_add(struct phrases *ps, const char *const *list)
 		size_t len = strlen(*list);
 		if (len < 3 || len > 255 || ps->n >= PHRASES_MAX)
 			abort();
-		size_t k = ps->n++;
-		unsigned key = key3((const unsigned char *)*list), h = bucket(key);
-		ps->v[k] = *list;
-		ps->len[k] = (unsigned char)len;
-		ps->next[k] = ps->head[h];
-		ps->head[h] = (short)k;
-		ps->first3[key >> 6] |= (uint64_t)1 << (key & 63);
+		ps->v[ps->n] = *list;
+		ps->len[ps->n++] = (unsigned char)len;
+		if (len < ps->min)
+			ps->min = len;
 	}
 	return from;
+}
+
+void phrases_done(struct phrases *ps)
+{
+	size_t m = ps->min;
+	memset(ps->head, 0xff, sizeof ps->head);
+	memset(ps->shift, (int)(m - 2), sizeof ps->shift);
+	for (size_t k = 0; k < ps->n; k++) {
+		const unsigned char *p = (const unsigned char *)ps->v[k];
+		for (size_t j = 2; j < m; j++) {
+			unsigned key = key3(p + j - 2);
+			if (ps->shift[key] > m - 1 - j)
+				ps->shift[key] = (unsigned char)(m - 1 - j);
+		}
+		unsigned h = bucket(key3(p + m - 3));
+		ps->next[k] = ps->head[h];
+		ps->head[h] = (short)k;
+	}
 }
 
 void phrases_find(const struct phrases *ps, const char *s, size_t n, size_t *first,
 		  bool (*accept)(void *ctx, size_t pos, size_t len), void *ctx)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t left = ps->n;
+	size_t left = ps->n, m = ps->min;
 	for (size_t k = 0; k < ps->n; k++)
 		first[k] = PHRASE_NONE;
-	if (n < 3)
-		return;
-	unsigned key = key3(u) >> 5;
-	for (size_t i = 2; i < n && left; i++) {
-		key = (key << 5 | (u[i] & 31)) & 0x7fff;
-		if (!(ps->first3[key >> 6] >> (key & 63) & 1))
+	/* i: the last byte of a window as long as the shortest phrase */
+	for (size_t i = m - 1; i < n && left;) {
+		unsigned key = key3(u + i - 2);
+		if (ps->shift[key]) {
+			i += ps->shift[key];
 			continue;
-		size_t at = i - 2;
+		}
+		size_t at = i + 1 - m;
 		for (int k = ps->head[bucket(key)]; k >= 0; k = ps->next[k]) {
 			size_t len = ps->len[k], j = 0;
 			if (first[k] != PHRASE_NONE || len > n - at)
@@ -176,6 +190,7 @@ void phrases_find(const struct phrases *ps, const char *s, size_t n, size_t *fir
 			first[k] = at;
 			left--;
 		}
+		i++;
 	}
 }
 
@@ -252,6 +267,7 @@ static void crisis_build(void)
 {
 	phrases_init(&crisis_set);
 	phrases_add(&crisis_set, crisis);
+	phrases_done(&crisis_set);
 }
 
 bool urgent(const char *text, size_t n, const char *const *extra_words, const char **matched)
@@ -508,6 +524,7 @@ static void oof_build(void)
 {
 	phrases_init(&oof_set);
 	phrases_add(&oof_set, oof_phrases);
+	phrases_done(&oof_set);
 }
 
 bool words_oof_text(const char *text)

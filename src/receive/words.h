@@ -19,11 +19,14 @@
 #define PHRASE_NONE SIZE_MAX
 struct phrases {
 	size_t n;
+	size_t min; /* the shortest phrase's length */
 	const char *v[PHRASES_MAX];
 	unsigned char len[PHRASES_MAX];
-	short next[PHRASES_MAX]; /* phrases whose first three bytes hash alike */
+	short next[PHRASES_MAX]; /* phrases whose min-byte prefix ends alike */
 	short head[4096];
-	uint64_t first3[512]; /* which first three bytes (5 bits each) start a phrase */
+	/* Wu-Manber: how far the text may be skipped, by the three bytes (5
+	 * bits each) it has where a min-byte prefix would end */
+	unsigned char shift[32768];
 };
 
 /* Start an empty set. */
@@ -31,6 +34,8 @@ void phrases_init(struct phrases *ps);
 /* Add a NULL-terminated list; returns the index of its first phrase.  Past
  * PHRASES_MAX, or for a phrase of the wrong length, aborts (our bug). */
 size_t phrases_add(struct phrases *ps, const char *const *list);
+/* Make the set ready to search, after the last phrases_add. */
+void phrases_done(struct phrases *ps);
 /* first[i] (ps->n entries) = the offset of the first occurrence of phrase i
  * in s[0..n) that accept() (may be NULL) takes, else PHRASE_NONE. */
 void phrases_find(const struct phrases *ps, const char *s, size_t n, size_t *first,
