@@ -80,8 +80,8 @@ int main(int argc, char **argv)
 	buf_free(&flat);
 	printf("compose%s: %ld messages in %.3f s = %.0f messages/s, %.0f bytes/message, "
 	       "prepare %.1f ms, peak RSS %.1f MB\n",
-	       copy ? " (+ copy)" : "", n, secs, (double)n / secs, (double)bytes / (double)n, prep * 1000,
-	       (double)ru.ru_maxrss / 1024);
+	       copy ? " (+ copy)" : "", n, secs, (double)n / secs, (double)bytes / (double)n,
+	       prep * 1000, (double)ru.ru_maxrss / 1024);
 	close(fd);
 	message_free(&m);
 	newsletter_free(nl);

@@ -28,8 +28,8 @@ int main(int argc, char **argv)
 		struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
 		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
 		struct mailimap_section *sec = mailimap_section_new(NULL);
-		mailimap_fetch_type_new_fetch_att_list_add(ft,
-							   mailimap_fetch_att_new_body_peek_section(sec));
+		mailimap_fetch_type_new_fetch_att_list_add(
+		    ft, mailimap_fetch_att_new_body_peek_section(sec));
 		clist *res = NULL;
 		r = mailimap_uid_fetch(imap, set, ft, &res);
 		mailimap_fetch_type_free(ft);
@@ -42,10 +42,10 @@ int main(int argc, char **argv)
 				struct mailimap_msg_att_item *item = clist_content(a);
 				if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
 				    item->att_data.att_static->att_type !=
-					    MAILIMAP_MSG_ATT_BODY_SECTION)
+					MAILIMAP_MSG_ATT_BODY_SECTION)
 					continue;
 				struct mailimap_msg_att_body_section *b =
-					item->att_data.att_static->att_data.att_body_section;
+				    item->att_data.att_static->att_data.att_body_section;
 				size_t idx = 0;
 				struct mailmime *mime = NULL;
 				if (mailmime_parse(b->sec_body_part, b->sec_length, &idx, &mime) ==

@@ -95,10 +95,17 @@ static void check_template(struct cli *g, const char *file, enum tpl_escape esc,
 static enum tpl_lookup_result onemail_known(void *ctx, struct span name, struct span *v)
 {
 	const char *const *names = ctx;
-	static const char *const common[] = {"site.name", "site.url",	 "site.postal_address",
-					     "site.lang", "year",	 "person.name",
-					     "person.first_name", "person.email", "inquiry.number",
-					     "inquiry.subject",	  NULL};
+	static const char *const common[] = {"site.name",
+					     "site.url",
+					     "site.postal_address",
+					     "site.lang",
+					     "year",
+					     "person.name",
+					     "person.first_name",
+					     "person.email",
+					     "inquiry.number",
+					     "inquiry.subject",
+					     NULL};
 	*v = (struct span){"", 0};
 	for (const char *const *n = common; *n; n++)
 		if (span_eq(name, *n))
@@ -180,8 +187,8 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	struct template_names tn = {(const char *const *)akeys.v, (const char *const *)skeys.v};
 	check_template(g, "newsletter.html", TPL_ESC_HTML, &tn, &p);
 	check_template(g, "newsletter.txt", TPL_ESC_NONE, &tn, &p);
-	static const char *const reply_names[] = {"content",	   "original.date", "original.text",
-						  "original.quoted", "staff.name",    NULL};
+	static const char *const reply_names[] = {
+	    "content", "original.date", "original.text", "original.quoted", "staff.name", NULL};
 	size_t ntemplates = 2;
 	ntemplates += check_optional(g, "reply.html", TPL_ESC_HTML, reply_names, &p);
 	ntemplates += check_optional(g, "reply.txt", TPL_ESC_NONE, reply_names, &p);

@@ -329,10 +329,10 @@ static void html_report(const struct report *r, struct buf *h)
 		const struct inquiry *q = &r->inq[i];
 		buf_reset(&s);
 		time_age(&s, q->received, r->now);
-		buf_printf(h,
-			   "<tr%s><td style=\"" CELL "\">%u%s</td><td style=\"" CELL "\">%s</td>",
-			   inquiry_is_urgent(q) ? " style=\"background-color:#fbe9e7;\"" : "", q->number,
-			   inquiry_is_urgent(q) ? " <b style=\"color:#b3261e;\">URGENT</b>" : "", s.p);
+		buf_printf(
+		    h, "<tr%s><td style=\"" CELL "\">%u%s</td><td style=\"" CELL "\">%s</td>",
+		    inquiry_is_urgent(q) ? " style=\"background-color:#fbe9e7;\"" : "", q->number,
+		    inquiry_is_urgent(q) ? " <b style=\"color:#b3261e;\">URGENT</b>" : "", s.p);
 		buf_adds(h, "<td style=\"" CELL "\">");
 		esc(h, q->from_name ? q->from_name : q->from);
 		if (q->from_name) {

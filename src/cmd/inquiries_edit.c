@@ -263,7 +263,7 @@ static int reply_render(struct cli *g, struct reply *r, const char *who, time_t 
 {
 	const struct config *cfg = &g->cfg;
 	int rc = render_markdown(cfg, r->md.p ? r->md.p : "", r->md.n, "reply.html",
-				  &r->content_html, &r->content_text, err);
+				 &r->content_html, &r->content_text, err);
 	if (rc)
 		return rc;
 	const char *own =

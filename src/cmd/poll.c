@@ -54,7 +54,7 @@ struct poll_ctx {
 		char *id;
 		uint32_t uid;
 		const char *folder;
-	} *moves;
+	} * moves;
 	size_t nmoves, movecap;
 	unsigned *filed; /* inquiries to notify about */
 	size_t nfiled, filedcap;

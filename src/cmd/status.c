@@ -194,7 +194,7 @@ int cmd_status(struct cli *g, int argc, char **argv)
 	if (optind < argc) {
 		struct article a;
 		struct lb_err err = {0};
-		if ((rc = cli_article(g, argv[optind], &a, &err)) != 0) {
+		if (cli_article(g, argv[optind], &a, &err) != 0) {
 			article_free(&a);
 			return cli_fail(&err);
 		}

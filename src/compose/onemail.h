@@ -59,7 +59,6 @@ int onemail_compose(const struct onemail *om, struct buf *out, char **message_id
 void onemail_subject(struct buf *out, const char *prefix, const char *subject,
 		     const char *fallback);
 
-
 /* A plain text as a small HTML page: paragraphs at blank lines, wrapped
  * lines flowing again, <br> before lines that are indented or start with
  * "-" or "*" (lists), everything escaped.  For mails whose site template has no .html

@@ -183,13 +183,13 @@ static void on_done(void *ctx, struct tx_job *job, const struct outcome *out)
 /* Declare attempts ahead, up to the window. */
 static void declare(struct run *r)
 {
-	while (r->qn && r->dn + r->inflight < r->o->window &&
+	while (r->qn && r->dn + r->inflight < r->nslots &&
 	       (r->o->limit == 0 || r->st->attempted < (size_t)r->o->limit)) {
 		size_t idx = r->queue[r->qhead++];
 		r->qn--;
 		uint64_t seq = record(r, "A %zu %lld", idx, (long long)run_now(r));
 		r->c->r[idx].state = RS_INFLIGHT;
-		size_t at = (r->dhead + r->dn) % r->o->window;
+		size_t at = (r->dhead + r->dn) % r->nslots;
 		r->decl[at] = idx;
 		r->decl_seq[at] = seq;
 		r->dn++;
@@ -206,7 +206,7 @@ static int submit_ready(struct run *r)
 		struct slot *s = free_slot(r);
 		if (!s)
 			break;
-		r->dhead = (r->dhead + 1) % r->o->window;
+		r->dhead = (r->dhead + 1) % r->nslots;
 		r->dn--;
 		struct crcpt *c = &r->c->r[idx];
 		struct recipient rc = {c->email, c->name, c->fields, c->nfields};
@@ -279,6 +279,7 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 		  struct transport *t, struct suppressions *sup, const struct send_opts *o,
 		  struct send_stats *st, struct lb_err *err)
 {
+	LB_ASSERT(o->window > 0);
 	memset(st, 0, sizeof *st);
 	struct run r = {.cfg = cfg, .c = c, .nl = nl, .t = t, .sup = sup, .o = o, .st = st};
 	r.err = err;
@@ -289,12 +290,12 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 	free(jpath);
 	if (rc)
 		return rc;
-	r.nslots = o->window;
+	r.nslots = o->window > 0 ? o->window : 1;
 	r.slots = xcalloc(r.nslots, sizeof *r.slots);
 	for (size_t i = 0; i < r.nslots; i++)
 		message_init(&r.slots[i].m);
-	r.decl = xcalloc(o->window, sizeof *r.decl);
-	r.decl_seq = xcalloc(o->window, sizeof *r.decl_seq);
+	r.decl = xcalloc(r.nslots, sizeof *r.decl);
+	r.decl_seq = xcalloc(r.nslots, sizeof *r.decl_seq);
 	r.retries = xcalloc(c->n + 1, 1);
 
 	if (c->finished && o->resend_uncertain)
@@ -304,7 +305,7 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 	/* Declared but never handed over (a stop, or the limit): not sent. */
 	while (r.dn) {
 		size_t idx = r.decl[r.dhead];
-		r.dhead = (r.dhead + 1) % o->window;
+		r.dhead = (r.dhead + 1) % r.nslots;
 		r.dn--;
 		record(&r, "N %zu %lld", idx, (long long)run_now(&r));
 	}

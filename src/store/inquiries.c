@@ -85,14 +85,12 @@ static char *unescape(struct span v)
 
 static char **field_slot(struct inquiry *q, struct span k)
 {
-	static const char *const names[] = {"from",	    "from_name",    "subject",
-					    "message_id",   "article",	    "status",
-					    "priority",	    "assignee",	    "excerpt",
-					    "attachments",  "acknowledged", "alerted",
-					    "copies",	    NULL};
-	char **slots[] = {&q->from,	    &q->from_name,    &q->subject, &q->message_id,
-			  &q->article,	    &q->status,	      &q->priority, &q->assignee,
-			  &q->excerpt,	    &q->attachments, &q->acknowledged, &q->alerted,
+	static const char *const names[] = {
+	    "from",	"from_name", "subject",	    "message_id",   "article", "status", "priority",
+	    "assignee", "excerpt",   "attachments", "acknowledged", "alerted", "copies", NULL};
+	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
+			  &q->article, &q->status,	&q->priority,	  &q->assignee,
+			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
 			  &q->copies};
 	for (size_t i = 0; names[i]; i++)
 		if (span_eq(k, names[i]))
@@ -207,7 +205,8 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 			} else if (line.p[0] == 'H' && history && n == hist_of) {
 				const char *tab = memchr(line.p, '\t', line.n);
 				if (tab) {
-					buf_add(history, tab + 1, line.n - (size_t)(tab + 1 - line.p));
+					buf_add(history, tab + 1,
+						line.n - (size_t)(tab + 1 - line.p));
 					buf_addc(history, '\n');
 				}
 			}
@@ -217,8 +216,8 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 			parse_line(&cur, line);
 		} else if (span_starts_with(line, HEADER)) {
 			free(b->gen);
-			b->gen = span_dup((struct span){line.p + strlen(HEADER),
-							 line.n - strlen(HEADER)});
+			b->gen = span_dup(
+			    (struct span){line.p + strlen(HEADER), line.n - strlen(HEADER)});
 		}
 	}
 	inquiry_free(&cur);
@@ -338,8 +337,8 @@ static int generation(const char *dir, char **gen, struct lb_err *err)
 	return rc;
 }
 
-static int add_blob(const char *dir, const char *gen, unsigned number, const char *raw,
-		    size_t n, long long *off, struct lb_err *err)
+static int add_blob(const char *dir, const char *gen, unsigned number, const char *raw, size_t n,
+		    long long *off, struct lb_err *err)
 {
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "#%u %zu\n", number, n);
@@ -414,9 +413,9 @@ int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, stru
 	char *dir = store_dir(state_dir);
 	struct book b;
 	int rc = read_log(dir, &b, 0, NULL, err);
-	if (!rc && (number >= b.cap || !b.v[number].number))
+	if (!rc && (!b.v || number >= b.cap || !b.v[number].number))
 		rc = err_set(err, LB_EDATA, "there is no inquiry %u", number);
-	if (!rc) {
+	if (!rc && b.v) {
 		*q = b.v[number];
 		memset(&b.v[number], 0, sizeof b.v[number]);
 	}
@@ -443,9 +442,9 @@ int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *
 
 void inquiry_free(struct inquiry *q)
 {
-	char **all[] = {&q->from,	  &q->from_name, &q->subject,  &q->message_id,
-			&q->article,	  &q->status,	 &q->priority, &q->assignee,
-			&q->excerpt,	  &q->attachments, &q->acknowledged, &q->alerted,
+	char **all[] = {&q->from,    &q->from_name,   &q->subject,	&q->message_id,
+			&q->article, &q->status,      &q->priority,	&q->assignee,
+			&q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
 			&q->copies};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		free(*all[i]);
@@ -548,7 +547,8 @@ static int read_blob(const char *state_dir, long long off, size_t len, struct bu
 	if (!rc) {
 		ssize_t got = pread(fd, out->p + out->n, len, (off_t)off);
 		if (got != (ssize_t)len)
-			rc = err_set(err, LB_EIO, "%s: the message at %lld is cut short", path, off);
+			rc =
+			    err_set(err, LB_EIO, "%s: the message at %lld is cut short", path, off);
 		else {
 			out->n += len;
 			out->p[out->n] = '\0';
@@ -724,26 +724,9 @@ out:
 
 int inquiry_remove(const char *state_dir, unsigned number, struct lb_err *err)
 {
-	struct inquiry q;
+	struct inquiry q = {0};
 	int rc = inquiry_load(state_dir, number, &q, err);
 	inquiry_free(&q);
 	return rc ? rc : inquiries_remove(state_dir, &number, 1, err);
 }
 
-char *inquiry_message_path(const char *state_dir, unsigned number)
-{
-	struct buf sub = BUF_INIT, raw = BUF_INIT;
-	buf_printf(&sub, "inquiries/cache/%u", number);
-	char *dir = path_join(state_dir, sub.p);
-	char *path = path_join(dir, "message.eml");
-	struct inquiry q;
-	struct lb_err err;
-	if (fsx_mkdirs(dir, 0700, &err) == 0 && inquiry_load(state_dir, number, &q, &err) == 0 &&
-	    inquiry_message(state_dir, &q, &raw, &err) == 0)
-		fsx_write_atomic(path, raw.p, raw.n, 0600, &err);
-	inquiry_free(&q);
-	buf_free(&raw);
-	buf_free(&sub);
-	free(dir);
-	return path;
-}

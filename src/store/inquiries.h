@@ -31,21 +31,21 @@
 struct inquiry {
 	unsigned number;
 	time_t received;
-	char *from;       /* sender's address */
-	char *from_name;  /* may be NULL */
-	char *subject;    /* may be NULL */
-	char *message_id; /* without brackets; may be NULL */
-	char *article;    /* slug of the newsletter it answers, or NULL */
-	bool subscriber;  /* the sender is on a list */
-	char *status;     /* new, open, answered, closed */
-	char *priority;   /* urgent, normal */
-	char *assignee;   /* may be NULL */
-	bool unparsed;    /* the MIME structure could not be read */
-	bool truncated;   /* larger than incoming.max_size: headers only kept */
-	char *excerpt;    /* the person's own words, at most ~400 bytes */
-	char *attachments; /* "name (type, size)" entries separated by "; ", or NULL */
+	char *from;	    /* sender's address */
+	char *from_name;    /* may be NULL */
+	char *subject;	    /* may be NULL */
+	char *message_id;   /* without brackets; may be NULL */
+	char *article;	    /* slug of the newsletter it answers, or NULL */
+	bool subscriber;    /* the sender is on a list */
+	char *status;	    /* new, open, answered, closed */
+	char *priority;	    /* urgent, normal */
+	char *assignee;	    /* may be NULL */
+	bool unparsed;	    /* the MIME structure could not be read */
+	bool truncated;	    /* larger than incoming.max_size: headers only kept */
+	char *excerpt;	    /* the person's own words, at most ~400 bytes */
+	char *attachments;  /* "name (type, size)" entries separated by "; ", or NULL */
 	char *acknowledged; /* ISO time an acknowledgement went out, or NULL */
-	char *alerted;      /* ISO time the urgent alert went out, or NULL */
+	char *alerted;	    /* ISO time the urgent alert went out, or NULL */
 	/* private: where the raw message is */
 	long long msg_off;
 	size_t msg_len;
@@ -61,8 +61,7 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 /* The number after the highest in use. */
 unsigned inquiries_next_number(const char *state_dir);
 
-int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q,
-		 struct lb_err *err);
+int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err);
 /* Store a new version of q's record. */
 int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *err);
 void inquiry_free(struct inquiry *q);
@@ -97,12 +96,8 @@ int inquiry_copy(const char *state_dir, const struct inquiry *q, unsigned k, str
 
 /* Remove inquiries for good (raw messages, copies, records, history): the
  * store is compacted. */
-int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t n,
-		     struct lb_err *err);
+int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t n, struct lb_err *err);
 int inquiry_remove(const char *state_dir, unsigned number, struct lb_err *err);
 
-/* Deprecated, for code not yet on inquiry_message(): writes N's message to
- * state/inquiries/cache/N/message.eml and returns that path.  Caller frees. */
-char *inquiry_message_path(const char *state_dir, unsigned number);
 
 #endif

@@ -26,7 +26,7 @@ struct pollstate {
 	struct soft {
 		time_t when;
 		char *akey, *key;
-	} *soft;
+	} * soft;
 	size_t nsoft, softcap;
 	bool soft_loaded;
 };
@@ -269,8 +269,8 @@ static void soft_load(struct pollstate *ps)
 	buf_free(&text);
 }
 
-int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key,
-			  time_t when, long window, size_t *count, struct lb_err *err)
+int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key, time_t when,
+			  long window, size_t *count, struct lb_err *err)
 {
 	if (!ps->soft_loaded)
 		soft_load(ps);

@@ -240,10 +240,10 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 		invalid = &dummy;
 	bool seen_name = false, seen_subs = false;
 	int rc;
-	/* STREAM_START, then DOCUMENT_START or STREAM_END (an empty file). */
-	if ((rc = next(&s)) || (rc = next(&s)) || s.e.type == YAML_STREAM_END_EVENT ||
-	    (rc = next(&s)))
-		goto out;
+	/* STREAM_START, then DOCUMENT_START or STREAM_END (an empty file), then the root. */
+	for (int i = 0; i < 3; i++)
+		if ((rc = next(&s)) || s.e.type == YAML_STREAM_END_EVENT)
+			goto out;
 	if (ev_null(&s.e))
 		goto out; /* an empty list is a list */
 	if (s.e.type != YAML_MAPPING_START_EVENT) {

@@ -17,18 +17,18 @@
 #include "core/err.h"
 
 enum sup_reason {
-	SUP_NONE,        /* not suppressed (or lifted) */
+	SUP_NONE, /* not suppressed (or lifted) */
 	SUP_UNSUBSCRIBED,
 	SUP_HARD_BOUNCE,
 	SUP_COMPLAINT,
-	SUP_REMOVED,     /* `letterbox subscribers remove` */
-	SUP_FAILED,      /* gave up on the address */
+	SUP_REMOVED,	 /* `letterbox subscribers remove` */
+	SUP_FAILED,	 /* gave up on the address */
 	SUP_RESUBSCRIBED /* lifts an earlier record */
 };
 
 struct suppression {
-	char *address;  /* as recorded */
-	char *key;      /* addr_key(address) */
+	char *address; /* as recorded */
+	char *key;     /* addr_key(address) */
 	enum sup_reason reason;
 	time_t when;
 	char *evidence; /* one line: SMTP reply, DSN status, message-id ... */
