@@ -99,5 +99,4 @@ int inquiry_copy(const char *state_dir, const struct inquiry *q, unsigned k, str
 int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t n, struct lb_err *err);
 int inquiry_remove(const char *state_dir, unsigned number, struct lb_err *err);
 
-
 #endif
