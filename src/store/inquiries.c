@@ -729,4 +729,3 @@ int inquiry_remove(const char *state_dir, unsigned number, struct lb_err *err)
 	inquiry_free(&q);
 	return rc ? rc : inquiries_remove(state_dir, &number, 1, err);
 }
-
