@@ -113,7 +113,8 @@ static int md_wait(struct transport *t, int timeout_ms, int extra_fd, tx_done_fn
 	/* on_done may submit more: take the batch first. */
 	size_t n = md->ndone;
 	struct done *batch = xmalloc(n * sizeof *batch + 1);
-	memcpy(batch, md->done, n * sizeof *batch);
+	if (n)
+		memcpy(batch, md->done, n * sizeof *batch);
 	md->ndone = 0;
 	for (size_t i = 0; i < n; i++)
 		on_done(ctx, batch[i].job, &batch[i].o);

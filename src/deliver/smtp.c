@@ -1,24 +1,36 @@
-/* The SMTP transport: libcurl's multi interface, N connections, each kept
- * open for many messages.
+/* The SMTP transport: N connections, each kept open for many messages, each
+ * driven by its own worker thread.
  *
- * One easy handle per connection slot, reused message after message, so the
- * connection it left in the multi's pool is picked up again (the pool is
- * capped at N, so there are never more than N sessions).  Per message we only
- * set MAIL FROM, point the one-element recipient list at this recipient and
- * rewind a cursor over the message's iovec: no allocation and no copy of the
- * message on our side.
+ * Why threads and not curl's multi interface: after a message's data curl
+ * (7.88 and later) waits for the server's final reply with a blocking loop
+ * inside curl_multi_perform (smtp_done), which stalls every other connection
+ * of the multi handle: N connections ran little faster than one.  A thread
+ * per connection runs curl_easy_perform for one message at a time; its easy
+ * handle keeps its connection (its own cache of one) from one message to the
+ * next.  Per message the worker only sets MAIL FROM, points the one-element
+ * recipient list at this recipient and rewinds a cursor over the message's
+ * iovec: no allocation and no copy of the message on our side.
  *
- * What curl does not tell us directly we read on the way: every reply line
- * passes through the header callback, and the read callback knows when the
- * last byte of the message was handed over (both in smtp_open.c, with the
- * options); smtp_reply.c assembles the replies and turns all that into an
- * outcome.
+ * The caller's thread keeps every decision: capacity (back-off, the rate
+ * limit), and turning finished transfers into outcomes and on_done calls.
+ * It puts submitted jobs on a queue that the workers take from: one job
+ * being sent and one queued per connection, so that a worker goes straight
+ * on to the next message while the caller composes the one after.  Workers
+ * put finished transfers on a done list and signal an eventfd, which
+ * transport_wait polls together with the caller's extra_fd; while the queue
+ * is well filled they signal once per batch (fewer wake-ups, and the
+ * caller's journal syncs several outcomes at once).  A worker whose transfer
+ * failed takes nothing more until the caller's thread has judged the failure
+ * (it may have to back off).  Stopping a transfer is a flag the workers'
+ * progress callback reads (smtp_open.c): curl then closes the connection
+ * without the end-of-data dot.
  *
- * Known limit (curl 7.88 and later): after the data, curl waits for the
- * final reply inside curl_multi_perform (smtp_done blocks), so the N
- * connections overlap everything but that one wait.  On loopback and a LAN
- * this costs little; it also means transport_wait may overrun its timeout by
- * up to one server reply (bounded by timeout_s).
+ * Thread safety: curl_global_init runs in smtp_open before any worker starts
+ * (and curl_global_cleanup after they are joined); each easy handle is used
+ * by one thread at a time and shares nothing with the others.  That is what
+ * libcurl documents as thread-safe; GnuTLS (Debian's libcurl flavour) is
+ * thread-safe since 3.x without set-up.  Logging from workers locks stderr
+ * for the whole line.
  *
  * NOT_SENT jobs (lost connection, 421/454) go back to the caller, who
  * resubmits them: the transport never resends on its own, so the caller's
@@ -27,7 +39,10 @@
 #include "deliver/smtp.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +74,124 @@ __attribute__((format(printf, 3, 4))) static void text_set(char *dst, size_t cap
 	va_end(ap);
 }
 
+/* ---- the workers -------------------------------------------------------------------------- */
+
+/* Send one message on this worker's connection (worker thread). */
+static void run_job(struct conn *c, struct xfer *x)
+{
+	struct smtp *s = c->s;
+	const struct tx_job *job = x->job;
+	if (!c->url_set) {
+		curl_easy_setopt(c->easy, CURLOPT_URL, buf_cstr(&s->ehlo_url));
+		c->url_set = true;
+	}
+	buf_reset(&c->from_buf);
+	buf_addc(&c->from_buf, '<');
+	buf_adds(&c->from_buf, job->mail_from);
+	buf_addc(&c->from_buf, '>');
+	buf_reset(&c->rcpt_buf);
+	buf_addc(&c->rcpt_buf, '<');
+	buf_adds(&c->rcpt_buf, job->rcpt);
+	buf_addc(&c->rcpt_buf, '>');
+	c->rcpt.data = c->rcpt_buf.p;
+	curl_easy_setopt(c->easy, CURLOPT_MAIL_FROM, buf_cstr(&c->from_buf));
+	curl_easy_setopt(c->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->msg->size);
+
+	x->idx = x->off = 0;
+	x->handed_all = x->saw_354 = false;
+	smtp_reply_reset(&x->reply);
+	c->errbuf[0] = '\0';
+	c->x = x;
+	x->result = curl_easy_perform(c->easy);
+	c->x = NULL; /* callbacks later on (the QUIT at clean-up) must not touch x */
+	x->nconnects = 0;
+	x->up = 0;
+	curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &x->nconnects);
+	curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &x->up);
+	memcpy(x->errbuf, c->errbuf, sizeof x->errbuf);
+}
+
+/* Take the oldest queued job and send it; after a failure wait to be
+ * released (the main thread may want this connection to back off).  Until
+ * closing (worker thread). */
+void *smtp_worker(void *arg)
+{
+	struct conn *c = arg;
+	struct smtp *s = c->s;
+	pthread_mutex_lock(&s->mu);
+	while (!s->closing) {
+		struct xfer *x = s->queue_head;
+		if (c->held || s->stopping || !x) {
+			c->idle = !c->held;
+			pthread_cond_wait(&c->wake, &s->mu);
+			continue;
+		}
+		c->idle = false;
+		s->queue_head = x->next;
+		if (!s->queue_head)
+			s->queue_tail = NULL;
+		x->conn = c;
+		pthread_mutex_unlock(&s->mu);
+
+		run_job(c, x);
+
+		pthread_mutex_lock(&s->mu);
+		c->held = x->result != CURLE_OK;
+		x->next = NULL;
+		if (s->done_tail)
+			s->done_tail->next = x;
+		else
+			s->done_head = x;
+		s->done_tail = x;
+		s->ndone++;
+		/* Wake the main thread when it has something to decide (a failure),
+		 * or the queue is about to run dry, or a batch is ready.  While the
+		 * workers have queued jobs, completions are handed over in batches:
+		 * fewer wake-ups, and one journal sync covers several messages. */
+		if (c->held || !s->queue_head || !s->queue_head->next || s->ndone >= s->nconns) {
+			uint64_t one = 1;
+			ssize_t w = write(s->done_fd, &one, sizeof one); /* never fails */
+			(void)w;
+		}
+	}
+	c->idle = false;
+	pthread_mutex_unlock(&s->mu);
+	/* QUIT on the connection it holds, in parallel with the other workers. */
+	curl_easy_cleanup(c->easy);
+	c->easy = NULL;
+	return NULL;
+}
+
 /* ---- capacity and submission ------------------------------------------------------------ */
 
-static bool conn_ready(const struct conn *c, double now)
+/* Let a held worker take jobs again. */
+static void release(struct smtp *s, struct conn *c)
 {
-	return !c->job && c->backoff_until <= now;
+	pthread_mutex_lock(&s->mu);
+	c->held = false;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* End the back-offs that are over. */
+static void release_due(struct smtp *s, double now)
+{
+	for (size_t i = 0; i < s->nconns && s->npaused; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->paused && c->backoff_until <= now) {
+			c->paused = false;
+			s->npaused--;
+			release(s, c);
+		}
+	}
+}
+
+/* Jobs that may be submitted apart from the rate limit: one being sent and
+ * one queued for every connection that is not backing off. */
+static size_t room(const struct smtp *s)
+{
+	size_t slots = 2 * (s->nconns - s->npaused);
+	return slots > s->busy ? slots - s->busy : 0;
 }
 
 static size_t smtp_capacity(struct transport *t)
@@ -72,36 +200,34 @@ static size_t smtp_capacity(struct transport *t)
 	if (s->stop.code)
 		return 0;
 	double now = smtp_now();
-	size_t ready = 0;
-	for (size_t i = 0; i < s->nconns; i++)
-		ready += conn_ready(&s->conns[i], now);
-	if (ready == 0)
+	release_due(s, now);
+	size_t n = room(s);
+	if (n == 0)
 		return 0;
 	unsigned tokens = ratelimit_available(&s->rl, now, UINT_MAX);
-	return ready < tokens ? ready : tokens;
+	return n < tokens ? n : tokens;
 }
 
-/* Milliseconds until capacity may become positive again without a
- * completion (a token, the end of a back-off), -1 when only a completion
- * can bring it. */
-static long next_wake_ms(struct smtp *s, double now)
+/* Milliseconds until a back-off ends or (when the caller waits for
+ * capacity) a rate-limit token comes; -1 when only a completion can change
+ * anything. */
+static long next_wake_ms(struct smtp *s, double now, bool want_capacity)
 {
-	if (s->stop.code)
-		return -1;
-	double soonest = -1;
+	long ms = -1;
 	for (size_t i = 0; i < s->nconns; i++) {
 		const struct conn *c = &s->conns[i];
-		if (c->job)
+		if (!c->paused)
 			continue;
-		double at = c->backoff_until > now ? c->backoff_until - now : 0;
-		if (soonest < 0 || at < soonest)
-			soonest = at;
+		long at = (long)((c->backoff_until - now) * 1000) + 1;
+		if (ms < 0 || at < ms)
+			ms = at;
 	}
-	if (soonest < 0)
-		return -1;
-	long ms = (long)(soonest * 1000) + (soonest > 0);
-	long tok = ratelimit_wait_ms(&s->rl, now);
-	return tok > ms ? tok : ms;
+	if (want_capacity && room(s) > 0) {
+		long tok = ratelimit_wait_ms(&s->rl, now);
+		if (tok >= 0 && (ms < 0 || tok < ms))
+			ms = tok;
+	}
+	return ms;
 }
 
 /* The domain of the envelope sender, when it is a plain host name: used in
@@ -122,49 +248,41 @@ static struct span ehlo_domain(const char *mail_from)
 static void smtp_submit(struct transport *t, struct tx_job *job)
 {
 	struct smtp *s = (struct smtp *)t;
-	double now = smtp_now();
-	struct conn *c = NULL;
-	for (size_t i = 0; i < s->nconns && !c; i++)
-		if (conn_ready(&s->conns[i], now))
-			c = &s->conns[i];
-	LB_ASSERT(c && !s->stop.code);
+	struct xfer *x = s->free_xfers;
+	LB_ASSERT(x && room(s) > 0 && !s->stop.code);
+	s->free_xfers = x->next;
 
-	if (!c->url_set) {
-		if (s->ehlo_url.n == 0) {
-			buf_adds(&s->ehlo_url, s->url);
-			struct span d = ehlo_domain(job->mail_from);
-			if (!s->url_has_path && d.n) {
-				if (s->ehlo_url.p[s->ehlo_url.n - 1] != '/')
-					buf_addc(&s->ehlo_url, '/');
-				buf_addspan(&s->ehlo_url, d);
-			}
+	if (s->ehlo_url.n == 0) {
+		buf_adds(&s->ehlo_url, s->url);
+		struct span d = ehlo_domain(job->mail_from);
+		if (!s->url_has_path && d.n) {
+			if (s->ehlo_url.p[s->ehlo_url.n - 1] != '/')
+				buf_addc(&s->ehlo_url, '/');
+			buf_addspan(&s->ehlo_url, d);
 		}
-		curl_easy_setopt(c->easy, CURLOPT_URL, buf_cstr(&s->ehlo_url));
-		c->url_set = true;
 	}
-	buf_reset(&c->from_buf);
-	buf_addc(&c->from_buf, '<');
-	buf_adds(&c->from_buf, job->mail_from);
-	buf_addc(&c->from_buf, '>');
-	buf_reset(&c->rcpt_buf);
-	buf_addc(&c->rcpt_buf, '<');
-	buf_adds(&c->rcpt_buf, job->rcpt);
-	buf_addc(&c->rcpt_buf, '>');
-	c->rcpt.data = c->rcpt_buf.p;
-	curl_easy_setopt(c->easy, CURLOPT_MAIL_FROM, buf_cstr(&c->from_buf));
-	curl_easy_setopt(c->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->msg->size);
-
-	c->job = job;
-	c->iov = job->msg->iov;
-	c->niov = job->msg->niov;
-	c->idx = c->off = 0;
-	c->handed_all = c->saw_354 = c->aborting = false;
-	c->errbuf[0] = '\0';
-	smtp_reply_reset(&c->reply);
-	ratelimit_take(&s->rl, now);
+	x->job = job;
+	x->next = NULL;
+	x->conn = NULL;
+	ratelimit_take(&s->rl, smtp_now());
 	s->busy++;
-	CURLMcode mc = curl_multi_add_handle(s->multi, c->easy);
-	LB_ASSERT(mc == CURLM_OK);
+
+	pthread_mutex_lock(&s->mu);
+	if (s->queue_tail)
+		s->queue_tail->next = x;
+	else
+		s->queue_head = x;
+	s->queue_tail = x;
+	/* Wake one idle worker (a busy one takes the job when it is done). */
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->idle) {
+			c->idle = false;
+			pthread_cond_signal(&c->wake);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 static size_t smtp_busy(const struct transport *t)
@@ -174,17 +292,17 @@ static size_t smtp_busy(const struct transport *t)
 
 /* ---- completion ---------------------------------------------------------------------------- */
 
-static const char *curl_reason(const struct conn *c, CURLcode rc)
+static const char *curl_reason(const struct xfer *x, CURLcode rc)
 {
-	return c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+	return x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 }
 
-static void stop(struct smtp *s, int code, const struct conn *c, CURLcode rc)
+static void stop(struct smtp *s, int code, const struct xfer *x, CURLcode rc)
 {
 	if (s->stop.code)
 		return;
-	const struct smtp_reply *r = &c->reply;
-	const char *why = curl_reason(c, rc);
+	const struct smtp_reply *r = &x->reply;
+	const char *why = curl_reason(x, rc);
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_ISSUER_ERROR:
@@ -231,32 +349,62 @@ static void stop(struct smtp *s, int code, const struct conn *c, CURLcode rc)
 	}
 }
 
-static void finish(struct smtp *s, struct conn *c, CURLcode rc, tx_done_fn on_done, void *ctx)
+static void put_free(struct smtp *s, struct xfer *x)
 {
-	struct tx_job *job = c->job;
+	x->job = NULL;
+	x->next = s->free_xfers;
+	s->free_xfers = x;
+	s->busy--;
+}
+
+/* The campaign stopped: no worker takes another job, the queued ones come
+ * back not sent, the ones in flight are asked to stop. */
+static void stop_queue(struct smtp *s, tx_done_fn on_done, void *ctx)
+{
+	pthread_mutex_lock(&s->mu);
+	struct xfer *x = s->queue_head;
+	s->queue_head = s->queue_tail = NULL;
+	s->stopping = true;
+	pthread_mutex_unlock(&s->mu);
+	if (atomic_load_explicit(&s->abort, memory_order_relaxed) < ABORT_STOP)
+		atomic_store_explicit(&s->abort, ABORT_STOP, memory_order_relaxed);
+	while (x) {
+		struct xfer *next = x->next;
+		struct tx_job *job = x->job;
+		struct outcome o = {.kind = OUT_NOT_SENT};
+		text_set(o.text, sizeof o.text, "not sent: the campaign stopped");
+		put_free(s, x);
+		on_done(ctx, job, &o);
+		x = next;
+	}
+}
+
+/* A worker's transfer ended: judge it, account for it, hand the outcome over. */
+static void finish(struct smtp *s, struct xfer *x, tx_done_fn on_done, void *ctx)
+{
+	struct tx_job *job = x->job;
+	struct conn *c = x->conn;
+	CURLcode rc = x->result;
+	bool stopped = s->stop.code != 0;
 	double now = smtp_now();
-	long nconnects = 0;
-	curl_off_t up = 0;
-	curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &nconnects);
-	curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &up);
 	struct smtp_finish f = {
 	    .result = rc,
-	    .reply = c->reply.code,
-	    .new_conn = nconnects > 0,
+	    .reply = x->reply.code,
+	    .new_conn = x->nconnects > 0,
 	    /* Every byte handed over and written: only the final dot and
 	     * the reply may be missing.  (Dot-stuffing makes `up` count a
 	     * little more than the message; that errs towards UNCERTAIN.) */
-	    .data_complete = c->saw_354 && c->handed_all && up >= (curl_off_t)job->msg->size,
+	    .data_complete = x->saw_354 && x->handed_all && x->up >= (curl_off_t)job->msg->size,
 	};
 	struct outcome o = {0};
 	enum smtp_verdict v = smtp_classify(&f, &o.kind);
 	bool replied = o.kind == OUT_SENT || o.kind == OUT_DEFERRED || o.kind == OUT_FAILED ||
 		       v == SMTP_SLOW_DOWN;
 	if (replied) {
-		o.code = c->reply.code;
-		memcpy(o.status, c->reply.status, sizeof o.status);
-		memcpy(o.text, c->reply.text, sizeof o.text);
-	} else if (c->aborting || s->stop.code) {
+		o.code = x->reply.code;
+		memcpy(o.status, x->reply.status, sizeof o.status);
+		memcpy(o.text, x->reply.text, sizeof o.text);
+	} else if (stopped) {
 		text_set(o.text, sizeof o.text, "%s",
 			 o.kind == OUT_UNCERTAIN ? "the campaign stopped after the message was "
 						   "sent, before the server's reply"
@@ -264,12 +412,13 @@ static void finish(struct smtp *s, struct conn *c, CURLcode rc, tx_done_fn on_do
 	} else if (o.kind == OUT_UNCERTAIN) {
 		text_set(o.text, sizeof o.text,
 			 "no reply after the message was sent (%s); it may have been delivered",
-			 curl_reason(c, rc));
+			 curl_reason(x, rc));
 	} else {
-		text_set(o.text, sizeof o.text, "not sent: %s", curl_reason(c, rc));
+		text_set(o.text, sizeof o.text, "not sent: %s", curl_reason(x, rc));
 	}
 
-	if (!c->aborting && !s->stop.code) {
+	bool pause = false;
+	if (!stopped) {
 		switch (v) {
 		case SMTP_FINAL:
 			if (o.kind == OUT_UNCERTAIN) {
@@ -285,9 +434,10 @@ static void finish(struct smtp *s, struct conn *c, CURLcode rc, tx_done_fn on_do
 				err_set(&s->stop, LB_EUNAVAIL,
 					"%s: the connection keeps breaking (%u times in a row, "
 					"last: %s)",
-					s->where, s->trouble, curl_reason(c, rc));
+					s->where, s->trouble, curl_reason(x, rc));
 			break;
 		case SMTP_SLOW_DOWN:
+			pause = true;
 			c->backoff = c->backoff > 0 ? c->backoff * 2 : 1;
 			if (c->backoff > BACKOFF_MAX)
 				c->backoff = BACKOFF_MAX;
@@ -299,60 +449,65 @@ static void finish(struct smtp *s, struct conn *c, CURLcode rc, tx_done_fn on_do
 				err_set(&s->stop, LB_EUNAVAIL,
 					"%s: the server has been asking us to slow down for %.0f "
 					"s (%s); stopping",
-					s->where, now - s->slow_since, c->reply.text);
+					s->where, now - s->slow_since, x->reply.text);
 			else
 				log_info("%s: %s; connection %zu waits %.0f s", s->where,
-					 c->reply.text, c->index, c->backoff);
+					 x->reply.text, c->index, c->backoff);
 			break;
 		case SMTP_STOP_UNAVAIL:
-			stop(s, LB_EUNAVAIL, c, rc);
+			stop(s, LB_EUNAVAIL, x, rc);
 			break;
 		case SMTP_STOP_CONFIG:
-			stop(s, LB_ECONFIG, c, rc);
+			stop(s, LB_ECONFIG, x, rc);
 			break;
 		}
-		if (s->stop.code)
-			for (size_t i = 0; i < s->nconns; i++)
-				if (s->conns[i].job)
-					s->conns[i].aborting = true;
+	}
+	/* The worker holds itself after a failure: back off, or go on. */
+	if (rc != CURLE_OK && !s->stop.code) {
+		if (pause) {
+			c->paused = true;
+			s->npaused++;
+		} else {
+			release(s, c);
+		}
 	}
 	ratelimit_done(&s->rl, now);
-	c->job = NULL;
-	s->busy--;
+	put_free(s, x);
 	on_done(ctx, job, &o);
+	if (s->stop.code && !stopped)
+		stop_queue(s, on_done, ctx);
 }
 
-static size_t drain(struct smtp *s, tx_done_fn on_done, void *ctx)
+/* Complete every transfer the workers have finished; returns how many. */
+static size_t collect(struct smtp *s, tx_done_fn on_done, void *ctx)
 {
-	size_t n = 0;
-	CURLMsg *m;
-	int left;
-	while ((m = curl_multi_info_read(s->multi, &left))) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		CURL *easy = m->easy_handle;
-		CURLcode rc = m->data.result; /* m is invalid once the handle is removed */
-		struct conn *c = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&c);
-		curl_multi_remove_handle(s->multi, easy);
-		finish(s, c, rc, on_done, ctx);
-		n++;
+	uint64_t n;
+	ssize_t r = read(s->done_fd, &n, sizeof n); /* rearm; EAGAIN when nothing came */
+	(void)r;
+	pthread_mutex_lock(&s->mu);
+	struct xfer *x = s->done_head;
+	s->done_head = s->done_tail = NULL;
+	s->ndone = 0;
+	pthread_mutex_unlock(&s->mu);
+	size_t done = 0;
+	while (x) {
+		struct xfer *next = x->next; /* finish puts x on the free list */
+		finish(s, x, on_done, ctx);
+		done++;
+		x = next;
 	}
-	return n;
+	return done;
 }
 
-/* Last resort when a stopping transfer does not end (one waiting for a free
- * connection has none to abort): take it out.  Never reached in practice,
- * but a cron run must not spin forever. */
-static void force_complete(struct smtp *s, tx_done_fn on_done, void *ctx)
+/* Sleep until a worker finishes a transfer, extra_fd is readable or ms
+ * pass.  Returns true when extra_fd is readable. */
+static bool sleep_on(struct smtp *s, int extra_fd, long ms)
 {
-	for (size_t i = 0; i < s->nconns; i++) {
-		struct conn *c = &s->conns[i];
-		if (!c->job)
-			continue;
-		curl_multi_remove_handle(s->multi, c->easy);
-		finish(s, c, CURLE_ABORTED_BY_CALLBACK, on_done, ctx);
-	}
+	struct pollfd p[2] = {{.fd = s->done_fd, .events = POLLIN},
+			      {.fd = extra_fd, .events = POLLIN}};
+	if (poll(p, extra_fd >= 0 ? 2 : 1, ms > INT_MAX ? INT_MAX : (int)ms) <= 0)
+		return false;
+	return extra_fd >= 0 && p[1].revents != 0;
 }
 
 static int smtp_wait(struct transport *t, int timeout_ms, int extra_fd, tx_done_fn on_done,
@@ -360,13 +515,12 @@ static int smtp_wait(struct transport *t, int timeout_ms, int extra_fd, tx_done_
 {
 	struct smtp *s = (struct smtp *)t;
 	double deadline = smtp_now() + (timeout_ms > 0 ? timeout_ms : 0) / 1000.0;
-	bool was_full = smtp_capacity(t) == 0;
+	bool was_full = smtp_capacity(t) == 0, extra_ready = false;
 	for (;;) {
-		int running;
-		curl_multi_perform(s->multi, &running);
-		size_t done = drain(s, on_done, ctx);
+		size_t done = collect(s, on_done, ctx);
 		if (s->stop.code) {
-			/* In-flight transfers abort at their next step; collect them. */
+			/* In-flight transfers abort at their next step (or get
+			 * their reply, when all the data went out); collect them. */
 			if (s->busy == 0) {
 				*err = s->stop;
 				return err->code;
@@ -375,24 +529,21 @@ static int smtp_wait(struct transport *t, int timeout_ms, int extra_fd, tx_done_
 			if (s->stop_deadline == 0)
 				s->stop_deadline = now + (double)s->timeout_s + 5;
 			else if (now > s->stop_deadline)
-				force_complete(s, on_done, ctx);
-			curl_multi_poll(s->multi, NULL, 0, 10, NULL);
+				atomic_store_explicit(&s->abort, ABORT_NOW, memory_order_relaxed);
+			sleep_on(s, -1, 100);
 			continue;
 		}
-		if (done || (was_full && smtp_capacity(t) > 0))
+		if (done || extra_ready || (was_full && smtp_capacity(t) > 0))
 			return 0;
 		double now = smtp_now();
+		release_due(s, now); /* queued jobs may wait for a paused worker */
 		long left = (long)((deadline - now) * 1000);
 		if (left <= 0)
 			return 0;
-		long wake = was_full ? next_wake_ms(s, now) : -1;
+		long wake = next_wake_ms(s, now, was_full);
 		if (wake >= 0 && wake < left)
 			left = wake;
-		struct curl_waitfd w = {.fd = extra_fd, .events = CURL_WAIT_POLLIN};
-		curl_multi_poll(s->multi, extra_fd >= 0 ? &w : NULL, extra_fd >= 0 ? 1 : 0,
-				(int)left, NULL);
-		if (extra_fd >= 0 && w.revents)
-			return 0;
+		extra_ready = sleep_on(s, extra_fd, left);
 	}
 }
 
@@ -406,40 +557,30 @@ static void smtp_close(struct transport *t)
 		 * curl end a half-sent message with a dot. */
 		log_warn("%s: closing with %zu message(s) in flight; they were not sent", s->where,
 			 s->busy);
-		for (size_t i = 0; i < s->nconns; i++)
-			s->conns[i].aborting = s->conns[i].job != NULL;
-		double until = smtp_now() + 5;
-		while (s->busy && smtp_now() < until) {
-			int running;
-			curl_multi_perform(s->multi, &running);
-			CURLMsg *m;
-			int left;
-			while ((m = curl_multi_info_read(s->multi, &left))) {
-				struct conn *c = NULL;
-				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-				if (m->msg != CURLMSG_DONE || !c)
-					continue;
-				curl_multi_remove_handle(s->multi, m->easy_handle);
-				c->job = NULL;
-				s->busy--;
-			}
-			if (s->busy)
-				curl_multi_poll(s->multi, NULL, 0, 10, NULL);
-		}
+		atomic_store_explicit(&s->abort, ABORT_NOW, memory_order_relaxed);
 	}
+	pthread_mutex_lock(&s->mu);
+	s->closing = true;
+	for (size_t i = 0; i < s->nconns; i++)
+		pthread_cond_signal(&s->conns[i].wake);
+	pthread_mutex_unlock(&s->mu);
+	/* Each worker sends its QUIT and cleans its handle up on the way out. */
+	for (size_t i = 0; i < s->nconns; i++)
+		if (s->conns[i].thread_started)
+			pthread_join(s->conns[i].thread, NULL);
 	for (size_t i = 0; i < s->nconns; i++) {
 		struct conn *c = &s->conns[i];
-		if (c->job)
-			curl_multi_remove_handle(s->multi, c->easy);
 		if (c->easy)
 			curl_easy_cleanup(c->easy);
 		buf_free(&c->rcpt_buf);
 		buf_free(&c->from_buf);
+		pthread_cond_destroy(&c->wake);
 	}
-	/* Connections still in the pool get their QUIT here. */
-	if (s->multi)
-		curl_multi_cleanup(s->multi);
+	pthread_mutex_destroy(&s->mu);
+	if (s->done_fd >= 0)
+		close(s->done_fd);
 	free(s->conns);
+	free(s->xfers);
 	free(s->url);
 	free(s->where);
 	free(s->user);

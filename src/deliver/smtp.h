@@ -5,6 +5,7 @@
 #ifndef LB_SMTP_H
 #define LB_SMTP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -55,51 +56,113 @@ struct smtp_finish {
  * sent completely and no final reply came. */
 enum smtp_verdict smtp_classify(const struct smtp_finish *f, enum outcome_kind *kind);
 
-/* ---- the transport's state (deliver/smtp.c drives it, smtp_open.c sets it up) ---- */
+/* ---- the transport's state (deliver/smtp.c drives it, smtp_open.c sets it up) ----
+ *
+ * One worker thread per connection, and a queue of jobs between them and the
+ * main thread (the caller of transport_*).  Who may touch what:
+ *   the main thread: the fields marked "main", and a struct xfer while it is
+ *     free or after a worker put it on the done list;
+ *   under smtp.mu: the fields marked so (the queue, the done list, a
+ *     worker's idle/held state, closing);
+ *   a worker: its easy handle, everything curl's callbacks use, and the
+ *     xfer it took from the queue until it puts it on the done list (the
+ *     mutex orders its writes before the main thread's reads);
+ *   smtp.abort: written by the main thread, read by every worker's progress
+ *     callback (atomic).
+ */
 
 struct smtp;
+struct conn;
+
+/* One message's transfer, from transport_submit to on_done.  There are two
+ * per connection: one being sent, one queued behind it (so that the caller
+ * can compose the next message while this one goes out). */
+struct xfer {
+	struct tx_job *job;
+	struct xfer *next; /* on the free list (main), the queue or the done list (mu) */
+	struct conn *conn; /* the worker that took it */
+	/* the worker's while it sends the job */
+	size_t idx, off; /* read cursor over job->msg */
+	bool handed_all; /* the read callback gave curl the last byte */
+	bool saw_354;	 /* the server accepted DATA: the message is going out */
+	struct smtp_reply reply;
+	CURLcode result;
+	long nconnects; /* connections the transfer opened */
+	curl_off_t up;	/* bytes it uploaded */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* How hard the transfers in flight should stop (smtp.abort). */
+enum conn_abort {
+	ABORT_NONE,
+	ABORT_STOP, /* the campaign stopped: abort unless all the data was handed over
+		       (then the server's reply is worth waiting for) */
+	ABORT_NOW,  /* abort at once (closing, or the stop took too long) */
+};
 
 struct conn {
 	struct smtp *s;
 	CURL *easy;
-	size_t index;		 /* for debug logs */
-	struct tx_job *job;	 /* NULL while idle */
-	const struct iovec *iov; /* read cursor over job->msg */
-	size_t niov, idx, off;
-	bool handed_all; /* the read callback gave curl the last byte */
-	bool saw_354;	 /* the server accepted DATA: the message is going out */
-	bool aborting;	 /* stop this transfer at the next chance (never mid-EOB) */
-	bool in_auth;	 /* debug log: hide the AUTH exchange */
+	size_t index; /* for debug logs */
+	pthread_t thread;
+	bool thread_started;
+	pthread_cond_t wake; /* with smtp.mu: a job, a release, or closing */
+
+	/* main */
+	bool paused;	      /* backing off after a "slow down" (and held) */
+	double backoff_until; /* paused until then */
+	double backoff;	      /* seconds; doubles while the server keeps refusing */
+
+	/* under smtp.mu */
+	bool idle; /* waiting for a job: wake it for one */
+	bool held; /* its last transfer failed: takes no job until the main thread
+		      has judged that (and released it) */
+
+	/* the worker's */
+	struct xfer *x; /* the transfer in progress, NULL between them */
+	bool in_auth;	/* debug log: hide the AUTH exchange */
 	bool url_set;
 	struct curl_slist rcpt; /* the one recipient; curl only reads it */
 	struct buf rcpt_buf, from_buf;
-	struct smtp_reply reply;
 	char errbuf[CURL_ERROR_SIZE];
-	double backoff_until; /* idle until then after a "slow down" */
-	double backoff;	      /* seconds; doubles while the server keeps refusing */
 };
 
 struct smtp {
 	struct transport base;
-	CURLM *multi;
+	/* main */
 	struct conn *conns;
-	size_t nconns, busy;
+	size_t nconns, busy, npaused;
+	struct xfer *xfers, *free_xfers; /* 2 per connection */
 	struct ratelimit rl;
-	char *url;   /* as configured */
-	char *where; /* scheme://host:port, for messages (never credentials) */
-	char *user;  /* for messages */
-	struct buf ehlo_url;
-	bool url_has_path; /* the URL names the EHLO domain itself */
+	char *url;	     /* as configured */
+	char *where;	     /* scheme://host:port, for messages (never credentials) */
+	char *user;	     /* for messages */
+	struct buf ehlo_url; /* set before the first job is queued, then read-only */
+	bool url_has_path;   /* the URL names the EHLO domain itself */
 	long timeout_s;
 	struct lb_err stop;   /* stop.code != 0: stopped, every later wait returns it */
 	double stop_deadline; /* after a stop: give in-flight transfers until then */
 	double slow_since;    /* first "slow down" since the last delivery, 0 = none */
 	unsigned trouble;     /* connection losses since the last delivery */
+
+	pthread_mutex_t mu;
+	/* under mu */
+	bool closing;			      /* workers exit after the transfer in hand */
+	bool stopping;			      /* workers take no more jobs */
+	struct xfer *queue_head, *queue_tail; /* submitted, not taken yet */
+	struct xfer *done_head, *done_tail;   /* finished, not collected yet */
+	size_t ndone;			      /* how many */
+
+	int done_fd;	   /* eventfd: a worker put a transfer on the done list */
+	_Atomic int abort; /* enum conn_abort */
 };
 
 extern const struct transport_ops smtp_ops;
 
 /* Monotonic seconds. */
 double smtp_now(void);
+
+/* The worker thread's body (smtp.c); smtp_open starts one per connection. */
+void *smtp_worker(void *arg);
 
 #endif

@@ -1,11 +1,16 @@
-/* Opening the SMTP transport: the URL, the TLS policy, the credentials and
- * the curl options (and callbacks) every connection slot keeps for its
- * whole life.  Driving the transfers is deliver/smtp.c.
+/* Opening the SMTP transport: the URL, the TLS policy, the credentials, the
+ * curl options (and callbacks) every connection keeps for its whole life, and
+ * the worker threads.  Driving the transfers is deliver/smtp.c.  The
+ * callbacks run in the connection's worker thread.
  */
 #include "deliver/smtp.h"
 
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -15,37 +20,42 @@
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
 {
-	struct conn *c = ud;
+	struct xfer *x = ((struct conn *)ud)->x;
 	size_t room = size * nmemb, n = 0;
-	while (room > 0 && c->idx < c->niov) {
-		const struct iovec *v = &c->iov[c->idx];
-		size_t k = v->iov_len - c->off;
+	if (!x)
+		return 0;
+	const struct iovec *iov = x->job->msg->iov;
+	size_t niov = x->job->msg->niov;
+	while (room > 0 && x->idx < niov) {
+		const struct iovec *v = &iov[x->idx];
+		size_t k = v->iov_len - x->off;
 		if (k > room)
 			k = room;
-		memcpy(dst + n, (const char *)v->iov_base + c->off, k);
+		memcpy(dst + n, (const char *)v->iov_base + x->off, k);
 		n += k;
 		room -= k;
-		c->off += k;
-		if (c->off == v->iov_len) {
-			c->idx++;
-			c->off = 0;
+		x->off += k;
+		if (x->off == v->iov_len) {
+			x->idx++;
+			x->off = 0;
 		}
 	}
-	if (c->idx == c->niov)
-		c->handed_all = true;
+	if (x->idx == niov)
+		x->handed_all = true;
 	return n;
 }
 
 static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 {
-	struct conn *c = ud;
+	struct xfer *x = ((struct conn *)ud)->x;
 	size_t n = size * nmemb;
 	/* After a refusal curl closes the connection with QUIT on this same
-	 * handle: its 221 must not hide the reply that ended the transfer. */
-	if (n >= 3 && memcmp(line, "221", 3) == 0)
+	 * handle: its 221 must not hide the reply that ended the transfer.
+	 * Between transfers (x == NULL) there is nothing to record. */
+	if (!x || (n >= 3 && memcmp(line, "221", 3) == 0))
 		return n;
-	if (smtp_reply_line(&c->reply, line, n) == 354)
-		c->saw_354 = true;
+	if (smtp_reply_line(&x->reply, line, n) == 354)
+		x->saw_354 = true;
 	return n;
 }
 
@@ -53,10 +63,15 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		       curl_off_t ulnow)
 {
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	/* Aborting here makes curl finish the transfer with an error, so it
-	 * closes the connection without the end-of-data dot: removing a handle
-	 * mid-DATA instead would send the dot and deliver a truncated message. */
-	return ((struct conn *)ud)->aborting;
+	/* The one way to stop a transfer early: curl then fails it and closes
+	 * the connection without the end-of-data dot, so nothing half-sent is
+	 * delivered.  Once all the data is handed over, a stop (not a close)
+	 * waits for the server's reply instead: a real outcome beats an
+	 * uncertain one.  curl calls this at least once a second, also while
+	 * it waits for a reply. */
+	struct conn *c = ud;
+	int how = atomic_load_explicit(&c->s->abort, memory_order_relaxed);
+	return how == ABORT_NOW || (how == ABORT_STOP && c->x && !c->x->handed_all);
 }
 
 /* -vv: the protocol dialogue, minus the message and the credentials. */
@@ -90,18 +105,25 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
 	default:
 		return 0; /* never the message itself, nor TLS bytes */
 	}
+	/* One whole line at a time among the workers (stdio locks nest). */
+	flockfile(stderr);
 	log_debug("smtp[%zu] %s %.*s", c->index, dir, (int)line.n, line.p);
+	funlockfile(stderr);
 	return 0;
 }
 
-/* Options that stay the same for every message on a connection slot. */
+/* Options that stay the same for every message on a connection. */
 static void setup_easy(struct smtp *s, struct conn *c, long use_ssl, const char *ca,
 		       const char *password)
 {
 	CURL *h = c->easy;
-	curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)c);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	/* No signals from curl in a threaded program (no alarm() for DNS
+	 * timeouts; SIGPIPE is avoided with MSG_NOSIGNAL). */
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* The handle's own connection cache holds its one connection from one
+	 * curl_easy_perform to the next: never more sessions than workers. */
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
@@ -193,6 +215,16 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 	s->timeout_s = o->timeout_s > 0 ? o->timeout_s : 60;
 	s->nconns = ep->connections < 1 ? 1 : ep->connections > 64 ? 64 : (size_t)ep->connections;
 	s->conns = xcalloc(s->nconns, sizeof *s->conns);
+	s->xfers = xcalloc(2 * s->nconns, sizeof *s->xfers);
+	for (size_t i = 2 * s->nconns; i-- > 0;) {
+		s->xfers[i].next = s->free_xfers;
+		s->free_xfers = &s->xfers[i];
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	for (size_t i = 0; i < s->nconns; i++)
+		pthread_cond_init(&s->conns[i].wake, NULL);
+	atomic_init(&s->abort, ABORT_NONE);
+	s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	char *password = NULL, *ca = NULL;
 	bool implicit_tls = false;
 	int rc = parse_url(s, ep->url, &implicit_tls, err);
@@ -233,15 +265,10 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 	s->user = ep->username ? xstrdup(ep->username) : NULL;
 	ratelimit_init(&s->rl, ep->rate, smtp_now());
 
-	s->multi = curl_multi_init();
-	if (!s->multi) {
-		rc = err_set(err, LB_ESOFTWARE, "cannot initialise libcurl");
+	if (s->done_fd < 0) {
+		rc = err_sys(err, LB_ESOFTWARE, "eventfd");
 		goto fail;
 	}
-	/* The pool holds exactly our N connections: never more sessions. */
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->nconns);
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->nconns);
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->nconns);
 	for (size_t i = 0; i < s->nconns; i++) {
 		struct conn *c = &s->conns[i];
 		c->s = s;
@@ -251,6 +278,16 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 			goto fail;
 		}
 		setup_easy(s, c, use_ssl, ca, password);
+	}
+	/* Only now: curl_global_init and every handle's set-up are done. */
+	for (size_t i = 0; i < s->nconns; i++) {
+		int e = pthread_create(&s->conns[i].thread, NULL, smtp_worker, &s->conns[i]);
+		if (e) {
+			errno = e;
+			rc = err_sys(err, LB_ESOFTWARE, "cannot start a connection thread");
+			goto fail;
+		}
+		s->conns[i].thread_started = true;
 	}
 	*t = &s->base;
 	goto out;

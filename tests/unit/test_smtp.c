@@ -1,16 +1,22 @@
 /* The SMTP transport's pure parts: the rate limiter, reply parsing, the
  * outcome classification, loopback URLs, password files and the checks
- * transport_open makes before connecting anywhere. */
+ * transport_open makes before connecting anywhere; and its worker threads
+ * against servers that never get as far as a greeting (the protocol itself
+ * is tests/e2e/test_smtp_transport.sh). */
 #include "deliver/ratelimit.h"
 #include "deliver/smtp.h"
 #include "deliver/transport.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/fsx.h"
@@ -394,7 +400,8 @@ static int open_ep(struct endpoint *ep, struct lb_err *err)
 	CHECK(rc ? t == NULL : t != NULL);
 	if (t) {
 		CHECK_INT(transport_busy(t), 0);
-		CHECK(transport_capacity(t) == (size_t)ep->connections);
+		/* one message being sent and one queued, per connection */
+		CHECK(transport_capacity(t) == 2 * (size_t)ep->connections);
 	}
 	transport_close(t);
 	return rc;
@@ -452,6 +459,128 @@ static void test_open(void)
 	CHECK_INT(open_ep(&ep, &err), 0); /* tls: none, no password: the user's choice */
 }
 
+/* ---- worker threads: stop and close without a cooperating server ------------------------------
+ */
+
+enum { NJOBS = 6 };
+
+struct jobs {
+	struct message msg;
+	struct iovec iov;
+	struct tx_job job[NJOBS];
+	size_t submitted;
+	unsigned done[NJOBS]; /* completions per job: must end up 1 each */
+	size_t kinds[OUT_NOT_SENT + 1];
+};
+
+static void jobs_init(struct jobs *j)
+{
+	static char body[] = "Subject: test\r\n\r\nHello.\r\n";
+	memset(j, 0, sizeof *j);
+	j->iov = (struct iovec){body, sizeof body - 1};
+	j->msg.iov = &j->iov;
+	j->msg.niov = 1;
+	j->msg.size = j->iov.iov_len;
+	for (size_t i = 0; i < NJOBS; i++)
+		j->job[i] = (struct tx_job){&j->msg, "news@example.org", "rcpt@example.net",
+					    (void *)(uintptr_t)i};
+}
+
+static void jobs_done(void *ctx, struct tx_job *job, const struct outcome *o)
+{
+	struct jobs *j = ctx;
+	j->done[(uintptr_t)job->user]++;
+	j->kinds[o->kind]++;
+}
+
+static void jobs_submit(struct jobs *j, struct transport *t)
+{
+	while (j->submitted < NJOBS && transport_capacity(t) > 0)
+		transport_submit(t, &j->job[j->submitted++]);
+}
+
+/* A TCP socket bound to 127.0.0.1, listening or not (then connecting to it
+ * is refused); its URL in url. */
+static int loopback_socket(bool listening, char *url, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t n = sizeof a;
+	if (!CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, n) == 0 &&
+		   getsockname(fd, (struct sockaddr *)&a, &n) == 0 &&
+		   (!listening || listen(fd, 16) == 0)))
+		return -1;
+	snprintf(url, cap, "smtp://127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+	return fd;
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Connection refused: the campaign stops with LB_EUNAVAIL, and every job
+ * handed over (the queued ones too) comes back exactly once, not sent. */
+static void test_stop_refused(void)
+{
+	static struct jobs j;
+	char url[64];
+	int fd = loopback_socket(false, url, sizeof url);
+	struct endpoint ep = {.url = url, .connections = 2};
+	struct transport_opts o = {.ep = &ep, .site_dir = tmpdir, .timeout_s = 5};
+	struct transport *t = NULL;
+	struct lb_err err = {0};
+	jobs_init(&j);
+	int rc = transport_open(&o, &t, &err);
+	CHECK_INT(rc, 0);
+	for (int round = 0; rc == 0 && round < 50; round++) {
+		jobs_submit(&j, t);
+		rc = transport_wait(t, 1000, -1, jobs_done, &j, &err);
+	}
+	CHECK_INT(rc, LB_EUNAVAIL);
+	CHECK(strstr(err.msg, "cannot connect") != NULL);
+	CHECK(j.submitted >= 2);
+	for (size_t i = 0; i < j.submitted; i++)
+		CHECK_INT(j.done[i], 1);
+	CHECK_INT(j.kinds[OUT_NOT_SENT], j.submitted);
+	CHECK_INT(transport_busy(t), 0);
+	CHECK_INT(transport_capacity(t), 0);
+	/* Stopped for good: later waits say so again, and complete nothing. */
+	CHECK_INT(transport_wait(t, 10, -1, jobs_done, &j, &err), LB_EUNAVAIL);
+	CHECK_INT(j.kinds[OUT_NOT_SENT], j.submitted);
+	transport_close(t);
+	close(fd);
+}
+
+/* A server that accepts connections and never says a word: closing with
+ * jobs in flight aborts them promptly (the progress callback, about once a
+ * second), joins the workers, and calls no on_done. */
+static void test_close_in_flight(void)
+{
+	static struct jobs j;
+	char url[64];
+	int fd = loopback_socket(true, url, sizeof url);
+	struct endpoint ep = {.url = url, .connections = 2};
+	struct transport_opts o = {.ep = &ep, .site_dir = tmpdir, .timeout_s = 30};
+	struct transport *t = NULL;
+	struct lb_err err = {0};
+	jobs_init(&j);
+	CHECK_INT(transport_open(&o, &t, &err), 0);
+	jobs_submit(&j, t);
+	CHECK_INT(j.submitted, 4); /* two connections: one sending and one queued each */
+	CHECK_INT(transport_capacity(t), 0);
+	CHECK_INT(transport_wait(t, 200, -1, jobs_done, &j, &err), 0);
+	CHECK_INT(transport_busy(t), 4);
+	double t0 = seconds();
+	transport_close(t);
+	CHECK(seconds() - t0 < 5);
+	for (size_t i = 0; i < NJOBS; i++)
+		CHECK_INT(j.done[i], 0);
+	close(fd);
+}
+
 static void cleanup(void)
 {
 	static const char *const names[] = {"pw",	"pw_abs",   "pw_open", "pw_group",
@@ -482,6 +611,8 @@ int main(void)
 	RUN(test_password_file);
 	RUN(test_password_env);
 	RUN(test_open);
+	RUN(test_stop_refused);
+	RUN(test_close_in_flight);
 	cleanup();
 	return harness_done("smtp");
 }
