@@ -61,8 +61,9 @@ struct transport_opts {
  * LB_ECONFIG. */
 int transport_open(const struct transport_opts *o, struct transport **t, struct lb_err *err);
 
-/* How many more jobs may be submitted now (0 while all connections are busy
- * or the rate limit says wait). */
+/* How many more jobs may be submitted now: SMTP takes one being sent and one
+ * queued per connection (so a connection goes straight on to its next
+ * message); 0 when they are all taken or the rate limit says wait. */
 size_t transport_capacity(struct transport *t);
 
 /* Start a job.  Only call when transport_capacity() > 0. */
@@ -79,9 +80,11 @@ size_t transport_busy(const struct transport *t);
  * failure), LB_ECONFIG (authentication refused, certificate not trusted).
  * After such an error every job in flight has been completed as OUT_NOT_SENT
  * (or OUT_UNCERTAIN if its data had been sent completely, or with its real
- * outcome if it finished before it could be stopped).  SMTP: waiting for the
- * reply after a message's data blocks inside curl, so a call may overrun
- * timeout_ms by up to one reply (at most timeout_s). */
+ * outcome if it finished before it could be stopped).  SMTP: each connection
+ * is a worker thread with its own curl handle (curl 7.88 waits for the reply
+ * after the data with a blocking call, which would serialise connections
+ * sharing one multi handle); on_done is only ever called from here, in the
+ * caller's thread. */
 int transport_wait(struct transport *t, int timeout_ms, int extra_fd, tx_done_fn on_done, void *ctx,
 		   struct lb_err *err);
 
