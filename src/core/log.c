@@ -9,11 +9,14 @@ int log_verbose;
 __attribute__((format(printf, 2, 0))) static void vlog(const char *level, const char *fmt,
 						       va_list ap)
 {
+	/* one whole line at a time: the SMTP transport's worker threads log too */
+	flockfile(stderr);
 	fputs("letterbox: ", stderr);
 	if (level)
 		fputs(level, stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void log_warn(const char *fmt, ...)
