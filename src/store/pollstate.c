@@ -29,6 +29,8 @@ struct pollstate {
 	} * soft;
 	size_t nsoft, softcap;
 	bool soft_loaded;
+	time_t stamp_at; /* pollstate_mark formats its time once a second */
+	char stamp[32];
 };
 
 static void hex(struct buf *b, const unsigned char *p, size_t n)
@@ -85,35 +87,45 @@ bool pollstate_logged(const struct pollstate *ps, const char *key)
 	return found && !(k & REMEMBERED);
 }
 
-static void load_seen(struct pollstate *ps)
+/* Both logs are tab-separated records, one a line, a torn last line ignored:
+ * call fn with each complete record's fields (missing ones are ""). */
+typedef void (*record_fn)(struct pollstate *ps, char *const f[3]);
+
+static void read_records(struct pollstate *ps, const char *path, record_fn fn)
 {
 	struct buf text = BUF_INIT;
 	struct lb_err err;
-	if (fsx_read(ps->seen_path, &text, 0, &err) != 0) {
-		buf_free(&text);
-		return;
-	}
-	char *p = text.p, *end = text.p + text.n;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break; /* a torn last record */
-		char *tab = memchr(p, '\t', (size_t)(nl - p));
-		*nl = '\0';
-		void *kind = NULL;
-		if (tab) {
-			*tab = '\0';
-			char *t2 = strchr(tab + 1, '\t');
-			if (t2)
-				*t2 = '\0';
-			kind = kind_ref(tab + 1);
+	if (fsx_read(path, &text, 0, &err) == 0) {
+		char *p = text.p, *end = text.p + text.n;
+		char *nl;
+		while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+			*nl = '\0';
+			char *f[3] = {p, nl, nl};
+			for (int i = 1; i < 3; i++) {
+				char *tab = strchr(f[i - 1], '\t');
+				if (!tab)
+					break;
+				*tab = '\0';
+				f[i] = tab + 1;
+			}
+			fn(ps, f);
+			p = nl + 1;
 		}
-		/* the latest record of a key wins */
-		if (!strset_add_copy(&ps->seen, p, kind, NULL))
-			strset_set(&ps->seen, p, kind);
-		p = nl + 1;
 	}
 	buf_free(&text);
+}
+
+/* key TAB kind TAB when TAB ref: the latest record of a key wins */
+static void seen_record(struct pollstate *ps, char *const f[3])
+{
+	void *kind = kind_ref(f[1]);
+	if (!strset_add_copy(&ps->seen, f[0], kind, NULL))
+		strset_set(&ps->seen, f[0], kind);
+}
+
+static void load_seen(struct pollstate *ps)
+{
+	read_records(ps, ps->seen_path, seen_record);
 }
 
 int pollstate_open(const char *state_dir, const char *source_url, struct pollstate **out,
@@ -174,7 +186,16 @@ void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, tim
 	buf_addc(&ps->pending, '\t');
 	field(&ps->pending, kind);
 	buf_addc(&ps->pending, '\t');
-	time_iso(&ps->pending, when);
+	if (when != ps->stamp_at || !ps->stamp[0]) {
+		struct buf t = BUF_INIT;
+		time_iso(&t, when);
+		size_t n = t.n < sizeof ps->stamp - 1 ? t.n : sizeof ps->stamp - 1;
+		memcpy(ps->stamp, buf_cstr(&t), n);
+		ps->stamp[n] = '\0';
+		ps->stamp_at = when;
+		buf_free(&t);
+	}
+	buf_adds(&ps->pending, ps->stamp);
 	buf_addc(&ps->pending, '\t');
 	field(&ps->pending, ref);
 	buf_addc(&ps->pending, '\n');
@@ -242,31 +263,19 @@ static void soft_add(struct pollstate *ps, time_t when, const char *akey, const 
 	ps->soft[ps->nsoft++] = (struct soft){when, xstrdup(akey), xstrdup(key)};
 }
 
+/* when TAB address-key TAB message-key */
+static void soft_record(struct pollstate *ps, char *const f[3])
+{
+	time_t at = 0;
+	time_parse(span_cstr(f[0]), &at);
+	if (*f[2])
+		soft_add(ps, at, f[1], f[2]);
+}
+
 static void soft_load(struct pollstate *ps)
 {
 	ps->soft_loaded = true;
-	struct buf text = BUF_INIT;
-	struct lb_err e;
-	if (fsx_read(ps->soft_path, &text, 0, &e) != 0) {
-		buf_free(&text);
-		return;
-	}
-	char *p = text.p, *end = text.p + text.n;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break; /* a torn last record */
-		*nl = '\0';
-		char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-		if (t1 && t2) {
-			*t1 = *t2 = '\0';
-			time_t at = 0;
-			time_parse(span_cstr(p), &at);
-			soft_add(ps, at, t1 + 1, t2 + 1);
-		}
-		p = nl + 1;
-	}
-	buf_free(&text);
+	read_records(ps, ps->soft_path, soft_record);
 }
 
 int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key, time_t when,
