@@ -6,16 +6,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fsx.h"
+#include "core/log.h"
 #include "core/mem.h"
 
 struct journal {
 	int fd;
-	int efd; /* eventfd: signalled when a sync completes */
 	char *path;
 	struct buf out;	  /* appended, not yet written */
 	uint64_t written; /* bytes handed to write() */
@@ -49,10 +48,6 @@ static void *sync_thread(void *arg)
 		else if (target > j->synced)
 			j->synced = target;
 		pthread_cond_broadcast(&j->cv);
-		uint64_t one = 1;
-		if (write(j->efd, &one, sizeof one) < 0) {
-			/* the counter cannot overflow in practice; nothing to do */
-		}
 	}
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
@@ -88,13 +83,14 @@ int journal_open(const char *path, struct buf *contents, struct journal **out, s
 	j->fd = fd;
 	j->path = xstrdup(path);
 	j->written = j->appended = j->synced = j->want = keep;
-	j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
-	if (j->efd < 0 || pthread_create(&j->thread, NULL, sync_thread, j) != 0) {
+	int e = pthread_create(&j->thread, NULL, sync_thread, j);
+	if (e) {
+		errno = e;
 		rc = err_sys(err, LB_EIO, "%s: cannot start the journal's sync thread", path);
-		if (j->efd >= 0)
-			close(j->efd);
+		pthread_mutex_destroy(&j->mu);
+		pthread_cond_destroy(&j->cv);
 		close(fd);
 		free(j->path);
 		free(j);
@@ -166,17 +162,15 @@ uint64_t journal_synced(struct journal *j)
 	return s;
 }
 
-int journal_fd(const struct journal *j)
+bool journal_wait(struct journal *j, uint64_t seq)
 {
-	return j->efd;
-}
-
-void journal_ack(struct journal *j)
-{
-	uint64_t v;
-	if (read(j->efd, &v, sizeof v) < 0) {
-		/* EAGAIN: nothing to acknowledge */
-	}
+	pthread_mutex_lock(&j->mu);
+	LB_ASSERT(seq <= j->want || j->sync_errno); /* else no sync would ever cover it */
+	while (j->synced < seq && !j->sync_errno)
+		pthread_cond_wait(&j->cv, &j->mu);
+	bool ok = j->synced >= seq;
+	pthread_mutex_unlock(&j->mu);
+	return ok;
 }
 
 int journal_sync(struct journal *j, struct lb_err *err)
@@ -208,7 +202,6 @@ int journal_close(struct journal *j, struct lb_err *err)
 	pthread_join(j->thread, NULL);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
-	close(j->efd);
 	if (close(j->fd) < 0 && !rc)
 		rc = err_sys(err, LB_EIO, "%s", j->path);
 	buf_free(&j->out);

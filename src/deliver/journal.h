@@ -3,10 +3,11 @@
  * Records are lines ("A 17 1795564800\n").  journal_append() only buffers;
  * journal_flush() writes the buffer and asks a background thread to fdatasync
  * the file, so the caller keeps sending while the disk catches up;
- * journal_synced() says how much is durable.  A caller that must not act
- * before a record is on disk (declaring an attempt before sending) compares
- * the record's sequence number with journal_synced().  One fsync covers
- * every record appended before it: that is the grouping.
+ * journal_synced() says how much is durable.  Whoever must not act before a
+ * record is on disk (delivering a message before its attempt is declared)
+ * waits for the record's sequence number with journal_wait(), from any
+ * thread.  One fsync covers every record appended before it: that is the
+ * grouping.
  *
  * On open, a torn last line (a crash mid-write) is cut off, so appending
  * resumes on a clean line boundary.
@@ -41,10 +42,11 @@ uint64_t journal_synced(struct journal *j);
 /* Sequence number of everything appended so far. */
 uint64_t journal_appended(const struct journal *j);
 
-/* A descriptor that becomes readable when a background sync completes (for
- * poll loops); read it with journal_ack(). */
-int journal_fd(const struct journal *j);
-void journal_ack(struct journal *j);
+/* Block until the records up to seq are durable; from any thread (the SMTP
+ * workers hold a message's end-of-data dot on this).  seq must have been
+ * flushed (journal_flush), or nothing would ever sync it.  False when a sync
+ * failed: the record may never be durable, so do not act on it. */
+bool journal_wait(struct journal *j, uint64_t seq);
 
 /* Flush and wait until everything appended is durable. */
 int journal_sync(struct journal *j, struct lb_err *err);

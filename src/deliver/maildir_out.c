@@ -1,6 +1,7 @@
 /* The Maildir transport: each message becomes one file in PATH/new, written
- * to PATH/tmp first, fsync'd, then renamed into new/ and the directory
- * fsync'd, so a crash leaves either no message or a whole one (maildir(5)).
+ * to PATH/tmp first, fsync'd, then (once the job's commit gate opens)
+ * renamed into new/ and the directory fsync'd, so a crash leaves either no
+ * message or a whole one (maildir(5)).
  * Deliveries are synchronous; completions are handed out by wait(). */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +80,11 @@ static void md_deliver(struct maildir_out *md, struct tx_job *job, struct outcom
 		return;
 	}
 	close(fd);
+	if (job->commit && !job->commit(job, true)) {
+		unlink(md->tmp.p);
+		set_outcome(o, OUT_NOT_SENT, "not delivered: its attempt could not be recorded");
+		return;
+	}
 	if (rename(md->tmp.p, md->fin.p) < 0) {
 		err_sys(&err, LB_EIO, "rename into %s/new", md->dir);
 		unlink(md->tmp.p);

@@ -16,6 +16,8 @@
 struct slot {
 	struct message m;
 	struct tx_job job;
+	struct journal *j;
+	uint64_t seq; /* of its A record */
 	size_t idx;
 	bool busy;
 };
@@ -31,12 +33,7 @@ struct run {
 	struct journal *j;
 	struct slot *slots;
 	size_t nslots;
-	/* the queue of eligible recipients, and the declared ones waiting for their
-	 * A record to be durable */
-	size_t *queue, qhead, qn, qcap;
-	size_t *decl;
-	uint64_t *decl_seq;
-	size_t dhead, dn;
+	size_t *queue, qhead, qn, qcap; /* the eligible recipients */
 	size_t inflight;
 	unsigned char *retries; /* NOT_SENT count per recipient in this run */
 	struct buf line;
@@ -85,7 +82,7 @@ static void draw_progress(struct run *r, bool final)
 	size_t done = k.sent + k.failed + k.uncertain;
 	size_t total = r->c->n ? r->c->n : 1;
 	double rate = r->st->attempted / (now - r->t0 + 1e-9);
-	size_t left = r->qn + r->dn + r->inflight;
+	size_t left = r->qn + r->inflight;
 	int width = 30, fill = (int)((double)done * width / (double)total);
 	char bar[32];
 	for (int i = 0; i < width; i++)
@@ -180,42 +177,47 @@ static void on_done(void *ctx, struct tx_job *job, const struct outcome *out)
 	}
 }
 
-/* Declare attempts ahead, up to the window. */
-static void declare(struct run *r)
+/* The job's gate (called from a transport thread): deliver only once its A
+ * record is on disk, so that a crash can never leave a delivered message
+ * without its attempt in the journal. */
+static bool attempt_durable(struct tx_job *job, bool wait)
 {
-	while (r->qn && r->dn + r->inflight < r->nslots &&
-	       (r->o->limit == 0 || r->st->attempted < (size_t)r->o->limit)) {
-		size_t idx = r->queue[r->qhead++];
-		r->qn--;
-		uint64_t seq = record(r, "A %zu %lld", idx, (long long)run_now(r));
-		r->c->r[idx].state = RS_INFLIGHT;
-		size_t at = (r->dhead + r->dn) % r->nslots;
-		r->decl[at] = idx;
-		r->decl_seq[at] = seq;
-		r->dn++;
-		r->st->attempted++;
-	}
+	const struct slot *s = job->user;
+	return wait ? journal_wait(s->j, s->seq) : journal_synced(s->j) >= s->seq;
 }
 
-/* Hand durable declarations to the transport. */
-static int submit_ready(struct run *r)
+/* Start messages, up to the window: for each, compose it, append its A
+ * record and hand it to the transport at once.  The transport sends all of
+ * it but the last byte and then waits on attempt_durable(), so the journal's
+ * fsync runs while the message travels instead of before. */
+static int start(struct run *r, struct lb_err *err)
 {
-	uint64_t synced = journal_synced(r->j);
-	while (r->dn && r->decl_seq[r->dhead] <= synced && transport_capacity(r->t) > 0) {
-		size_t idx = r->decl[r->dhead];
+	while (r->qn && r->inflight < r->nslots &&
+	       (r->o->limit == 0 || r->st->attempted < (size_t)r->o->limit) &&
+	       transport_capacity(r->t) > 0) {
+		size_t idx = r->queue[r->qhead];
 		struct slot *s = free_slot(r);
-		if (!s)
-			break;
-		r->dhead = (r->dhead + 1) % r->nslots;
-		r->dn--;
+		LB_ASSERT(s);
 		struct crcpt *c = &r->c->r[idx];
 		struct recipient rc = {c->email, c->name, c->fields, c->nfields};
-		int rc2 = newsletter_compose(r->nl, &rc, time(NULL), &s->m, r->err);
+		int rc2 = newsletter_compose(r->nl, &rc, time(NULL), &s->m, err);
 		if (rc2)
 			return rc2;
+		r->qhead++;
+		r->qn--;
+		s->seq = record(r, "A %zu %lld", idx, (long long)run_now(r));
+		/* Written, and its sync started, before anyone can wait for it (a
+		 * synchronous transport waits inside transport_submit). */
+		int rc3 = journal_flush(r->j, err);
+		if (rc3)
+			return rc3;
+		c->state = RS_INFLIGHT;
+		r->st->attempted++;
+		s->j = r->j;
 		s->idx = idx;
 		s->busy = true;
-		s->job = (struct tx_job){&s->m, buf_cstr(&s->m.envelope_from), c->email, s};
+		s->job = (struct tx_job){&s->m, buf_cstr(&s->m.envelope_from), c->email, s,
+					 attempt_durable};
 		r->inflight++;
 		transport_submit(r->t, &s->job);
 	}
@@ -252,26 +254,28 @@ static bool campaign_done(const struct campaign *c)
 	return true;
 }
 
+/* Until nothing is left to start and nothing is in flight.  After an error
+ * nothing more starts, but what is in flight is still waited for, so that
+ * its outcome is journaled. */
 static int run_loop(struct run *r)
 {
-	int rc = 0;
+	struct lb_err later = {0}; /* errors after the first: the first one is reported */
 	for (;;) {
-		declare(r);
-		if ((rc = journal_flush(r->j, r->err)) || (rc = submit_ready(r)))
-			return rc;
-		if (!r->qn && !r->dn && !r->inflight)
-			return 0;
-		if (r->o->limit && r->st->attempted >= (size_t)r->o->limit && !r->dn &&
-		    !r->inflight)
-			return 0;
-		rc = transport_wait(r->t, r->dn && !r->inflight ? 50 : 1000, journal_fd(r->j),
-				    on_done, r, r->err);
-		journal_ack(r->j);
-		draw_progress(r, false);
-		if (rc) {
+		struct lb_err *err = r->error ? &later : r->err;
+		int rc = r->error ? 0 : start(r, err);
+		/* The outcomes' records: to disk. */
+		if (!rc)
+			rc = journal_flush(r->j, err);
+		if (rc && !r->error)
 			r->error = rc;
-			return rc;
-		}
+		if (!r->inflight && (r->error || !r->qn ||
+				     (r->o->limit && r->st->attempted >= (size_t)r->o->limit)))
+			return r->error;
+		err = r->error ? &later : r->err;
+		rc = transport_wait(r->t, 1000, -1, on_done, r, err);
+		draw_progress(r, false);
+		if (rc && !r->error)
+			r->error = rc;
 	}
 }
 
@@ -294,21 +298,12 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 	r.slots = xcalloc(r.nslots, sizeof *r.slots);
 	for (size_t i = 0; i < r.nslots; i++)
 		message_init(&r.slots[i].m);
-	r.decl = xcalloc(r.nslots, sizeof *r.decl);
-	r.decl_seq = xcalloc(r.nslots, sizeof *r.decl_seq);
 	r.retries = xcalloc(c->n + 1, 1);
 
 	if (c->finished && o->resend_uncertain)
 		c->finished = false;
 	build_queue(&r);
 	rc = run_loop(&r);
-	/* Declared but never handed over (a stop, or the limit): not sent. */
-	while (r.dn) {
-		size_t idx = r.decl[r.dhead];
-		r.dhead = (r.dhead + 1) % r.nslots;
-		r.dn--;
-		record(&r, "N %zu %lld", idx, (long long)run_now(&r));
-	}
 	if (!rc && campaign_done(c) && !c->finished)
 		record(&r, "E %lld", (long long)run_now(&r));
 	struct lb_err jerr = {0};
@@ -322,8 +317,6 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 	for (size_t i = 0; i < r.nslots; i++)
 		message_free(&r.slots[i].m);
 	free(r.slots);
-	free(r.decl);
-	free(r.decl_seq);
 	free(r.retries);
 	free(r.queue);
 	buf_free(&r.line);

@@ -1,9 +1,13 @@
 /* Running a campaign: recipients through a transport, every step journaled.
  *
  * The rule that makes kill -9 safe: a recipient's "A" (attempt) record is on
- * disk before its message is handed to the transport.  Records are fsync'd in
- * groups by journal.c's background thread; at most 2 × connections
- * recipients are declared without a durable outcome at any moment, which
+ * disk before its message can be delivered.  The message is handed to the
+ * transport at once, with a commit gate (tx_job.commit) that holds the
+ * point of delivery (SMTP: the last byte, hence the end-of-data dot;
+ * Maildir: the rename into new/) until the record is durable: the fsync
+ * overlaps the transfer.  Records are fsync'd in groups by journal.c's
+ * background thread; at most `window` (2 × connections) recipients have an
+ * A record without an outcome after it at any point of the journal, which
  * bounds the "uncertain" ones a crash can leave.
  */
 #ifndef LB_SENDER_H
@@ -25,7 +29,7 @@ struct send_opts {
 	long limit;	       /* at most this many attempts this run; 0 = no limit */
 	bool resend_uncertain; /* release uncertain recipients for sending again */
 	bool progress;	       /* draw a progress bar on stderr */
-	size_t window;	       /* declared-ahead bound: 2 × connections */
+	size_t window;	       /* attempts without an outcome, at most: 2 × connections */
 };
 
 struct send_stats {

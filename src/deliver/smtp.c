@@ -95,10 +95,9 @@ static void run_job(struct conn *c, struct xfer *x)
 	buf_addc(&c->rcpt_buf, '>');
 	c->rcpt.data = c->rcpt_buf.p;
 	curl_easy_setopt(c->easy, CURLOPT_MAIL_FROM, buf_cstr(&c->from_buf));
-	curl_easy_setopt(c->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->msg->size);
 
-	x->idx = x->off = 0;
-	x->handed_all = x->saw_354 = false;
+	x->idx = x->off = x->given = 0;
+	x->committed = x->handed_all = x->saw_354 = false;
 	smtp_reply_reset(&x->reply);
 	c->errbuf[0] = '\0';
 	c->x = x;

@@ -83,6 +83,8 @@ struct xfer {
 	struct conn *conn; /* the worker that took it */
 	/* the worker's while it sends the job */
 	size_t idx, off; /* read cursor over job->msg */
+	size_t given;	 /* bytes handed to curl */
+	bool committed;	 /* the job's commit gate opened: the last byte may go */
 	bool handed_all; /* the read callback gave curl the last byte */
 	bool saw_354;	 /* the server accepted DATA: the message is going out */
 	struct smtp_reply reply;

@@ -24,8 +24,26 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
 	size_t room = size * nmemb, n = 0;
 	if (!x)
 		return 0;
-	const struct iovec *iov = x->job->msg->iov;
-	size_t niov = x->job->msg->niov;
+	struct tx_job *job = x->job;
+	size_t total = job->msg->size;
+	if (!x->committed) {
+		/* Hold the last byte back until the job's gate opens: without it
+		 * curl cannot end the data with its dot, so the server cannot
+		 * have taken the message.  Everything before it goes out now.
+		 * (A gate that is open already lets it all go in one piece.) */
+		if (!job->commit || (room >= total - x->given && job->commit(job, false))) {
+			x->committed = true;
+		} else if (x->given + 1 < total) {
+			if (room > total - 1 - x->given)
+				room = total - 1 - x->given;
+		} else {
+			if (!job->commit(job, true))
+				return CURL_READFUNC_ABORT;
+			x->committed = true;
+		}
+	}
+	const struct iovec *iov = job->msg->iov;
+	size_t niov = job->msg->niov;
 	while (room > 0 && x->idx < niov) {
 		const struct iovec *v = &iov[x->idx];
 		size_t k = v->iov_len - x->off;
@@ -40,6 +58,7 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
 			x->off = 0;
 		}
 	}
+	x->given += n;
 	if (x->idx == niov)
 		x->handed_all = true;
 	return n;
@@ -126,6 +145,12 @@ static void setup_easy(struct smtp *s, struct conn *c, long use_ssl, const char 
 	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	/* No CURLOPT_INFILESIZE: curl 7.88 counts the bytes it sends after
+	 * dot-stuffing against it and ends the data (with the dot) as soon as
+	 * they are equal, which a message with ".line"s can reach before its
+	 * end: curl would deliver it truncated, and before read_cb's commit
+	 * gate had opened.  Without it the data ends only when read_cb says so.
+	 * (The cost: no SIZE= on MAIL FROM.) */
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(h, CURLOPT_READDATA, c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);

@@ -41,6 +41,17 @@ struct tx_job {
 	const char *mail_from;	   /* envelope sender (may be "" for the null sender) */
 	const char *rcpt;	   /* envelope recipient */
 	void *user;		   /* the caller's, handed back in on_done */
+	/* NULL, or the gate before the point of no return, which the transport
+	 * may call from its own thread.  With wait true it is called when all
+	 * but the commit has been done (SMTP: all the data sent but its last
+	 * byte, so the server cannot have accepted the message; Maildir: the
+	 * file written to tmp/, before the rename into new/) and may block:
+	 * true = deliver, false = abandon the job (OUT_NOT_SENT).  With wait
+	 * false it must not block, and says whether the gate is open already
+	 * (then SMTP sends the message in one piece).  The sender waits here
+	 * until the job's attempt record is durable, so that the journal's
+	 * fsync overlaps the transfer instead of preceding it. */
+	bool (*commit)(struct tx_job *job, bool wait);
 };
 
 typedef void (*tx_done_fn)(void *ctx, struct tx_job *job, const struct outcome *o);

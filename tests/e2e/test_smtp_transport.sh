@@ -121,6 +121,28 @@ check "  and it was not sent again" test "$(grep -c ' rcpt7@' "$T_TMP/out")" = 1
 same "  the other 29 delivered once each" "$(fault_rcpts rcpt)" "$(want_rcpts rcpt 30 rcpt7@example.net)"
 stop_faultsmtp
 
+# The commit gate (the campaign holds each message there until its journal
+# record is durable): everything but the last byte goes out, then the gate,
+# then the last byte and the dot.  tx_send's messages have a ".line", so
+# curl dot-stuffs them: the stuffed count must not end the data early.
+start_faultsmtp || fail "faultsmtp starts"
+expect_exit 0 "a commit gate that opens after 30 ms, 20 messages over 2 connections" \
+	"$TX" -c 2 -g 30 -p gate "smtp://127.0.0.1:$FAULT_PORT" 20
+check "  all 20 sent" test "$(summary sent)" = 20
+same "  each recipient once" "$(fault_rcpts gate)" "$(want_rcpts gate 20)"
+whole=0
+for f in "$FAULT_DIR"/msg-*.eml; do
+	tail -c 80 "$f" | grep -q $'0123456789\r$' && whole=$((whole + 1))
+done
+check "  all 20 arrived whole, up to their last byte ($whole)" test "$whole" = 20
+expect_exit 0 "a gate that stays shut for one recipient" \
+	"$TX" -c 2 -R 0 -x 3 -p shut "smtp://127.0.0.1:$FAULT_PORT" 10
+same "  NOT_SENT for exactly that one" "$(outcomes NOT_SENT)" shut3@example.net
+same "  the server took the other 9, and nothing for it" "$(fault_rcpts shut)" \
+	"$(want_rcpts shut 10 shut3@example.net)"
+check "  its data ended short of the dot" grep -q '^eof-in-data shut3@' "$FAULT_DIR/events.log"
+stop_faultsmtp
+
 # A message (24 MB) larger than the socket buffers: the client cannot have
 # written all of it when the server drops the connection after the first line,
 # so this is "not sent", not "uncertain".  (When all of a message fits in the

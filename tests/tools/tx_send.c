@@ -5,9 +5,11 @@
  *
  *   tx_send [-c conns] [-r rate] [-s size] [-f from] [-p prefix] [-d domain]
  *           [-u user] [-P password_file] [-E password_env] [-a ca_file] [-n]
- *           [-T timeout_s] [-R resubmits] [-q] [-v] URL COUNT
+ *           [-T timeout_s] [-R resubmits] [-g gate_ms] [-x shut_i] [-q] [-v] URL COUNT
  *
- * Recipient i is PREFIX<i>@DOMAIN (rcpt0@example.net, ...).  Outcome lines:
+ * Recipient i is PREFIX<i>@DOMAIN (rcpt0@example.net, ...).  -g gives every
+ * job a commit gate that opens after gate_ms milliseconds (as the campaign's
+ * waits for its journal); -x makes the gate of recipient shut_i stay shut.  Outcome lines:
  *   KIND RCPT CODE STATUS|- TEXT
  * Summary (last line):
  *   summary sent=N deferred=N failed=N uncertain=N not_sent=N resubmitted=N
@@ -36,6 +38,7 @@ int maildir_out_open(const struct transport_opts *o, struct transport **t, struc
 #endif
 
 struct slot {
+	struct run *r;
 	struct message msg;
 	struct iovec iov[2];
 	struct tx_job job;
@@ -54,7 +57,21 @@ struct run {
 	bool quiet;
 	size_t n[OUT_NOT_SENT + 1];
 	size_t resubmitted;
+	long gate_ms;	/* -g: < 0 = no gate */
+	long shut;	/* -x: < 0 = none */
 };
+
+static bool gate(struct tx_job *job, bool wait)
+{
+	const struct slot *sl = job->user;
+	if (!wait)
+		return false; /* always the slow path: hold the last byte */
+	if (sl->r->gate_ms > 0) {
+		struct timespec ts = {sl->r->gate_ms / 1000, sl->r->gate_ms % 1000 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return sl->r->shut < 0 || sl != &sl->r->slots[sl->r->shut];
+}
 
 static const char *const kind_name[] = {"SENT", "DEFERRED", "FAILED", "UNCERTAIN", "NOT_SENT"};
 
@@ -88,7 +105,8 @@ static void usage(void)
 {
 	fputs("usage: tx_send [-c conns] [-r rate] [-s size] [-f from] [-p prefix] [-d domain]\n"
 	      "               [-u user] [-P password_file] [-E password_env] [-a ca_file] [-n]\n"
-	      "               [-T timeout_s] [-R resubmits] [-q] [-v] URL COUNT\n",
+	      "               [-T timeout_s] [-R resubmits] [-g gate_ms] [-x shut_i] [-q] [-v]\n"
+	      "               URL COUNT\n",
 	      stderr);
 	exit(LB_EUSAGE);
 }
@@ -112,9 +130,9 @@ int main(int argc, char **argv)
 	struct endpoint ep = {.connections = 1, .tls = TLS_REQUIRED};
 	const char *from = "news@example.org", *prefix = "rcpt", *domain = "example.net";
 	double size = 30000, timeout = 60, resubmits = 20, v;
-	struct run r = {0};
+	struct run r = {.gate_ms = -1, .shut = -1};
 	int opt;
-	while ((opt = getopt(argc, argv, "c:r:s:f:p:d:u:P:E:a:nT:R:qv")) != -1) {
+	while ((opt = getopt(argc, argv, "c:r:s:f:p:d:u:P:E:a:nT:R:g:x:qv")) != -1) {
 		switch (opt) {
 		case 'c':
 			if (!parse_num(optarg, 1, 64, &v))
@@ -161,6 +179,16 @@ int main(int argc, char **argv)
 			if (!parse_num(optarg, 0, 1000, &resubmits))
 				usage();
 			break;
+		case 'g':
+			if (!parse_num(optarg, 0, 60000, &v))
+				usage();
+			r.gate_ms = (long)v;
+			break;
+		case 'x':
+			if (!parse_num(optarg, 0, 1e7, &v))
+				usage();
+			r.shut = (long)v;
+			break;
 		case 'q':
 			r.quiet = true;
 			break;
@@ -176,6 +204,8 @@ int main(int argc, char **argv)
 	ep.url = argv[optind];
 	r.count = (size_t)v;
 	r.max_resubmits = (unsigned)resubmits;
+	if (r.shut >= (long)r.count)
+		usage();
 
 	char *body = make_body((size_t)size);
 	size_t body_n = strlen(body);
@@ -197,7 +227,9 @@ int main(int argc, char **argv)
 		sl->msg.iov = sl->iov;
 		sl->msg.niov = 2;
 		sl->msg.size = sl->iov[0].iov_len + body_n;
-		sl->job = (struct tx_job){&sl->msg, from, sl->rcpt, sl};
+		sl->r = &r;
+		bool gated = r.gate_ms >= 0 || r.shut >= 0;
+		sl->job = (struct tx_job){&sl->msg, from, sl->rcpt, sl, gated ? gate : NULL};
 	}
 
 	struct transport_opts o = {.ep = &ep, .site_dir = ".", .timeout_s = (long)timeout};
