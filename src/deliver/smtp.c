@@ -1,15 +1,11 @@
 /* The SMTP transport: N connections, each kept open for many messages, each
  * driven by its own worker thread.
  *
- * Why threads and not curl's multi interface: after a message's data curl
- * (7.88 and later) waits for the server's final reply with a blocking loop
- * inside curl_multi_perform (smtp_done), which stalls every other connection
- * of the multi handle: N connections ran little faster than one.  A thread
- * per connection runs curl_easy_perform for one message at a time; its easy
- * handle keeps its connection (its own cache of one) from one message to the
- * next.  Per message the worker only sets MAIL FROM, points the one-element
- * recipient list at this recipient and rewinds a cursor over the message's
- * iovec: no allocation and no copy of the message on our side.
+ * Why threads and not curl's multi interface: a session is a blocking
+ * conversation (smtp_session.c: curl opens it, we speak MAIL/RCPT/DATA over
+ * it), and a thread per connection keeps each one simple and lets N of them
+ * run in parallel on N cores.  Per message the worker formats three command
+ * lines and dot-stuffs the message's iovec into its own buffer.
  *
  * The caller's thread keeps every decision: capacity (back-off, the rate
  * limit), and turning finished transfers into outcomes and on_done calls.
@@ -21,8 +17,9 @@
  * is well filled they signal once per batch (fewer wake-ups, and the
  * caller's journal syncs several outcomes at once).  A worker whose transfer
  * failed takes nothing more until the caller's thread has judged the failure
- * (it may have to back off).  Stopping a transfer is a flag the workers'
- * progress callback reads (smtp_open.c): curl then closes the connection
+ * (it may have to back off).  Stopping a transfer is a flag (smtp.abort)
+ * that the workers check while they wait on their sockets (and curl's
+ * progress callback while it opens a session): the connection is then shut
  * without the end-of-data dot.
  *
  * Thread safety: curl_global_init runs in smtp_open before any worker starts
@@ -76,40 +73,6 @@ __attribute__((format(printf, 3, 4))) static void text_set(char *dst, size_t cap
 
 /* ---- the workers -------------------------------------------------------------------------- */
 
-/* Send one message on this worker's connection (worker thread). */
-static void run_job(struct conn *c, struct xfer *x)
-{
-	struct smtp *s = c->s;
-	const struct tx_job *job = x->job;
-	if (!c->url_set) {
-		curl_easy_setopt(c->easy, CURLOPT_URL, buf_cstr(&s->ehlo_url));
-		c->url_set = true;
-	}
-	buf_reset(&c->from_buf);
-	buf_addc(&c->from_buf, '<');
-	buf_adds(&c->from_buf, job->mail_from);
-	buf_addc(&c->from_buf, '>');
-	buf_reset(&c->rcpt_buf);
-	buf_addc(&c->rcpt_buf, '<');
-	buf_adds(&c->rcpt_buf, job->rcpt);
-	buf_addc(&c->rcpt_buf, '>');
-	c->rcpt.data = c->rcpt_buf.p;
-	curl_easy_setopt(c->easy, CURLOPT_MAIL_FROM, buf_cstr(&c->from_buf));
-
-	x->idx = x->off = x->given = 0;
-	x->committed = x->handed_all = x->saw_354 = false;
-	smtp_reply_reset(&x->reply);
-	c->errbuf[0] = '\0';
-	c->x = x;
-	x->result = curl_easy_perform(c->easy);
-	c->x = NULL; /* callbacks later on (the QUIT at clean-up) must not touch x */
-	x->nconnects = 0;
-	x->up = 0;
-	curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &x->nconnects);
-	curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &x->up);
-	memcpy(x->errbuf, c->errbuf, sizeof x->errbuf);
-}
-
 /* Take the oldest queued job and send it; after a failure wait to be
  * released (the main thread may want this connection to back off).  Until
  * closing (worker thread). */
@@ -132,7 +95,7 @@ void *smtp_worker(void *arg)
 		x->conn = c;
 		pthread_mutex_unlock(&s->mu);
 
-		run_job(c, x);
+		smtp_run_job(c, x);
 
 		pthread_mutex_lock(&s->mu);
 		c->held = x->result != CURLE_OK;
@@ -156,8 +119,7 @@ void *smtp_worker(void *arg)
 	c->idle = false;
 	pthread_mutex_unlock(&s->mu);
 	/* QUIT on the connection it holds, in parallel with the other workers. */
-	curl_easy_cleanup(c->easy);
-	c->easy = NULL;
+	smtp_session_close(c, true);
 	return NULL;
 }
 
@@ -334,7 +296,12 @@ static void stop(struct smtp *s, int code, const struct xfer *x, CURLcode rc)
 			s->user ? s->user : "", r->code ? r->text : why);
 		break;
 	default:
-		if (r->code == 530)
+		if (x->sender_refused)
+			err_set(&s->stop, code,
+				"%s: the server refuses the envelope sender: %s (check `from` and "
+				"`bounce_to`)",
+				s->where, r->text);
+		else if (r->code == 530)
 			err_set(&s->stop, code,
 				"%s: the server requires authentication (set outgoing.username "
 				"and a password): %s",
@@ -389,11 +356,9 @@ static void finish(struct smtp *s, struct xfer *x, tx_done_fn on_done, void *ctx
 	struct smtp_finish f = {
 	    .result = rc,
 	    .reply = x->reply.code,
-	    .new_conn = x->nconnects > 0,
-	    /* Every byte handed over and written: only the final dot and
-	     * the reply may be missing.  (Dot-stuffing makes `up` count a
-	     * little more than the message; that errs towards UNCERTAIN.) */
-	    .data_complete = x->saw_354 && x->handed_all && x->up >= (curl_off_t)job->msg->size,
+	    .new_conn = x->new_conn,
+	    .data_complete = x->data_complete,
+	    .sender_refused = x->sender_refused,
 	};
 	struct outcome o = {0};
 	enum smtp_verdict v = smtp_classify(&f, &o.kind);
@@ -569,10 +534,10 @@ static void smtp_close(struct transport *t)
 			pthread_join(s->conns[i].thread, NULL);
 	for (size_t i = 0; i < s->nconns; i++) {
 		struct conn *c = &s->conns[i];
-		if (c->easy)
-			curl_easy_cleanup(c->easy);
-		buf_free(&c->rcpt_buf);
-		buf_free(&c->from_buf);
+		smtp_session_close(c, false); /* a worker that never started, or failed */
+		if (c->tmpl)
+			curl_easy_cleanup(c->tmpl);
+		buf_free(&c->out);
 		pthread_cond_destroy(&c->wake);
 	}
 	pthread_mutex_destroy(&s->mu);

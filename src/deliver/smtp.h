@@ -45,10 +45,11 @@ enum smtp_verdict {
 };
 
 struct smtp_finish {
-	CURLcode result;    /* of the transfer */
-	int reply;	    /* last complete reply of this transfer, 0 when none */
-	bool new_conn;	    /* the transfer opened a new connection (not a reused one) */
-	bool data_complete; /* every byte of the message had been written to the socket */
+	CURLcode result;     /* of the transfer */
+	int reply;	     /* last complete reply of this transfer, 0 when none */
+	bool new_conn;	     /* the transfer opened a new connection (not a reused one) */
+	bool data_complete;  /* every byte of the message had been written to the socket */
+	bool sender_refused; /* the reply refused MAIL FROM: about us, not the recipient */
 };
 
 /* Classify a finished transfer.  *kind is always set: for the stop and
@@ -82,15 +83,12 @@ struct xfer {
 	struct xfer *next; /* on the free list (main), the queue or the done list (mu) */
 	struct conn *conn; /* the worker that took it */
 	/* the worker's while it sends the job */
-	size_t idx, off; /* read cursor over job->msg */
-	size_t given;	 /* bytes handed to curl */
-	bool committed;	 /* the job's commit gate opened: the last byte may go */
-	bool handed_all; /* the read callback gave curl the last byte */
-	bool saw_354;	 /* the server accepted DATA: the message is going out */
-	struct smtp_reply reply;
-	CURLcode result;
-	long nconnects; /* connections the transfer opened */
-	curl_off_t up;	/* bytes it uploaded */
+	bool new_conn;		 /* this transfer opened the session */
+	bool data_complete;	 /* the whole message and its "." were written */
+	bool refused;		 /* the server refused it (the session is still fine) */
+	bool sender_refused;	 /* ... at MAIL FROM */
+	struct smtp_reply reply; /* the last complete reply */
+	CURLcode result;	 /* see smtp_session.c */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -104,7 +102,8 @@ enum conn_abort {
 
 struct conn {
 	struct smtp *s;
-	CURL *easy;
+	CURL *tmpl;   /* every option set (smtp_open.c); copied for each session */
+	CURL *easy;   /* the open session (CURLOPT_CONNECT_ONLY), or NULL */
 	size_t index; /* for debug logs */
 	pthread_t thread;
 	bool thread_started;
@@ -121,11 +120,14 @@ struct conn {
 		      has judged that (and released it) */
 
 	/* the worker's */
-	struct xfer *x; /* the transfer in progress, NULL between them */
-	bool in_auth;	/* debug log: hide the AUTH exchange */
-	bool url_set;
-	struct curl_slist rcpt; /* the one recipient; curl only reads it */
-	struct buf rcpt_buf, from_buf;
+	struct xfer *x;	  /* the transfer in progress, NULL between them */
+	bool in_auth;	  /* debug log: hide the AUTH exchange */
+	bool url_set;	  /* tmpl has its URL */
+	bool pipelining;  /* the session's EHLO offered PIPELINING */
+	curl_socket_t fd; /* the session's socket */
+	struct buf out;	  /* commands, or the dot-stuffed message */
+	char in[1024];	  /* replies read, in_off..in_n not parsed yet */
+	size_t in_n, in_off;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -166,5 +168,16 @@ double smtp_now(void);
 
 /* The worker thread's body (smtp.c); smtp_open starts one per connection. */
 void *smtp_worker(void *arg);
+
+/* Send x's job on c's session, opening one if there is none; x's result,
+ * reply, new_conn and data_complete say how it went (smtp_session.c). */
+void smtp_run_job(struct conn *c, struct xfer *x);
+
+/* End c's session: with QUIT when clean, else by shutting the socket. */
+void smtp_session_close(struct conn *c, bool clean);
+
+/* The message as DATA carries it: a '.' doubled at the start of every line,
+ * and a final CRLF if it has none (the "." line is not added). */
+void smtp_stuff(const struct message *m, struct buf *out);
 
 #endif

@@ -1,7 +1,8 @@
 /* Opening the SMTP transport: the URL, the TLS policy, the credentials, the
- * curl options (and callbacks) every connection keeps for its whole life, and
- * the worker threads.  Driving the transfers is deliver/smtp.c.  The
- * callbacks run in the connection's worker thread.
+ * curl options (and callbacks) with which every connection opens its
+ * sessions, and the worker threads.  Driving the transfers is deliver/smtp.c
+ * and smtp_session.c.  The callbacks run in the connection's worker thread,
+ * while curl opens a session.
  */
 #include "deliver/smtp.h"
 
@@ -18,52 +19,6 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
-{
-	struct xfer *x = ((struct conn *)ud)->x;
-	size_t room = size * nmemb, n = 0;
-	if (!x)
-		return 0;
-	struct tx_job *job = x->job;
-	size_t total = job->msg->size;
-	if (!x->committed) {
-		/* Hold the last byte back until the job's gate opens: without it
-		 * curl cannot end the data with its dot, so the server cannot
-		 * have taken the message.  Everything before it goes out now.
-		 * (A gate that is open already lets it all go in one piece.) */
-		if (!job->commit || (room >= total - x->given && job->commit(job, false))) {
-			x->committed = true;
-		} else if (x->given + 1 < total) {
-			if (room > total - 1 - x->given)
-				room = total - 1 - x->given;
-		} else {
-			if (!job->commit(job, true))
-				return CURL_READFUNC_ABORT;
-			x->committed = true;
-		}
-	}
-	const struct iovec *iov = job->msg->iov;
-	size_t niov = job->msg->niov;
-	while (room > 0 && x->idx < niov) {
-		const struct iovec *v = &iov[x->idx];
-		size_t k = v->iov_len - x->off;
-		if (k > room)
-			k = room;
-		memcpy(dst + n, (const char *)v->iov_base + x->off, k);
-		n += k;
-		room -= k;
-		x->off += k;
-		if (x->off == v->iov_len) {
-			x->idx++;
-			x->off = 0;
-		}
-	}
-	x->given += n;
-	if (x->idx == niov)
-		x->handed_all = true;
-	return n;
-}
-
 static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ((struct conn *)ud)->x;
@@ -73,8 +28,12 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 	 * Between transfers (x == NULL) there is nothing to record. */
 	if (!x || (n >= 3 && memcmp(line, "221", 3) == 0))
 		return n;
-	if (smtp_reply_line(&x->reply, line, n) == 354)
-		x->saw_354 = true;
+	/* EHLO's "250-PIPELINING" (again after STARTTLS: the last EHLO counts) */
+	struct span l = span_trim((struct span){line, n});
+	if (l.n == 14 && l.p[0] == '2' &&
+	    span_starts_with_ci((struct span){l.p + 4, 10}, "PIPELINING"))
+		((struct conn *)ud)->pipelining = true;
+	smtp_reply_line(&x->reply, line, n);
 	return n;
 }
 
@@ -82,15 +41,10 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		       curl_off_t ulnow)
 {
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	/* The one way to stop a transfer early: curl then fails it and closes
-	 * the connection without the end-of-data dot, so nothing half-sent is
-	 * delivered.  Once all the data is handed over, a stop (not a close)
-	 * waits for the server's reply instead: a real outcome beats an
-	 * uncertain one.  curl calls this at least once a second, also while
-	 * it waits for a reply. */
+	/* The way to stop curl while it opens a session (it calls this at
+	 * least once a second): no message is under way yet. */
 	struct conn *c = ud;
-	int how = atomic_load_explicit(&c->s->abort, memory_order_relaxed);
-	return how == ABORT_NOW || (how == ABORT_STOP && c->x && !c->x->handed_all);
+	return atomic_load_explicit(&c->s->abort, memory_order_relaxed) != ABORT_NONE;
 }
 
 /* -vv: the protocol dialogue, minus the message and the credentials. */
@@ -102,6 +56,8 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
 	const char *dir;
 	switch (type) {
 	case CURLINFO_TEXT:
+		if (span_starts_with(line, "reached "))
+			return 0; /* curl's trace of a recv that would block */
 		dir = "*";
 		break;
 	case CURLINFO_HEADER_IN:
@@ -131,35 +87,25 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
 	return 0;
 }
 
-/* Options that stay the same for every message on a connection. */
+/* The options of every session a connection opens (its template handle). */
 static void setup_easy(struct smtp *s, struct conn *c, long use_ssl, const char *ca,
 		       const char *password)
 {
-	CURL *h = c->easy;
+	CURL *h = c->tmpl;
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	/* No signals from curl in a threaded program (no alarm() for DNS
 	 * timeouts; SIGPIPE is avoided with MSG_NOSIGNAL). */
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	/* The handle's own connection cache holds its one connection from one
-	 * curl_easy_perform to the next: never more sessions than workers. */
+	/* curl opens the session (TLS, greeting, EHLO, STARTTLS, AUTH) and
+	 * stops: the mail transactions are ours (smtp_session.c). */
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	/* No CURLOPT_INFILESIZE: curl 7.88 counts the bytes it sends after
-	 * dot-stuffing against it and ends the data (with the dot) as soon as
-	 * they are equal, which a message with ".line"s can reach before its
-	 * end: curl would deliver it truncated, and before read_cb's commit
-	 * gate had opened.  Without it the data ends only when read_cb says so.
-	 * (The cost: no SIZE= on MAIL FROM.) */
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(h, CURLOPT_READDATA, c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	c->rcpt.next = NULL;
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, &c->rcpt);
 	curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -298,7 +244,8 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 		struct conn *c = &s->conns[i];
 		c->s = s;
 		c->index = i;
-		if (!(c->easy = curl_easy_init())) {
+		c->fd = CURL_SOCKET_BAD;
+		if (!(c->tmpl = curl_easy_init())) {
 			rc = err_set(err, LB_ESOFTWARE, "cannot initialise libcurl");
 			goto fail;
 		}

@@ -152,6 +152,10 @@ enum smtp_verdict smtp_classify(const struct smtp_finish *f, enum outcome_kind *
 		return v;
 	if (f->reply == 530) /* authentication (or STARTTLS) required: ours to fix */
 		return SMTP_STOP_CONFIG;
+	/* The envelope sender refused for good: every message would be, and
+	 * no recipient should be marked failed (or suppressed) for it. */
+	if (f->sender_refused && f->reply >= 500)
+		return SMTP_STOP_CONFIG;
 	/* curl says "weird server reply" both for a refused greeting or EHLO
 	 * and for a refusal of the data: only the latter judges the recipient. */
 	if (!f->data_complete &&

@@ -92,10 +92,8 @@ size_t transport_busy(const struct transport *t);
  * After such an error every job in flight has been completed as OUT_NOT_SENT
  * (or OUT_UNCERTAIN if its data had been sent completely, or with its real
  * outcome if it finished before it could be stopped).  SMTP: each connection
- * is a worker thread with its own curl handle (curl 7.88 waits for the reply
- * after the data with a blocking call, which would serialise connections
- * sharing one multi handle); on_done is only ever called from here, in the
- * caller's thread. */
+ * is a worker thread with its own session (deliver/smtp.c); on_done is only
+ * ever called from here, in the caller's thread. */
 int transport_wait(struct transport *t, int timeout_ms, int extra_fd, tx_done_fn on_done, void *ctx,
 		   struct lb_err *err);
 

@@ -18,8 +18,8 @@ then
 	pkgs="libcurl libcmark yaml-0.1 gnutls libidn2"
 	# shellcheck disable=SC2046,SC2086
 	if ! (cd "$TOP" && cc -std=c17 -D_GNU_SOURCE -O2 -g -Isrc $(pkg-config --cflags $pkgs) \
-		-DTX_SEND_STUB_MAILDIR -o "$TX" tests/tools/tx_send.c src/deliver/smtp.c \
-		src/deliver/smtp_open.c src/deliver/smtp_reply.c src/deliver/ratelimit.c \
+		-DTX_SEND_STUB_MAILDIR -o "$TX" tests/tools/tx_send.c src/deliver/smtp*.c \
+		src/deliver/ratelimit.c \
 		src/deliver/transport.c src/core/*.c $(pkg-config --libs $pkgs)) >"$T_TMP/cc.log" 2>&1
 	then
 		fail "building tx_send"
@@ -101,6 +101,32 @@ check "  FAILED carries 550 5.1.1 (multi-line reply joined)" \
 	grep -q '^FAILED rcpt5@example.net 550 5.1.1 550 5.1.1 <rcpt5@example.net>: Recipient address rejected: User unknown' "$T_TMP/out"
 same "  the other 56 delivered once each" "$(fault_rcpts rcpt)" \
 	"$(want_rcpts rcpt 60 rcpt3@example.net rcpt17@example.net rcpt5@example.net rcpt42@example.net)"
+stop_faultsmtp
+
+# The same faults with PIPELINING: MAIL, RCPT and DATA go in one write, and
+# a refusal is followed by RSET on the same connection.
+start_faultsmtp --pipelining --defer rcpt3@ --reject rcpt5@ --421-at 20 ||
+	{ fail "faultsmtp starts"; exit 0; }
+expect_exit 0 "PIPELINING: 451, 550 and a 421 in one run" "$TX" -c 2 "smtp://127.0.0.1:$FAULT_PORT" 40
+check "  the commands were pipelined" grep -q '^pipelined MAIL' "$FAULT_DIR/events.log"
+same "  451 -> DEFERRED" "$(outcomes DEFERRED)" rcpt3@example.net
+same "  550 -> FAILED" "$(outcomes FAILED)" rcpt5@example.net
+check "  the 421 came back NOT_SENT" test "$(grep -c '^NOT_SENT .* 421 4.3.2 ' "$T_TMP/out")" = 1
+same "  the other 38 delivered once each" "$(fault_rcpts rcpt)" \
+	"$(want_rcpts rcpt 40 rcpt3@example.net rcpt5@example.net)"
+sessions=$(grep -c '^session' "$FAULT_DIR/events.log")
+check "  the 451 and 550 did not cost a connection: $sessions sessions, at most 3 (2, and 1 after the 421)" \
+	test "$sessions" -le 3
+stop_faultsmtp
+
+# A refused envelope sender is about us, not the recipients: stop (78), and
+# nobody is marked failed (a 5.1.8 would otherwise suppress the whole list).
+start_faultsmtp --pipelining --reject-sender nowhere.invalid || { fail "faultsmtp starts"; exit 0; }
+expect_exit 78 "MAIL FROM refused (553 5.1.8): LB_ECONFIG" \
+	"$TX" -c 2 -f news@nowhere.invalid "smtp://127.0.0.1:$FAULT_PORT" 10
+grep_err "refuses the envelope sender: 553 5.1.8" "  says the sender was refused"
+check "  no recipient FAILED, all came back NOT_SENT" \
+	test "$(outcomes FAILED | wc -l) $(summary not_sent)" = "0 10"
 stop_faultsmtp
 
 start_faultsmtp --421-at 50 || fail "faultsmtp starts"

@@ -12,6 +12,7 @@ check that the fault it asked for really happened.
 Faults (recipients are matched by substring, options may repeat):
   --defer S            451 4.2.0 at RCPT
   --reject S           550 5.1.1 at RCPT
+  --reject-sender S    553 5.1.8 at MAIL FROM
   --drop-after-data S  read the whole message, then close without a reply
   --drop-in-data S     close after the first line of the message data
   --421-at N           the Nth MAIL FROM (over all sessions) gets 421 4.3.2, then the
@@ -21,6 +22,8 @@ Faults (recipients are matched by substring, options may repeat):
   --refuse-session N   greet the Nth session with 554 5.3.2, then close it
   --throttle-at N      once N messages were accepted, answer MAIL FROM with
                        454 4.7.0 for --throttle-for seconds
+  --pipelining         offer PIPELINING (RFC 2920) in EHLO; "pipelined MAIL N" in
+                       events.log when the commands after a MAIL FROM came with it
 The port (0: any free one) is written to --port-file once listening.
 """
 import argparse
@@ -98,11 +101,14 @@ class Server:
             arg = line[4:].strip()
             if verb == "EHLO":
                 await self.reply(w, "250-faultsmtp\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
-                                 "250 ENHANCEDSTATUSCODES")
+                                 + ("250-PIPELINING\r\n" if self.a.pipelining else "")
+                                 + "250 ENHANCEDSTATUSCODES")
             elif verb == "HELO":
                 await self.reply(w, "250 faultsmtp")
             elif verb == "MAIL":
                 self.mails += 1
+                if self.a.pipelining and len(r._buffer):  # already received: RCPT, DATA
+                    self.event("pipelined MAIL %d" % self.mails)
                 if self.a.at421 and self.mails == self.a.at421:
                     self.event("421 at MAIL %d" % self.mails)
                     await self.reply(w, "421 4.3.2 Service shutting down, closing channel")
@@ -110,6 +116,11 @@ class Server:
                 if time.monotonic() < self.throttle_until:
                     self.event("454 at MAIL %d" % self.mails)
                     await self.reply(w, "454 4.7.0 Too many messages, slow down")
+                    continue
+                if self.match(self.a.reject_sender, addr(arg)):
+                    self.event("553 sender %s" % addr(arg))
+                    await self.reply(w, "553 5.1.8 <%s>: Sender address rejected: Domain not found"
+                                     % addr(arg))
                     continue
                 mail_from, rcpts = addr(arg), []
                 await self.reply(w, "250 2.1.0 Ok")
@@ -187,6 +198,7 @@ async def main():
     p.add_argument("--port-file")
     p.add_argument("--defer", action="append")
     p.add_argument("--reject", action="append")
+    p.add_argument("--reject-sender", action="append")
     p.add_argument("--drop-after-data", action="append")
     p.add_argument("--drop-in-data", action="append")
     p.add_argument("--421-at", dest="at421", type=int, default=0)
@@ -195,6 +207,7 @@ async def main():
     p.add_argument("--refuse-session", type=int, default=0)
     p.add_argument("--throttle-at", type=int, default=0)
     p.add_argument("--throttle-for", type=float, default=2.0)
+    p.add_argument("--pipelining", action="store_true")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     srv = Server(a)

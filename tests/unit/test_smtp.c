@@ -167,6 +167,35 @@ static void test_reply_multiline(void)
 	CHECK_STR(r.text, "250 first last");
 }
 
+/* Dot-stuffing: a '.' doubled at every line start, across iovec boundaries
+ * too, and a CRLF added when the message does not end with one. */
+static void stuffed(const char *const *parts, size_t n, const char *want)
+{
+	struct iovec iov[4];
+	size_t size = 0;
+	for (size_t i = 0; i < n; i++) {
+		iov[i] = (struct iovec){(void *)(uintptr_t)parts[i], strlen(parts[i])};
+		size += iov[i].iov_len;
+	}
+	struct message m = {.iov = iov, .niov = n, .size = size};
+	struct buf out = BUF_INIT;
+	smtp_stuff(&m, &out);
+	if (!CHECK(out.n == strlen(want) && memcmp(out.p, want, out.n) == 0))
+		fprintf(stderr, "    got '%.*s'\n", (int)out.n, out.p);
+	buf_free(&out);
+}
+
+static void test_stuff(void)
+{
+	stuffed((const char *const[]){"a\r\n.b\r\n..c\r\nd.\r\n"}, 1, "a\r\n..b\r\n...c\r\nd.\r\n");
+	stuffed((const char *const[]){".first\r\n"}, 1, "..first\r\n");
+	/* a line start at an iovec boundary, and one in the middle of a line */
+	stuffed((const char *const[]){"a\r\n", ".b", ".c\r\n", "."}, 4, "a\r\n..b.c\r\n..\r\n");
+	stuffed((const char *const[]){"no final line break"}, 1, "no final line break\r\n");
+	stuffed((const char *const[]){""}, 1, "\r\n");
+	stuffed((const char *const[]){"x\r\n", ""}, 2, "x\r\n");
+}
+
 static void test_reply_odd(void)
 {
 	struct smtp_reply r;
@@ -262,6 +291,16 @@ static void test_classify(void)
 			fprintf(stderr, "    case %zu: curl %d reply %d: verdict %d kind %d\n", i,
 				(int)cases[i].rc, cases[i].reply, (int)v, (int)kind);
 	}
+	/* MAIL FROM refused: for good, it stops the campaign (nobody is marked
+	 * failed); for now, it defers this message like any 4xx. */
+	enum outcome_kind kind;
+	struct smtp_finish f = {CURLE_SEND_ERROR, 553, false, false, .sender_refused = true};
+	CHECK(smtp_classify(&f, &kind) == SMTP_STOP_CONFIG && kind == OUT_NOT_SENT);
+	f.reply = 451;
+	CHECK(smtp_classify(&f, &kind) == SMTP_FINAL && kind == OUT_DEFERRED);
+	f.reply = 550;
+	f.sender_refused = false;
+	CHECK(smtp_classify(&f, &kind) == SMTP_FINAL && kind == OUT_FAILED);
 }
 
 /* ---- URLs
@@ -606,6 +645,7 @@ int main(void)
 	RUN(test_reply_single);
 	RUN(test_reply_multiline);
 	RUN(test_reply_odd);
+	RUN(test_stuff);
 	RUN(test_classify);
 	RUN(test_loopback);
 	RUN(test_password_file);
