@@ -120,13 +120,14 @@ struct conn {
 		      has judged that (and released it) */
 
 	/* the worker's */
-	struct xfer *x;	  /* the transfer in progress, NULL between them */
-	bool in_auth;	  /* debug log: hide the AUTH exchange */
-	bool url_set;	  /* tmpl has its URL */
-	bool pipelining;  /* the session's EHLO offered PIPELINING */
-	curl_socket_t fd; /* the session's socket */
-	struct buf out;	  /* commands, or the dot-stuffed message */
-	char in[1024];	  /* replies read, in_off..in_n not parsed yet */
+	struct xfer *x;	   /* the transfer in progress, NULL between them */
+	bool in_auth;	   /* debug log: hide the AUTH exchange */
+	bool url_set;	   /* tmpl has its URL */
+	bool pipelining;   /* the session's EHLO offered PIPELINING */
+	curl_socket_t fd;  /* the session's socket */
+	double idle_since; /* when its last transaction ended */
+	struct buf out;	   /* commands, or the dot-stuffed message */
+	char in[1024];	   /* replies read, in_off..in_n not parsed yet */
 	size_t in_n, in_off;
 	char errbuf[CURL_ERROR_SIZE];
 };

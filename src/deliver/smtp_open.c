@@ -23,16 +23,21 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ((struct conn *)ud)->x;
 	size_t n = size * nmemb;
-	/* After a refusal curl closes the connection with QUIT on this same
-	 * handle: its 221 must not hide the reply that ended the transfer.
-	 * Between transfers (x == NULL) there is nothing to record. */
-	if (!x || (n >= 3 && memcmp(line, "221", 3) == 0))
+	/* curl passes the replies of the session's opening (only that: the
+	 * transactions are ours).  Between transfers there is nothing to
+	 * record. */
+	if (!x)
 		return n;
-	/* EHLO's "250-PIPELINING" (again after STARTTLS: the last EHLO counts) */
+	/* EHLO's "250-PIPELINING".  A 220 (the greeting, STARTTLS's go-ahead)
+	 * starts over: only the last EHLO counts, and what came before TLS
+	 * must not be trusted after it (RFC 3207, 4.2). */
 	struct span l = span_trim((struct span){line, n});
-	if (l.n == 14 && l.p[0] == '2' &&
-	    span_starts_with_ci((struct span){l.p + 4, 10}, "PIPELINING"))
-		((struct conn *)ud)->pipelining = true;
+	struct conn *c = ud;
+	if (span_starts_with(l, "220"))
+		c->pipelining = false;
+	else if (l.n == 14 && l.p[0] == '2' &&
+		 span_starts_with_ci((struct span){l.p + 4, 10}, "PIPELINING"))
+		c->pipelining = true;
 	smtp_reply_line(&x->reply, line, n);
 	return n;
 }

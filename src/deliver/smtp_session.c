@@ -15,7 +15,9 @@
  * sixth of a send's CPU time on a 33 kB newsletter), and after a refusal it
  * drops the connection.  Here a message takes two round trips, stuffing is
  * a memchr over the lines, and a refused recipient is followed by RSET on
- * the same connection.
+ * the same connection.  A kept session is reused only if nothing arrived on
+ * it while idle (a server's "421 timeout", or its end) and it has not been
+ * idle for long; else a new one is opened, and no message pays for it.
  *
  * What a failure means is decided as before by smtp_classify(): each step
  * reports a CURLcode (curl's own for the opening; SEND_ERROR for a refused
@@ -33,6 +35,13 @@
 
 #include "core/log.h"
 #include "deliver/smtp.h"
+
+enum {
+	/* A session idle for longer is not reused: servers drop idle clients
+	 * after a while (RFC 5321 asks for 5 minutes, some are quicker), and
+	 * the next message would meet a closed door. */
+	SESSION_MAX_IDLE = 60, /* seconds */
+};
 
 void smtp_stuff(const struct message *m, struct buf *out)
 {
@@ -60,7 +69,7 @@ void smtp_stuff(const struct message *m, struct buf *out)
 static bool aborted(const struct conn *c)
 {
 	int how = atomic_load_explicit(&c->s->abort, memory_order_relaxed);
-	return how == ABORT_NOW || (how == ABORT_STOP && !(c->x && c->x->data_complete));
+	return how == ABORT_NOW || (how == ABORT_STOP && c->x && !c->x->data_complete);
 }
 
 /* Wait until the socket is ready for events, the deadline passes or the
@@ -124,10 +133,11 @@ static CURLcode send_cmds(struct conn *c, const char *p, size_t n)
 	return send_all(c, p, n);
 }
 
-/* Read one complete reply into r. */
-static CURLcode read_reply(struct conn *c, struct smtp_reply *r)
+/* Read one complete reply into r, within wait_s seconds (0: only what has
+ * arrived already). */
+static CURLcode read_reply_within(struct conn *c, struct smtp_reply *r, double wait_s)
 {
-	double deadline = smtp_now() + (double)c->s->timeout_s;
+	double deadline = smtp_now() + wait_s;
 	for (;;) {
 		char *start = c->in + c->in_off;
 		char *nl = memchr(start, '\n', c->in_n - c->in_off);
@@ -144,8 +154,11 @@ static CURLcode read_reply(struct conn *c, struct smtp_reply *r)
 			c->in_n -= c->in_off;
 			c->in_off = 0;
 		}
-		if (c->in_n == sizeof c->in) /* a line longer than any reply may be */
-			return CURLE_WEIRD_SERVER_REPLY;
+		if (c->in_n == sizeof c->in) { /* a line longer than any reply may be */
+			snprintf(c->errbuf, sizeof c->errbuf, "a reply line of over %zu bytes",
+				 sizeof c->in);
+			return CURLE_RECV_ERROR;
+		}
 		size_t got = 0;
 		CURLcode rc =
 		    curl_easy_recv(c->easy, c->in + c->in_n, sizeof c->in - c->in_n, &got);
@@ -155,11 +168,28 @@ static CURLcode read_reply(struct conn *c, struct smtp_reply *r)
 		}
 		if (rc == CURLE_OK) {
 			c->in_n += got;
-			deadline = smtp_now() + (double)c->s->timeout_s;
 		} else if (rc != CURLE_AGAIN || (rc = wait_ready(c, POLLIN, deadline))) {
 			return rc == CURLE_AGAIN ? CURLE_RECV_ERROR : rc;
 		}
 	}
+}
+
+/* The whole reply within the timeout: a server that trickles it (or sends
+ * endless continuation lines) does not hold the connection longer. */
+static CURLcode read_reply(struct conn *c, struct smtp_reply *r)
+{
+	return read_reply_within(c, r, (double)c->s->timeout_s);
+}
+
+/* Is the kept session still fit for a transaction?  A server that timed it
+ * out has said so (421) or closed it; nothing should have arrived. */
+static bool session_alive(struct conn *c)
+{
+	if (smtp_now() - c->idle_since > SESSION_MAX_IDLE || c->in_n > c->in_off)
+		return false;
+	size_t got = 0;
+	char b[256];
+	return curl_easy_recv(c->easy, b, sizeof b, &got) == CURLE_AGAIN;
 }
 
 /* Open the session if there is none (the job's transfer then counts as
@@ -167,8 +197,9 @@ static CURLcode read_reply(struct conn *c, struct smtp_reply *r)
  * which records them in x->reply and notes PIPELINING. */
 static CURLcode session_open(struct conn *c, struct xfer *x)
 {
-	if (c->easy)
+	if (c->easy && session_alive(c))
 		return CURLE_OK;
+	smtp_session_close(c, false);
 	x->new_conn = true;
 	c->pipelining = false;
 	c->in_n = c->in_off = 0;
@@ -252,7 +283,7 @@ static CURLcode envelope(struct conn *c, struct xfer *x)
 		int code = x->reply.code;
 		if (i == 2 && code == 354)
 			data_open = true;
-		else if (!refused && code / 100 != 2) {
+		else if (!refused && (code / 100 != 2 || i == 2)) {
 			refused = true;
 			refusal = x->reply;
 			x->sender_refused = i == 0;
@@ -290,6 +321,14 @@ static CURLcode message(struct conn *c, struct xfer *x)
 			return CURLE_ABORTED_BY_CALLBACK;
 		rc = send_all(c, o->p + o->n - held, held);
 	}
+	if (rc == CURLE_SEND_ERROR) {
+		/* A server that refuses in the middle of the data ("552 too
+		 * big", 421) and closes: its reply, if it came, says why. */
+		struct smtp_reply r;
+		smtp_reply_reset(&r);
+		if (read_reply_within(c, &r, 0) == CURLE_OK && r.code >= 400)
+			x->reply = r;
+	}
 	if (rc)
 		return rc;
 	x->data_complete = true; /* from here on, no reply means "maybe delivered" */
@@ -324,5 +363,6 @@ void smtp_run_job(struct conn *c, struct xfer *x)
 		smtp_session_close(c, false);
 	x->result = rc;
 	c->x = NULL;
+	c->idle_since = smtp_now();
 	memcpy(x->errbuf, c->errbuf, sizeof x->errbuf);
 }

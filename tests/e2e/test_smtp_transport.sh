@@ -129,6 +129,16 @@ check "  no recipient FAILED, all came back NOT_SENT" \
 	test "$(outcomes FAILED | wc -l) $(summary not_sent)" = "0 10"
 stop_faultsmtp
 
+# A server that drops idle clients (Postfix: smtpd_timeout, with a 421): a
+# kept session that has been told so is not used for the next message.
+start_faultsmtp --pipelining --idle-timeout 0.3 || { fail "faultsmtp starts"; exit 0; }
+expect_exit 0 "a server that times out idle sessions, messages 1 s apart" \
+	"$TX" -r 1 "smtp://127.0.0.1:$FAULT_PORT" 3
+check "  the server did time them out" grep -q '^idle timeout' "$FAULT_DIR/events.log"
+check "  all 3 sent at the first attempt: none came back, nothing slowed down" \
+	test "$(summary sent) $(summary resubmitted) $(outcomes NOT_SENT | wc -l)" = "3 0 0"
+stop_faultsmtp
+
 start_faultsmtp --421-at 50 || fail "faultsmtp starts"
 expect_exit 0 "421 in the middle of a session" "$TX" -c 2 "smtp://127.0.0.1:$FAULT_PORT" 200
 check "  the server did send 421 once" test "$(grep -c '^421 at MAIL' "$FAULT_DIR/events.log")" = 1

@@ -22,6 +22,8 @@ Faults (recipients are matched by substring, options may repeat):
   --refuse-session N   greet the Nth session with 554 5.3.2, then close it
   --throttle-at N      once N messages were accepted, answer MAIL FROM with
                        454 4.7.0 for --throttle-for seconds
+  --idle-timeout SECS  a client silent that long gets "421 4.4.2 timeout exceeded"
+                       and the connection is closed (as Postfix's smtpd_timeout)
   --pipelining         offer PIPELINING (RFC 2920) in EHLO; "pipelined MAIL N" in
                        events.log when the commands after a MAIL FROM came with it
 The port (0: any free one) is written to --port-file once listening.
@@ -93,7 +95,14 @@ class Server:
         await self.reply(w, "220 faultsmtp ESMTP")
         mail_from, rcpts = None, []
         while True:
-            raw = await asyncio.wait_for(r.readline(), 120)
+            try:
+                raw = await asyncio.wait_for(r.readline(), self.a.idle_timeout or 120)
+            except asyncio.TimeoutError:
+                if not self.a.idle_timeout:
+                    raise
+                self.event("idle timeout, session %d" % self.sessions)
+                await self.reply(w, "421 4.4.2 faultsmtp Error: timeout exceeded")
+                return
             if not raw:
                 return
             line = raw.decode("latin-1").rstrip("\r\n")
@@ -208,6 +217,7 @@ async def main():
     p.add_argument("--throttle-at", type=int, default=0)
     p.add_argument("--throttle-for", type=float, default=2.0)
     p.add_argument("--pipelining", action="store_true")
+    p.add_argument("--idle-timeout", type=float, default=0)
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     srv = Server(a)
