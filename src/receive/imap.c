@@ -615,11 +615,15 @@ static int imap_wait(struct msg_source *base, int timeout_s, struct lb_err *err)
 		if (left < 0.05)
 			break;
 		if (idle) {
-			/* Any update ends the wait: telling a new message from an
-			 * expunge plus a delivery is not worth the risk of missing it. */
+			/* An update ends the wait if a UID above the last fetch came
+			 * with it (exact, unlike counting EXISTS: an expunge plus a
+			 * delivery); flag changes by other clients do not.  Before
+			 * any fetch, any update does. */
 			bool news = false;
 			int secs = (int)left + ((double)(int)left < left); /* rounded up */
 			rc = idle_once(s, secs > IDLE_MAX_S ? IDLE_MAX_S : secs, &news, err);
+			if (news && s->fetched && !rc)
+				rc = arrived_since_fetch(s, &news, err);
 			if (news)
 				break;
 			continue;

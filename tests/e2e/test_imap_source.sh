@@ -254,6 +254,18 @@ T0=$(date +%s%N)
 expect_exit 0 "source_wait without new mail" sd -u test -P "$PW" -c "$V:99" -w 2 "imap://$IMAP/"
 MS=$((($(date +%s%N) - T0) / 1000000))
 check "... times out after 2 s (${MS} ms)" test "$MS" -ge 1900 -a "$MS" -lt 5000
+# Another client changing flags during the wait: an update, but no new mail.
+rm -f "$T_TMP/flags.out"
+T0=$(date +%s%N)
+sd -u test -P "$PW" -c "$V:99" -w 3 "imap://$IMAP/" >"$T_TMP/flags.out" 2>"$T_TMP/flags.err" &
+FLAGS_PID=$!
+for ((i = 0; i < 200; i++)); do grep -q '^# waiting' "$T_TMP/flags.out" 2>/dev/null && break; sleep 0.02; done
+sleep 0.5 # into IDLE
+dv flags add -u test '\Flagged' mailbox INBOX all
+wait "$FLAGS_PID"
+MS=$((($(date +%s%N) - T0) / 1000000))
+check "a flag change by another client does not end the wait (${MS} ms, 3 s)" \
+	test "$MS" -ge 2900 -a "$MS" -lt 6000
 # Mail that comes between a fetch and the wait: noext has no IDLE, so
 # without the check before waiting only the first NOOP (60 s) would see it.
 rm -f "$T_TMP/gap.out"
