@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "deliver/transport.h"
+#include "receive/mutf7.h"
 #include "receive/source.h"
 #include "receive/tlsverify.h"
 
@@ -49,6 +50,7 @@ struct imap_source {
 	bool warned;
 	char **folders; /* created (or found) in this session */
 	size_t nfolders, capfolders;
+	struct buf wire; /* a mailbox name as sent: modified UTF-7 */
 	char reply[256]; /* the server's last response text, made printable */
 };
 
@@ -179,9 +181,24 @@ static int login(struct imap_source *s, const char *user, const char *password, 
 	return imap_ok(r) ? 0 : imap_fail(s, r, LB_EUNAVAIL, "CAPABILITY", err);
 }
 
+/* The configured (UTF-8) mailbox name as IMAP wants it, in s->wire. */
+static const char *wire_name(struct imap_source *s, const char *name, struct lb_err *err)
+{
+	buf_reset(&s->wire);
+	if (!mutf7_encode(name, &s->wire)) {
+		err_set(err, LB_ECONFIG,
+			"%s: a mailbox name in the configuration is not valid UTF-8", s->url.host);
+		return NULL;
+	}
+	return buf_cstr(&s->wire);
+}
+
 static int select_mailbox(struct imap_source *s, struct lb_err *err)
 {
-	int r = mailimap_select(s->imap, s->url.mailbox);
+	const char *wire = wire_name(s, s->url.mailbox, err);
+	if (!wire)
+		return err->code;
+	int r = mailimap_select(s->imap, wire);
 	if (!imap_ok(r))
 		return imap_fail(s, r, LB_ECONFIG, "SELECT of the mailbox in incoming.url", err);
 	s->uidvalidity =
@@ -258,6 +275,7 @@ static void imap_close(struct msg_source *base)
 	for (size_t i = 0; i < s->nfolders; i++)
 		free(s->folders[i]);
 	free(s->folders);
+	buf_free(&s->wire);
 	free(s->ca_file);
 	imap_url_free(&s->url);
 	free(s);
@@ -478,14 +496,16 @@ static bool has_cap(struct imap_source *s, const char *name)
 	return mailimap_has_extension(s->imap, name) != 0;
 }
 
-/* CREATE the folder once per session.  A refusal is usually "already
- * exists"; if it is anything else, the MOVE that follows fails and says so. */
-static int ensure_folder(struct imap_source *s, const char *folder, struct lb_err *err)
+/* CREATE the folder (wire: its name as sent) once per session.  A refusal
+ * is usually "already exists"; if it is anything else, the MOVE that
+ * follows fails and says so. */
+static int ensure_folder(struct imap_source *s, const char *folder, const char *wire,
+			 struct lb_err *err)
 {
 	for (size_t i = 0; i < s->nfolders; i++)
 		if (strcmp(s->folders[i], folder) == 0)
 			return 0;
-	int r = mailimap_create(s->imap, folder);
+	int r = mailimap_create(s->imap, wire);
 	if (r == MAILIMAP_ERROR_CREATE)
 		log_info("%s: CREATE %s: %s", s->url.host, folder, server_says(s));
 	else if (!imap_ok(r))
@@ -497,10 +517,10 @@ static int ensure_folder(struct imap_source *s, const char *folder, struct lb_er
 
 /* Without MOVE: COPY, then \Deleted and UID EXPUNGE of this UID only — a
  * bare EXPUNGE would also remove messages someone else marked deleted. */
-static int copy_delete(struct imap_source *s, uint32_t uid, const char *folder, struct lb_err *err)
+static int copy_delete(struct imap_source *s, uint32_t uid, const char *wire, struct lb_err *err)
 {
 	struct mailimap_set *set = mailimap_set_new_single(uid);
-	int r = mailimap_uid_copy(s->imap, set, folder);
+	int r = mailimap_uid_copy(s->imap, set, wire);
 	int rc = 0;
 	if (!imap_ok(r)) {
 		rc = imap_fail(s, r, LB_ETEMP, "UID COPY", err);
@@ -541,15 +561,18 @@ static int imap_done(struct msg_source *base, const struct src_msg *msg, const c
 		s->warned = true;
 		return 0;
 	}
-	if ((rc = ensure_folder(s, folder, err)))
+	const char *wire = wire_name(s, folder, err);
+	if (!wire)
+		return err->code;
+	if ((rc = ensure_folder(s, folder, wire, err)))
 		return rc;
 	if (move) {
 		struct mailimap_set *set = mailimap_set_new_single(msg->uid);
-		int r = mailimap_uid_move(s->imap, set, folder);
+		int r = mailimap_uid_move(s->imap, set, wire);
 		mailimap_set_free(set);
 		return imap_ok(r) ? 0 : imap_fail(s, r, LB_ETEMP, "UID MOVE", err);
 	}
-	return copy_delete(s, msg->uid, folder, err);
+	return copy_delete(s, msg->uid, wire, err);
 }
 
 /* ---- waiting ---- */

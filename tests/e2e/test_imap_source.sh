@@ -22,7 +22,7 @@ then
 	# shellcheck disable=SC2046,SC2086
 	if ! (cd "$TOP" && cc -std=c17 -D_GNU_SOURCE -O2 -g -Isrc $(pkg-config --cflags $pkgs) \
 		-DSRC_DUMP_STUB_TRANSPORTS -o "$SD" tests/tools/src_dump.c src/receive/source.c \
-		src/receive/imap.c src/receive/maildir_in.c src/receive/tlsverify.c \
+		src/receive/imap.c src/receive/mutf7.c src/receive/maildir_in.c src/receive/tlsverify.c \
 		src/deliver/transport.c src/core/*.c $(pkg-config --libs $pkgs) -letpan) \
 		>"$T_TMP/cc.log" 2>&1
 	then
@@ -193,6 +193,15 @@ expect_exit 0 "a server without MOVE (UIDPLUS only)" \
 	sd -u nomove -P "$PW" -c "$VN:1" -d Done "imap://$IMAP/"
 same "... COPY + UID EXPUNGE moved them" "$(msgids nomove Done)" "<m12@example.org> <m13@example.org>"
 same "... and left the one before the cursor" "$(msgids nomove INBOX)" "<m11@example.org>"
+# Folder names are UTF-8 in the configuration and modified UTF-7 on the wire
+# (RFC 3501, 5.1.3): Dovecot refuses raw UTF-8 in CREATE and MOVE.
+LAST=$(uids nomove INBOX | awk '{print $NF}')
+save nomove 41
+expect_exit 0 "done with a non-ASCII folder (COPY + UID EXPUNGE)" \
+	sd -u nomove -P "$PW" -c "$VN:$LAST" -d "Entwürfe/Beantwortet ✓" "imap://$IMAP/INBOX"
+same "... the message is in it" "$(msgids nomove "Entwürfe/Beantwortet ✓")" "<m41@example.org>"
+check "... named in modified UTF-7 on the server" \
+	grep -qx 'Entw&APw-rfe/Beantwortet &JxM-' <(dv mailbox list -7 -u nomove 2>/dev/null)
 save noext 21
 expect_exit 0 "a server without MOVE and UIDPLUS" sd -u noext -P "$PW" -d Done "imap://$IMAP/"
 same "... leaves the message" "$(msgids noext INBOX)" "<m21@example.org>"

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "harness.h"
+#include "receive/mutf7.h"
 
 /* ---- IMAP URLs ---- */
 
@@ -340,10 +341,40 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
+/* Mailbox names in modified UTF-7 (RFC 3501, 5.1.3; its own example first). */
+static void test_mutf7(void)
+{
+	static const struct {
+		const char *utf8, *wire;
+	} cases[] = {
+	    {"~peter/mail/\u53f0\u5317/\u65e5\u672c\u8a9e", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"},
+	    {"INBOX", "INBOX"},
+	    {"Entw\u00fcrfe", "Entw&APw-rfe"},
+	    {"A&B", "A&-B"},
+	    {"\U0001F4EC Replies", "&2D3c7A- Replies"}, /* a surrogate pair */
+	    {"\u00dcn\u00efc\u00f6d\u00e9/Sub", "&ANw-n&AO8-c&APY-d&AOk-/Sub"},
+	    {"tab\there", "tab&AAk-here"},
+	    {"", ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b = BUF_INIT;
+		CHECK(mutf7_encode(cases[i].utf8, &b));
+		CHECK_STR(buf_cstr(&b), cases[i].wire);
+		buf_free(&b);
+	}
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "kept");
+	CHECK(!mutf7_encode("bad \xc3\x28 utf-8", &b)); /* refused, out unchanged */
+	CHECK(!mutf7_encode("\xed\xa0\x80", &b));	/* an encoded surrogate */
+	CHECK_STR(buf_cstr(&b), "kept");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(test_url_ok);
 	RUN(test_url_bad);
+	RUN(test_mutf7);
 	RUN(test_open_config);
 
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/lbsrc-test.XXXXXX");
