@@ -1,6 +1,8 @@
-/* The SMTP back end's pure parts, apart from the I/O so that they can be
- * tested without a server: assembling the server's replies as curl hands
- * them over, and deciding what a finished transfer means for its job.
+/* The SMTP back end: its pure parts first, apart from the I/O so that they
+ * can be tested without a server (assembling the server's replies line by
+ * line, deciding what a finished transfer means for its job,
+ * dot-stuffing), then the transport's state shared by smtp.c, smtp_open.c
+ * and smtp_session.c.
  */
 #ifndef LB_SMTP_H
 #define LB_SMTP_H
@@ -15,9 +17,10 @@
 #include "deliver/ratelimit.h"
 #include "deliver/transport.h"
 
-/* The server's replies, fed line by line (curl passes every reply line of
- * an SMTP session to the header callback).  Only the last complete reply is
- * kept; a multi-line reply's lines are joined with spaces. */
+/* The server's replies, fed line by line (while curl opens a session it
+ * passes them to the header callback; after that smtp_session.c reads
+ * them).  Only the last complete reply is kept; a multi-line reply's lines
+ * are joined with spaces. */
 struct smtp_reply {
 	int code;	 /* last complete reply, 0 when none yet */
 	char status[16]; /* its enhanced status code ("5.1.1") or "" */
@@ -48,7 +51,7 @@ struct smtp_finish {
 	CURLcode result;     /* of the transfer */
 	int reply;	     /* last complete reply of this transfer, 0 when none */
 	bool new_conn;	     /* the transfer opened a new connection (not a reused one) */
-	bool data_complete;  /* every byte of the message had been written to the socket */
+	bool data_complete;  /* the whole message and its final "." had been written */
 	bool sender_refused; /* the reply refused MAIL FROM: about us, not the recipient */
 };
 
