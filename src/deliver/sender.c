@@ -32,6 +32,7 @@ struct run {
 	struct send_stats *st;
 	struct journal *j;
 	struct slot *slots;
+	struct slot **batch; /* start()'s, nslots long */
 	size_t nslots;
 	size_t *queue, qhead, qn, qcap; /* the eligible recipients */
 	size_t inflight;
@@ -186,31 +187,28 @@ static bool attempt_durable(struct tx_job *job, bool wait)
 	return wait ? journal_wait(s->j, s->seq) : journal_synced(s->j) >= s->seq;
 }
 
-/* Start messages, up to the window: for each, compose it, append its A
- * record and hand it to the transport at once.  The transport sends all of
- * it but the last byte and then waits on attempt_durable(), so the journal's
- * fsync runs while the message travels instead of before. */
+/* Start messages, up to the window: compose each and append its A record;
+ * write the batch's records and start their sync (one write for the batch);
+ * then hand the messages to the transport.  It sends each all but its last
+ * byte and waits on attempt_durable(), so the fsync runs while the messages
+ * travel instead of before (a synchronous transport waits inside
+ * transport_submit, which is why the records are written first). */
 static int start(struct run *r, struct lb_err *err)
 {
-	while (r->qn && r->inflight < r->nslots &&
-	       (r->o->limit == 0 || r->st->attempted < (size_t)r->o->limit) &&
-	       transport_capacity(r->t) > 0) {
+	size_t room = transport_capacity(r->t), n = 0;
+	int rc = 0;
+	while (n < room && r->qn && r->inflight + n < r->nslots &&
+	       (r->o->limit == 0 || r->st->attempted < (size_t)r->o->limit)) {
 		size_t idx = r->queue[r->qhead];
 		struct slot *s = free_slot(r);
 		LB_ASSERT(s);
 		struct crcpt *c = &r->c->r[idx];
-		struct recipient rc = {c->email, c->name, c->fields, c->nfields};
-		int rc2 = newsletter_compose(r->nl, &rc, time(NULL), &s->m, err);
-		if (rc2)
-			return rc2;
+		struct recipient who = {c->email, c->name, c->fields, c->nfields};
+		if ((rc = newsletter_compose(r->nl, &who, time(NULL), &s->m, err)))
+			break; /* the ones composed so far still go */
 		r->qhead++;
 		r->qn--;
 		s->seq = record(r, "A %zu %lld", idx, (long long)run_now(r));
-		/* Written, and its sync started, before anyone can wait for it (a
-		 * synchronous transport waits inside transport_submit). */
-		int rc3 = journal_flush(r->j, err);
-		if (rc3)
-			return rc3;
 		c->state = RS_INFLIGHT;
 		r->st->attempted++;
 		s->j = r->j;
@@ -218,10 +216,17 @@ static int start(struct run *r, struct lb_err *err)
 		s->busy = true;
 		s->job = (struct tx_job){&s->m, buf_cstr(&s->m.envelope_from), c->email, s,
 					 attempt_durable};
-		r->inflight++;
-		transport_submit(r->t, &s->job);
+		r->batch[n++] = s;
 	}
-	return 0;
+	int frc = journal_flush(r->j, rc ? &(struct lb_err){0} : err);
+	for (size_t i = 0; i < n; i++) {
+		r->inflight++;
+		if (frc) /* its record may never be durable: not sent */
+			on_done(r, &r->batch[i]->job, &(struct outcome){.kind = OUT_NOT_SENT});
+		else
+			transport_submit(r->t, &r->batch[i]->job);
+	}
+	return rc ? rc : frc;
 }
 
 static void build_queue(struct run *r)
@@ -296,6 +301,7 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 		return rc;
 	r.nslots = o->window > 0 ? o->window : 1;
 	r.slots = xcalloc(r.nslots, sizeof *r.slots);
+	r.batch = xcalloc(r.nslots, sizeof *r.batch);
 	for (size_t i = 0; i < r.nslots; i++)
 		message_init(&r.slots[i].m);
 	r.retries = xcalloc(c->n + 1, 1);
@@ -317,6 +323,7 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 	for (size_t i = 0; i < r.nslots; i++)
 		message_free(&r.slots[i].m);
 	free(r.slots);
+	free(r.batch);
 	free(r.retries);
 	free(r.queue);
 	buf_free(&r.line);
