@@ -124,7 +124,7 @@ static CURLcode send_all(struct conn *c, const char *p, size_t n)
 /* Send commands (one line each, logged). */
 static CURLcode send_cmds(struct conn *c, const char *p, size_t n)
 {
-	for (const char *q = p, *end = p + n; q < end;) {
+	for (const char *q = p, *end = p + n; log_verbose >= 2 && q < end;) {
 		const char *nl = memchr(q, '\n', (size_t)(end - q));
 		const char *stop = nl ? nl + 1 : end;
 		log_line(c, ">", q, (size_t)(stop - q));

@@ -37,6 +37,12 @@ enum {
 	RUN_BYTES = 16u << 20, /* bodies held at once (at least one message) */
 };
 
+/* A MOVE target, by its configured (UTF-8) name and as sent. */
+struct folder {
+	char *name;
+	char *wire; /* modified UTF-7 */
+};
+
 struct imap_source {
 	struct msg_source base;
 	mailimap *imap;
@@ -48,9 +54,8 @@ struct imap_source {
 	bool fetched;	   /* seen_uid is set */
 	uint32_t seen_uid; /* the highest UID the last fetch listed */
 	bool warned;
-	char **folders; /* created (or found) in this session */
+	struct folder *folders; /* created (or found) in this session */
 	size_t nfolders, capfolders;
-	struct buf wire; /* a mailbox name as sent: modified UTF-7 */
 	char reply[256]; /* the server's last response text, made printable */
 };
 
@@ -181,24 +186,25 @@ static int login(struct imap_source *s, const char *user, const char *password, 
 	return imap_ok(r) ? 0 : imap_fail(s, r, LB_EUNAVAIL, "CAPABILITY", err);
 }
 
-/* The configured (UTF-8) mailbox name as IMAP wants it, in s->wire. */
-static const char *wire_name(struct imap_source *s, const char *name, struct lb_err *err)
+/* The configured (UTF-8) mailbox name as IMAP wants it; caller frees. */
+static char *wire_name(struct imap_source *s, const char *name, struct lb_err *err)
 {
-	buf_reset(&s->wire);
-	if (!mutf7_encode(name, &s->wire)) {
+	struct buf b = BUF_INIT;
+	if (!mutf7_encode(name, &b)) {
 		err_set(err, LB_ECONFIG,
 			"%s: a mailbox name in the configuration is not valid UTF-8", s->url.host);
 		return NULL;
 	}
-	return buf_cstr(&s->wire);
+	return buf_take(&b);
 }
 
 static int select_mailbox(struct imap_source *s, struct lb_err *err)
 {
-	const char *wire = wire_name(s, s->url.mailbox, err);
+	char *wire = wire_name(s, s->url.mailbox, err);
 	if (!wire)
 		return err->code;
 	int r = mailimap_select(s->imap, wire);
+	free(wire);
 	if (!imap_ok(r))
 		return imap_fail(s, r, LB_ECONFIG, "SELECT of the mailbox in incoming.url", err);
 	s->uidvalidity =
@@ -272,10 +278,11 @@ static void imap_close(struct msg_source *base)
 			mailimap_logout(s->imap);
 		mailimap_free(s->imap);
 	}
-	for (size_t i = 0; i < s->nfolders; i++)
-		free(s->folders[i]);
+	for (size_t i = 0; i < s->nfolders; i++) {
+		free(s->folders[i].name);
+		free(s->folders[i].wire);
+	}
 	free(s->folders);
-	buf_free(&s->wire);
 	free(s->ca_file);
 	imap_url_free(&s->url);
 	free(s);
@@ -496,22 +503,30 @@ static bool has_cap(struct imap_source *s, const char *name)
 	return mailimap_has_extension(s->imap, name) != 0;
 }
 
-/* CREATE the folder (wire: its name as sent) once per session.  A refusal
- * is usually "already exists"; if it is anything else, the MOVE that
- * follows fails and says so. */
-static int ensure_folder(struct imap_source *s, const char *folder, const char *wire,
+/* CREATE the folder once per session, and *wire: its name as sent.  A
+ * refusal is usually "already exists"; if it is anything else, the MOVE
+ * that follows fails and says so. */
+static int ensure_folder(struct imap_source *s, const char *folder, const char **wire,
 			 struct lb_err *err)
 {
 	for (size_t i = 0; i < s->nfolders; i++)
-		if (strcmp(s->folders[i], folder) == 0)
+		if (strcmp(s->folders[i].name, folder) == 0) {
+			*wire = s->folders[i].wire;
 			return 0;
-	int r = mailimap_create(s->imap, wire);
-	if (r == MAILIMAP_ERROR_CREATE)
+		}
+	char *w = wire_name(s, folder, err);
+	if (!w)
+		return err->code;
+	int r = mailimap_create(s->imap, w);
+	if (r == MAILIMAP_ERROR_CREATE) {
 		log_info("%s: CREATE %s: %s", s->url.host, folder, server_says(s));
-	else if (!imap_ok(r))
+	} else if (!imap_ok(r)) {
+		free(w);
 		return imap_fail(s, r, LB_EUNAVAIL, "CREATE", err);
+	}
 	s->folders = xgrowarray(s->folders, &s->capfolders, s->nfolders + 1, sizeof *s->folders);
-	s->folders[s->nfolders++] = xstrdup(folder);
+	s->folders[s->nfolders++] = (struct folder){xstrdup(folder), w};
+	*wire = w;
 	return 0;
 }
 
@@ -561,10 +576,8 @@ static int imap_done(struct msg_source *base, const struct src_msg *msg, const c
 		s->warned = true;
 		return 0;
 	}
-	const char *wire = wire_name(s, folder, err);
-	if (!wire)
-		return err->code;
-	if ((rc = ensure_folder(s, folder, wire, err)))
+	const char *wire = NULL;
+	if ((rc = ensure_folder(s, folder, &wire, err)))
 		return rc;
 	if (move) {
 		struct mailimap_set *set = mailimap_set_new_single(msg->uid);
