@@ -44,5 +44,10 @@ char **cli_article_paths(struct cli *g);
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* True when argv[1] is -h or --help (then the usage was printed). */
 bool cli_help(int argc, char **argv, const char *usage);
+/* One run at a time: create the state directory (0700) and take
+ * state/lock.WHAT without waiting (held: LB_ETEMP, 75, with a message).
+ * *fd is -1 until it is taken; release with cli_unlock. */
+int cli_lock(const struct config *cfg, const char *what, int *fd, struct lb_err *err);
+void cli_unlock(int fd);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "core/buf.h"
@@ -97,4 +98,24 @@ bool cli_help(int argc, char **argv, const char *usage)
 		}
 	}
 	return false;
+}
+
+int cli_lock(const struct config *cfg, const char *what, int *fd, struct lb_err *err)
+{
+	*fd = -1;
+	int rc = fsx_mkdirs(cfg->state_dir, 0700, err);
+	if (rc)
+		return rc;
+	char name[32];
+	snprintf(name, sizeof name, "lock.%s", what);
+	char *path = path_join(cfg->state_dir, name);
+	rc = fsx_lock(path, false, fd, err);
+	free(path);
+	return rc;
+}
+
+void cli_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }

@@ -442,15 +442,14 @@ static int run(struct cli *g, const char *to, const char *html_file, bool always
 	size_t nrcpt = 0;
 	struct buf text = BUF_INIT, html = BUF_INIT;
 	int lockfd = -1;
-	char *lock = path_join(cfg->state_dir, "lock.digest");
 	int rc = recipients(cfg, to, &rcpt, &nrcpt, &err);
 	if (!rc && !nrcpt && !html_file && !dry_run)
 		rc = err_set(&err, LB_ECONFIG,
 			     "%s: staff.digest_to is not set: say whom to send the digest to "
 			     "(or use --to ADDR)",
 			     cfg->file);
-	if (!rc && !dry_run && (!(rc = fsx_mkdirs(cfg->state_dir, 0700, &err))))
-		rc = fsx_lock(lock, false, &lockfd, &err);
+	if (!rc && !dry_run)
+		rc = cli_lock(cfg, "digest", &lockfd, &err);
 	if (rc)
 		goto out;
 	r.first = !last_digest(cfg, &r.since, &r.highest);
@@ -500,9 +499,7 @@ out:
 	report_free(&r);
 	buf_free(&text);
 	buf_free(&html);
-	if (lockfd >= 0)
-		close(lockfd);
-	free(lock);
+	cli_unlock(lockfd);
 	return rc;
 }
 

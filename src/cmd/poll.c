@@ -237,10 +237,8 @@ static int run(struct poll_ctx *p, bool watch)
 	int lockfd = -1;
 	struct secret secret;
 	struct suppressions *sup = NULL;
-	char *lock = path_join(cfg->state_dir, "lock.poll");
 	int rc;
-	if ((rc = fsx_mkdirs(cfg->state_dir, 0700, err)) ||
-	    (rc = fsx_lock(lock, false, &lockfd, err)) ||
+	if ((rc = cli_lock(cfg, "poll", &lockfd, err)) ||
 	    (rc = secret_load(cfg->state_dir, true, &secret, err)) ||
 	    (rc = suppressions_load(cfg->state_dir, &sup, err)) ||
 	    (rc = pollstate_open(cfg->state_dir, cfg->in.url, &p->ps, err)) ||
@@ -275,9 +273,7 @@ out:
 		pollstate_close(p->ps, &e2);
 	}
 	suppressions_free(sup);
-	if (lockfd >= 0)
-		close(lockfd);
-	free(lock);
+	cli_unlock(lockfd);
 	return rc;
 }
 

@@ -294,10 +294,9 @@ static int send_main(struct send_ctx *s, const char *name, const char *to)
 	struct lb_err err = {0};
 	const struct config *cfg = &s->g->cfg;
 	int lockfd = -1, rc;
-	char *lock = path_join(cfg->state_dir, "lock.send");
 	struct article a = {0};
 	if ((rc = fsx_mkdirs(cfg->state_dir, 0700, &err)) ||
-	    (!to && !s->dry_run && (rc = fsx_lock(lock, false, &lockfd, &err))) ||
+	    (!to && !s->dry_run && (rc = cli_lock(cfg, "send", &lockfd, &err))) ||
 	    (rc = secret_load(cfg->state_dir, true, &s->secret, &err)) ||
 	    (rc = suppressions_load(cfg->state_dir, &s->sup, &err)))
 		goto out;
@@ -322,9 +321,7 @@ out:
 	article_free(&a);
 	transport_close(s->t);
 	suppressions_free(s->sup);
-	if (lockfd >= 0)
-		close(lockfd);
-	free(lock);
+	cli_unlock(lockfd);
 	return rc ? rc : s->worst;
 }
 
