@@ -25,6 +25,22 @@ grep_err() { if grep -qE -- "$1" "$T_TMP/err"; then pass "$2"; else
 # A private copy of the sample site with a fixed secret, in a temp directory.
 T_TMP=$(mktemp -d /tmp/lbtest.XXXXXX)
 trap 'rm -rf "$T_TMP"' EXIT
+# kill_runs DELAY... -- CMD...: run CMD once per delay, kill -9 it after that
+# many seconds; prints how many were killed while still running.
+kill_runs() {
+	local delays=() n=0 pid d
+	while [ "$1" != -- ]; do delays+=("$1"); shift; done
+	shift
+	for d in "${delays[@]}"; do
+		"$@" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$d"
+		kill -9 "$pid" 2>/dev/null && n=$((n + 1))
+		wait "$pid" 2>/dev/null
+	done
+	echo "$n"
+}
+
 make_site() {
 	local d=$1
 	mkdir -p "$d/state"

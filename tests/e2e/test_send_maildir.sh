@@ -127,14 +127,7 @@ with open(sys.argv[1], "w") as f:
     for i in range(2000):
         f.write(f"  - email: reader{i}@example.org\n    name: Reader {i}\n")
 PY
-crashes=0
-for delay in 0.05 0.15 0.3 0.5; do
-	"$LB" -C "$S" send --now "$NOW" >/dev/null 2>&1 &
-	pid=$!
-	sleep "$delay"
-	kill -9 "$pid" 2>/dev/null && crashes=$((crashes + 1))
-	wait "$pid" 2>/dev/null
-done
+crashes=$(kill_runs 0.05 0.15 0.3 0.5 -- "$LB" -C "$S" send --now "$NOW")
 for _ in 1 2 3; do "$LB" -C "$S" send --now "$NOW" >/dev/null 2>&1; done
 dups=$(per_rcpt | awk '$1 > 1' | wc -l)
 got=$(per_rcpt | wc -l)

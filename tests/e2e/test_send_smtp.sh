@@ -66,14 +66,7 @@ same "nobody got two copies, everybody one" "$(sink_got "$SINK_DIR")" "$(want 15
 # --- kill -9 at random moments, 2000 recipients: nobody twice ------------------------------
 rm -rf "$SINK_DIR"/*
 site 2000 "smtp://127.0.0.1:$SINK_PORT" 2
-crashes=0
-for delay in 0.1 0.25 0.4 0.6 0.8; do
-	"$LB" -C "$S" send --now "$NOW" >/dev/null 2>&1 &
-	pid=$!
-	sleep "$delay"
-	kill -9 "$pid" 2>/dev/null && crashes=$((crashes + 1))
-	wait "$pid" 2>/dev/null
-done
+crashes=$(kill_runs 0.1 0.25 0.4 0.6 0.8 -- "$LB" -C "$S" send --now "$NOW")
 for _ in 1 2 3; do "$LB" -C "$S" send --now "$NOW" >/dev/null 2>&1; done
 dups=$(sink_got "$SINK_DIR" | uniq -d | wc -l)
 check "after $crashes kill -9s no recipient has two copies at the sink" test "$dups" = 0
