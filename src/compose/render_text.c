@@ -230,9 +230,10 @@ static void enter_item(struct text *t, cmark_node *n)
 {
 	begin_block(t, n);
 	LB_ASSERT(t->nlv > 0); /* an item's parent, the list, pushed a level */
-	struct level *list = &t->lv[t->nlv - 1];
+	size_t list_at = t->nlv - 1;
 	cmark_node *parent = cmark_node_parent(n);
-	push(t);
+	push(t); /* may move t->lv: the list's level is found again by index */
+	struct level *list = &t->lv[list_at];
 	if (!t->first_pending) {
 		buf_reset(&t->first);
 		buf_addspan(&t->first, buf_span(&t->rest));

@@ -378,6 +378,28 @@ static void test_text_links(void)
 	run_cases(cases, sizeof cases / sizeof *cases, true, false);
 }
 
+/* A list item deep enough in quotes that pushing its level moves the level
+ * array (7, 15, 31, 63 quotes, then the list): the item must still count on
+ * its list, not on the array it had before (a use-after-free once). */
+static void test_text_deep_list(void)
+{
+	static const int depths[] = {7, 15, 31, 63};
+	for (size_t d = 0; d < sizeof depths / sizeof *depths; d++) {
+		struct buf md = BUF_INIT;
+		for (int line = 1; line <= 2; line++) {
+			for (int i = 0; i < depths[d]; i++)
+				buf_adds(&md, "> ");
+			buf_printf(&md, "%d. item\n", line);
+		}
+		/* the prefix is capped, so only the numbering is compared */
+		char *got = render(buf_cstr(&md), 0, false, true, 200);
+		CHECK(got && strstr(got, "1. item\n") != NULL);
+		CHECK(got && strstr(got, "2. item\n") != NULL);
+		free(got);
+		buf_free(&md);
+	}
+}
+
 int main(void)
 {
 	RUN(test_html_blocks);
@@ -392,5 +414,6 @@ int main(void)
 	RUN(test_text_blocks);
 	RUN(test_text_wrapping);
 	RUN(test_text_links);
+	RUN(test_text_deep_list);
 	return harness_done("render");
 }
