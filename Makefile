@@ -37,7 +37,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 
-.PHONY: unit-bin tool-bin bench-bin fuzz-bin
+.PHONY: unit-bin tool-bin bench-bin fuzz-bin fuzz-lib
 .PHONY: all deps test unit check-build demo asan ubsan leakcheck fuzz fuzz-long lint format \
 	format-check install uninstall clean help screenshot bench
 all: $(BUILD)/letterbox
@@ -109,20 +109,30 @@ leakcheck: all unit-bin tool-bin
 FUZZ_BUILD := build/fuzz
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_SECONDS ?= 60
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c
+# The library is brought up to date by its own make first (fuzz-lib), so a target never
+# links stale objects; each target is relinked when the library changed.
+fuzz-lib:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD)/obj CC=clang OPT="-O1 -g" \
 		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 		$(FUZZ_BUILD)/obj/liblb.a
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/obj/liblb.a
 	clang -std=c17 -D_GNU_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(FUZZ_BUILD)/obj/liblb.a $(LIBS)
 
-fuzz-bin: $(FUZZ_BIN)
-# A run of FUZZ_SECONDS per target; `make test` runs each for a few seconds.
+fuzz-bin: fuzz-lib
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+# A run of FUZZ_SECONDS per target (FUZZ_TARGETS to pick some); `make test` runs each for a
+# few seconds.  What a run finds that adds coverage is merged into tests/fuzz/corpus/TARGET/,
+# the corpus kept in the repository, so the short runs start from it.
+FUZZ_TARGETS ?= $(FUZZ_BIN:$(FUZZ_BUILD)/%=%)
 fuzz: fuzz-bin
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	@for n in $(FUZZ_TARGETS); do f=$(FUZZ_BUILD)/$$n; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_BUILD)/corpus/$$n \
 			tests/fuzz/corpus/$$n 2>$(FUZZ_BUILD)/$$n.log || { tail -40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+		grep -E 'Done [0-9]+ runs' $(FUZZ_BUILD)/$$n.log; \
+		$$f -merge=1 -max_len=65536 tests/fuzz/corpus/$$n $(FUZZ_BUILD)/corpus/$$n \
+			>$(FUZZ_BUILD)/$$n.merge.log 2>&1 || { tail -20 $(FUZZ_BUILD)/$$n.merge.log; exit 1; }; \
 	done
 
 # ---- style ----------------------------------------------------------------------------------------
