@@ -7,6 +7,7 @@
 #include "receive/imap_stream.h"
 
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core/mem.h"
@@ -29,6 +30,22 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Why a read or write that began at t0 returned -1.  The drivers return -1
+ * for a timeout as for any error (errno is not set by an expired poll):
+ * tell them apart by the time taken.  The TLS driver returns -1 at end of
+ * file too (a server that closes without close_notify): a peek at the
+ * socket tells that apart. */
+static enum stream_end failure(struct guard *g, double t0)
+{
+	if (now_s() - t0 >= (double)g->timeout_s - 0.05)
+		return STREAM_TIMEOUT;
+	int fd = mailstream_low_get_fd(g->inner);
+	char c;
+	if (fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		return STREAM_EOF;
+	return STREAM_ERROR;
+}
+
 static ssize_t guard_read(mailstream_low *s, void *buf, size_t count)
 {
 	struct guard *g = guard_of(s);
@@ -38,14 +55,7 @@ static ssize_t guard_read(mailstream_low *s, void *buf, size_t count)
 	ssize_t r = mailstream_low_read(g->inner, buf, count);
 	if (r > 0 || count == 0)
 		return r;
-	if (r == 0) {
-		g->end = STREAM_EOF;
-	} else {
-		/* The drivers return -1 for a timeout as for any error (errno is
-		 * not set by an expired poll): tell them apart by the time taken. */
-		g->end =
-		    now_s() - t0 >= (double)g->timeout_s - 0.05 ? STREAM_TIMEOUT : STREAM_ERROR;
-	}
+	g->end = r == 0 ? STREAM_EOF : failure(g, t0);
 	return -1;
 }
 
@@ -57,8 +67,7 @@ static ssize_t guard_write(mailstream_low *s, const void *buf, size_t count)
 	double t0 = now_s();
 	ssize_t r = mailstream_low_write(g->inner, buf, count);
 	if (r < 0)
-		g->end =
-		    now_s() - t0 >= (double)g->timeout_s - 0.05 ? STREAM_TIMEOUT : STREAM_ERROR;
+		g->end = failure(g, t0);
 	return r;
 }
 

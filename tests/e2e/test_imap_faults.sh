@@ -11,15 +11,21 @@ FI_PID=
 trap '[ -n "$FI_PID" ] && kill "$FI_PID" 2>/dev/null; rm -rf "$T_TMP"' EXIT
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
-# server: a fresh faultimap with three replies (UIDs 1 2 3) and a fresh site
-# polling it with incoming.timeout 2s.
+# server [tls]: a fresh faultimap with three replies (UIDs 1 2 3) and a fresh
+# site polling it with incoming.timeout 2s, over imaps:// with "tls".
 server() {
+	local tls=() url=imap ca=""
+	if [ "${1:-}" = tls ]; then
+		tls=(--tls "$T_TMP/cert.pem" "$T_TMP/key.pem")
+		url=imaps
+		ca=$T_TMP/cert.pem
+	fi
 	[ -n "$FI_PID" ] && { kill "$FI_PID" 2>/dev/null; wait "$FI_PID" 2>/dev/null; }
 	D=$T_TMP/imap
 	rm -rf "$D" "$T_TMP/s"
 	mkdir -p "$D"
 	"$PY" "$TOP/tests/tools/faultimap.py" --dir "$D" --port-file "$D/port" --stall 30 \
-		--life 300 --msg "$FX/reply_gmail.eml" --msg "$FX/reply_outlook.eml" \
+		--life 300 "${tls[@]}" --msg "$FX/reply_gmail.eml" --msg "$FX/reply_outlook.eml" \
 		--msg "$FX/reply_thunderbird.eml" &
 	FI_PID=$!
 	for ((i = 0; i < 250; i++)); do [ -s "$D/port" ] && break; sleep 0.02; done
@@ -27,11 +33,12 @@ server() {
 	S=$T_TMP/s
 	printf 'secret\n' >"$S/pw"
 	chmod 600 "$S/pw"
-	"$PY" - "$S/letterbox.yaml" "imap://127.0.0.1:$(cat "$D/port")/INBOX" <<-'PY'
+	"$PY" - "$S/letterbox.yaml" "$url://127.0.0.1:$(cat "$D/port")/INBOX" "$ca" <<-'PY'
 		import sys
-		p, url = sys.argv[1:3]
+		p, url, ca = sys.argv[1:4]
 		s = open(p).read().replace("  url: maildir:inbox",
-		    f"  url: {url}\n  username: test\n  password_file: pw\n  timeout: 2s")
+		    f"  url: {url}\n  username: test\n  password_file: pw\n  timeout: 2s"
+		    + (f"\n  ca_file: {ca}" if ca else ""))
 		open(p, "w").write(s)
 	PY
 }
@@ -62,6 +69,10 @@ healthy_files_all() {
 	same "... files every message" "$(inquiries)" 3
 	same "... and the cursor is at the last UID" "$(cursor)" 3
 }
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+	-subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	-keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" 2>/dev/null
 
 echo "-- a FETCH that leaves a message out once: asked again in the same run"
 server
@@ -133,3 +144,24 @@ same "poll exits 69" "$RC" 69
 check "... after the timeout, once (${MS} ms, 2 s <= t < 6 s)" [ "$MS" -ge 1900 -a "$MS" -lt 6000 ]
 grep_err "sent nothing for 2 s" "... says so"
 healthy_files_all "stalled in SELECT"
+
+echo "-- over TLS: the server closes in the middle of a literal (no close_notify)"
+server tls
+faults "close-mid-literal 2"
+timed
+RC=$?
+same "poll exits 69" "$RC" 69
+check "... promptly (${MS} ms < 10000)" [ "$MS" -lt 10000 ]
+grep_err "UID FETCH: the server closed the connection" "... says the server closed the connection"
+same "... the cursor is not moved" "$(cursor)" 0
+healthy_files_all "TLS, closed mid-literal"
+
+echo "-- over TLS: the server stalls in the middle of a literal"
+server tls
+faults "stall-mid-literal 2"
+timed
+RC=$?
+same "poll exits 69" "$RC" 69
+check "... after the timeout, once (${MS} ms, 2 s <= t < 6 s)" [ "$MS" -ge 1900 -a "$MS" -lt 6000 ]
+grep_err "the server sent nothing for 2 s" "... says the server stalled"
+healthy_files_all "TLS, stalled mid-literal"

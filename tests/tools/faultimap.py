@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """faultimap: a small scripted IMAP server for fault injection in tests.
 
-Plain IMAP on 127.0.0.1 only, just what letterbox's IMAP source sends:
+Plain IMAP (or implicit TLS with --tls CERT KEY) on 127.0.0.1 only, just what letterbox's IMAP source sends:
 LOGIN (any password but "wrong"), CAPABILITY, SELECT, NOOP, UID SEARCH,
 UID FETCH (UID, RFC822.SIZE, BODY.PEEK[], BODY.PEEK[HEADER]) and LOGOUT.
 The mailbox holds the --msg files, UIDs 1, 2, ... in order, UIDVALIDITY 1234.
@@ -27,6 +27,7 @@ import argparse
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 
@@ -212,6 +213,10 @@ class Server:
         self.dir = a.dir
         self.stall = a.stall
         self.box = Mailbox(a.msg)
+        self.tls = None
+        if a.tls:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(a.tls[0], a.tls[1])
         self.sessions = 0
         self.log = open(os.path.join(a.dir, "events.log"), "a", buffering=1)
         self.loglock = threading.Lock()
@@ -221,13 +226,17 @@ class Server:
             self.log.write(text + "\n")
 
     def serve(self, conn, n):
-        s = Session(self, conn, n)
         try:
+            if self.tls:
+                conn.settimeout(10)
+                conn = self.tls.wrap_socket(conn, server_side=True)
+                conn.settimeout(None)
+            s = Session(self, conn, n)
             s.run()
-        except (OSError, ConnectionError):
+        except (OSError, ConnectionError, ssl.SSLError):
             pass
         finally:
-            conn.close()
+            conn.close()  # over TLS, without close_notify
             self.event("bye %d" % n)
 
 
@@ -236,6 +245,7 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--msg", action="append", default=[])
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="implicit TLS")
     ap.add_argument("--stall", type=float, default=60, help="seconds a stall lasts")
     ap.add_argument("--life", type=float, default=600, help="exit after this many seconds")
     a = ap.parse_args()
