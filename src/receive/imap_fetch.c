@@ -209,7 +209,8 @@ static int stuck_error(struct imap_source *s, uint32_t uid, struct lb_err *err)
 {
 	return err_set(err, LB_ETEMP,
 		       "%s:%u: the server did not send the message with UID %u (asked twice), "
-		       "though %s still holds it: stopped before it; the next poll tries again",
+		       "though %s still holds it: stopped before it; the next poll tries again "
+		       "(if this repeats, look at that message with a mail client)",
 		       s->url.host, s->url.port, uid, s->url.mailbox);
 }
 
