@@ -50,6 +50,7 @@ inquiries() {
 		"$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 # poll [ARGS]: letterbox [ARGS] poll, at most 20 s (the bugs this tests for hang).
+# shellcheck disable=SC2120 # (called with -v through expect_exit)
 poll() {
 	/usr/bin/time -f '%U %S' -o "$T_TMP/cpu" timeout 20 "$LB" -C "$S" "$@" poll
 }
@@ -57,7 +58,7 @@ poll() {
 timed() {
 	local t0 rc
 	t0=$(date +%s%N)
-	poll "$@" >"$T_TMP/out" 2>"$T_TMP/err"
+	poll >"$T_TMP/out" 2>"$T_TMP/err"
 	rc=$?
 	MS=$((($(date +%s%N) - t0) / 1000000))
 	CPU=$(tail -1 "$T_TMP/cpu" | awk '{print $1 + $2}')
