@@ -146,6 +146,16 @@ check "... after the timeout, once (${MS} ms, 2 s <= t < 6 s)" [ "$MS" -ge 1900 
 grep_err "sent nothing for 2 s" "... says so"
 healthy_files_all "stalled in SELECT"
 
+echo "-- the server accepts the connection but sends no greeting"
+server
+faults "stall-greeting"
+timed
+RC=$?
+same "poll exits 69" "$RC" 69
+check "... after the timeout (${MS} ms, 2 s <= t < 6 s)" [ "$MS" -ge 1900 -a "$MS" -lt 6000 ]
+grep_err "cannot connect" "... says it could not connect"
+healthy_files_all "no greeting"
+
 echo "-- over TLS: the server closes in the middle of a literal (no close_notify)"
 server tls
 faults "close-mid-literal 2"

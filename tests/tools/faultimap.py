@@ -16,6 +16,7 @@ can make the next poll meet a healthy server on the same port), one a line:
                        or SEARCH has it
   close-mid-literal UID  send half of UID's body literal, then close
   stall-mid-literal UID  send half of UID's body literal, then nothing
+  stall-greeting       accept the connection, then send nothing
   stall-reply CMD      answer CMD (SELECT, NOOP, SEARCH, FETCH) with half
                        a line, then nothing
 DIR/events.log gets one line per session ("session N"), per FETCH
@@ -119,6 +120,8 @@ class Session:
             self.stall("reply " + cmd)
 
     def run(self):
+        if self.fault("stall-greeting"):
+            self.stall("greeting")
         self.send(b"* OK [CAPABILITY IMAP4rev1] faultimap ready\r\n")
         while True:
             line = self.rfile.readline()
