@@ -36,8 +36,10 @@ static const char usage[] =
     "  --watch     stay connected and file messages as they arrive (IMAP IDLE)\n"
     "  --now TIME  the time to file messages at (tests)\n"
     "\n"
-    "Exit 0 when done, 69 when the server is unavailable, 75 when another poll\n"
-    "is running, 78 for configuration errors (login refused, untrusted certificate).";
+    "Exit 0 when done, 69 when the server is unavailable (or closed the connection,\n"
+    "or sent nothing for incoming.timeout), 75 when another poll is running or the\n"
+    "server withheld a message (filing stops before it; the next poll tries again),\n"
+    "78 for configuration errors (login refused, untrusted certificate).";
 
 struct poll_ctx {
 	struct cli *g;

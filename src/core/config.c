@@ -115,15 +115,24 @@ static int load_rate(struct ydoc *d, yaml_node_t *n, double *rate, struct lb_err
 	return 0;
 }
 
+/* incoming.timeout: how long one read from the server may wait. */
+static int load_timeout(struct ydoc *d, yaml_node_t *n, long *timeout, struct lb_err *err)
+{
+	int rc = yget_duration(d, n, "timeout", timeout, CFG, err);
+	if (!rc && n && (*timeout < 1 || *timeout > 3600))
+		return yerr(d, n, CFG, err, "'timeout' must be from 1s to 1h");
+	return rc;
+}
+
 static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool outgoing,
 			 struct endpoint *e, struct lb_err *err)
 {
 	static const char *const out_keys[] = {"url",	       "username", "password_file",
 					       "password_env", "tls",	   "ca_file",
 					       "connections",  "rate",	   NULL};
-	static const char *const in_keys[] = {"url",	      "username", "password_file",
-					      "password_env", "tls",	  "ca_file",
-					      "folders",      "max_size", NULL};
+	static const char *const in_keys[] = {
+	    "url",     "username", "password_file", "password_env", "tls",
+	    "ca_file", "folders",  "max_size",	    "timeout",	    NULL};
 	int rc = ymap_check(d, m, what, outgoing ? out_keys : in_keys, CFG, err);
 	if (rc)
 		return rc;
@@ -143,7 +152,8 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 			return rc;
 	} else {
 		if ((rc = yget_size(d, ymap_get(d, m, "max_size"), "max_size", &e->max_size, CFG,
-				    err)))
+				    err)) ||
+		    (rc = load_timeout(d, ymap_get(d, m, "timeout"), &e->timeout, err)))
 			return rc;
 		yaml_node_t *f = ymap_get(d, m, "folders");
 		static const char *const fkeys[] = {"inquiries",    "bounces", "auto_replies",
@@ -298,6 +308,7 @@ static void endpoint_defaults(struct endpoint *e)
 	e->tls = TLS_REQUIRED;
 	e->connections = 4;
 	e->max_size = 25u << 20;
+	e->timeout = 60;
 }
 
 int config_load(struct config *c, const char *site_dir, const char *path, struct lb_err *err)

@@ -30,6 +30,7 @@ struct endpoint {
 	long connections; /* outgoing: parallel SMTP connections */
 	double rate;	  /* outgoing: messages per second, 0 = unlimited */
 	size_t max_size;  /* incoming: larger messages are filed headers-only */
+	long timeout;	  /* incoming: seconds a server may keep us waiting (IMAP) */
 	char *folders[5]; /* incoming: MOVE targets, see FOLDER_* */
 };
 

@@ -8,11 +8,7 @@
  * libetpan 1.9.4's STARTTLS predates the CVE-2020-15953 fix, and imaps://
  * (RFC 8314) is what every provider supports.
  *
- * Fetching never changes the mailbox: UID SEARCH lists the UIDs above the
- * cursor, then per batch UID FETCH (RFC822.SIZE) picks which messages come
- * whole (BODY.PEEK[]) and which headers-only (BODY.PEEK[HEADER], larger than
- * max_size), and the bodies are fetched in runs of at most RUN_BYTES, so
- * memory is bounded by the batch, not by the mailbox.
+ * Fetching is in imap_fetch.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -26,46 +22,14 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "deliver/transport.h"
+#include "receive/imap_source.h"
+#include "receive/imap_stream.h"
 #include "receive/mutf7.h"
-#include "receive/source.h"
 #include "receive/tlsverify.h"
 
 enum {
-	TIMEOUT_S = 60,	       /* per command */
-	IDLE_MAX_S = 29 * 60,  /* RFC 2177: re-issue IDLE before 30 minutes */
-	NOOP_EVERY_S = 60,     /* without IDLE */
-	RUN_BYTES = 16u << 20, /* bodies held at once (at least one message) */
-};
-
-/* A MOVE target, by its configured (UTF-8) name and as sent. */
-struct folder {
-	char *name;
-	char *wire; /* modified UTF-7 */
-};
-
-struct imap_source {
-	struct msg_source base;
-	mailimap *imap;
-	struct imap_url url;
-	char *ca_file; /* resolved against the site directory, or NULL */
-	size_t max_size;
-	uint32_t uidvalidity;
-	bool dead;	   /* the connection is gone: every call is LB_EUNAVAIL */
-	bool fetched;	   /* seen_uid is set */
-	uint32_t seen_uid; /* the highest UID the last fetch listed */
-	bool warned;
-	struct folder *folders; /* created (or found) in this session */
-	size_t nfolders, capfolders;
-	char reply[256]; /* the server's last response text, made printable */
-};
-
-/* One message of a batch: its UID and RFC822.SIZE, then its bytes while its
- * run is held.  uid comes first: by_uid() compares items as uint32_t. */
-struct item {
-	uint32_t uid;
-	uint32_t size;
-	const char *p;
-	size_t n;
+	IDLE_MAX_S = 29 * 60, /* RFC 2177: re-issue IDLE before 30 minutes */
+	NOOP_EVERY_S = 60,    /* without IDLE */
 };
 
 static const struct source_ops imap_ops;
@@ -87,18 +51,25 @@ static const char *server_says(struct imap_source *s)
 	return n ? s->reply : "no reason given";
 }
 
-static bool imap_ok(int r)
+bool imap_ok(int r)
 {
 	return r == MAILIMAP_NO_ERROR || r == MAILIMAP_NO_ERROR_AUTHENTICATED ||
 	       r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED;
 }
 
-/* Map a failed libetpan call: lost connections are LB_EUNAVAIL (the next
- * poll continues), a NO or BAD from the server gets `refused` and the
- * server's text. */
-static int imap_fail(struct imap_source *s, int r, int refused, const char *what,
-		     struct lb_err *err)
+int imap_fail(struct imap_source *s, int r, int refused, const char *what, struct lb_err *err)
 {
+	enum stream_end end = s->imap ? imap_stream_end(s->imap->imap_stream) : STREAM_OPEN;
+	if (end == STREAM_EOF || end == STREAM_TIMEOUT) { /* whatever libetpan made of it */
+		s->dead = true;
+		if (end == STREAM_EOF)
+			return err_set(err, LB_EUNAVAIL,
+				       "%s:%u: %s: the server closed the connection", s->url.host,
+				       s->url.port, what);
+		return err_set(err, LB_EUNAVAIL,
+			       "%s:%u: %s: the server sent nothing for %ld s (incoming.timeout)",
+			       s->url.host, s->url.port, what, s->timeout_s);
+	}
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
 	case MAILIMAP_ERROR_PARSE:
@@ -118,7 +89,7 @@ static int imap_fail(struct imap_source *s, int r, int refused, const char *what
 	}
 }
 
-static int check_alive(struct imap_source *s, struct lb_err *err)
+int imap_check_alive(struct imap_source *s, struct lb_err *err)
 {
 	if (s->dead)
 		return err_set(err, LB_EUNAVAIL, "%s:%u: the connection was lost", s->url.host,
@@ -140,7 +111,9 @@ static int connect_server(struct imap_source *s, struct lb_err *err)
 	s->imap = mailimap_new(0, NULL);
 	if (!s->imap)
 		return err_set(err, LB_ESOFTWARE, "cannot set up libetpan");
-	mailimap_set_timeout(s->imap, TIMEOUT_S);
+	/* The timeout bounds the TCP connect, the TLS handshake and every
+	 * later wait for data (libetpan's drivers take it at connect time). */
+	mailimap_set_timeout(s->imap, s->timeout_s);
 	int r = s->url.tls ? mailimap_ssl_connect_with_callback(s->imap, s->url.host, s->url.port,
 								tls_set_sni, s->url.host)
 			   : mailimap_socket_connect(s->imap, s->url.host, s->url.port);
@@ -157,6 +130,12 @@ static int connect_server(struct imap_source *s, struct lb_err *err)
 			       "%s:%u: cannot connect (unknown host, connection refused or timed "
 			       "out)",
 			       s->url.host, s->url.port);
+	}
+	/* The greeting is read by now: it ends at end of file (libetpan reads
+	 * lines up to EOF), literals would not. */
+	if (imap_stream_guard(s->imap->imap_stream, s->timeout_s) != 0) {
+		s->dead = true;
+		return err_set(err, LB_ESOFTWARE, "cannot set up libetpan");
 	}
 	/* Before anything is sent (not even LOGOUT: dead): libetpan verified nothing. */
 	if (s->url.tls &&
@@ -236,6 +215,7 @@ int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg
 	struct imap_source *s = xcalloc(1, sizeof *s);
 	s->base.ops = &imap_ops;
 	s->max_size = ep->max_size;
+	s->timeout_s = ep->timeout > 0 ? ep->timeout : 60;
 	char *password = NULL;
 	int rc = imap_url_parse(ep->url, &s->url, err);
 	if (rc || (rc = endpoint_password(ep, site_dir, &password, err)) ||
@@ -274,8 +254,13 @@ static void imap_close(struct msg_source *base)
 {
 	struct imap_source *s = to_imap(base);
 	if (s->imap) {
-		if (!s->dead)
+		if (!s->dead) {
 			mailimap_logout(s->imap);
+		} else if (s->imap->imap_stream) {
+			/* mailimap_free would send LOGOUT and wait for its reply. */
+			mailstream_close(s->imap->imap_stream);
+			s->imap->imap_stream = NULL;
+		}
 		mailimap_free(s->imap);
 	}
 	for (size_t i = 0; i < s->nfolders; i++) {
@@ -286,214 +271,6 @@ static void imap_close(struct msg_source *base)
 	free(s->ca_file);
 	imap_url_free(&s->url);
 	free(s);
-}
-
-/* ---- fetching ---- */
-
-static int by_uid(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* The UIDs above `after`, ascending.  `UID SEARCH UID n:*` matches the last
- * message even when every UID is below n (RFC 3501: "*" is the largest UID
- * in use), so the result is filtered again here. */
-static int list_uids(struct imap_source *s, uint32_t after, uint32_t **uids, size_t *n,
-		     struct lb_err *err)
-{
-	*uids = NULL;
-	*n = 0;
-	if (after == UINT32_MAX)
-		return 0;
-	struct mailimap_search_key *key =
-	    mailimap_search_key_new_uid(mailimap_set_new_interval(after + 1, 0));
-	clist *res = NULL;
-	int r = mailimap_uid_search(s->imap, NULL, key, &res);
-	mailimap_search_key_free(key);
-	if (!imap_ok(r))
-		return imap_fail(s, r, LB_EUNAVAIL, "UID SEARCH", err);
-	*uids = xcalloc(clist_count(res) + 1, sizeof **uids);
-	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-		uint32_t uid = *(uint32_t *)clist_content(it);
-		if (uid > after)
-			(*uids)[(*n)++] = uid;
-	}
-	mailimap_search_result_free(res);
-	qsort(*uids, *n, sizeof **uids, by_uid);
-	return 0;
-}
-
-/* A set of UIDs (ascending) with runs written as intervals. */
-static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
-{
-	struct mailimap_set *set = mailimap_set_new_empty();
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-			j++;
-		mailimap_set_add_interval(set, uids[i], uids[j]);
-		i = j + 1;
-	}
-	return set;
-}
-
-/* The static attributes of one FETCH response: UID, RFC822.SIZE, a body. */
-static void fetched(struct mailimap_msg_att *ma, uint32_t *uid, uint32_t *size, const char **body,
-		    size_t *len)
-{
-	for (clistiter *j = clist_begin(ma->att_list); j; j = clist_next(j)) {
-		struct mailimap_msg_att_item *item = clist_content(j);
-		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-			continue;
-		struct mailimap_msg_att_static *st = item->att_data.att_static;
-		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
-			*uid = st->att_data.att_uid;
-		} else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) {
-			*size = st->att_data.att_rfc822_size;
-		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && body) {
-			*body = st->att_data.att_body_section->sec_body_part;
-			*len = st->att_data.att_body_section->sec_length;
-		}
-	}
-}
-
-static int uid_fetch(struct imap_source *s, struct mailimap_set *set,
-		     struct mailimap_fetch_att *body_att, clist **res, struct lb_err *err)
-{
-	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(
-	    ft, body_att ? body_att : mailimap_fetch_att_new_rfc822_size());
-	*res = NULL;
-	int r = mailimap_uid_fetch(s->imap, set, ft, res);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	return imap_ok(r) ? 0 : imap_fail(s, r, LB_EUNAVAIL, "UID FETCH", err);
-}
-
-/* The sizes of uids[0..n): items gets the UIDs that still exist. */
-static int fetch_sizes(struct imap_source *s, const uint32_t *uids, size_t n, struct item *items,
-		       size_t *nitems, struct lb_err *err)
-{
-	clist *res = NULL;
-	int rc = uid_fetch(s, uid_set(uids, n), NULL, &res, err);
-	*nitems = 0;
-	if (rc)
-		return rc;
-	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-		uint32_t uid = 0, size = 0;
-		fetched(clist_content(it), &uid, &size, NULL, NULL);
-		/* Only what was asked for: a server may add unsolicited FETCHes. */
-		if (uid && bsearch(&uid, uids, n, sizeof *uids, by_uid) && *nitems < n)
-			items[(*nitems)++] = (struct item){.uid = uid, .size = size};
-	}
-	mailimap_fetch_list_free(res);
-	qsort(items, *nitems, sizeof *items, by_uid);
-	return 0;
-}
-
-/* Fetch the bodies (or headers) of items[0..n) and hand them over in UID
- * order; they are freed before returning. */
-static int fetch_run(struct imap_source *s, struct item *items, size_t n, bool headers,
-		     src_msg_fn fn, void *ctx, struct lb_err *err)
-{
-	struct mailimap_section *sec =
-	    headers ? mailimap_section_new_header() : mailimap_section_new(NULL);
-	uint32_t *uids = xcalloc(n, sizeof *uids);
-	for (size_t i = 0; i < n; i++)
-		uids[i] = items[i].uid;
-	clist *res = NULL;
-	int rc = uid_fetch(s, uid_set(uids, n), mailimap_fetch_att_new_body_peek_section(sec), &res,
-			   err);
-	free(uids);
-	if (rc)
-		return rc;
-	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-		struct item got = {0};
-		fetched(clist_content(it), &got.uid, &got.size, &got.p, &got.n);
-		struct item *mine = bsearch(&got.uid, items, n, sizeof *items, by_uid);
-		if (mine && got.p) {
-			mine->p = got.p;
-			mine->n = got.n;
-		}
-	}
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (!items[i].p) { /* expunged by someone else since the SEARCH */
-			log_info("%s: uid %u is gone", s->url.host, items[i].uid);
-			continue;
-		}
-		char id[24];
-		snprintf(id, sizeof id, "uid:%u", items[i].uid);
-		struct src_msg m = {.id = id,
-				    .uid = items[i].uid,
-				    .raw = items[i].p,
-				    .n = items[i].n,
-				    .size = items[i].size,
-				    .truncated = headers};
-		if (s->max_size && m.n > s->max_size) {
-			m.n = s->max_size;
-			m.truncated = true;
-		}
-		rc = fn(ctx, &m);
-		items[i].p = NULL; /* freed below */
-	}
-	mailimap_fetch_list_free(res);
-	return rc;
-}
-
-/* One batch: sizes first, then runs of whole messages or of headers-only
- * ones, each within the RUN_BYTES budget, in UID order. */
-static int fetch_batch(struct imap_source *s, const uint32_t *uids, size_t n, src_msg_fn fn,
-		       void *ctx, struct lb_err *err)
-{
-	struct item *items = xcalloc(n, sizeof *items);
-	size_t nitems = 0;
-	int rc = fetch_sizes(s, uids, n, items, &nitems, err);
-	for (size_t i = 0; !rc && i < nitems;) {
-		bool big = s->max_size && items[i].size > s->max_size;
-		size_t j = i, bytes = 0;
-		while (j < nitems && (s->max_size && items[j].size > s->max_size) == big) {
-			size_t cost = big ? 0 : items[j].size; /* headers are small */
-			if (j > i && bytes + cost > RUN_BYTES)
-				break;
-			bytes += cost;
-			j++;
-		}
-		rc = fetch_run(s, items + i, j - i, big, fn, ctx, err);
-		i = j;
-	}
-	free(items);
-	return rc;
-}
-
-static int imap_fetch(struct msg_source *base, const struct cursor *c, size_t batch, src_msg_fn fn,
-		      void *ctx, struct lb_err *err)
-{
-	struct imap_source *s = to_imap(base);
-	int rc = check_alive(s, err);
-	if (rc)
-		return rc;
-	/* A NOOP lets the server tell us about mail that arrived since SELECT
-	 * (or since the last fetch) before we ask what is there. */
-	int r = mailimap_noop(s->imap);
-	if (!imap_ok(r))
-		return imap_fail(s, r, LB_EUNAVAIL, "NOOP", err);
-	uint32_t after = c && c->uidvalidity == s->uidvalidity ? c->last_uid : 0;
-	if (c && c->uidvalidity && c->uidvalidity != s->uidvalidity)
-		log_warn("%s: mailbox %s has a new UIDVALIDITY (%u, was %u): fetching everything",
-			 s->url.host, s->url.mailbox, s->uidvalidity, c->uidvalidity);
-	uint32_t *uids = NULL;
-	size_t n = 0;
-	rc = list_uids(s, after, &uids, &n, err);
-	if (!rc) {
-		s->fetched = true;
-		s->seen_uid = n ? uids[n - 1] : after;
-	}
-	for (size_t i = 0; !rc && i < n; i += batch)
-		rc = fetch_batch(s, uids + i, n - i < batch ? n - i : batch, fn, ctx, err);
-	free(uids);
-	return rc;
 }
 
 /* ---- done: MOVE to a folder ---- */
@@ -564,7 +341,7 @@ static int imap_done(struct msg_source *base, const struct src_msg *msg, const c
 	struct imap_source *s = to_imap(base);
 	if (!folder || strcmp(folder, s->url.mailbox) == 0)
 		return 0;
-	int rc = check_alive(s, err);
+	int rc = imap_check_alive(s, err);
 	if (rc)
 		return rc;
 	bool move = has_cap(s, "MOVE"), uidplus = has_cap(s, "UIDPLUS");
@@ -629,7 +406,7 @@ static int arrived_since_fetch(struct imap_source *s, bool *yes, struct lb_err *
 	int r = mailimap_noop(s->imap);
 	if (!imap_ok(r))
 		return imap_fail(s, r, LB_EUNAVAIL, "NOOP", err);
-	int rc = list_uids(s, s->seen_uid, &uids, &n, err);
+	int rc = imap_list_uids(s, s->seen_uid, &uids, &n, err);
 	free(uids);
 	*yes = n > 0;
 	return rc;
@@ -639,7 +416,7 @@ static int imap_wait(struct msg_source *base, int timeout_s, struct lb_err *err)
 {
 	struct imap_source *s = to_imap(base);
 	bool arrived = false;
-	int rc = check_alive(s, err);
+	int rc = imap_check_alive(s, err);
 	if (rc || (rc = arrived_since_fetch(s, &arrived, err)) || arrived)
 		return rc;
 	double deadline = now_s() + timeout_s;

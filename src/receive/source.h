@@ -52,7 +52,11 @@ uint32_t source_uidvalidity(const struct msg_source *s);
 /* Hand over every message after cursor c (IMAP: UIDs > c->last_uid when
  * c->uidvalidity matches, else all), in UID order, in batches of `batch`
  * (memory stays flat), calling fn for each.  LB_EUNAVAIL when the connection
- * is lost (the next poll continues). */
+ * is lost, closed by the server or silent for incoming.timeout (the next poll
+ * continues).  IMAP: a message the server leaves out of a FETCH is asked for
+ * once more; if it is still missing and still in the mailbox, the fetch
+ * stops before it with LB_ETEMP, so a cursor moved to the last UID handed
+ * over never passes it (one expunged meanwhile is skipped). */
 int source_fetch(struct msg_source *s, const struct cursor *c, size_t batch, src_msg_fn fn,
 		 void *ctx, struct lb_err *err);
 

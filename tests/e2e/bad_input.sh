@@ -45,6 +45,11 @@ expect_exit 78 "a key with the wrong type" lb -C "$S" check
 grep_err "letterbox.yaml:[0-9]+:16: 'connections' must be a whole number" "names the value's place"
 
 fresh
+sed -i 's/^incoming:/incoming:\n  timeout: 0s/' "$S/letterbox.yaml"
+expect_exit 78 "incoming.timeout of 0s" lb -C "$S" check
+grep_err "letterbox.yaml:[0-9]+:12: 'timeout' must be from 1s to 1h" "names the value's place and the range"
+
+fresh
 sed -i '/^list_id:/d' "$S/letterbox.yaml"
 expect_exit 78 "a missing required key" lb -C "$S" preview healing-through-connection
 grep_err "missing the required key 'list_id'" "names the missing key"
