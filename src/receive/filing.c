@@ -228,10 +228,14 @@ static const char *evidence(struct evidence *e)
 	const struct classification *c = e->c;
 	if (e->text.n)
 		return e->text.p;
-	buf_printf(&e->text, "%s%s %s %s (message %s)", mail_kind_name(c->kind),
-		   c->kind == MAIL_BOUNCE && c->severity == BOUNCE_SOFT ? " (soft)" : "",
-		   c->status ? c->status : "", c->diagnostic ? c->diagnostic : "",
-		   e->m->message_id ? e->m->message_id : e->key);
+	buf_adds(&e->text, mail_kind_name(c->kind));
+	if (c->kind == MAIL_BOUNCE && c->severity == BOUNCE_SOFT)
+		buf_adds(&e->text, " (soft)");
+	if (c->status)
+		buf_printf(&e->text, " %s", c->status);
+	if (c->diagnostic)
+		buf_printf(&e->text, " %s", c->diagnostic);
+	buf_printf(&e->text, " (message %s)", e->m->message_id ? e->m->message_id : e->key);
 	if (c->token)
 		buf_printf(&e->text, "; linked by %s", linked_by(c->token_from));
 	else
