@@ -412,10 +412,13 @@ static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg 
 {
 	struct evidence ev = {m, c, d->key, BUF_INIT};
 	int rc = 0;
-	/* Whom the report names: its addresses, else the subscriber it is from. */
+	/* Whom the report names: its addresses, else the subscriber it is
+	 * about (an unsubscribe request: its sender). */
 	const struct strv *who = &c->addresses;
 	struct strv one = {0};
-	const char *from = c->subscriber ? c->subscriber : m->from;
+	const char *from = c->subscriber		 ? c->subscriber
+			   : c->kind == MAIL_UNSUBSCRIBE ? m->from
+							 : NULL;
 	if (!who->n && from && c->kind != MAIL_INQUIRY && c->kind != MAIL_AUTO_REPLY) {
 		strv_add(&one, span_cstr(from), true);
 		who = &one;
