@@ -54,6 +54,7 @@ struct report {
 	size_t ncamp;
 	size_t started;
 	size_t bounces, complaints, unsubscribes, removed;
+	size_t pending, pending_new; /* unlinked reports awaiting confirmation */
 };
 
 static const char *const status_names[] = {"new", "open", "answered", "closed"};
@@ -179,6 +180,9 @@ static int gather(struct report *r, struct lb_err *err)
 			break;
 		}
 	}
+	v = suppressions_pending_list(sup, &r->pending);
+	for (size_t i = 0; i < r->pending; i++)
+		r->pending_new += v[i]->when > r->since;
 	suppressions_free(sup);
 	return 0;
 }
@@ -186,7 +190,7 @@ static int gather(struct report *r, struct lb_err *err)
 static bool anything_new(const struct report *r)
 {
 	return r->arrived || r->ncamp || r->bounces || r->complaints || r->unsubscribes ||
-	       r->removed;
+	       r->removed || r->pending_new;
 }
 
 static void report_free(struct report *r)
@@ -277,6 +281,12 @@ static void text_report(const struct report *r, struct buf *t)
 		   r->complaints, r->unsubscribes);
 	if (r->removed)
 		buf_printf(t, "  Removed by staff: %zu\n", r->removed);
+	if (r->pending)
+		buf_printf(t,
+			   "  Reports not tied to a message of ours, awaiting confirmation "
+			   "(nobody suppressed): %zu\n"
+			   "    see: letterbox subscribers suppressions --pending\n",
+			   r->pending);
 	buf_free(&s);
 }
 
@@ -377,6 +387,11 @@ static void html_report(const struct report *r, struct buf *h)
 		   r->bounces, r->complaints, r->unsubscribes);
 	if (r->removed)
 		buf_printf(h, "<li>Removed by staff: %zu</li>\n", r->removed);
+	if (r->pending)
+		buf_printf(h,
+			   "<li>Reports not tied to a message of ours, awaiting confirmation "
+			   "(nobody suppressed): %zu</li>\n",
+			   r->pending);
 	buf_adds(h, "</ul>\n</div>\n</body>\n</html>\n");
 	buf_free(&s);
 	buf_free(&title);

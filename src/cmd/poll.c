@@ -32,7 +32,9 @@ static const char usage[] =
     "  --json      one JSON object per message handled, one per line: source,\n"
     "              message_id, kind (inquiry, bounce, complaint, unsubscribe,\n"
     "              auto-reply), hard (bounces), addresses, status, reason,\n"
-    "              inquiry (its number), article (its slug), duplicate\n"
+    "              inquiry (its number), article (its slug), duplicate;\n"
+    "              subscriber (whom a linked report acted on), pending (how many\n"
+    "              unlinked reports were kept as evidence)\n"
     "  --watch     stay connected and file messages as they arrive (IMAP IDLE)\n"
     "  --now TIME  the time to file messages at (tests)\n"
     "\n"
@@ -60,7 +62,7 @@ struct poll_ctx {
 	size_t nmoves, movecap;
 	unsigned *filed; /* inquiries to notify about */
 	size_t nfiled, filedcap;
-	size_t kinds[5], urgent, hard, duplicates, suppressed;
+	size_t kinds[5], urgent, hard, duplicates, suppressed, pending;
 	struct lb_err *err;
 };
 
@@ -98,6 +100,14 @@ static void print_json(const struct src_msg *msg, const struct filed *d)
 			json_str(&b, d->addresses.v[i]);
 		}
 		buf_addc(&b, ']');
+		if (d->subscriber) { /* a linked report: whom it acted on */
+			json_key(&b, "subscriber", &first);
+			json_str(&b, d->subscriber);
+		}
+		if (d->pending) {
+			json_key(&b, "pending", &first);
+			buf_printf(&b, "%zu", d->pending);
+		}
 		if (d->status) {
 			json_key(&b, "status", &first);
 			json_str(&b, d->status);
@@ -174,6 +184,7 @@ static int on_message(void *ctx, const struct src_msg *msg)
 		p->urgent += d.urgent;
 		p->hard += d.kind == MAIL_BOUNCE && d.severity == BOUNCE_HARD;
 		p->suppressed += d.suppressed;
+		p->pending += d.pending;
 	}
 	/* Maildir sources always move handled messages, IMAP ones only to a folder. */
 	if (d.folder || msg->uid == 0) {
@@ -212,6 +223,10 @@ static void summary(const struct poll_ctx *p)
 	       p->kinds[MAIL_UNSUBSCRIBE], p->kinds[MAIL_UNSUBSCRIBE] == 1 ? "" : "s",
 	       p->kinds[MAIL_AUTO_REPLY], p->kinds[MAIL_AUTO_REPLY] == 1 ? "y" : "ies",
 	       p->suppressed, p->duplicates);
+	if (p->pending)
+		printf("poll: %zu unlinked report%s kept as evidence, not as suppressions "
+		       "(letterbox subscribers suppressions --pending)\n",
+		       p->pending, p->pending == 1 ? "" : "s");
 	if (p->urgent)
 		printf("poll: %zu URGENT inquir%s: letterbox inquiries --urgent\n", p->urgent,
 		       p->urgent == 1 ? "y" : "ies");
@@ -256,7 +271,7 @@ static int run(struct poll_ctx *p, bool watch)
 	while (!rc && watch && !stop) {
 		summary(p);
 		memset(p->kinds, 0, sizeof p->kinds);
-		p->urgent = p->hard = p->duplicates = p->suppressed = 0;
+		p->urgent = p->hard = p->duplicates = p->suppressed = p->pending = 0;
 		if ((rc = source_wait(p->src, 25 * 60, err)) == 0 && !stop)
 			rc = poll_once(p);
 	}

@@ -78,6 +78,11 @@ static void say_summary(const struct campaign *c, const struct send_stats *st)
 		       "%zu skipped (this run: %zu attempted in %.1f s)\n",
 		       c->slug, k.sent, k.deferred, k.failed, k.uncertain, k.pending, k.skipped,
 		       st->attempted, st->seconds);
+	if (st->skipped)
+		fprintf(stderr,
+			"letterbox: %s: %zu recipient%s suppressed since the campaign started: "
+			"skipped (see letterbox status)\n",
+			c->slug, st->skipped, st->skipped == 1 ? "" : "s");
 	if (k.deferred)
 		fprintf(stderr, "letterbox: %s: %zu recipient%s deferred, will retry\n", c->slug,
 			k.deferred, k.deferred == 1 ? "" : "s");

@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "deliver/campaign.h"
+#include "store/suppressions.h"
 
 static const char usage[] =
     "letterbox status [ARTICLE] [--json]\n"
@@ -26,7 +27,11 @@ static const char usage[] =
     "  {\"article\", \"started\", \"finished\", \"counts\": {sent, deferred, failed,\n"
     "   uncertain, pending, skipped}, \"recipients\": [{\"email\", \"state\", \"code\",\n"
     "   \"reason\"}] (those not sent), \"skipped\": [{\"email\", \"reason\"}]}\n"
-    "  and {\"article\", \"missed\": reason} for missed articles.";
+    "  and {\"article\", \"missed\": reason} for missed articles.\n"
+    "Then reports about subscribers that are not tied to a message of ours, kept\n"
+    "as evidence and suppressing nobody until confirmed (letterbox subscribers\n"
+    "suppressions --pending); with --json one last line {\"pending_reports\":\n"
+    "[{\"address\", \"reason\", \"when\", \"evidence\"}]} when there are any.";
 
 static void iso(struct buf *b, time_t t)
 {
@@ -58,7 +63,7 @@ static void print_json(const struct campaign *c, const struct campaign_counts *k
 	int any = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct crcpt *r = &c->r[i];
-		if (r->state == RS_SENT)
+		if (r->state == RS_SENT || r->state == RS_SKIPPED)
 			continue;
 		int f = 1;
 		buf_adds(&b, any++ ? ",{" : "{");
@@ -73,15 +78,21 @@ static void print_json(const struct campaign *c, const struct campaign_counts *k
 		buf_addc(&b, '}');
 	}
 	buf_addc(&b, ']');
+	any = 0;
 	json_key(&b, "skipped", &first);
 	buf_addc(&b, '[');
-	for (size_t i = 0; i < c->nskip; i++) {
+	for (size_t i = 0; i < c->nskip + c->n; i++) {
+		/* in the snapshot, then suppressed since */
+		bool snap = i < c->nskip;
+		const struct crcpt *r = snap ? NULL : &c->r[i - c->nskip];
+		if (r && r->state != RS_SKIPPED)
+			continue;
 		int f = 1;
-		buf_adds(&b, i ? ",{" : "{");
+		buf_adds(&b, any++ ? ",{" : "{");
 		json_key(&b, "email", &f);
-		json_str(&b, c->skip[i].email);
+		json_str(&b, snap ? c->skip[i].email : r->email);
 		json_key(&b, "reason", &f);
-		json_str(&b, c->skip[i].reason);
+		json_str(&b, snap ? c->skip[i].reason : r->why);
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]}");
@@ -99,7 +110,7 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 	       k->sent, k->deferred, k->failed, k->uncertain, k->pending, k->skipped);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct crcpt *r = &c->r[i];
-		if (r->state == RS_SENT || r->state == RS_PENDING)
+		if (r->state == RS_SENT || r->state == RS_PENDING || r->state == RS_SKIPPED)
 			continue;
 		printf("  %-9s %s", rcpt_state_name(r->state), r->email);
 		if (r->state == RS_UNCERTAIN)
@@ -115,6 +126,10 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 	}
 	for (size_t i = 0; i < c->nskip; i++)
 		printf("  skipped   %s: %s\n", c->skip[i].email, c->skip[i].reason);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->r[i].state == RS_SKIPPED)
+			printf("  skipped   %s: %s (since the campaign started)\n", c->r[i].email,
+			       c->r[i].why ? c->r[i].why : "suppressed");
 	buf_free(&t);
 }
 
@@ -164,6 +179,52 @@ out:
 	free(missed);
 	free(dir);
 	return rc;
+}
+
+/* Unlinked reports waiting for a confirmation (README: What a report can do). */
+static int show_pending(struct cli *g, bool json)
+{
+	struct suppressions *sup = NULL;
+	struct lb_err err = {0};
+	if (suppressions_load(g->cfg.state_dir, &sup, &err) != 0)
+		return cli_fail(&err);
+	size_t n;
+	const struct suppression *const *v = suppressions_pending_list(sup, &n);
+	struct buf b = BUF_INIT, t = BUF_INIT;
+	if (n && json)
+		buf_adds(&b, "{\"pending_reports\":[");
+	else if (n)
+		buf_printf(&b,
+			   "%zu report%s not tied to a message of ours (evidence, nobody "
+			   "suppressed; letterbox subscribers suppressions --pending):\n",
+			   n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&t);
+		time_iso(&t, v[i]->when);
+		if (json) {
+			int f = 1;
+			buf_adds(&b, i ? ",{" : "{");
+			json_key(&b, "address", &f);
+			json_str(&b, v[i]->address);
+			json_key(&b, "reason", &f);
+			json_str(&b, sup_reason_name(v[i]->reason));
+			json_key(&b, "when", &f);
+			json_str(&b, t.p);
+			json_key(&b, "evidence", &f);
+			json_str(&b, v[i]->evidence);
+			buf_addc(&b, '}');
+		} else {
+			buf_printf(&b, "  pending   %s: %s? %s: %s\n", v[i]->address,
+				   sup_reason_name(v[i]->reason), t.p, v[i]->evidence);
+		}
+	}
+	if (n && json)
+		buf_adds(&b, "]}\n");
+	fwrite(buf_cstr(&b), 1, b.n, stdout);
+	buf_free(&b);
+	buf_free(&t);
+	suppressions_free(sup);
+	return 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -235,5 +296,6 @@ int cmd_status(struct cli *g, int argc, char **argv)
 		free(names[i]);
 	}
 	free(names);
-	return rc;
+	int prc = show_pending(g, json);
+	return rc ? rc : prc;
 }

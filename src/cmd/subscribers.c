@@ -29,7 +29,7 @@ static const char usage[] =
     "  add ADDRESS [--name NAME] [--list LIST]   add someone (or re-subscribe them)\n"
     "  remove ADDRESS                        stop mailing someone (a suppression)\n"
     "  import FILE.csv [--list LIST]         add everyone in a CSV export\n"
-    "  suppressions [--json]                 who is not mailed, why and since when\n"
+    "  suppressions [--pending] [--json]     who is not mailed, why and since when\n"
     "\n"
     "`letterbox subscribers SUBCOMMAND --help` says more.";
 
@@ -72,13 +72,18 @@ static const char usage_import[] =
     "Prints \"imported N, skipped M\".  Exit 65 when there is no email column.";
 
 static const char usage_suppressions[] =
-    "letterbox subscribers suppressions [--json]\n"
+    "letterbox subscribers suppressions [--pending] [--json]\n"
     "\n"
     "The addresses letterbox will not mail, as WHEN REASON ADDRESS EVIDENCE.\n"
     "\n"
-    "  --json  one JSON array of objects with the keys \"address\", \"reason\"\n"
-    "          (unsubscribed, hard-bounce, complaint, removed, failed), \"when\"\n"
-    "          (ISO 8601 UTC, 2026-11-25T17:35:00Z) and \"evidence\"";
+    "  --pending  instead, the reports about subscribers that are not tied to a\n"
+    "             message of ours (no verified token): evidence only, nobody is\n"
+    "             suppressed until a linked report or a 5xx at send time confirms\n"
+    "             it; REASON is what the report asks for (README: What a report\n"
+    "             can do)\n"
+    "  --json     one JSON array of objects with the keys \"address\", \"reason\"\n"
+    "             (unsubscribed, hard-bounce, complaint, removed, failed), \"when\"\n"
+    "             (ISO 8601 UTC, 2026-11-25T17:35:00Z) and \"evidence\"";
 
 struct site {
 	struct sublists ls;
@@ -187,17 +192,16 @@ static bool on_list(const struct sublist *l, const char *key)
 /* A parsed command line: options and one optional positional argument. */
 struct opts {
 	const char *list, *name, *arg;
-	bool json;
+	bool json, pending;
 };
 
 static int parse_opts(int argc, char **argv, const char *use, const char *allowed, bool want_arg,
 		      struct opts *o)
 {
-	static const struct option all[] = {{"list", required_argument, NULL, 'l'},
-					    {"name", required_argument, NULL, 'n'},
-					    {"json", no_argument, NULL, 'j'},
-					    {"help", no_argument, NULL, 'h'},
-					    {NULL, 0, NULL, 0}};
+	static const struct option all[] = {
+	    {"list", required_argument, NULL, 'l'}, {"name", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},	    {"pending", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof *o);
 	optind = 0;
 	int c;
@@ -212,6 +216,8 @@ static int parse_opts(int argc, char **argv, const char *use, const char *allowe
 			o->list = optarg;
 		else if (c == 'n')
 			o->name = optarg;
+		else if (c == 'p')
+			o->pending = true;
 		else
 			o->json = true;
 	}
@@ -434,13 +440,14 @@ static int do_suppressions(struct cli *g, int argc, char **argv)
 {
 	struct opts o;
 	struct site s = {.lock_fd = -1};
-	int rc = parse_opts(argc, argv, usage_suppressions, "j", false, &o);
+	int rc = parse_opts(argc, argv, usage_suppressions, "jp", false, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if ((rc = site_open(g, &s, false, false)))
 		goto out;
 	size_t n;
-	const struct suppression *const *v = suppressions_list(s.sup, &n);
+	const struct suppression *const *v =
+	    o.pending ? suppressions_pending_list(s.sup, &n) : suppressions_list(s.sup, &n);
 	size_t wr = 6, wa = 7;
 	for (size_t i = 0; i < n; i++) {
 		size_t r = strlen(sup_reason_name(v[i]->reason)), an = strlen(v[i]->address);

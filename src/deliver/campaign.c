@@ -31,8 +31,8 @@ bool campaign_exists(const struct config *cfg, const char *slug)
 
 const char *rcpt_state_name(enum rcpt_state s)
 {
-	static const char *const names[] = {"pending",	 "deferred", "in-flight",
-					    "uncertain", "sent",     "failed"};
+	static const char *const names[] = {"pending", "deferred", "in-flight", "uncertain",
+					    "sent",    "failed",   "skipped"};
 	return names[s];
 }
 
@@ -307,6 +307,11 @@ void campaign_apply(struct campaign *c, const char *line, size_t n)
 			p++;
 		text = p;
 		tn = (size_t)(end - p);
+	} else if (kind == 'K') {
+		while (p < end && *p == ' ')
+			p++;
+		text = p;
+		tn = (size_t)(end - p);
 	}
 	switch (kind) {
 	case 'A':
@@ -324,6 +329,9 @@ void campaign_apply(struct campaign *c, const char *line, size_t n)
 		break;
 	case 'F':
 		r->state = RS_FAILED;
+		break;
+	case 'K':
+		r->state = RS_SKIPPED;
 		break;
 	case 'N':
 	case 'R':
@@ -410,8 +418,11 @@ void campaign_count(const struct campaign *c, struct campaign_counts *k)
 		case RS_PENDING:
 			k->pending++;
 			break;
+		case RS_SKIPPED:
+			k->skipped++;
+			break;
 		}
 	}
-	k->skipped = c->nskip;
+	k->skipped += c->nskip;
 	k->total = c->n + c->nskip;
 }

@@ -12,6 +12,7 @@
  *                 F idx time code status text   failed (5xx, or "expired")
  *                 N idx time                 not sent after all (connection lost before DATA)
  *                 R idx time                 uncertain released for resending (--resend-uncertain)
+ *                 K idx time reason          skipped: suppressed after the snapshot was taken
  *                 E time                     the campaign finished
  *   An A with no later outcome is "uncertain": the message may have been
  *   delivered (kill -9, or the connection dropped after the data): it is
@@ -38,6 +39,7 @@ enum rcpt_state {
 	RS_UNCERTAIN, /* declared in an earlier run with no outcome */
 	RS_SENT,
 	RS_FAILED,
+	RS_SKIPPED, /* suppressed after the snapshot: not sent (why says why) */
 };
 
 struct crcpt {
@@ -73,6 +75,7 @@ struct campaign {
 	size_t nowned, ownedcap;
 };
 
+/* skipped: the snapshot's skipped ones and the RS_SKIPPED. */
 struct campaign_counts {
 	size_t sent, deferred, failed, uncertain, pending, skipped, total;
 };

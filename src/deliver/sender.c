@@ -112,6 +112,36 @@ static void clean_text(char *s)
 			*s = ' ';
 }
 
+/* A 5xx at send time.  5.1.x (the mailbox does not exist) suppresses the
+ * address for every campaign; any other 5xx confirms a pending report about
+ * it (store/suppressions.h), and is not enough on its own. */
+static void after_5xx(struct run *r, size_t idx, int code, const char *status, const char *text,
+		      time_t now)
+{
+	const char *who = r->c->r[idx].email;
+	struct lb_err e = {0};
+	struct buf ev = BUF_INIT;
+	buf_printf(&ev, "%d %s %s (campaign %s)", code, status, text, r->c->slug);
+	bool done = false;
+	int rc;
+	if (strncmp(status, "5.1.", 4) == 0) {
+		const struct suppression *p = suppressions_pending_get(r->sup, who);
+		if (p)
+			buf_printf(&ev, "; confirms the pending report: %s", p->evidence);
+		rc = suppressions_add(r->sup, who, SUP_HARD_BOUNCE, now, ev.p, &e);
+		done = rc == 0;
+	} else {
+		struct buf how = BUF_INIT;
+		buf_printf(&how, "a 5xx at send time: %s", ev.p);
+		rc = suppressions_confirm(r->sup, who, now, how.p, &done, &e);
+		buf_free(&how);
+	}
+	if (rc)
+		log_warn("%s", e.msg);
+	r->st->suppressed += done;
+	buf_free(&ev);
+}
+
 static void on_done(void *ctx, struct tx_job *job, const struct outcome *out)
 {
 	struct run *r = ctx;
@@ -137,19 +167,8 @@ static void on_done(void *ctx, struct tx_job *job, const struct outcome *out)
 	case OUT_FAILED:
 		record(r, "F %zu %lld %d %s %s", idx, (long long)now, out->code, status, text);
 		r->st->failed++;
-		/* 5.1.x: the mailbox does not exist; do not try it again in any campaign. */
-		if (strncmp(status, "5.1.", 4) == 0) {
-			struct lb_err e = {0};
-			struct buf ev = BUF_INIT;
-			buf_printf(&ev, "%d %s %s (campaign %s)", out->code, status, text,
-				   r->c->slug);
-			if (suppressions_add(r->sup, r->c->r[idx].email, SUP_HARD_BOUNCE, now, ev.p,
-					     &e) != 0)
-				log_warn("%s", e.msg);
-			else
-				r->st->suppressed++;
-			buf_free(&ev);
-		}
+		if (out->code / 100 == 5)
+			after_5xx(r, idx, out->code, status, text, now);
 		break;
 	case OUT_UNCERTAIN:
 		/* Leave the A record without an outcome: that is what uncertain means. */
@@ -237,6 +256,18 @@ static void build_queue(struct run *r)
 		struct crcpt *p = &c->r[i];
 		if (p->state == RS_UNCERTAIN && r->o->resend_uncertain)
 			record(r, "R %zu %lld", i, (long long)now);
+		/* Suppressed since the snapshot was taken (removed, unsubscribed,
+		 * bounced while the campaign was under way or deferred): the
+		 * suppressions as of this run decide, not the snapshot. */
+		enum sup_reason why = p->state == RS_PENDING || p->state == RS_DEFERRED
+					  ? suppressions_check(r->sup, p->email)
+					  : SUP_NONE;
+		if (why != SUP_NONE) {
+			record(r, "K %zu %lld suppressed: %s", i, (long long)now,
+			       sup_reason_name(why));
+			r->st->skipped++;
+			continue;
+		}
 		if (p->state == RS_DEFERRED && p->first_deferred + r->cfg->give_up <= now) {
 			record(r, "F %zu %lld 0 - expired: deferred since %lld", i, (long long)now,
 			       (long long)p->first_deferred);

@@ -34,10 +34,13 @@ struct send_opts {
 
 struct send_stats {
 	size_t attempted, sent, deferred, failed, uncertain, not_sent, expired, suppressed;
+	size_t skipped; /* suppressed since the campaign started: not sent (K records) */
 	double seconds;
 };
 
-/* Send what is eligible now in campaign c (loaded or just created).  Returns 0
+/* Send what is eligible now in campaign c (loaded or just created): first,
+ * every recipient still to be sent whose address sup now suppresses is
+ * recorded as skipped (K) with the reason.  Returns 0
  * or a stopping error (LB_EUNAVAIL, LB_ECONFIG from the transport, LB_EIO
  * from the journal).  c's states are updated as it goes. */
 int campaign_send(const struct config *cfg, struct campaign *c, struct newsletter *nl,

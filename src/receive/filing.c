@@ -191,8 +191,10 @@ void filer_close(struct filer *f)
 
 /* ---- effects ------------------------------------------------------------------------------ */
 
-/* What a suppression records as its evidence: written only when one is
- * (most bounces are of addresses suppressed already). */
+/* What a suppression or a pending report records as its evidence: written
+ * only when one is (most bounces are of addresses suppressed already).  It
+ * says how the report was tied to us and whom it names: for a linked report
+ * those addresses are evidence, never the target. */
 struct evidence {
 	const struct inmsg *m;
 	const struct classification *c;
@@ -200,13 +202,48 @@ struct evidence {
 	struct buf text;
 };
 
+static const char *linked_by(enum token_source t)
+{
+	switch (t) {
+	case TOKEN_UNSUBSCRIBE_ADDRESS:
+		return "the token in the unsubscribe address";
+	case TOKEN_BOUNCE_ADDRESS:
+		return "the token in the bounce address";
+	case TOKEN_REPLY_ADDRESS:
+		return "the token in the reply address";
+	case TOKEN_IN_REPLY_TO:
+		return "our Message-ID in In-Reply-To";
+	case TOKEN_REFERENCES:
+		return "our Message-ID in References";
+	case TOKEN_ORIGINAL:
+		return "the returned message (our Message-ID or unsubscribe address)";
+	case TOKEN_NONE:
+		break;
+	}
+	return "?";
+}
+
 static const char *evidence(struct evidence *e)
 {
-	if (!e->text.n)
-		buf_printf(&e->text, "%s %s %s (message %s)", mail_kind_name(e->c->kind),
-			   e->c->status ? e->c->status : "",
-			   e->c->diagnostic ? e->c->diagnostic : "",
-			   e->m->message_id ? e->m->message_id : e->key);
+	const struct classification *c = e->c;
+	if (e->text.n)
+		return e->text.p;
+	buf_adds(&e->text, mail_kind_name(c->kind));
+	if (c->kind == MAIL_BOUNCE && c->severity == BOUNCE_SOFT)
+		buf_adds(&e->text, " (soft)");
+	if (c->status)
+		buf_printf(&e->text, " %s", c->status);
+	if (c->diagnostic)
+		buf_printf(&e->text, " %s", c->diagnostic);
+	buf_printf(&e->text, " (message %s)", e->m->message_id ? e->m->message_id : e->key);
+	if (c->token)
+		buf_printf(&e->text, "; linked by %s", linked_by(c->token_from));
+	else
+		buf_adds(&e->text, "; not linked to a message of ours");
+	for (size_t i = 0; i < c->addresses.n && i < 5; i++)
+		buf_printf(&e->text, "%s%s", i ? ", " : "; the report names ", c->addresses.v[i]);
+	if (c->addresses.n > 5)
+		buf_printf(&e->text, " and %zu more", c->addresses.n - 5);
 	return e->text.p;
 }
 
@@ -232,6 +269,80 @@ static int suppress(struct filer *f, struct filed *d, const char *address, enum 
 		return rc;
 	}
 	d->suppressed++;
+	return 0;
+}
+
+/* What a report asks for: SUP_NONE for a delay (nothing failed). */
+static enum sup_reason report_reason(const struct classification *c)
+{
+	switch (c->kind) {
+	case MAIL_BOUNCE:
+		return c->severity == BOUNCE_HARD   ? SUP_HARD_BOUNCE
+		       : c->severity == BOUNCE_SOFT ? SUP_FAILED
+						    : SUP_NONE;
+	case MAIL_COMPLAINT:
+		return SUP_COMPLAINT;
+	case MAIL_UNSUBSCRIBE:
+		return SUP_UNSUBSCRIBED;
+	case MAIL_INQUIRY:
+	case MAIL_AUTO_REPLY:
+		break;
+	}
+	return SUP_NONE;
+}
+
+/* A linked report (a verified token, README "What a report can do") acts on
+ * its subscriber, whatever addresses it names.  A soft bounce counts toward
+ * SOFT_BOUNCE_LIMIT, and confirms a pending report about the subscriber. */
+static int act_linked(struct filer *f, struct filed *d, const struct classification *c,
+		      enum sup_reason reason, time_t now, struct evidence *ev, struct lb_err *err)
+{
+	const char *who = c->subscriber;
+	if (!is_subscriber(f, who))
+		return 0; /* on no list: nothing to suppress */
+	if (reason != SUP_FAILED)
+		return suppress(f, d, who, reason, now, ev, 0, err);
+	size_t k = 0;
+	int rc = pollstate_soft_bounce(f->ps, who, d->key, now, SOFT_BOUNCE_WINDOW, &k, err);
+	if (rc || k >= SOFT_BOUNCE_LIMIT)
+		return rc ? rc : suppress(f, d, who, SUP_FAILED, now, ev, k, err);
+	struct buf how = BUF_INIT;
+	buf_printf(&how, "a linked report: %s", evidence(ev));
+	bool done = false;
+	struct lb_err e = {0};
+	rc = suppressions_confirm(f->sup, who, now, how.p, &done, &e);
+	buf_free(&how);
+	if (rc == LB_EDATA) {
+		log_warn("not suppressing '%s': %s", who, e.msg);
+		rc = 0;
+	} else if (rc) {
+		*err = e;
+	}
+	d->suppressed += done;
+	return rc;
+}
+
+/* An unlinked report: for each address it names that is on a list and not
+ * suppressed, a pending report; nothing for anyone else. */
+static int act_unlinked(struct filer *f, struct filed *d, const struct strv *who,
+			enum sup_reason reason, time_t now, struct evidence *ev, struct lb_err *err)
+{
+	for (size_t i = 0; i < who->n; i++) {
+		const char *a = who->v[i];
+		if (!is_subscriber(f, a) || suppressions_check(f->sup, a) != SUP_NONE)
+			continue;
+		struct lb_err e = {0};
+		int rc = suppressions_add_pending(f->sup, a, reason, now, evidence(ev), &e);
+		if (rc == LB_EDATA) {
+			log_warn("not keeping a report about '%s': %s", a, e.msg);
+			continue;
+		}
+		if (rc) {
+			*err = e;
+			return rc;
+		}
+		d->pending++;
+	}
 	return 0;
 }
 
@@ -301,47 +412,29 @@ static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg 
 {
 	struct evidence ev = {m, c, d->key, BUF_INIT};
 	int rc = 0;
+	/* Whom the report names: its addresses, else the subscriber it is
+	 * about (an unsubscribe request: its sender). */
 	const struct strv *who = &c->addresses;
 	struct strv one = {0};
-	if (!who->n && c->subscriber) {
-		strv_add(&one, span_cstr(c->subscriber), true);
+	const char *from = c->subscriber		 ? c->subscriber
+			   : c->kind == MAIL_UNSUBSCRIBE ? m->from
+							 : NULL;
+	if (!who->n && from && c->kind != MAIL_INQUIRY && c->kind != MAIL_AUTO_REPLY) {
+		strv_add(&one, span_cstr(from), true);
 		who = &one;
 	}
-	switch (c->kind) {
-	case MAIL_INQUIRY:
+	enum sup_reason reason = report_reason(c);
+	bool linked = c->token && c->subscriber;
+	if (c->kind == MAIL_INQUIRY)
 		rc = file_inquiry(f, msg, m, c, now, d, err);
-		break;
-	case MAIL_BOUNCE:
-		for (size_t i = 0; i < who->n && !rc; i++) {
-			if (c->severity == BOUNCE_HARD) {
-				rc = suppress(f, d, who->v[i], SUP_HARD_BOUNCE, now, &ev, 0, err);
-			} else if (c->severity == BOUNCE_SOFT) {
-				size_t k = 0;
-				rc = pollstate_soft_bounce(f->ps, who->v[i], d->key, now,
-							   SOFT_BOUNCE_WINDOW, &k, err);
-				if (!rc && k >= SOFT_BOUNCE_LIMIT)
-					rc =
-					    suppress(f, d, who->v[i], SUP_FAILED, now, &ev, k, err);
-			}
-		}
-		break;
-	case MAIL_COMPLAINT:
-		for (size_t i = 0; i < who->n && !rc; i++)
-			rc = suppress(f, d, who->v[i], SUP_COMPLAINT, now, &ev, 0, err);
-		break;
-	case MAIL_UNSUBSCRIBE: {
-		const char *a = c->subscriber ? c->subscriber : m->from;
-		if (a)
-			rc = suppress(f, d, a, SUP_UNSUBSCRIBED, now, &ev, 0, err);
-		break;
-	}
-	case MAIL_AUTO_REPLY:
-		break;
-	}
+	else if (reason != SUP_NONE && linked)
+		rc = act_linked(f, d, c, reason, now, &ev, err);
+	else if (reason != SUP_NONE)
+		rc = act_unlinked(f, d, who, reason, now, &ev, err);
 	for (size_t i = 0; i < who->n; i++)
 		strv_add(&d->addresses, span_cstr(who->v[i]), true);
-	if (c->kind == MAIL_UNSUBSCRIBE && !who->n && m->from)
-		strv_add(&d->addresses, span_cstr(m->from), true);
+	if (linked && c->kind != MAIL_INQUIRY && c->kind != MAIL_AUTO_REPLY)
+		d->subscriber = xstrdup(c->subscriber);
 	strv_free(&one);
 	buf_free(&ev.text);
 	return rc;
@@ -415,6 +508,7 @@ void filed_free(struct filed *d)
 	free(d->article);
 	free(d->status);
 	free(d->reason);
+	free(d->subscriber);
 	strv_free(&d->addresses);
 	memset(d, 0, sizeof *d);
 }

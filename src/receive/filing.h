@@ -3,12 +3,20 @@
  * The effect of each kind:
  *   inquiry      filed in state/inquiries (store/inquiries.h), urgent when
  *                its text holds crisis language
- *   bounce       hard: the failed addresses are suppressed (hard-bounce);
+ *   bounce       hard: suppressed (hard-bounce);
  *                soft: counted, 3 within 30 days suppress (failed);
  *                delayed: nothing failed, nothing done
- *   complaint    the reported address is suppressed (complaint)
- *   unsubscribe  the subscriber is suppressed (unsubscribed)
+ *   complaint    suppressed (complaint)
+ *   unsubscribe  suppressed (unsubscribed)
  *   auto-reply   set aside: recorded, nothing else
+ * Whom a report (bounce, complaint, unsubscribe) acts on: a linked one, with
+ * a verified token (in the address it was sent to, or in one of our
+ * Message-IDs: the returned message's, In-Reply-To, References), acts on the
+ * token's subscriber only; the addresses it names are evidence.  An
+ * unlinked one suppresses nobody: for each address it names that is on a
+ * list it leaves a pending report (store/suppressions.h), confirmed later
+ * by a linked report or a 5xx at send time; it never counts as a soft
+ * bounce.  A report about an address on no list changes nothing.
  * The caller (cmd/poll.c) records the message as seen, then moves it on the
  * server, then advances the cursor: in that order, so a crash anywhere
  * files nothing twice and loses nothing.
@@ -43,12 +51,14 @@ struct filed {
 	bool urgent;
 	bool unparsed;
 	size_t suppressed; /* addresses newly suppressed */
+	size_t pending;	   /* unlinked: pending reports kept */
+	char *subscriber;  /* a linked report's subscriber (whom it acts on), or NULL */
 	char *key;	   /* dedupe key */
 	char *message_id;
 	char *article;	       /* slug, when linked */
 	char *status;	       /* enhanced status of a bounce */
 	char *reason;	       /* why it was classified so (no message content) */
-	struct strv addresses; /* addresses it concerns */
+	struct strv addresses; /* addresses it names */
 	const char *folder;    /* incoming.folders entry for its kind, or NULL */
 };
 

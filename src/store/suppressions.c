@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "store/suppressions_int.h"
 
 #define FILE_NAME     "suppressions"
 #define HEADER	      "# letterbox suppressions: machine-written, append-only, never edit\n"
@@ -64,6 +65,7 @@ struct suppressions {
 	size_t nslots;	 /* a power of two */
 	struct arena_block *arena;
 	struct sup_view *view;
+	struct sup_pending *pending; /* state/suppressions.pending (pending.c) */
 };
 
 static const char *const reason_names[] = {
@@ -190,7 +192,7 @@ static struct rec *upsert(struct suppressions *s, const char *addr, size_t n)
 }
 
 /* "2026-11-25T17:35:00Z", and nothing else: the file is ours. */
-static bool parse_when(struct span t, time_t *out)
+bool sup_parse_when(struct span t, time_t *out)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
 	if (t.n != sizeof shape - 1)
@@ -238,8 +240,8 @@ static int parse_line(struct suppressions *s, const char *p, size_t n, off_t off
 	}
 	time_t when;
 	enum sup_reason reason = reason_from(f[1]);
-	if (!parse_when(f[0], &when) || reason == SUP_NONE || f[2].n == 0 || memchr(p, '\0', n) ||
-	    n > LINE_MAX_LEN)
+	if (!sup_parse_when(f[0], &when) || reason == SUP_NONE || f[2].n == 0 ||
+	    memchr(p, '\0', n) || n > LINE_MAX_LEN)
 		goto bad;
 	struct rec *r = upsert(s, f[2].p, f[2].n);
 	if (!span_eq(f[2], r->pub.address)) /* the latest spelling is the one to show */
@@ -294,6 +296,8 @@ int suppressions_load(const char *state_dir, struct suppressions **out, struct l
 	s->view = xcalloc(1, sizeof *s->view);
 	rehash(s);
 	int rc = load_file(s, err);
+	if (!rc)
+		rc = sup_pending_load(state_dir, &s->pending, err);
 	if (rc) {
 		suppressions_free(s);
 		s = NULL;
@@ -319,6 +323,7 @@ void suppressions_free(struct suppressions *s)
 	}
 	if (s->fd >= 0)
 		close(s->fd);
+	sup_pending_free(s->pending);
 	free(s->view->v);
 	free(s->view);
 	free(s->dir);
@@ -335,6 +340,25 @@ static struct rec *lookup(const struct suppressions *s, const char *address)
 		return NULL;
 	struct rec *r = rec_at(s, *slot - 1);
 	return r->pub.reason == SUP_RESUBSCRIBED ? NULL : r;
+}
+
+bool sup_last_record(const struct suppressions *s, const char *address, time_t *when)
+{
+	uint32_t *slot = address ? find_slot(s, address, strlen(address)) : NULL;
+	if (!slot || !*slot)
+		return false;
+	*when = rec_at(s, *slot - 1)->pub.when;
+	return true;
+}
+
+struct sup_pending *sup_pending_of(const struct suppressions *s)
+{
+	return s->pending;
+}
+
+const char *sup_dir(const struct suppressions *s)
+{
+	return s->dir;
 }
 
 enum sup_reason suppressions_check(const struct suppressions *s, const char *address)
@@ -389,7 +413,7 @@ const struct suppression *const *suppressions_list(const struct suppressions *s,
 /* Evidence as one line: every run of white space and control characters
  * (C0, DEL, C1, U+2028/9) becomes one space, bytes that are not UTF-8 become
  * '?', and it is cut at EVIDENCE_MAX bytes on a character boundary. */
-static void sanitise(struct buf *out, const char *in)
+void sup_sanitise(struct buf *out, const char *in)
 {
 	const unsigned char *p = (const unsigned char *)(in ? in : "");
 	size_t n = strlen((const char *)p), start = out->n;
@@ -460,14 +484,15 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static int append(struct suppressions *s, const struct buf *line, struct lb_err *err)
+int sup_append(const char *dir, const char *path, const char *header, const struct buf *line,
+	       struct lb_err *err)
 {
-	int rc = fsx_mkdirs(s->dir, 0700, err);
+	int rc = fsx_mkdirs(dir, 0700, err);
 	if (rc)
 		return rc;
-	int fd = open(s->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_sys(err, LB_EIO, "%s", s->path);
+		return err_sys(err, LB_EIO, "%s", path);
 	/* The lock keeps a concurrent poll's records and ours whole lines. */
 	struct stat st;
 	while (flock(fd, LOCK_EX) < 0)
@@ -477,15 +502,15 @@ static int append(struct suppressions *s, const struct buf *line, struct lb_err 
 		goto fail;
 	off_t size = st.st_size;
 	if ((size > 0 && drop_torn_tail(fd, &size) < 0) ||
-	    (size == 0 && write_all(fd, HEADER, sizeof HEADER - 1) < 0) ||
+	    (size == 0 && write_all(fd, header, strlen(header)) < 0) ||
 	    write_all(fd, line->p, line->n) < 0 || fsx_fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0)
-		return err_sys(err, LB_EIO, "%s", s->path);
+		return err_sys(err, LB_EIO, "%s", path);
 	/* a new file's name must survive a crash too */
-	return st.st_size == 0 ? fsx_sync_dir(s->dir, err) : 0;
+	return st.st_size == 0 ? fsx_sync_dir(dir, err) : 0;
 fail:
-	rc = err_sys(err, LB_EIO, "%s", s->path);
+	rc = err_sys(err, LB_EIO, "%s", path);
 	close(fd);
 	return rc;
 }
@@ -506,13 +531,13 @@ int suppressions_add(struct suppressions *s, const char *address, enum sup_reaso
 		}
 	}
 	struct buf line = BUF_INIT, ev = BUF_INIT;
-	sanitise(&ev, evidence);
+	sup_sanitise(&ev, evidence);
 	time_iso(&line, when);
 	buf_printf(&line, "\t%s\t%s\t", reason_names[reason], a.spec);
 	size_t ev_at = line.n;
 	buf_addspan(&line, buf_span(&ev));
 	buf_addc(&line, '\n');
-	int rc = append(s, &line, err);
+	int rc = sup_append(s->dir, s->path, HEADER, &line, err);
 	if (!rc) {
 		struct rec *r = upsert(s, a.spec, strlen(a.spec));
 		if (strcmp(r->pub.address, a.spec) != 0)

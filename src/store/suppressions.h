@@ -6,6 +6,15 @@
  * Reasons: unsubscribed, hard-bounce, complaint, removed, failed.
  * Lookups are by addr_key (lower-cased address); the latest record for an
  * address wins (a later "resubscribed" record lifts a suppression).
+ *
+ * Pending reports: a bounce, complaint or unsubscribe request about a
+ * subscriber that is not tied to a message of ours (no verified token, none
+ * of our Message-IDs) suppresses nobody on its own: it is kept as evidence
+ * in state/suppressions.pending (the same format, 0600, append-only,
+ * fsync'd the same way), its reason being what it asks for.  A report stays
+ * pending while its address is not suppressed and no suppression record (a
+ * lift included) was written after it; suppressions_confirm() turns it into
+ * a suppression when a linked report or a 5xx at send time confirms it.
  */
 #ifndef LB_SUPPRESSIONS_H
 #define LB_SUPPRESSIONS_H
@@ -53,6 +62,22 @@ int suppressions_add(struct suppressions *s, const char *address, enum sup_reaso
 /* Current suppressions (latest record per address, lifted ones left out),
  * in the order first suppressed.  The array is owned by s. */
 const struct suppression *const *suppressions_list(const struct suppressions *s, size_t *n);
+
+/* Keep an unconfirmed report about address durably (see above).  Evidence
+ * as for suppressions_add. */
+int suppressions_add_pending(struct suppressions *s, const char *address, enum sup_reason reason,
+			     time_t when, const char *evidence, struct lb_err *err);
+/* The latest report about address if it is still pending, else NULL. */
+const struct suppression *suppressions_pending_get(const struct suppressions *s,
+						   const char *address);
+/* The pending reports, one per address (its latest), in file order.  The
+ * array is owned by s and valid until the next call. */
+const struct suppression *const *suppressions_pending_list(const struct suppressions *s, size_t *n);
+/* If address has a pending report, suppress it for that report's reason,
+ * the evidence saying "confirmed by <how>" and what the report said;
+ * *done tells whether it did.  Errors are suppressions_add's. */
+int suppressions_confirm(struct suppressions *s, const char *address, time_t when, const char *how,
+			 bool *done, struct lb_err *err);
 
 const char *sup_reason_name(enum sup_reason r);
 /* Parse a reason name; SUP_NONE when unknown. */

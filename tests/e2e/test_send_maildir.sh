@@ -104,6 +104,26 @@ check "6 in all" test "$(outbox_count)" = 6
 check "the removed one still got it (snapshot)" grep -q '^To: mei.chen@example.org' "$S"/outbox/new/*
 check "the late comer did not" test -z "$(grep -l 'late.comer' "$S"/outbox/new/* 2>/dev/null)"
 
+# A suppression made during the campaign reaches the rest of it.
+fresh
+$PY - "$S/subscribers/friends.yaml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("subscribers:\n" + "".join(f"  - email: reader{i}@example.org\n" for i in range(50)))
+PY
+expect_exit 0 "--limit 10 of 50" lb -C "$S" send --now "$NOW" --limit 10
+check "10 sent" test "$(outbox_count)" = 10
+left=$(status_json | $PY -c "import json,sys; print([r['email'] for r in json.loads(sys.stdin.readline())['recipients'] if r['state'] == 'pending'][17])")
+expect_exit 0 "remove one of the 40 left ($left)" lb -C "$S" subscribers remove "$left"
+expect_exit 0 "resume" lb -C "$S" send --now "$NOW"
+check "49 in all" test "$(outbox_count)" = 49
+check "the removed one did not get it" test -z "$(grep -l "^To: $left" "$S"/outbox/new/*)"
+check "status lists it as skipped, with the reason" grep -q "skipped   $left: suppressed: removed" <(lb -C "$S" status)
+check "status --json: 49 sent, 1 skipped, finished" $PY -c "
+import json,sys; d=json.loads(sys.stdin.readline())
+assert d['counts']['sent'] == 49 and d['counts']['skipped'] == 1 and d['finished'], d['counts']
+assert {'email': '$left', 'reason': 'suppressed: removed'} in d['skipped'], d['skipped']" < <(status_json)
+
 # --- dry run, lock ----------------------------------------------------------------------------
 fresh
 expect_exit 0 "--dry-run" lb -C "$S" send --dry-run --now "$NOW"

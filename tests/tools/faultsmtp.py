@@ -12,6 +12,7 @@ check that the fault it asked for really happened.
 Faults (recipients are matched by substring, options may repeat):
   --defer S            451 4.2.0 at RCPT
   --reject S           550 5.1.1 at RCPT
+  --reject-policy S    550 5.7.1 at RCPT (refused by policy: not "no such user")
   --reject-sender S    553 5.1.8 at MAIL FROM
   --drop-after-data S  read the whole message, then close without a reply
   --drop-in-data S     close after the first line of the message data
@@ -145,6 +146,10 @@ class Server:
                     self.event("550 %s" % rcpt)
                     await self.reply(w, "550-5.1.1 <%s>: Recipient address rejected:\r\n"
                                      "550 5.1.1 User unknown in virtual mailbox table" % rcpt)
+                elif self.match(self.a.reject_policy, rcpt):
+                    self.event("550 policy %s" % rcpt)
+                    await self.reply(w, "550 5.7.1 <%s>: Recipient address rejected: "
+                                     "Access denied" % rcpt)
                 else:
                     rcpts.append(rcpt)
                     await self.reply(w, "250 2.1.5 Ok")
@@ -208,6 +213,7 @@ async def main():
     p.add_argument("--defer", action="append")
     p.add_argument("--reject", action="append")
     p.add_argument("--reject-sender", action="append")
+    p.add_argument("--reject-policy", action="append")
     p.add_argument("--drop-after-data", action="append")
     p.add_argument("--drop-in-data", action="append")
     p.add_argument("--421-at", dest="at421", type=int, default=0)

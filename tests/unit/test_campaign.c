@@ -105,6 +105,14 @@ static void test_replay(void)
 	CHECK_INT(c.r[1].first_deferred, 1002);
 	campaign_apply(&c, "R 2 3000", 8);
 	CHECK_INT(c.r[2].state, RS_PENDING);
+	/* K: suppressed after the snapshot, skipped with its reason */
+	const char *k1 = "K 1 3100 suppressed: removed";
+	campaign_apply(&c, k1, strlen(k1));
+	CHECK_INT(c.r[1].state, RS_SKIPPED);
+	CHECK_STR(c.r[1].why, "suppressed: removed");
+	CHECK_STR(rcpt_state_name(RS_SKIPPED), "skipped");
+	campaign_count(&c, &k);
+	CHECK(k.deferred == 0 && k.skipped == 2 && k.total == 6);
 	campaign_apply(&c, "S 99 1 250 - out of range", 25); /* ignored, no crash */
 	campaign_apply(&c, "E 4000", 6);
 	CHECK(c.finished && c.finished_at == 4000);

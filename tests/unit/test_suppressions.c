@@ -13,12 +13,13 @@
 #include "harness.h"
 
 static char tmp[] = "/tmp/lb_sup_XXXXXX";
-static char state[64], file[96];
+static char state[64], file[96], pfile[128];
 static const time_t T0 = 1795629300; /* 2026-11-25T17:55:00Z */
 
 static void fresh(void)
 {
 	unlink(file);
+	unlink(pfile);
 	rmdir(state);
 }
 
@@ -299,12 +300,101 @@ static void test_hundred_thousand(void)
 	suppressions_free(s);
 }
 
+static const struct suppression *pend(struct suppressions *s, const char *a)
+{
+	return suppressions_pending_get(s, a);
+}
+
+/* Unlinked reports: kept, listed, settled by a confirmation or any later
+ * record about the address, never a suppression on their own. */
+static void test_pending(void)
+{
+	fresh();
+	struct suppressions *s = load();
+	struct lb_err err = {0};
+	CHECK_INT(
+	    suppressions_add_pending(s, "Zoe@Example.org", SUP_HARD_BOUNCE, T0, "first", &err), 0);
+	CHECK_INT(
+	    suppressions_add_pending(s, "mei@example.org", SUP_COMPLAINT, T0 + 1, "arf", &err), 0);
+	CHECK_INT(suppressions_add_pending(s, "zoe@example.org", SUP_HARD_BOUNCE, T0 + 2,
+					   "second\nline", &err),
+		  0);
+	CHECK_INT(suppressions_add_pending(s, "x@example.org", SUP_RESUBSCRIBED, T0, "", &err),
+		  LB_ESOFTWARE);
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_INT(suppressions_check(s, "zoe@example.org"), SUP_NONE);
+		const struct suppression *z = pend(s, "ZOE@example.org");
+		CHECK(z != NULL);
+		if (z) {
+			CHECK_INT(z->reason, SUP_HARD_BOUNCE);
+			CHECK_INT(z->when, T0 + 2);
+			CHECK_STR(z->evidence, "second line");
+		}
+		size_t n;
+		const struct suppression *const *v = suppressions_pending_list(s, &n);
+		CHECK_INT(n, 2);
+		if (n == 2) {
+			CHECK_STR(v[0]->key, "mei@example.org");
+			CHECK_STR(v[1]->key, "zoe@example.org");
+		}
+		suppressions_free(s);
+		s = load();
+	}
+	struct stat st;
+	CHECK(stat(pfile, &st) == 0 && (st.st_mode & 07777) == 0600);
+	bool done = true;
+	CHECK_INT(suppressions_confirm(s, "nobody@example.org", T0 + 3, "x", &done, &err), 0);
+	CHECK(!done);
+	CHECK_INT(suppressions_confirm(s, "zoe@example.org", T0 + 3, "a 5xx", &done, &err), 0);
+	CHECK(done);
+	CHECK_INT(suppressions_check(s, "zoe@example.org"), SUP_HARD_BOUNCE);
+	CHECK_STR(suppressions_get(s, "zoe@example.org")->evidence,
+		  "confirmed by a 5xx; the report: second line");
+	CHECK(pend(s, "zoe@example.org") == NULL);
+	/* a removal and a re-subscription after it settle mei's report too */
+	add(s, "mei@example.org", SUP_REMOVED, T0 + 4, "staff");
+	add(s, "mei@example.org", SUP_RESUBSCRIBED, T0 + 5, "staff");
+	CHECK(pend(s, "mei@example.org") == NULL);
+	/* but a report after the lift is pending again */
+	CHECK_INT(
+	    suppressions_add_pending(s, "mei@example.org", SUP_COMPLAINT, T0 + 6, "again", &err),
+	    0);
+	CHECK(pend(s, "mei@example.org") != NULL);
+	suppressions_free(s);
+	s = load();
+	size_t n;
+	suppressions_pending_list(s, &n);
+	CHECK_INT(n, 1);
+	suppressions_free(s);
+	/* a torn last line is ignored, then cut off by the next append */
+	int fd = open(pfile, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && write(fd, "2026-11-25T18:00:00Z\tcompl", 27) == 27);
+	close(fd);
+	s = load();
+	CHECK_INT(
+	    suppressions_add_pending(s, "ada@example.org", SUP_UNSUBSCRIBED, T0 + 7, "u", &err), 0);
+	suppressions_free(s);
+	s = load();
+	suppressions_pending_list(s, &n);
+	CHECK_INT(n, 2);
+	suppressions_free(s);
+	/* damage is an error, with the line */
+	fd = open(pfile, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && write(fd, "garbage\n", 8) == 8);
+	close(fd);
+	s = NULL;
+	CHECK_INT(suppressions_load(state, &s, &err), LB_EDATA);
+	CHECK(strstr(err.msg, "suppressions.pending:") != NULL);
+	fresh();
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp))
 		return 2;
 	snprintf(state, sizeof state, "%s/state", tmp);
 	snprintf(file, sizeof file, "%s/suppressions", state);
+	snprintf(pfile, sizeof pfile, "%s/suppressions.pending", state);
 	RUN(test_missing_file_is_empty);
 	RUN(test_add_check_list);
 	RUN(test_latest_wins_and_resubscribe);
@@ -315,6 +405,7 @@ int main(void)
 	RUN(test_bad_input);
 	RUN(test_reason_names);
 	RUN(test_hundred_thousand);
+	RUN(test_pending);
 	fresh();
 	rmdir(tmp);
 	return harness_done("suppressions");
