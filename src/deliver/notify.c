@@ -515,8 +515,10 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum at
 	iso(&stamp, now);
 	q.acknowledged = xstrdup(stamp.p);
 	set_state(&q.ack_state, OUTCOME_PENDING);
-	if ((rc = acklog_add(cfg, nt->secret, q.from, number, now, err)) ||
-	    (rc = inquiry_save(cfg->state_dir, &q, err)))
+	if ((rc = acklog_add(cfg, nt->secret, q.from, number, now, err)))
+		goto out;
+	crash_point("after-acklog");
+	if ((rc = inquiry_save(cfg->state_dir, &q, err)))
 		goto out;
 	unlock(fd);
 	fd = -1;

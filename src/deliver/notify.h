@@ -31,7 +31,8 @@
  * Test-only: LETTERBOX_TEST_CRASH=after-alert-intent | after-ack-intent |
  * after-repeat-intent kills the process (SIGKILL) right after the intent is
  * on disk; after-alert-sent | after-ack-sent right after the send returned,
- * before its outcome is recorded.
+ * before its outcome is recorded; after-acklog between the sender log and
+ * the record.
  */
 #ifndef LB_NOTIFY_H
 #define LB_NOTIFY_H

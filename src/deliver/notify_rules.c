@@ -222,9 +222,12 @@ static bool acked_recently(const struct config *cfg, const struct secret *secret
 	struct ack_line *v;
 	size_t n = ack_read(cfg, &v);
 	bool hit = false;
+	/* Not this inquiry's own entry: that is a run that died before the
+	 * intent reached the record, so nothing went out.  The record, not this
+	 * log, keeps an inquiry from being acknowledged twice. */
 	for (size_t i = 0; i < n && !hit; i++)
-		hit = strcmp(v[i].hash, h) == 0 &&
-		      (v[i].number == number || v[i].when >= now - ACK_WINDOW);
+		hit = strcmp(v[i].hash, h) == 0 && v[i].number != number &&
+		      v[i].when >= now - ACK_WINDOW;
 	free(v);
 	return hit;
 }
@@ -274,7 +277,7 @@ int acklog_add(const struct config *cfg, const struct secret *secret, const char
 {
 	struct ack_line l = {.when = now, .number = number};
 	sender_hash(secret, spec, l.hash);
-	return ack_write(cfg, now, 0, &l, err);
+	return ack_write(cfg, now, number, &l, err);
 }
 
 int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb_err *err)

@@ -37,7 +37,8 @@ const char *ack_machine_message(const struct inmsg *m);
 const char *ack_refusal(const struct config *cfg, const struct secret *secret,
 			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed);
 
-/* Record that inquiry number's sender is being acknowledged at now. */
+/* Record that inquiry number's sender is being acknowledged at now (an
+ * earlier entry for number is replaced). */
 int acklog_add(const struct config *cfg, const struct secret *secret, const char *spec,
 	       unsigned number, time_t now, struct lb_err *err);
 /* Withdraw that record (the acknowledgement certainly did not go out). */
