@@ -179,21 +179,6 @@ static void history(const struct notifier *nt, unsigned number, time_t now, cons
 		log_warn("inquiry %u: %s", number, e.msg);
 }
 
-/* The outcomes an intent can have, kept in the record (alert_state,
- * ack_state) next to the intent itself (notify.h). */
-#define OUTCOME_PENDING "pending" /* being sent: a crash leaves it so */
-#define OUTCOME_SENT	"sent"
-#define OUTCOME_FAILED	"failed"    /* refused, or no reply: the history says */
-#define OUTCOME_UNKNOWN "unknown"   /* a crash left it in doubt; reported, not resent */
-#define ALERT_DOUBTED	"uncertain" /* a crash left it in doubt; reported, a repeat is due */
-#define ALERT_REPEATING "repeating" /* the repeat is being sent */
-#define ALERT_REPEATED	"repeated"  /* the repeat went out */
-
-static bool same(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
 static void set_state(char **slot, const char *state)
 {
 	free(*slot);
@@ -216,7 +201,7 @@ static void record_outcome(const struct notifier *nt, unsigned number, bool is_a
 	int rc = lock_inquiries(nt->cfg, &fd, &e);
 	if (!rc && !(rc = inquiry_load(dir, number, &q, &e))) {
 		char **intent = is_alert ? &q.alerted : &q.acknowledged;
-		if (same(*intent, stamp)) {
+		if (notify_same(*intent, stamp)) {
 			set_state(is_alert ? &q.alert_state : &q.ack_state, state);
 			if (!state)
 				set_state(intent, NULL);
@@ -342,7 +327,7 @@ static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt 
 		goto out;
 	if ((rc = inquiry_load(cfg->state_dir, number, &q, err)))
 		goto out;
-	bool due = how == REPEAT ? q.alerted && same(q.alert_state, ALERT_DOUBTED)
+	bool due = how == REPEAT ? q.alerted && notify_same(q.alert_state, ALERT_DOUBTED)
 				 : inquiry_is_urgent(&q) && !q.alerted;
 	if (!due) {
 		unlock(fd);
@@ -422,72 +407,6 @@ out:
 /* ---- the acknowledgement ----------------------------------------------------------------------
  */
 
-static void first_name(struct buf *out, const char *name)
-{
-	struct span s = span_trim(span_cstr(name ? name : ""));
-	const char *sp = memchr(s.p, ' ', s.n);
-	buf_add(out, s.p, sp ? (size_t)(sp - s.p) : s.n);
-}
-
-static int ack_compose(const struct notifier *nt, const struct inquiry *q, const struct inmsg *m,
-		       time_t now, struct buf *raw, struct lb_err *err)
-{
-	const struct config *cfg = nt->cfg;
-	struct buf text = BUF_INIT, html = BUF_INIT, subj = BUF_INIT, fn = BUF_INIT, num = BUF_INIT;
-	first_name(&fn, q->from_name);
-	buf_printf(&num, "%u", q->number);
-	const struct om_var vars[] = {{"person.name", q->from_name, NULL},
-				      {"person.first_name", fn.p, NULL},
-				      {"person.email", q->from, NULL},
-				      {"inquiry.number", num.p, NULL},
-				      {"inquiry.subject", q->subject, NULL}};
-	struct addr to = {0}, reply_to = {0};
-	bool have_reply_to = false;
-	int rc = onemail_template(cfg, "acknowledgement", vars, sizeof vars / sizeof vars[0], now,
-				  &text, &html, err);
-	if (!rc && !(rc = addr_parse_spec(span_cstr(q->from), &to, err))) {
-		if (q->from_name)
-			to.display = xstrdup(q->from_name);
-		if (cfg->reply_to) {
-			char tok[TOKEN_LEN + 1];
-			token_make(nt->secret, cfg->list_id, q->from, tok);
-			char *rt = config_expand(cfg->reply_to, tok, NULL);
-			struct lb_err e;
-			have_reply_to = addr_parse(span_cstr(rt), &reply_to, &e) == 0;
-			free(rt);
-		}
-		onemail_subject(&subj, "Auto: ", q->subject, "your message");
-		/* References: theirs, then their message itself (RFC 5322 3.6.4). */
-		size_t nref = m->references.n;
-		const char **refs = xcalloc(nref + 2, sizeof *refs);
-		for (size_t i = 0; i < nref; i++)
-			refs[i] = m->references.v[i];
-		if (q->message_id)
-			refs[nref] = q->message_id;
-		struct onemail om = {.kind = OM_ACK,
-				     .from = &cfg->from,
-				     .reply_to = have_reply_to ? &reply_to : NULL,
-				     .to = &to,
-				     .nto = 1,
-				     .subject = subj.p,
-				     .in_reply_to = q->message_id,
-				     .references = refs,
-				     .text = text.p,
-				     .html = html.p,
-				     .date = now};
-		rc = onemail_compose(&om, raw, NULL, err);
-		free(refs);
-	}
-	addr_free(&to);
-	addr_free(&reply_to);
-	buf_free(&text);
-	buf_free(&html);
-	buf_free(&subj);
-	buf_free(&fn);
-	buf_free(&num);
-	return rc;
-}
-
 static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum attempt how,
 		       struct lb_err *err)
 {
@@ -527,7 +446,7 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum at
 	struct outcome o = {.kind = OUT_NOT_SENT};
 	size_t nsent = 0;
 	const char *rcpts[] = {q.from, NULL};
-	if (!(rc = ack_compose(nt, &q, &m, now, &raw, err)))
+	if (!(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, err)))
 		/* RFC 3834 3.3: a null envelope sender, so nothing answers this. */
 		rc = notifier_send(nt, &raw, "", rcpts, &nsent, &o, err);
 	crash_point("after-ack-sent");
@@ -590,19 +509,6 @@ int notifier_inquiry_filed(struct notifier *n, unsigned number, time_t now, stru
 
 /* ---- intents a crash left in doubt ----------------------------------------------------------- */
 
-/* An intent with no outcome: a run died between recording it and recording
- * how the send ended (only polls send these, one at a time, so no other run
- * is still at it).  Records from before outcomes were kept have none: there
- * the history tells, which says how every send that returned ended. */
-static bool in_doubt(const char *intent, const char *state, bool noted)
-{
-	if (!intent)
-		return false;
-	if (!state)
-		return !noted;
-	return same(state, OUTCOME_PENDING) || same(state, ALERT_REPEATING);
-}
-
 /* The first run after the crash reports the doubt, once: in the history, on
  * stderr and from then on in `status` and the digest (the record's state).
  * An urgent alert is then due again, as a possible repeat, while staff may
@@ -621,10 +527,10 @@ static int report_doubts(struct notifier *nt, unsigned number, time_t now, bool 
 	int rc = lock_inquiries(cfg, &fd, err);
 	if (!rc)
 		rc = inquiry_load(cfg->state_dir, number, &q, err);
-	if (!rc && in_doubt(q.alerted, q.alert_state, q.noted & INQ_NOTED_ALERT)) {
-		bool again = same(q.alert_state, ALERT_REPEATING);
+	if (!rc && notify_in_doubt(q.alerted, q.alert_state, q.noted & INQ_NOTED_ALERT)) {
+		bool again = notify_same(q.alert_state, ALERT_REPEATING);
 		*repeat = !again && cfg->urgent_to && cfg->urgent_to[0] && inquiry_is_urgent(&q) &&
-			  same(q.status, "new") && q.received >= now - CATCH_UP_WINDOW;
+			  notify_same(q.status, "new") && q.received >= now - CATCH_UP_WINDOW;
 		buf_adds(&d, again ? "the repeated urgent alert may not have been sent either"
 				   : "urgent alert may not have been sent");
 		buf_adds(&d, " (letterbox was interrupted) \xe2\x80\x94 check");
@@ -636,7 +542,7 @@ static int report_doubts(struct notifier *nt, unsigned number, time_t now, bool 
 		if (!rc)
 			log_warn("inquiry %u: %s", number, d.p);
 	}
-	if (!rc && in_doubt(q.acknowledged, q.ack_state, q.noted & INQ_NOTED_ACK)) {
+	if (!rc && notify_in_doubt(q.acknowledged, q.ack_state, q.noted & INQ_NOTED_ACK)) {
 		buf_reset(&d);
 		buf_adds(&d, "acknowledgement may not have been sent (letterbox was interrupted) "
 			     "\xe2\x80\x94 check; not sent again, so that nobody gets two");
@@ -650,28 +556,6 @@ static int report_doubts(struct notifier *nt, unsigned number, time_t now, bool 
 	inquiry_free(&q);
 	buf_free(&d);
 	return rc;
-}
-
-const char *notify_doubt_alert(const struct inquiry *q)
-{
-	if (same(q->alert_state, ALERT_DOUBTED))
-		return "the urgent alert may not have been sent (poll was interrupted); a repeat "
-		       "marked \"possible repeat\" is due";
-	if (same(q->alert_state, ALERT_REPEATED))
-		return "the urgent alert may not have been sent (poll was interrupted); it was "
-		       "sent again, marked \"possible repeat\"";
-	if (same(q->alert_state, OUTCOME_UNKNOWN))
-		return "the urgent alert may not have been sent (poll was interrupted) "
-		       "\xe2\x80\x94 check";
-	return NULL;
-}
-
-const char *notify_doubt_ack(const struct inquiry *q)
-{
-	return same(q->ack_state, OUTCOME_UNKNOWN)
-		   ? "the acknowledgement may not have been sent (poll was interrupted) "
-		     "\xe2\x80\x94 check; it is not resent"
-		   : NULL;
 }
 
 /* ---- catching up ----------------------------------------------------------------------------- */
@@ -690,14 +574,14 @@ int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
 		struct lb_err e = {0};
 		bool repeat = false;
 		int r = 0;
-		if (in_doubt(q->alerted, q->alert_state, q->noted & INQ_NOTED_ALERT) ||
-		    in_doubt(q->acknowledged, q->ack_state, q->noted & INQ_NOTED_ACK))
+		if (notify_in_doubt(q->alerted, q->alert_state, q->noted & INQ_NOTED_ALERT) ||
+		    notify_in_doubt(q->acknowledged, q->ack_state, q->noted & INQ_NOTED_ACK))
 			r = report_doubts(n, q->number, now, &repeat, &e);
 		bool recent = q->status && strcmp(q->status, "new") == 0 &&
 			      q->received >= now - CATCH_UP_WINDOW;
 		/* Due now, or since an earlier run whose repeat certainly failed. */
 		if (!r && alerts && recent && inquiry_is_urgent(q) &&
-		    (repeat || same(q->alert_state, ALERT_DOUBTED)))
+		    (repeat || notify_same(q->alert_state, ALERT_DOUBTED)))
 			r = alert(n, q->number, now, REPEAT, &e);
 		bool want_alert = alerts && inquiry_is_urgent(q) && !q->alerted;
 		bool want_ack = cfg->acknowledge && !q->acknowledged;
