@@ -560,6 +560,16 @@ static int report_doubts(struct notifier *nt, unsigned number, time_t now, bool 
 
 /* ---- catching up ----------------------------------------------------------------------------- */
 
+/* A failure to notify is for that inquiry only: the others still get their
+ * turn, and the poll goes on, unless the state cannot be written. */
+static void catch_up_failed(unsigned number, const struct lb_err *e, int *rc, struct lb_err *err)
+{
+	if (e->code == LB_EIO)
+		*rc = (*err = *e).code;
+	else
+		log_warn("inquiry %u: %s", number, e->msg);
+}
+
 int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
 {
 	const struct config *cfg = n->cfg;
@@ -573,28 +583,26 @@ int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
 		const struct inquiry *q = &v[i];
 		struct lb_err e = {0};
 		bool repeat = false;
-		int r = 0;
-		if (notify_in_doubt(q->alerted, q->alert_state, q->noted & INQ_NOTED_ALERT) ||
-		    notify_in_doubt(q->acknowledged, q->ack_state, q->noted & INQ_NOTED_ACK))
-			r = report_doubts(n, q->number, now, &repeat, &e);
 		bool recent = q->status && strcmp(q->status, "new") == 0 &&
 			      q->received >= now - CATCH_UP_WINDOW;
-		/* Due now, or since an earlier run whose repeat certainly failed. */
-		if (!r && alerts && recent && inquiry_is_urgent(q) &&
-		    (repeat || notify_same(q->alert_state, ALERT_DOUBTED)))
-			r = alert(n, q->number, now, REPEAT, &e);
+		if ((notify_in_doubt(q->alerted, q->alert_state, q->noted & INQ_NOTED_ALERT) ||
+		     notify_in_doubt(q->acknowledged, q->ack_state, q->noted & INQ_NOTED_ACK)) &&
+		    report_doubts(n, q->number, now, &repeat, &e)) {
+			catch_up_failed(q->number, &e, &rc, err);
+			continue;
+		}
+		/* The repeat due now, or since an earlier run where it certainly
+		 * failed. */
+		if (alerts && recent && inquiry_is_urgent(q) &&
+		    (repeat || notify_same(q->alert_state, ALERT_DOUBTED)) &&
+		    alert(n, q->number, now, REPEAT, &e))
+			catch_up_failed(q->number, &e, &rc, err);
 		bool want_alert = alerts && inquiry_is_urgent(q) && !q->alerted;
 		bool want_ack = cfg->acknowledge && !q->acknowledged;
-		/* A failure to send is for this inquiry only: the others still get
-		 * their turn, and the poll goes on. */
-		if (!r && recent && (want_alert || want_ack))
-			r = filed(n, q->number, now, AGAIN, &e);
-		if (r) {
-			if (e.code == LB_EIO)
-				rc = (*err = e).code;
-			else
-				log_warn("inquiry %u: %s", q->number, e.msg);
-		}
+		e = (struct lb_err){0};
+		if (!rc && recent && (want_alert || want_ack) &&
+		    filed(n, q->number, now, AGAIN, &e))
+			catch_up_failed(q->number, &e, &rc, err);
 	}
 	inquiries_free(v, k);
 	return rc;

@@ -138,6 +138,22 @@ grep_err "inquiry $IDA: the repeated urgent alert may not have been sent either"
 same "  and sends no third attempt" "$(mail "$IDA" ida@people.test | cut -d' ' -f1-2)" "0 0"
 check "  status says: check" grep -q "inquiry $IDA: the urgent alert may not have been sent (poll was interrupted) — check" <(lbs status)
 
+echo "-- a repeat that certainly did not leave is tried again by the next poll"
+urgent "Max Example" max@people.test
+same "poll killed after the alert's intent" "$(crash after-alert-intent)" 137
+MAX=$(inq_of max@people.test)
+cp "$S/letterbox.yaml" "$T_TMP/yaml.bak"
+closed=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "s|  url: maildir:outbox|  url: smtp://127.0.0.1:$closed|" "$S/letterbox.yaml"
+lbs poll >/dev/null 2>"$T_TMP/err"
+grep_err "inquiry $MAX: urgent alert may not have been sent" "  the next poll (mail server down) reports it"
+check "  status: the repeat is due" grep -q "inquiry $MAX: .*a repeat marked \"possible repeat\" is due" <(lbs status)
+cp "$T_TMP/yaml.bak" "$S/letterbox.yaml"
+expect_exit 0 "the poll after, server back" lbs poll
+if grep -q "inquiry $MAX: urgent alert may not have been sent" "$T_TMP/err"; then fail "  does not report it twice"; else
+	pass "  does not report it twice"; fi
+same "  sends the repeat" "$(mail "$MAX" max@people.test | cut -d' ' -f1-2)" "1 1"
+
 echo "-- records from before outcomes were kept: the history decides"
 urgent "Jo Example" jo@people.test
 expect_exit 0 "a poll that sends the alert" lbs poll
@@ -149,7 +165,7 @@ KIM=$(inq_of kim@people.test)
 sed -i '/^alert_state: /d; /^ack_state: /d' "$S/state/inquiries/log"
 expect_exit 0 "the next poll" lbs poll
 grep_err "inquiry $KIM: urgent alert may not have been sent" "  reports the intent with no outcome in the history"
-if grep -qE "inquiry ($JO|$FAY|$GUS|$HAL|$ERIN|$LOU): " "$T_TMP/err"; then fail "  not those whose history has the outcome"; else
+if grep -qE "inquiry ($JO|$FAY|$GUS|$HAL|$ERIN|$LOU|$MAX): " "$T_TMP/err"; then fail "  not those whose history has the outcome"; else
 	pass "  not those whose history has the outcome"; fi
 same "  and repeats Kim's alert" "$(mail "$KIM" kim@people.test | cut -d' ' -f1-2)" "1 1"
 
