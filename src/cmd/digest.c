@@ -23,7 +23,8 @@ static const char usage[] =
     "letterbox digest [--to ADDR] [--html FILE] [--always] [--dry-run] [--now TIME]\n"
     "\n"
     "Mail staff.digest_to one report: the new and open inquiries (urgent first,\n"
-    "then oldest; age, sender, subject, article), how many inquiries have each\n"
+    "then oldest; age, sender, subject, article, and an urgent alert or\n"
+    "acknowledgement that may not have been sent), how many inquiries have each\n"
     "status, and the newsletter since the last digest: campaigns sent with their\n"
     "delivered, deferred and failed counts, bounces, complaints and new\n"
     "unsubscribes.  No message text is included.  When nothing is new since the\n"
@@ -263,6 +264,10 @@ static void text_report(const struct report *r, struct buf *t)
 		buf_printf(t, "      Subject: %s\n", q->subject ? q->subject : "(none)");
 		if (q->article)
 			buf_printf(t, "      Article: %s\n", q->article);
+		const char *doubts[] = {notify_doubt_alert(q), notify_doubt_ack(q)};
+		for (size_t j = 0; j < 2; j++)
+			if (doubts[j])
+				buf_printf(t, "      Check: %s\n", doubts[j]);
 		buf_addc(t, '\n');
 	}
 	if (r->nwaiting)
@@ -359,6 +364,13 @@ static void html_report(const struct report *r, struct buf *h)
 		if (q->assignee) {
 			buf_adds(h, "<br>");
 			esc(h, q->assignee);
+		}
+		const char *doubts[] = {notify_doubt_alert(q), notify_doubt_ack(q)};
+		for (size_t j = 0; j < 2; j++) {
+			if (!doubts[j])
+				continue;
+			buf_adds(h, "<br><b style=\"color:#b3261e;\">Check:</b> ");
+			esc(h, doubts[j]);
 		}
 		buf_adds(h, "</td></tr>\n");
 	}

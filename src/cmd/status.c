@@ -12,6 +12,8 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "deliver/campaign.h"
+#include "deliver/notify.h"
+#include "store/inquiries.h"
 #include "store/suppressions.h"
 
 static const char usage[] =
@@ -21,7 +23,9 @@ static const char usage[] =
     "failed, uncertain (the message may have been delivered; never resent without\n"
     "send --resend-uncertain), pending, and skipped (suppressed or invalid), then\n"
     "the recipients that need attention, with reasons.  Articles reported as missed\n"
-    "(older than send.catch_up when first seen) are listed too.\n"
+    "(older than send.catch_up when first seen) are listed too.  Without ARTICLE,\n"
+    "the waiting inquiries whose urgent alert or acknowledgement may not have been\n"
+    "sent (poll was interrupted) are listed last.\n"
     "\n"
     "--json prints one JSON object per campaign, one per line:\n"
     "  {\"article\", \"started\", \"finished\", \"counts\": {sent, deferred, failed,\n"
@@ -227,6 +231,31 @@ static int show_pending(struct cli *g, bool json)
 	return 0;
 }
 
+/* Alerts and acknowledgements a crash left in doubt (deliver/notify.h), for
+ * the inquiries still waiting: staff must check them. */
+static int print_doubts(const struct config *cfg)
+{
+	struct inquiry *v;
+	size_t n;
+	struct lb_err err = {0};
+	if (inquiries_load(cfg->state_dir, &v, &n, &err))
+		return cli_fail(&err);
+	bool head = false;
+	for (size_t i = 0; i < n; i++) {
+		const char *doubts[] = {notify_doubt_alert(&v[i]), notify_doubt_ack(&v[i])};
+		for (size_t j = 0; j < 2 && inquiry_is_waiting(&v[i]); j++) {
+			if (!doubts[j])
+				continue;
+			if (!head)
+				printf("notifications that may not have been sent:\n");
+			head = true;
+			printf("  inquiry %u: %s\n", v[i].number, doubts[j]);
+		}
+	}
+	inquiries_free(v, n);
+	return 0;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -297,5 +326,10 @@ int cmd_status(struct cli *g, int argc, char **argv)
 	}
 	free(names);
 	int prc = show_pending(g, json);
-	return rc ? rc : prc;
+	rc = rc ? rc : prc;
+	if (!json) {
+		int r = print_doubts(&g->cfg);
+		rc = rc ? rc : r;
+	}
+	return rc;
 }

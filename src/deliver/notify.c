@@ -1,11 +1,13 @@
-/* The urgent alert and the acknowledgement, each at most once per inquiry.
+/* The urgent alert and the acknowledgement, each at most once per inquiry,
+ * and never lost without a word.
  *
  * Order for each: decide under the inquiries lock, record the intent in the
- * inquiry record (atomic, durable) and, for acknowledgements, in
- * state/acknowledged; release the lock; compose and send; note the result
- * in the inquiry's history.  A crash after the intent is recorded means the
- * mail is never sent twice (at worst not at all: the history shows no
- * "sent" line then).
+ * inquiry record (atomic, durable; its state "pending") and, for
+ * acknowledgements, in state/acknowledged; release the lock; compose and
+ * send; record the outcome (state and history, in one write).  A crash in
+ * between leaves the intent pending: never sent twice by itself, and the
+ * next poll reports it (report_doubts) and repeats an urgent alert, marked
+ * as a possible repeat.
  */
 #include "deliver/notify.h"
 
@@ -177,6 +179,46 @@ static void history(const struct notifier *nt, unsigned number, time_t now, cons
 		log_warn("inquiry %u: %s", number, e.msg);
 }
 
+static void set_state(char **slot, const char *state)
+{
+	free(*slot);
+	*slot = state ? xstrdup(state) : NULL;
+}
+
+/* After a send: under the lock, the alert's (or the acknowledgement's) state
+ * becomes `state` (NULL: the intent is withdrawn, from the record and for an
+ * acknowledgement from the sender log) and `what` goes into
+ * the history in the same write, if the intent is still the one recorded at
+ * `stamp`.  A failure only warns: the mail has gone, or not, either way. */
+static void record_outcome(const struct notifier *nt, unsigned number, bool is_alert,
+			   const char *stamp, const char *state, time_t now, const char *what,
+			   const char *detail)
+{
+	const char *dir = nt->cfg->state_dir;
+	int fd = -1;
+	struct inquiry q = {0};
+	struct lb_err e = {0};
+	int rc = lock_inquiries(nt->cfg, &fd, &e);
+	if (!rc && !(rc = inquiry_load(dir, number, &q, &e))) {
+		char **intent = is_alert ? &q.alerted : &q.acknowledged;
+		if (notify_same(*intent, stamp)) {
+			set_state(is_alert ? &q.alert_state : &q.ack_state, state);
+			if (!state)
+				set_state(intent, NULL);
+			rc = inquiry_save_noted(dir, &q, now, "letterbox", what, detail, &e);
+			/* A withdrawn acknowledgement leaves the sender log too. */
+			if (!rc && !state && !is_alert)
+				rc = acklog_drop(nt->cfg, number, now, &e);
+		} else if (what) {
+			rc = inquiry_history_add(dir, number, now, "letterbox", what, detail, &e);
+		}
+	}
+	if (rc)
+		log_warn("inquiry %u: %s", number, e.msg);
+	unlock(fd);
+	inquiry_free(&q);
+}
+
 /* The certain failures: the mail did not leave, so trying again later cannot
  * make a second copy. */
 static bool certainly_not_sent(int rc, const struct outcome *o, size_t nsent)
@@ -220,12 +262,17 @@ static void free_list(struct addr *v, size_t n)
 /* ---- the urgent alert -------------------------------------------------------------------------
  */
 
-static void alert_text(const struct notifier *nt, const struct inquiry *q, struct buf *t)
+static void alert_text(const struct notifier *nt, const struct inquiry *q, bool repeat,
+		       struct buf *t)
 {
 	char when[64];
 	struct tm tm;
 	localtime_r(&q->received, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
+	if (repeat)
+		buf_adds(t, "POSSIBLE REPEAT: letterbox was interrupted while it sent this alert\n"
+			    "and cannot tell whether it went out, so it is sent again.  If you\n"
+			    "already have it, this copy changes nothing.\n\n");
 	buf_printf(t, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n\n", q->number);
 	buf_adds(t, "From:     ");
 	if (q->from_name)
@@ -260,7 +307,13 @@ static void alert_text(const struct notifier *nt, const struct inquiry *q, struc
 	buf_free(&raw);
 }
 
-static int alert(struct notifier *nt, unsigned number, time_t now, bool first, struct lb_err *err)
+/* How an alert or acknowledgement is being tried: the first time (just
+ * filed), again by a later poll (the first try certainly failed), or, for an
+ * alert whose first try a crash left in doubt, as a possible repeat. */
+enum attempt { FIRST, AGAIN, REPEAT };
+
+static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt how,
+		 struct lb_err *err)
 {
 	const struct config *cfg = nt->cfg;
 	if (!cfg->urgent_to || !cfg->urgent_to[0])
@@ -274,22 +327,31 @@ static int alert(struct notifier *nt, unsigned number, time_t now, bool first, s
 		goto out;
 	if ((rc = inquiry_load(cfg->state_dir, number, &q, err)))
 		goto out;
-	if (!q.priority || strcmp(q.priority, "urgent") != 0 || q.alerted) {
+	bool due = how == REPEAT ? q.alerted && notify_same(q.alert_state, ALERT_DOUBTED)
+				 : inquiry_is_urgent(&q) && !q.alerted;
+	if (!due) {
 		unlock(fd);
 		fd = -1;
 		goto out;
 	}
-	iso(&stamp, now);
-	q.alerted = xstrdup(stamp.p);
+	/* The intent (or the repeat's), durably, before anything goes out. */
+	if (how != REPEAT) {
+		iso(&stamp, now);
+		q.alerted = xstrdup(stamp.p);
+	} else {
+		buf_adds(&stamp, q.alerted);
+	}
+	set_state(&q.alert_state, how == REPEAT ? ALERT_REPEATING : OUTCOME_PENDING);
 	rc = inquiry_save(cfg->state_dir, &q, err);
 	unlock(fd);
 	fd = -1;
 	if (rc)
 		goto out;
-	crash_point("after-alert-intent");
+	crash_point(how == REPEAT ? "after-repeat-intent" : "after-alert-intent");
 
-	alert_text(nt, &q, &text);
-	buf_printf(&subj, "URGENT inquiry %u - %s", number, cfg->site_name);
+	alert_text(nt, &q, how == REPEAT, &text);
+	buf_printf(&subj, "%sURGENT inquiry %u - %s", how == REPEAT ? "[possible repeat] " : "",
+		   number, cfg->site_name);
 	struct onemail om = {.kind = OM_ALERT,
 			     .from = &cfg->from,
 			     .to = to,
@@ -306,33 +368,28 @@ static int alert(struct notifier *nt, unsigned number, time_t now, bool first, s
 		rc = notifier_send(nt, &raw, cfg->from.spec, (const char *const *)rcpts, &nsent, &o,
 				   err);
 	free(rcpts);
+	crash_point("after-alert-sent");
 	struct buf d = BUF_INIT;
 	if (!rc) {
-		buf_printf(&d, "urgent alert sent to staff.urgent_to (%zu)", nsent);
-		history(nt, number, now, "alerted", d.p);
+		if (how == REPEAT)
+			buf_printf(&d,
+				   "urgent alert sent again to staff.urgent_to (%zu), marked "
+				   "\"possible repeat\"",
+				   nsent);
+		else
+			buf_printf(&d, "urgent alert sent to staff.urgent_to (%zu)", nsent);
+		record_outcome(nt, number, true, stamp.p,
+			       how == REPEAT ? ALERT_REPEATED : OUTCOME_SENT, now, "alerted", d.p);
 	} else if (certainly_not_sent(rc, &o, nsent)) {
-		/* Withdraw the intent: the next poll tries again. */
-		int fd2 = -1;
-		struct inquiry q2 = {0};
-		struct lb_err e2 = {0};
-		if (!lock_inquiries(cfg, &fd2, &e2) &&
-		    !inquiry_load(cfg->state_dir, number, &q2, &e2) && q2.alerted &&
-		    strcmp(q2.alerted, stamp.p) == 0) {
-			free(q2.alerted);
-			q2.alerted = NULL;
-			if (inquiry_save(cfg->state_dir, &q2, &e2))
-				log_warn("inquiry %u: %s", number, e2.msg);
-		}
-		unlock(fd2);
-		inquiry_free(&q2);
-		/* Noted once; the retries of later polls only warn. */
+		/* The next poll tries again: a first alert's intent is withdrawn, a
+		 * repeat stays due.  Noted once; later polls' retries only warn. */
 		buf_printf(&d, "urgent alert not sent (%s); the next poll tries again", err->msg);
-		if (first)
-			history(nt, number, now, "alert-failed", d.p);
+		record_outcome(nt, number, true, stamp.p, how == REPEAT ? ALERT_DOUBTED : NULL, now,
+			       how == FIRST ? "alert-failed" : NULL, d.p);
 		err_prefix(err, "urgent alert not sent");
 	} else {
 		buf_printf(&d, "urgent alert to %zu of %zu: %s", nsent, nto, err->msg);
-		history(nt, number, now, "alert-failed", d.p);
+		record_outcome(nt, number, true, stamp.p, OUTCOME_FAILED, now, "alert-failed", d.p);
 		err_prefix(err, "urgent alert");
 	}
 	buf_free(&d);
@@ -350,73 +407,7 @@ out:
 /* ---- the acknowledgement ----------------------------------------------------------------------
  */
 
-static void first_name(struct buf *out, const char *name)
-{
-	struct span s = span_trim(span_cstr(name ? name : ""));
-	const char *sp = memchr(s.p, ' ', s.n);
-	buf_add(out, s.p, sp ? (size_t)(sp - s.p) : s.n);
-}
-
-static int ack_compose(const struct notifier *nt, const struct inquiry *q, const struct inmsg *m,
-		       time_t now, struct buf *raw, struct lb_err *err)
-{
-	const struct config *cfg = nt->cfg;
-	struct buf text = BUF_INIT, html = BUF_INIT, subj = BUF_INIT, fn = BUF_INIT, num = BUF_INIT;
-	first_name(&fn, q->from_name);
-	buf_printf(&num, "%u", q->number);
-	const struct om_var vars[] = {{"person.name", q->from_name, NULL},
-				      {"person.first_name", fn.p, NULL},
-				      {"person.email", q->from, NULL},
-				      {"inquiry.number", num.p, NULL},
-				      {"inquiry.subject", q->subject, NULL}};
-	struct addr to = {0}, reply_to = {0};
-	bool have_reply_to = false;
-	int rc = onemail_template(cfg, "acknowledgement", vars, sizeof vars / sizeof vars[0], now,
-				  &text, &html, err);
-	if (!rc && !(rc = addr_parse_spec(span_cstr(q->from), &to, err))) {
-		if (q->from_name)
-			to.display = xstrdup(q->from_name);
-		if (cfg->reply_to) {
-			char tok[TOKEN_LEN + 1];
-			token_make(nt->secret, cfg->list_id, q->from, tok);
-			char *rt = config_expand(cfg->reply_to, tok, NULL);
-			struct lb_err e;
-			have_reply_to = addr_parse(span_cstr(rt), &reply_to, &e) == 0;
-			free(rt);
-		}
-		onemail_subject(&subj, "Auto: ", q->subject, "your message");
-		/* References: theirs, then their message itself (RFC 5322 3.6.4). */
-		size_t nref = m->references.n;
-		const char **refs = xcalloc(nref + 2, sizeof *refs);
-		for (size_t i = 0; i < nref; i++)
-			refs[i] = m->references.v[i];
-		if (q->message_id)
-			refs[nref] = q->message_id;
-		struct onemail om = {.kind = OM_ACK,
-				     .from = &cfg->from,
-				     .reply_to = have_reply_to ? &reply_to : NULL,
-				     .to = &to,
-				     .nto = 1,
-				     .subject = subj.p,
-				     .in_reply_to = q->message_id,
-				     .references = refs,
-				     .text = text.p,
-				     .html = html.p,
-				     .date = now};
-		rc = onemail_compose(&om, raw, NULL, err);
-		free(refs);
-	}
-	addr_free(&to);
-	addr_free(&reply_to);
-	buf_free(&text);
-	buf_free(&html);
-	buf_free(&subj);
-	buf_free(&fn);
-	buf_free(&num);
-	return rc;
-}
-
-static int acknowledge(struct notifier *nt, unsigned number, time_t now, bool note_refusal,
+static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum attempt how,
 		       struct lb_err *err)
 {
 	const struct config *cfg = nt->cfg;
@@ -432,7 +423,7 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, bool no
 		goto out;
 	const char *why = ack_refusal(cfg, nt->secret, &q, now, &m, &parsed);
 	if (why) {
-		if (note_refusal)
+		if (how == FIRST)
 			history(nt, number, now, "not-acknowledged", why);
 		log_info("inquiry %u: no acknowledgement: %s", number, why);
 		goto out;
@@ -442,8 +433,11 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, bool no
 	 * record (so this inquiry is never acknowledged twice). */
 	iso(&stamp, now);
 	q.acknowledged = xstrdup(stamp.p);
-	if ((rc = acklog_add(cfg, nt->secret, q.from, number, now, err)) ||
-	    (rc = inquiry_save(cfg->state_dir, &q, err)))
+	set_state(&q.ack_state, OUTCOME_PENDING);
+	if ((rc = acklog_add(cfg, nt->secret, q.from, number, now, err)))
+		goto out;
+	crash_point("after-acklog");
+	if ((rc = inquiry_save(cfg->state_dir, &q, err)))
 		goto out;
 	unlock(fd);
 	fd = -1;
@@ -452,32 +446,23 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, bool no
 	struct outcome o = {.kind = OUT_NOT_SENT};
 	size_t nsent = 0;
 	const char *rcpts[] = {q.from, NULL};
-	if (!(rc = ack_compose(nt, &q, &m, now, &raw, err)))
+	if (!(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, err)))
 		/* RFC 3834 3.3: a null envelope sender, so nothing answers this. */
 		rc = notifier_send(nt, &raw, "", rcpts, &nsent, &o, err);
+	crash_point("after-ack-sent");
 	if (!rc) {
-		history(nt, number, now, "acknowledged", "acknowledgement sent to the sender");
+		record_outcome(nt, number, false, stamp.p, OUTCOME_SENT, now, "acknowledged",
+			       "acknowledgement sent to the sender");
 	} else if (certainly_not_sent(rc, &o, nsent)) {
-		struct lb_err e2 = {0};
-		struct inquiry q2 = {0};
-		if (!lock_inquiries(cfg, &fd, &e2) &&
-		    !inquiry_load(cfg->state_dir, number, &q2, &e2) && q2.acknowledged &&
-		    strcmp(q2.acknowledged, stamp.p) == 0) {
-			free(q2.acknowledged);
-			q2.acknowledged = NULL;
-			if (inquiry_save(cfg->state_dir, &q2, &e2) ||
-			    acklog_drop(cfg, number, now, &e2))
-				log_warn("inquiry %u: %s", number, e2.msg);
-		}
-		inquiry_free(&q2);
+		/* Withdrawn (also from the sender log): the next poll tries again. */
 		buf_printf(&d, "acknowledgement not sent (%s); the next poll tries again",
 			   err->msg);
-		if (note_refusal)
-			history(nt, number, now, "ack-failed", d.p);
+		record_outcome(nt, number, false, stamp.p, NULL, now,
+			       how == FIRST ? "ack-failed" : NULL, d.p);
 		err_prefix(err, "acknowledgement not sent");
 	} else {
 		buf_printf(&d, "acknowledgement: %s", err->msg);
-		history(nt, number, now, "ack-failed", d.p);
+		record_outcome(nt, number, false, stamp.p, OUTCOME_FAILED, now, "ack-failed", d.p);
 		err_prefix(err, "acknowledgement");
 	}
 out:
@@ -504,13 +489,14 @@ int notifier_open(const struct config *cfg, const struct secret *secret, struct 
 	return 0;
 }
 
-static int filed(struct notifier *n, unsigned number, time_t now, bool first, struct lb_err *err)
+static int filed(struct notifier *n, unsigned number, time_t now, enum attempt how,
+		 struct lb_err *err)
 {
 	/* The alert first: it matters more, and one failing must not stop the
 	 * other. */
-	int rc = alert(n, number, now, first, err);
+	int rc = alert(n, number, now, how, err);
 	struct lb_err e2 = {0};
-	int rc2 = acknowledge(n, number, now, first, rc ? &e2 : err);
+	int rc2 = acknowledge(n, number, now, how, rc ? &e2 : err);
 	if (rc && rc2)
 		log_warn("inquiry %u: %s", number, e2.msg);
 	return rc ? rc : rc2;
@@ -518,37 +504,105 @@ static int filed(struct notifier *n, unsigned number, time_t now, bool first, st
 
 int notifier_inquiry_filed(struct notifier *n, unsigned number, time_t now, struct lb_err *err)
 {
-	return filed(n, number, now, true, err);
+	return filed(n, number, now, FIRST, err);
+}
+
+/* ---- intents a crash left in doubt ----------------------------------------------------------- */
+
+/* The first run after the crash reports the doubt, once: in the history, on
+ * stderr and from then on in `status` and the digest (the record's state).
+ * An urgent alert is then due again, as a possible repeat, while staff may
+ * still not know (the inquiry new, within the catch-up window); a repeat
+ * that is in doubt in its turn is not repeated again.  An acknowledgement is
+ * never resent: the person must not get two.  *repeat is set when the alert
+ * is due. */
+static int report_doubts(struct notifier *nt, unsigned number, time_t now, bool *repeat,
+			 struct lb_err *err)
+{
+	const struct config *cfg = nt->cfg;
+	int fd = -1;
+	struct inquiry q = {0};
+	struct buf d = BUF_INIT;
+	*repeat = false;
+	int rc = lock_inquiries(cfg, &fd, err);
+	if (!rc)
+		rc = inquiry_load(cfg->state_dir, number, &q, err);
+	if (!rc && notify_in_doubt(q.alerted, q.alert_state, q.noted & INQ_NOTED_ALERT)) {
+		bool again = notify_same(q.alert_state, ALERT_REPEATING);
+		*repeat = !again && cfg->urgent_to && cfg->urgent_to[0] && inquiry_is_urgent(&q) &&
+			  notify_same(q.status, "new") && q.received >= now - CATCH_UP_WINDOW;
+		buf_adds(&d, again ? "the repeated urgent alert may not have been sent either"
+				   : "urgent alert may not have been sent");
+		buf_adds(&d, " (letterbox was interrupted) \xe2\x80\x94 check");
+		if (*repeat)
+			buf_adds(&d, "; sending it again, marked \"possible repeat\"");
+		set_state(&q.alert_state, *repeat ? ALERT_DOUBTED : OUTCOME_UNKNOWN);
+		rc = inquiry_save_noted(cfg->state_dir, &q, now, "letterbox", "alert-uncertain",
+					d.p, err);
+		if (!rc)
+			log_warn("inquiry %u: %s", number, d.p);
+	}
+	if (!rc && notify_in_doubt(q.acknowledged, q.ack_state, q.noted & INQ_NOTED_ACK)) {
+		buf_reset(&d);
+		buf_adds(&d, "acknowledgement may not have been sent (letterbox was interrupted) "
+			     "\xe2\x80\x94 check; not sent again, so that nobody gets two");
+		set_state(&q.ack_state, OUTCOME_UNKNOWN);
+		rc = inquiry_save_noted(cfg->state_dir, &q, now, "letterbox", "ack-uncertain", d.p,
+					err);
+		if (!rc)
+			log_warn("inquiry %u: %s", number, d.p);
+	}
+	unlock(fd);
+	inquiry_free(&q);
+	buf_free(&d);
+	return rc;
+}
+
+/* ---- catching up ----------------------------------------------------------------------------- */
+
+/* A failure to notify is for that inquiry only: the others still get their
+ * turn, and the poll goes on, unless the state cannot be written. */
+static void catch_up_failed(unsigned number, const struct lb_err *e, int *rc, struct lb_err *err)
+{
+	if (e->code == LB_EIO)
+		*rc = (*err = *e).code;
+	else
+		log_warn("inquiry %u: %s", number, e->msg);
 }
 
 int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
 {
 	const struct config *cfg = n->cfg;
 	bool alerts = cfg->urgent_to && cfg->urgent_to[0];
-	if (!alerts && !cfg->acknowledge)
-		return 0;
 	struct inquiry *v;
 	size_t k;
+	/* Loaded even with both off: an intent an earlier run left in doubt is
+	 * reported all the same. */
 	int rc = inquiries_load(cfg->state_dir, &v, &k, err);
 	for (size_t i = 0; !rc && i < k; i++) {
 		const struct inquiry *q = &v[i];
-		if (!q->status || strcmp(q->status, "new") != 0 ||
-		    q->received < now - CATCH_UP_WINDOW)
-			continue;
-		bool want_alert =
-		    alerts && q->priority && !strcmp(q->priority, "urgent") && !q->alerted;
-		bool want_ack = cfg->acknowledge && !q->acknowledged;
-		if (!want_alert && !want_ack)
-			continue;
 		struct lb_err e = {0};
-		/* A failure to send is for this inquiry only: the others still get
-		 * their turn, and the poll goes on. */
-		if (filed(n, q->number, now, false, &e)) {
-			if (e.code == LB_EIO)
-				rc = (*err = e).code;
-			else
-				log_warn("inquiry %u: %s", q->number, e.msg);
+		bool repeat = false;
+		bool recent = q->status && strcmp(q->status, "new") == 0 &&
+			      q->received >= now - CATCH_UP_WINDOW;
+		if ((notify_in_doubt(q->alerted, q->alert_state, q->noted & INQ_NOTED_ALERT) ||
+		     notify_in_doubt(q->acknowledged, q->ack_state, q->noted & INQ_NOTED_ACK)) &&
+		    report_doubts(n, q->number, now, &repeat, &e)) {
+			catch_up_failed(q->number, &e, &rc, err);
+			continue;
 		}
+		/* The repeat due now, or since an earlier run where it certainly
+		 * failed. */
+		if (alerts && recent && inquiry_is_urgent(q) &&
+		    (repeat || notify_same(q->alert_state, ALERT_DOUBTED)) &&
+		    alert(n, q->number, now, REPEAT, &e))
+			catch_up_failed(q->number, &e, &rc, err);
+		bool want_alert = alerts && inquiry_is_urgent(q) && !q->alerted;
+		bool want_ack = cfg->acknowledge && !q->acknowledged;
+		e = (struct lb_err){0};
+		if (!rc && recent && (want_alert || want_ack) &&
+		    filed(n, q->number, now, AGAIN, &e))
+			catch_up_failed(q->number, &e, &rc, err);
 	}
 	inquiries_free(v, k);
 	return rc;

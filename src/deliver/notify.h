@@ -2,10 +2,20 @@
  * alert to staff.urgent_to and the acknowledgement to the sender.
  *
  * Both are sent at most once per inquiry, also across crashes: the intent is
- * recorded in the inquiry (durably) before the message goes out, so a crash
- * in between leaves it recorded-and-not-resent rather than sent twice.  Only
- * when the mail certainly did not leave (no connection, a 4xx) is the intent
- * withdrawn, so that the next poll tries again.
+ * recorded in the inquiry (durably, with the state "pending") before the
+ * message goes out, and the outcome after the send returns ("sent", or
+ * "failed" with the reason in the history).  Only when the mail certainly
+ * did not leave (no connection, a 4xx) is the intent withdrawn, so that the
+ * next poll tries again.
+ *
+ * A crash between intent and outcome leaves it pending: the mail may or may
+ * not have gone.  The next poll reports each such intent once (stderr, the
+ * inquiry's history "alert-uncertain" / "ack-uncertain", then `status` and
+ * the digest through notify_doubt_*), and sends an urgent alert again, once,
+ * marked "[possible repeat]" (state "uncertain", then "repeating",
+ * "repeated"): a repeated alert to staff is better than a lost one.  An
+ * acknowledgement is not resent (state "unknown"): the person must never get
+ * two.
  *
  * The alert (staff.urgent_to set, the inquiry urgent) names the inquiry's
  * number, sender and subject, never its text unless triage.alert_body.
@@ -18,8 +28,11 @@
  * at most one per sender per 7 days (state/acknowledged: keyed HMACs of the
  * addresses, not the addresses, pruned after 7 days).
  *
- * Test-only: LETTERBOX_TEST_CRASH=after-alert-intent | after-ack-intent kills
- * the process (SIGKILL) right after the intent is on disk.
+ * Test-only: LETTERBOX_TEST_CRASH=after-alert-intent | after-ack-intent |
+ * after-repeat-intent kills the process (SIGKILL) right after the intent is
+ * on disk; after-alert-sent | after-ack-sent right after the send returned,
+ * before its outcome is recorded; after-acklog between the sender log and
+ * the record.
  */
 #ifndef LB_NOTIFY_H
 #define LB_NOTIFY_H
@@ -30,6 +43,7 @@
 #include "core/err.h"
 #include "core/token.h"
 #include "deliver/transport.h"
+#include "store/inquiries.h"
 
 struct notifier;
 
@@ -47,6 +61,12 @@ int notifier_inquiry_filed(struct notifier *n, unsigned number, time_t now, stru
 int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err);
 
 void notifier_close(struct notifier *n);
+
+/* For staff: what a crash left in doubt about q's urgent alert or its
+ * acknowledgement, as reported by a poll ("the urgent alert may not have
+ * been sent …"), or NULL when nothing is.  Static strings. */
+const char *notify_doubt_alert(const struct inquiry *q);
+const char *notify_doubt_ack(const struct inquiry *q);
 
 /* Send one complete mail of letterbox's own (raw: CRLF, as onemail_compose
  * makes it) now, through cfg->out, to each of rcpts (addr-specs,

@@ -1,15 +1,18 @@
-/* Who may get an acknowledgement (RFC 3834), and the log that keeps it to
- * one per sender per 7 days.  See notify_rules.h. */
+/* Who may get an acknowledgement (RFC 3834) and what it says, the log that
+ * keeps it to one per sender per 7 days, and the states of an intent.  See
+ * notify_rules.h. */
 #include "deliver/notify_rules.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "compose/onemail.h"
 #include "core/addr.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "deliver/notify.h"
 
 #define ACK_WINDOW     (7L * 86400) /* one acknowledgement per sender per 7 days */
 #define ACK_LOG	       "acknowledged"
@@ -222,9 +225,12 @@ static bool acked_recently(const struct config *cfg, const struct secret *secret
 	struct ack_line *v;
 	size_t n = ack_read(cfg, &v);
 	bool hit = false;
+	/* Not this inquiry's own entry: that is a run that died before the
+	 * intent reached the record, so nothing went out.  The record, not this
+	 * log, keeps an inquiry from being acknowledged twice. */
 	for (size_t i = 0; i < n && !hit; i++)
-		hit = strcmp(v[i].hash, h) == 0 &&
-		      (v[i].number == number || v[i].when >= now - ACK_WINDOW);
+		hit = strcmp(v[i].hash, h) == 0 && v[i].number != number &&
+		      v[i].when >= now - ACK_WINDOW;
 	free(v);
 	return hit;
 }
@@ -274,10 +280,115 @@ int acklog_add(const struct config *cfg, const struct secret *secret, const char
 {
 	struct ack_line l = {.when = now, .number = number};
 	sender_hash(secret, spec, l.hash);
-	return ack_write(cfg, now, 0, &l, err);
+	return ack_write(cfg, now, number, &l, err);
 }
 
 int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb_err *err)
 {
 	return ack_write(cfg, now, number, NULL, err);
+}
+
+/* ---- the acknowledgement's text -------------------------------------------------------------- */
+
+static void first_name(struct buf *out, const char *name)
+{
+	struct span s = span_trim(span_cstr(name ? name : ""));
+	const char *sp = memchr(s.p, ' ', s.n);
+	buf_add(out, s.p, sp ? (size_t)(sp - s.p) : s.n);
+}
+
+int ack_compose(const struct config *cfg, const struct secret *secret, const struct inquiry *q,
+		const struct inmsg *m, time_t now, struct buf *raw, struct lb_err *err)
+{
+	struct buf text = BUF_INIT, html = BUF_INIT, subj = BUF_INIT, fn = BUF_INIT, num = BUF_INIT;
+	first_name(&fn, q->from_name);
+	buf_printf(&num, "%u", q->number);
+	const struct om_var vars[] = {{"person.name", q->from_name, NULL},
+				      {"person.first_name", fn.p, NULL},
+				      {"person.email", q->from, NULL},
+				      {"inquiry.number", num.p, NULL},
+				      {"inquiry.subject", q->subject, NULL}};
+	struct addr to = {0}, reply_to = {0};
+	bool have_reply_to = false;
+	int rc = onemail_template(cfg, "acknowledgement", vars, sizeof vars / sizeof vars[0], now,
+				  &text, &html, err);
+	if (!rc && !(rc = addr_parse_spec(span_cstr(q->from), &to, err))) {
+		if (q->from_name)
+			to.display = xstrdup(q->from_name);
+		if (cfg->reply_to) {
+			char tok[TOKEN_LEN + 1];
+			token_make(secret, cfg->list_id, q->from, tok);
+			char *rt = config_expand(cfg->reply_to, tok, NULL);
+			struct lb_err e;
+			have_reply_to = addr_parse(span_cstr(rt), &reply_to, &e) == 0;
+			free(rt);
+		}
+		onemail_subject(&subj, "Auto: ", q->subject, "your message");
+		/* References: theirs, then their message itself (RFC 5322 3.6.4). */
+		size_t nref = m->references.n;
+		const char **refs = xcalloc(nref + 2, sizeof *refs);
+		for (size_t i = 0; i < nref; i++)
+			refs[i] = m->references.v[i];
+		if (q->message_id)
+			refs[nref] = q->message_id;
+		struct onemail om = {.kind = OM_ACK,
+				     .from = &cfg->from,
+				     .reply_to = have_reply_to ? &reply_to : NULL,
+				     .to = &to,
+				     .nto = 1,
+				     .subject = subj.p,
+				     .in_reply_to = q->message_id,
+				     .references = refs,
+				     .text = text.p,
+				     .html = html.p,
+				     .date = now};
+		rc = onemail_compose(&om, raw, NULL, err);
+		free(refs);
+	}
+	addr_free(&to);
+	addr_free(&reply_to);
+	buf_free(&text);
+	buf_free(&html);
+	buf_free(&subj);
+	buf_free(&fn);
+	buf_free(&num);
+	return rc;
+}
+
+/* ---- what became of an intent ---------------------------------------------------------------- */
+
+bool notify_same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+bool notify_in_doubt(const char *intent, const char *state, bool noted)
+{
+	if (!intent)
+		return false;
+	if (!state)
+		return !noted;
+	return notify_same(state, OUTCOME_PENDING) || notify_same(state, ALERT_REPEATING);
+}
+
+const char *notify_doubt_alert(const struct inquiry *q)
+{
+	if (notify_same(q->alert_state, ALERT_DOUBTED))
+		return "the urgent alert may not have been sent (poll was interrupted); a repeat "
+		       "marked \"possible repeat\" is due";
+	if (notify_same(q->alert_state, ALERT_REPEATED))
+		return "the urgent alert may not have been sent (poll was interrupted); it was "
+		       "sent again, marked \"possible repeat\"";
+	if (notify_same(q->alert_state, OUTCOME_UNKNOWN))
+		return "the urgent alert may not have been sent (poll was interrupted) "
+		       "\xe2\x80\x94 check";
+	return NULL;
+}
+
+const char *notify_doubt_ack(const struct inquiry *q)
+{
+	return notify_same(q->ack_state, OUTCOME_UNKNOWN)
+		   ? "the acknowledgement may not have been sent (poll was interrupted) "
+		     "\xe2\x80\x94 check; it is not resent"
+		   : NULL;
 }

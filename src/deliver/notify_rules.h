@@ -1,5 +1,7 @@
-/* Who may get an acknowledgement (RFC 3834), and the per-sender log that
- * keeps it to one per 7 days.  Internal to deliver/notify.c (and its tests).
+/* Who may get an acknowledgement (RFC 3834) and what it says, the
+ * per-sender log that keeps it to one per 7 days, and what becomes of an
+ * intent to send (an alert's or an acknowledgement's).  Internal to
+ * deliver/notify.c (and its tests).
  *
  * state/acknowledged holds "ISO-TIME<TAB>HMAC<TAB>N" lines: the HMAC (keyed
  * with the site secret) stands for the sender's address, so the file names
@@ -37,10 +39,35 @@ const char *ack_machine_message(const struct inmsg *m);
 const char *ack_refusal(const struct config *cfg, const struct secret *secret,
 			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed);
 
-/* Record that inquiry number's sender is being acknowledged at now. */
+/* Record that inquiry number's sender is being acknowledged at now (an
+ * earlier entry for number is replaced). */
 int acklog_add(const struct config *cfg, const struct secret *secret, const char *spec,
 	       unsigned number, time_t now, struct lb_err *err);
 /* Withdraw that record (the acknowledgement certainly did not go out). */
 int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb_err *err);
+
+/* The outcomes an intent can have, kept in the record (alert_state,
+ * ack_state) next to the intent itself (notify.h). */
+#define OUTCOME_PENDING "pending" /* being sent: a crash leaves it so */
+#define OUTCOME_SENT	"sent"
+#define OUTCOME_FAILED	"failed"    /* refused, or no reply: the history says */
+#define OUTCOME_UNKNOWN "unknown"   /* a crash left it in doubt; reported, not resent */
+#define ALERT_DOUBTED	"uncertain" /* a crash left it in doubt; reported, a repeat is due */
+#define ALERT_REPEATING "repeating" /* the repeat is being sent */
+#define ALERT_REPEATED	"repeated"  /* the repeat went out */
+
+/* Both set and equal (a state, an intent's time). */
+bool notify_same(const char *a, const char *b);
+
+/* An intent with no outcome: a run died between recording it and recording
+ * how the send ended (only polls send these, one at a time, so no other run
+ * is still at it).  Records from before outcomes were kept have none: there
+ * the history tells, which says how every send that returned ended. */
+bool notify_in_doubt(const char *intent, const char *state, bool noted);
+
+/* Compose inquiry q's acknowledgement (m: its parsed message, for
+ * threading) into raw. */
+int ack_compose(const struct config *cfg, const struct secret *secret, const struct inquiry *q,
+		const struct inmsg *m, time_t now, struct buf *raw, struct lb_err *err);
 
 #endif

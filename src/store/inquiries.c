@@ -58,6 +58,8 @@ static void render(struct buf *b, const struct inquiry *q)
 	put(b, "attachments", q->attachments);
 	put(b, "acknowledged", q->acknowledged);
 	put(b, "alerted", q->alerted);
+	put(b, "ack_state", q->ack_state);
+	put(b, "alert_state", q->alert_state);
 	put(b, "excerpt", q->excerpt);
 	buf_printf(b, "message: %lld %zu\n", q->msg_off, q->msg_len);
 	put(b, "copies", q->copies);
@@ -85,13 +87,14 @@ static char *unescape(struct span v)
 
 static char **field_slot(struct inquiry *q, struct span k)
 {
-	static const char *const names[] = {
-	    "from",	"from_name", "subject",	    "message_id",   "article", "status", "priority",
-	    "assignee", "excerpt",   "attachments", "acknowledged", "alerted", "copies", NULL};
+	static const char *const names[] = {"from",    "from_name",   "subject",      "message_id",
+					    "article", "status",      "priority",     "assignee",
+					    "excerpt", "attachments", "acknowledged", "alerted",
+					    "copies",  "ack_state",   "alert_state",  NULL};
 	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
 			  &q->article, &q->status,	&q->priority,	  &q->assignee,
 			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			  &q->copies};
+			  &q->copies,  &q->ack_state,	&q->alert_state};
 	for (size_t i = 0; names[i]; i++)
 		if (span_eq(k, names[i]))
 			return slots[i];
@@ -155,6 +158,33 @@ static struct inquiry *slot(struct book *b, unsigned n)
 	return &b->v[n];
 }
 
+/* The INQ_NOTED_* bit a history line ("H N<TAB>time<TAB>who<TAB>what<TAB>…")
+ * stands for: letterbox's entries on how an acknowledgement or alert ended. */
+static unsigned history_noted(struct span line)
+{
+	static const struct {
+		const char *what;
+		unsigned bit;
+	} outcomes[] = {{"acknowledged", INQ_NOTED_ACK},   {"ack-failed", INQ_NOTED_ACK},
+			{"ack-uncertain", INQ_NOTED_ACK},  {"alerted", INQ_NOTED_ALERT},
+			{"alert-failed", INQ_NOTED_ALERT}, {"alert-uncertain", INQ_NOTED_ALERT}};
+	struct span f[4];
+	const char *p = line.p, *end = line.p + line.n;
+	for (size_t i = 0; i < 4; i++) {
+		const char *tab = memchr(p, '\t', (size_t)(end - p));
+		f[i] = (struct span){p, tab ? (size_t)(tab - p) : (size_t)(end - p)};
+		if (!tab && i < 3)
+			return 0;
+		p = tab ? tab + 1 : end;
+	}
+	if (!span_eq(f[2], "letterbox"))
+		return 0;
+	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
+		if (span_eq(f[3], outcomes[i].what))
+			return outcomes[i].bit;
+	return 0;
+}
+
 /* Read the log.  history: when not NULL, N's history lines are appended. */
 static int read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
 		    struct lb_err *err)
@@ -181,6 +211,7 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 		if (in_record && span_eq(line, ".")) {
 			if (cur.number) {
 				struct inquiry *s = slot(b, cur.number);
+				cur.noted = s->noted;
 				inquiry_free(s);
 				*s = cur;
 				if (cur.number > b->highest)
@@ -202,7 +233,10 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 				cur.number = n;
 			} else if (line.p[0] == 'D' && n < b->cap) {
 				inquiry_free(&b->v[n]);
-			} else if (line.p[0] == 'H' && history && n == hist_of) {
+			} else if (line.p[0] == 'H' && n < b->cap && b->v[n].number) {
+				b->v[n].noted |= history_noted(line);
+			}
+			if (line.p[0] == 'H' && history && n == hist_of) {
 				const char *tab = memchr(line.p, '\t', line.n);
 				if (tab) {
 					buf_add(history, tab + 1,
@@ -426,10 +460,18 @@ int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, stru
 
 int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *err)
 {
+	return inquiry_save_noted(state_dir, q, 0, NULL, NULL, NULL, err);
+}
+
+int inquiry_save_noted(const char *state_dir, const struct inquiry *q, time_t when, const char *who,
+		       const char *what, const char *detail, struct lb_err *err)
+{
 	char *dir = store_dir(state_dir);
 	struct buf rec = BUF_INIT;
 	int fd = -1;
 	render(&rec, q);
+	if (what)
+		history_line(&rec, q->number, when, who, what, detail);
 	int rc = lock(dir, &fd, err);
 	if (!rc)
 		rc = append(dir, "log", rec.p, rec.n, NULL, err);
@@ -445,7 +487,7 @@ void inquiry_free(struct inquiry *q)
 	char **all[] = {&q->from,    &q->from_name,   &q->subject,	&q->message_id,
 			&q->article, &q->status,      &q->priority,	&q->assignee,
 			&q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			&q->copies};
+			&q->copies,  &q->ack_state,   &q->alert_state};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		free(*all[i]);
 	memset(q, 0, sizeof *q);

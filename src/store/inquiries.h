@@ -44,8 +44,16 @@ struct inquiry {
 	bool truncated;	    /* larger than incoming.max_size: headers only kept */
 	char *excerpt;	    /* the person's own words, at most ~400 bytes */
 	char *attachments;  /* "name (type, size)" entries separated by "; ", or NULL */
-	char *acknowledged; /* ISO time an acknowledgement went out, or NULL */
-	char *alerted;	    /* ISO time the urgent alert went out, or NULL */
+	char *acknowledged; /* ISO time an acknowledgement was decided on (its intent), or NULL */
+	char *alerted;	    /* ISO time the urgent alert was decided on (its intent), or NULL */
+	/* What became of those intents (deliver/notify.h says which values):
+	 * NULL in records from before the outcome was kept, see `noted`. */
+	char *ack_state;
+	char *alert_state;
+	/* Read from the history, not stored: a letterbox entry about the
+	 * acknowledgement's (INQ_NOTED_ACK) or the alert's (INQ_NOTED_ALERT)
+	 * outcome exists. */
+	unsigned noted;
 	/* private: where the raw message is */
 	long long msg_off;
 	size_t msg_len;
@@ -64,6 +72,10 @@ unsigned inquiries_next_number(const char *state_dir);
 int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err);
 /* Store a new version of q's record. */
 int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *err);
+/* The same, and a history entry (as inquiry_history_add) after it, in one
+ * write and one fsync: a kill cannot come between the two. */
+int inquiry_save_noted(const char *state_dir, const struct inquiry *q, time_t when, const char *who,
+		       const char *what, const char *detail, struct lb_err *err);
 void inquiry_free(struct inquiry *q);
 
 /* Every inquiry, by number; free with inquiries_free. */
@@ -75,6 +87,9 @@ int inquiry_cmp_triage(const void *a, const void *b);
 bool inquiry_is_urgent(const struct inquiry *q);
 /* Still waiting for staff: new or open. */
 bool inquiry_is_waiting(const struct inquiry *q);
+
+#define INQ_NOTED_ACK	1u
+#define INQ_NOTED_ALERT 2u
 
 /* Append to the history. */
 int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,

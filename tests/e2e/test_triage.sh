@@ -4,12 +4,14 @@
 # `inquiries list` -> `inquiries reply` through the private Postfix into the
 # person's Dovecot mailbox, threaded -> status answered.  Acknowledgements
 # (RFC 3834 rules, 7 days per sender, once across kill -9), the urgent alert
-# (once, without the message text), the digest (matches the store; nothing
+# (once, without the message text; after a crash, again as a possible repeat), the digest (matches the store; nothing
 # when nothing is new), history and bad input.
 #
 # Test-only hook used here: LETTERBOX_TEST_CRASH=after-ack-intent or
 # after-alert-intent makes letterbox kill itself (SIGKILL) right after it has
-# recorded that it is about to send (deliver/notify.h).
+# recorded that it is about to send (deliver/notify.h); the next poll reports
+# it and resends the alert, marked "possible repeat" (test_notify_crash.sh
+# has the rest).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/servers.sh"
 
@@ -158,13 +160,19 @@ expect_exit 0 "poll after the crash" lbs poll
 expect_exit 0 "and once more" lbs poll
 settle
 same "Erin got no acknowledgement (at most once: it was recorded, not sent)" "$(count erin)" 0
+check "... and her history says it may not have been sent" \
+	grep -q "ack-uncertain: acknowledgement may not have been sent" <(lbs inquiries show "$(inq_of erin@mail.testbed.test)")
 same "her inquiry was filed once" "$(lbs inquiries list --status all --json | grep -o '"from":"erin@mail.testbed.test"' | wc -l)" 1
 put "Fay Example" fay@mail.testbed.test "Urgent" "I am not safe at home, this is an emergency."
 rc=$({ LETTERBOX_TEST_CRASH=after-alert-intent "$LB" -C "$S" poll >/dev/null 2>&1; echo $?; } 2>/dev/null)
 same "poll was killed right after recording the urgent alert" "$rc" 137
 expect_exit 0 "poll after the crash" lbs poll
+grep_err "urgent alert may not have been sent" "... says the alert may not have been sent"
+expect_exit 0 "and once more" lbs poll
+wait_count lead 2
 settle
-same "the alert was not sent twice (nor, after the crash, at all)" "$(count lead)" 1
+same "the alert went out again, once, marked as a possible repeat" "$(count lead)" 2
+check "... in its subject" test -n "$(dv search -u lead mailbox INBOX header subject '[possible repeat] URGENT inquiry')"
 same "Fay still got her acknowledgement" "$(count fay)" 1
 
 echo "-- reply through Postfix, threaded"

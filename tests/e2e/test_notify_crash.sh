@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# The urgent alert and the acknowledgement across kill -9 (issue 9, item 6):
+# never twice by themselves, and never lost without a word.  A crash between
+# recording the intent and recording the outcome leaves it in doubt; the next
+# poll reports it (stderr, history, status, digest) once, sends an urgent
+# alert again marked "possible repeat", and never resends an acknowledgement.
+# Maildir in and out: no servers needed.
+#
+# Test-only hook: LETTERBOX_TEST_CRASH=after-alert-intent | after-alert-sent |
+# after-ack-intent | after-ack-sent | after-repeat-intent | after-acklog makes
+# letterbox kill itself (SIGKILL) there (deliver/notify.h).
+source "$(dirname "$0")/../lib.sh"
+same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
+
+S=$T_TMP/site
+make_site "$S"
+sed -i 's/acknowledge: false/acknowledge: true/' "$S/letterbox.yaml"
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+lbs() { lb -C "$S" "$@"; }
+n_msg=0
+# put NAME ADDR SUBJECT BODY: a message into the practice's Maildir inbox
+put() {
+	n_msg=$((n_msg + 1))
+	printf 'From: %s <%s>\nTo: Practice <news@example.org>\nSubject: %s\nDate: %s\nMessage-ID: <nc%d.%s@people.test>\n\n%s\n' \
+		"$1" "$2" "$3" "$(date -R)" "$n_msg" "$$" "$4" >"$S/inbox/tmp/m$n_msg"
+	mv "$S/inbox/tmp/m$n_msg" "$S/inbox/new/m$n_msg"
+}
+urgent() { put "$1" "$2" "Please help" "I am not safe at home, this is an emergency."; }
+# inq_of ADDR: the number of the inquiry from ADDR
+inq_of() {
+	lbs inquiries list --status all --json | "$PY" -c '
+import json, sys
+for q in json.load(sys.stdin):
+    if q["from"] == sys.argv[1]:
+        print(q["number"]); break' "$1"
+}
+# mail N ADDR: "ALERTS REPEATS ACKS" in the outbox: alerts for inquiry N, how
+# many of them are marked "possible repeat" (subject and text), acks to ADDR
+mail() {
+	"$PY" - "$S/outbox" "$1" "$2" <<'PY'
+import email, email.policy, glob, re, sys
+box, n, addr = sys.argv[1:4]
+alerts = repeats = acks = 0
+for f in glob.glob(box + "/new/*") + glob.glob(box + "/cur/*"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    subj = str(m["Subject"])
+    if re.search(r"URGENT inquiry %s - " % n, subj):
+        alerts += 1
+        text = m.get_body(("plain",)).get_content()
+        repeats += subj.startswith("[possible repeat] ") and "POSSIBLE REPEAT" in text
+    elif m["Auto-Submitted"] == "auto-replied" and addr in str(m["To"]):
+        acks += 1
+print(alerts, repeats, acks)
+PY
+}
+crash() { # POINT: a poll killed at POINT (its exit status)
+	{ LETTERBOX_TEST_CRASH=$1 "$LB" -C "$S" poll >/dev/null 2>&1; echo $?; } 2>/dev/null
+}
+
+echo "-- kill -9 after the alert's intent, before the send"
+urgent "Fay Example" fay@people.test
+same "poll killed right after recording the alert's intent" "$(crash after-alert-intent)" 137
+FAY=$(inq_of fay@people.test)
+same "  no alert went out, no acknowledgement" "$(mail "$FAY" fay@people.test)" "0 0 0"
+expect_exit 0 "the next poll" lbs poll
+grep_err "inquiry $FAY: urgent alert may not have been sent.*check.*possible repeat" "  says so on stderr"
+same "  sends the alert again, marked possible repeat, once; and the acknowledgement" \
+	"$(mail "$FAY" fay@people.test)" "1 1 1"
+lbs inquiries show "$FAY" >"$T_TMP/show"
+check "  the history says the alert may not have been sent — check" \
+	grep -q "alert-uncertain: urgent alert may not have been sent (letterbox was interrupted) — check" "$T_TMP/show"
+check "  ... and that it was sent again" grep -q 'alerted: urgent alert sent again .*"possible repeat"' "$T_TMP/show"
+expect_exit 0 "status" lbs status
+check "  lists the alert in doubt" grep -q "inquiry $FAY: the urgent alert may not have been sent.*sent again" "$T_TMP/out"
+expect_exit 0 "digest --dry-run" lbs digest --dry-run
+check "  names it under the inquiry" grep -q "Check: the urgent alert may not have been sent" "$T_TMP/out"
+lbs digest --dry-run --html "$T_TMP/d.html" >/dev/null 2>&1
+expect_exit 0 "a third poll" lbs poll
+same "  is silent" "$(cat "$T_TMP/err")" ""
+same "  and sends nothing more" "$(mail "$FAY" fay@people.test)" "1 1 1"
+same "  nor writes more history" "$(lbs inquiries show "$FAY" | grep -c 'letterbox  ')" \
+	"$(grep -c 'letterbox  ' "$T_TMP/show")"
+
+echo "-- kill -9 after the alert went out, before its outcome was recorded"
+urgent "Gus Example" gus@people.test
+same "poll killed right after the send returned" "$(crash after-alert-sent)" 137
+GUS=$(inq_of gus@people.test)
+same "  the alert went out" "$(mail "$GUS" gus@people.test)" "1 0 0"
+expect_exit 0 "the next poll" lbs poll
+grep_err "inquiry $GUS: urgent alert may not have been sent" "  says so on stderr"
+same "  sends it once more, marked possible repeat (a repeat beats a loss)" \
+	"$(mail "$GUS" gus@people.test)" "2 1 1"
+expect_exit 0 "a third poll" lbs poll
+same "  is silent" "$(cat "$T_TMP/err")" ""
+same "  and sends nothing more" "$(mail "$GUS" gus@people.test)" "2 1 1"
+
+echo "-- kill -9 around the acknowledgement"
+put "Erin Example" erin@people.test "Hello" "I would like to know more about couples therapy."
+same "poll killed right after recording the acknowledgement's intent" "$(crash after-ack-intent)" 137
+ERIN=$(inq_of erin@people.test)
+expect_exit 0 "the next poll" lbs poll
+grep_err "inquiry $ERIN: acknowledgement may not have been sent" "  says so on stderr"
+same "  does not send it (never two to a person)" "$(mail "$ERIN" erin@people.test)" "0 0 0"
+check "  the history says it may not have been sent" \
+	grep -q "ack-uncertain: acknowledgement may not have been sent" <(lbs inquiries show "$ERIN")
+urgent "Hal Example" hal@people.test
+same "an urgent one, killed after its acknowledgement went out" "$(crash after-ack-sent)" 137
+HAL=$(inq_of hal@people.test)
+same "  alert and acknowledgement went out" "$(mail "$HAL" hal@people.test)" "1 0 1"
+expect_exit 0 "the next poll" lbs poll
+grep_err "inquiry $HAL: acknowledgement may not have been sent" "  says so on stderr"
+if grep -q "inquiry $HAL: urgent alert" "$T_TMP/err"; then fail "  the alert (recorded as sent) is not in doubt"; else
+	pass "  the alert (recorded as sent) is not in doubt"; fi
+same "  nothing is resent" "$(mail "$HAL" hal@people.test)" "1 0 1"
+expect_exit 0 "status" lbs status
+check "  lists both acknowledgements in doubt" \
+	test "$(grep -cE "inquiry ($ERIN|$HAL): the acknowledgement may not have been sent" "$T_TMP/out")" = 2
+expect_exit 0 "digest --dry-run" lbs digest --dry-run
+check "  names them" test "$(grep -c "Check: the acknowledgement may not have been sent" "$T_TMP/out")" = 2
+expect_exit 0 "a third poll" lbs poll
+same "  is silent" "$(cat "$T_TMP/err")" ""
+same "  and sends nothing" "$(mail "$ERIN" erin@people.test) $(mail "$HAL" hal@people.test)" "0 0 0 1 0 1"
+
+put "Lou Example" lou@people.test "Hello" "Do you see couples on Saturdays?"
+same "killed between the sender log and the record" "$(crash after-acklog)" 137
+LOU=$(inq_of lou@people.test)
+expect_exit 0 "the next poll" lbs poll
+same "  sends the acknowledgement (nothing had gone out)" "$(mail "$LOU" lou@people.test)" "0 0 1"
+same "  and has nothing to report" "$(cat "$T_TMP/err")" ""
+
+echo "-- a repeat that is itself cut short is reported, not repeated again"
+urgent "Ida Example" ida@people.test
+same "poll killed after the alert's intent" "$(crash after-alert-intent)" 137
+IDA=$(inq_of ida@people.test)
+same "the next poll killed after the repeat's intent" "$(crash after-repeat-intent)" 137
+expect_exit 0 "the poll after" lbs poll
+grep_err "inquiry $IDA: the repeated urgent alert may not have been sent either" "  says so on stderr"
+same "  and sends no third attempt" "$(mail "$IDA" ida@people.test | cut -d' ' -f1-2)" "0 0"
+check "  status says: check" grep -q "inquiry $IDA: the urgent alert may not have been sent (poll was interrupted) — check" <(lbs status)
+
+echo "-- a repeat that certainly did not leave is tried again by the next poll"
+urgent "Max Example" max@people.test
+same "poll killed after the alert's intent" "$(crash after-alert-intent)" 137
+MAX=$(inq_of max@people.test)
+cp "$S/letterbox.yaml" "$T_TMP/yaml.bak"
+closed=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "s|  url: maildir:outbox|  url: smtp://127.0.0.1:$closed|" "$S/letterbox.yaml"
+lbs poll >/dev/null 2>"$T_TMP/err"
+grep_err "inquiry $MAX: urgent alert may not have been sent" "  the next poll (mail server down) reports it"
+check "  status: the repeat is due" grep -q "inquiry $MAX: .*a repeat marked \"possible repeat\" is due" <(lbs status)
+cp "$T_TMP/yaml.bak" "$S/letterbox.yaml"
+expect_exit 0 "the poll after, server back" lbs poll
+if grep -q "inquiry $MAX: urgent alert may not have been sent" "$T_TMP/err"; then fail "  does not report it twice"; else
+	pass "  does not report it twice"; fi
+same "  sends the repeat" "$(mail "$MAX" max@people.test | cut -d' ' -f1-2)" "1 1"
+
+echo "-- records from before outcomes were kept: the history decides"
+urgent "Jo Example" jo@people.test
+expect_exit 0 "a poll that sends the alert" lbs poll
+JO=$(inq_of jo@people.test)
+urgent "Kim Example" kim@people.test
+same "a poll killed after the alert's intent" "$(crash after-alert-intent)" 137
+KIM=$(inq_of kim@people.test)
+# The record as the old code wrote it: the intent without its state.
+sed -i '/^alert_state: /d; /^ack_state: /d' "$S/state/inquiries/log"
+expect_exit 0 "the next poll" lbs poll
+grep_err "inquiry $KIM: urgent alert may not have been sent" "  reports the intent with no outcome in the history"
+if grep -qE "inquiry ($JO|$FAY|$GUS|$HAL|$ERIN|$LOU|$MAX): " "$T_TMP/err"; then fail "  not those whose history has the outcome"; else
+	pass "  not those whose history has the outcome"; fi
+same "  and repeats Kim's alert" "$(mail "$KIM" kim@people.test | cut -d' ' -f1-2)" "1 1"
+
+echo "-- kill -9 at random during a poll of 40 urgent messages"
+rm -rf "$S/state/inquiries" "$S/state/poll" "$S/state/acknowledged" "$S/outbox" "$S/inbox"
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+for i in $(seq 1 40); do urgent "Person $i" "p$i@people.test"; done
+kills=$(kill_runs 0.02 0.03 0.04 0.05 0.06 0.08 0.1 0.12 0.15 0.02 0.04 0.06 0.08 0.1 0.2 0.03 0.05 \
+	0.07 0.09 0.11 0.13 0.17 0.25 0.3 -- "$LB" -C "$S" poll)
+expect_exit 0 "after $kills kills, a poll to the end" lbs poll
+expect_exit 0 "and one more" lbs poll
+same "  which is silent" "$(cat "$T_TMP/err")" ""
+lbs inquiries list --status all --json >"$T_TMP/all.json"
+"$PY" - "$S/outbox" "$T_TMP/all.json" "$LB" "$S" <<'PY' >"$T_TMP/loop" 2>&1
+import email, email.policy, glob, json, re, subprocess, sys
+box, listing, lb, site = sys.argv[1:5]
+alerts, repeats, acks = {}, {}, {}
+for f in glob.glob(box + "/new/*"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    subj = str(m["Subject"])
+    hit = re.search(r"URGENT inquiry (\d+) - ", subj)
+    if hit:
+        n = int(hit.group(1))
+        alerts[n] = alerts.get(n, 0) + 1
+        repeats[n] = repeats.get(n, 0) + subj.startswith("[possible repeat] ")
+    elif m["Auto-Submitted"] == "auto-replied":
+        a = m["To"].addresses[0].addr_spec
+        acks[a] = acks.get(a, 0) + 1
+qs = json.load(open(listing))
+bad = []
+if len(qs) != 40: bad.append("%d inquiries, want 40" % len(qs))
+doubted = 0
+for q in qs:
+    n, a = q["number"], q["from"]
+    h = subprocess.run([lb, "-C", site, "inquiries", "show", str(n)], capture_output=True, text=True).stdout
+    alert_doubt = "alert-uncertain: " in h
+    ack_doubt = "ack-uncertain: " in h
+    doubted += alert_doubt + ack_doubt
+    if q["priority"] != "urgent": bad.append("%d not urgent" % n)
+    if not alerts.get(n) and not alert_doubt: bad.append("%d: no alert and none reported" % n)
+    if alerts.get(n, 0) > 1 + alert_doubt: bad.append("%d: %d alerts" % (n, alerts[n]))
+    if alerts.get(n, 0) > 1 and repeats.get(n) != 1: bad.append("%d: the second alert unmarked" % n)
+    if not acks.get(a) and not ack_doubt: bad.append("%d: no acknowledgement and none reported" % n)
+    if acks.get(a, 0) > 1: bad.append("%d: %d acknowledgements" % (n, acks[a]))
+print("\n".join(bad) or "ok")
+print("in doubt: %d" % doubted, file=sys.stderr)
+PY
+same "  every urgent inquiry has its alert sent or reported in doubt, never neither; at most one ack each" \
+	"$(grep -v '^in doubt' "$T_TMP/loop")" ok
+echo "  ($(grep '^in doubt' "$T_TMP/loop"))"
