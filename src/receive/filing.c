@@ -148,11 +148,13 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 	size_t n;
 	if (!rc && (rc = inquiries_load(cfg->state_dir, &v, &n, err)) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			if (!v[i].message_id)
-				continue;
-			char *k = pollstate_key(v[i].message_id, NULL, 0);
-			pollstate_remember(ps, k, "inquiry");
-			free(k);
+			if (v[i].key) {
+				pollstate_remember(ps, v[i].key, "inquiry");
+			} else if (v[i].message_id) { /* filed before keys had digests */
+				char *k = pollstate_key(v[i].message_id, NULL, NULL, 0);
+				pollstate_remember(ps, k, "inquiry");
+				free(k);
+			}
 		}
 		inquiries_free(v, n);
 	}
@@ -384,6 +386,7 @@ static int file_inquiry(struct filer *f, const struct src_msg *msg, const struct
 	    .from_name = m->from_name,
 	    .subject = m->subject,
 	    .message_id = m->message_id,
+	    .key = d->key,
 	    .article = c->slug,
 	    .subscriber = c->subscriber || (m->from && is_subscriber(f, m->from)),
 	    .status = status,
@@ -466,7 +469,8 @@ int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct fi
 	struct inmsg m;
 	struct parse_opts po = {f->markers};
 	inmsg_parse(msg->raw, msg->n, &po, &m);
-	d->key = pollstate_key(m.message_id, msg->raw, msg->n);
+	struct sent sent = {m.from, m.date, m.subject, msg->raw + m.body_off, msg->n - m.body_off};
+	d->key = pollstate_key(m.message_id, &sent, msg->raw, msg->n);
 	d->message_id = m.message_id ? xstrdup(m.message_id) : NULL;
 	int rc = 0;
 	if (pollstate_seen(f->ps, d->key)) {

@@ -107,6 +107,10 @@ size_t header_scan(struct span in, bool mbox_from, struct hfields *h)
 		const char *nl = memchr(p, '\n', in.n);
 		p = nl ? nl + 1 : end;
 	}
+	/* The first of the lines since the last field that are neither a field
+	 * nor a fold, or NULL: skipped, unless no field follows them and no
+	 * empty line ends the block (then they start the body). */
+	const char *bad = NULL;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *next = nl ? nl + 1 : end;
@@ -116,7 +120,7 @@ size_t header_scan(struct span in, bool mbox_from, struct hfields *h)
 		if (le == p)
 			return (size_t)(next - in.p);
 		if (is_wsp(*p)) {
-			if (h->n) {
+			if (h->n && !bad) {
 				struct hfield *f = &h->v[h->n - 1];
 				f->value.n = (size_t)(le - f->value.p);
 			}
@@ -129,8 +133,13 @@ size_t header_scan(struct span in, bool mbox_from, struct hfields *h)
 		const char *name_end = q;
 		while (q < le && is_wsp(*q))
 			q++;
-		if (q == le || *q != ':' || name_end == p)
-			return (size_t)(p - in.p);
+		if (q == le || *q != ':' || name_end == p) {
+			if (!bad)
+				bad = p;
+			p = next;
+			continue;
+		}
+		bad = NULL;
 		q++;
 		while (q < le && is_wsp(*q))
 			q++;
@@ -141,7 +150,7 @@ size_t header_scan(struct span in, bool mbox_from, struct hfields *h)
 		}
 		p = next;
 	}
-	return in.n;
+	return bad ? (size_t)(bad - in.p) : in.n;
 }
 
 void hfields_free(struct hfields *h)

@@ -44,10 +44,12 @@ struct hfields {
 
 /* Read the header block at the start of in into h (which is reset first;
  * its memory is reused).  A leading mbox "From " line is skipped when
- * mbox_from is set.  The block ends at the first empty line or at a line that
- * is neither a field nor a fold (broken mail starts its body that way).
- * Returns the offset of the body: just past the empty line, or where the
- * first non-field line starts, or in.n. */
+ * mbox_from is set.  The block ends at the first empty line.  A line that is
+ * neither a field nor a fold (no colon, a space in the name) is skipped with
+ * its folds, and the fields after it are read; but when no field follows such
+ * lines and no empty line comes, they start the body (broken mail without
+ * the empty line).  Returns the offset of the body: just past the empty line,
+ * or where those trailing lines start, or in.n. */
 size_t header_scan(struct span in, bool mbox_from, struct hfields *h);
 void hfields_free(struct hfields *h);
 

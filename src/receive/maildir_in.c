@@ -105,23 +105,46 @@ static size_t header_end(const struct buf *b)
 	return 0;
 }
 
+/* What a file that is not a message is, for the warning. */
+static const char *file_type(mode_t mode)
+{
+	return S_ISDIR(mode)	? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISSOCK(mode) ? "a socket"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+				: "not a regular file";
+}
+
 /* Read the message at path into md->data: all of it, or for one larger than
  * max_size its header only (up to and including the empty line, at most
- * max_size bytes).  1 when the file is gone or not a regular file (skip it). */
+ * max_size bytes).  1 when the file is gone or not a regular file (skip it,
+ * with a warning).  Opening never blocks and never follows a link: a FIFO
+ * would wait for a writer for ever; a link could point anywhere. */
 static int read_message(struct maildir_in *md, const char *path, struct src_msg *m,
 			struct lb_err *err)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
+		if (errno == ELOOP)
+			log_warn("maildir: skipping %s: a symbolic link, not a message", path);
 		if (errno == ENOENT || errno == ELOOP)
 			return 1;
 		return err_sys(err, LB_EIO, "%s", path);
 	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {
+		int rc = err_sys(err, LB_EIO, "%s", path);
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warn("maildir: skipping %s: %s, not a message", path, file_type(st.st_mode));
 		close(fd);
 		return 1;
 	}
+	/* a regular file: reads block as they should */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	m->size = (size_t)st.st_size;
 	m->truncated = md->max_size && m->size > md->max_size;
 	size_t limit = md->max_size ? md->max_size : (size_t)-1;
@@ -260,8 +283,16 @@ static bool new_is_empty(const struct maildir_in *md)
 		return true;
 	struct dirent *de;
 	bool empty = true;
-	while (empty && (de = readdir(d)))
-		empty = de->d_name[0] == '.';
+	while (empty && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* what fetch skips (a FIFO, a directory) is no reason to wake */
+		struct stat st;
+		empty = de->d_type == DT_UNKNOWN
+			    ? fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+				  !S_ISREG(st.st_mode)
+			    : de->d_type != DT_REG;
+	}
 	closedir(d);
 	return empty;
 }
@@ -290,12 +321,13 @@ static int maildir_wait(struct msg_source *s, int timeout_s, struct lb_err *err)
 		/* Without inotify (or when it misses, e.g. NFS): look every second. */
 		struct pollfd pfd = {fd, POLLIN, 0};
 		int ms = left > 1000 ? 1000 : (int)left;
-		if (fd >= 0 && poll(&pfd, 1, ms) > 0) {
+		int ready = fd >= 0 ? poll(&pfd, 1, ms) : poll(NULL, 0, ms);
+		if (ready < 0 && errno == EINTR)
+			break; /* a signal (SIGTERM): the caller decides */
+		if (fd >= 0 && ready > 0) {
 			char drain[4096];
 			while (read(fd, drain, sizeof drain) > 0)
 				;
-		} else if (fd < 0) {
-			poll(NULL, 0, ms);
 		}
 	}
 	if (fd >= 0)

@@ -534,6 +534,7 @@ void inmsg_parse(const char *raw, size_t n, const struct parse_opts *opts, struc
 	}
 	struct span in = {raw + skip, n - skip};
 	size_t body_off = header_scan(in, false, &top);
+	m->body_off = skip + body_off;
 	for (size_t i = 0; i < top.n; i++)
 		top_field(m, top.v[i].name, top.v[i].value);
 	struct span hdr = {in.p, body_off}, body = {in.p + body_off, in.n - body_off};

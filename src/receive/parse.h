@@ -49,6 +49,7 @@ struct inmsg {
 	char *date;		 /* as written */
 	time_t date_time;	 /* parsed Date, 0 if it is not one */
 	char *in_reply_to;	 /* the first msg-id, without brackets */
+	size_t body_off;	 /* where the body starts in raw (past the header) */
 	struct strv references;	 /* msg-ids without brackets, oldest first */
 	char *return_path;	 /* addr-spec; "" for the null sender <> */
 

@@ -46,6 +46,7 @@ static void render(struct buf *b, const struct inquiry *q)
 	put(b, "from_name", q->from_name);
 	put(b, "subject", q->subject);
 	put(b, "message_id", q->message_id);
+	put(b, "key", q->key);
 	put(b, "article", q->article);
 	put(b, "subscriber", q->subscriber ? "yes" : "no");
 	put(b, "status", q->status);
@@ -90,11 +91,12 @@ static char **field_slot(struct inquiry *q, struct span k)
 	static const char *const names[] = {"from",    "from_name",   "subject",      "message_id",
 					    "article", "status",      "priority",     "assignee",
 					    "excerpt", "attachments", "acknowledged", "alerted",
-					    "copies",  "ack_state",   "alert_state",  NULL};
+					    "copies",  "ack_state",   "alert_state",  "key",
+					    NULL};
 	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
 			  &q->article, &q->status,	&q->priority,	  &q->assignee,
 			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			  &q->copies,  &q->ack_state,	&q->alert_state};
+			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key};
 	for (size_t i = 0; names[i]; i++)
 		if (span_eq(k, names[i]))
 			return slots[i];
@@ -487,7 +489,7 @@ void inquiry_free(struct inquiry *q)
 	char **all[] = {&q->from,    &q->from_name,   &q->subject,	&q->message_id,
 			&q->article, &q->status,      &q->priority,	&q->assignee,
 			&q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			&q->copies,  &q->ack_state,   &q->alert_state};
+			&q->copies,  &q->ack_state,   &q->alert_state,	&q->key};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		free(*all[i]);
 	memset(q, 0, sizeof *q);

@@ -35,6 +35,7 @@ struct inquiry {
 	char *from_name;    /* may be NULL */
 	char *subject;	    /* may be NULL */
 	char *message_id;   /* without brackets; may be NULL */
+	char *key;	    /* poll's dedupe key (pollstate.h); NULL in older records */
 	char *article;	    /* slug of the newsletter it answers, or NULL */
 	bool subscriber;    /* the sender is on a list */
 	char *status;	    /* new, open, answered, closed */

@@ -42,16 +42,55 @@ static void hex(struct buf *b, const unsigned char *p, size_t n)
 	}
 }
 
-char *pollstate_key(const char *message_id, const char *raw, size_t n)
+/* Hash what the person sent into h: the fields below, each tagged, then the
+ * body with CRLF read as LF and trailing white space dropped (a relay may add
+ * a line end or a CR; the person's words are the same). */
+static void sent_digest(const struct sent *s, unsigned char h[32])
+{
+	gnutls_hash_hd_t d;
+	if (gnutls_hash_init(&d, GNUTLS_DIG_SHA256) < 0)
+		abort();
+	const char *const tags[] = {"from", "date", "subject"};
+	const char *const vals[] = {s->from, s->date, s->subject};
+	for (size_t i = 0; i < 3; i++) {
+		gnutls_hash(d, tags[i], strlen(tags[i]) + 1);
+		if (vals[i])
+			gnutls_hash(d, vals[i], strlen(vals[i]) + 1);
+		else
+			gnutls_hash(d, "", 1);
+	}
+	const char *p = s->body ? s->body : "", *end = p + (s->body ? s->body_n : 0);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	while (p < end) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		if (!cr) {
+			gnutls_hash(d, p, (size_t)(end - p));
+			break;
+		}
+		bool crlf = cr + 1 < end && cr[1] == '\n';
+		gnutls_hash(d, p, (size_t)(cr - p) + !crlf);
+		p = cr + 1;
+	}
+	gnutls_hash_deinit(d, h);
+}
+
+char *pollstate_key(const char *message_id, const struct sent *s, const char *raw, size_t n)
 {
 	struct buf b = BUF_INIT;
+	unsigned char h[32];
 	if (message_id && *message_id) {
 		buf_adds(&b, "mid:");
-		/* tabs or line breaks would break the record format */
+		/* tabs or line breaks would break the record format, and a space
+		 * separates the digest */
 		for (const char *p = message_id; *p; p++)
 			buf_addc(&b, (unsigned char)*p <= ' ' ? '_' : *p);
+		if (s) {
+			sent_digest(s, h);
+			buf_addc(&b, ' ');
+			hex(&b, h, KEY_DIGEST_BYTES);
+		}
 	} else {
-		unsigned char h[32];
 		gnutls_hash_fast(GNUTLS_DIG_SHA256, raw, n, h);
 		buf_adds(&b, "sha:");
 		hex(&b, h, sizeof h);
@@ -73,10 +112,55 @@ static void *kind_ref(const char *kind)
 
 /* Keys known only from elsewhere (pollstate_remember) carry this bit. */
 #define REMEMBERED 0x100
+/* A record from before keys had digests ("mid:ID") stands for one message:
+ * the first message with that Message-ID to come by since takes it up (it
+ * is a duplicate), and the record carries this bit from then on. */
+#define TAKEN	  0x200
+#define KIND_BITS 0xff
+
+/* The key a record from before digests had for key ("mid:ID" for
+ * "mid:ID DIGEST"), or NULL; caller frees. */
+static char *legacy_key(const char *key)
+{
+	if (strncmp(key, "mid:", 4) != 0)
+		return NULL;
+	const char *sp = strrchr(key, ' ');
+	return sp ? xstrndup(key, (size_t)(sp - key)) : NULL;
+}
+
+/* Look key up: its own entry, or else a legacy record not yet taken up. */
+static bool lookup(const struct pollstate *ps, const char *key, uintptr_t *val)
+{
+	bool found;
+	*val = (uintptr_t)strset_get(&ps->seen, key, &found);
+	if (found)
+		return true;
+	char *lk = legacy_key(key);
+	if (lk) {
+		*val = (uintptr_t)strset_get(&ps->seen, lk, &found);
+		found = found && !(*val & TAKEN);
+		free(lk);
+	}
+	return found;
+}
+
+/* key (with a digest) is recorded now: a legacy record of its Message-ID
+ * counts as taken up.  Called as each record is loaded or appended. */
+static void take_legacy(struct pollstate *ps, const char *key)
+{
+	char *lk = legacy_key(key);
+	bool found;
+	uintptr_t v = lk ? (uintptr_t)strset_get(&ps->seen, lk, &found) : 0;
+	if (lk && found && !(v & TAKEN))
+		strset_set(&ps->seen, lk, (void *)(v | TAKEN));
+	free(lk);
+}
 
 const char *pollstate_seen_kind(const struct pollstate *ps, const char *key)
 {
-	uintptr_t k = (uintptr_t)strset_get(&ps->seen, key, NULL) & ~(uintptr_t)REMEMBERED;
+	uintptr_t k = 0;
+	lookup(ps, key, &k);
+	k &= KIND_BITS;
 	return k ? kinds[k - 1] : NULL;
 }
 
@@ -121,6 +205,7 @@ static void seen_record(struct pollstate *ps, char *const f[3])
 	void *kind = kind_ref(f[1]);
 	if (!strset_add_copy(&ps->seen, f[0], kind, NULL))
 		strset_set(&ps->seen, f[0], kind);
+	take_legacy(ps, f[0]);
 }
 
 static void load_seen(struct pollstate *ps)
@@ -163,9 +248,8 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 
 bool pollstate_seen(const struct pollstate *ps, const char *key)
 {
-	bool found;
-	strset_get(&ps->seen, key, &found);
-	return found;
+	uintptr_t v;
+	return lookup(ps, key, &v);
 }
 
 void pollstate_remember(struct pollstate *ps, const char *key, const char *kind)
@@ -179,8 +263,8 @@ static void field(struct buf *b, const char *s)
 		buf_addc(b, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
 }
 
-void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
-		    const char *ref)
+static void append_record(struct pollstate *ps, const char *key, const char *kind, time_t when,
+			  const char *ref)
 {
 	field(&ps->pending, key);
 	buf_addc(&ps->pending, '\t');
@@ -199,8 +283,26 @@ void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, tim
 	buf_addc(&ps->pending, '\t');
 	field(&ps->pending, ref);
 	buf_addc(&ps->pending, '\n');
+}
+
+void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
+		    const char *ref)
+{
+	bool found;
+	strset_get(&ps->seen, key, &found);
+	char *lk = found ? NULL : legacy_key(key);
+	uintptr_t lv = lk ? (uintptr_t)strset_get(&ps->seen, lk, &found) : 0;
+	if (lk && found && (lv & (REMEMBERED | TAKEN)) == REMEMBERED && (lv & KIND_BITS)) {
+		/* Taken up a legacy key known only from an inquiry: log it before
+		 * the key that takes it up, so the next run reads it as taken. */
+		append_record(ps, lk, kinds[(lv & KIND_BITS) - 1], when, ref);
+		strset_set(&ps->seen, lk, (void *)(lv & KIND_BITS));
+	}
+	free(lk);
+	append_record(ps, key, kind, when, ref);
 	if (!strset_add_copy(&ps->seen, key, kind_ref(kind), NULL))
 		strset_set(&ps->seen, key, kind_ref(kind));
+	take_legacy(ps, key);
 }
 
 /* Append data to path and fsync; a new file's directory entry is synced too. */

@@ -1,10 +1,11 @@
 /* What the poller remembers between runs, in state/poll/ (0700):
  *   seen          append-only "key<TAB>kind<TAB>when<TAB>ref" per message handled,
- *                 key = "mid:<Message-ID>" or "sha:<SHA-256 of the raw bytes>"
+ *                 key = "mid:<Message-ID> <digest>" or "sha:<SHA-256 of the raw bytes>"
  *   cursor.HASH   per mailbox (HASH of its URL): "uidvalidity last_uid"
  *   soft-bounces  append-only "when<TAB>address<TAB>key"
- * Nothing is filed twice: a message whose key is seen (or whose Message-ID
- * an inquiry already carries) is skipped.  Records are appended with
+ * Nothing is filed twice: a message whose key is seen (or that an inquiry
+ * already carries: its key, or for inquiries filed before keys had digests
+ * its Message-ID, read as a legacy record) is skipped.  Records are appended with
  * pollstate_mark and made durable in groups with pollstate_sync.
  */
 #ifndef LB_POLLSTATE_H
@@ -32,10 +33,33 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 /* Close (syncing what is pending). */
 int pollstate_close(struct pollstate *ps, struct lb_err *err);
 
-/* The dedupe key of a message: "mid:ID" when it has a Message-ID, else a
- * hash of its bytes.  Caller frees. */
-char *pollstate_key(const char *message_id, const char *raw, size_t n);
+/* What a person sent: what no transport changes on the way.  A message
+ * delivered twice, with other Received lines, Delivered-To, spam headers or
+ * CRLF line ends, is the same; two messages that reuse a Message-ID (broken
+ * clients, web forms, forgers) are not. */
+struct sent {
+	const char *from, *date, *subject; /* as parsed; NULL when absent */
+	const char *body;		   /* the bytes after the header */
+	size_t body_n;
+};
 
+/* Bytes of SHA-256 in a key's digest: 128 bits, in hex. */
+#define KEY_DIGEST_BYTES 16
+
+/* The dedupe key of a message, caller frees:
+ *   "mid:ID DIGEST" when it has a Message-ID (blanks and controls in ID as
+ *                   "_"); DIGEST: SHA-256 of s's From, Date, Subject and body
+ *                   (CRLF as LF, trailing white space dropped), 32 hex digits;
+ *   "sha:HASH"      else, SHA-256 of all the raw bytes.
+ * Records written before keys had digests ("mid:ID") are still read: such a
+ * record stands for one message, and the first message with that ID to come
+ * by since (normally a re-fetch of it) takes it up as a duplicate; any other
+ * message with that ID is new.  s NULL gives such a legacy key, for what
+ * knows only a Message-ID (inquiries filed before).  Looking a key up is
+ * O(1): no scan. */
+char *pollstate_key(const char *message_id, const struct sent *s, const char *raw, size_t n);
+
+/* Whether key is seen: its own record, or a legacy record not taken up. */
 bool pollstate_seen(const struct pollstate *ps, const char *key);
 /* Whether key is in the seen log itself (not only remembered). */
 bool pollstate_logged(const struct pollstate *ps, const char *key);
@@ -44,7 +68,8 @@ const char *pollstate_seen_kind(const struct pollstate *ps, const char *key);
 /* Treat key as seen from now on (without writing anything): for keys known
  * from elsewhere, e.g. inquiries already filed. */
 void pollstate_remember(struct pollstate *ps, const char *key, const char *kind);
-/* Append a record (buffered; see pollstate_sync). */
+/* Append a record (buffered; see pollstate_sync).  A key with a digest takes
+ * up a legacy record of its Message-ID (see pollstate_key). */
 void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
 		    const char *ref);
 /* Write and fsync the buffered records. */

@@ -6,7 +6,6 @@ source "$(dirname "$0")/servers.sh"
 NOW="2026-11-25 10:00"
 FX=$TOP/tests/fixtures/mail
 
-start_postfix || { fail "the private Postfix and Dovecot start"; exit 0; }
 DA() { doveadm -c "$DOVECOT_CONF" "$@"; }
 save() { DA save -u "$1" -m "${3:-INBOX}" <"$2"; } # USER FILE [MAILBOX]
 count() { DA mailbox status -u "$1" messages "${2:-INBOX}" 2>/dev/null | sed 's/.*messages=//'; }
@@ -28,6 +27,73 @@ open(p, "w").write(s)
 PY
 }
 inquiries() { lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+# --- a Maildir inbox (the sample site's maildir:inbox): dedupe, and what is not a message ------
+rm -rf "$T_TMP/m"
+make_site "$T_TMP/m"
+S=$T_TMP/m
+NEW=$S/inbox/new
+mkdir -p "$NEW" "$S/inbox/cur" "$S/inbox/tmp"
+# mail NAME MESSAGE-ID BODY [HEADER LINES PUT FIRST]: deliver into new/
+mail() {
+	printf '%sFrom: Ana <ana@example.org>\nTo: news@example.org\nSubject: a question\nDate: Tue, 24 Nov 2026 10:00:00 +0000\nMessage-ID: <%s>\n\n%s\n' \
+		"${4:-}" "$2" "$3" >"$NEW/$1"
+}
+mail 1001.a.host reused@form.example "Where do I park?"
+mail 1002.b.host reused@form.example "Can I bring my dog?"
+mail 1003.c.host reused@form.example "Where do I park?" "Received: from relay2.example by mx.example; Tue, 24 Nov 2026 10:05:00 +0000
+Delivered-To: news@example.org
+"
+expect_exit 0 "maildir: three messages, one Message-ID (a web form reusing it)" lb -C "$S" poll --json
+same "  the two different ones are two inquiries" "$(inquiries)" 2
+same "  the same one delivered twice (another Received line) is a duplicate" \
+	"$(grep -c '"duplicate":true' "$T_TMP/out")" 1
+mv "$S/inbox/cur/1002.b.host:2,S" "$NEW/1002.b.host" # a crash before the move: fetched again
+expect_exit 0 "  a re-fetch of the same message" lb -C "$S" poll --json
+check "  is a duplicate" grep -q '"duplicate":true' "$T_TMP/out"
+same "  and files nothing" "$(inquiries)" 2
+# A seen log from before keys had digests ("mid:ID"): a message it names is not filed
+# again; a different message reusing that ID is.
+printf 'mid:legacy@form.example\tinquiry\t2026-11-20T10:00:00Z\t999.old.host\n' >>"$S/state/poll/seen"
+mail 1004.d.host legacy@form.example "Already filed last week."
+expect_exit 0 "  a message a legacy record names" lb -C "$S" poll --json
+check "  is a duplicate" grep -q '"duplicate":true' "$T_TMP/out"
+mail 1005.e.host legacy@form.example "A new question, same Message-ID."
+expect_exit 0 "  a different message with that Message-ID" lb -C "$S" poll --json
+same "  is filed" "$(inquiries)" 3
+# A FIFO (nobody writing to it) in new/ must not hang poll; it is skipped with a warning.
+mkfifo "$NEW/1006.fifo.host"
+mkdir "$NEW/1007.dir.host"
+mail 1008.f.host after-fifo@example.org "Filed although a FIFO came first."
+expect_exit 0 "maildir: a FIFO and a directory in new/" timeout 20 "$LB" -C "$S" poll
+grep_err "1006\.fifo\.host.*FIFO" "  the warning names the FIFO"
+grep_err "1007\.dir\.host.*directory" "  and the directory"
+same "  the message after them is filed" "$(inquiries)" 4
+check "  the FIFO is left where it is" test -p "$NEW/1006.fifo.host"
+expect_exit 0 "  poll --watch, stopped by SIGTERM after 3 s" timeout -k 5 --preserve-status 3 "$LB" -C "$S" poll --watch
+same "  is not woken again and again by them" "$(grep -c 1006.fifo.host "$T_TMP/err")" 1
+rm -f "$NEW/1006.fifo.host"
+rmdir "$NEW/1007.dir.host"
+# Filed inquiries count as seen (a crash between filing and recording): by their key, so
+# a different message reusing the ID is still filed.
+rm "$S/state/poll/seen"
+mv "$S/inbox/cur/1001.a.host:2,S" "$NEW/1001.a.host"
+mv "$S/inbox/cur/1002.b.host:2,S" "$NEW/1002.b.host"
+mail 1009.g.host reused@form.example "A third question, same Message-ID."
+expect_exit 0 "maildir: the seen log lost, two filed messages fetched again and a new one" \
+	lb -C "$S" poll --json
+same "  the two are duplicates (known from the inquiries)" "$(grep -c '"duplicate":true' "$T_TMP/out")" 2
+same "  the new one is filed" "$(inquiries)" 5
+# Inquiries filed before keys had digests know only the Message-ID: it stands for one message.
+sed -i '/^key: /d' "$S/state/inquiries/log"
+rm "$S/state/poll/seen"
+mv "$S/inbox/cur/1009.g.host:2,S" "$NEW/1009.g.host"
+mail 1010.h.host reused@form.example "A fourth question, same Message-ID."
+expect_exit 0 "  inquiries without a key: one fetched again and a new one" lb -C "$S" poll --json
+same "  the first is a duplicate" "$(grep -c '"duplicate":true' "$T_TMP/out")" 1
+same "  the new one is filed" "$(inquiries)" 6
+
+start_postfix || { fail "the private Postfix and Dovecot start"; exit 0; }
 
 # --- TLS: self-signed refused without ca_file; wrong password ------------------------------
 site "imaps://127.0.0.1:$DOVECOT_IMAPS_PORT/INBOX"

@@ -52,7 +52,21 @@ static void test_header_scan(void)
 	    {"Subject: folded\n  over\n\tlines\nX: y\n\nbody\n", 2, "folded  over\tlines",
 	     "body\n"},
 	    {"From ana@x Tue Nov 25 2026\nSubject: mbox\n\nb", 1, "mbox", "b"},
-	    {"Subject: ok\nthis is no field\nTo: x\n", 1, "ok", "this is no field\nTo: x\n"},
+	    /* a line without a colon is skipped: the fields after it are read */
+	    {"Subject: ok\nthis is no field\nTo: x\n", 2, "ok", ""},
+	    {"Subject: ok\nno colon\nMessage-ID: <a@b>\n\nbody", 2, "ok", "body"},
+	    {"Subject: ok\r\nno colon\r\nTo: x\r\n\r\nbody", 2, "ok", "body"},
+	    {"no colon first\nSubject: s\n\nb", 1, "s", "b"},
+	    {": no name\nSubject: s\n\nb", 1, "s", "b"},
+	    {"Sub ject: a space\nSubject: s\n\nb", 1, "s", "b"},
+	    {"Subject: ok\nno colon\n\nbody", 1, "ok", "body"},
+	    /* a fold after it is its own, not the field's before it */
+	    {"Subject: ok\nno colon\n  its fold\nTo: x\n\nb", 2, "ok", "b"},
+	    /* a fold without a colon is still a fold */
+	    {"Subject: ok\n no colon here\n\nb", 1, "ok no colon here", "b"},
+	    /* no empty line and no field after them: they start the body */
+	    {"Subject: ok\nHello there\nThanks\n", 1, "ok", "Hello there\nThanks\n"},
+	    {"Subject: ok\nbad\nTo: x\nHello\n", 2, "ok", "Hello\n"},
 	    {"Subject : obsolete space\n\nb", 1, "obsolete space", "b"},
 	    {"Subject: caf\xe9\n\n", 1, "caf\xe9", ""},
 	    {"Subject:\n\n", 1, "", ""},
@@ -76,6 +90,25 @@ static void test_header_scan(void)
 		buf_free(&b);
 	}
 	hfields_free(&h);
+}
+
+/* A header line without a colon does not end the header: what follows it
+ * (the Message-ID here) is still read, and the body is still the body. */
+static void test_bad_header_line(void)
+{
+	static const char raw[] = "From: Ana <ana@example.org>\r\n"
+				  "Subject: question\r\n"
+				  "X-Broken-Client this line has no colon\r\n"
+				  "Message-ID: <after-bad@example.org>\r\n"
+				  "\r\n"
+				  "My question.\r\n";
+	struct inmsg m;
+	inmsg_parse(raw, sizeof raw - 1, NULL, &m);
+	CHECK_STR(m.message_id, "after-bad@example.org");
+	CHECK_STR(m.subject, "question");
+	CHECK_STR(m.text, "My question.\n");
+	CHECK_STR(raw + m.body_off, "My question.\r\n");
+	inmsg_free(&m);
 }
 
 static void collect(void *ctx, struct span spec, struct span display)
@@ -698,6 +731,7 @@ static void test_bad_input(void)
 int main(void)
 {
 	RUN(test_header_scan);
+	RUN(test_bad_header_line);
 	RUN(test_addresses);
 	RUN(test_msgids);
 	RUN(test_dates);
