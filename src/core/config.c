@@ -118,9 +118,9 @@ static int load_rate(struct ydoc *d, yaml_node_t *n, double *rate, struct lb_err
 static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool outgoing,
 			 struct endpoint *e, struct lb_err *err)
 {
-	static const char *const out_keys[] = {"url",	       "username", "password_file",
-					       "password_env", "tls",	   "ca_file",
-					       "connections",  "rate",	   NULL};
+	static const char *const out_keys[] = {
+	    "url",     "username",    "password_file", "password_env", "tls",
+	    "ca_file", "connections", "rate",	       "timeout",      NULL};
 	static const char *const in_keys[] = {"url",	      "username", "password_file",
 					      "password_env", "tls",	  "ca_file",
 					      "folders",      "max_size", NULL};
@@ -139,7 +139,9 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 	if (outgoing) {
 		if ((rc = yget_long(d, ymap_get(d, m, "connections"), "connections", 1, 64,
 				    &e->connections, CFG, err)) ||
-		    (rc = load_rate(d, ymap_get(d, m, "rate"), &e->rate, err)))
+		    (rc = load_rate(d, ymap_get(d, m, "rate"), &e->rate, err)) ||
+		    (rc = yget_long(d, ymap_get(d, m, "timeout"), "timeout", 1, 3600, &e->timeout,
+				    CFG, err)))
 			return rc;
 	} else {
 		if ((rc = yget_size(d, ymap_get(d, m, "max_size"), "max_size", &e->max_size, CFG,

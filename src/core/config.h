@@ -29,6 +29,7 @@ struct endpoint {
 	char *ca_file;
 	long connections; /* outgoing: parallel SMTP connections */
 	double rate;	  /* outgoing: messages per second, 0 = unlimited */
+	long timeout;	  /* outgoing: seconds per server step; 0 = the program's default */
 	size_t max_size;  /* incoming: larger messages are filed headers-only */
 	char *folders[5]; /* incoming: MOVE targets, see FOLDER_* */
 };
