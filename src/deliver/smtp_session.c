@@ -173,6 +173,9 @@ static CURLcode read_reply_within(struct conn *c, struct smtp_reply *r, double w
 		if (rc == CURLE_OK) {
 			c->in_n += got;
 		} else if (rc != CURLE_AGAIN || (rc = wait_ready(c, POLLIN, deadline))) {
+			if (rc == CURLE_OPERATION_TIMEDOUT && wait_s > 0)
+				snprintf(c->errbuf, sizeof c->errbuf, "no reply within %.0f s",
+					 wait_s);
 			return rc == CURLE_AGAIN ? CURLE_RECV_ERROR : rc;
 		}
 	}
