@@ -23,8 +23,10 @@
  * reports a CURLcode (curl's own for the opening; SEND_ERROR for a refused
  * command, WEIRD_SERVER_REPLY for a refused message, RECV_ERROR / SEND_ERROR
  * / OPERATION_TIMEDOUT when the connection fails), the last reply, whether
- * the connection was new, and whether the whole message including its final
- * "." had been written (then a missing reply makes it uncertain).
+ * the connection was new, whether a reply was not SMTP (then the connection
+ * is ended at once: x->malformed), and whether the whole message including
+ * its final "." had been written (then a missing or malformed reply makes it
+ * uncertain).
  */
 #include <errno.h>
 #include <poll.h>
