@@ -201,8 +201,11 @@ class Server:
                 lines = []
                 drop_in = any(self.match(self.a.drop_in_data, x) for x in rcpts)
                 first = True
+                # No wait_for() per line here: it makes a task each time, and
+                # a 24 MB message then takes tens of seconds to read on a busy
+                # machine (the tests that wait for "eof-in-data" time out).
                 while True:
-                    raw = await asyncio.wait_for(r.readline(), 120)
+                    raw = await r.readline()
                     if not raw:
                         self.event("eof-in-data %s" % " ".join(rcpts))
                         return
