@@ -115,7 +115,7 @@ static int load_rate(struct ydoc *d, yaml_node_t *n, double *rate, struct lb_err
 	return 0;
 }
 
-/* incoming.timeout: how long one read from the server may wait. */
+/* outgoing.timeout and incoming.timeout: how long a server may keep us waiting. */
 static int load_timeout(struct ydoc *d, yaml_node_t *n, long *timeout, struct lb_err *err)
 {
 	int rc = yget_duration(d, n, "timeout", timeout, CFG, err);
@@ -127,9 +127,9 @@ static int load_timeout(struct ydoc *d, yaml_node_t *n, long *timeout, struct lb
 static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool outgoing,
 			 struct endpoint *e, struct lb_err *err)
 {
-	static const char *const out_keys[] = {"url",	       "username", "password_file",
-					       "password_env", "tls",	   "ca_file",
-					       "connections",  "rate",	   NULL};
+	static const char *const out_keys[] = {
+	    "url",     "username",    "password_file", "password_env", "tls",
+	    "ca_file", "connections", "rate",	       "timeout",      NULL};
 	static const char *const in_keys[] = {
 	    "url",     "username", "password_file", "password_env", "tls",
 	    "ca_file", "folders",  "max_size",	    "timeout",	    NULL};
@@ -143,7 +143,8 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 	    (rc = yget_str(d, ymap_get(d, m, "password_env"), "password_env", &e->password_env, CFG,
 			   err)) ||
 	    (rc = yget_str(d, ymap_get(d, m, "ca_file"), "ca_file", &e->ca_file, CFG, err)) ||
-	    (rc = load_tls(d, ymap_get(d, m, "tls"), &e->tls, err)))
+	    (rc = load_tls(d, ymap_get(d, m, "tls"), &e->tls, err)) ||
+	    (rc = load_timeout(d, ymap_get(d, m, "timeout"), &e->timeout, err)))
 		return rc;
 	if (outgoing) {
 		if ((rc = yget_long(d, ymap_get(d, m, "connections"), "connections", 1, 64,
@@ -152,8 +153,7 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 			return rc;
 	} else {
 		if ((rc = yget_size(d, ymap_get(d, m, "max_size"), "max_size", &e->max_size, CFG,
-				    err)) ||
-		    (rc = load_timeout(d, ymap_get(d, m, "timeout"), &e->timeout, err)))
+				    err)))
 			return rc;
 		yaml_node_t *f = ymap_get(d, m, "folders");
 		static const char *const fkeys[] = {"inquiries",    "bounces", "auto_replies",

@@ -30,7 +30,7 @@ struct endpoint {
 	long connections; /* outgoing: parallel SMTP connections */
 	double rate;	  /* outgoing: messages per second, 0 = unlimited */
 	size_t max_size;  /* incoming: larger messages are filed headers-only */
-	long timeout;	  /* incoming: seconds a server may keep us waiting (IMAP) */
+	long timeout;	  /* seconds a server may keep us waiting: per SMTP step, per IMAP read */
 	char *folders[5]; /* incoming: MOVE targets, see FOLDER_* */
 };
 

@@ -296,7 +296,11 @@ static void stop(struct smtp *s, int code, const struct xfer *x, CURLcode rc)
 			s->user ? s->user : "", r->code ? r->text : why);
 		break;
 	default:
-		if (x->sender_refused)
+		if (x->malformed)
+			err_set(&s->stop, code,
+				"%s: the server does not speak SMTP: it said \"%s\"", s->where,
+				r->bad);
+		else if (x->sender_refused)
 			err_set(&s->stop, code,
 				"%s: the server refuses the envelope sender: %s (check `from` and "
 				"`bounce_to`)",
@@ -345,6 +349,29 @@ static void stop_queue(struct smtp *s, tx_done_fn on_done, void *ctx)
 	}
 }
 
+/* A message went out whole and its "." got no valid reply: it may have been
+ * delivered.  A server that stalls (or garbles) there turns every message
+ * fed to it into such an uncertain one, so stop after two in a row, or
+ * after connections + 1 in all (those still in flight, at most one per
+ * other connection, may add theirs): at most 2 x connections per run, as
+ * after a crash.  The rest stay pending for a later run. */
+static void unanswered(struct smtp *s, const struct xfer *x, CURLcode rc)
+{
+	s->uncertain++;
+	if (++s->unanswered >= 2)
+		err_set(&s->stop, LB_EUNAVAIL,
+			"%s: the server did not answer the end of %u messages in a row (last: %s); "
+			"stopping so that no more are left uncertain (they may have been "
+			"delivered: letterbox status lists them); the rest stay for a later run",
+			s->where, s->unanswered, curl_reason(x, rc));
+	else if (s->uncertain > s->nconns)
+		err_set(&s->stop, LB_EUNAVAIL,
+			"%s: the server did not answer the end of %u messages in this run (last: "
+			"%s); stopping so that no more are left uncertain (they may have been "
+			"delivered: letterbox status lists them); the rest stay for a later run",
+			s->where, s->uncertain, curl_reason(x, rc));
+}
+
 /* A worker's transfer ended: judge it, account for it, hand the outcome over. */
 static void finish(struct smtp *s, struct xfer *x, tx_done_fn on_done, void *ctx)
 {
@@ -359,6 +386,8 @@ static void finish(struct smtp *s, struct xfer *x, tx_done_fn on_done, void *ctx
 	    .new_conn = x->new_conn,
 	    .data_complete = x->data_complete,
 	    .sender_refused = x->sender_refused,
+	    .malformed = x->malformed,
+	    .opening = x->opening,
 	};
 	struct outcome o = {0};
 	enum smtp_verdict v = smtp_classify(&f, &o.kind);
@@ -375,8 +404,8 @@ static void finish(struct smtp *s, struct xfer *x, tx_done_fn on_done, void *ctx
 						 : "not sent: the campaign stopped");
 	} else if (o.kind == OUT_UNCERTAIN) {
 		text_set(o.text, sizeof o.text,
-			 "no reply after the message was sent (%s); it may have been delivered",
-			 curl_reason(x, rc));
+			 "no %sreply after the message was sent (%s); it may have been delivered",
+			 x->malformed ? "valid " : "", curl_reason(x, rc));
 	} else {
 		text_set(o.text, sizeof o.text, "not sent: %s", curl_reason(x, rc));
 	}
@@ -387,8 +416,11 @@ static void finish(struct smtp *s, struct xfer *x, tx_done_fn on_done, void *ctx
 		case SMTP_FINAL:
 			if (o.kind == OUT_UNCERTAIN) {
 				s->trouble++;
+				unanswered(s, x, rc);
 				break;
 			}
+			if (x->data_complete)
+				s->unanswered = 0; /* the server answers the "." again */
 			s->trouble = 0;
 			s->slow_since = 0;
 			c->backoff = 0;

@@ -25,6 +25,7 @@ struct smtp_reply {
 	int code;	 /* last complete reply, 0 when none yet */
 	char status[16]; /* its enhanced status code ("5.1.1") or "" */
 	char text[256];	 /* "550 5.1.1 No such user", printable ASCII only */
+	char bad[80];	 /* the line that was not SMTP (cleaned, cut), "" when none */
 	int cur_code;	 /* the reply being read (multi-line), 0 when none */
 	char cur_status[16];
 	char cur_text[256];
@@ -33,9 +34,18 @@ struct smtp_reply {
 
 void smtp_reply_reset(struct smtp_reply *r);
 
+/* smtp_reply_line's answer for a line that is not SMTP. */
+enum { SMTP_REPLY_MALFORMED = -1 };
+
 /* Feed one line as the server sent it (with or without CRLF).  Returns the
- * code of the reply this line completes, or 0 (a continuation line, or not
- * a reply line at all: ignored). */
+ * code of the reply this line completes, 0 for a continuation line, or
+ * SMTP_REPLY_MALFORMED for a line that is not part of an SMTP reply (RFC
+ * 5321, 4.2: three digits, the first 2-5, then " " or "-" or the line's
+ * end; every line of a multi-line reply with the same code): a blank line,
+ * a line without a code, a reply whose lines disagree on the code.  The
+ * line is then in r->bad and the reply being read is dropped; the last
+ * complete reply stays.  Nothing a server says after such a line can be
+ * trusted to belong to the command it answers: end the connection. */
 int smtp_reply_line(struct smtp_reply *r, const char *line, size_t n);
 
 /* What a finished transfer means. */
@@ -53,11 +63,16 @@ struct smtp_finish {
 	bool new_conn;	     /* the transfer opened a new connection (not a reused one) */
 	bool data_complete;  /* the whole message and its final "." had been written */
 	bool sender_refused; /* the reply refused MAIL FROM: about us, not the recipient */
+	bool malformed;	     /* it ended on a reply that was not SMTP (the connection too) */
+	bool opening;	     /* it failed while curl opened the session */
 };
 
 /* Classify a finished transfer.  *kind is always set: for the stop and
  * retry verdicts it is OUT_NOT_SENT, or OUT_UNCERTAIN when the data had been
- * sent completely and no final reply came. */
+ * sent completely and no valid final reply came.  A reply that is not SMTP
+ * stops the campaign while the session opens (greeting, EHLO: every
+ * connection would meet it), else the message is retried on a new
+ * connection, unless its "." had been sent (then it is uncertain). */
 enum smtp_verdict smtp_classify(const struct smtp_finish *f, enum outcome_kind *kind);
 
 /* ---- the transport's state (deliver/smtp.c drives it, smtp_open.c sets it up) ----
@@ -90,6 +105,8 @@ struct xfer {
 	bool data_complete;	 /* the whole message and its "." were written */
 	bool refused;		 /* the server refused it (the session is still fine) */
 	bool sender_refused;	 /* ... at MAIL FROM */
+	bool opening;		 /* it failed while the session was being opened */
+	bool malformed;		 /* it ended on a reply that was not SMTP */
 	struct smtp_reply reply; /* the last complete reply */
 	CURLcode result;	 /* see smtp_session.c */
 	char errbuf[CURL_ERROR_SIZE];
@@ -152,6 +169,8 @@ struct smtp {
 	double stop_deadline; /* after a stop: give in-flight transfers until then */
 	double slow_since;    /* first "slow down" since the last delivery, 0 = none */
 	unsigned trouble;     /* connection losses since the last delivery */
+	unsigned unanswered;  /* messages in a row whose final "." got no valid reply */
+	unsigned uncertain;   /* messages with no valid reply to their "." (this transport) */
 
 	pthread_mutex_t mu;
 	/* under mu */

@@ -38,7 +38,10 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 	else if (l.n == 14 && l.p[0] == '2' &&
 		 span_starts_with_ci((struct span){l.p + 4, 10}, "PIPELINING"))
 		c->pipelining = true;
-	smtp_reply_line(&x->reply, line, n);
+	/* A line that is not SMTP: stop curl now (CURLE_WRITE_ERROR) rather
+	 * than let it wait for a valid reply until the timeout. */
+	if (smtp_reply_line(&x->reply, line, n) == SMTP_REPLY_MALFORMED)
+		return 0;
 	return n;
 }
 
@@ -188,7 +191,7 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 	struct smtp *s = xcalloc(1, sizeof *s);
 	s->base.ops = &smtp_ops;
 	s->url = xstrdup(ep->url);
-	s->timeout_s = o->timeout_s > 0 ? o->timeout_s : 60;
+	s->timeout_s = ep->timeout > 0 ? ep->timeout : o->timeout_s > 0 ? o->timeout_s : 60;
 	s->nconns = ep->connections < 1 ? 1 : ep->connections > 64 ? 64 : (size_t)ep->connections;
 	s->conns = xcalloc(s->nconns, sizeof *s->conns);
 	s->xfers = xcalloc(2 * s->nconns, sizeof *s->xfers);

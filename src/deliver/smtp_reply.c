@@ -1,12 +1,13 @@
 /* SMTP replies and what they mean for a job (see smtp.h). */
 #include "deliver/smtp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void smtp_reply_reset(struct smtp_reply *r)
 {
 	r->code = 0;
-	r->status[0] = r->text[0] = '\0';
+	r->status[0] = r->text[0] = r->bad[0] = '\0';
 	r->cur_code = 0;
 	r->cur_n = 0;
 }
@@ -55,21 +56,39 @@ static void append_text(struct smtp_reply *r, const char *p, size_t n)
 	r->cur_text[r->cur_n] = '\0';
 }
 
+/* The line that was not SMTP, for messages (and the code of the lines
+ * before it that it contradicts, if any): the reply being read is gone. */
+static int malformed(struct smtp_reply *r, const char *line, size_t n, int after)
+{
+	char tail[24] = "";
+	if (after)
+		snprintf(tail, sizeof tail, " (after %d- lines)", after);
+	size_t o = 0, cap = sizeof r->bad - strlen(tail);
+	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+		unsigned char c = (unsigned char)line[i];
+		r->bad[o++] = c < 0x20 || c == 0x7f ? ' ' : c >= 0x80 ? '?' : (char)c;
+	}
+	memcpy(r->bad + o, tail, strlen(tail) + 1);
+	r->cur_code = 0;
+	r->cur_n = 0;
+	return SMTP_REPLY_MALFORMED;
+}
+
 int smtp_reply_line(struct smtp_reply *r, const char *line, size_t n)
 {
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	if (n < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2]) ||
-	    line[0] < '1' || line[0] > '5' || (n > 3 && line[3] != ' ' && line[3] != '-'))
-		return 0;
+	    line[0] < '2' || line[0] > '5' || (n > 3 && line[3] != ' ' && line[3] != '-'))
+		return malformed(r, line, n, 0);
 	int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 	bool last = n == 3 || line[3] == ' ';
 	const char *p = line + 4;
 	size_t pn = n > 4 ? n - 4 : 0;
 
-	if (r->cur_code != code) {
-		/* A new reply (or a server that changed its mind mid-reply:
-		 * the newer code wins). */
+	if (r->cur_code != 0 && r->cur_code != code)
+		return malformed(r, line, n, r->cur_code); /* "250-Ok" then "550 No": which? */
+	if (r->cur_code == 0) {
 		r->cur_code = code;
 		r->cur_n = 0;
 		r->cur_status[0] = '\0';
@@ -143,6 +162,17 @@ enum smtp_verdict smtp_classify(const struct smtp_finish *f, enum outcome_kind *
 	if (f->result == CURLE_OK) {
 		*kind = OUT_SENT;
 		return SMTP_FINAL;
+	}
+	/* A reply that is not SMTP: neither it nor the reply before it (to
+	 * another command) judges the recipient.  While the session opens it
+	 * stops the campaign (every connection would meet it); else the message
+	 * goes again on a new connection, unless all of it had been sent. */
+	if (f->malformed) {
+		if (f->data_complete) {
+			*kind = OUT_UNCERTAIN;
+			return SMTP_FINAL;
+		}
+		return f->opening ? SMTP_STOP_UNAVAIL : SMTP_RETRY;
 	}
 	/* "Slow down", wherever it came: never a verdict on the recipient. */
 	if (f->reply == 421 || f->reply == 454)

@@ -23,8 +23,10 @@
  * reports a CURLcode (curl's own for the opening; SEND_ERROR for a refused
  * command, WEIRD_SERVER_REPLY for a refused message, RECV_ERROR / SEND_ERROR
  * / OPERATION_TIMEDOUT when the connection fails), the last reply, whether
- * the connection was new, and whether the whole message including its final
- * "." had been written (then a missing reply makes it uncertain).
+ * the connection was new, whether a reply was not SMTP (then the connection
+ * is ended at once: x->malformed), and whether the whole message including
+ * its final "." had been written (then a missing or malformed reply makes it
+ * uncertain).
  */
 #include <errno.h>
 #include <poll.h>
@@ -134,7 +136,8 @@ static CURLcode send_cmds(struct conn *c, const char *p, size_t n)
 }
 
 /* Read one complete reply into r, within wait_s seconds (0: only what has
- * arrived already). */
+ * arrived already).  A line that is not SMTP ends it at once (r->bad holds
+ * the line): CURLE_WEIRD_SERVER_REPLY. */
 static CURLcode read_reply_within(struct conn *c, struct smtp_reply *r, double wait_s)
 {
 	double deadline = smtp_now() + wait_s;
@@ -145,7 +148,10 @@ static CURLcode read_reply_within(struct conn *c, struct smtp_reply *r, double w
 			size_t len = (size_t)(nl + 1 - start);
 			c->in_off += len;
 			log_line(c, "<", start, len);
-			if (smtp_reply_line(r, start, len))
+			int code = smtp_reply_line(r, start, len);
+			if (code == SMTP_REPLY_MALFORMED)
+				return CURLE_WEIRD_SERVER_REPLY;
+			if (code)
 				return CURLE_OK;
 			continue;
 		}
@@ -169,6 +175,9 @@ static CURLcode read_reply_within(struct conn *c, struct smtp_reply *r, double w
 		if (rc == CURLE_OK) {
 			c->in_n += got;
 		} else if (rc != CURLE_AGAIN || (rc = wait_ready(c, POLLIN, deadline))) {
+			if (rc == CURLE_OPERATION_TIMEDOUT && wait_s > 0)
+				snprintf(c->errbuf, sizeof c->errbuf, "no reply within %.0f s",
+					 wait_s);
 			return rc == CURLE_AGAIN ? CURLE_RECV_ERROR : rc;
 		}
 	}
@@ -351,16 +360,26 @@ void smtp_run_job(struct conn *c, struct xfer *x)
 		c->url_set = true;
 	}
 	x->new_conn = x->data_complete = x->refused = x->sender_refused = false;
+	x->malformed = x->opening = false;
 	smtp_reply_reset(&x->reply);
 	c->errbuf[0] = '\0';
 	c->x = x;
 	CURLcode rc = session_open(c, x);
+	x->opening = rc != CURLE_OK;
 	if (!rc && !(rc = envelope(c, x)))
 		rc = message(c, x);
 	/* A transfer that broke off leaves the session in an unknown state
-	 * (after a refusal it is clean, or closed already). */
+	 * (after a refusal it is clean, or closed already).  So does a reply
+	 * that is not SMTP (curl's header callback stopped curl on it, or
+	 * read_reply did): whatever follows it cannot be trusted, and waiting
+	 * for a valid one would cost the whole timeout. */
 	if (rc && !x->refused)
 		smtp_session_close(c, false);
+	if (rc && !x->refused && x->reply.bad[0]) {
+		x->malformed = true;
+		snprintf(c->errbuf, sizeof c->errbuf, "a reply that is not SMTP: \"%s\"",
+			 x->reply.bad);
+	}
 	x->result = rc;
 	c->x = NULL;
 	c->idle_since = smtp_now();

@@ -61,7 +61,7 @@ struct transport;
 struct transport_opts {
 	const struct endpoint *ep; /* url, credentials, tls, ca_file, connections, rate */
 	const char *site_dir; /* relative paths (maildir, password_file, ca_file) resolve here */
-	long timeout_s;	      /* per SMTP command (default 60) */
+	long timeout_s;	      /* per SMTP command (0: 60); ep->timeout, if set, wins */
 };
 
 /* Open a transport (for SMTP: nothing is connected yet).  Bad URLs, an
@@ -88,7 +88,11 @@ size_t transport_busy(const struct transport *t);
  * rate-limit token, the end of a back-off), calling on_done for every
  * finished job.
  * Returns 0, or a campaign-stopping error: LB_EUNAVAIL (cannot connect, TLS
- * failure), LB_ECONFIG (authentication refused, certificate not trusted).
+ * failure, a greeting or EHLO reply that is not SMTP, or no valid reply to
+ * the final "." of two messages in a row or of connections + 1 in all: so
+ * that a stalled server leaves at most 2 x connections uncertain per
+ * transport, as a crash would), LB_ECONFIG (authentication refused,
+ * certificate not trusted).
  * After such an error every job in flight has been completed as OUT_NOT_SENT
  * (or OUT_UNCERTAIN if its data had been sent completely, or with its real
  * outcome if it finished before it could be stopped).  SMTP: each connection

@@ -207,6 +207,41 @@ check "  within seconds ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 4
 grep_err "no reply from the server" "  says there was no reply"
 stop_faultsmtp
 
+# Replies that are not SMTP end the connection at once, instead of a wait for
+# a valid one until the timeout: the message goes again on a new connection,
+# unless its final "." had been sent (then it is uncertain).
+start_faultsmtp --garbage-reply rcpt:g --garbage-reply rcptmix:g7@ \
+	--garbage-reply dot:g5@ --garbage-reply dot:g14@ || { fail "faultsmtp starts"; exit 0; }
+expect_exit 0 "20 messages, each first RCPT and 2 final dots answered with garbage (timeout 3 s)" \
+	"$TX" -T 3 -c 2 -p g "smtp://127.0.0.1:$FAULT_PORT" 20
+secs=$(summary seconds)
+check "  took $secs s, not a timeout per message (< 10 s)" awk -v s="$secs" 'BEGIN { exit !(s < 10) }'
+garbled=$(grep -c '^garbage at' "$FAULT_DIR/events.log")
+check "  the server garbled 22 replies ($garbled)" test "$garbled" = 22
+sessions=$(grep -c '^session' "$FAULT_DIR/events.log")
+check "  each ended its connection: $sessions sessions, 22 to 24" test "$sessions" -ge 22 -a "$sessions" -le 24
+check "  every first try came back NOT_SENT, saying why" \
+	test "$(grep -c '^NOT_SENT g[0-9]*@example.net 0 - not sent: a reply that is not SMTP: "' "$T_TMP/out")" = 20
+check "  \"250-\" then \"550\" is no verdict: none FAILED" test -z "$(outcomes FAILED)"
+same "  UNCERTAIN: the two whose final dot got garbage" "$(outcomes UNCERTAIN)" \
+	"$(printf '%s\n' g14@example.net g5@example.net)"
+same "  the other 18 delivered once each, on a new connection" "$(fault_rcpts g)" \
+	"$(want_rcpts g 20 g5@example.net g14@example.net)"
+stop_faultsmtp
+
+# ... and in curl's part of the session (the greeting, EHLO): every
+# connection would meet it, so the run stops, at once.
+for where in greeting ehlo; do
+	start_faultsmtp --garbage-reply "$where" || { fail "faultsmtp starts"; exit 0; }
+	expect_exit 69 "a $where reply that is not SMTP: LB_EUNAVAIL (timeout 5 s)" \
+		"$TX" -T 5 -c 2 "smtp://127.0.0.1:$FAULT_PORT" 4
+	secs=$(summary seconds)
+	check "  at once ($secs s, < 2 s)" awk -v s="$secs" 'BEGIN { exit !(s < 2) }'
+	grep_err 'does not speak SMTP: it said "[A-Za-z ]+"' "  says what the server said"
+	check "  nobody marked, all NOT_SENT" test "$(summary not_sent)" = 4
+	stop_faultsmtp
+done
+
 start_faultsmtp --throttle-at 30 --throttle-for 1 || fail "faultsmtp starts"
 expect_exit 0 "454 4.7.0 throttling for 1 s" "$TX" -c 4 "smtp://127.0.0.1:$FAULT_PORT" 100
 n454=$(grep -c '^454 at MAIL' "$FAULT_DIR/events.log")
@@ -229,13 +264,56 @@ grep_err "refused the session: 554 5.3.2" "  says the server refused the session
 check "  the one in flight came back NOT_SENT" \
 	grep -q '^NOT_SENT rcpt0@example.net 0 - not sent: the campaign stopped' "$T_TMP/out"
 check "  the server saw it end without the final dot" \
-	wait_for 5 grep -q '^eof-in-data rcpt0@' "$FAULT_DIR/events.log"
+	wait_for 15 grep -q '^eof-in-data rcpt0@' "$FAULT_DIR/events.log"
 check "  and stored nothing" test -z "$(fault_rcpts rcpt)"
 stop_faultsmtp
 
 expect_exit 69 "connection refused: LB_EUNAVAIL" "$TX" -q "smtp://127.0.0.1:$(sv_free_port)" 5
 grep_err "smtp://127.0.0.1:[0-9]+: cannot connect" "  names host, port and what failed"
 check "  the jobs came back NOT_SENT" test "$(summary not_sent)" = 5
+
+echo "-- a server that never answers the final dot: the run stops, the rest stays pending"
+# The campaign through letterbox send (status, a later run): outgoing.timeout 2 s.
+NOW="2026-11-25 10:00"
+S=$T_TMP/stall
+make_site "$S"
+$PY - "$S" <<'PY'
+import sys
+s = sys.argv[1]
+with open(s + "/subscribers/friends.yaml", "w") as f:
+    f.write("subscribers:\n")
+    for i in range(20):
+        f.write(f"  - email: rcpt{i}@example.net\n")
+p = s + "/letterbox.yaml"
+y = open(p).read().replace("  url: maildir:outbox",
+    "  url: smtp://127.0.0.1:PORT\n  connections: 2\n  timeout: 2")
+open(p, "w").write(y)
+PY
+counts() { lb -C "$S" status --json | $PY -c "import json,sys; c=json.loads(sys.stdin.readline())['counts']; print(' '.join(str(c[k]) for k in ('sent','uncertain','pending')))"; }
+in_state() { lb -C "$S" status | awk -v s="$1" '$1 == s { sub(/:$/, "", $2); print $2 }' | sort; }
+start_faultsmtp --stall-after-data rcpt || { fail "faultsmtp starts"; exit 0; }
+sed -i "s|127.0.0.1:PORT|127.0.0.1:$FAULT_PORT|" "$S/letterbox.yaml"
+t0=$SECONDS
+expect_exit 69 "20 messages, 2 connections, timeout 2 s: stops (LB_EUNAVAIL)" lb -C "$S" send --now "$NOW"
+check "  after the second timeout, not one per message ($((SECONDS - t0)) s, < 10 s)" \
+	test $((SECONDS - t0)) -lt 10
+grep_err "did not answer the end of 2 messages in a row" "  says why it stopped"
+read -r sent unc pend <<<"$(counts)"
+check "  $unc uncertain: 2 to 4 (at most 2 x connections, as after a crash)" \
+	test "$unc" -ge 2 -a "$unc" -le 4
+check "  the other $pend pending, none marked sent" test $((unc + pend)) = 20 -a "$sent" = 0
+uncertain=$(in_state uncertain)
+same "  the uncertain ones are the ones the server got" "$uncertain" \
+	"$(cat "$FAULT_DIR"/stalled-*.eml | sed -n 's/^X-Rcpt-To: <\(.*\)>.*/\1/p' | sort)"
+stop_faultsmtp
+start_faultsmtp || { fail "faultsmtp starts"; exit 0; }
+sed -i "s|smtp://127.0.0.1:[0-9]*|smtp://127.0.0.1:$FAULT_PORT|" "$S/letterbox.yaml"
+expect_exit 0 "a later run against a healthy server" lb -C "$S" send --now "$NOW"
+# shellcheck disable=SC2086
+same "  sends the pending ones, once each, and not the uncertain ones" "$(fault_rcpts rcpt)" \
+	"$(want_rcpts rcpt 20 $uncertain)"
+same "  status: $((20 - unc)) sent, $unc uncertain, 0 pending" "$(counts)" "$((20 - unc)) $unc 0"
+stop_faultsmtp
 
 echo "-- private Postfix: STARTTLS, SMTPS, AUTH"
 start_postfix || { fail "Postfix starts"; exit 0; }

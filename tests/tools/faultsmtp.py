@@ -27,6 +27,19 @@ Faults (recipients are matched by substring, options may repeat):
                        and the connection is closed (as Postfix's smtpd_timeout)
   --pipelining         offer PIPELINING (RFC 2920) in EHLO; "pipelined MAIL N" in
                        events.log when the commands after a MAIL FROM came with it
+  --garbage-reply WHERE  a reply that is not SMTP; WHERE is one of
+                       greeting      every session is greeted with a line without a code
+                       ehlo          EHLO is answered with a line without a code
+                       rcpt:S        the first RCPT TO of each recipient matching S gets a
+                                     line without a code (later ones are accepted)
+                       rcptmix:S     likewise, a reply whose lines disagree on the code
+                                     ("250-..." then "550 ..."); before rcpt:S
+                       dot:S         the final "." of a message for S gets a line without a
+                                     code (the message is kept as garbled-NNNNNN.eml)
+                       then the server goes on reading, as a confused one would
+  --stall-after-data S read the whole message for S, then never answer its final "."
+                       (kept as stalled-NNNNNN.eml); the session hangs until the client
+                       goes away
 The port (0: any free one) is written to --port-file once listening.
 """
 import argparse
@@ -46,6 +59,19 @@ class Server:
         self.accepted = 0
         self.dropped = 0
         self.throttle_until = 0.0
+        self.garbled_rcpts = set()  # recipients whose first RCPT was answered with garbage
+        self.counts = {}
+        g = {"greeting": False, "ehlo": False, "rcpt": [], "rcptmix": [], "dot": []}
+        for w in args.garbage_reply or []:
+            where, _, pat = w.partition(":")
+            if where in ("greeting", "ehlo") and not pat:
+                g[where] = True
+            elif where in ("rcpt", "rcptmix", "dot") and pat:
+                g[where].append(pat)
+            else:
+                sys.exit("faultsmtp: --garbage-reply %s: want greeting, ehlo, rcpt:S, "
+                         "rcptmix:S or dot:S" % w)
+        self.garbage = g
         self.log = open(os.path.join(args.dir, "events.log"), "a", buffering=1)
 
     def event(self, text):
@@ -64,9 +90,11 @@ class Server:
         if kind == "msg":
             self.accepted += 1
             n = self.accepted
-        else:
+        elif kind == "dropped":
             self.dropped += 1
             n = self.dropped
+        else:
+            n = self.counts[kind] = self.counts.get(kind, 0) + 1
         path = os.path.join(self.a.dir, "%s-%06d.eml" % (kind, n))
         with open(path + ".tmp", "wb") as f:
             f.write(b"X-Mail-From: <%s>\r\n" % mail_from.encode())
@@ -93,7 +121,11 @@ class Server:
             self.event("554 greeting, session %d" % self.sessions)
             await self.reply(w, "554 5.3.2 No SMTP service here")
             return
-        await self.reply(w, "220 faultsmtp ESMTP")
+        if self.garbage["greeting"]:
+            self.event("garbage greeting, session %d" % self.sessions)
+            await self.reply(w, "Welcome to faultsmtp")
+        else:
+            await self.reply(w, "220 faultsmtp ESMTP")
         mail_from, rcpts = None, []
         while True:
             try:
@@ -109,7 +141,10 @@ class Server:
             line = raw.decode("latin-1").rstrip("\r\n")
             verb = line[:4].upper()
             arg = line[4:].strip()
-            if verb == "EHLO":
+            if verb == "EHLO" and self.garbage["ehlo"]:
+                self.event("garbage ehlo, session %d" % self.sessions)
+                await self.reply(w, "faultsmtp at your service")
+            elif verb == "EHLO":
                 await self.reply(w, "250-faultsmtp\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
                                  + ("250-PIPELINING\r\n" if self.a.pipelining else "")
                                  + "250 ENHANCEDSTATUSCODES")
@@ -136,8 +171,18 @@ class Server:
                 await self.reply(w, "250 2.1.0 Ok")
             elif verb == "RCPT":
                 rcpt = addr(arg)
+                garbage = None
+                if rcpt not in self.garbled_rcpts:
+                    if self.match(self.garbage["rcptmix"], rcpt):
+                        garbage = "rcptmix", "250-2.1.5 Ok\r\n550 5.1.1 <%s>: no such user" % rcpt
+                    elif self.match(self.garbage["rcpt"], rcpt):
+                        garbage = "rcpt", "Recipient looks fine to me"
                 if mail_from is None:
                     await self.reply(w, "503 5.5.1 Error: need MAIL command")
+                elif garbage:
+                    self.garbled_rcpts.add(rcpt)
+                    self.event("garbage at %s %s" % (garbage[0], rcpt))
+                    await self.reply(w, garbage[1])
                 elif self.match(self.a.defer, rcpt):
                     self.event("451 %s" % rcpt)
                     await self.reply(w, "451 4.2.0 <%s>: Recipient address rejected: "
@@ -161,8 +206,11 @@ class Server:
                 lines = []
                 drop_in = any(self.match(self.a.drop_in_data, x) for x in rcpts)
                 first = True
+                # No wait_for() per line here: it makes a task each time, and
+                # a 24 MB message then takes tens of seconds to read on a busy
+                # machine (the tests that wait for "eof-in-data" time out).
                 while True:
-                    raw = await asyncio.wait_for(r.readline(), 120)
+                    raw = await r.readline()
                     if not raw:
                         self.event("eof-in-data %s" % " ".join(rcpts))
                         return
@@ -176,6 +224,19 @@ class Server:
                     if raw == b".\r\n":
                         break
                     lines.append(raw[1:] if raw.startswith(b"..") else raw)
+                if any(self.match(self.a.stall_after_data, x) for x in rcpts):
+                    self.event("stall-after-data %s" % " ".join(rcpts))
+                    self.store("stalled", mail_from, rcpts, lines)
+                    while await r.read(65536):  # no reply, ever; until the client leaves
+                        pass
+                    self.event("client left, stalled %s" % " ".join(rcpts))
+                    return
+                if any(self.match(self.garbage["dot"], x) for x in rcpts):
+                    self.event("garbage at dot %s" % " ".join(rcpts))
+                    self.store("garbled", mail_from, rcpts, lines)
+                    mail_from, rcpts = None, []
+                    await self.reply(w, "Thank you for your message")
+                    continue
                 if any(self.match(self.a.drop_after_data, x) for x in rcpts):
                     self.event("drop-after-data %s" % " ".join(rcpts))
                     self.store("dropped", mail_from, rcpts, lines)
@@ -224,6 +285,8 @@ async def main():
     p.add_argument("--throttle-for", type=float, default=2.0)
     p.add_argument("--pipelining", action="store_true")
     p.add_argument("--idle-timeout", type=float, default=0)
+    p.add_argument("--garbage-reply", action="append")
+    p.add_argument("--stall-after-data", action="append")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     srv = Server(a)

@@ -167,6 +167,70 @@ static void test_reply_multiline(void)
 	CHECK_STR(r.text, "250 first last");
 }
 
+/* Lines that are not SMTP: SMTP_REPLY_MALFORMED, the line in r.bad, and
+ * the last complete reply kept (the caller ends the connection). */
+static void test_reply_malformed(void)
+{
+	static const char *const bad[] = {
+	    "hello\r\n", /* no code */
+	    "Recipient looks fine to me\r\n",
+	    "25\r\n",		   /* too short */
+	    "\r\n",		   /* blank */
+	    "250x\r\n",		   /* no separator */
+	    "2500 Ok\r\n",	   /* four digits */
+	    "250\tOk\r\n",	   /* a tab is not the separator */
+	    "650 no\r\n",	   /* no such class */
+	    "150 preliminary\r\n", /* not in SMTP */
+	    "05 0 x\r\n",
+	    " 250 Ok\r\n", /* leading space */
+	    "2\x00"
+	    "50 Ok\r\n", /* a NUL among the digits (9 bytes) */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct smtp_reply r;
+		smtp_reply_reset(&r);
+		CHECK_INT(smtp_reply_line(&r, "250 2.1.0 Ok\r\n", 14), 250);
+		size_t n = i == sizeof bad / sizeof bad[0] - 1 ? 9 : strlen(bad[i]);
+		int got = smtp_reply_line(&r, bad[i], n);
+		if (!CHECK(got == SMTP_REPLY_MALFORMED))
+			fprintf(stderr, "    line %zu: got %d\n", i, got);
+		CHECK_INT(r.code, 250);
+		CHECK_STR(r.text, "250 2.1.0 Ok");
+		CHECK(i == 3 || r.bad[0] != '\0');
+	}
+	struct smtp_reply r;
+	smtp_reply_reset(&r);
+	CHECK_INT(smtp_reply_line(&r, "Recipient looks fine to me\r\n", 28), SMTP_REPLY_MALFORMED);
+	CHECK_STR(r.bad, "Recipient looks fine to me");
+	CHECK_INT(r.code, 0);
+	/* The lines of one reply disagree on the code: neither can be trusted
+	 * (the newer code winning would fail a recipient the server took). */
+	smtp_reply_reset(&r);
+	CHECK_INT(smtp_reply_line(&r, "250-2.1.5 Ok\r\n", 14), 0);
+	CHECK_INT(smtp_reply_line(&r, "550 5.1.1 no such user\r\n", 24), SMTP_REPLY_MALFORMED);
+	CHECK_INT(r.code, 0);
+	CHECK_STR(r.bad, "550 5.1.1 no such user (after 250- lines)");
+	/* A garbage line in the middle of a multi-line reply. */
+	smtp_reply_reset(&r);
+	CHECK_INT(smtp_reply_line(&r, "250-faultsmtp\r\n", 15), 0);
+	CHECK_INT(smtp_reply_line(&r, "PIPELINING\r\n", 12), SMTP_REPLY_MALFORMED);
+	/* After it the parser starts over: a valid reply parses (the caller
+	 * does not go on, but the state must stay sane). */
+	CHECK_INT(smtp_reply_line(&r, "250 Ok\r\n", 8), 250);
+	CHECK_STR(r.text, "250 Ok");
+	/* Control characters in a bad line are blanked, and a long one cut. */
+	char longbad[300];
+	memset(longbad, 'x', sizeof longbad);
+	longbad[5] = '\x1b';
+	CHECK_INT(smtp_reply_line(&r, longbad, sizeof longbad), SMTP_REPLY_MALFORMED);
+	CHECK_INT(strlen(r.bad), sizeof r.bad - 1);
+	CHECK(strchr(r.bad, '\x1b') == NULL);
+	/* Valid all the same: the code alone, and any text after the separator. */
+	CHECK_INT(smtp_reply_line(&r, "354\r\n", 5), 354);
+	CHECK_INT(smtp_reply_line(&r, "250-\r\n", 6), 0);
+	CHECK_INT(smtp_reply_line(&r, "250 \r\n", 6), 250);
+}
+
 /* Dot-stuffing: a '.' doubled at every line start, across iovec boundaries
  * too, and a CRLF added when the message does not end with one. */
 static void stuffed(const char *const *parts, size_t n, const char *want)
@@ -200,12 +264,6 @@ static void test_reply_odd(void)
 {
 	struct smtp_reply r;
 	smtp_reply_reset(&r);
-	/* Not reply lines: ignored. */
-	CHECK_INT(smtp_reply_line(&r, "hello\r\n", 7), 0);
-	CHECK_INT(smtp_reply_line(&r, "25\r\n", 4), 0);
-	CHECK_INT(smtp_reply_line(&r, "250x\r\n", 6), 0);
-	CHECK_INT(smtp_reply_line(&r, "650 no\r\n", 8), 0);
-	CHECK_INT(r.code, 0);
 	/* The status must match the reply's class and have the right shape. */
 	CHECK_INT(smtp_reply_line(&r, "550 4.1.1 odd\r\n", 15), 550);
 	CHECK_STR(r.status, "");
@@ -301,6 +359,26 @@ static void test_classify(void)
 	f.reply = 550;
 	f.sender_refused = false;
 	CHECK(smtp_classify(&f, &kind) == SMTP_FINAL && kind == OUT_FAILED);
+
+	/* A reply that is not SMTP: the message goes again on a new
+	 * connection; the reply before it (to MAIL FROM, say) is no verdict. */
+	f = (struct smtp_finish){CURLE_WEIRD_SERVER_REPLY, 250, true, false, .malformed = true};
+	CHECK(smtp_classify(&f, &kind) == SMTP_RETRY && kind == OUT_NOT_SENT);
+	f.reply = 550;
+	f.new_conn = false;
+	CHECK(smtp_classify(&f, &kind) == SMTP_RETRY && kind == OUT_NOT_SENT);
+	f.reply = 421;
+	CHECK(smtp_classify(&f, &kind) == SMTP_RETRY && kind == OUT_NOT_SENT);
+	/* ... after its final ".": uncertain. */
+	f = (struct smtp_finish){CURLE_WEIRD_SERVER_REPLY, 354, false, true, .malformed = true};
+	CHECK(smtp_classify(&f, &kind) == SMTP_FINAL && kind == OUT_UNCERTAIN);
+	/* ... at the greeting or EHLO (curl's part): every connection would
+	 * meet it, the campaign stops. */
+	f = (struct smtp_finish){CURLE_WRITE_ERROR, 220, true, false, .malformed = true,
+				 .opening = true};
+	CHECK(smtp_classify(&f, &kind) == SMTP_STOP_UNAVAIL && kind == OUT_NOT_SENT);
+	f.reply = 0;
+	CHECK(smtp_classify(&f, &kind) == SMTP_STOP_UNAVAIL && kind == OUT_NOT_SENT);
 }
 
 /* ---- URLs
@@ -645,6 +723,7 @@ int main(void)
 	RUN(test_reply_single);
 	RUN(test_reply_multiline);
 	RUN(test_reply_odd);
+	RUN(test_reply_malformed);
 	RUN(test_stuff);
 	RUN(test_classify);
 	RUN(test_loopback);
