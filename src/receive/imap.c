@@ -229,6 +229,30 @@ static int check_config(const struct endpoint *ep, const struct imap_source *s,
 	return 0;
 }
 
+/* What imap_source_open checks before it connects; imap_source_check (for
+ * `check`) runs the same.  The caller wipes and frees *password. */
+static int imap_prepare(const struct endpoint *ep, const char *site_dir, struct imap_source *s,
+			char **password, struct lb_err *err)
+{
+	int rc = imap_url_parse(ep->url, &s->url, err);
+	if (rc || (rc = endpoint_password(ep, site_dir, password, err)))
+		return rc;
+	return check_config(ep, s, *password, err);
+}
+
+int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err)
+{
+	struct imap_source s = {0};
+	char *password = NULL;
+	int rc = imap_prepare(ep, site_dir, &s, &password, err);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	imap_url_free(&s.url);
+	return rc;
+}
+
 int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **out,
 		     struct lb_err *err)
 {
@@ -237,9 +261,8 @@ int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg
 	s->base.ops = &imap_ops;
 	s->max_size = ep->max_size;
 	char *password = NULL;
-	int rc = imap_url_parse(ep->url, &s->url, err);
-	if (rc || (rc = endpoint_password(ep, site_dir, &password, err)) ||
-	    (rc = check_config(ep, s, password, err)))
+	int rc = imap_prepare(ep, site_dir, s, &password, err);
+	if (rc)
 		goto fail;
 	if (ep->ca_file) {
 		s->ca_file = path_join(site_dir, ep->ca_file);
