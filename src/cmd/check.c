@@ -106,6 +106,7 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	struct lb_err err = {0};
 	if (config_load(&g->cfg, g->site_dir, g->config_path, &err) != 0) {
 		report_err(&p, &err);
+		config_free(&g->cfg);
 		fprintf(stderr, "check: stopped at the configuration\n");
 		return LB_ECONFIG;
 	}

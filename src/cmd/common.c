@@ -22,8 +22,10 @@ int cli_config(struct cli *g)
 		return 0;
 	struct lb_err err = {0};
 	int rc = config_load(&g->cfg, g->site_dir, g->config_path, &err);
-	if (rc)
+	if (rc) {
+		config_free(&g->cfg);
 		return cli_fail(&err);
+	}
 	g->cfg_loaded = true;
 	return 0;
 }
