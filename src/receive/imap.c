@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libetpan/libetpan.h>
 
@@ -235,9 +236,16 @@ static int imap_prepare(const struct endpoint *ep, const char *site_dir, struct 
 			char **password, struct lb_err *err)
 {
 	int rc = imap_url_parse(ep->url, &s->url, err);
-	if (rc || (rc = endpoint_password(ep, site_dir, password, err)))
+	if (rc || (rc = endpoint_password(ep, site_dir, password, err)) ||
+	    (rc = check_config(ep, s, *password, err)))
 		return rc;
-	return check_config(ep, s, *password, err);
+	if (ep->ca_file && s->url.tls) {
+		char *ca = path_join(site_dir, ep->ca_file);
+		if (access(ca, R_OK) != 0)
+			rc = err_sys(err, LB_ECONFIG, "incoming.ca_file %s", ca);
+		free(ca);
+	}
+	return rc;
 }
 
 int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err)

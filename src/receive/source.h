@@ -113,5 +113,8 @@ int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb
 /* dir: the Maildir, already resolved against the site directory. */
 int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **s,
 			struct lb_err *err);
+/* What maildir_source_open checks before it creates anything: dir is a
+ * directory (or absent), the folder names are Maildir++ names. */
+int maildir_source_check(const struct endpoint *ep, const char *dir, struct lb_err *err);
 
 #endif

@@ -93,6 +93,19 @@ chmod 600 "$S/imap-password"
 expect_exit 78 "plain imap:// with a password to another host: check" lb -C "$S" check
 grep_err "would send the password in clear text" "says so"
 
+sed -i 's|^  ca_file: .*||; s|^  url: imap://mail.example.org/INBOX|  url: imaps://mail.example.org/INBOX\n  ca_file: no-such-ca.pem|' "$S/letterbox.yaml"
+expect_exit 78 "an incoming.ca_file that is not there: check" lb -C "$S" check
+grep_err "incoming.ca_file .*no-such-ca.pem: No such file" "names the file"
+
+fresh
+sed -i 's|^  url: maildir:inbox|  url: maildir:inbox\n  folders:\n    bounces: "Letterbox//Bounces"|' "$S/letterbox.yaml"
+expect_exit 78 "a Maildir folder name with an empty part: check" lb -C "$S" check
+grep_err 'incoming.folders: folder "Letterbox//Bounces": not a valid Maildir\+\+ folder name' "names the folder"
+mkdir -p "$S/inbox/new"
+cp "$TOP/tests/fixtures/mail/"*.eml "$S/inbox/new/" 2>/dev/null || printf 'From: a@example.net\nSubject: hi\n\nhello\n' >"$S/inbox/new/1.eml"
+expect_exit 78 "... and poll, before it files anything" lb -C "$S" poll
+check "nothing filed" test -z "$(ls -A "$S/state/inquiries" 2>/dev/null)"
+
 fresh
 sed -i 's/acknowledge: false/acknowledge: true/' "$S/letterbox.yaml"
 rm "$S/templates/acknowledgement.txt"
