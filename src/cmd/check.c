@@ -1,24 +1,29 @@
 /* letterbox check: validate the whole site, report every problem with its
  * place, exit 0 only when all is well. */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
 #include "compose/message.h"
+#include "compose/onemail.h"
 #include "compose/render.h"
 #include "compose/template.h"
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
+#include "deliver/campaign.h"
+#include "deliver/transport.h"
+#include "receive/source.h"
 #include "store/subscribers.h"
 
 static const char usage[] =
     "letterbox check\n"
     "\n"
     "Validate letterbox.yaml, every article in newsletters/, every template in\n"
-    "templates/ and every list in subscribers/.  Each problem is printed as\n"
+    "templates/ and every list in subscribers/, with the checks the commands\n"
+    "make before they start (password files, the lists articles name, the\n"
+    "templates enabled features need).  Each problem is printed as\n"
     "file:line:col: what is wrong.  Exit 0 when all is well, 78 for a\n"
     "configuration problem, 65 for a problem in the data.";
 
@@ -91,56 +96,6 @@ static void check_template(struct cli *g, const char *file, enum tpl_escape esc,
 	free(rel);
 }
 
-/* The one-off mails' templates (compose/onemail.c) know a fixed set of names. */
-static enum tpl_lookup_result onemail_known(void *ctx, struct span name, struct span *v)
-{
-	const char *const *names = ctx;
-	static const char *const common[] = {"site.name",
-					     "site.url",
-					     "site.postal_address",
-					     "site.lang",
-					     "year",
-					     "person.name",
-					     "person.first_name",
-					     "person.email",
-					     "inquiry.number",
-					     "inquiry.subject",
-					     NULL};
-	*v = (struct span){"", 0};
-	for (const char *const *n = common; *n; n++)
-		if (span_eq(name, *n))
-			return TPL_VALUE;
-	for (const char *const *n = names; n && *n; n++)
-		if (span_eq(name, *n))
-			return TPL_VALUE;
-	return TPL_UNKNOWN;
-}
-
-/* An optional template: checked when it is there. */
-static size_t check_optional(struct cli *g, const char *file, enum tpl_escape esc,
-			     const char *const *names, struct problems *p)
-{
-	char *rel = path_join("templates", file);
-	char *path = config_path(&g->cfg, rel);
-	struct buf src = BUF_INIT;
-	struct lb_err err = {0};
-	struct tpl *t = NULL;
-	size_t checked = 0;
-	if (fsx_exists(path)) {
-		checked = 1;
-		if (fsx_read(path, &src, 1 << 20, &err) ||
-		    tpl_compile(rel, src.p, src.n, esc, &t, &err))
-			report_err(p, &err);
-		else
-			tpl_check(t, onemail_known, (void *)(uintptr_t)names, report_data, p);
-	}
-	tpl_free(t);
-	buf_free(&src);
-	free(path);
-	free(rel);
-	return checked;
-}
-
 int cmd_check(struct cli *g, int argc, char **argv)
 {
 	if (cli_help(argc, argv, usage))
@@ -151,17 +106,26 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	struct lb_err err = {0};
 	if (config_load(&g->cfg, g->site_dir, g->config_path, &err) != 0) {
 		report_err(&p, &err);
+		config_free(&g->cfg);
 		fprintf(stderr, "check: stopped at the configuration\n");
 		return LB_ECONFIG;
 	}
 	g->cfg_loaded = true;
 
+	/* What send and poll check before they connect: the same functions. */
+	struct transport_opts to = {&g->cfg.out, g->cfg.site_dir, 60};
+	if (transport_check(&to, &err))
+		report_err(&p, &err);
+	if (source_check(&g->cfg.in, g->cfg.site_dir, &err))
+		report_err(&p, &err);
+
 	struct names akeys = {0}, skeys = {0};
 	char **paths = cli_article_paths(g);
 	size_t narticles = 0;
 	for (char **path = paths; *path; path++) {
-		struct article a;
-		if (article_load(*path, &a, &err) != 0) {
+		struct article a = {0};
+		if (article_slug_clash(paths, *path, &err) || article_load(*path, &a, &err) ||
+		    campaign_check_lists(&g->cfg, &a, &err)) {
 			report_err(&p, &err);
 		} else {
 			narticles++;
@@ -169,9 +133,8 @@ int cmd_check(struct cli *g, int argc, char **argv)
 				names_add(&akeys, a.extra[i].key);
 		}
 		article_free(&a);
-		free(*path);
 	}
-	free(paths);
+	fsx_list_free(paths);
 
 	struct sublists ls;
 	size_t nsubs = 0;
@@ -187,12 +150,12 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	struct template_names tn = {(const char *const *)akeys.v, (const char *const *)skeys.v};
 	check_template(g, "newsletter.html", TPL_ESC_HTML, &tn, &p);
 	check_template(g, "newsletter.txt", TPL_ESC_NONE, &tn, &p);
-	static const char *const reply_names[] = {
-	    "content", "original.date", "original.text", "original.quoted", "staff.name", NULL};
+	/* `inquiries reply` needs reply.txt; poll with triage.acknowledge needs
+	 * acknowledgement.txt. */
 	size_t ntemplates = 2;
-	ntemplates += check_optional(g, "reply.html", TPL_ESC_HTML, reply_names, &p);
-	ntemplates += check_optional(g, "reply.txt", TPL_ESC_NONE, reply_names, &p);
-	ntemplates += check_optional(g, "acknowledgement.txt", TPL_ESC_NONE, NULL, &p);
+	ntemplates += onemail_check(&g->cfg, "reply", true, report_data, &p);
+	ntemplates +=
+	    onemail_check(&g->cfg, "acknowledgement", g->cfg.acknowledge, report_data, &p);
 
 	size_t nlists = ls.n;
 	sublists_free(&ls);

@@ -36,7 +36,9 @@ int cli_config(struct cli *g);
 int cli_fail(const struct lb_err *err);
 /* --now TIME, or the clock. */
 int cli_now(const char *arg, time_t *now);
-/* Find an article by path, file name or slug in SITE/newsletters. */
+/* Find an article by path, file name or slug in SITE/newsletters and load
+ * it.  Another article with its slug is LB_EDATA naming both (they would
+ * share one campaign). */
 int cli_article(struct cli *g, const char *name, struct article *a, struct lb_err *err);
 /* Paths of every newsletters/NAME.md, sorted; NULL-terminated. */
 char **cli_article_paths(struct cli *g);

@@ -22,8 +22,10 @@ int cli_config(struct cli *g)
 		return 0;
 	struct lb_err err = {0};
 	int rc = config_load(&g->cfg, g->site_dir, g->config_path, &err);
-	if (rc)
+	if (rc) {
+		config_free(&g->cfg);
 		return cli_fail(&err);
+	}
 	g->cfg_loaded = true;
 	return 0;
 }
@@ -52,10 +54,11 @@ char **cli_article_paths(struct cli *g)
 
 int cli_article(struct cli *g, const char *name, struct article *a, struct lb_err *err)
 {
-	if (strchr(name, '/') || fsx_exists(name))
-		return article_load(name, a, err);
+	memset(a, 0, sizeof *a);
 	char **paths = cli_article_paths(g);
 	const char *found = NULL;
+	if (strchr(name, '/') || fsx_exists(name))
+		found = name;
 	size_t nlen = strlen(name);
 	for (char **p = paths; *p && !found; p++) {
 		const char *base = strrchr(*p, '/') + 1;
@@ -67,12 +70,13 @@ int cli_article(struct cli *g, const char *name, struct article *a, struct lb_er
 		    (blen == nlen + 11 && strcmp(base + 11, name) == 0))
 			found = *p;
 	}
-	int rc = found ? article_load(found, a, err)
-		       : err_set(err, LB_ENOINPUT, "no article '%s' in %s/newsletters", name,
-				 g->site_dir);
-	for (char **p = paths; *p; p++)
-		free(*p);
-	free(paths);
+	int rc;
+	if (!found)
+		rc = err_set(err, LB_ENOINPUT, "no article '%s' in %s/newsletters", name,
+			     g->site_dir);
+	else if (!(rc = article_slug_clash(paths, found, err)))
+		rc = article_load(found, a, err);
+	fsx_list_free(paths);
 	return rc;
 }
 

@@ -258,7 +258,8 @@ static int send_due(struct send_ctx *s, struct lb_err *err)
 	size_t nv = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct lb_err aerr = {0};
-		if (article_load(paths[i], &v[nv], &aerr) != 0) {
+		if (article_slug_clash(paths, paths[i], &aerr) ||
+		    article_load(paths[i], &v[nv], &aerr) != 0) {
 			fprintf(stderr, "letterbox: %s (not sent)\n", aerr.msg);
 			note_code(s, aerr.code);
 			article_free(&v[nv]);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/fsx.h"
@@ -59,33 +60,81 @@ static int split(const char *path, struct span text, struct span *fm, struct spa
 	return err_set(err, DATA, "%s:1:1: the front matter is not closed by a '---' line", path);
 }
 
-static int slug_from_path(const char *path, struct article *a, struct lb_err *err)
+/* [a-z0-9][a-z0-9-]*: a slug names a directory (state/campaigns/SLUG) and
+ * goes into Message-IDs and URLs, so "." and ".." and anything odd are out. */
+static bool slug_ok(struct span s)
+{
+	if (s.n == 0 || s.p[0] == '-')
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		char c = s.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+#define SLUG_RULE                                                                                  \
+	"may hold only lower-case letters, digits and '-', and starts with a letter or digit"
+
+/* The file name without its YYYY-MM-DD- prefix and ".md". */
+static struct span slug_span(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	struct span s = span_cstr(base);
 	if (s.n > 3 && memcmp(s.p + s.n - 3, ".md", 3) == 0)
 		s.n -= 3;
-	/* YYYY-MM-DD- prefix */
 	time_t t;
 	if (s.n >= 11 && s.p[10] == '-' && time_parse((struct span){s.p, 10}, &t)) {
 		s.p += 11;
 		s.n -= 11;
 	}
+	return s;
+}
+
+static int slug_from_path(const char *path, struct article *a, struct lb_err *err)
+{
+	struct span s = slug_span(path);
 	if (s.n == 0)
 		return err_set(err, DATA,
 			       "%s: the file name has no slug (name it YYYY-MM-DD-slug.md)", path);
-	for (size_t i = 0; i < s.n; i++) {
-		char c = s.p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return err_set(err, DATA,
-				       "%s: the slug '%.*s' may hold only letters, digits, '-', "
-				       "'_' and '.'",
-				       path, (int)s.n, s.p);
-	}
+	if (!slug_ok(s))
+		return err_set(err, DATA, "%s: the slug '%.*s' (from the file name) " SLUG_RULE,
+			       path, (int)s.n, s.p);
 	a->slug = span_dup(s);
 	return 0;
+}
+
+char *article_slug(const char *path)
+{
+	struct span s = slug_span(path);
+	return slug_ok(s) ? span_dup(s) : NULL;
+}
+
+static bool same_file(const char *x, const char *y)
+{
+	struct stat a, b;
+	if (strcmp(x, y) == 0)
+		return true;
+	return stat(x, &a) == 0 && stat(y, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int article_slug_clash(char *const *paths, const char *path, struct lb_err *err)
+{
+	char *slug = article_slug(path);
+	int rc = 0;
+	for (char *const *p = paths; slug && *p && !rc; p++) {
+		char *other = article_slug(*p);
+		if (other && strcmp(other, slug) == 0 && !same_file(*p, path))
+			rc = err_set(err, DATA,
+				     "%s: %s has the same slug '%s': the two would share one "
+				     "campaign (state/campaigns/%s); rename one",
+				     path, *p, slug, slug);
+		free(other);
+	}
+	free(slug);
+	return rc;
 }
 
 static int get_time(struct ydoc *d, yaml_node_t *n, const char *key, time_t *out,
@@ -99,8 +148,8 @@ static int get_time(struct ydoc *d, yaml_node_t *n, const char *key, time_t *out
 	return 0;
 }
 
-static const char *const known[] = {"title", "date",   "send_at", "preheader", "lists",
-				    "draft", "author", "closing", "url",       NULL};
+static const char *const known[] = {"title",  "date",	 "send_at", "preheader", "lists", "draft",
+				    "author", "closing", "url",	    "slug",	 NULL};
 
 static int load_front(struct ydoc *d, struct article *a, struct lb_err *err)
 {
@@ -125,6 +174,18 @@ static int load_front(struct ydoc *d, struct article *a, struct lb_err *err)
 	if ((rc = get_time(d, n, "date", &a->date, err)))
 		return rc;
 	a->send_at = a->date;
+	/* The slug is the file name's; a `slug:` (as other site generators
+	 * have) may only repeat it, so that no article silently gets another. */
+	if ((n = ymap_get(d, root, "slug"))) {
+		struct span s = yscalar(n);
+		if (!yis_scalar(n) || !slug_ok(s))
+			return yerr(d, n, DATA, err, "the slug '%.*s' " SLUG_RULE, (int)s.n, s.p);
+		if (!span_eq(s, a->slug))
+			return yerr(d, n, DATA, err,
+				    "slug: '%.*s' differs from the file name's slug '%s'; the slug "
+				    "is the file name (rename the file to change it)",
+				    (int)s.n, s.p, a->slug);
+	}
 	if ((n = ymap_get(d, root, "send_at")) &&
 	    (rc = get_time(d, n, "send_at", &a->send_at, err)))
 		return rc;
@@ -136,6 +197,10 @@ static int load_front(struct ydoc *d, struct article *a, struct lb_err *err)
 	    (rc = yget_bool(d, ymap_get(d, root, "draft"), "draft", &a->draft, DATA, err)) ||
 	    (rc = yget_strlist(d, ymap_get(d, root, "lists"), "lists", &a->lists, NULL, DATA, err)))
 		return rc;
+	if ((n = ymap_get(d, root, "lists"))) {
+		a->lists_line = yline(d, n);
+		a->lists_col = n->start_mark.column + 1;
+	}
 	/* Extra keys: scalars only, for templates. */
 	a->extra = xcalloc(ylen(root), sizeof *a->extra);
 	for (size_t i = 0; i < ylen(root); i++) {

@@ -2,8 +2,13 @@
  * lines, then a CommonMark body.
  *
  * Front matter keys: title (required), date (required), send_at, preheader,
- * lists, draft, author, closing, url; any other key with a scalar value is
- * kept for templates as article.KEY.  Errors name file:line:col (LB_EDATA).
+ * lists, draft, author, closing, url, slug (only the file name's again); any
+ * other key with a scalar value is kept for templates as article.KEY.  Errors
+ * name file:line:col (LB_EDATA).
+ *
+ * The slug is the file name without its date and ".md"; it names the
+ * campaign (state/campaigns/SLUG), so it must match [a-z0-9][a-z0-9-]* and
+ * no two articles may have the same one.
  */
 #ifndef LB_ARTICLE_H
 #define LB_ARTICLE_H
@@ -26,7 +31,8 @@ struct article {
 	time_t date;
 	time_t send_at; /* send_at, or date when absent */
 	bool draft;
-	char **lists; /* NULL-terminated; NULL means every list */
+	char **lists;		      /* NULL-terminated; NULL means every list */
+	size_t lists_line, lists_col; /* where `lists:` is, for messages */
 	struct kv *extra;
 	size_t nextra;
 	char *body;	  /* the Markdown after the front matter */
@@ -39,6 +45,13 @@ int article_load(const char *path, struct article *a, struct lb_err *err);
 int article_parse(const char *path, const char *data, size_t n, struct article *a,
 		  struct lb_err *err);
 void article_free(struct article *a);
+
+/* The slug path's file name gives, or NULL when it gives none that is valid
+ * (article_load says why).  Caller frees. */
+char *article_slug(const char *path);
+/* LB_EDATA, naming both files, when another of paths (NULL-terminated; the
+ * site's articles) has path's slug: they would share one campaign. */
+int article_slug_clash(char *const *paths, const char *path, struct lb_err *err);
 
 /* Value of an extra front-matter key, or NULL. */
 const char *article_extra(const struct article *a, const char *key);

@@ -267,26 +267,77 @@ static enum tpl_lookup_result var_lookup(void *ctx, struct span name, struct spa
 	return TPL_VALUE;
 }
 
-static int render_file(const struct config *cfg, const char *file, enum tpl_escape esc,
-		       struct var_ctx *vc, struct buf *out, struct lb_err *err)
+/* templates/FILE, compiled.  A missing one is LB_ENOINPUT, said so. */
+static int compile_file(const struct config *cfg, const char *file, enum tpl_escape esc,
+			struct tpl **t, struct lb_err *err)
 {
 	char *rel = path_join("templates", file);
 	char *path = config_path(cfg, rel);
 	struct buf src = BUF_INIT;
-	struct tpl *t = NULL;
+	*t = NULL;
 	int rc = fsx_read(path, &src, 1 << 20, err);
 	if (rc == LB_ENOINPUT)
 		err_set(err, rc,
 			"%s: the template is missing (a sample is in letterbox's templates/)", rel);
 	if (!rc)
-		rc = tpl_compile(rel, src.p, src.n, esc, &t, err);
-	if (!rc)
-		rc = tpl_render(t, var_lookup, vc, out, err);
-	tpl_free(t);
+		rc = tpl_compile(rel, src.p, src.n, esc, t, err);
 	buf_free(&src);
 	free(path);
 	free(rel);
 	return rc;
+}
+
+static int render_file(const struct config *cfg, const char *file, enum tpl_escape esc,
+		       struct var_ctx *vc, struct buf *out, struct lb_err *err)
+{
+	struct tpl *t = NULL;
+	int rc = compile_file(cfg, file, esc, &t, err);
+	if (!rc)
+		rc = tpl_render(t, var_lookup, vc, out, err);
+	tpl_free(t);
+	return rc;
+}
+
+/* The names each one-off mail's template has besides site.* and year (what
+ * notify.c and inquiries_edit.c pass to onemail_template). */
+static const char *const person_names[] = {"person.name", "person.first_name", "person.email",
+					   "inquiry.number", "inquiry.subject"};
+static const char *const reply_names[] = {"content", "original.date", "original.text",
+					  "original.quoted", "staff.name"};
+
+size_t onemail_check(const struct config *cfg, const char *name, bool required,
+		     void (*report)(void *rctx, const char *msg), void *rctx)
+{
+	struct om_var vars[sizeof person_names / sizeof *person_names +
+			   sizeof reply_names / sizeof *reply_names];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof person_names / sizeof *person_names; i++)
+		vars[n++] = (struct om_var){person_names[i], "", NULL};
+	for (size_t i = 0;
+	     strcmp(name, "reply") == 0 && i < sizeof reply_names / sizeof *reply_names; i++)
+		vars[n++] = (struct om_var){reply_names[i], "", NULL};
+	struct var_ctx vc = {cfg, vars, n, false, "2026"};
+	size_t files = 0;
+	for (int html = 0; html < 2; html++) {
+		struct buf file = BUF_INIT;
+		buf_printf(&file, "%s.%s", name, html ? "html" : "txt");
+		char *rel = path_join("templates", file.p);
+		char *path = config_path(cfg, rel);
+		if ((!html && required) || fsx_exists(path)) {
+			struct tpl *t = NULL;
+			struct lb_err err = {0};
+			if (compile_file(cfg, file.p, html ? TPL_ESC_HTML : TPL_ESC_NONE, &t, &err))
+				report(rctx, err.msg);
+			else
+				tpl_check(t, var_lookup, &vc, report, rctx);
+			tpl_free(t);
+			files++;
+		}
+		free(path);
+		free(rel);
+		buf_free(&file);
+	}
+	return files;
 }
 
 int onemail_template(const struct config *cfg, const char *name, const struct om_var *vars,

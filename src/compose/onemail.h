@@ -82,4 +82,11 @@ int onemail_template(const struct config *cfg, const char *name, const struct om
 		     size_t nvars, time_t now, struct buf *text, struct buf *html,
 		     struct lb_err *err);
 
+/* For `check`: compile templates/NAME.txt (when required, or when it is
+ * there) and NAME.html (when there) as onemail_template does, and look up
+ * every name the way it would for NAME ("reply", "acknowledgement").  Each
+ * problem goes to report, as "file:line: ..."; returns the files checked. */
+size_t onemail_check(const struct config *cfg, const char *name, bool required,
+		     void (*report)(void *rctx, const char *msg), void *rctx);
+
 #endif

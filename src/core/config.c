@@ -46,6 +46,22 @@ static int check_pattern(struct ydoc *d, const yaml_node_t *n, const char *key, 
 	return 0;
 }
 
+/* Each of a list of mailboxes (staff.digest_to, urgent_to) must parse as
+ * the digest and the alerts will parse it; the error is at its item. */
+static int check_mailboxes(struct ydoc *d, const yaml_node_t *n, const char *key, char *const *list,
+			   struct lb_err *err)
+{
+	for (size_t i = 0; list && list[i]; i++) {
+		struct addr a;
+		struct lb_err aerr;
+		if (addr_parse(span_cstr(list[i]), &a, &aerr))
+			return yerr(d, yis_seq(n) ? yseq_at(d, n, i) : n, CFG, err, "'%s': %s", key,
+				    aerr.msg);
+		addr_free(&a);
+	}
+	return 0;
+}
+
 static int load_site(struct ydoc *d, yaml_node_t *site, struct config *c, struct lb_err *err)
 {
 	static const char *const keys[] = {"name", "url",	  "postal_address",
@@ -262,11 +278,12 @@ static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct
 	}
 	if ((n = ymap_get(d, root, "staff"))) {
 		static const char *const skeys[] = {"digest_to", "urgent_to", NULL};
+		yaml_node_t *dn = ymap_get(d, n, "digest_to"), *un = ymap_get(d, n, "urgent_to");
 		if ((rc = ymap_check(d, n, "staff", skeys, CFG, err)) ||
-		    (rc = yget_strlist(d, ymap_get(d, n, "digest_to"), "digest_to", &c->digest_to,
-				       NULL, CFG, err)) ||
-		    (rc = yget_strlist(d, ymap_get(d, n, "urgent_to"), "urgent_to", &c->urgent_to,
-				       NULL, CFG, err)))
+		    (rc = yget_strlist(d, dn, "digest_to", &c->digest_to, NULL, CFG, err)) ||
+		    (rc = yget_strlist(d, un, "urgent_to", &c->urgent_to, NULL, CFG, err)) ||
+		    (rc = check_mailboxes(d, dn, "staff.digest_to", c->digest_to, err)) ||
+		    (rc = check_mailboxes(d, un, "staff.urgent_to", c->urgent_to, err)))
 			return rc;
 	}
 	if ((n = ymap_get(d, root, "triage"))) {

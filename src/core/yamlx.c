@@ -9,6 +9,148 @@
 
 #include "core/mem.h"
 
+void yaml_problem_place(const yaml_parser_t *p, const char *data, size_t n, size_t *line,
+			size_t *col)
+{
+	*line = p->problem_mark.line + 1;
+	*col = p->problem_mark.column + 1;
+	if (p->error != YAML_READER_ERROR)
+		return;
+	/* The reader (bad UTF-8, a control character) gives only a byte offset. */
+	size_t end = p->problem_offset < n ? p->problem_offset : n;
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < end; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c == '\n' || (c == '\r' && (i + 1 >= n || data[i + 1] != '\n'))) {
+			(*line)++;
+			*col = 1;
+		} else if ((c & 0xc0) != 0x80) {
+			(*col)++; /* columns count characters, as libyaml's marks do */
+		}
+	}
+}
+
+/* The document being built from libyaml's events: the collections still
+ * open (at most YAML_MAX_DEPTH), each with its pending mapping key, and the
+ * anchors seen so far. */
+struct builder {
+	yaml_document_t *doc;
+	struct {
+		int id, key;
+	} open[YAML_MAX_DEPTH];
+	size_t depth;
+	struct {
+		char *name;
+		int id;
+	} * anchors;
+	size_t nanchors, cap;
+};
+
+static yaml_char_t *node_tag(yaml_char_t *tag)
+{
+	/* A bare "!" means the default tag, as in libyaml's own loader. */
+	return tag && strcmp((const char *)tag, "!") != 0 ? tag : NULL;
+}
+
+/* A finished node: the root, a sequence item, or a mapping key or value. */
+static bool attach(struct builder *b, int id)
+{
+	if (b->depth == 0)
+		return true; /* the root: node 1 */
+	int parent = b->open[b->depth - 1].id;
+	yaml_node_t *pn = yaml_document_get_node(b->doc, parent);
+	if (pn->type == YAML_SEQUENCE_NODE)
+		return yaml_document_append_sequence_item(b->doc, parent, id);
+	int *key = &b->open[b->depth - 1].key;
+	if (!*key) {
+		*key = id;
+		return true;
+	}
+	int k = *key;
+	*key = 0;
+	return yaml_document_append_mapping_pair(b->doc, parent, k, id);
+}
+
+static void remember_anchor(struct builder *b, const yaml_char_t *anchor, int id)
+{
+	if (!anchor)
+		return;
+	b->anchors = xgrowarray(b->anchors, &b->cap, b->nanchors + 1, sizeof *b->anchors);
+	b->anchors[b->nanchors].name = xstrdup((const char *)anchor);
+	b->anchors[b->nanchors++].id = id;
+}
+
+static int find_anchor(const struct builder *b, const yaml_char_t *anchor)
+{
+	for (size_t i = b->nanchors; i-- > 0;) /* the latest definition wins */
+		if (strcmp(b->anchors[i].name, (const char *)anchor) == 0)
+			return b->anchors[i].id;
+	return 0;
+}
+
+static void set_marks(yaml_document_t *doc, int id, const yaml_event_t *e)
+{
+	yaml_node_t *node = yaml_document_get_node(doc, id);
+	node->start_mark = e->start_mark;
+	node->end_mark = e->end_mark;
+}
+
+enum build_result { BUILD_MORE, BUILD_DONE, BUILD_NOMEM, BUILD_DEEP, BUILD_NOANCHOR };
+
+/* One event into the document. */
+static enum build_result build(struct builder *b, yaml_event_t *e)
+{
+	int id = 0;
+	switch (e->type) {
+	case YAML_SCALAR_EVENT:
+		id = yaml_document_add_scalar(b->doc, node_tag(e->data.scalar.tag),
+					      e->data.scalar.value, (int)e->data.scalar.length,
+					      e->data.scalar.style);
+		if (!id)
+			return BUILD_NOMEM;
+		set_marks(b->doc, id, e);
+		remember_anchor(b, e->data.scalar.anchor, id);
+		break;
+	case YAML_ALIAS_EVENT:
+		if (!(id = find_anchor(b, e->data.alias.anchor)))
+			return BUILD_NOANCHOR;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (b->depth == YAML_MAX_DEPTH)
+			return BUILD_DEEP;
+		id = e->type == YAML_SEQUENCE_START_EVENT
+			 ? yaml_document_add_sequence(b->doc, node_tag(e->data.sequence_start.tag),
+						      e->data.sequence_start.style)
+			 : yaml_document_add_mapping(b->doc, node_tag(e->data.mapping_start.tag),
+						     e->data.mapping_start.style);
+		if (!id)
+			return BUILD_NOMEM;
+		set_marks(b->doc, id, e);
+		remember_anchor(b,
+				e->type == YAML_SEQUENCE_START_EVENT ? e->data.sequence_start.anchor
+								     : e->data.mapping_start.anchor,
+				id);
+		if (!attach(b, id))
+			return BUILD_NOMEM;
+		b->open[b->depth].id = id;
+		b->open[b->depth++].key = 0;
+		return BUILD_MORE;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		id = b->open[--b->depth].id;
+		yaml_document_get_node(b->doc, id)->end_mark = e->end_mark;
+		return BUILD_MORE; /* attached when it started */
+	case YAML_DOCUMENT_END_EVENT:
+	case YAML_STREAM_END_EVENT:
+		return BUILD_DONE;
+	default:
+		return BUILD_MORE;
+	}
+	return attach(b, id) ? BUILD_MORE : BUILD_NOMEM;
+}
+
 int ydoc_load(struct ydoc *d, const char *file, const char *data, size_t n, size_t line0, int code,
 	      struct lb_err *err)
 {
@@ -19,15 +161,42 @@ int ydoc_load(struct ydoc *d, const char *file, const char *data, size_t n, size
 	if (!yaml_parser_initialize(&p))
 		return err_set(err, LB_ESOFTWARE, "%s: cannot initialise the YAML parser", file);
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, n);
-	int rc = 0;
-	if (!yaml_parser_load(&p, &d->doc)) {
-		const yaml_mark_t *m = &p.problem_mark;
-		rc = err_set(err, code, "%s:%zu:%zu: %s%s%s", file, m->line + 1 + line0,
-			     m->column + 1, p.problem ? p.problem : "invalid YAML",
-			     p.context ? " " : "", p.context ? p.context : "");
-	} else {
-		d->loaded = true;
+	if (!yaml_document_initialize(&d->doc, NULL, NULL, NULL, 1, 1)) {
+		yaml_parser_delete(&p);
+		return err_set(err, LB_ESOFTWARE, "%s: out of memory", file);
 	}
+	d->loaded = true;
+	/* Built here from the events, not by yaml_parser_load: so that nesting
+	 * is capped before libyaml's scanner, whose work per token grows with
+	 * the depth, makes a deep [[[[...]]]] take quadratic time. */
+	struct builder b = {.doc = &d->doc};
+	enum build_result r = BUILD_MORE;
+	yaml_event_t e;
+	int rc = 0;
+	while (r == BUILD_MORE) {
+		if (!yaml_parser_parse(&p, &e)) {
+			size_t line, col;
+			yaml_problem_place(&p, data, n, &line, &col);
+			rc = err_set(err, code, "%s:%zu:%zu: %s%s%s", file, line + line0, col,
+				     p.problem ? p.problem : "invalid YAML", p.context ? " " : "",
+				     p.context ? p.context : "");
+			break;
+		}
+		r = build(&b, &e);
+		if (r == BUILD_DEEP)
+			rc = err_set(err, code, "%s:%zu:%zu: nested more than %d levels deep", file,
+				     e.start_mark.line + 1 + line0, e.start_mark.column + 1,
+				     YAML_MAX_DEPTH);
+		else if (r == BUILD_NOANCHOR)
+			rc = err_set(err, code, "%s:%zu:%zu: found undefined alias", file,
+				     e.start_mark.line + 1 + line0, e.start_mark.column + 1);
+		else if (r == BUILD_NOMEM)
+			rc = err_set(err, LB_ESOFTWARE, "%s: out of memory", file);
+		yaml_event_delete(&e);
+	}
+	for (size_t i = 0; i < b.nanchors; i++)
+		free(b.anchors[i].name);
+	free(b.anchors);
 	yaml_parser_delete(&p);
 	return rc;
 }

@@ -23,10 +23,20 @@ struct ydoc {
 	bool loaded;
 };
 
-/* Parse data as one YAML document.  Syntax errors are LB_EDATA with
- * "file:line:col: problem".  line0 shifts reported lines (0 for a file of its
- * own; the front matter's first line - 1 for an article).  An empty document
- * is fine: ydoc_root() is then NULL.  Free with ydoc_free even on error. */
+/* No YAML we read nests deeper than this; deeper input is an error at the
+ * place where it goes too deep (libyaml's scanner would take quadratic time). */
+enum { YAML_MAX_DEPTH = 64 };
+
+/* Where the parser's problem is, 1-based.  A reader error (invalid UTF-8, a
+ * control character) has no mark, only an offset into data: counted here. */
+void yaml_problem_place(const yaml_parser_t *p, const char *data, size_t n, size_t *line,
+			size_t *col);
+
+/* Parse data as one YAML document (the first, when there are more).  Syntax errors are LB_EDATA
+ * with "file:line:col: problem".  line0 shifts reported lines (0 for a file of its own; the front
+ * matter's first line - 1 for an article).  An empty document is fine: ydoc_root() is then NULL.
+ * Nesting deeper than YAML_MAX_DEPTH is an error at its place.  Free with ydoc_free even on error.
+ */
 int ydoc_load(struct ydoc *d, const char *file, const char *data, size_t n, size_t line0, int code,
 	      struct lb_err *err);
 void ydoc_free(struct ydoc *d);

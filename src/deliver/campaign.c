@@ -176,13 +176,8 @@ static bool list_wanted(const struct article *a, const char *id)
 
 static int parse_snapshot(struct campaign *c, const char *path, struct lb_err *err);
 
-int campaign_recipients(const struct config *cfg, const struct article *a,
-			const struct suppressions *sup, time_t now, bool create, struct campaign *c,
-			void (*report)(void *ctx, const char *msg), void *ctx, struct lb_err *err)
+int campaign_check_lists(const struct config *cfg, const struct article *a, struct lb_err *err)
 {
-	memset(c, 0, sizeof *c);
-	c->slug = xstrdup(a->slug);
-	c->dir = campaign_dir(cfg, a->slug);
 	char **paths = sublist_paths(cfg->site_dir);
 	int rc = 0;
 	for (char **w = a->lists; w && *w && !rc; w++) {
@@ -193,10 +188,24 @@ int campaign_recipients(const struct config *cfg, const struct article *a,
 			free(id);
 		}
 		if (!found)
-			rc = err_set(err, LB_EDATA,
-				     "%s: lists: there is no list '%s' (no subscribers/%s.yaml)",
-				     a->path, *w, *w);
+			rc = err_set(
+			    err, LB_EDATA,
+			    "%s:%zu:%zu: lists: there is no list '%s' (no subscribers/%s.yaml)",
+			    a->path, a->lists_line, a->lists_col, *w, *w);
 	}
+	fsx_list_free(paths);
+	return rc;
+}
+
+int campaign_recipients(const struct config *cfg, const struct article *a,
+			const struct suppressions *sup, time_t now, bool create, struct campaign *c,
+			void (*report)(void *ctx, const char *msg), void *ctx, struct lb_err *err)
+{
+	memset(c, 0, sizeof *c);
+	c->slug = xstrdup(a->slug);
+	c->dir = campaign_dir(cfg, a->slug);
+	char **paths = sublist_paths(cfg->site_dir);
+	int rc = campaign_check_lists(cfg, a, err);
 	struct buf *out = &c->snapshot_text;
 	buf_printf(out, "# letterbox campaign %s started %lld\n", c->slug, (long long)now);
 	struct collect k = {out, NULL, sup, STRSET_INIT, report, ctx};

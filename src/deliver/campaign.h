@@ -89,10 +89,14 @@ bool campaign_exists(const struct config *cfg, const char *slug);
  * minus invalid addresses (each reported through report as file:line, and
  * kept in the snapshot as skipped).  With create, the snapshot is written
  * atomically (the campaign exists from then on); without, c is only filled
- * in (a dry run).  An article naming a list that does not exist is LB_EDATA. */
+ * in (a dry run).  An article naming a list that does not exist is LB_EDATA
+ * (campaign_check_lists, which `check` runs too). */
 int campaign_recipients(const struct config *cfg, const struct article *a,
 			const struct suppressions *sup, time_t now, bool create, struct campaign *c,
 			void (*report)(void *ctx, const char *msg), void *ctx, struct lb_err *err);
+/* Every list the article's `lists:` names exists (subscribers/NAME.yaml);
+ * else LB_EDATA at the article's `lists:`. */
+int campaign_check_lists(const struct config *cfg, const struct article *a, struct lb_err *err);
 
 /* Load a campaign's snapshot and replay its journal. */
 int campaign_load(const struct config *cfg, const char *slug, struct campaign *c,

@@ -182,6 +182,66 @@ out:
 	return rc;
 }
 
+/* Everything smtp_open decides before it sets anything up: the URL, the
+ * password and whom it goes to, TLS, the CA file.  transport_check runs it
+ * too, so `check` refuses what `send` would.  On success the caller wipes
+ * and frees *password (may be NULL) and frees *ca and s->where. */
+static int smtp_prepare(struct smtp *s, const struct transport_opts *o, long *use_ssl,
+			char **password, char **ca, struct lb_err *err)
+{
+	const struct endpoint *ep = o->ep;
+	bool implicit_tls = false;
+	*password = *ca = NULL;
+	int rc = parse_url(s, ep->url, &implicit_tls, err);
+	if (rc || (rc = endpoint_password(ep, o->site_dir, password, err)))
+		return rc;
+	bool loopback = url_host_is_loopback(ep->url);
+	/* smtp:// means STARTTLS, required.  On loopback plain text is fine,
+	 * but STARTTLS is still used when offered (and then verified like any
+	 * other TLS); `tls: none` never starts TLS. */
+	*use_ssl = implicit_tls		 ? (long)CURLUSESSL_ALL
+		   : ep->tls == TLS_NONE ? (long)CURLUSESSL_NONE
+		   : loopback		 ? (long)CURLUSESSL_TRY
+					 : (long)CURLUSESSL_ALL;
+	if (*password && !ep->username)
+		return err_set(err, LB_ECONFIG, "outgoing: a password is set but no username");
+	if (ep->username && !*password)
+		return err_set(
+		    err, LB_ECONFIG,
+		    "outgoing.username is set but neither password_file nor password_env");
+	if (*password && *use_ssl == CURLUSESSL_NONE && !loopback)
+		return err_set(err, LB_ECONFIG,
+			       "%s: refusing to send the password in clear text (tls: none); use "
+			       "smtps:// or STARTTLS",
+			       s->where);
+	if (ep->ca_file) {
+		*ca = path_join(o->site_dir, ep->ca_file);
+		if (access(*ca, R_OK) != 0)
+			return err_sys(err, LB_ECONFIG, "outgoing.ca_file %s", *ca);
+	}
+	return 0;
+}
+
+static void forget_password(char *password)
+{
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+}
+
+int smtp_check(const struct transport_opts *o, struct lb_err *err)
+{
+	struct smtp s = {0};
+	long use_ssl;
+	char *password, *ca;
+	int rc = smtp_prepare(&s, o, &use_ssl, &password, &ca, err);
+	forget_password(password);
+	free(ca);
+	free(s.where);
+	return rc;
+}
+
 int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_err *err)
 {
 	const struct endpoint *ep = o->ep;
@@ -205,42 +265,10 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 	atomic_init(&s->abort, ABORT_NONE);
 	s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	char *password = NULL, *ca = NULL;
-	bool implicit_tls = false;
-	int rc = parse_url(s, ep->url, &implicit_tls, err);
-	if (rc || (rc = endpoint_password(ep, o->site_dir, &password, err)))
+	long use_ssl = 0;
+	int rc = smtp_prepare(s, o, &use_ssl, &password, &ca, err);
+	if (rc)
 		goto fail;
-
-	bool loopback = url_host_is_loopback(ep->url);
-	/* smtp:// means STARTTLS, required.  On loopback plain text is fine,
-	 * but STARTTLS is still used when offered (and then verified like any
-	 * other TLS); `tls: none` never starts TLS. */
-	long use_ssl = implicit_tls	     ? (long)CURLUSESSL_ALL
-		       : ep->tls == TLS_NONE ? (long)CURLUSESSL_NONE
-		       : loopback	     ? (long)CURLUSESSL_TRY
-					     : (long)CURLUSESSL_ALL;
-	if (password && !ep->username) {
-		rc = err_set(err, LB_ECONFIG, "outgoing: a password is set but no username");
-		goto fail;
-	}
-	if (ep->username && !password) {
-		rc = err_set(err, LB_ECONFIG,
-			     "outgoing.username is set but neither password_file nor password_env");
-		goto fail;
-	}
-	if (password && use_ssl == CURLUSESSL_NONE && !loopback) {
-		rc = err_set(err, LB_ECONFIG,
-			     "%s: refusing to send the password in clear text (tls: none); use "
-			     "smtps:// or STARTTLS",
-			     s->where);
-		goto fail;
-	}
-	if (ep->ca_file) {
-		ca = path_join(o->site_dir, ep->ca_file);
-		if (access(ca, R_OK) != 0) {
-			rc = err_sys(err, LB_ECONFIG, "outgoing.ca_file %s", ca);
-			goto fail;
-		}
-	}
 	s->user = ep->username ? xstrdup(ep->username) : NULL;
 	ratelimit_init(&s->rl, ep->rate, smtp_now());
 
@@ -274,10 +302,7 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 fail:
 	smtp_ops.close(&s->base);
 out:
-	if (password) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+	forget_password(password);
 	free(ca);
 	return rc;
 }

@@ -28,6 +28,18 @@ int transport_open(const struct transport_opts *o, struct transport **t, struct 
 		       "outgoing.url must start with smtp://, smtps:// or maildir:");
 }
 
+int transport_check(const struct transport_opts *o, struct lb_err *err)
+{
+	const char *url = o->ep && o->ep->url ? o->ep->url : "";
+	if (strncmp(url, "smtp://", 7) == 0 || strncmp(url, "smtps://", 8) == 0)
+		return smtp_check(o, err);
+	if (strncmp(url, "maildir:", 8) == 0)
+		return url[8] ? 0
+			      : err_set(err, LB_ECONFIG, "outgoing.url 'maildir:' needs a path");
+	return err_set(err, LB_ECONFIG,
+		       "outgoing.url must start with smtp://, smtps:// or maildir:");
+}
+
 size_t transport_capacity(struct transport *t)
 {
 	return t->ops->capacity(t);

@@ -71,6 +71,10 @@ struct transport_opts {
  * always verified.  A password without TLS to a host that is not loopback:
  * LB_ECONFIG. */
 int transport_open(const struct transport_opts *o, struct transport **t, struct lb_err *err);
+/* What transport_open checks before it creates or connects anything (the
+ * same code): the URL, the password file or variable, a password only over
+ * TLS, the CA file.  For `check`. */
+int transport_check(const struct transport_opts *o, struct lb_err *err);
 
 /* How many more jobs may be submitted now: SMTP takes one being sent and one
  * queued per connection (so a connection goes straight on to its next
@@ -106,6 +110,7 @@ void transport_close(struct transport *t);
 
 /* Transport-specific back ends, used by transport_open (deliver/transport.c). */
 int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_err *err);
+int smtp_check(const struct transport_opts *o, struct lb_err *err);
 int maildir_out_open(const struct transport_opts *o, struct transport **t, struct lb_err *err);
 
 /* The vtable each back end fills in (struct transport's first member). */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libetpan/libetpan.h>
 
@@ -208,6 +209,37 @@ static int check_config(const struct endpoint *ep, const struct imap_source *s,
 	return 0;
 }
 
+/* What imap_source_open checks before it connects; imap_source_check (for
+ * `check`) runs the same.  The caller wipes and frees *password. */
+static int imap_prepare(const struct endpoint *ep, const char *site_dir, struct imap_source *s,
+			char **password, struct lb_err *err)
+{
+	int rc = imap_url_parse(ep->url, &s->url, err);
+	if (rc || (rc = endpoint_password(ep, site_dir, password, err)) ||
+	    (rc = check_config(ep, s, *password, err)))
+		return rc;
+	if (ep->ca_file && s->url.tls) {
+		char *ca = path_join(site_dir, ep->ca_file);
+		if (access(ca, R_OK) != 0)
+			rc = err_sys(err, LB_ECONFIG, "incoming.ca_file %s", ca);
+		free(ca);
+	}
+	return rc;
+}
+
+int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err)
+{
+	struct imap_source s = {0};
+	char *password = NULL;
+	int rc = imap_prepare(ep, site_dir, &s, &password, err);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	imap_url_free(&s.url);
+	return rc;
+}
+
 int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **out,
 		     struct lb_err *err)
 {
@@ -217,9 +249,8 @@ int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg
 	s->max_size = ep->max_size;
 	s->timeout_s = ep->timeout > 0 ? ep->timeout : 60;
 	char *password = NULL;
-	int rc = imap_url_parse(ep->url, &s->url, err);
-	if (rc || (rc = endpoint_password(ep, site_dir, &password, err)) ||
-	    (rc = check_config(ep, s, password, err)))
+	int rc = imap_prepare(ep, site_dir, s, &password, err);
+	if (rc)
 		goto fail;
 	if (ep->ca_file) {
 		s->ca_file = path_join(site_dir, ep->ca_file);

@@ -57,14 +57,31 @@ static int make_maildir(const char *dir, struct lb_err *err)
 	return 0;
 }
 
+static char *folder_dir(const char *dir, const char *folder, struct lb_err *err);
+
+int maildir_source_check(const struct endpoint *ep, const char *dir, struct lb_err *err)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return err_set(err, LB_ECONFIG, "incoming.url: %s is not a directory", dir);
+	for (size_t i = 0; i < sizeof ep->folders / sizeof ep->folders[0]; i++) {
+		char *f = ep->folders[i] && *ep->folders[i] ? folder_dir(dir, ep->folders[i], err)
+							    : xstrdup("");
+		if (!f)
+			return err_prefix(err, "incoming.folders");
+		free(f);
+	}
+	return 0;
+}
+
 int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **out,
 			struct lb_err *err)
 {
 	*out = NULL;
-	struct stat st;
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return err_set(err, LB_ECONFIG, "incoming.url: %s is not a directory", dir);
-	int rc = make_maildir(dir, err);
+	int rc = maildir_source_check(ep, dir, err);
+	if (rc)
+		return rc;
+	rc = make_maildir(dir, err);
 	if (rc)
 		return err_prefix(err, "incoming.url: Maildir %s", dir);
 	struct maildir_in *md = xcalloc(1, sizeof *md);

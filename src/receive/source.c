@@ -30,6 +30,23 @@ int source_open(const struct endpoint *ep, const char *site_dir, struct msg_sour
 		       "incoming.url must start with imaps://, imap:// or maildir:");
 }
 
+int source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err)
+{
+	const char *url = ep && ep->url ? ep->url : "";
+	if (strncasecmp(url, "imaps://", 8) == 0 || strncasecmp(url, "imap://", 7) == 0)
+		return imap_source_check(ep, site_dir, err);
+	if (strncmp(url, "maildir:", 8) == 0) {
+		if (!url[8])
+			return err_set(err, LB_ECONFIG, "incoming.url: maildir: needs a path");
+		char *dir = path_join(site_dir, url + 8);
+		int rc = maildir_source_check(ep, dir, err);
+		free(dir);
+		return rc;
+	}
+	return err_set(err, LB_ECONFIG,
+		       "incoming.url must start with imaps://, imap:// or maildir:");
+}
+
 uint32_t source_uidvalidity(const struct msg_source *s)
 {
 	return s->ops->uidvalidity(s);

@@ -45,6 +45,10 @@ struct msg_source;
  * that is not loopback without `tls: none`, bad URL, password file mode). */
 int source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		struct lb_err *err);
+/* What source_open checks before it connects (the same code): the URL, the
+ * password file or variable, a user name, a password only over TLS.  For
+ * `check`. */
+int source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err);
 
 /* The mailbox's UIDVALIDITY now (IMAP; 0 for Maildir). */
 uint32_t source_uidvalidity(const struct msg_source *s);
@@ -109,8 +113,12 @@ struct msg_source {
 
 int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		     struct lb_err *err);
+int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err);
 /* dir: the Maildir, already resolved against the site directory. */
 int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **s,
 			struct lb_err *err);
+/* What maildir_source_open checks before it creates anything: dir is a
+ * directory (or absent), the folder names are Maildir++ names. */
+int maildir_source_check(const struct endpoint *ep, const char *dir, struct lb_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
+#include "core/yamlx.h"
 
 #define DATA LB_EDATA
 
@@ -20,7 +21,9 @@ struct stream {
 	yaml_parser_t p;
 	yaml_event_t e;
 	bool have;
-	const char *path;
+	size_t depth; /* collections open */
+	const char *path, *text;
+	size_t len;
 	struct lb_err *err;
 };
 
@@ -41,11 +44,21 @@ static int next(struct stream *s)
 	if (s->have)
 		yaml_event_delete(&s->e);
 	s->have = false;
-	if (!yaml_parser_parse(&s->p, &s->e))
-		return at(s, s->p.problem_mark, "%s%s%s",
-			  s->p.problem ? s->p.problem : "invalid YAML", s->p.context ? " " : "",
-			  s->p.context ? s->p.context : "");
+	if (!yaml_parser_parse(&s->p, &s->e)) {
+		size_t line, col;
+		yaml_problem_place(&s->p, s->text, s->len, &line, &col);
+		return err_set(s->err, DATA, "%s:%zu:%zu: %s%s%s", s->path, line, col,
+			       s->p.problem ? s->p.problem : "invalid YAML",
+			       s->p.context ? " " : "", s->p.context ? s->p.context : "");
+	}
 	s->have = true;
+	if (s->e.type == YAML_SEQUENCE_START_EVENT || s->e.type == YAML_MAPPING_START_EVENT) {
+		if (++s->depth > YAML_MAX_DEPTH)
+			return at(s, s->e.start_mark, "nested more than %d levels deep",
+				  YAML_MAX_DEPTH);
+	} else if (s->e.type == YAML_SEQUENCE_END_EVENT || s->e.type == YAML_MAPPING_END_EVENT) {
+		s->depth--;
+	}
 	if (s->e.type == YAML_ALIAS_EVENT)
 		return at(s, s->e.start_mark, "aliases (*name) are not supported in lists");
 	return 0;
@@ -81,10 +94,25 @@ static int skip_node(struct stream *s)
 	return 0;
 }
 
+/* A value with its NUL bytes shown as \0, for a message. */
+static char *nul_visible(struct span v)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < v.n; i++) {
+		if (v.p[i])
+			buf_addc(&b, v.p[i]);
+		else
+			buf_adds(&b, "\\0");
+	}
+	return buf_take(&b);
+}
+
 /* One entry, being read. */
 struct entry {
 	char *email, *name;
 	yaml_mark_t at, email_at;
+	char *nul_key; /* a value holding a NUL byte (YAML "\0"): the entry is left out */
+	yaml_mark_t nul_at;
 	struct kv *fields;
 	size_t nfields, cap;
 };
@@ -93,6 +121,7 @@ static void entry_free(struct entry *e)
 {
 	free(e->email);
 	free(e->name);
+	free(e->nul_key);
 	for (size_t i = 0; i < e->nfields; i++) {
 		free(e->fields[i].key);
 		free(e->fields[i].value);
@@ -132,7 +161,17 @@ static int read_mapping(struct stream *s, struct entry *e)
 			return rc;
 		}
 		struct span v = ev_scalar(&s->e);
-		if (ev_null(&s->e) || memchr(v.p, '\0', v.n)) {
+		if (memchr(v.p, '\0', v.n)) {
+			/* Cut at the NUL it would be another value: refuse it, by name. */
+			if (strcmp(key, "email") == 0 && !e->email)
+				e->email = nul_visible(v); /* for the message */
+			if (!e->nul_key) {
+				e->nul_key = key;
+				e->nul_at = s->e.start_mark;
+			} else {
+				free(key);
+			}
+		} else if (ev_null(&s->e)) {
 			free(key); /* an empty value is an absent one */
 		} else if (strcmp(key, "email") == 0) {
 			e->email = span_dup(v);
@@ -164,6 +203,16 @@ static void report_at(struct stream *s, sub_report_fn bad, void *ctx, yaml_mark_
 static int deliver_entry(struct stream *s, struct entry *e, sub_entry_fn on_entry,
 			 sub_report_fn bad, void *ctx, size_t *invalid)
 {
+	if (e->nul_key) {
+		struct buf msg = BUF_INIT;
+		if (e->email)
+			buf_printf(&msg, "'%s': ", e->email);
+		buf_printf(&msg, "the %s holds a NUL byte: left out", e->nul_key);
+		report_at(s, bad, ctx, e->nul_at, msg.p);
+		buf_free(&msg);
+		(*invalid)++;
+		return 0;
+	}
 	if (!e->email) {
 		report_at(s, bad, ctx, e->at, "a subscriber without an 'email' key: left out");
 		(*invalid)++;
@@ -212,8 +261,14 @@ static int read_entries(struct stream *s, sub_entry_fn on_entry, sub_report_fn b
 		struct entry e = {0};
 		e.at = e.email_at = s->e.start_mark;
 		if (s->e.type == YAML_SCALAR_EVENT) {
-			if (!ev_null(&s->e))
-				e.email = span_dup(ev_scalar(&s->e));
+			struct span v = ev_scalar(&s->e);
+			if (memchr(v.p, '\0', v.n)) {
+				e.nul_key = xstrdup("email");
+				e.nul_at = e.at;
+				e.email = nul_visible(v);
+			} else if (!ev_null(&s->e)) {
+				e.email = span_dup(v);
+			}
 		} else if (s->e.type == YAML_MAPPING_START_EVENT) {
 			rc = read_mapping(s, &e);
 		} else {
@@ -231,7 +286,7 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 		   sub_entry_fn on_entry, sub_report_fn bad, void *ctx, size_t *invalid,
 		   struct lb_err *err)
 {
-	struct stream s = {.path = path, .err = err};
+	struct stream s = {.path = path, .text = text ? text : "", .len = len, .err = err};
 	if (!yaml_parser_initialize(&s.p))
 		return err_set(err, LB_ESOFTWARE, "%s: cannot initialise the YAML parser", path);
 	yaml_parser_set_input_string(&s.p, (const unsigned char *)(text ? text : ""), len);

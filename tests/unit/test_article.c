@@ -85,7 +85,23 @@ static void test_errors(void)
 	    {"n/2026-01-01-.md", "---\ntitle: T\ndate: 2026-01-01\n---\n",
 	     "n/2026-01-01-.md: the file name has no slug"},
 	    {"n/héllo.md", "---\ntitle: T\ndate: 2026-01-01\n---\n",
-	     "n/héllo.md: the slug 'héllo' may hold only"},
+	     "n/héllo.md: the slug 'héllo' (from the file name) may hold only lower-case"},
+	    /* "." and ".." would put the journal in state/ and state/campaigns/. */
+	    {"n/2026-11-19-..md", "---\ntitle: T\ndate: 2026-01-01\n---\n",
+	     "n/2026-11-19-..md: the slug '.' (from the file name) may hold only"},
+	    {"n/2026-11-19-...md", "---\ntitle: T\ndate: 2026-01-01\n---\n",
+	     "n/2026-11-19-...md: the slug '..' (from the file name) may hold only"},
+	    {"n/...md", "---\ntitle: T\ndate: 2026-01-01\n---\n", "n/...md: the slug '..'"},
+	    {"n/Hello_World.md", "---\ntitle: T\ndate: 2026-01-01\n---\n",
+	     "n/Hello_World.md: the slug 'Hello_World' (from"},
+	    {"n/-x.md", "---\ntitle: T\ndate: 2026-01-01\n---\n", "n/-x.md: the slug '-x' (from"},
+	    {"n/a.md", "---\ntitle: T\ndate: 2026-01-01\nslug: ..\n---\n",
+	     "n/a.md:4:7: the slug '..' may hold only lower-case letters"},
+	    {"n/a.md", "---\ntitle: T\ndate: 2026-01-01\nslug: [a]\n---\n",
+	     "n/a.md:4:7: the slug '' may hold only"},
+	    {"n/a.md", "---\ntitle: T\ndate: 2026-01-01\nslug: b\n---\n",
+	     "n/a.md:4:7: slug: 'b' differs from the file name's slug 'a'"},
+	    {"n/a.md", "---\ntitle: T\ndate: 2026-01-01\nlists: [a]\n  - b\n---\n", "n/a.md:"},
 	    {"n/a.md", "---\ntitle: T\ndate: 2026-01-01\nlists: {a: b}\n---\n",
 	     "n/a.md:4:8: 'lists' must be a string"},
 	};
@@ -101,10 +117,42 @@ static void test_errors(void)
 	}
 }
 
+/* One slug, one campaign: two files that give the same slug clash, naming both. */
+static void test_slug_clash(void)
+{
+	char p0[] = "n/2026-11-19-x.md", p1[] = "n/2026-11-25-x.md", p2[] = "n/x-2.md",
+	     p3[] = "n/Bad.md";
+	char *paths[] = {p0, p1, p2, p3, NULL};
+	struct lb_err err = {0};
+	CHECK_INT(article_slug_clash(paths, paths[1], &err), LB_EDATA);
+	CHECK_STR(err.msg, "n/2026-11-25-x.md: n/2026-11-19-x.md has the same slug 'x': the two "
+			   "would share one campaign (state/campaigns/x); rename one");
+	CHECK_INT(article_slug_clash(paths, paths[0], &err), LB_EDATA);
+	CHECK(strstr(err.msg, "n/2026-11-25-x.md has the same slug 'x'") != NULL);
+	CHECK_INT(article_slug_clash(paths, "elsewhere/x.md", &err), LB_EDATA);
+	CHECK_INT(article_slug_clash(paths, paths[2], &err), 0);
+	CHECK_INT(article_slug_clash(paths, paths[3], &err), 0); /* article_load says why */
+	char *slug = article_slug("n/2026-11-25-x-2.md");
+	CHECK_STR(slug, "x-2");
+	free(slug);
+	CHECK(article_slug("n/2026-11-25-...md") == NULL);
+	/* `slug:` repeating the file name's is fine; `lists:` keeps its place. */
+	struct article a;
+	CHECK_INT(parse("n/2026-01-01-a.md",
+			"---\ntitle: T\ndate: 2026-01-01\nslug: a\nlists: [x]\n---\n", &a, &err),
+		  0);
+	CHECK_STR(a.slug, "a");
+	CHECK(article_extra(&a, "slug") == NULL);
+	CHECK_INT(a.lists_line, 5);
+	CHECK_INT(a.lists_col, 8);
+	article_free(&a);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
 	RUN(test_good);
 	RUN(test_errors);
+	RUN(test_slug_clash);
 	return harness_done("article");
 }
