@@ -8,11 +8,12 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 
 int cli_fail(const struct lb_err *err)
 {
-	fprintf(stderr, "letterbox: %s\n", err->msg);
+	term_printf(stderr, "letterbox: %s\n", err->msg);
 	return err->code ? err->code : LB_ESOFTWARE;
 }
 
@@ -35,7 +36,7 @@ int cli_now(const char *arg, time_t *now)
 		return 0;
 	}
 	if (!time_parse(span_cstr(arg), now)) {
-		fprintf(stderr, "letterbox: --now '%s': expected a time like 2026-11-25 09:30\n",
+		term_printf(stderr, "letterbox: --now '%s': expected a time like 2026-11-25 09:30\n",
 			arg);
 		return LB_EUSAGE;
 	}
@@ -80,10 +81,11 @@ int cli_usage(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("letterbox: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	struct buf msg = BUF_INIT;
+	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", usage);
+	term_printf(stderr, "letterbox: %s\nusage: %s\n", buf_cstr(&msg), usage);
+	buf_free(&msg);
 	return LB_EUSAGE;
 }
 

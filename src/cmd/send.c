@@ -13,6 +13,7 @@
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "deliver/campaign.h"
 #include "deliver/sender.h"
@@ -112,7 +113,7 @@ static int dry_run(struct send_ctx *s, const struct article *a, struct lb_err *e
 		       c.n == 1 ? "" : "s", c.n ? (double)bytes / (double)c.n / 1024 : 0.0,
 		       c.nskip);
 		for (size_t i = 0; i < c.nskip; i++)
-			printf("  skip %s: %s\n", c.skip[i].email, c.skip[i].reason);
+			term_printf(stdout, "  skip %s: %s\n", c.skip[i].email, c.skip[i].reason);
 	}
 	message_free(&m);
 	newsletter_free(nl);
@@ -192,10 +193,14 @@ static int test_send(struct send_ctx *s, const struct article *a, const char *to
 	}
 	if (!rc && o.kind == OUT_SENT)
 		printf("%s: test message sent to %s\n", a->slug, rcpt.spec);
-	else if (!rc)
+	else if (!rc) {
+		struct buf why = BUF_INIT;
+		outcome_reason(&why, o.code, o.status, o.text);
 		rc = err_set(err, o.kind == OUT_DEFERRED ? LB_ETEMP : LB_EUNAVAIL,
-			     "%s: test message to %s not sent: %d %s", a->slug, rcpt.spec, o.code,
-			     o.text);
+			     "%s: test message to %s not sent: %s", a->slug, rcpt.spec,
+			     buf_cstr(&why));
+		buf_free(&why);
+	}
 	message_free(&m);
 	newsletter_free(nl);
 	addr_free(&rcpt);

@@ -10,8 +10,10 @@
 #include "core/fsx.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "deliver/campaign.h"
+#include "deliver/transport.h"
 
 static const char usage[] =
     "letterbox status [ARTICLE] [--json]\n"
@@ -101,20 +103,25 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 		const struct crcpt *r = &c->r[i];
 		if (r->state == RS_SENT || r->state == RS_PENDING)
 			continue;
-		printf("  %-9s %s", rcpt_state_name(r->state), r->email);
-		if (r->state == RS_UNCERTAIN)
-			printf(": the message may have been delivered (send --resend-uncertain)");
-		else if (r->why)
-			printf(": %d %s", r->code, r->why);
-		if (r->state == RS_DEFERRED) {
-			buf_reset(&t);
-			time_iso(&t, r->next_at);
-			printf(" (next try %s)", t.p);
+		struct buf line = BUF_INIT;
+		buf_printf(&line, "  %-9s %s", rcpt_state_name(r->state), r->email);
+		if (r->state == RS_UNCERTAIN) {
+			buf_adds(&line, ": the message may have been delivered "
+					"(send --resend-uncertain)");
+		} else if (r->why) {
+			buf_adds(&line, ": ");
+			outcome_reason(&line, r->code, NULL, r->why);
 		}
-		putchar('\n');
+		if (r->state == RS_DEFERRED) {
+			buf_adds(&line, " (next try ");
+			time_local(&line, r->next_at);
+			buf_addc(&line, ')');
+		}
+		term_printf(stdout, "%s\n", line.p);
+		buf_free(&line);
 	}
 	for (size_t i = 0; i < c->nskip; i++)
-		printf("  skipped   %s: %s\n", c->skip[i].email, c->skip[i].reason);
+		term_printf(stdout, "  skipped   %s: %s\n", c->skip[i].email, c->skip[i].reason);
 	buf_free(&t);
 }
 
@@ -143,7 +150,7 @@ static int show(struct cli *g, const char *slug, bool json)
 				puts(b.p);
 				buf_free(&b);
 			} else {
-				printf("%s: missed: %.*s\n", slug, (int)s.n, s.p);
+				term_printf(stdout, "%s: missed: %.*s\n", slug, (int)s.n, s.p);
 			}
 		}
 		buf_free(&why);

@@ -118,7 +118,7 @@ struct collect {
 	void *ctx;
 };
 
-static void collect_invalid(void *ctx, const char *msg)
+static void collect_invalid(void *ctx, const char *email, const char *msg)
 {
 	struct collect *k = ctx;
 	if (k->report)
@@ -126,7 +126,8 @@ static void collect_invalid(void *ctx, const char *msg)
 	struct buf r = BUF_INIT;
 	buf_printf(&r, "invalid: %s", msg);
 	buf_addc(k->out, 'K');
-	put_field(k->out, "-");
+	/* the address as written, so that the skip names whom it is about */
+	put_field(k->out, email && *email ? email : "(no address)");
 	put_field(k->out, r.p);
 	buf_addc(k->out, '\n');
 	buf_free(&r);

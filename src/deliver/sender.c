@@ -10,6 +10,7 @@
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timefmt.h"
 #include "deliver/journal.h"
 
 /* One message in the works: composed bytes + the job the transport holds. */
@@ -141,8 +142,8 @@ static void on_done(void *ctx, struct tx_job *job, const struct outcome *out)
 		if (strncmp(status, "5.1.", 4) == 0) {
 			struct lb_err e = {0};
 			struct buf ev = BUF_INIT;
-			buf_printf(&ev, "%d %s %s (campaign %s)", out->code, status, text,
-				   r->c->slug);
+			outcome_reason(&ev, out->code, status, text);
+			buf_printf(&ev, " (campaign %s)", r->c->slug);
 			if (suppressions_add(r->sup, r->c->r[idx].email, SUP_HARD_BOUNCE, now, ev.p,
 					     &e) != 0)
 				log_warn("%s", e.msg);
@@ -238,8 +239,11 @@ static void build_queue(struct run *r)
 		if (p->state == RS_UNCERTAIN && r->o->resend_uncertain)
 			record(r, "R %zu %lld", i, (long long)now);
 		if (p->state == RS_DEFERRED && p->first_deferred + r->cfg->give_up <= now) {
-			record(r, "F %zu %lld 0 - expired: deferred since %lld", i, (long long)now,
-			       (long long)p->first_deferred);
+			struct buf since = BUF_INIT;
+			time_local(&since, p->first_deferred);
+			record(r, "F %zu %lld 0 - expired: deferred since %s", i, (long long)now,
+			       since.p);
+			buf_free(&since);
 			r->st->expired++;
 			continue;
 		}

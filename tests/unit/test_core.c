@@ -6,6 +6,7 @@
 
 #include "core/config.h"
 #include "core/fsx.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "core/token.h"
 #include "core/yamlx.h"
@@ -230,12 +231,50 @@ static void test_atomic_write(void)
 	close(fd2);
 }
 
+static void test_termsafe(void)
+{
+	static const struct {
+		const char *in;
+		unsigned flags;
+		const char *want;
+	} cases[] = {
+	    {"plain text, é and 日本", 0, "plain text, é and 日本"},
+	    {"hidden \x1b[8mtext\x1b[0m\a", 0, "hidden \\x1b[8mtext\\x1b[0m\\x07"},
+	    {"title \x1b]0;pwned\x07", 0, "title \\x1b]0;pwned\\x07"},
+	    {"a\tb\nc\rd\x7f", 0, "a\\x09b\\x0ac\\x0dd\\x7f"},
+	    {"a\tb\nc\rd", TERM_LINES, "a\tb\nc\\x0dd"},
+	    {"Hi \xe2\x80\xaegnp.exe", 0, "Hi <U+202E>gnp.exe"},
+	    {"\xe2\x81\xa6x\xe2\x81\xa9 \xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", 0,
+	     "<U+2066>x<U+2069> <U+200E><U+200F><U+061C>"},
+	    {"line\xe2\x80\xa8sep", 0, "line<U+2028>sep"},
+	    {"csi \xc2\x9b" "31m", 0, "csi <U+009B>31m"},
+	    {"latin1 caf\xe9!", 0, "latin1 caf\\xe9!"},
+	    {"\xe2\x80", 0, "\\xe2\\x80"},
+	    {"nbsp\xc2\xa0ok \xe2\x80\x94 dash", 0, "nbsp\xc2\xa0ok \xe2\x80\x94 dash"},
+	};
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_reset(&b);
+		term_safe(&b, cases[i].in, strlen(cases[i].in), cases[i].flags);
+		CHECK_STR(buf_cstr(&b), cases[i].want);
+	}
+	CHECK_STR(term_str(&b, NULL), "");
+	CHECK_STR(term_str(&b, "x\x1by"), "x\\x1by");
+	CHECK(!term_unsafe("Maria José"));
+	CHECK(term_unsafe("ma\x1b[2Jria"));
+	CHECK(term_unsafe("ma\tria"));
+	CHECK(term_unsafe("ma\xe2\x80\xaeria"));
+	CHECK(term_unsafe("caf\xe9"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/lbcore.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return 2;
 	RUN(test_time_parse);
+	RUN(test_termsafe);
 	RUN(test_tokens);
 	RUN(test_config_good);
 	RUN(test_config_errors);
