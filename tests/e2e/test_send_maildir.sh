@@ -85,6 +85,7 @@ expect_exit 0 "two lists" lb -C "$S" send --now "$NOW"
 grep_err "clients.yaml:5:[0-9]+: 'not-an-address'" "the bad address is named with file:line"
 check "7 messages: the duplicate (other case) once, the invalid none" test "$(outbox_count)" = 7
 check "status lists the invalid one as skipped" grep -q "skipped.*invalid.*not-an-address" <(lb -C "$S" status)
+check "send --dry-run names the skipped entry's address" grep -q "^  skip not-an-address: invalid: .*clients.yaml:5:" <(lb -C "$S" send healing-through-connection --dry-run --now "$NOW" 2>/dev/null)
 fresh
 sed -i 's/^lists: \[friends\]/lists: [friends, nosuch]/' "$S/newsletters/2026-11-25-healing-through-connection.md"
 expect_exit 65 "an unknown list" lb -C "$S" send --now "$NOW"
@@ -103,6 +104,20 @@ expect_exit 0 "resume" lb -C "$S" send --now "$NOW"
 check "6 in all" test "$(outbox_count)" = 6
 check "the removed one still got it (snapshot)" grep -q '^To: mei.chen@example.org' "$S"/outbox/new/*
 check "the late comer did not" test -z "$(grep -l 'late.comer' "$S"/outbox/new/* 2>/dev/null)"
+
+# --- what status says: a server's code once, times people read -------------------------------
+fresh
+expect_exit 0 "--limit 2 (for a journal to add to)" lb -C "$S" send --now "$NOW" --limit 2
+t0=$(TZ=UTC date -d "$NOW UTC" +%s)
+printf 'A 2 %s\nD 2 %s 452 4.5.3 452 4.5.3 Mailbox full, try later\nA 3 %s\nF 3 %s 550 5.1.1 550 5.1.1 No such user\n' \
+	"$t0" "$t0" "$t0" "$t0" >>"$S/state/campaigns/healing-through-connection/journal"
+TZ=UTC lb -C "$S" status >"$T_TMP/status"
+check "a deferral's code is shown once" grep -q ": 452 4.5.3 Mailbox full, try later (next try 2026-11-25 10:15)" "$T_TMP/status"
+check "a failure's code is shown once" grep -q ": 550 5.1.1 No such user$" "$T_TMP/status"
+if grep -qE '452 452|550 550' "$T_TMP/status"; then fail "no code twice"; else pass "no code twice"; fi
+expect_exit 0 "send four days later: the deferral expires" env TZ=UTC "$LB" -C "$S" send --now "2026-11-29 10:00"
+TZ=UTC lb -C "$S" status >"$T_TMP/status"
+check "expired: deferred since a local time, not an epoch" grep -q "failed .*: expired: deferred since 2026-11-25 10:00$" "$T_TMP/status"
 
 # --- dry run, lock ----------------------------------------------------------------------------
 fresh
