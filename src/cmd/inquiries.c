@@ -233,7 +233,10 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 	if (q.truncated)
 		printf("Note:       larger than incoming.max_size: only its headers were kept\n");
 	struct buf raw = BUF_INIT;
-	if (inquiry_message(g->cfg.state_dir, &q, &raw, &err) == 0) {
+	int rc = inquiry_message(g->cfg.state_dir, &q, &raw, &err);
+	if (rc) /* said, not skipped: the person's words are the point */
+		cli_fail(&err);
+	else {
 		struct inmsg m;
 		const char *markers[] = {g->cfg.site_name,
 					 "You receive this because you subscribed", NULL};
@@ -279,7 +282,7 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 	buf_free(&f1);
 	buf_free(&f2);
 	inquiry_free(&q);
-	return 0;
+	return rc;
 }
 
 int cmd_inquiries(struct cli *g, int argc, char **argv)

@@ -1,5 +1,4 @@
 /* letterbox status: where each campaign stands, recipient by recipient. */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,11 +172,6 @@ out:
 	return rc;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int cmd_status(struct cli *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -217,30 +211,21 @@ int cmd_status(struct cli *g, int argc, char **argv)
 		article_free(&a);
 		return rc;
 	}
+	/* No state/campaigns yet: nothing sent yet.  One we cannot read is an
+	 * error, never "no campaigns". */
+	struct lb_err err = {0};
 	char *dir = path_join(g->cfg.state_dir, "campaigns");
-	DIR *dp = opendir(dir);
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while (dp && (de = readdir(dp))) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = xgrowarray(names, &cap, n + 1, sizeof *names);
-		names[n++] = xstrdup(de->d_name);
-	}
-	if (dp)
-		closedir(dp);
+	char **paths = fsx_list_err(dir, "", &err);
 	free(dir);
-	if (n)
-		qsort(names, n, sizeof *names, by_name);
-	if (!n && !json)
+	if (!paths)
+		return cli_fail(&err);
+	if (!paths[0] && !json)
 		printf("no campaigns yet\n");
-	for (size_t i = 0; i < n; i++) {
-		int r = show(g, names[i], json);
+	for (char **p = paths; *p; p++) {
+		int r = show(g, strrchr(*p, '/') + 1, json);
 		if (r && !rc)
 			rc = r;
-		free(names[i]);
 	}
-	free(names);
+	fsx_list_free(paths);
 	return rc;
 }

@@ -11,13 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/mem.h"
+
+int fsx_errno_code(int e)
+{
+	return e == EACCES || e == EPERM ? LB_ENOPERM : LB_EIO;
+}
 
 int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(err, errno == ENOENT ? LB_ENOINPUT : LB_EIO, "%s", path);
+		return err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno), "%s",
+			       path);
 	int rc = 0;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
@@ -138,7 +145,7 @@ int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, 
 	int rc = 0;
 	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
-		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
 		goto out;
 	}
 	/* open() honours the umask; state files must have exactly `mode`. */
@@ -174,7 +181,7 @@ int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err)
 		char c = *s;
 		*s = '\0';
 		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			rc = err_sys(err, LB_EIO, "mkdir %s", p);
+			rc = err_sys(err, fsx_errno_code(errno), "mkdir %s", p);
 			break;
 		}
 		*s = c;
@@ -189,7 +196,7 @@ int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err)
 {
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd < 0)
-		return err_sys(err, LB_EIO, "%s", path);
+		return err_sys(err, fsx_errno_code(errno), "%s", path);
 	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -209,7 +216,7 @@ int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err)
 bool fsx_exists(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0;
+	return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
 }
 
 static int by_name(const void *a, const void *b)
@@ -217,13 +224,17 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **fsx_list(const char *dir, const char *suffix)
+char **fsx_list_err(const char *dir, const char *suffix, struct lb_err *err)
 {
-	char **v = xcalloc(1, sizeof *v);
 	size_t n = 0, cap = 1, slen = strlen(suffix);
 	DIR *dp = opendir(dir);
+	if (!dp && errno != ENOENT) {
+		err_sys(err, fsx_errno_code(errno), "%s", dir);
+		return NULL;
+	}
+	char **v = xcalloc(1, sizeof *v);
 	struct dirent *de;
-	while (dp && (de = readdir(dp))) {
+	while (dp && (errno = 0, de = readdir(dp))) {
 		size_t len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= slen ||
 		    strcmp(de->d_name + len - slen, suffix) != 0)
@@ -232,10 +243,26 @@ char **fsx_list(const char *dir, const char *suffix)
 		v[n++] = path_join(dir, de->d_name);
 		v[n] = NULL;
 	}
+	if (dp && errno) {
+		err_sys(err, LB_EIO, "%s", dir);
+		closedir(dp);
+		fsx_list_free(v);
+		return NULL;
+	}
 	if (dp)
 		closedir(dp);
 	qsort(v, n, sizeof *v, by_name);
 	return v;
+}
+
+char **fsx_list(const char *dir, const char *suffix)
+{
+	struct lb_err err = {0};
+	char **v = fsx_list_err(dir, suffix, &err);
+	if (v)
+		return v;
+	log_warn("%s", err.msg);
+	return xcalloc(1, sizeof *v);
 }
 
 void fsx_list_free(char **paths)

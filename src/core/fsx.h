@@ -12,8 +12,14 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+/* The exit code for a failed open, opendir, mkdir...: LB_ENOPERM for
+ * EACCES and EPERM, else LB_EIO.  (Whether a missing file is "nothing yet"
+ * is the caller's to say.) */
+int fsx_errno_code(int e);
+
 /* Read the whole file into out (appending).  A file larger than max bytes
- * (0 = no limit) is LB_EDATA; a missing file is LB_ENOINPUT; others LB_EIO. */
+ * (0 = no limit) is LB_EDATA; a missing file is LB_ENOINPUT; one we may not
+ * read LB_ENOPERM; others LB_EIO. */
 int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err);
 
 /* Replace path with data atomically and durably, with the given mode.  After
@@ -46,12 +52,19 @@ int fsx_sync_parent(const char *path, struct lb_err *err);
  * close it (or exit) to release. */
 int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err);
 
+/* False only when path certainly does not exist.  One we cannot look at
+ * (no permission on its directory) counts as there, so that the reader
+ * that follows reports the real error instead of "nothing yet". */
 bool fsx_exists(const char *path);
 
 /* The paths (dir/name) of the entries of dir whose names end in suffix and
  * do not start with '.', sorted by name, NULL-terminated; a missing
- * directory gives an empty list.  Free with strlist_free (yamlx.h) or
- * fsx_list_free. */
+ * directory gives an empty list.  Any other failure to read dir (no
+ * permission, an I/O error) is NULL with err set (fsx_errno_code), never an
+ * empty list.  Free with strlist_free (yamlx.h) or fsx_list_free. */
+char **fsx_list_err(const char *dir, const char *suffix, struct lb_err *err);
+/* The same where a caller cannot stop: a failure is a warning on stderr and
+ * an empty list. */
 char **fsx_list(const char *dir, const char *suffix);
 void fsx_list_free(char **paths);
 

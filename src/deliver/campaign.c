@@ -333,7 +333,7 @@ void campaign_apply(struct campaign *c, const char *line, size_t n)
 	default:
 		return;
 	}
-	if (code)
+	if (text) /* an outcome: its code, 0 when there was no reply (expired) */
 		r->code = code;
 	/* Reasons matter for those not sent; 100,000 "250 Ok" copies would not. */
 	if (text && kind != 'S')

@@ -58,7 +58,7 @@ int journal_open(const char *path, struct buf *contents, struct journal **out, s
 	bool existed = fsx_exists(path);
 	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_sys(err, LB_EIO, "%s", path);
+		return err_sys(err, fsx_errno_code(errno), "%s", path);
 	struct buf all = BUF_INIT;
 	int rc = existed ? fsx_read(path, &all, 0, err) : fsx_sync_parent(path, err);
 	if (rc) {

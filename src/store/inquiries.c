@@ -164,10 +164,12 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 	struct buf text = BUF_INIT;
 	int rc = fsx_read(path, &text, 0, err);
 	free(path);
-	if (rc == LB_ENOINPUT) {
+	if (rc) {
+		/* No log yet is an empty store; a log we cannot read is an error,
+		 * never "no inquiries". */
 		buf_free(&text);
 		b->gen = xstrdup("messages.1");
-		return 0;
+		return rc == LB_ENOINPUT ? 0 : rc;
 	}
 	const char *p = buf_cstr(&text), *end = p + text.n;
 	struct inquiry cur = {0};
@@ -249,7 +251,7 @@ static int lock(const char *dir, int *fd, struct lb_err *err)
 	}
 	int rc = 0;
 	if (*fd < 0)
-		rc = err_sys(err, LB_EIO, "%s", path);
+		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
 	else
 		while (flock(*fd, LOCK_EX) < 0)
 			if (errno != EINTR) {
@@ -272,7 +274,7 @@ static int append(const char *dir, const char *name, const char *data, size_t n,
 	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	int rc = 0;
 	if (fd < 0) {
-		rc = err_sys(err, LB_EIO, "%s", path);
+		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
 		free(path);
 		return rc;
 	}
@@ -317,7 +319,10 @@ static int generation(const char *dir, char **gen, struct lb_err *err)
 	char head[128];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = 0;
-	if (fd < 0) {
+	if (fd < 0 && errno != ENOENT) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+		*gen = xstrdup("messages.1"); /* not used: rc says why */
+	} else if (fd < 0) {
 		*gen = xstrdup("messages.1");
 		struct buf h = BUF_INIT;
 		buf_printf(&h, HEADER "%s\n", *gen);
@@ -541,7 +546,7 @@ static int read_blob(const char *state_dir, long long off, size_t len, struct bu
 	char *path = path_join(dir, gen);
 	int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (!rc && fd < 0)
-		rc = err_sys(err, LB_EIO, "%s", path);
+		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
 	if (!rc && !buf_grow(out, len))
 		rc = err_set(err, LB_EDATA, "%s: a message too large to read", path);
 	if (!rc) {

@@ -262,7 +262,7 @@ static int load_file(struct suppressions *s, struct lb_err *err)
 {
 	s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0)
-		return errno == ENOENT ? 0 : err_sys(err, LB_EIO, "%s", s->path);
+		return errno == ENOENT ? 0 : err_sys(err, fsx_errno_code(errno), "%s", s->path);
 	FILE *f = fdopen(dup(s->fd), "r");
 	if (!f)
 		return err_sys(err, LB_EIO, "%s", s->path);
@@ -467,7 +467,7 @@ static int append(struct suppressions *s, const struct buf *line, struct lb_err 
 		return rc;
 	int fd = open(s->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_sys(err, LB_EIO, "%s", s->path);
+		return err_sys(err, fsx_errno_code(errno), "%s", s->path);
 	/* The lock keeps a concurrent poll's records and ours whole lines. */
 	struct stat st;
 	while (flock(fd, LOCK_EX) < 0)

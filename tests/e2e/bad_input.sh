@@ -107,3 +107,43 @@ expect_exit 64 "assign= with a bidi override" lb -C "$S" inquiries set 1 $'assig
 expect_exit 64 "--by with an escape sequence" lb -C "$S" inquiries note 1 hello $'--by=x\e]0;t\a'
 lb -C "$S" inquiries show 1 >"$T_TMP/after"
 check "none of them changed the inquiry" cmp -s "$T_TMP/before" "$T_TMP/after"
+
+# Staff who may not read state/ are told so (77, or 74 for another I/O
+# error), with the path: never "nothing there".
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$LB" -C "$S" "$@"; }
+open_site() { chmod o+x "$T_TMP"; chmod -R o+rX "$S"; chmod "$1" "$S/state"; }
+fresh
+open_site 755
+expect_exit 0 "a fresh site, state/ readable: status" as_nobody status
+check "... says no campaigns yet" grep -q "^no campaigns yet$" "$T_TMP/out"
+expect_exit 0 "... inquiries" as_nobody inquiries
+check "... says there are none" grep -q "^no new or open inquiries$" "$T_TMP/out"
+fresh
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+printf 'From: <ann@example.net>\nTo: news@example.org\nSubject: hello\nMessage-ID: <perm1@example.net>\n\nA question.\n' >"$S/inbox/new/1.eml"
+lb -C "$S" poll >/dev/null 2>&1
+lb -C "$S" send --now "2026-11-25 10:00" >/dev/null 2>&1
+lb -C "$S" subscribers remove ada.lovelace@example.org >/dev/null 2>&1
+open_site 700
+expect_exit 77 "inquiries as a user who may not read state/" as_nobody inquiries
+grep_err "state/inquiries/log: Permission denied" "... names the path and the reason"
+expect_exit 77 "inquiries show 1, likewise" as_nobody inquiries show 1
+grep_err "Permission denied" "... not 'there is no inquiry 1'"
+expect_exit 77 "status, likewise" as_nobody status
+grep_err "state/campaigns: Permission denied" "... not 'no campaigns yet'"
+expect_exit 77 "status ARTICLE, likewise" as_nobody status healing-through-connection
+expect_exit 77 "subscribers suppressions, likewise" as_nobody subscribers suppressions
+expect_exit 77 "digest --dry-run, likewise" as_nobody digest --dry-run
+expect_exit 77 "send --dry-run, likewise" as_nobody send --dry-run --now "2026-11-25 10:00"
+chmod 755 "$S/state"
+chmod 700 "$S/state/inquiries"
+expect_exit 77 "inquiries with only state/inquiries closed" as_nobody inquiries
+chmod 755 "$S/state/inquiries"
+chmod 600 "$S/state/inquiries/log"
+expect_exit 77 "inquiries with only the log unreadable" as_nobody inquiries
+chmod 700 "$S/state/campaigns"
+expect_exit 77 "status with only state/campaigns closed" as_nobody status
+mv "$S/state/campaigns" "$S/state/campaigns.d"
+touch "$S/state/campaigns"
+expect_exit 74 "status when state/campaigns is not a directory: an I/O error" lb -C "$S" status
+grep_err "state/campaigns: Not a directory" "... names the path and the reason"
