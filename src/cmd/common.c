@@ -26,6 +26,10 @@ int cli_config(struct cli *g)
 	if (rc)
 		return cli_fail(&err);
 	g->cfg_loaded = true;
+	/* state/ holds tokens' secret and people's mail: ours alone.  (Not
+	 * created here: a command that only reads finds "nothing yet".) */
+	if (fsx_exists(g->cfg.state_dir) && (rc = fsx_state_dir(g->cfg.state_dir, &err)))
+		return cli_fail(&err);
 	return 0;
 }
 
@@ -105,7 +109,7 @@ bool cli_help(int argc, char **argv, const char *usage)
 int cli_lock(const struct config *cfg, const char *what, int *fd, struct lb_err *err)
 {
 	*fd = -1;
-	int rc = fsx_mkdirs(cfg->state_dir, 0700, err);
+	int rc = fsx_state_dir(cfg->state_dir, err);
 	if (rc)
 		return rc;
 	char name[32];
@@ -113,7 +117,17 @@ int cli_lock(const struct config *cfg, const char *what, int *fd, struct lb_err 
 	char *path = path_join(cfg->state_dir, name);
 	rc = fsx_lock(path, false, fd, err);
 	free(path);
-	return rc;
+	if (rc)
+		return rc;
+	/* What an earlier run killed with -9 left half-written. */
+	fsx_clean_tmp(cfg->state_dir);
+	char *camps = path_join(cfg->state_dir, "campaigns");
+	char **dirs = fsx_list(camps, "");
+	for (char **d = dirs; *d; d++)
+		fsx_clean_tmp(*d);
+	fsx_list_free(dirs);
+	free(camps);
+	return 0;
 }
 
 void cli_unlock(int fd)

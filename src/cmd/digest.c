@@ -88,7 +88,7 @@ static int last_digest(const struct config *cfg, bool *found, time_t *when, unsi
 	*found = false;
 	*when = 0;
 	*highest = 0;
-	int rc = fsx_read(path, &b, 4096, err);
+	int rc = fsx_read_state(path, &b, 4096, err);
 	if (rc == LB_ENOINPUT) /* no digest yet */
 		rc = 0;
 	else if (rc == 0) {

@@ -105,10 +105,15 @@ static int site_open(struct cli *g, struct site *s, bool lock, bool warn)
 		return rc;
 	if (lock) {
 		char *path = path_join(g->cfg.state_dir, "lock.subscribers");
-		rc = fsx_mkdirs(g->cfg.state_dir, 0700, &err);
+		rc = fsx_state_dir(g->cfg.state_dir, &err);
 		if (!rc)
 			rc = fsx_lock(path, true, &s->lock_fd, &err);
 		free(path);
+		/* list files an edit killed with -9 left half-written */
+		char *lists = path_join(g->site_dir, "subscribers");
+		if (!rc)
+			fsx_clean_tmp(lists);
+		free(lists);
 	}
 	if (!rc)
 		rc = sublists_load(g->site_dir, &s->ls, warn ? warn_entry : NULL, NULL, &err);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -19,12 +21,46 @@ int fsx_errno_code(int e)
 	return e == EACCES || e == EPERM ? LB_ENOPERM : LB_EIO;
 }
 
+/* An open(2) failure as an error: a missing file is LB_ENOINPUT, a refused
+ * symbolic link says so. */
+static int open_error(const char *path, int flags, struct lb_err *err)
+{
+	if (errno == ELOOP && (flags & O_NOFOLLOW))
+		return err_set(err, LB_EIO,
+			       "%s: a symbolic link in state/: refused (letterbox does not follow "
+			       "links there; remove it)",
+			       path);
+	return err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno), "%s", path);
+}
+
+int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err)
+{
+	flags |= O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(path, flags, mode);
+	if (fd < 0)
+		open_error(path, flags, err);
+	return fd;
+}
+
+static int read_fd(int fd, const char *path, struct buf *out, size_t max, struct lb_err *err);
+
 int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno), "%s",
-			       path);
+		return open_error(path, 0, err);
+	return read_fd(fd, path, out, max, err);
+}
+
+int fsx_read_state(const char *path, struct buf *out, size_t max, struct lb_err *err)
+{
+	int fd = fsx_open_state(path, O_RDONLY, 0, err);
+	return fd < 0 ? err->code : read_fd(fd, path, out, max, err);
+}
+
+/* Read fd (opened on path) to its end into out, and close it. */
+static int read_fd(int fd, const char *path, struct buf *out, size_t max, struct lb_err *err)
+{
 	int rc = 0;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
@@ -143,7 +179,15 @@ int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, 
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	int rc = 0;
-	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	char *dir = xstrdup(path);
+	fsx_clean_tmp(dirname(dir));
+	free(dir);
+	/* Our own name: one left by an earlier process with our PID goes. */
+	if (unlink(tmp.p) < 0 && errno != ENOENT) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
+		goto out;
+	}
+	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
 		goto out;
@@ -194,9 +238,9 @@ int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err)
 
 int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err)
 {
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	*fd = fsx_open_state(path, O_RDWR | O_CREAT, 0600, err);
 	if (*fd < 0)
-		return err_sys(err, fsx_errno_code(errno), "%s", path);
+		return err->code;
 	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -270,4 +314,75 @@ void fsx_list_free(char **paths)
 	for (char **p = paths; p && *p; p++)
 		free(*p);
 	free(paths);
+}
+
+int fsx_state_dir(const char *dir, struct lb_err *err)
+{
+	int rc = fsx_mkdirs(dir, 0700, err);
+	struct stat st;
+	if (rc)
+		return rc;
+	if (stat(dir, &st) < 0)
+		return err_sys(err, fsx_errno_code(errno), "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, LB_EIO, "%s: not a directory", dir);
+	if (!(st.st_mode & 077))
+		return 0;
+	if (st.st_uid != geteuid())
+		return err_set(err, LB_ENOPERM,
+			       "%s: mode %03o, and owned by uid %ld, not by this user (uid %ld): "
+			       "refusing to use a state directory others may read",
+			       dir, (unsigned)(st.st_mode & 0777), (long)st.st_uid, (long)geteuid());
+	if (chmod(dir, 0700) < 0)
+		return err_sys(err, fsx_errno_code(errno), "chmod 700 %s", dir);
+	log_warn("%s was mode %03o, open to others: tightened to 700", dir,
+		 (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
+}
+
+size_t fsx_clean_stale(const char *dir, pid_t (*owner)(const char *name))
+{
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return 0;
+	size_t removed = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		pid_t pid = owner(de->d_name);
+		struct stat st;
+		if (pid <= 0 || fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(st.st_mode))
+			continue;
+		bool old = now - st.st_mtime > 3600;
+		if ((old && pid != getpid()) || !pid_alive(pid)) {
+			if (unlinkat(dirfd(dp), de->d_name, 0) == 0)
+				removed++;
+		}
+	}
+	closedir(dp);
+	return removed;
+}
+
+/* NAME.tmp.PID, as fsx_write_atomic names its temp files. */
+static pid_t atomic_tmp_owner(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	while (t && strstr(t + 1, ".tmp."))
+		t = strstr(t + 1, ".tmp.");
+	if (!t || t == name || !t[5])
+		return 0;
+	char *end;
+	long pid = strtol(t + 5, &end, 10);
+	return *end || pid <= 0 || t[5] < '1' || t[5] > '9' ? 0 : (pid_t)pid;
+}
+
+size_t fsx_clean_tmp(const char *dir)
+{
+	return fsx_clean_stale(dir, atomic_tmp_owner);
 }

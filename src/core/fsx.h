@@ -22,8 +22,35 @@ int fsx_errno_code(int e);
  * read LB_ENOPERM; others LB_EIO. */
 int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err);
 
+/* The same for a file in state/: a symbolic link is refused (O_NOFOLLOW),
+ * never followed to wherever it points. */
+int fsx_read_state(const char *path, struct buf *out, size_t max, struct lb_err *err);
+
+/* open(2) for a file in state/ (journals, logs, locks, the secret):
+ * O_NOFOLLOW and O_CLOEXEC added, so that a symbolic link planted there
+ * is refused instead of written through.  Returns the descriptor, or -1
+ * with err set: LB_ENOINPUT for a missing file (without O_CREAT),
+ * LB_ENOPERM, else LB_EIO (a symbolic link: LB_EIO, saying so). */
+int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err);
+
+/* Make sure the state directory is ours alone: created 0700 when missing;
+ * an existing one looser than 0700 is tightened to 0700 with a warning
+ * when it is ours, refused (LB_ENOPERM) when it is not. */
+int fsx_state_dir(const char *dir, struct lb_err *err);
+
+/* Remove what runs killed with -9 left in dir: fsx_write_atomic's temp
+ * files (NAME.tmp.PID) whose PID is not running, or that are older than an
+ * hour.  A live run's temp file is never touched.  Returns how many were
+ * removed. */
+size_t fsx_clean_tmp(const char *dir);
+/* The same rule for any dir and naming: owner(name) gives the PID that
+ * wrote it (0: not a temp file, leave it). */
+size_t fsx_clean_stale(const char *dir, pid_t (*owner)(const char *name));
+
 /* Replace path with data atomically and durably, with the given mode.  After
- * a crash the file holds either the old or the new contents, never a mix. */
+ * a crash the file holds either the old or the new contents, never a mix.
+ * Stale temp files of killed runs in path's directory are removed first
+ * (fsx_clean_tmp). */
 int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err);
 
 /* mkdir -p with mode for the directories it creates; an existing directory

@@ -74,7 +74,7 @@ int secret_load(const char *state_dir, bool create, struct secret *s, struct lb_
 			     path, (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
-	rc = fsx_read(path, &text, 1024, err);
+	rc = fsx_read_state(path, &text, 1024, err);
 	if (!rc)
 		rc = secret_parse(path, buf_span(&text), s, err);
 out:

@@ -360,11 +360,11 @@ int campaign_load(const struct config *cfg, const char *slug, struct campaign *c
 	c->dir = campaign_dir(cfg, slug);
 	char *snap = path_join(c->dir, "recipients");
 	char *jpath = path_join(c->dir, "journal");
-	int rc = fsx_read(snap, &c->snapshot_text, 0, err);
+	int rc = fsx_read_state(snap, &c->snapshot_text, 0, err);
 	if (!rc)
 		rc = parse_snapshot(c, snap, err);
 	if (!rc && fsx_exists(jpath)) {
-		rc = fsx_read(jpath, &c->journal_text, 0, err);
+		rc = fsx_read_state(jpath, &c->journal_text, 0, err);
 		if (!rc)
 			replay(c);
 	}

@@ -162,7 +162,7 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 	memset(b, 0, sizeof *b);
 	char *path = path_join(dir, "log");
 	struct buf text = BUF_INIT;
-	int rc = fsx_read(path, &text, 0, err);
+	int rc = fsx_read_state(path, &text, 0, err);
 	free(path);
 	if (rc) {
 		/* No log yet is an empty store; a log we cannot read is an error,
@@ -240,14 +240,14 @@ static char *store_dir(const char *state_dir)
 static int lock(const char *dir, int *fd, struct lb_err *err)
 {
 	char *path = path_join(dir, "lock");
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (*fd < 0 && errno == ENOENT) {
 		int rc = fsx_mkdirs(dir, 0700, err);
 		if (rc) {
 			free(path);
 			return rc;
 		}
-		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	}
 	int rc = 0;
 	if (*fd < 0)
@@ -271,12 +271,11 @@ static int append(const char *dir, const char *name, const char *data, size_t n,
 		  struct lb_err *err)
 {
 	char *path = path_join(dir, name);
-	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = fsx_open_state(path, O_RDWR | O_APPEND | O_CREAT, 0600, err);
 	int rc = 0;
 	if (fd < 0) {
-		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
 		free(path);
-		return rc;
+		return err->code;
 	}
 	off_t size = lseek(fd, 0, SEEK_END);
 	bool fresh = size == 0;
@@ -317,7 +316,7 @@ static int generation(const char *dir, char **gen, struct lb_err *err)
 {
 	char *path = path_join(dir, "log");
 	char head[128];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int rc = 0;
 	if (fd < 0 && errno != ENOENT) {
 		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
@@ -544,9 +543,9 @@ static int read_blob(const char *state_dir, long long off, size_t len, struct bu
 	char *gen = NULL;
 	int rc = generation(dir, &gen, err);
 	char *path = path_join(dir, gen);
-	int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	int fd = rc ? -1 : fsx_open_state(path, O_RDONLY, 0, err);
 	if (!rc && fd < 0)
-		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+		rc = err->code;
 	if (!rc && !buf_grow(out, len))
 		rc = err_set(err, LB_EDATA, "%s: a message too large to read", path);
 	if (!rc) {

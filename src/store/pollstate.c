@@ -97,7 +97,7 @@ static int read_records(struct pollstate *ps, const char *path, record_fn fn,
 	struct buf text = BUF_INIT;
 	/* A log not there yet is empty; one we cannot read is an error: taken
 	 * for empty, every message would be filed again. */
-	int rc = fsx_read(path, &text, 0, err);
+	int rc = fsx_read_state(path, &text, 0, err);
 	if (rc == LB_ENOINPUT)
 		rc = 0;
 	else if (rc == 0) {
@@ -156,7 +156,7 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 	}
 	struct buf text = BUF_INIT;
 	rc = load_seen(ps, err);
-	if (!rc && (rc = fsx_read(ps->cursor_path, &text, 256, err)) == 0) {
+	if (!rc && (rc = fsx_read_state(ps->cursor_path, &text, 256, err)) == 0) {
 		char *end;
 		ps->cur.uidvalidity = (uint32_t)strtoul(buf_cstr(&text), &end, 10);
 		ps->cur.last_uid = (uint32_t)strtoul(end, NULL, 10);
@@ -218,9 +218,9 @@ static int append_sync(const char *path, const char *dir, const char *data, size
 		       struct lb_err *err)
 {
 	bool existed = fsx_exists(path);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = fsx_open_state(path, O_WRONLY | O_APPEND | O_CREAT, 0600, err);
 	if (fd < 0)
-		return err_sys(err, fsx_errno_code(errno), "%s", path);
+		return err->code;
 	int rc = 0;
 	while (n && !rc) {
 		ssize_t w = write(fd, data, n);

@@ -260,7 +260,7 @@ bad:
 
 static int load_file(struct suppressions *s, struct lb_err *err)
 {
-	s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	s->fd = open(s->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->fd < 0)
 		return errno == ENOENT ? 0 : err_sys(err, fsx_errno_code(errno), "%s", s->path);
 	FILE *f = fdopen(dup(s->fd), "r");
@@ -465,9 +465,9 @@ static int append(struct suppressions *s, const struct buf *line, struct lb_err 
 	int rc = fsx_mkdirs(s->dir, 0700, err);
 	if (rc)
 		return rc;
-	int fd = open(s->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = fsx_open_state(s->path, O_RDWR | O_APPEND | O_CREAT, 0600, err);
 	if (fd < 0)
-		return err_sys(err, fsx_errno_code(errno), "%s", s->path);
+		return err->code;
 	/* The lock keeps a concurrent poll's records and ours whole lines. */
 	struct stat st;
 	while (flock(fd, LOCK_EX) < 0)

@@ -1,7 +1,10 @@
 /* core: YAML helpers, config, times, tokens, atomic files. */
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -268,6 +271,94 @@ static void test_termsafe(void)
 	buf_free(&b);
 }
 
+/* A PID that is certainly not running: a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void touch_file(const char *dir, const char *name, time_t age)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f)
+		fclose(f);
+	struct timespec ts[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
+static bool there(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_state_files(void)
+{
+	char dir[256], name[512], path[512], target[512];
+	struct lb_err err = {0};
+	snprintf(dir, sizeof dir, "%s/state", tmpdir);
+	CHECK_INT(fsx_mkdirs(dir, 0755, &err), 0);
+
+	/* Temp files of killed runs go; a live run's stay; other names stay. */
+	long dead = (long)dead_pid(), live = (long)getppid();
+	char stale[64], young[64], old_live[64];
+	snprintf(stale, sizeof stale, "big.yaml.tmp.%ld", dead);
+	snprintf(young, sizeof young, "big.yaml.tmp.%ld", live);
+	snprintf(old_live, sizeof old_live, "digest.tmp.%ld", live);
+	touch_file(dir, stale, 0);
+	touch_file(dir, young, 0);
+	touch_file(dir, old_live, 7200); /* an hour old: its PID was reused */
+	touch_file(dir, "notes.tmp.x1", 0);
+	touch_file(dir, "journal", 7200);
+	CHECK_INT(fsx_clean_tmp(dir), 2);
+	CHECK(!there(dir, stale));
+	CHECK(there(dir, young));
+	CHECK(!there(dir, old_live));
+	CHECK(there(dir, "notes.tmp.x1") && there(dir, "journal"));
+	/* ... and an atomic write cleans its directory first */
+	touch_file(dir, stale, 0);
+	snprintf(path, sizeof path, "%s/cursor", dir);
+	CHECK_INT(fsx_write_atomic(path, "1 2", 3, 0600, &err), 0);
+	CHECK(!there(dir, stale));
+
+	/* A symbolic link in state/ is refused, its target left alone. */
+	snprintf(target, sizeof target, "%s/elsewhere", tmpdir);
+	write_tmp("elsewhere", "precious\n");
+	snprintf(path, sizeof path, "%s/journal.link", dir);
+	CHECK(symlink(target, path) == 0);
+	int fd = fsx_open_state(path, O_WRONLY | O_APPEND | O_CREAT, 0600, &err);
+	CHECK_INT(fd, -1);
+	CHECK_INT(err.code, LB_EIO);
+	CHECK(strstr(err.msg, "symbolic link") != NULL);
+	struct buf b = BUF_INIT;
+	CHECK_INT(fsx_read_state(path, &b, 0, &err), LB_EIO);
+	CHECK_INT(fsx_read(path, &b, 0, &err), 0); /* site files may be links */
+	CHECK_STR(buf_cstr(&b), "precious\n");
+	buf_free(&b);
+	snprintf(name, sizeof name, "%s/lock.link", dir);
+	CHECK(symlink(target, name) == 0);
+	CHECK_INT(fsx_lock(name, false, &fd, &err), LB_EIO);
+
+	/* A state directory open to others is tightened (ours) or refused. */
+	struct stat st;
+	CHECK(chmod(dir, 0755) == 0);
+	CHECK_INT(fsx_state_dir(dir, &err), 0);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	if (geteuid() == 0) {
+		CHECK(chmod(dir, 0750) == 0 && chown(dir, 65534, 65534) == 0);
+		CHECK_INT(fsx_state_dir(dir, &err), LB_ENOPERM);
+		CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0750);
+		CHECK(chown(dir, 0, 0) == 0);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/lbcore.XXXXXX");
@@ -279,6 +370,7 @@ int main(void)
 	RUN(test_config_good);
 	RUN(test_config_errors);
 	RUN(test_atomic_write);
+	RUN(test_state_files);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
