@@ -119,6 +119,42 @@ expect_exit 0 "send four days later: the deferral expires" env TZ=UTC "$LB" -C "
 TZ=UTC lb -C "$S" status >"$T_TMP/status"
 check "expired: deferred since a local time, not an epoch" grep -q "failed .*: expired: deferred since 2026-11-25 10:00$" "$T_TMP/status"
 
+# --- state/: no symbolic links, ours alone, no leftovers of kill -9 ------------------------------
+fresh
+expect_exit 0 "--limit 1 (a journal to link)" lb -C "$S" send --now "$NOW" --limit 1
+J=$S/state/campaigns/healing-through-connection/journal
+cp "$J" "$T_TMP/target"
+cp "$J" "$T_TMP/target.orig"
+rm "$J"
+ln -s "$T_TMP/target" "$J"
+expect_exit 74 "a symbolic link for the journal" lb -C "$S" send --now "$NOW"
+grep_err "journal: a symbolic link in state/: refused" "... is refused, saying why"
+check "... and its target is not written" cmp -s "$T_TMP/target" "$T_TMP/target.orig"
+check "... nothing more sent" test "$(outbox_count)" = 1
+rm "$J"
+cp "$T_TMP/target.orig" "$J"
+chmod 755 "$S/state"
+dead=$(sh -c 'echo $$')
+touch "$S/subscribers/friends.yaml.tmp.$dead" "$S/subscribers/friends.yaml.tmp.$$" \
+	"$S/state/campaigns/healing-through-connection/recipients.tmp.$dead" "$S/state/digest.tmp.$dead" \
+	"$S/outbox/tmp/1795600800.M1P${dead}Q1.host" "$S/outbox/tmp/1795600800.M1P$$Q1.host"
+expect_exit 0 "send again, state/ mode 755, leftovers of a killed run" lb -C "$S" send --now "$NOW"
+grep_err "state was mode 755, open to others: tightened to 700" "... warns"
+check "... state/ is 0700 again" test "$(stat -c %a "$S/state")" = 700
+check "... the killed run's temp files in state/ are gone" \
+	test ! -e "$S/state/campaigns/healing-through-connection/recipients.tmp.$dead" -a ! -e "$S/state/digest.tmp.$dead"
+check "... and its half-written message in outbox/tmp" test ! -e "$S/outbox/tmp/1795600800.M1P${dead}Q1.host"
+check "... a live run's are left alone" test -e "$S/outbox/tmp/1795600800.M1P$$Q1.host"
+check "... all 6 sent" test "$(outbox_count)" = 6
+expect_exit 0 "the next list edit" lb -C "$S" subscribers add kim@example.org
+check "... removes the killed edit's temp list" test ! -e "$S/subscribers/friends.yaml.tmp.$dead"
+check "... not a live one's" test -e "$S/subscribers/friends.yaml.tmp.$$"
+chown nobody "$S/state"
+chmod 750 "$S/state"
+expect_exit 77 "a state/ open to others and not ours" lb -C "$S" status
+grep_err "refusing to use a state directory others may read" "... is refused"
+check "... and left as it was" test "$(stat -c %a "$S/state")" = 750
+
 # --- dry run, lock ----------------------------------------------------------------------------
 fresh
 expect_exit 0 "--dry-run" lb -C "$S" send --dry-run --now "$NOW"
