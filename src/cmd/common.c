@@ -40,8 +40,8 @@ int cli_now(const char *arg, time_t *now)
 		return 0;
 	}
 	if (!time_parse(span_cstr(arg), now)) {
-		term_printf(stderr, "letterbox: --now '%s': expected a time like 2026-11-25 09:30\n",
-			arg);
+		term_printf(stderr,
+			    "letterbox: --now '%s': expected a time like 2026-11-25 09:30\n", arg);
 		return LB_EUSAGE;
 	}
 	return 0;

@@ -347,7 +347,8 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 		return cli_usage(usage, "--status '%s': use new, open, answered, closed or all",
 				 status);
 	if (by && (!*by || term_unsafe(by)))
-		return cli_usage(usage, "--by: a name without control characters, in UTF-8, please");
+		return cli_usage(usage,
+				 "--by: a name without control characters, in UTF-8, please");
 	const char *sub = optind < argc ? argv[optind] : "list";
 	int nargs = argc - optind - 1; /* after the subcommand */
 	char **args = argv + optind + 1;

@@ -406,9 +406,10 @@ static int reply_record(struct cli *g, unsigned num, const struct reply *r, cons
 		rc = inquiry_history_add(cfg->state_dir, num, now, who, "status", d.p, err);
 	}
 	if (!rc)
-		term_printf(stdout, "inquiry %u: reply sent to %s; status answered (the copy: letterbox "
-		       "inquiries show %u --copy %u)\n",
-		       num, r->to.spec, num, k);
+		term_printf(stdout,
+			    "inquiry %u: reply sent to %s; status answered (the copy: letterbox "
+			    "inquiries show %u --copy %u)\n",
+			    num, r->to.spec, num, k);
 	if (fd >= 0)
 		close(fd);
 	free(old);
@@ -433,12 +434,14 @@ int inquiries_reply(struct cli *g, const char *number, const char *file, bool dr
 	rc = reply_prepare(g, num, file, who, now, &r, &err);
 	if (!rc && dry_run) {
 		term_printf(stdout, "To: %s%s%s%s\nSubject: %s\n", r.to.display ? r.to.display : "",
-		       r.to.display ? " <" : "", r.to.spec, r.to.display ? ">" : "", r.subject.p);
+			    r.to.display ? " <" : "", r.to.spec, r.to.display ? ">" : "",
+			    r.subject.p);
 		if (r.q.message_id)
 			term_printf(stdout, "In-Reply-To: <%s>\n", r.q.message_id);
-		term_printf(stdout, "\n%s\n(dry run: nothing sent, nothing recorded; the mail also has an "
-		       "HTML version)\n",
-		       r.text.p);
+		term_printf(stdout,
+			    "\n%s\n(dry run: nothing sent, nothing recorded; the mail also has an "
+			    "HTML version)\n",
+			    r.text.p);
 	} else if (!rc) {
 		struct outcome o = {.kind = OUT_NOT_SENT};
 		const char *rcpts[] = {r.to.spec, NULL};
@@ -534,8 +537,8 @@ int inquiries_purge(struct cli *g, const char *before, bool dry_run, const char 
 		buf_reset(&t);
 		time_iso(&t, c);
 		term_printf(stdout, "%s inquiry %u (from %s, closed %s)\n",
-		       dry_run ? "would remove" : "removing", q->number, q->from ? q->from : "?",
-		       t.p);
+			    dry_run ? "would remove" : "removing", q->number,
+			    q->from ? q->from : "?", t.p);
 		gone = xgrowarray(gone, &cap, removed + 1, sizeof *gone);
 		gone[removed++] = q->number;
 	}

@@ -332,7 +332,8 @@ int fsx_state_dir(const char *dir, struct lb_err *err)
 		return err_set(err, LB_ENOPERM,
 			       "%s: mode %03o, and owned by uid %ld, not by this user (uid %ld): "
 			       "refusing to use a state directory others may read",
-			       dir, (unsigned)(st.st_mode & 0777), (long)st.st_uid, (long)geteuid());
+			       dir, (unsigned)(st.st_mode & 0777), (long)st.st_uid,
+			       (long)geteuid());
 	if (chmod(dir, 0700) < 0)
 		return err_sys(err, fsx_errno_code(errno), "chmod 700 %s", dir);
 	log_warn("%s was mode %03o, open to others: tightened to 700", dir,

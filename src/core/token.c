@@ -65,8 +65,8 @@ int secret_load(const char *state_dir, bool create, struct secret *s, struct lb_
 		if (errno == ENOENT && create)
 			rc = secret_create(state_dir, path, s, err);
 		else
-			rc = err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno), "%s",
-				     path);
+			rc = err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno),
+				     "%s", path);
 		goto out;
 	}
 	if (st.st_mode & 077) {

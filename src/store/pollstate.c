@@ -91,8 +91,7 @@ bool pollstate_logged(const struct pollstate *ps, const char *key)
  * call fn with each complete record's fields (missing ones are ""). */
 typedef void (*record_fn)(struct pollstate *ps, char *const f[3]);
 
-static int read_records(struct pollstate *ps, const char *path, record_fn fn,
-			struct lb_err *err)
+static int read_records(struct pollstate *ps, const char *path, record_fn fn, struct lb_err *err)
 {
 	struct buf text = BUF_INIT;
 	/* A log not there yet is empty; one we cannot read is an error: taken

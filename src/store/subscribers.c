@@ -165,7 +165,8 @@ static int deliver_entry(struct stream *s, struct entry *e, sub_entry_fn on_entr
 			 sub_invalid_fn bad, void *ctx, size_t *invalid)
 {
 	if (!e->email) {
-		report_at(s, bad, ctx, e->at, NULL, "a subscriber without an 'email' key: left out");
+		report_at(s, bad, ctx, e->at, NULL,
+			  "a subscriber without an 'email' key: left out");
 		(*invalid)++;
 		return 0;
 	}

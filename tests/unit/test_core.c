@@ -250,7 +250,9 @@ static void test_termsafe(void)
 	    {"\xe2\x81\xa6x\xe2\x81\xa9 \xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", 0,
 	     "<U+2066>x<U+2069> <U+200E><U+200F><U+061C>"},
 	    {"line\xe2\x80\xa8sep", 0, "line<U+2028>sep"},
-	    {"csi \xc2\x9b" "31m", 0, "csi <U+009B>31m"},
+	    {"csi \xc2\x9b"
+	     "31m",
+	     0, "csi <U+009B>31m"},
 	    {"latin1 caf\xe9!", 0, "latin1 caf\\xe9!"},
 	    {"\xe2\x80", 0, "\\xe2\\x80"},
 	    {"nbsp\xc2\xa0ok \xe2\x80\x94 dash", 0, "nbsp\xc2\xa0ok \xe2\x80\x94 dash"},
