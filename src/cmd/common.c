@@ -28,7 +28,7 @@ int cli_config(struct cli *g)
 	g->cfg_loaded = true;
 	/* state/ holds tokens' secret and people's mail: ours alone.  (Not
 	 * created here: a command that only reads finds "nothing yet".) */
-	if (fsx_exists(g->cfg.state_dir) && (rc = fsx_state_dir(g->cfg.state_dir, &err)))
+	if (fsx_exists(g->cfg.state_dir) && fsx_state_dir(g->cfg.state_dir, &err))
 		return cli_fail(&err);
 	return 0;
 }
