@@ -59,7 +59,7 @@ static void note_code(struct send_ctx *s, int code)
 static void report_invalid(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "letterbox: %s (not sent)\n", msg);
+	term_printf(stderr, "letterbox: %s (not sent)\n", msg);
 }
 
 static int open_transport(struct send_ctx *s, struct lb_err *err)
@@ -259,7 +259,7 @@ static int send_due(struct send_ctx *s, struct lb_err *err)
 	for (size_t i = 0; i < n; i++) {
 		struct lb_err aerr = {0};
 		if (article_load(paths[i], &v[nv], &aerr) != 0) {
-			fprintf(stderr, "letterbox: %s (not sent)\n", aerr.msg);
+			term_printf(stderr, "letterbox: %s (not sent)\n", aerr.msg);
 			note_code(s, aerr.code);
 			article_free(&v[nv]);
 			continue;
@@ -280,7 +280,7 @@ static int send_due(struct send_ctx *s, struct lb_err *err)
 			continue;
 		rc = s->dry_run ? dry_run(s, a, err) : run_campaign(s, a, err);
 		if (rc == LB_EDATA) {
-			fprintf(stderr, "letterbox: %s\n", err->msg);
+			term_printf(stderr, "letterbox: %s\n", err->msg);
 			note_code(s, rc);
 			rc = 0;
 		}

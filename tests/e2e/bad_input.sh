@@ -113,8 +113,9 @@ check "none of them changed the inquiry" cmp -s "$T_TMP/before" "$T_TMP/after"
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$LB" -C "$S" "$@"; }
 open_site() { chmod o+x "$T_TMP"; chmod -R o+rX "$S"; chmod "$1" "$S/state"; }
 fresh
-open_site 755
-expect_exit 0 "a fresh site, state/ readable: status" as_nobody status
+open_site 700
+chown -R nobody "$S/state"
+expect_exit 0 "a fresh site of the user's own: status" as_nobody status
 check "... says no campaigns yet" grep -q "^no campaigns yet$" "$T_TMP/out"
 expect_exit 0 "... inquiries" as_nobody inquiries
 check "... says there are none" grep -q "^no new or open inquiries$" "$T_TMP/out"
