@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +43,7 @@ int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err)
 }
 
 static int read_fd(int fd, const char *path, struct buf *out, size_t max, struct lb_err *err);
+static pid_t atomic_tmp_owner(const char *name);
 
 int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err)
 {
@@ -179,8 +180,14 @@ int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, 
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	int rc = 0;
-	char *dir = xstrdup(path);
-	fsx_clean_tmp(dirname(dir));
+	/* What a killed run left of this same file (never other files: the
+	 * directory may be anyone's, e.g. for --html FILE). */
+	char *dir = xstrdup(path), *base = xstrdup(path);
+	struct buf prefix = BUF_INIT;
+	buf_printf(&prefix, "%s.tmp.", basename(base));
+	fsx_clean_stale(dirname(dir), prefix.p, atomic_tmp_owner);
+	buf_free(&prefix);
+	free(base);
 	free(dir);
 	/* Our own name: one left by an earlier process with our PID goes. */
 	if (unlink(tmp.p) < 0 && errno != ENOENT) {
@@ -346,7 +353,7 @@ static bool pid_alive(pid_t pid)
 	return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
 }
 
-size_t fsx_clean_stale(const char *dir, pid_t (*owner)(const char *name))
+size_t fsx_clean_stale(const char *dir, const char *prefix, pid_t (*owner)(const char *name))
 {
 	DIR *dp = opendir(dir);
 	if (!dp)
@@ -355,6 +362,8 @@ size_t fsx_clean_stale(const char *dir, pid_t (*owner)(const char *name))
 	time_t now = time(NULL);
 	struct dirent *de;
 	while ((de = readdir(dp))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
 		pid_t pid = owner(de->d_name);
 		struct stat st;
 		if (pid <= 0 || fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -385,5 +394,5 @@ static pid_t atomic_tmp_owner(const char *name)
 
 size_t fsx_clean_tmp(const char *dir)
 {
-	return fsx_clean_stale(dir, atomic_tmp_owner);
+	return fsx_clean_stale(dir, "", atomic_tmp_owner);
 }

@@ -43,14 +43,15 @@ int fsx_state_dir(const char *dir, struct lb_err *err);
  * hour.  A live run's temp file is never touched.  Returns how many were
  * removed. */
 size_t fsx_clean_tmp(const char *dir);
-/* The same rule for any dir and naming: owner(name) gives the PID that
- * wrote it (0: not a temp file, leave it). */
-size_t fsx_clean_stale(const char *dir, pid_t (*owner)(const char *name));
+/* The same rule for any dir and naming, for the names that start with
+ * prefix: owner(name) gives the PID that wrote it (0: not a temp file,
+ * leave it). */
+size_t fsx_clean_stale(const char *dir, const char *prefix, pid_t (*owner)(const char *name));
 
 /* Replace path with data atomically and durably, with the given mode.  After
  * a crash the file holds either the old or the new contents, never a mix.
- * Stale temp files of killed runs in path's directory are removed first
- * (fsx_clean_tmp). */
+ * Stale temp files a killed run left for this same path (PATH.tmp.PID) are
+ * removed first. */
 int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err);
 
 /* mkdir -p with mode for the directories it creates; an existing directory

@@ -180,7 +180,7 @@ int maildir_out_open(const struct transport_opts *o, struct transport **t, struc
 	/* Messages a run killed with -9 left half-written (never renamed into
 	 * new/, so never delivered): a live run's are left alone. */
 	char *tmp = path_join(md->dir, "tmp");
-	fsx_clean_stale(tmp, tmp_owner);
+	fsx_clean_stale(tmp, "", tmp_owner);
 	free(tmp);
 	*t = &md->base;
 	return 0;
