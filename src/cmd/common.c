@@ -8,11 +8,12 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 
 int cli_fail(const struct lb_err *err)
 {
-	fprintf(stderr, "letterbox: %s\n", err->msg);
+	term_printf(stderr, "letterbox: %s\n", err->msg);
 	return err->code ? err->code : LB_ESOFTWARE;
 }
 
@@ -27,6 +28,10 @@ int cli_config(struct cli *g)
 		return cli_fail(&err);
 	}
 	g->cfg_loaded = true;
+	/* state/ holds tokens' secret and people's mail: ours alone.  (Not
+	 * created here: a command that only reads finds "nothing yet".) */
+	if (fsx_exists(g->cfg.state_dir) && fsx_state_dir(g->cfg.state_dir, &err))
+		return cli_fail(&err);
 	return 0;
 }
 
@@ -37,8 +42,8 @@ int cli_now(const char *arg, time_t *now)
 		return 0;
 	}
 	if (!time_parse(span_cstr(arg), now)) {
-		fprintf(stderr, "letterbox: --now '%s': expected a time like 2026-11-25 09:30\n",
-			arg);
+		term_printf(stderr,
+			    "letterbox: --now '%s': expected a time like 2026-11-25 09:30\n", arg);
 		return LB_EUSAGE;
 	}
 	return 0;
@@ -84,10 +89,11 @@ int cli_usage(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("letterbox: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	struct buf msg = BUF_INIT;
+	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", usage);
+	term_printf(stderr, "letterbox: %s\nusage: %s\n", buf_cstr(&msg), usage);
+	buf_free(&msg);
 	return LB_EUSAGE;
 }
 
@@ -107,7 +113,7 @@ bool cli_help(int argc, char **argv, const char *usage)
 int cli_lock(const struct config *cfg, const char *what, int *fd, struct lb_err *err)
 {
 	*fd = -1;
-	int rc = fsx_mkdirs(cfg->state_dir, 0700, err);
+	int rc = fsx_state_dir(cfg->state_dir, err);
 	if (rc)
 		return rc;
 	char name[32];
@@ -115,7 +121,17 @@ int cli_lock(const struct config *cfg, const char *what, int *fd, struct lb_err 
 	char *path = path_join(cfg->state_dir, name);
 	rc = fsx_lock(path, false, fd, err);
 	free(path);
-	return rc;
+	if (rc)
+		return rc;
+	/* What an earlier run killed with -9 left half-written. */
+	fsx_clean_tmp(cfg->state_dir);
+	char *camps = path_join(cfg->state_dir, "campaigns");
+	char **dirs = fsx_list(camps, "");
+	for (char **d = dirs; *d; d++)
+		fsx_clean_tmp(*d);
+	fsx_list_free(dirs);
+	free(camps);
+	return 0;
 }
 
 void cli_unlock(int fd)

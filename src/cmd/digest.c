@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "deliver/campaign.h"
 #include "deliver/notify.h"
@@ -81,20 +82,23 @@ static void local_time(struct buf *b, time_t t)
 /* state/digest: "time: ISO" and "inquiry: N", the highest inquiry number the
  * last digest reported: numbers only grow, so "new since" is exact for
  * inquiries even within the same second. */
-static bool last_digest(const struct config *cfg, time_t *when, unsigned *highest)
+static int last_digest(const struct config *cfg, bool *found, time_t *when, unsigned *highest,
+		       struct lb_err *err)
 {
 	char *path = path_join(cfg->state_dir, "digest");
 	struct buf b = BUF_INIT;
-	struct lb_err e;
-	bool found = false;
+	*found = false;
 	*when = 0;
 	*highest = 0;
-	if (fsx_read(path, &b, 4096, &e) == 0) {
+	int rc = fsx_read_state(path, &b, 4096, err);
+	if (rc == LB_ENOINPUT) /* no digest yet */
+		rc = 0;
+	else if (rc == 0) {
 		for (char *p = b.p; p && *p;) {
 			char *nl = strchr(p, '\n');
 			struct span line = {p, nl ? (size_t)(nl - p) : strlen(p)};
 			if (span_starts_with(line, "time: "))
-				found =
+				*found =
 				    time_parse(span_trim((struct span){p + 6, line.n - 6}), when);
 			else if (span_starts_with(line, "inquiry: "))
 				*highest = (unsigned)strtoul(p + 9, NULL, 10);
@@ -103,7 +107,7 @@ static bool last_digest(const struct config *cfg, time_t *when, unsigned *highes
 	}
 	buf_free(&b);
 	free(path);
-	return found;
+	return rc;
 }
 
 static time_t mtime(const char *path)
@@ -115,7 +119,10 @@ static time_t mtime(const char *path)
 static int gather_campaigns(struct report *r, struct lb_err *err)
 {
 	char *dir = path_join(r->cfg->state_dir, "campaigns");
-	char **paths = fsx_list(dir, "");
+	char **paths = fsx_list_err(dir, "", err);
+	free(dir);
+	if (!paths)
+		return err->code;
 	size_t cap = 0;
 	int rc = 0;
 	for (char **p = paths; *p && !rc; p++) {
@@ -132,7 +139,6 @@ static int gather_campaigns(struct report *r, struct lb_err *err)
 		r->ncamp++;
 	}
 	fsx_list_free(paths);
-	free(dir);
 	return rc;
 }
 
@@ -479,7 +485,10 @@ static int run(struct cli *g, const char *to, const char *html_file, bool always
 		rc = cli_lock(cfg, "digest", &lockfd, &err);
 	if (rc)
 		goto out;
-	r.first = !last_digest(cfg, &r.since, &r.highest);
+	bool found;
+	if ((rc = last_digest(cfg, &found, &r.since, &r.highest, &err)))
+		goto out;
+	r.first = !found;
 	if (r.first)
 		r.since = now - FIRST_WINDOW;
 	if ((rc = gather(&r, &err)))
@@ -489,7 +498,7 @@ static int run(struct cli *g, const char *to, const char *html_file, bool always
 	if (html_file && !dry_run && (rc = fsx_write_atomic(html_file, html.p, html.n, 0600, &err)))
 		goto out;
 	if (dry_run) {
-		fputs(text.p, stdout);
+		term_printf(stdout, "%s", text.p); /* subjects and names from mail */
 		printf("\n(dry run: %s)\n", anything_new(&r) || always
 						? "this would be sent"
 						: "nothing new: nothing would be sent");

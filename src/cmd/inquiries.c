@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/json.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "receive/parse.h"
 #include "store/inquiries.h"
@@ -165,22 +166,23 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 			struct buf line = BUF_INIT;
 			buf_printf(&line, "%4u  %-6s ", q->number,
 				   inquiry_is_urgent(q) ? "URGENT" : "");
-			struct buf a = BUF_INIT;
+			struct buf a = BUF_INIT, t = BUF_INIT;
 			time_age(&a, q->received, now);
 			cell(&line, a.p, 4);
 			buf_addc(&line, ' ');
-			cell(&line, q->from_name ? q->from_name : q->from, 26);
+			cell(&line, term_str(&t, q->from_name ? q->from_name : q->from), 26);
 			buf_addc(&line, ' ');
-			cell(&line, q->subject ? q->subject : "(no subject)", 30);
+			cell(&line, term_str(&t, q->subject ? q->subject : "(no subject)"), 30);
 			buf_addc(&line, ' ');
-			cell(&line, q->article ? q->article : "-", 18);
+			cell(&line, term_str(&t, q->article ? q->article : "-"), 18);
 			buf_addc(&line, ' ');
-			cell(&line, q->status, 8);
+			cell(&line, term_str(&t, q->status), 8);
 			buf_addc(&line, ' ');
-			buf_adds(&line, q->assignee ? q->assignee : "-");
+			buf_adds(&line, term_str(&t, q->assignee ? q->assignee : "-"));
 			puts(line.p);
 			buf_free(&line);
 			buf_free(&a);
+			buf_free(&t);
 		}
 	}
 	inquiries_free(v, k);
@@ -212,38 +214,44 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 		inquiry_free(&q);
 		return rc;
 	}
-	struct buf t = BUF_INIT;
+	/* Everything below came from outside (the mail, or the store): shown
+	 * through termsafe, fields on one line, the text with its lines. */
+	struct buf t = BUF_INIT, f1 = BUF_INIT, f2 = BUF_INIT;
 	time_iso(&t, q.received);
 	printf("Inquiry %u%s\n", q.number, !strcmp(q.priority, "urgent") ? "  ** URGENT **" : "");
-	printf("From:       %s%s%s%s\n", q.from_name ? q.from_name : "", q.from_name ? " <" : "",
-	       q.from, q.from_name ? ">" : "");
+	printf("From:       %s%s%s%s\n", q.from_name ? term_str(&f1, q.from_name) : "",
+	       q.from_name ? " <" : "", term_str(&f2, q.from), q.from_name ? ">" : "");
 	printf("Received:   %s\n", t.p);
-	printf("Subject:    %s\n", q.subject ? q.subject : "(none)");
-	printf("Article:    %s\n", q.article ? q.article : "-");
+	printf("Subject:    %s\n", q.subject ? term_str(&f1, q.subject) : "(none)");
+	printf("Article:    %s\n", q.article ? term_str(&f1, q.article) : "-");
 	printf("Subscriber: %s\n", q.subscriber ? "yes" : "no");
-	printf("Status:     %s%s%s\n", q.status, q.assignee ? ", assigned to " : "",
-	       q.assignee ? q.assignee : "");
+	printf("Status:     %s%s%s\n", term_str(&f1, q.status), q.assignee ? ", assigned to " : "",
+	       q.assignee ? term_str(&f2, q.assignee) : "");
 	if (q.unparsed)
 		printf("Note:       the message's structure could not be read; the text is a "
 		       "best guess\n");
 	if (q.truncated)
 		printf("Note:       larger than incoming.max_size: only its headers were kept\n");
 	struct buf raw = BUF_INIT;
-	if (inquiry_message(g->cfg.state_dir, &q, &raw, &err) == 0) {
+	int rc = inquiry_message(g->cfg.state_dir, &q, &raw, &err);
+	if (rc) /* said, not skipped: the person's words are the point */
+		cli_fail(&err);
+	else {
 		struct inmsg m;
 		const char *markers[] = {g->cfg.site_name,
 					 "You receive this because you subscribed", NULL};
 		struct parse_opts po = {markers};
 		inmsg_parse(raw.p, raw.n, &po, &m);
 		const char *text = full || !m.own_text ? m.text : m.own_text;
-		printf("\n%s\n", text && *text ? text : "(no text)");
+		term_printf(stdout, "\n%s\n", text && *text ? text : "(no text)");
 		if (!full && m.trimmed)
 			printf("[quoted text trimmed: letterbox inquiries show %u --full]\n",
 			       q.number);
 		for (size_t i = 0; i < m.natt; i++)
 			printf("Attachment: %s (%s, %zu bytes) - kept only inside the message\n",
-			       m.att[i].filename ? m.att[i].filename : "unnamed",
-			       m.att[i].content_type ? m.att[i].content_type : "?", m.att[i].size);
+			       term_str(&f1, m.att[i].filename ? m.att[i].filename : "unnamed"),
+			       term_str(&f2, m.att[i].content_type ? m.att[i].content_type : "?"),
+			       m.att[i].size);
 		inmsg_free(&m);
 	}
 	char *hist = inquiry_history(g->cfg.state_dir, q.number);
@@ -261,7 +269,8 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 					*tab = '\0';
 				f[i] = tab ? tab + 1 : f[i - 1] + strlen(f[i - 1]);
 			}
-			printf("  %s  %-10s %s%s%s\n", f[0], f[1], f[2], *f[3] ? ": " : "", f[3]);
+			term_printf(stdout, "  %s  %-10s %s%s%s\n", f[0], f[1], f[2],
+				    *f[3] ? ": " : "", f[3]);
 			if (!nl)
 				break;
 			p = nl + 1;
@@ -270,8 +279,10 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 	free(hist);
 	buf_free(&raw);
 	buf_free(&t);
+	buf_free(&f1);
+	buf_free(&f2);
 	inquiry_free(&q);
-	return 0;
+	return rc;
 }
 
 int cmd_inquiries(struct cli *g, int argc, char **argv)
@@ -335,8 +346,9 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 	if (status && !is_status(status))
 		return cli_usage(usage, "--status '%s': use new, open, answered, closed or all",
 				 status);
-	if (by && (!*by || strpbrk(by, "\t\r\n")))
-		return cli_usage(usage, "--by: a name on one line, please");
+	if (by && (!*by || term_unsafe(by)))
+		return cli_usage(usage,
+				 "--by: a name without control characters, in UTF-8, please");
 	const char *sub = optind < argc ? argv[optind] : "list";
 	int nargs = argc - optind - 1; /* after the subcommand */
 	char **args = argv + optind + 1;

@@ -14,6 +14,7 @@
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "core/token.h"
 #include "deliver/notify.h"
@@ -98,8 +99,9 @@ static int parse_pairs(char **pairs, int n, struct change *c, const char *usage)
 						 v);
 			c->priority = v;
 		} else if (span_eq(k, "assign") || span_eq(k, "assignee")) {
-			if (strpbrk(v, "\t\r\n"))
-				return cli_usage(usage, "set: assign: a name on one line, please");
+			if (term_unsafe(v))
+				return cli_usage(usage, "set: assign: a name without control "
+							"characters, in UTF-8, please");
 			c->assign = true;
 			c->unassign = !*v || !strcmp(v, "nobody") || !strcmp(v, "-");
 			c->assignee = c->unassign ? NULL : v;
@@ -170,8 +172,8 @@ int inquiries_set(struct cli *g, const char *number, char **pairs, int npairs, c
 		printf("inquiry %u:", num);
 		for (int i = 0; i < 3; i++)
 			if (lines[i].detail.n)
-				printf(" %s %s;", lines[i].what, lines[i].detail.p);
-		printf(" by %s\n", who);
+				term_printf(stdout, " %s %s;", lines[i].what, lines[i].detail.p);
+		term_printf(stdout, " by %s\n", who);
 	}
 	for (int i = 0; i < 3; i++)
 		buf_free(&lines[i].detail);
@@ -209,7 +211,7 @@ int inquiries_note(struct cli *g, const char *number, char **words, int nwords, 
 	if (rc)
 		cli_fail(&err);
 	else
-		printf("inquiry %u: note added by %s\n", num, who);
+		term_printf(stdout, "inquiry %u: note added by %s\n", num, who);
 	inquiry_free(&q);
 	buf_free(&text);
 	return rc;
@@ -404,9 +406,10 @@ static int reply_record(struct cli *g, unsigned num, const struct reply *r, cons
 		rc = inquiry_history_add(cfg->state_dir, num, now, who, "status", d.p, err);
 	}
 	if (!rc)
-		printf("inquiry %u: reply sent to %s; status answered (the copy: letterbox "
-		       "inquiries show %u --copy %u)\n",
-		       num, r->to.spec, num, k);
+		term_printf(stdout,
+			    "inquiry %u: reply sent to %s; status answered (the copy: letterbox "
+			    "inquiries show %u --copy %u)\n",
+			    num, r->to.spec, num, k);
 	if (fd >= 0)
 		close(fd);
 	free(old);
@@ -430,30 +433,39 @@ int inquiries_reply(struct cli *g, const char *number, const char *file, bool dr
 	time_t now = time(NULL);
 	rc = reply_prepare(g, num, file, who, now, &r, &err);
 	if (!rc && dry_run) {
-		printf("To: %s%s%s%s\nSubject: %s\n", r.to.display ? r.to.display : "",
-		       r.to.display ? " <" : "", r.to.spec, r.to.display ? ">" : "", r.subject.p);
+		term_printf(stdout, "To: %s%s%s%s\nSubject: %s\n", r.to.display ? r.to.display : "",
+			    r.to.display ? " <" : "", r.to.spec, r.to.display ? ">" : "",
+			    r.subject.p);
 		if (r.q.message_id)
-			printf("In-Reply-To: <%s>\n", r.q.message_id);
-		printf("\n%s\n(dry run: nothing sent, nothing recorded; the mail also has an "
-		       "HTML version)\n",
-		       r.text.p);
+			term_printf(stdout, "In-Reply-To: <%s>\n", r.q.message_id);
+		term_printf(stdout,
+			    "\n%s\n(dry run: nothing sent, nothing recorded; the mail also has an "
+			    "HTML version)\n",
+			    r.text.p);
 	} else if (!rc) {
 		struct outcome o = {.kind = OUT_NOT_SENT};
 		const char *rcpts[] = {r.to.spec, NULL};
 		rc = mail_send_now(&g->cfg, r.raw.p, r.raw.n, r.mail_from, rcpts, NULL, &o, &err);
 		if (rc) {
-			/* Nothing changes but the history: staff see the attempt. */
+			/* Nothing changes but the history: staff see the attempt,
+			 * either "not sent" or (the data went out, no answer came)
+			 * "may have been delivered", never both. */
+			bool uncertain = o.kind == OUT_UNCERTAIN;
 			struct lb_err e2 = {0};
 			struct buf d = BUF_INIT;
-			buf_printf(&d, "not sent: %s", err.msg);
-			if (inquiry_history_add(g->cfg.state_dir, num, now, who, "reply-failed",
-						d.p, &e2))
+			if (!uncertain && strncmp(err.msg, "not sent", 8) != 0)
+				buf_adds(&d, "not sent: ");
+			buf_adds(&d, err.msg);
+			if (inquiry_history_add(g->cfg.state_dir, num, now, who,
+						uncertain ? "reply-uncertain" : "reply-failed", d.p,
+						&e2))
 				log_warn("%s", e2.msg);
 			buf_free(&d);
-			err_prefix(&err, "inquiry %u: the reply was not sent%s", num,
-				   o.kind == OUT_UNCERTAIN ? " for certain (check before sending "
-							     "again)"
-							   : "; its status is unchanged");
+			err_prefix(&err, "inquiry %u: %s", num,
+				   uncertain ? "the reply may have been delivered (check with the "
+					       "person before sending it again); its status is "
+					       "unchanged"
+					     : "the reply was not sent; its status is unchanged");
 		} else {
 			rc = reply_record(g, num, &r, who, now, &err);
 		}
@@ -524,9 +536,9 @@ int inquiries_purge(struct cli *g, const char *before, bool dry_run, const char 
 			continue;
 		buf_reset(&t);
 		time_iso(&t, c);
-		printf("%s inquiry %u (from %s, closed %s)\n",
-		       dry_run ? "would remove" : "removing", q->number, q->from ? q->from : "?",
-		       t.p);
+		term_printf(stdout, "%s inquiry %u (from %s, closed %s)\n",
+			    dry_run ? "would remove" : "removing", q->number,
+			    q->from ? q->from : "?", t.p);
 		gone = xgrowarray(gone, &cap, removed + 1, sizeof *gone);
 		gone[removed++] = q->number;
 	}

@@ -13,6 +13,7 @@
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "deliver/campaign.h"
 #include "deliver/sender.h"
@@ -58,7 +59,7 @@ static void note_code(struct send_ctx *s, int code)
 static void report_invalid(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "letterbox: %s (not sent)\n", msg);
+	term_printf(stderr, "letterbox: %s (not sent)\n", msg);
 }
 
 static int open_transport(struct send_ctx *s, struct lb_err *err)
@@ -117,7 +118,7 @@ static int dry_run(struct send_ctx *s, const struct article *a, struct lb_err *e
 		       c.n == 1 ? "" : "s", c.n ? (double)bytes / (double)c.n / 1024 : 0.0,
 		       c.nskip);
 		for (size_t i = 0; i < c.nskip; i++)
-			printf("  skip %s: %s\n", c.skip[i].email, c.skip[i].reason);
+			term_printf(stdout, "  skip %s: %s\n", c.skip[i].email, c.skip[i].reason);
 	}
 	message_free(&m);
 	newsletter_free(nl);
@@ -197,10 +198,14 @@ static int test_send(struct send_ctx *s, const struct article *a, const char *to
 	}
 	if (!rc && o.kind == OUT_SENT)
 		printf("%s: test message sent to %s\n", a->slug, rcpt.spec);
-	else if (!rc)
+	else if (!rc) {
+		struct buf why = BUF_INIT;
+		outcome_reason(&why, o.code, o.status, o.text);
 		rc = err_set(err, o.kind == OUT_DEFERRED ? LB_ETEMP : LB_EUNAVAIL,
-			     "%s: test message to %s not sent: %d %s", a->slug, rcpt.spec, o.code,
-			     o.text);
+			     "%s: test message to %s not sent: %s", a->slug, rcpt.spec,
+			     buf_cstr(&why));
+		buf_free(&why);
+	}
 	message_free(&m);
 	newsletter_free(nl);
 	addr_free(&rcpt);
@@ -260,7 +265,7 @@ static int send_due(struct send_ctx *s, struct lb_err *err)
 		struct lb_err aerr = {0};
 		if (article_slug_clash(paths, paths[i], &aerr) ||
 		    article_load(paths[i], &v[nv], &aerr) != 0) {
-			fprintf(stderr, "letterbox: %s (not sent)\n", aerr.msg);
+			term_printf(stderr, "letterbox: %s (not sent)\n", aerr.msg);
 			note_code(s, aerr.code);
 			article_free(&v[nv]);
 			continue;
@@ -281,7 +286,7 @@ static int send_due(struct send_ctx *s, struct lb_err *err)
 			continue;
 		rc = s->dry_run ? dry_run(s, a, err) : run_campaign(s, a, err);
 		if (rc == LB_EDATA) {
-			fprintf(stderr, "letterbox: %s\n", err->msg);
+			term_printf(stderr, "letterbox: %s\n", err->msg);
 			note_code(s, rc);
 			rc = 0;
 		}

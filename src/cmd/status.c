@@ -1,5 +1,4 @@
 /* letterbox status: where each campaign stands, recipient by recipient. */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +9,11 @@
 #include "core/fsx.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "deliver/campaign.h"
 #include "deliver/notify.h"
+#include "deliver/transport.h"
 #include "store/inquiries.h"
 #include "store/suppressions.h"
 
@@ -116,24 +117,29 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 		const struct crcpt *r = &c->r[i];
 		if (r->state == RS_SENT || r->state == RS_PENDING || r->state == RS_SKIPPED)
 			continue;
-		printf("  %-9s %s", rcpt_state_name(r->state), r->email);
-		if (r->state == RS_UNCERTAIN)
-			printf(": the message may have been delivered (send --resend-uncertain)");
-		else if (r->why)
-			printf(": %d %s", r->code, r->why);
-		if (r->state == RS_DEFERRED) {
-			buf_reset(&t);
-			time_iso(&t, r->next_at);
-			printf(" (next try %s)", t.p);
+		struct buf line = BUF_INIT;
+		buf_printf(&line, "  %-9s %s", rcpt_state_name(r->state), r->email);
+		if (r->state == RS_UNCERTAIN) {
+			buf_adds(&line, ": the message may have been delivered "
+					"(send --resend-uncertain)");
+		} else if (r->why) {
+			buf_adds(&line, ": ");
+			outcome_reason(&line, r->code, NULL, r->why);
 		}
-		putchar('\n');
+		if (r->state == RS_DEFERRED) {
+			buf_adds(&line, " (next try ");
+			time_local(&line, r->next_at);
+			buf_addc(&line, ')');
+		}
+		term_printf(stdout, "%s\n", line.p);
+		buf_free(&line);
 	}
 	for (size_t i = 0; i < c->nskip; i++)
-		printf("  skipped   %s: %s\n", c->skip[i].email, c->skip[i].reason);
+		term_printf(stdout, "  skipped   %s: %s\n", c->skip[i].email, c->skip[i].reason);
 	for (size_t i = 0; i < c->n; i++)
 		if (c->r[i].state == RS_SKIPPED)
-			printf("  skipped   %s: %s (since the campaign started)\n", c->r[i].email,
-			       c->r[i].why ? c->r[i].why : "suppressed");
+			term_printf(stdout, "  skipped   %s: %s (since the campaign started)\n",
+				    c->r[i].email, c->r[i].why ? c->r[i].why : "suppressed");
 	buf_free(&t);
 }
 
@@ -162,7 +168,7 @@ static int show(struct cli *g, const char *slug, bool json)
 				puts(b.p);
 				buf_free(&b);
 			} else {
-				printf("%s: missed: %.*s\n", slug, (int)s.n, s.p);
+				term_printf(stdout, "%s: missed: %.*s\n", slug, (int)s.n, s.p);
 			}
 		}
 		buf_free(&why);
@@ -224,7 +230,10 @@ static int show_pending(struct cli *g, bool json)
 	}
 	if (n && json)
 		buf_adds(&b, "]}\n");
-	fwrite(buf_cstr(&b), 1, b.n, stdout);
+	if (json)
+		fwrite(buf_cstr(&b), 1, b.n, stdout);
+	else
+		term_printf(stdout, "%s", buf_cstr(&b)); /* addresses and evidence from mail */
 	buf_free(&b);
 	buf_free(&t);
 	suppressions_free(sup);
@@ -254,11 +263,6 @@ static int print_doubts(const struct config *cfg)
 	}
 	inquiries_free(v, n);
 	return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int cmd_status(struct cli *g, int argc, char **argv)
@@ -300,31 +304,22 @@ int cmd_status(struct cli *g, int argc, char **argv)
 		article_free(&a);
 		return rc;
 	}
+	/* No state/campaigns yet: nothing sent yet.  One we cannot read is an
+	 * error, never "no campaigns". */
+	struct lb_err err = {0};
 	char *dir = path_join(g->cfg.state_dir, "campaigns");
-	DIR *dp = opendir(dir);
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while (dp && (de = readdir(dp))) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = xgrowarray(names, &cap, n + 1, sizeof *names);
-		names[n++] = xstrdup(de->d_name);
-	}
-	if (dp)
-		closedir(dp);
+	char **paths = fsx_list_err(dir, "", &err);
 	free(dir);
-	if (n)
-		qsort(names, n, sizeof *names, by_name);
-	if (!n && !json)
+	if (!paths)
+		return cli_fail(&err);
+	if (!paths[0] && !json)
 		printf("no campaigns yet\n");
-	for (size_t i = 0; i < n; i++) {
-		int r = show(g, names[i], json);
+	for (char **p = paths; *p; p++) {
+		int r = show(g, strrchr(*p, '/') + 1, json);
 		if (r && !rc)
 			rc = r;
-		free(names[i]);
 	}
-	free(names);
+	fsx_list_free(paths);
 	int prc = show_pending(g, json);
 	rc = rc ? rc : prc;
 	if (!json) {

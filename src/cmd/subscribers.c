@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/strset.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "store/csv.h"
 #include "store/listedit.h"
@@ -94,7 +95,7 @@ struct site {
 static void warn_entry(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "letterbox: warning: %s\n", msg);
+	term_printf(stderr, "letterbox: warning: %s\n", msg);
 }
 
 /* Load what a subcommand needs; with lock, first take state/lock.subscribers
@@ -109,10 +110,15 @@ static int site_open(struct cli *g, struct site *s, bool lock, bool warn)
 		return rc;
 	if (lock) {
 		char *path = path_join(g->cfg.state_dir, "lock.subscribers");
-		rc = fsx_mkdirs(g->cfg.state_dir, 0700, &err);
+		rc = fsx_state_dir(g->cfg.state_dir, &err);
 		if (!rc)
 			rc = fsx_lock(path, true, &s->lock_fd, &err);
 		free(path);
+		/* list files an edit killed with -9 left half-written */
+		char *lists = path_join(g->site_dir, "subscribers");
+		if (!rc)
+			fsx_clean_tmp(lists);
+		free(lists);
 	}
 	if (!rc)
 		rc = sublists_load(g->site_dir, &s->ls, warn ? warn_entry : NULL, NULL, &err);
@@ -251,10 +257,11 @@ static void list_row(struct buf *b, bool json, bool first, size_t wl, size_t wa,
 			 (const char *[]){"list", list, "address", e->email, "name", e->name,
 					  "status", status},
 			 4);
-	else if (e->name)
-		buf_printf(b, "%-*s  %-*s  %-12s  %s\n", (int)wl, list, (int)wa, e->email, status,
-			   e->name);
-	else
+	else if (e->name) {
+		buf_printf(b, "%-*s  %-*s  %-12s  ", (int)wl, list, (int)wa, e->email, status);
+		term_safe(b, e->name, strlen(e->name), 0);
+		buf_addc(b, '\n');
+	} else
 		buf_printf(b, "%-*s  %-*s  %s\n", (int)wl, list, (int)wa, e->email, status);
 }
 
@@ -468,8 +475,10 @@ static int do_suppressions(struct cli *g, int argc, char **argv)
 						  "when", when.p, "evidence", v[i]->evidence},
 				 4);
 		} else {
+			struct buf ev = BUF_INIT;
 			buf_printf(&b, "%-20s  %-*s  %-*s  %s\n", when.p, (int)wr, reason, (int)wa,
-				   v[i]->address, v[i]->evidence);
+				   v[i]->address, term_str(&ev, v[i]->evidence));
+			buf_free(&ev);
 		}
 	}
 	if (o.json)
@@ -495,12 +504,13 @@ static void skip(struct imported *im, const char *file, size_t row, const char *
     __attribute__((format(printf, 4, 5)));
 static void skip(struct imported *im, const char *file, size_t row, const char *fmt, ...)
 {
+	struct buf why = BUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "import: %s: row %zu: skipped: ", file, row);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	buf_vprintf(&why, fmt, ap);
 	va_end(ap);
+	term_printf(stderr, "import: %s: row %zu: skipped: %s\n", file, row, buf_cstr(&why));
+	buf_free(&why);
 	im->skipped++;
 }
 

@@ -18,6 +18,7 @@ enum {
 	LB_ESOFTWARE = 70,
 	LB_EIO = 74,	 /* I/O error */
 	LB_ETEMP = 75,	 /* temporary: deferred recipients remain, or a lock is held */
+	LB_ENOPERM = 77, /* permission denied (state/, a list, a file) */
 	LB_ECONFIG = 78, /* configuration error */
 };
 

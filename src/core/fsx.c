@@ -7,17 +7,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/mem.h"
+
+int fsx_errno_code(int e)
+{
+	return e == EACCES || e == EPERM ? LB_ENOPERM : LB_EIO;
+}
+
+/* An open(2) failure as an error: a missing file is LB_ENOINPUT, a refused
+ * symbolic link says so. */
+static int open_error(const char *path, int flags, struct lb_err *err)
+{
+	if (errno == ELOOP && (flags & O_NOFOLLOW))
+		return err_set(err, LB_EIO,
+			       "%s: a symbolic link in state/: refused (letterbox does not follow "
+			       "links there; remove it)",
+			       path);
+	return err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno), "%s", path);
+}
+
+int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err)
+{
+	flags |= O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(path, flags, mode);
+	if (fd < 0)
+		open_error(path, flags, err);
+	return fd;
+}
+
+static int read_fd(int fd, const char *path, struct buf *out, size_t max, struct lb_err *err);
+static pid_t atomic_tmp_owner(const char *name);
 
 int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(err, errno == ENOENT ? LB_ENOINPUT : LB_EIO, "%s", path);
+		return open_error(path, 0, err);
+	return read_fd(fd, path, out, max, err);
+}
+
+int fsx_read_state(const char *path, struct buf *out, size_t max, struct lb_err *err)
+{
+	int fd = fsx_open_state(path, O_RDONLY, 0, err);
+	return fd < 0 ? err->code : read_fd(fd, path, out, max, err);
+}
+
+/* Read fd (opened on path) to its end into out, and close it. */
+static int read_fd(int fd, const char *path, struct buf *out, size_t max, struct lb_err *err)
+{
 	int rc = 0;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
@@ -136,9 +180,23 @@ int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, 
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	int rc = 0;
-	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* What a killed run left of this same file (never other files: the
+	 * directory may be anyone's, e.g. for --html FILE). */
+	char *dir = xstrdup(path), *base = xstrdup(path);
+	struct buf prefix = BUF_INIT;
+	buf_printf(&prefix, "%s.tmp.", basename(base));
+	fsx_clean_stale(dirname(dir), prefix.p, atomic_tmp_owner);
+	buf_free(&prefix);
+	free(base);
+	free(dir);
+	/* Our own name: one left by an earlier process with our PID goes. */
+	if (unlink(tmp.p) < 0 && errno != ENOENT) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
+		goto out;
+	}
+	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
-		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
 		goto out;
 	}
 	/* open() honours the umask; state files must have exactly `mode`. */
@@ -174,7 +232,7 @@ int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err)
 		char c = *s;
 		*s = '\0';
 		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			rc = err_sys(err, LB_EIO, "mkdir %s", p);
+			rc = err_sys(err, fsx_errno_code(errno), "mkdir %s", p);
 			break;
 		}
 		*s = c;
@@ -187,9 +245,9 @@ int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err)
 
 int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err)
 {
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	*fd = fsx_open_state(path, O_RDWR | O_CREAT, 0600, err);
 	if (*fd < 0)
-		return err_sys(err, LB_EIO, "%s", path);
+		return err->code;
 	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -209,7 +267,7 @@ int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err)
 bool fsx_exists(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0;
+	return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
 }
 
 static int by_name(const void *a, const void *b)
@@ -217,13 +275,17 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **fsx_list(const char *dir, const char *suffix)
+char **fsx_list_err(const char *dir, const char *suffix, struct lb_err *err)
 {
-	char **v = xcalloc(1, sizeof *v);
 	size_t n = 0, cap = 1, slen = strlen(suffix);
 	DIR *dp = opendir(dir);
+	if (!dp && errno != ENOENT) {
+		err_sys(err, fsx_errno_code(errno), "%s", dir);
+		return NULL;
+	}
+	char **v = xcalloc(1, sizeof *v);
 	struct dirent *de;
-	while (dp && (de = readdir(dp))) {
+	while (dp && (errno = 0, de = readdir(dp))) {
 		size_t len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len <= slen ||
 		    strcmp(de->d_name + len - slen, suffix) != 0)
@@ -232,10 +294,26 @@ char **fsx_list(const char *dir, const char *suffix)
 		v[n++] = path_join(dir, de->d_name);
 		v[n] = NULL;
 	}
+	if (dp && errno) {
+		err_sys(err, LB_EIO, "%s", dir);
+		closedir(dp);
+		fsx_list_free(v);
+		return NULL;
+	}
 	if (dp)
 		closedir(dp);
 	qsort(v, n, sizeof *v, by_name);
 	return v;
+}
+
+char **fsx_list(const char *dir, const char *suffix)
+{
+	struct lb_err err = {0};
+	char **v = fsx_list_err(dir, suffix, &err);
+	if (v)
+		return v;
+	log_warn("%s", err.msg);
+	return xcalloc(1, sizeof *v);
 }
 
 void fsx_list_free(char **paths)
@@ -243,4 +321,78 @@ void fsx_list_free(char **paths)
 	for (char **p = paths; p && *p; p++)
 		free(*p);
 	free(paths);
+}
+
+int fsx_state_dir(const char *dir, struct lb_err *err)
+{
+	int rc = fsx_mkdirs(dir, 0700, err);
+	struct stat st;
+	if (rc)
+		return rc;
+	if (stat(dir, &st) < 0)
+		return err_sys(err, fsx_errno_code(errno), "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, LB_EIO, "%s: not a directory", dir);
+	if (!(st.st_mode & 077))
+		return 0;
+	if (st.st_uid != geteuid())
+		return err_set(err, LB_ENOPERM,
+			       "%s: mode %03o, and owned by uid %ld, not by this user (uid %ld): "
+			       "refusing to use a state directory others may read",
+			       dir, (unsigned)(st.st_mode & 0777), (long)st.st_uid,
+			       (long)geteuid());
+	if (chmod(dir, 0700) < 0)
+		return err_sys(err, fsx_errno_code(errno), "chmod 700 %s", dir);
+	log_warn("%s was mode %03o, open to others: tightened to 700", dir,
+		 (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
+}
+
+size_t fsx_clean_stale(const char *dir, const char *prefix, pid_t (*owner)(const char *name))
+{
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return 0;
+	size_t removed = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		pid_t pid = owner(de->d_name);
+		struct stat st;
+		if (pid <= 0 || fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(st.st_mode))
+			continue;
+		bool old = now - st.st_mtime > 3600;
+		if ((old && pid != getpid()) || !pid_alive(pid)) {
+			if (unlinkat(dirfd(dp), de->d_name, 0) == 0)
+				removed++;
+		}
+	}
+	closedir(dp);
+	return removed;
+}
+
+/* NAME.tmp.PID, as fsx_write_atomic names its temp files. */
+static pid_t atomic_tmp_owner(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	while (t && strstr(t + 1, ".tmp."))
+		t = strstr(t + 1, ".tmp.");
+	if (!t || t == name || !t[5])
+		return 0;
+	char *end;
+	long pid = strtol(t + 5, &end, 10);
+	return *end || pid <= 0 || t[5] < '1' || t[5] > '9' ? 0 : (pid_t)pid;
+}
+
+size_t fsx_clean_tmp(const char *dir)
+{
+	return fsx_clean_stale(dir, "", atomic_tmp_owner);
 }

@@ -12,12 +12,46 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+/* The exit code for a failed open, opendir, mkdir...: LB_ENOPERM for
+ * EACCES and EPERM, else LB_EIO.  (Whether a missing file is "nothing yet"
+ * is the caller's to say.) */
+int fsx_errno_code(int e);
+
 /* Read the whole file into out (appending).  A file larger than max bytes
- * (0 = no limit) is LB_EDATA; a missing file is LB_ENOINPUT; others LB_EIO. */
+ * (0 = no limit) is LB_EDATA; a missing file is LB_ENOINPUT; one we may not
+ * read LB_ENOPERM; others LB_EIO. */
 int fsx_read(const char *path, struct buf *out, size_t max, struct lb_err *err);
 
+/* The same for a file in state/: a symbolic link is refused (O_NOFOLLOW),
+ * never followed to wherever it points. */
+int fsx_read_state(const char *path, struct buf *out, size_t max, struct lb_err *err);
+
+/* open(2) for a file in state/ (journals, logs, locks, the secret):
+ * O_NOFOLLOW and O_CLOEXEC added, so that a symbolic link planted there
+ * is refused instead of written through.  Returns the descriptor, or -1
+ * with err set: LB_ENOINPUT for a missing file (without O_CREAT),
+ * LB_ENOPERM, else LB_EIO (a symbolic link: LB_EIO, saying so). */
+int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err);
+
+/* Make sure the state directory is ours alone: created 0700 when missing;
+ * an existing one looser than 0700 is tightened to 0700 with a warning
+ * when it is ours, refused (LB_ENOPERM) when it is not. */
+int fsx_state_dir(const char *dir, struct lb_err *err);
+
+/* Remove what runs killed with -9 left in dir: fsx_write_atomic's temp
+ * files (NAME.tmp.PID) whose PID is not running, or that are older than an
+ * hour.  A live run's temp file is never touched.  Returns how many were
+ * removed. */
+size_t fsx_clean_tmp(const char *dir);
+/* The same rule for any dir and naming, for the names that start with
+ * prefix: owner(name) gives the PID that wrote it (0: not a temp file,
+ * leave it). */
+size_t fsx_clean_stale(const char *dir, const char *prefix, pid_t (*owner)(const char *name));
+
 /* Replace path with data atomically and durably, with the given mode.  After
- * a crash the file holds either the old or the new contents, never a mix. */
+ * a crash the file holds either the old or the new contents, never a mix.
+ * Stale temp files a killed run left for this same path (PATH.tmp.PID) are
+ * removed first. */
 int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err);
 
 /* mkdir -p with mode for the directories it creates; an existing directory
@@ -46,12 +80,19 @@ int fsx_sync_parent(const char *path, struct lb_err *err);
  * close it (or exit) to release. */
 int fsx_lock(const char *path, bool wait, int *fd, struct lb_err *err);
 
+/* False only when path certainly does not exist.  One we cannot look at
+ * (no permission on its directory) counts as there, so that the reader
+ * that follows reports the real error instead of "nothing yet". */
 bool fsx_exists(const char *path);
 
 /* The paths (dir/name) of the entries of dir whose names end in suffix and
  * do not start with '.', sorted by name, NULL-terminated; a missing
- * directory gives an empty list.  Free with strlist_free (yamlx.h) or
- * fsx_list_free. */
+ * directory gives an empty list.  Any other failure to read dir (no
+ * permission, an I/O error) is NULL with err set (fsx_errno_code), never an
+ * empty list.  Free with strlist_free (yamlx.h) or fsx_list_free. */
+char **fsx_list_err(const char *dir, const char *suffix, struct lb_err *err);
+/* The same where a caller cannot stop: a failure is a warning on stderr and
+ * an empty list. */
 char **fsx_list(const char *dir, const char *suffix);
 void fsx_list_free(char **paths);
 

@@ -4,19 +4,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
+#include "core/termsafe.h"
+
 int log_verbose;
 
 __attribute__((format(printf, 2, 0))) static void vlog(const char *level, const char *fmt,
 						       va_list ap)
 {
-	/* one whole line at a time: the SMTP transport's worker threads log too */
-	flockfile(stderr);
-	fputs("letterbox: ", stderr);
+	/* Messages name addresses, files and servers' words: made safe for the
+	 * terminal, and written one whole line at a time (the SMTP transport's
+	 * worker threads log too). */
+	struct buf raw = BUF_INIT, line = BUF_INIT;
+	buf_vprintf(&raw, fmt, ap);
+	buf_adds(&line, "letterbox: ");
 	if (level)
-		fputs(level, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		buf_adds(&line, level);
+	term_safe(&line, raw.p, raw.n, TERM_LINES);
+	buf_addc(&line, '\n');
+	flockfile(stderr);
+	fwrite(line.p, 1, line.n, stderr);
 	funlockfile(stderr);
+	buf_free(&raw);
+	buf_free(&line);
 }
 
 void log_warn(const char *fmt, ...)

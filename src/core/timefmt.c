@@ -129,6 +129,14 @@ void time_human_date(struct buf *out, time_t t)
 	buf_printf(out, "%d %s %04d", tm.tm_mday, month[tm.tm_mon], tm.tm_year + 1900);
 }
 
+void time_local(struct buf *out, time_t t)
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	buf_printf(out, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		   tm.tm_hour, tm.tm_min);
+}
+
 void time_iso(struct buf *out, time_t t)
 {
 	struct tm tm;

@@ -20,6 +20,8 @@ void time_rfc5322(struct buf *out, time_t t);
 void time_human_date(struct buf *out, time_t t);
 /* How long ago, briefly: "5m", "3h", "2d". */
 void time_age(struct buf *out, time_t then, time_t now);
+/* For people, to the minute, local time: "2026-11-25 09:00". */
+void time_local(struct buf *out, time_t t);
 /* ISO 8601 UTC "2026-11-25T17:35:00Z" for state files and JSON. */
 void time_iso(struct buf *out, time_t t);
 

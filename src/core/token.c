@@ -65,7 +65,8 @@ int secret_load(const char *state_dir, bool create, struct secret *s, struct lb_
 		if (errno == ENOENT && create)
 			rc = secret_create(state_dir, path, s, err);
 		else
-			rc = err_sys(err, errno == ENOENT ? LB_ENOINPUT : LB_EIO, "%s", path);
+			rc = err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno),
+				     "%s", path);
 		goto out;
 	}
 	if (st.st_mode & 077) {
@@ -73,7 +74,7 @@ int secret_load(const char *state_dir, bool create, struct secret *s, struct lb_
 			     path, (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
-	rc = fsx_read(path, &text, 1024, err);
+	rc = fsx_read_state(path, &text, 1024, err);
 	if (!rc)
 		rc = secret_parse(path, buf_span(&text), s, err);
 out:

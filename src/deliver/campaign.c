@@ -118,7 +118,7 @@ struct collect {
 	void *ctx;
 };
 
-static void collect_invalid(void *ctx, const char *msg)
+static void collect_invalid(void *ctx, const char *email, const char *msg)
 {
 	struct collect *k = ctx;
 	if (k->report)
@@ -126,7 +126,8 @@ static void collect_invalid(void *ctx, const char *msg)
 	struct buf r = BUF_INIT;
 	buf_printf(&r, "invalid: %s", msg);
 	buf_addc(k->out, 'K');
-	put_field(k->out, "-");
+	/* the address as written, so that the skip names whom it is about */
+	put_field(k->out, email && *email ? email : "(no address)");
 	put_field(k->out, r.p);
 	buf_addc(k->out, '\n');
 	buf_free(&r);
@@ -349,7 +350,7 @@ void campaign_apply(struct campaign *c, const char *line, size_t n)
 	default:
 		return;
 	}
-	if (code)
+	if (text) /* an outcome: its code, 0 when there was no reply (expired) */
 		r->code = code;
 	/* Reasons matter for those not sent; 100,000 "250 Ok" copies would not. */
 	if (text && kind != 'S')
@@ -376,11 +377,11 @@ int campaign_load(const struct config *cfg, const char *slug, struct campaign *c
 	c->dir = campaign_dir(cfg, slug);
 	char *snap = path_join(c->dir, "recipients");
 	char *jpath = path_join(c->dir, "journal");
-	int rc = fsx_read(snap, &c->snapshot_text, 0, err);
+	int rc = fsx_read_state(snap, &c->snapshot_text, 0, err);
 	if (!rc)
 		rc = parse_snapshot(c, snap, err);
 	if (!rc && fsx_exists(jpath)) {
-		rc = fsx_read(jpath, &c->journal_text, 0, err);
+		rc = fsx_read_state(jpath, &c->journal_text, 0, err);
 		if (!rc)
 			replay(c);
 	}

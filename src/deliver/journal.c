@@ -56,11 +56,12 @@ static void *sync_thread(void *arg)
 int journal_open(const char *path, struct buf *contents, struct journal **out, struct lb_err *err)
 {
 	bool existed = fsx_exists(path);
-	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* Never through a symbolic link: records would land in its target. */
+	int fd = fsx_open_state(path, O_RDWR | O_CREAT | O_APPEND, 0600, err);
 	if (fd < 0)
-		return err_sys(err, LB_EIO, "%s", path);
+		return err->code;
 	struct buf all = BUF_INIT;
-	int rc = existed ? fsx_read(path, &all, 0, err) : fsx_sync_parent(path, err);
+	int rc = existed ? fsx_read_state(path, &all, 0, err) : fsx_sync_parent(path, err);
 	if (rc) {
 		close(fd);
 		return rc;

@@ -138,6 +138,19 @@ static void md_close(struct transport *t)
 	free(md);
 }
 
+/* The PID in a name we give files in tmp/ (time.MusecPpidQseq.host), 0 for
+ * any other name. */
+static pid_t tmp_owner(const char *name)
+{
+	const char *m = strchr(name, '.');
+	const char *p = m && m[1] == 'M' ? strchr(m, 'P') : NULL;
+	if (!p || p[1] < '1' || p[1] > '9')
+		return 0;
+	char *end;
+	long pid = strtol(p + 1, &end, 10);
+	return *end == 'Q' && pid > 0 ? (pid_t)pid : 0;
+}
+
 static const struct transport_ops md_ops = {md_capacity, md_submit, md_busy, md_wait, md_close};
 
 int maildir_out_open(const struct transport_opts *o, struct transport **t, struct lb_err *err)
@@ -164,6 +177,11 @@ int maildir_out_open(const struct transport_opts *o, struct transport **t, struc
 			return rc;
 		}
 	}
+	/* Messages a run killed with -9 left half-written (never renamed into
+	 * new/, so never delivered): a live run's are left alone. */
+	char *tmp = path_join(md->dir, "tmp");
+	fsx_clean_stale(tmp, "", tmp_owner);
+	free(tmp);
 	*t = &md->base;
 	return 0;
 }

@@ -90,12 +90,16 @@ static int send_on(struct transport *t, const char *raw, size_t n, const char *m
 	if (nsent)
 		*nsent = sent;
 	if (!rc && o->kind != OUT_SENT) {
-		const char *what = o->kind == OUT_FAILED      ? "refused"
-				   : o->kind == OUT_DEFERRED  ? "deferred"
-				   : o->kind == OUT_UNCERTAIN ? "perhaps delivered (no reply came)"
-							      : "not sent";
-		rc = err_set(err, o->kind == OUT_FAILED ? LB_EDATA : LB_ETEMP, "%s: %d %s", what,
-			     o->code, o->text);
+		const char *what = o->kind == OUT_FAILED     ? "refused"
+				   : o->kind == OUT_DEFERRED ? "deferred"
+				   : o->kind == OUT_UNCERTAIN
+				       ? "may have been delivered (uncertain: no reply came)"
+				       : "not sent";
+		struct buf why = BUF_INIT;
+		outcome_reason(&why, o->code, o->status, o->text);
+		rc = err_set(err, o->kind == OUT_FAILED ? LB_EDATA : LB_ETEMP, "%s: %s", what,
+			     buf_cstr(&why));
+		buf_free(&why);
 	}
 	free(jobs);
 	free(st.outs);

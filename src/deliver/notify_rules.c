@@ -164,7 +164,7 @@ static size_t ack_read(const struct config *cfg, struct ack_line **out)
 	struct lb_err e;
 	size_t n = 0, cap = 0;
 	*out = NULL;
-	if (fsx_read(path, &text, 16 << 20, &e) == 0) {
+	if (fsx_read_state(path, &text, 16 << 20, &e) == 0) {
 		char *p = text.p, *end = text.p + text.n;
 		while (p < end) {
 			char *nl = memchr(p, '\n', (size_t)(end - p));

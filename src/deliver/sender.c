@@ -10,6 +10,7 @@
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timefmt.h"
 #include "deliver/journal.h"
 
 /* One message in the works: composed bytes + the job the transport holds. */
@@ -121,7 +122,8 @@ static void after_5xx(struct run *r, size_t idx, int code, const char *status, c
 	const char *who = r->c->r[idx].email;
 	struct lb_err e = {0};
 	struct buf ev = BUF_INIT;
-	buf_printf(&ev, "%d %s %s (campaign %s)", code, status, text, r->c->slug);
+	outcome_reason(&ev, code, status, text);
+	buf_printf(&ev, " (campaign %s)", r->c->slug);
 	bool done = false;
 	int rc;
 	if (strncmp(status, "5.1.", 4) == 0) {
@@ -269,8 +271,11 @@ static void build_queue(struct run *r)
 			continue;
 		}
 		if (p->state == RS_DEFERRED && p->first_deferred + r->cfg->give_up <= now) {
-			record(r, "F %zu %lld 0 - expired: deferred since %lld", i, (long long)now,
-			       (long long)p->first_deferred);
+			struct buf since = BUF_INIT;
+			time_local(&since, p->first_deferred);
+			record(r, "F %zu %lld 0 - expired: deferred since %s", i, (long long)now,
+			       since.p);
+			buf_free(&since);
 			r->st->expired++;
 			continue;
 		}

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +39,36 @@ int transport_check(const struct transport_opts *o, struct lb_err *err)
 			      : err_set(err, LB_ECONFIG, "outgoing.url 'maildir:' needs a path");
 	return err_set(err, LB_ECONFIG,
 		       "outgoing.url must start with smtp://, smtps:// or maildir:");
+}
+
+/* Skip word at the start of *p (followed by a blank or the end). */
+static bool skip_word(const char **p, const char *word)
+{
+	size_t n = strlen(word);
+	if (!n || strncmp(*p, word, n) != 0 || ((*p)[n] != ' ' && (*p)[n] != '\0'))
+		return false;
+	*p += n;
+	while (**p == ' ')
+		(*p)++;
+	return true;
+}
+
+void outcome_reason(struct buf *out, int code, const char *status, const char *text)
+{
+	const char *rest = text ? text : "";
+	char c[16] = "";
+	if (code > 0)
+		snprintf(c, sizeof c, "%03d", code);
+	skip_word(&rest, c);
+	if (status && strcmp(status, "-") == 0)
+		status = NULL;
+	if (status)
+		skip_word(&rest, status);
+	size_t start = out->n;
+	const char *parts[] = {c, status ? status : "", rest};
+	for (size_t i = 0; i < 3; i++)
+		if (*parts[i])
+			buf_printf(out, "%s%s", out->n > start ? " " : "", parts[i]);
 }
 
 size_t transport_capacity(struct transport *t)

@@ -54,6 +54,12 @@ struct tx_job {
 	bool (*commit)(struct tx_job *job, bool wait);
 };
 
+/* An outcome's reason for people: the server's reply text already starts
+ * with its code and enhanced status ("452 4.5.3 Too many recipients"), so
+ * they are put in front only when the text lacks them (status NULL or "-":
+ * none).  Appends to out. */
+void outcome_reason(struct buf *out, int code, const char *status, const char *text);
+
 typedef void (*tx_done_fn)(void *ctx, struct tx_job *job, const struct outcome *o);
 
 struct transport;

@@ -194,12 +194,14 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 	memset(b, 0, sizeof *b);
 	char *path = path_join(dir, "log");
 	struct buf text = BUF_INIT;
-	int rc = fsx_read(path, &text, 0, err);
+	int rc = fsx_read_state(path, &text, 0, err);
 	free(path);
-	if (rc == LB_ENOINPUT) {
+	if (rc) {
+		/* No log yet is an empty store; a log we cannot read is an error,
+		 * never "no inquiries". */
 		buf_free(&text);
 		b->gen = xstrdup("messages.1");
-		return 0;
+		return rc == LB_ENOINPUT ? 0 : rc;
 	}
 	const char *p = buf_cstr(&text), *end = p + text.n;
 	struct inquiry cur = {0};
@@ -274,18 +276,18 @@ static char *store_dir(const char *state_dir)
 static int lock(const char *dir, int *fd, struct lb_err *err)
 {
 	char *path = path_join(dir, "lock");
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (*fd < 0 && errno == ENOENT) {
 		int rc = fsx_mkdirs(dir, 0700, err);
 		if (rc) {
 			free(path);
 			return rc;
 		}
-		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	}
 	int rc = 0;
 	if (*fd < 0)
-		rc = err_sys(err, LB_EIO, "%s", path);
+		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
 	else
 		while (flock(*fd, LOCK_EX) < 0)
 			if (errno != EINTR) {
@@ -305,12 +307,11 @@ static int append(const char *dir, const char *name, const char *data, size_t n,
 		  struct lb_err *err)
 {
 	char *path = path_join(dir, name);
-	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = fsx_open_state(path, O_RDWR | O_APPEND | O_CREAT, 0600, err);
 	int rc = 0;
 	if (fd < 0) {
-		rc = err_sys(err, LB_EIO, "%s", path);
 		free(path);
-		return rc;
+		return err->code;
 	}
 	off_t size = lseek(fd, 0, SEEK_END);
 	bool fresh = size == 0;
@@ -351,9 +352,12 @@ static int generation(const char *dir, char **gen, struct lb_err *err)
 {
 	char *path = path_join(dir, "log");
 	char head[128];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int rc = 0;
-	if (fd < 0) {
+	if (fd < 0 && errno != ENOENT) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+		*gen = xstrdup("messages.1"); /* not used: rc says why */
+	} else if (fd < 0) {
 		*gen = xstrdup("messages.1");
 		struct buf h = BUF_INIT;
 		buf_printf(&h, HEADER "%s\n", *gen);
@@ -583,9 +587,9 @@ static int read_blob(const char *state_dir, long long off, size_t len, struct bu
 	char *gen = NULL;
 	int rc = generation(dir, &gen, err);
 	char *path = path_join(dir, gen);
-	int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	int fd = rc ? -1 : fsx_open_state(path, O_RDONLY, 0, err);
 	if (!rc && fd < 0)
-		rc = err_sys(err, LB_EIO, "%s", path);
+		rc = err->code;
 	if (!rc && !buf_grow(out, len))
 		rc = err_set(err, LB_EDATA, "%s: a message too large to read", path);
 	if (!rc) {

@@ -327,7 +327,7 @@ static int resolve(const char *path, char **real, bool *exists, struct lb_err *e
 	if (*real)
 		return 0;
 	if (errno != ENOENT)
-		return err_sys(err, LB_EIO, "%s", path);
+		return err_sys(err, fsx_errno_code(errno), "%s", path);
 	if (lstat(path, &st) == 0)
 		return err_set(err, LB_EIO, "%s: a symbolic link to nowhere", path);
 	*real = xstrdup(path);

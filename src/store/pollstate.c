@@ -175,11 +175,15 @@ bool pollstate_logged(const struct pollstate *ps, const char *key)
  * call fn with each complete record's fields (missing ones are ""). */
 typedef void (*record_fn)(struct pollstate *ps, char *const f[3]);
 
-static void read_records(struct pollstate *ps, const char *path, record_fn fn)
+static int read_records(struct pollstate *ps, const char *path, record_fn fn, struct lb_err *err)
 {
 	struct buf text = BUF_INIT;
-	struct lb_err err;
-	if (fsx_read(path, &text, 0, &err) == 0) {
+	/* A log not there yet is empty; one we cannot read is an error: taken
+	 * for empty, every message would be filed again. */
+	int rc = fsx_read_state(path, &text, 0, err);
+	if (rc == LB_ENOINPUT)
+		rc = 0;
+	else if (rc == 0) {
 		char *p = text.p, *end = text.p + text.n;
 		char *nl;
 		while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
@@ -197,6 +201,7 @@ static void read_records(struct pollstate *ps, const char *path, record_fn fn)
 		}
 	}
 	buf_free(&text);
+	return rc;
 }
 
 /* key TAB kind TAB when TAB ref: the latest record of a key wins */
@@ -208,9 +213,9 @@ static void seen_record(struct pollstate *ps, char *const f[3])
 	take_legacy(ps, f[0]);
 }
 
-static void load_seen(struct pollstate *ps)
+static int load_seen(struct pollstate *ps, struct lb_err *err)
 {
-	read_records(ps, ps->seen_path, seen_record);
+	return read_records(ps, ps->seen_path, seen_record, err);
 }
 
 int pollstate_open(const char *state_dir, const char *source_url, struct pollstate **out,
@@ -233,15 +238,19 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 		pollstate_close(ps, &ignore);
 		return rc;
 	}
-	load_seen(ps);
 	struct buf text = BUF_INIT;
-	struct lb_err e2;
-	if (fsx_read(ps->cursor_path, &text, 256, &e2) == 0) {
+	rc = load_seen(ps, err);
+	if (!rc && (rc = fsx_read_state(ps->cursor_path, &text, 256, err)) == 0) {
 		char *end;
 		ps->cur.uidvalidity = (uint32_t)strtoul(buf_cstr(&text), &end, 10);
 		ps->cur.last_uid = (uint32_t)strtoul(end, NULL, 10);
 	}
 	buf_free(&text);
+	if (rc && rc != LB_ENOINPUT) {
+		struct lb_err ignore;
+		pollstate_close(ps, &ignore);
+		return rc;
+	}
 	*out = ps;
 	return 0;
 }
@@ -310,9 +319,9 @@ static int append_sync(const char *path, const char *dir, const char *data, size
 		       struct lb_err *err)
 {
 	bool existed = fsx_exists(path);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = fsx_open_state(path, O_WRONLY | O_APPEND | O_CREAT, 0600, err);
 	if (fd < 0)
-		return err_sys(err, LB_EIO, "%s", path);
+		return err->code;
 	int rc = 0;
 	while (n && !rc) {
 		ssize_t w = write(fd, data, n);
@@ -374,20 +383,22 @@ static void soft_record(struct pollstate *ps, char *const f[3])
 		soft_add(ps, at, f[1], f[2]);
 }
 
-static void soft_load(struct pollstate *ps)
+static int soft_load(struct pollstate *ps, struct lb_err *err)
 {
-	ps->soft_loaded = true;
-	read_records(ps, ps->soft_path, soft_record);
+	int rc = read_records(ps, ps->soft_path, soft_record, err);
+	ps->soft_loaded = rc == 0;
+	return rc;
 }
 
 int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key, time_t when,
 			  long window, size_t *count, struct lb_err *err)
 {
-	if (!ps->soft_loaded)
-		soft_load(ps);
+	*count = 0;
+	int rc = ps->soft_loaded ? 0 : soft_load(ps, err);
+	if (rc)
+		return rc;
 	char *akey = addr_key(address);
 	bool dup = false;
-	*count = 0;
 	for (size_t i = 0; i < ps->nsoft; i++) {
 		const struct soft *b = &ps->soft[i];
 		if (strcmp(b->akey, akey) != 0)
@@ -397,7 +408,6 @@ int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char 
 		else if (b->when > when - window && b->when <= when)
 			(*count)++;
 	}
-	int rc = 0;
 	if (!dup) {
 		struct buf line = BUF_INIT;
 		time_iso(&line, when);

@@ -188,46 +188,47 @@ static int read_mapping(struct stream *s, struct entry *e)
 	}
 }
 
-static void report_at(struct stream *s, sub_report_fn bad, void *ctx, yaml_mark_t m,
-		      const char *what)
+static void report_at(struct stream *s, sub_invalid_fn bad, void *ctx, yaml_mark_t m,
+		      const char *email, const char *what)
 {
 	if (!bad)
 		return;
 	struct buf msg = BUF_INIT;
 	buf_printf(&msg, "%s:%zu:%zu: %s", s->path, m.line + 1, m.column + 1, what);
-	bad(ctx, msg.p);
+	bad(ctx, email, msg.p);
 	buf_free(&msg);
 }
 
 /* Validate an entry and hand it to on_entry; invalid ones go to bad. */
 static int deliver_entry(struct stream *s, struct entry *e, sub_entry_fn on_entry,
-			 sub_report_fn bad, void *ctx, size_t *invalid)
+			 sub_invalid_fn bad, void *ctx, size_t *invalid)
 {
 	if (e->nul_key) {
 		struct buf msg = BUF_INIT;
 		if (e->email)
 			buf_printf(&msg, "'%s': ", e->email);
 		buf_printf(&msg, "the %s holds a NUL byte: left out", e->nul_key);
-		report_at(s, bad, ctx, e->nul_at, msg.p);
+		report_at(s, bad, ctx, e->nul_at, e->email, msg.p);
 		buf_free(&msg);
 		(*invalid)++;
 		return 0;
 	}
 	if (!e->email) {
-		report_at(s, bad, ctx, e->at, "a subscriber without an 'email' key: left out");
+		report_at(s, bad, ctx, e->at, NULL,
+			  "a subscriber without an 'email' key: left out");
 		(*invalid)++;
 		return 0;
 	}
 	struct addr a;
 	struct lb_err aerr;
 	if (addr_parse_spec(span_cstr(e->email), &a, &aerr) != 0) {
-		report_at(s, bad, ctx, e->email_at, aerr.msg);
+		report_at(s, bad, ctx, e->email_at, e->email, aerr.msg);
 		(*invalid)++;
 		return 0;
 	}
 	for (const char *c = e->name; c && *c; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-			report_at(s, bad, ctx, e->at,
+			report_at(s, bad, ctx, e->at, e->email,
 				  "the name holds a line break or control character: left out");
 			(*invalid)++;
 			addr_free(&a);
@@ -244,7 +245,7 @@ static int deliver_entry(struct stream *s, struct entry *e, sub_entry_fn on_entr
 	return rc;
 }
 
-static int read_entries(struct stream *s, sub_entry_fn on_entry, sub_report_fn bad, void *ctx,
+static int read_entries(struct stream *s, sub_entry_fn on_entry, sub_invalid_fn bad, void *ctx,
 			size_t *invalid)
 {
 	int rc;
@@ -283,7 +284,7 @@ static int read_entries(struct stream *s, sub_entry_fn on_entry, sub_report_fn b
 }
 
 int sublist_stream(const char *path, const char *text, size_t len, char **title,
-		   sub_entry_fn on_entry, sub_report_fn bad, void *ctx, size_t *invalid,
+		   sub_entry_fn on_entry, sub_invalid_fn bad, void *ctx, size_t *invalid,
 		   struct lb_err *err)
 {
 	struct stream s = {.path = path, .text = text ? text : "", .len = len, .err = err};
@@ -378,8 +379,9 @@ static int collect_entry(void *ctx, const struct subscriber *s)
 	return collect(((struct collect_ctx *)ctx)->l, s);
 }
 
-static void collect_bad(void *ctx, const char *msg)
+static void collect_bad(void *ctx, const char *email, const char *msg)
 {
+	(void)email;
 	struct collect_ctx *c = ctx;
 	if (c->bad)
 		c->bad(c->ctx, msg);

@@ -55,8 +55,10 @@ void sublist_free(struct sublist *l);
  * those.  *title (may be NULL) receives the list's `name:`.  A non-zero
  * return from on_entry stops the parse and is returned. */
 typedef int (*sub_entry_fn)(void *ctx, const struct subscriber *s);
+/* bad's email is the entry's address as written (NULL when it has none). */
+typedef void (*sub_invalid_fn)(void *ctx, const char *email, const char *msg);
 int sublist_stream(const char *path, const char *text, size_t len, char **title,
-		   sub_entry_fn on_entry, sub_report_fn bad, void *ctx, size_t *invalid,
+		   sub_entry_fn on_entry, sub_invalid_fn bad, void *ctx, size_t *invalid,
 		   struct lb_err *err);
 
 /* Every subscribers/NAME.yaml of the site, sorted by id. */

@@ -262,9 +262,9 @@ bad:
 
 static int load_file(struct suppressions *s, struct lb_err *err)
 {
-	s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	s->fd = open(s->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->fd < 0)
-		return errno == ENOENT ? 0 : err_sys(err, LB_EIO, "%s", s->path);
+		return errno == ENOENT ? 0 : err_sys(err, fsx_errno_code(errno), "%s", s->path);
 	FILE *f = fdopen(dup(s->fd), "r");
 	if (!f)
 		return err_sys(err, LB_EIO, "%s", s->path);
@@ -490,9 +490,9 @@ int sup_append(const char *dir, const char *path, const char *header, const stru
 	int rc = fsx_mkdirs(dir, 0700, err);
 	if (rc)
 		return rc;
-	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = fsx_open_state(path, O_RDWR | O_APPEND | O_CREAT, 0600, err);
 	if (fd < 0)
-		return err_sys(err, LB_EIO, "%s", path);
+		return err->code;
 	/* The lock keeps a concurrent poll's records and ours whole lines. */
 	struct stat st;
 	while (flock(fd, LOCK_EX) < 0)

@@ -85,3 +85,71 @@ expect_exit 66 "an article that does not exist" lb -C "$S" preview no-such-artic
 expect_exit 64 "an unknown command" lb -C "$S" frobnicate
 expect_exit 0 "--version" lb --version
 expect_exit 0 "preview --help" lb preview --help
+
+# Hostile mail: what reaches the staff's terminal is shown, never obeyed.
+fresh
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+printf 'From: Eve \xe2\x80\xae Evil <eve@example.net>\r\nTo: news@example.org\r\nSubject: Invoice \xe2\x80\xaefdp.exe\r\nMessage-ID: <esc1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello \x1b[8mhidden\x1b[0m text\x07 \x1b]0;pwned\x07\r\n\tindented line\r\n' \
+	>"$S/inbox/new/1.eml"
+expect_exit 0 "poll a message with escapes and a bidi override" lb -C "$S" poll
+raw_bytes() { LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xe2\x80\xae' "$1"; }
+expect_exit 0 "inquiries (list)" lb -C "$S" inquiries
+check "the list shows the override visibly" grep -q 'Invoice <U+202E>fdp.exe' "$T_TMP/out"
+check "... and the sender's" grep -q 'Eve <U+202E> Evil' "$T_TMP/out"
+if raw_bytes "$T_TMP/out"; then fail "the list holds no raw control or bidi character"; else
+	pass "the list holds no raw control or bidi character"; fi
+expect_exit 0 "inquiries show" lb -C "$S" inquiries show 1
+check "the body's ESC and BEL are shown as \\x1b and \\x07" grep -qF 'Hello \x1b[8mhidden\x1b[0m text\x07 \x1b]0;pwned\x07' "$T_TMP/out"
+check "the subject's override is shown" grep -q '^Subject: *Invoice <U+202E>fdp.exe$' "$T_TMP/out"
+check "tabs and line breaks in the body stay" grep -q $'^\tindented line$' "$T_TMP/out"
+if raw_bytes "$T_TMP/out"; then fail "show prints no raw control or bidi character"; else
+	pass "show prints no raw control or bidi character"; fi
+expect_exit 0 "--json stays JSON" lb -C "$S" inquiries list --json
+check "... with the subject as received" "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))[0]["subject"] != "Invoice \u202efdp.exe")' "$T_TMP/out"
+lb -C "$S" inquiries show 1 >"$T_TMP/before"
+expect_exit 64 "assign= with an escape sequence" lb -C "$S" inquiries set 1 $'assign=ma\e[2Jria'
+expect_exit 64 "assign= with a bidi override" lb -C "$S" inquiries set 1 $'assign=ma\u202eria'
+expect_exit 64 "--by with an escape sequence" lb -C "$S" inquiries note 1 hello $'--by=x\e]0;t\a'
+lb -C "$S" inquiries show 1 >"$T_TMP/after"
+check "none of them changed the inquiry" cmp -s "$T_TMP/before" "$T_TMP/after"
+
+# Staff who may not read state/ are told so (77, or 74 for another I/O
+# error), with the path: never "nothing there".
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$LB" -C "$S" "$@"; }
+open_site() { chmod o+x "$T_TMP"; chmod -R o+rX "$S"; chmod "$1" "$S/state"; }
+fresh
+open_site 700
+chown -R nobody "$S/state"
+expect_exit 0 "a fresh site of the user's own: status" as_nobody status
+check "... says no campaigns yet" grep -q "^no campaigns yet$" "$T_TMP/out"
+expect_exit 0 "... inquiries" as_nobody inquiries
+check "... says there are none" grep -q "^no new or open inquiries$" "$T_TMP/out"
+fresh
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+printf 'From: <ann@example.net>\nTo: news@example.org\nSubject: hello\nMessage-ID: <perm1@example.net>\n\nA question.\n' >"$S/inbox/new/1.eml"
+lb -C "$S" poll >/dev/null 2>&1
+lb -C "$S" send --now "2026-11-25 10:00" >/dev/null 2>&1
+lb -C "$S" subscribers remove ada.lovelace@example.org >/dev/null 2>&1
+open_site 700
+expect_exit 77 "inquiries as a user who may not read state/" as_nobody inquiries
+grep_err "state/inquiries/log: Permission denied" "... names the path and the reason"
+expect_exit 77 "inquiries show 1, likewise" as_nobody inquiries show 1
+grep_err "Permission denied" "... not 'there is no inquiry 1'"
+expect_exit 77 "status, likewise" as_nobody status
+grep_err "state/campaigns: Permission denied" "... not 'no campaigns yet'"
+expect_exit 77 "status ARTICLE, likewise" as_nobody status healing-through-connection
+expect_exit 77 "subscribers suppressions, likewise" as_nobody subscribers suppressions
+expect_exit 77 "digest --dry-run, likewise" as_nobody digest --dry-run
+expect_exit 77 "send --dry-run, likewise" as_nobody send --dry-run --now "2026-11-25 10:00"
+chmod 755 "$S/state"
+chmod 700 "$S/state/inquiries"
+expect_exit 77 "inquiries with only state/inquiries closed" as_nobody inquiries
+chmod 755 "$S/state/inquiries"
+chmod 600 "$S/state/inquiries/log"
+expect_exit 77 "inquiries with only the log unreadable" as_nobody inquiries
+chmod 700 "$S/state/campaigns"
+expect_exit 77 "status with only state/campaigns closed" as_nobody status
+mv "$S/state/campaigns" "$S/state/campaigns.d"
+touch "$S/state/campaigns"
+expect_exit 74 "status when state/campaigns is not a directory: an I/O error" lb -C "$S" status
+grep_err "state/campaigns: Not a directory" "... names the path and the reason"

@@ -85,6 +85,7 @@ expect_exit 0 "two lists" lb -C "$S" send --now "$NOW"
 grep_err "clients.yaml:5:[0-9]+: 'not-an-address'" "the bad address is named with file:line"
 check "7 messages: the duplicate (other case) once, the invalid none" test "$(outbox_count)" = 7
 check "status lists the invalid one as skipped" grep -q "skipped.*invalid.*not-an-address" <(lb -C "$S" status)
+check "send --dry-run names the skipped entry's address" grep -q "^  skip not-an-address: invalid: .*clients.yaml:5:" <(lb -C "$S" send healing-through-connection --dry-run --now "$NOW" 2>/dev/null)
 fresh
 sed -i 's/^lists: \[friends\]/lists: [friends, nosuch]/' "$S/newsletters/2026-11-25-healing-through-connection.md"
 expect_exit 65 "an unknown list" lb -C "$S" send --now "$NOW"
@@ -123,6 +124,56 @@ check "status --json: 49 sent, 1 skipped, finished" $PY -c "
 import json,sys; d=json.loads(sys.stdin.readline())
 assert d['counts']['sent'] == 49 and d['counts']['skipped'] == 1 and d['finished'], d['counts']
 assert {'email': '$left', 'reason': 'suppressed: removed'} in d['skipped'], d['skipped']" < <(status_json)
+
+# --- what status says: a server's code once, times people read -------------------------------
+fresh
+expect_exit 0 "--limit 2 (for a journal to add to)" lb -C "$S" send --now "$NOW" --limit 2
+t0=$(TZ=UTC date -d "$NOW UTC" +%s)
+printf 'A 2 %s\nD 2 %s 452 4.5.3 452 4.5.3 Mailbox full, try later\nA 3 %s\nF 3 %s 550 5.1.1 550 5.1.1 No such user\n' \
+	"$t0" "$t0" "$t0" "$t0" >>"$S/state/campaigns/healing-through-connection/journal"
+TZ=UTC lb -C "$S" status >"$T_TMP/status"
+check "a deferral's code is shown once" grep -q ": 452 4.5.3 Mailbox full, try later (next try 2026-11-25 10:15)" "$T_TMP/status"
+check "a failure's code is shown once" grep -q ": 550 5.1.1 No such user$" "$T_TMP/status"
+if grep -qE '452 452|550 550' "$T_TMP/status"; then fail "no code twice"; else pass "no code twice"; fi
+expect_exit 0 "send four days later: the deferral expires" env TZ=UTC "$LB" -C "$S" send --now "2026-11-29 10:00"
+TZ=UTC lb -C "$S" status >"$T_TMP/status"
+check "expired: deferred since a local time, not an epoch" grep -q "failed .*: expired: deferred since 2026-11-25 10:00$" "$T_TMP/status"
+
+# --- state/: no symbolic links, ours alone, no leftovers of kill -9 ------------------------------
+fresh
+expect_exit 0 "--limit 1 (a journal to link)" lb -C "$S" send --now "$NOW" --limit 1
+J=$S/state/campaigns/healing-through-connection/journal
+cp "$J" "$T_TMP/target"
+cp "$J" "$T_TMP/target.orig"
+rm "$J"
+ln -s "$T_TMP/target" "$J"
+expect_exit 74 "a symbolic link for the journal" lb -C "$S" send --now "$NOW"
+grep_err "journal: a symbolic link in state/: refused" "... is refused, saying why"
+check "... and its target is not written" cmp -s "$T_TMP/target" "$T_TMP/target.orig"
+check "... nothing more sent" test "$(outbox_count)" = 1
+rm "$J"
+cp "$T_TMP/target.orig" "$J"
+chmod 755 "$S/state"
+dead=$(sh -c 'echo $$')
+touch "$S/subscribers/friends.yaml.tmp.$dead" "$S/subscribers/friends.yaml.tmp.$$" \
+	"$S/state/campaigns/healing-through-connection/recipients.tmp.$dead" "$S/state/digest.tmp.$dead" \
+	"$S/outbox/tmp/1795600800.M1P${dead}Q1.host" "$S/outbox/tmp/1795600800.M1P$$Q1.host"
+expect_exit 0 "send again, state/ mode 755, leftovers of a killed run" lb -C "$S" send --now "$NOW"
+grep_err "state was mode 755, open to others: tightened to 700" "... warns"
+check "... state/ is 0700 again" test "$(stat -c %a "$S/state")" = 700
+check "... the killed run's temp files in state/ are gone" \
+	test ! -e "$S/state/campaigns/healing-through-connection/recipients.tmp.$dead" -a ! -e "$S/state/digest.tmp.$dead"
+check "... and its half-written message in outbox/tmp" test ! -e "$S/outbox/tmp/1795600800.M1P${dead}Q1.host"
+check "... a live run's are left alone" test -e "$S/outbox/tmp/1795600800.M1P$$Q1.host"
+check "... all 6 sent" test "$(outbox_count)" = 6
+expect_exit 0 "the next list edit" lb -C "$S" subscribers add kim@example.org
+check "... removes the killed edit's temp list" test ! -e "$S/subscribers/friends.yaml.tmp.$dead"
+check "... not a live one's" test -e "$S/subscribers/friends.yaml.tmp.$$"
+chown nobody "$S/state"
+chmod 750 "$S/state"
+expect_exit 77 "a state/ open to others and not ours" lb -C "$S" status
+grep_err "refusing to use a state directory others may read" "... is refused"
+check "... and left as it was" test "$(stat -c %a "$S/state")" = 750
 
 # --- dry run, lock ----------------------------------------------------------------------------
 fresh

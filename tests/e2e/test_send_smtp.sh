@@ -86,6 +86,27 @@ grep_err "rcpt9@example.net: connection lost after the message was sent" "names 
 same "all others delivered once, after the 421 too" "$(fault_got)" "$(want 40 rcpt3@example.net rcpt5@example.net rcpt9@example.net)"
 same "status: 37 sent, 1 deferred, 1 failed, 1 uncertain" "$(counts)" "37 1 1 1 0 0"
 check "550 5.1.1 suppressed the address (hard bounce)" grep -q "hard-bounce.*rcpt5@example.net" <(lb -C "$S" subscribers suppressions)
+check "... with the server's code once in the evidence" grep -q "rcpt5@example.net  550 5.1.1 <rcpt5@example.net>" <(lb -C "$S" subscribers suppressions)
+lb -C "$S" status >"$T_TMP/status"
+check "status gives each code once" grep -q "failed .*rcpt5@example.net: 550 5.1.1 <rcpt5@example.net>" "$T_TMP/status"
+check "... a deferral's too" grep -q "deferred .*rcpt3@example.net: 451 4.2.0 <rcpt3@example.net>" "$T_TMP/status"
+if grep -qE '451 451|550 550' "$T_TMP/status"; then fail "... never twice"; else pass "... never twice"; fi
+# A reply to an inquiry: refused (not sent), or its data sent with no answer (uncertain).
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+for r in rcpt9 rcpt5; do
+	printf 'From: <%s@example.net>\nTo: news@example.org\nSubject: question %s\nMessage-ID: <q.%s@example.net>\n\nA question.\n' \
+		"$r" "$r" "$r" >"$S/inbox/new/$r.eml"
+	lb -C "$S" poll >/dev/null 2>&1
+done
+printf 'Thank you.\n' >"$T_TMP/reply.md"
+expect_exit 75 "a reply whose data went out with no answer" lb -C "$S" inquiries reply 1 --file "$T_TMP/reply.md"
+grep_err "may have been delivered" "... says it may have been delivered"
+if grep -q "not sent" "$T_TMP/err"; then fail "... and not that it was not sent"; else pass "... and not that it was not sent"; fi
+check "... the history says so, once" grep -q "reply-uncertain: may have been delivered (uncertain: no reply came)" <(lb -C "$S" inquiries show 1)
+expect_exit 65 "a reply refused with 550" lb -C "$S" inquiries reply 2 --file "$T_TMP/reply.md"
+grep_err "not sent; its status is unchanged: refused: 550 5.1.1 <rcpt5@example.net>" "... says not sent, with the code once"
+if grep -qE "perhaps|may have been" "$T_TMP/err"; then fail "... and nothing about maybe"; else pass "... and nothing about maybe"; fi
+check "... the history: reply-failed: not sent" grep -q "reply-failed: not sent: refused: 550 5.1.1 <rcpt5" <(lb -C "$S" inquiries show 2)
 stop_faultsmtp
 start_faultsmtp || fail "a healthy faultsmtp"
 sed -i "s|smtp://127.0.0.1:[0-9]*|smtp://127.0.0.1:$FAULT_PORT|" "$S/letterbox.yaml"

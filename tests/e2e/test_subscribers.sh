@@ -25,6 +25,13 @@ jcheck "JSON: names as written, null when there is none, all active" \
 expect_exit 64 "list --list of a list that does not exist" lb -C "$S" subscribers list --list nope
 grep_err "no list 'nope' \(lists: friends\)" "names the lists there are"
 
+fresh
+printf '  - email: eve@example.org\n    name: "Eve \\u202Egnp.exe \\u2066x\\u2069"\n' >>"$F"
+expect_exit 0 "list, with a bidi override in a name" lb -C "$S" subscribers list
+check "the override is shown, not obeyed" out_has '^friends +eve@example.org +active +Eve <U\+202E>gnp.exe <U\+2066>x<U\+2069>$'
+if LC_ALL=C grep -q $'\xe2\x80\xae' "$T_TMP/out"; then fail "no raw U+202E on the terminal"; else
+	pass "no raw U+202E on the terminal"; fi
+
 # ---- add -------------------------------------------------------------------------------------
 fresh
 cp "$F" "$T_TMP/before.yaml"

@@ -1,11 +1,15 @@
 /* core: YAML helpers, config, times, tokens, atomic files. */
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/fsx.h"
+#include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "core/token.h"
 #include "core/yamlx.h"
@@ -230,16 +234,151 @@ static void test_atomic_write(void)
 	close(fd2);
 }
 
+static void test_termsafe(void)
+{
+	static const struct {
+		const char *in;
+		unsigned flags;
+		const char *want;
+	} cases[] = {
+	    {"plain text, é and 日本", 0, "plain text, é and 日本"},
+	    {"hidden \x1b[8mtext\x1b[0m\a", 0, "hidden \\x1b[8mtext\\x1b[0m\\x07"},
+	    {"title \x1b]0;pwned\x07", 0, "title \\x1b]0;pwned\\x07"},
+	    {"a\tb\nc\rd\x7f", 0, "a\\x09b\\x0ac\\x0dd\\x7f"},
+	    {"a\tb\nc\rd", TERM_LINES, "a\tb\nc\\x0dd"},
+	    {"Hi \xe2\x80\xaegnp.exe", 0, "Hi <U+202E>gnp.exe"},
+	    {"\xe2\x81\xa6x\xe2\x81\xa9 \xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", 0,
+	     "<U+2066>x<U+2069> <U+200E><U+200F><U+061C>"},
+	    {"line\xe2\x80\xa8sep", 0, "line<U+2028>sep"},
+	    {"csi \xc2\x9b"
+	     "31m",
+	     0, "csi <U+009B>31m"},
+	    {"latin1 caf\xe9!", 0, "latin1 caf\\xe9!"},
+	    {"\xe2\x80", 0, "\\xe2\\x80"},
+	    {"nbsp\xc2\xa0ok \xe2\x80\x94 dash", 0, "nbsp\xc2\xa0ok \xe2\x80\x94 dash"},
+	};
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_reset(&b);
+		term_safe(&b, cases[i].in, strlen(cases[i].in), cases[i].flags);
+		CHECK_STR(buf_cstr(&b), cases[i].want);
+	}
+	CHECK_STR(term_str(&b, NULL), "");
+	CHECK_STR(term_str(&b, "x\x1by"), "x\\x1by");
+	CHECK(!term_unsafe("Maria José"));
+	CHECK(term_unsafe("ma\x1b[2Jria"));
+	CHECK(term_unsafe("ma\tria"));
+	CHECK(term_unsafe("ma\xe2\x80\xaeria"));
+	CHECK(term_unsafe("caf\xe9"));
+	buf_free(&b);
+}
+
+/* A PID that is certainly not running: a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void touch_file(const char *dir, const char *name, time_t age)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f)
+		fclose(f);
+	struct timespec ts[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
+static bool there(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_state_files(void)
+{
+	char dir[256], name[512], path[512], target[512];
+	struct lb_err err = {0};
+	snprintf(dir, sizeof dir, "%s/state", tmpdir);
+	CHECK_INT(fsx_mkdirs(dir, 0755, &err), 0);
+
+	/* Temp files of killed runs go; a live run's stay; other names stay. */
+	long dead = (long)dead_pid(), live = (long)getppid();
+	char stale[64], young[64], old_live[64];
+	snprintf(stale, sizeof stale, "big.yaml.tmp.%ld", dead);
+	snprintf(young, sizeof young, "big.yaml.tmp.%ld", live);
+	snprintf(old_live, sizeof old_live, "digest.tmp.%ld", live);
+	touch_file(dir, stale, 0);
+	touch_file(dir, young, 0);
+	touch_file(dir, old_live, 7200); /* an hour old: its PID was reused */
+	touch_file(dir, "notes.tmp.x1", 0);
+	touch_file(dir, "journal", 7200);
+	CHECK_INT(fsx_clean_tmp(dir), 2);
+	CHECK(!there(dir, stale));
+	CHECK(there(dir, young));
+	CHECK(!there(dir, old_live));
+	CHECK(there(dir, "notes.tmp.x1") && there(dir, "journal"));
+	/* ... and an atomic write removes what a killed run left of the same
+	 * file, nothing else (its directory may be anyone's) */
+	char mine[64];
+	snprintf(mine, sizeof mine, "cursor.tmp.%ld", dead);
+	touch_file(dir, mine, 0);
+	touch_file(dir, stale, 0);
+	snprintf(path, sizeof path, "%s/cursor", dir);
+	CHECK_INT(fsx_write_atomic(path, "1 2", 3, 0600, &err), 0);
+	CHECK(!there(dir, mine));
+	CHECK(there(dir, stale));
+	CHECK_INT(fsx_clean_tmp(dir), 1);
+
+	/* A symbolic link in state/ is refused, its target left alone. */
+	snprintf(target, sizeof target, "%s/elsewhere", tmpdir);
+	write_tmp("elsewhere", "precious\n");
+	snprintf(path, sizeof path, "%s/journal.link", dir);
+	CHECK(symlink(target, path) == 0);
+	int fd = fsx_open_state(path, O_WRONLY | O_APPEND | O_CREAT, 0600, &err);
+	CHECK_INT(fd, -1);
+	CHECK_INT(err.code, LB_EIO);
+	CHECK(strstr(err.msg, "symbolic link") != NULL);
+	struct buf b = BUF_INIT;
+	CHECK_INT(fsx_read_state(path, &b, 0, &err), LB_EIO);
+	CHECK_INT(fsx_read(path, &b, 0, &err), 0); /* site files may be links */
+	CHECK_STR(buf_cstr(&b), "precious\n");
+	buf_free(&b);
+	snprintf(name, sizeof name, "%s/lock.link", dir);
+	CHECK(symlink(target, name) == 0);
+	CHECK_INT(fsx_lock(name, false, &fd, &err), LB_EIO);
+
+	/* A state directory open to others is tightened (ours) or refused. */
+	struct stat st;
+	CHECK(chmod(dir, 0755) == 0);
+	CHECK_INT(fsx_state_dir(dir, &err), 0);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	if (geteuid() == 0) {
+		CHECK(chmod(dir, 0750) == 0 && chown(dir, 65534, 65534) == 0);
+		CHECK_INT(fsx_state_dir(dir, &err), LB_ENOPERM);
+		CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0750);
+		CHECK(chown(dir, 0, 0) == 0);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/lbcore.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return 2;
 	RUN(test_time_parse);
+	RUN(test_termsafe);
 	RUN(test_tokens);
 	RUN(test_config_good);
 	RUN(test_config_errors);
 	RUN(test_atomic_write);
+	RUN(test_state_files);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -123,6 +124,32 @@ static void test_legacy_records(void)
 	free(k4);
 }
 
+/* A log that cannot be read is an error, not an empty log: taken for empty,
+ * every message would be filed again. */
+static void test_unreadable_logs(void)
+{
+	char sub[128], path[192];
+	snprintf(sub, sizeof sub, "%s/unreadable", dir);
+	snprintf(path, sizeof path, "%s/poll/seen", sub);
+	CHECK(mkdir(sub, 0700) == 0);
+	snprintf(path, sizeof path, "%s/poll", sub);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof path, "%s/poll/seen", sub);
+	CHECK(mkdir(path, 0700) == 0); /* read(2) on it: EISDIR */
+	struct pollstate *ps = NULL;
+	struct lb_err err = {0};
+	CHECK_INT(pollstate_open(sub, "imap://x/INBOX", &ps, &err), LB_EIO);
+	CHECK(strstr(err.msg, "poll/seen") != NULL);
+	CHECK(rmdir(path) == 0);
+	snprintf(path, sizeof path, "%s/poll/soft-bounces", sub);
+	CHECK(mkdir(path, 0700) == 0);
+	CHECK_INT(pollstate_open(sub, "imap://x/INBOX", &ps, &err), 0);
+	size_t k = 0;
+	CHECK_INT(pollstate_soft_bounce(ps, "ada@example.org", "mid:s1", 1000, 86400, &k, &err),
+		  LB_EIO);
+	CHECK_INT(pollstate_close(ps, &err), 0);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/lbpoll.XXXXXX");
@@ -131,6 +158,7 @@ int main(void)
 	RUN(test_seen_and_soft);
 	RUN(test_key);
 	RUN(test_legacy_records);
+	RUN(test_unreadable_logs);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
