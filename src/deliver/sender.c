@@ -113,9 +113,27 @@ static void clean_text(char *s)
 			*s = ' ';
 }
 
-/* A 5xx at send time.  5.1.x (the mailbox does not exist) suppresses the
- * address for every campaign; any other 5xx confirms a pending report about
- * it (store/suppressions.h), and is not enough on its own. */
+/* Enhanced status codes (RFC 3463) that say the recipient's address is bad:
+ * 5.1.1 no such mailbox, 5.1.2 no such domain, 5.1.3 bad address syntax,
+ * 5.1.6 mailbox moved, 5.1.10 null MX.  Not 5.1.0, 5.1.7 or 5.1.8: a
+ * server that delays its checks (Postfix's smtpd_delay_reject) refuses
+ * *our sender* at RCPT with those, and that says nothing about the
+ * recipient. */
+static bool recipient_gone(const char *status, const char *text)
+{
+	static const char *const gone[] = {"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", NULL};
+	if (strcasestr(text, "sender address rejected"))
+		return false;
+	for (size_t i = 0; gone[i]; i++)
+		if (strcmp(status, gone[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A 5xx at send time.  An address that does not exist (recipient_gone)
+ * is suppressed for every campaign; a mailbox refused for good (5.2.x)
+ * confirms a pending bounce report about it (store/suppressions.h); any
+ * other 5xx (policy, our sender, the protocol) changes nothing. */
 static void after_5xx(struct run *r, size_t idx, int code, const char *status, const char *text,
 		      time_t now)
 {
@@ -126,17 +144,19 @@ static void after_5xx(struct run *r, size_t idx, int code, const char *status, c
 	buf_printf(&ev, " (campaign %s)", r->c->slug);
 	bool done = false;
 	int rc;
-	if (strncmp(status, "5.1.", 4) == 0) {
+	if (recipient_gone(status, text)) {
 		const struct suppression *p = suppressions_pending_get(r->sup, who);
 		if (p)
 			buf_printf(&ev, "; confirms the pending report: %s", p->evidence);
 		rc = suppressions_add(r->sup, who, SUP_HARD_BOUNCE, now, ev.p, &e);
 		done = rc == 0;
-	} else {
+	} else if (strncmp(status, "5.2.", 4) == 0) {
 		struct buf how = BUF_INIT;
 		buf_printf(&how, "a 5xx at send time: %s", ev.p);
-		rc = suppressions_confirm(r->sup, who, now, how.p, &done, &e);
+		rc = suppressions_confirm(r->sup, who, SUP_HARD_BOUNCE, now, how.p, &done, &e);
 		buf_free(&how);
+	} else {
+		rc = 0;
 	}
 	if (rc)
 		log_warn("%s", e.msg);

@@ -294,41 +294,33 @@ static enum sup_reason report_reason(const struct classification *c)
 }
 
 /* A linked report (a verified token, README "What a report can do") acts on
- * its subscriber, whatever addresses it names.  A soft bounce counts toward
- * SOFT_BOUNCE_LIMIT, and confirms a pending report about the subscriber. */
+ * its subscriber, whatever addresses it names.  The token is proof enough
+ * that we mailed the address: it was made for a list entry or a campaign's
+ * snapshot (build_tokens), so an address since deleted from its list file
+ * but still in an unfinished campaign is suppressed too.  A soft bounce
+ * counts toward SOFT_BOUNCE_LIMIT and confirms nothing else. */
 static int act_linked(struct filer *f, struct filed *d, const struct classification *c,
 		      enum sup_reason reason, time_t now, struct evidence *ev, struct lb_err *err)
 {
 	const char *who = c->subscriber;
-	if (!is_subscriber(f, who))
-		return 0; /* on no list: nothing to suppress */
 	if (reason != SUP_FAILED)
 		return suppress(f, d, who, reason, now, ev, 0, err);
 	size_t k = 0;
 	int rc = pollstate_soft_bounce(f->ps, who, d->key, now, SOFT_BOUNCE_WINDOW, &k, err);
 	if (rc || k >= SOFT_BOUNCE_LIMIT)
 		return rc ? rc : suppress(f, d, who, SUP_FAILED, now, ev, k, err);
-	struct buf how = BUF_INIT;
-	buf_printf(&how, "a linked report: %s", evidence(ev));
-	bool done = false;
-	struct lb_err e = {0};
-	rc = suppressions_confirm(f->sup, who, now, how.p, &done, &e);
-	buf_free(&how);
-	if (rc == LB_EDATA) {
-		log_warn("not suppressing '%s': %s", who, e.msg);
-		rc = 0;
-	} else if (rc) {
-		*err = e;
-	}
-	d->suppressed += done;
-	return rc;
+	return 0;
 }
 
 /* An unlinked report: for each address it names that is on a list and not
- * suppressed, a pending report; nothing for anyone else. */
+ * suppressed, a pending report; nothing for anyone else.  An unlinked soft
+ * bounce is not kept: a temporary failure that anyone could have sent is no
+ * evidence worth a staff member's time. */
 static int act_unlinked(struct filer *f, struct filed *d, const struct strv *who,
 			enum sup_reason reason, time_t now, struct evidence *ev, struct lb_err *err)
 {
+	if (reason == SUP_FAILED)
+		return 0;
 	for (size_t i = 0; i < who->n; i++) {
 		const char *a = who->v[i];
 		if (!is_subscriber(f, a) || suppressions_check(f->sup, a) != SUP_NONE)

@@ -204,12 +204,17 @@ int suppressions_add_pending(struct suppressions *s, const char *address, enum s
 	return rc;
 }
 
-int suppressions_confirm(struct suppressions *s, const char *address, time_t when, const char *how,
-			 bool *done, struct lb_err *err)
+static enum sup_reason family(enum sup_reason r)
+{
+	return r == SUP_FAILED ? SUP_HARD_BOUNCE : r;
+}
+
+int suppressions_confirm(struct suppressions *s, const char *address, enum sup_reason kind,
+			 time_t when, const char *how, bool *done, struct lb_err *err)
 {
 	*done = false;
 	const struct suppression *r = suppressions_pending_get(s, address);
-	if (!r)
+	if (!r || family(r->reason) != family(kind))
 		return 0;
 	struct buf ev = BUF_INIT;
 	buf_printf(&ev, "confirmed by %s; the report: %s", how, r->evidence);

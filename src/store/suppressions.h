@@ -13,8 +13,11 @@
  * in state/suppressions.pending (the same format, 0600, append-only,
  * fsync'd the same way), its reason being what it asks for.  A report stays
  * pending while its address is not suppressed and no suppression record (a
- * lift included) was written after it; suppressions_confirm() turns it into
- * a suppression when a linked report or a 5xx at send time confirms it.
+ * lift included) was written after it.  It becomes a suppression only with
+ * evidence of its own kind: a linked report of that kind (which suppresses
+ * on its own, its reason noting the pending report), a 5.1.x for the
+ * recipient at send time (likewise), or suppressions_confirm() for a
+ * mailbox that a server refused for good (5.2.x) at send time.
  */
 #ifndef LB_SUPPRESSIONS_H
 #define LB_SUPPRESSIONS_H
@@ -73,11 +76,14 @@ const struct suppression *suppressions_pending_get(const struct suppressions *s,
 /* The pending reports, one per address (its latest), in file order.  The
  * array is owned by s and valid until the next call. */
 const struct suppression *const *suppressions_pending_list(const struct suppressions *s, size_t *n);
-/* If address has a pending report, suppress it for that report's reason,
- * the evidence saying "confirmed by <how>" and what the report said;
- * *done tells whether it did.  Errors are suppressions_add's. */
-int suppressions_confirm(struct suppressions *s, const char *address, time_t when, const char *how,
-			 bool *done, struct lb_err *err);
+/* If address has a pending report of the kind the confirmation shows (kind;
+ * a report of failed counts as a hard-bounce), suppress it for that report's
+ * reason, the evidence saying "confirmed by <how>" and what the report said;
+ * *done tells whether it did.  Evidence of another kind confirms nothing: a
+ * full mailbox does not make a forged complaint true.  Errors are
+ * suppressions_add's. */
+int suppressions_confirm(struct suppressions *s, const char *address, enum sup_reason kind,
+			 time_t when, const char *how, bool *done, struct lb_err *err);
 
 const char *sup_reason_name(enum sup_reason r);
 /* Parse a reason name; SUP_NONE when unknown. */

@@ -80,10 +80,11 @@ check "  ... poll --json says whom it acted on" grep -q "\"subscriber\":\"$ADA\"
 check "  a stranger's DSN does not suppress Zoe" not_suppressed $ZOE
 check "  an ARF with only Original-Rcpt-To does not suppress Mei" not_suppressed $MEI
 check "  unlinked soft bounces do not count (Sean)" not_suppressed $SEAN
+check "  ... nor are they kept as pending evidence" test -z "$(pending | grep -o "$SEAN")"
 check "  three linked soft bounces suppress Dee (failed)" grep -q "failed.*$DEE" <(sup)
 check "  an unsubscribe without a token does not suppress Jose" not_suppressed $JOSE
 same "  the unlinked ones are pending evidence" "$(pending)" \
-	"$JOSE=unsubscribed $MEI=complaint $SEAN=failed $ZOE=hard-bounce"
+	"$JOSE=unsubscribed $MEI=complaint $ZOE=hard-bounce"
 check "  an address on no list is stored nowhere" test -z "$(grep -rl nobody@elsewhere "$S/state" --exclude-dir=poll)"
 check "  state/suppressions.pending is 0600" test "$(stat -c %a "$S/state/suppressions.pending")" = 600
 expect_exit 0 "status" lb -C "$S" status
@@ -91,49 +92,58 @@ check "  lists the pending reports" grep -q "pending   $ZOE: hard-bounce?" "$T_T
 expect_exit 0 "status --json" lb -C "$S" status --json
 check "  ends with pending_reports" $PY -c "
 import json,sys; d=json.loads(open('$T_TMP/out').read().splitlines()[-1])
-assert sorted(o['address'] for o in d['pending_reports']) == sorted(['$JOSE','$MEI','$SEAN','$ZOE'])"
+assert sorted(o['address'] for o in d['pending_reports']) == sorted(['$JOSE','$MEI','$ZOE'])"
 expect_exit 0 "digest --dry-run" lb -C "$S" digest --dry-run --now "$NOW"
-check "  counts the reports awaiting confirmation" grep -q "awaiting confirmation (nobody suppressed): 4" "$T_TMP/out"
+check "  counts the reports awaiting confirmation" grep -q "awaiting confirmation (nobody suppressed): 3" "$T_TMP/out"
 expect_exit 0 "poll again" lb -C "$S" poll --now "$NOW"
-same "  nothing twice" "$(pending)" "$JOSE=unsubscribed $MEI=complaint $SEAN=failed $ZOE=hard-bounce"
+same "  nothing twice" "$(pending)" "$JOSE=unsubscribed $MEI=complaint $ZOE=hard-bounce"
 
 # --- linked reports confirm ---------------------------------------------------------------------
 dsn news@example.org "$ZOE" 5.1.1 failed "healing-through-connection.$(tok $ZOE).abc123@example.org"
 dsn "bounces+$(tok $MEI)@example.org" "$MEI" 4.2.2 failed     # one linked soft bounce
+dsn news@example.org "$SEAN" 5.1.1 failed                     # a stranger's hard DSN
 poll "poll linked reports"
 check "  our Message-ID in the returned message links it: Zoe suppressed" grep -q "hard-bounce.*$ZOE.*returned message" <(sup)
-check "  a linked soft bounce confirms the pending complaint about Mei" grep -q "complaint.*$MEI.*confirmed by a linked report" <(sup)
-same "  two reports still pending" "$(pending)" "$JOSE=unsubscribed $SEAN=failed"
+check "  a linked soft bounce is no evidence of a complaint: Mei not suppressed" not_suppressed $MEI
+same "  three reports pending" "$(pending)" "$JOSE=unsubscribed $MEI=complaint $SEAN=hard-bounce"
 
 # --- a 5xx at send time confirms --------------------------------------------------------------
-printf '  - email: pat@example.org\n' >>"$S/subscribers/friends.yaml"
-start_faultsmtp --reject "$SEAN" --reject-policy "$JOSE" --reject-policy pat@ || fail "faultsmtp starts"
+printf '  - email: pat@example.org\n  - email: kim@example.org\n' >>"$S/subscribers/friends.yaml"
+start_faultsmtp --reject "$SEAN" --reject-policy "$JOSE" --reject-policy pat@ \
+	--reject-sender-at kim@ || fail "faultsmtp starts"
 sed -i "s|  url: maildir:outbox|  url: smtp://127.0.0.1:$FAULT_PORT|" "$S/letterbox.yaml"
 expect_exit 0 "send: 550 5.1.1 for Sean, 550 5.7.1 for Jose and Pat" lb -C "$S" send --now "$NOW"
 check "  5.1.1 suppresses Sean, confirming his pending report" grep -q "hard-bounce.*$SEAN.*confirms the pending report" <(sup)
-check "  5.7.1 confirms Jose's pending unsubscribe" grep -q "unsubscribed.*$JOSE.*confirmed by a 5xx at send time" <(sup)
+check "  a 5.7.1 (policy) is no evidence of an unsubscribe: Jose not suppressed" not_suppressed $JOSE
 check "  5.7.1 alone does not suppress Pat" not_suppressed pat@example.org
-same "  nothing pending any more" "$(pending)" ""
+check "  550 5.1.0 'Sender address rejected' at RCPT does not suppress Kim" not_suppressed kim@example.org
+same "  two reports still pending" "$(pending)" "$JOSE=unsubscribed $MEI=complaint"
 stop_faultsmtp
 
 # --- a suppression filed while a campaign is deferred reaches it --------------------------------
 rm -rf "$S"
 make_site "$S"
 mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
-start_faultsmtp --defer "$SEAN" --defer "$DEE" || fail "faultsmtp starts"
+start_faultsmtp --defer "$SEAN" --defer "$DEE" --defer "$JOSE" || fail "faultsmtp starts"
 sed -i "s|  url: maildir:outbox|  url: smtp://127.0.0.1:$FAULT_PORT|" "$S/letterbox.yaml"
-expect_exit 75 "send: Sean and Dee deferred" lb -C "$S" send --now "$NOW"
+expect_exit 75 "send: Sean, Dee and Jose deferred" lb -C "$S" send --now "$NOW"
 dsn "bounces+$(tok $SEAN)@example.org" "$SEAN" 5.1.1 failed
-poll "poll files Sean's bounce while the campaign is deferred"
+# Staff delete Jose from the list file by hand; his unsubscribe carries his token.
+sed -i "/$JOSE/,+1d" "$S/subscribers/friends.yaml"
+printf 'From: <%s>\nTo: unsubscribe+%s@example.org\nSubject: unsubscribe\nMessage-ID: <u2.%s@example.net>\n\nunsubscribe\n' \
+	"$JOSE" "$(tok $JOSE)" "$$" >"$S/inbox/new/u2.localhost"
+poll "poll files Sean's bounce and Jose's unsubscribe while the campaign is deferred"
+check "  Jose, in the campaign but no longer in a list file, is suppressed" suppressed $JOSE
 expect_exit 0 "Dee is unsubscribed by staff" lb -C "$S" subscribers remove "$DEE"
 stop_faultsmtp
 start_faultsmtp || fail "a healthy faultsmtp"
 sed -i "s|smtp://127.0.0.1:[0-9]*|smtp://127.0.0.1:$FAULT_PORT|" "$S/letterbox.yaml"
 expect_exit 0 "send 20 minutes later" lb -C "$S" send --now "2026-11-25 10:20"
-grep_err "2 recipients suppressed since the campaign started: skipped" "  says two were skipped"
+grep_err "3 recipients suppressed since the campaign started: skipped" "  says three were skipped"
 same "  neither is sent the newsletter" "$(cat "$FAULT_DIR"/msg-*.eml 2>/dev/null | grep -c '^X-Rcpt-To:')" 0
 expect_exit 0 "status" lb -C "$S" status
 check "  lists Sean as skipped, with the reason" grep -q "skipped   $SEAN: suppressed: hard-bounce" "$T_TMP/out"
 check "  lists Dee as skipped, with the reason" grep -q "skipped   $DEE: suppressed: removed" "$T_TMP/out"
+check "  lists Jose as skipped, with the reason" grep -q "skipped   $JOSE: suppressed: unsubscribed" "$T_TMP/out"
 check "  and the campaign as finished" grep -q "finished" "$T_TMP/out"
 stop_faultsmtp

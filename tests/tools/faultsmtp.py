@@ -13,6 +13,7 @@ Faults (recipients are matched by substring, options may repeat):
   --defer S            451 4.2.0 at RCPT
   --reject S           550 5.1.1 at RCPT
   --reject-policy S    550 5.7.1 at RCPT (refused by policy: not "no such user")
+  --reject-sender-at S 550 5.1.0 at RCPT about the *sender* (Postfix's delayed reject)
   --reject-sender S    553 5.1.8 at MAIL FROM
   --drop-after-data S  read the whole message, then close without a reply
   --drop-in-data S     close after the first line of the message data
@@ -191,6 +192,10 @@ class Server:
                     self.event("550 %s" % rcpt)
                     await self.reply(w, "550-5.1.1 <%s>: Recipient address rejected:\r\n"
                                      "550 5.1.1 User unknown in virtual mailbox table" % rcpt)
+                elif self.match(self.a.reject_sender_at, rcpt):
+                    self.event("550 sender %s" % rcpt)
+                    await self.reply(w, "550 5.1.0 <news@example.org>: Sender address rejected: "
+                                     "Domain not found")
                 elif self.match(self.a.reject_policy, rcpt):
                     self.event("550 policy %s" % rcpt)
                     await self.reply(w, "550 5.7.1 <%s>: Recipient address rejected: "
@@ -275,6 +280,7 @@ async def main():
     p.add_argument("--reject", action="append")
     p.add_argument("--reject-sender", action="append")
     p.add_argument("--reject-policy", action="append")
+    p.add_argument("--reject-sender-at", action="append")
     p.add_argument("--drop-after-data", action="append")
     p.add_argument("--drop-in-data", action="append")
     p.add_argument("--421-at", dest="at421", type=int, default=0)

@@ -343,9 +343,19 @@ static void test_pending(void)
 	struct stat st;
 	CHECK(stat(pfile, &st) == 0 && (st.st_mode & 07777) == 0600);
 	bool done = true;
-	CHECK_INT(suppressions_confirm(s, "nobody@example.org", T0 + 3, "x", &done, &err), 0);
+	CHECK_INT(suppressions_confirm(s, "nobody@example.org", SUP_HARD_BOUNCE, T0 + 3, "x", &done,
+				       &err),
+		  0);
 	CHECK(!done);
-	CHECK_INT(suppressions_confirm(s, "zoe@example.org", T0 + 3, "a 5xx", &done, &err), 0);
+	/* evidence of another kind confirms nothing */
+	CHECK_INT(suppressions_confirm(s, "zoe@example.org", SUP_COMPLAINT, T0 + 3, "a complaint",
+				       &done, &err),
+		  0);
+	CHECK(!done);
+	CHECK(pend(s, "zoe@example.org") != NULL);
+	CHECK_INT(
+	    suppressions_confirm(s, "zoe@example.org", SUP_HARD_BOUNCE, T0 + 3, "a 5xx", &done, &err),
+	    0);
 	CHECK(done);
 	CHECK_INT(suppressions_check(s, "zoe@example.org"), SUP_HARD_BOUNCE);
 	CHECK_STR(suppressions_get(s, "zoe@example.org")->evidence,
