@@ -18,6 +18,7 @@
 #include "core/token.h"
 #include "deliver/notify.h"
 #include "receive/parse.h"
+#include "store/conversation.h"
 #include "store/inquiries.h"
 
 /* The same lock file deliver/notify.c takes: poll's notifier and a staff
@@ -392,6 +393,8 @@ static int reply_record(struct cli *g, unsigned num, const struct reply *r, cons
 	if (!rc) {
 		old = xstrdup(q.status ? q.status : "?");
 		set_field(&q.status, "answered");
+		/* An answer to the reply joins this inquiry (receive/followup.h). */
+		inquiry_note_sent(&q, now, r->message_id, "reply");
 		rc = inquiry_add_copy(cfg->state_dir, &q, r->raw.p, r->raw.n, &k, err);
 	}
 	if (!rc) {

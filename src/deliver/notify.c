@@ -28,6 +28,7 @@
 #include "core/timefmt.h"
 #include "deliver/notify_rules.h"
 #include "receive/parse.h"
+#include "store/conversation.h"
 #include "store/inquiries.h"
 
 /* catch_up looks this far back: turning acknowledgements on must not mail
@@ -192,7 +193,7 @@ static void set_state(char **slot, const char *state)
  * `stamp`.  A failure only warns: the mail has gone, or not, either way. */
 static void record_outcome(const struct notifier *nt, unsigned number, bool is_alert,
 			   const char *stamp, const char *state, time_t now, const char *what,
-			   const char *detail)
+			   const char *detail, const char *sent_id)
 {
 	const char *dir = nt->cfg->state_dir;
 	int fd = -1;
@@ -205,6 +206,8 @@ static void record_outcome(const struct notifier *nt, unsigned number, bool is_a
 			set_state(is_alert ? &q.alert_state : &q.ack_state, state);
 			if (!state)
 				set_state(intent, NULL);
+			else /* an answer to it joins the conversation */
+				inquiry_note_sent(&q, now, sent_id, "ack");
 			rc = inquiry_save_noted(dir, &q, now, "letterbox", what, detail, &e);
 			/* A withdrawn acknowledgement leaves the sender log too. */
 			if (!rc && !state && !is_alert)
@@ -379,17 +382,19 @@ static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt 
 		else
 			buf_printf(&d, "urgent alert sent to staff.urgent_to (%zu)", nsent);
 		record_outcome(nt, number, true, stamp.p,
-			       how == REPEAT ? ALERT_REPEATED : OUTCOME_SENT, now, "alerted", d.p);
+			       how == REPEAT ? ALERT_REPEATED : OUTCOME_SENT, now, "alerted", d.p,
+			       NULL);
 	} else if (certainly_not_sent(rc, &o, nsent)) {
 		/* The next poll tries again: a first alert's intent is withdrawn, a
 		 * repeat stays due.  Noted once; later polls' retries only warn. */
 		buf_printf(&d, "urgent alert not sent (%s); the next poll tries again", err->msg);
 		record_outcome(nt, number, true, stamp.p, how == REPEAT ? ALERT_DOUBTED : NULL, now,
-			       how == FIRST ? "alert-failed" : NULL, d.p);
+			       how == FIRST ? "alert-failed" : NULL, d.p, NULL);
 		err_prefix(err, "urgent alert not sent");
 	} else {
 		buf_printf(&d, "urgent alert to %zu of %zu: %s", nsent, nto, err->msg);
-		record_outcome(nt, number, true, stamp.p, OUTCOME_FAILED, now, "alert-failed", d.p);
+		record_outcome(nt, number, true, stamp.p, OUTCOME_FAILED, now, "alert-failed", d.p,
+			       NULL);
 		err_prefix(err, "urgent alert");
 	}
 	buf_free(&d);
@@ -446,25 +451,28 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum at
 	struct outcome o = {.kind = OUT_NOT_SENT};
 	size_t nsent = 0;
 	const char *rcpts[] = {q.from, NULL};
-	if (!(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, err)))
+	char *id = NULL;
+	if (!(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, &id, err)))
 		/* RFC 3834 3.3: a null envelope sender, so nothing answers this. */
 		rc = notifier_send(nt, &raw, "", rcpts, &nsent, &o, err);
 	crash_point("after-ack-sent");
 	if (!rc) {
 		record_outcome(nt, number, false, stamp.p, OUTCOME_SENT, now, "acknowledged",
-			       "acknowledgement sent to the sender");
+			       "acknowledgement sent to the sender", id);
 	} else if (certainly_not_sent(rc, &o, nsent)) {
 		/* Withdrawn (also from the sender log): the next poll tries again. */
 		buf_printf(&d, "acknowledgement not sent (%s); the next poll tries again",
 			   err->msg);
 		record_outcome(nt, number, false, stamp.p, NULL, now,
-			       how == FIRST ? "ack-failed" : NULL, d.p);
+			       how == FIRST ? "ack-failed" : NULL, d.p, NULL);
 		err_prefix(err, "acknowledgement not sent");
 	} else {
 		buf_printf(&d, "acknowledgement: %s", err->msg);
-		record_outcome(nt, number, false, stamp.p, OUTCOME_FAILED, now, "ack-failed", d.p);
+		record_outcome(nt, number, false, stamp.p, OUTCOME_FAILED, now, "ack-failed", d.p,
+			       id);
 		err_prefix(err, "acknowledgement");
 	}
+	free(id);
 out:
 	unlock(fd);
 	if (parsed)
@@ -507,6 +515,22 @@ int notifier_inquiry_filed(struct notifier *n, unsigned number, time_t now, stru
 	return filed(n, number, now, FIRST, err);
 }
 
+int notifier_followup(struct notifier *n, unsigned number, time_t now, struct lb_err *err)
+{
+	return alert(n, number, now, FIRST, err);
+}
+
+/* Staff may not know yet what came last: a new inquiry, or a waiting one
+ * that a later message reopened (or made urgent), within the window. */
+static bool fresh(const struct inquiry *q, time_t now)
+{
+	if (!inquiry_is_waiting(q))
+		return false;
+	if (!strcmp(q->status, "new") && q->received >= now - CATCH_UP_WINDOW)
+		return true;
+	return q->thread && inquiry_last_message(q) >= now - CATCH_UP_WINDOW;
+}
+
 /* ---- intents a crash left in doubt ----------------------------------------------------------- */
 
 /* The first run after the crash reports the doubt, once: in the history, on
@@ -530,7 +554,7 @@ static int report_doubts(struct notifier *nt, unsigned number, time_t now, bool 
 	if (!rc && notify_in_doubt(q.alerted, q.alert_state, q.noted & INQ_NOTED_ALERT)) {
 		bool again = notify_same(q.alert_state, ALERT_REPEATING);
 		*repeat = !again && cfg->urgent_to && cfg->urgent_to[0] && inquiry_is_urgent(&q) &&
-			  notify_same(q.status, "new") && q.received >= now - CATCH_UP_WINDOW;
+			  fresh(&q, now);
 		buf_adds(&d, again ? "the repeated urgent alert may not have been sent either"
 				   : "urgent alert may not have been sent");
 		buf_adds(&d, " (letterbox was interrupted) \xe2\x80\x94 check");
@@ -593,15 +617,17 @@ int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
 		}
 		/* The repeat due now, or since an earlier run where it certainly
 		 * failed. */
-		if (alerts && recent && inquiry_is_urgent(q) &&
+		if (alerts && fresh(q, now) && inquiry_is_urgent(q) &&
 		    (repeat || notify_same(q->alert_state, ALERT_DOUBTED)) &&
 		    alert(n, q->number, now, REPEAT, &e))
 			catch_up_failed(q->number, &e, &rc, err);
 		bool want_alert = alerts && inquiry_is_urgent(q) && !q->alerted;
 		bool want_ack = cfg->acknowledge && !q->acknowledged;
 		e = (struct lb_err){0};
-		if (!rc && recent && (want_alert || want_ack) &&
-		    filed(n, q->number, now, AGAIN, &e))
+		/* Only a new inquiry is acknowledged, never a later message. */
+		if (!rc && (recent && (want_alert || want_ack) ? filed(n, q->number, now, AGAIN, &e)
+			    : want_alert && fresh(q, now)      ? alert(n, q->number, now, AGAIN, &e)
+							       : 0))
 			catch_up_failed(q->number, &e, &rc, err);
 	}
 	inquiries_free(v, k);

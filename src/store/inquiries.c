@@ -12,6 +12,7 @@
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "store/inquiries_int.h"
 
 #define HEADER "# letterbox inquiries "
 
@@ -36,7 +37,7 @@ static void put(struct buf *b, const char *key, const char *v)
 	buf_addc(b, '\n');
 }
 
-static void render(struct buf *b, const struct inquiry *q)
+void inq_render(struct buf *b, const struct inquiry *q)
 {
 	struct buf t = BUF_INIT;
 	buf_printf(b, "R %u\n", q->number);
@@ -64,6 +65,7 @@ static void render(struct buf *b, const struct inquiry *q)
 	put(b, "excerpt", q->excerpt);
 	buf_printf(b, "message: %lld %zu\n", q->msg_off, q->msg_len);
 	put(b, "copies", q->copies);
+	put(b, "thread", q->thread);
 	buf_adds(b, ".\n");
 	buf_free(&t);
 }
@@ -88,15 +90,15 @@ static char *unescape(struct span v)
 
 static char **field_slot(struct inquiry *q, struct span k)
 {
-	static const char *const names[] = {"from",    "from_name",   "subject",      "message_id",
-					    "article", "status",      "priority",     "assignee",
-					    "excerpt", "attachments", "acknowledged", "alerted",
-					    "copies",  "ack_state",   "alert_state",  "key",
-					    NULL};
+	static const char *const names[] = {
+	    "from",	"from_name", "subject",	    "message_id",  "article",	   "status",
+	    "priority", "assignee",  "excerpt",	    "attachments", "acknowledged", "alerted",
+	    "copies",	"ack_state", "alert_state", "key",	   "thread",	   NULL};
 	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
 			  &q->article, &q->status,	&q->priority,	  &q->assignee,
 			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key};
+			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key,
+			  &q->thread};
 	for (size_t i = 0; names[i]; i++)
 		if (span_eq(k, names[i]))
 			return slots[i];
@@ -265,13 +267,13 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 
 /* ---- appending ---------------------------------------------------------------------------- */
 
-static char *store_dir(const char *state_dir)
+char *inq_store_dir(const char *state_dir)
 {
 	return path_join(state_dir, "inquiries");
 }
 
 /* Take the store's lock (creating the directory).  *fd to close. */
-static int lock(const char *dir, int *fd, struct lb_err *err)
+int inq_lock(const char *dir, int *fd, struct lb_err *err)
 {
 	char *path = path_join(dir, "lock");
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -301,8 +303,8 @@ static int lock(const char *dir, int *fd, struct lb_err *err)
 /* Append data to dir/name (under the lock); *off receives where it starts.
  * A log that does not end in a newline (a crash mid-write) gets one first,
  * so that the new lines stand on their own. */
-static int append(const char *dir, const char *name, const char *data, size_t n, long long *off,
-		  struct lb_err *err)
+int inq_append(const char *dir, const char *name, const char *data, size_t n, long long *off,
+	       struct lb_err *err)
 {
 	char *path = path_join(dir, name);
 	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -347,7 +349,7 @@ static int append(const char *dir, const char *name, const char *data, size_t n,
 }
 
 /* The messages file the log names, creating the log if there is none. */
-static int generation(const char *dir, char **gen, struct lb_err *err)
+int inq_generation(const char *dir, char **gen, struct lb_err *err)
 {
 	char *path = path_join(dir, "log");
 	char head[128];
@@ -357,7 +359,7 @@ static int generation(const char *dir, char **gen, struct lb_err *err)
 		*gen = xstrdup("messages.1");
 		struct buf h = BUF_INIT;
 		buf_printf(&h, HEADER "%s\n", *gen);
-		rc = append(dir, "log", h.p, h.n, NULL, err);
+		rc = inq_append(dir, "log", h.p, h.n, NULL, err);
 		buf_free(&h);
 	} else {
 		ssize_t got = pread(fd, head, sizeof head - 1, 0);
@@ -373,22 +375,22 @@ static int generation(const char *dir, char **gen, struct lb_err *err)
 	return rc;
 }
 
-static int add_blob(const char *dir, const char *gen, unsigned number, const char *raw, size_t n,
-		    long long *off, struct lb_err *err)
+int inq_add_blob(const char *dir, const char *gen, unsigned number, const char *raw, size_t n,
+		 long long *off, struct lb_err *err)
 {
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "#%u %zu\n", number, n);
 	size_t head = b.n;
 	buf_add(&b, raw, n);
 	buf_addc(&b, '\n');
-	int rc = append(dir, gen, b.p, b.n, off, err);
+	int rc = inq_append(dir, gen, b.p, b.n, off, err);
 	*off += (long long)head;
 	buf_free(&b);
 	return rc;
 }
 
-static void history_line(struct buf *b, unsigned number, time_t when, const char *who,
-			 const char *what, const char *detail)
+void inq_history_line(struct buf *b, unsigned number, time_t when, const char *who,
+		      const char *what, const char *detail)
 {
 	const char *f[] = {who, what, detail};
 	buf_printf(b, "H %u\t", number);
@@ -404,25 +406,26 @@ static void history_line(struct buf *b, unsigned number, time_t when, const char
 int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size_t n,
 		 const char *history, const char *detail, struct lb_err *err)
 {
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	char *gen = NULL;
 	int fd = -1;
 	struct buf rec = BUF_INIT;
-	int rc = lock(dir, &fd, err);
+	int rc = inq_lock(dir, &fd, err);
 	if (!rc && !q->number)
 		q->number = inquiries_next_number(state_dir);
 	if (!rc)
-		rc = generation(dir, &gen, err);
+		rc = inq_generation(dir, &gen, err);
 	/* The message first, then the record that points at it: a crash in
 	 * between leaves an unreferenced message, never a dangling record. */
 	if (!rc)
-		rc = add_blob(dir, gen, q->number, raw, n, &q->msg_off, err);
+		rc = inq_add_blob(dir, gen, q->number, raw, n, &q->msg_off, err);
 	if (!rc) {
 		q->msg_len = n;
-		render(&rec, q);
+		inq_render(&rec, q);
 		if (history)
-			history_line(&rec, q->number, q->received, "letterbox", history, detail);
-		rc = append(dir, "log", rec.p, rec.n, NULL, err);
+			inq_history_line(&rec, q->number, q->received, "letterbox", history,
+					 detail);
+		rc = inq_append(dir, "log", rec.p, rec.n, NULL, err);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -434,7 +437,7 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 
 unsigned inquiries_next_number(const char *state_dir)
 {
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	struct book b;
 	struct lb_err err;
 	unsigned n = read_log(dir, &b, 0, NULL, &err) == 0 ? b.highest + 1 : 1;
@@ -446,7 +449,7 @@ unsigned inquiries_next_number(const char *state_dir)
 int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err)
 {
 	memset(q, 0, sizeof *q);
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	struct book b;
 	int rc = read_log(dir, &b, 0, NULL, err);
 	if (!rc && (!b.v || number >= b.cap || !b.v[number].number))
@@ -468,15 +471,15 @@ int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *
 int inquiry_save_noted(const char *state_dir, const struct inquiry *q, time_t when, const char *who,
 		       const char *what, const char *detail, struct lb_err *err)
 {
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	struct buf rec = BUF_INIT;
 	int fd = -1;
-	render(&rec, q);
+	inq_render(&rec, q);
 	if (what)
-		history_line(&rec, q->number, when, who, what, detail);
-	int rc = lock(dir, &fd, err);
+		inq_history_line(&rec, q->number, when, who, what, detail);
+	int rc = inq_lock(dir, &fd, err);
 	if (!rc)
-		rc = append(dir, "log", rec.p, rec.n, NULL, err);
+		rc = inq_append(dir, "log", rec.p, rec.n, NULL, err);
 	if (fd >= 0)
 		close(fd);
 	buf_free(&rec);
@@ -489,7 +492,8 @@ void inquiry_free(struct inquiry *q)
 	char **all[] = {&q->from,    &q->from_name,   &q->subject,	&q->message_id,
 			&q->article, &q->status,      &q->priority,	&q->assignee,
 			&q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			&q->copies,  &q->ack_state,   &q->alert_state,	&q->key};
+			&q->copies,  &q->ack_state,   &q->alert_state,	&q->key,
+			&q->thread};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		free(*all[i]);
 	memset(q, 0, sizeof *q);
@@ -499,7 +503,7 @@ int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct 
 {
 	*v = NULL;
 	*n = 0;
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	struct book b;
 	int rc = read_log(dir, &b, 0, NULL, err);
 	if (!rc) {
@@ -548,13 +552,13 @@ int inquiry_cmp_triage(const void *a, const void *b)
 int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
 			const char *what, const char *detail, struct lb_err *err)
 {
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	struct buf line = BUF_INIT;
 	int fd = -1;
-	history_line(&line, number, when, who, what, detail);
-	int rc = lock(dir, &fd, err);
+	inq_history_line(&line, number, when, who, what, detail);
+	int rc = inq_lock(dir, &fd, err);
 	if (!rc)
-		rc = append(dir, "log", line.p, line.n, NULL, err);
+		rc = inq_append(dir, "log", line.p, line.n, NULL, err);
 	if (fd >= 0)
 		close(fd);
 	buf_free(&line);
@@ -564,7 +568,7 @@ int inquiry_history_add(const char *state_dir, unsigned number, time_t when, con
 
 char *inquiry_history(const char *state_dir, unsigned number)
 {
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	struct book b;
 	struct buf h = BUF_INIT;
 	struct lb_err err;
@@ -572,94 +576,6 @@ char *inquiry_history(const char *state_dir, unsigned number)
 	book_free(&b);
 	free(dir);
 	return buf_take(&h);
-}
-
-/* ---- reading messages back ---------------------------------------------------------------- */
-
-static int read_blob(const char *state_dir, long long off, size_t len, struct buf *out,
-		     struct lb_err *err)
-{
-	char *dir = store_dir(state_dir);
-	char *gen = NULL;
-	int rc = generation(dir, &gen, err);
-	char *path = path_join(dir, gen);
-	int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-	if (!rc && fd < 0)
-		rc = err_sys(err, LB_EIO, "%s", path);
-	if (!rc && !buf_grow(out, len))
-		rc = err_set(err, LB_EDATA, "%s: a message too large to read", path);
-	if (!rc) {
-		ssize_t got = pread(fd, out->p + out->n, len, (off_t)off);
-		if (got != (ssize_t)len)
-			rc =
-			    err_set(err, LB_EIO, "%s: the message at %lld is cut short", path, off);
-		else {
-			out->n += len;
-			out->p[out->n] = '\0';
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	free(gen);
-	free(dir);
-	return rc;
-}
-
-int inquiry_message(const char *state_dir, const struct inquiry *q, struct buf *out,
-		    struct lb_err *err)
-{
-	return read_blob(state_dir, q->msg_off, q->msg_len, out, err);
-}
-
-int inquiry_add_copy(const char *state_dir, struct inquiry *q, const char *raw, size_t n,
-		     unsigned *k, struct lb_err *err)
-{
-	char *dir = store_dir(state_dir);
-	char *gen = NULL;
-	int fd = -1;
-	long long off = 0;
-	int rc = lock(dir, &fd, err);
-	if (!rc)
-		rc = generation(dir, &gen, err);
-	if (!rc)
-		rc = add_blob(dir, gen, q->number, raw, n, &off, err);
-	if (fd >= 0)
-		close(fd);
-	if (!rc) {
-		struct buf c = BUF_INIT;
-		unsigned count = 1;
-		if (q->copies && *q->copies) {
-			buf_printf(&c, "%s ", q->copies);
-			for (const char *s = q->copies; *s; s++)
-				count += *s == ' ';
-			count++;
-		}
-		buf_printf(&c, "%lld:%zu", off, n);
-		free(q->copies);
-		q->copies = buf_take(&c);
-		*k = count;
-		rc = inquiry_save(state_dir, q, err);
-	}
-	free(gen);
-	free(dir);
-	return rc;
-}
-
-int inquiry_copy(const char *state_dir, const struct inquiry *q, unsigned k, struct buf *out,
-		 struct lb_err *err)
-{
-	const char *s = q->copies ? q->copies : "";
-	for (unsigned i = 1; *s && i < k; i++) {
-		s = strchr(s, ' ');
-		s = s ? s + 1 : "";
-	}
-	if (!*s || k == 0)
-		return err_set(err, LB_EDATA, "inquiry %u has no copy %u", q->number, k);
-	char *end;
-	long long off = strtoll(s, &end, 10);
-	size_t len = *end == ':' ? (size_t)strtoull(end + 1, NULL, 10) : 0;
-	return read_blob(state_dir, off, len, out, err);
 }
 
 /* ---- removal: compaction into a new generation -------------------------------------------- */
@@ -683,12 +599,12 @@ static int write_new(const char *dir, const char *name, const struct buf *b, str
 int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t count,
 		     struct lb_err *err)
 {
-	char *dir = store_dir(state_dir);
+	char *dir = inq_store_dir(state_dir);
 	int fd = -1;
 	struct book b = {0};
-	struct buf msgs = BUF_INIT, log = BUF_INIT, blob = BUF_INIT;
+	struct buf msgs = BUF_INIT, log = BUF_INIT;
 	char *next = NULL, *old = NULL;
-	int rc = lock(dir, &fd, err);
+	int rc = inq_lock(dir, &fd, err);
 	if (!rc)
 		rc = read_log(dir, &b, 0, NULL, err);
 	if (rc)
@@ -703,29 +619,9 @@ int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t coun
 		struct inquiry *q = &b.v[i];
 		if (!q->number || listed(numbers, count, q->number))
 			continue;
-		/* its message and copies move to the new generation */
-		buf_reset(&blob);
-		rc = inquiry_message(state_dir, q, &blob, err);
-		buf_printf(&msgs, "#%u %zu\n", q->number, blob.n);
-		q->msg_off = (long long)msgs.n;
-		buf_addspan(&msgs, buf_span(&blob));
-		buf_addc(&msgs, '\n');
-		struct buf copies = BUF_INIT;
-		for (unsigned k = 1; !rc && q->copies && *q->copies; k++) {
-			buf_reset(&blob);
-			if (inquiry_copy(state_dir, q, k, &blob, err) != 0)
-				break;
-			buf_printf(&msgs, "#%u %zu\n", q->number, blob.n);
-			buf_printf(&copies, "%s%zu:%zu", copies.n ? " " : "", msgs.n, blob.n);
-			buf_addspan(&msgs, buf_span(&blob));
-			buf_addc(&msgs, '\n');
-		}
-		if (q->copies) {
-			free(q->copies);
-			q->copies = copies.n ? buf_take(&copies) : NULL;
-		}
-		buf_free(&copies);
-		render(&log, q);
+		/* its messages and copies move to the new generation */
+		rc = inq_relocate(state_dir, q, &msgs, err);
+		inq_render(&log, q);
 	}
 	/* The history of those that stay, in the order it was written. */
 	struct buf old_log = BUF_INIT;
@@ -759,7 +655,6 @@ out:
 	book_free(&b);
 	buf_free(&msgs);
 	buf_free(&log);
-	buf_free(&blob);
 	free(next);
 	free(old);
 	free(dir);

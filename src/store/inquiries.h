@@ -3,8 +3,9 @@
  * Numbers are 1, 2, 3 … (staff can say them aloud).  On disk, in
  * state/inquiries/ (0700, files 0600), two append-only files:
  *   messages.G  the raw messages as received, one after the other
- *               ("#N LENGTH\n" + LENGTH bytes + "\n"), and copies of the
- *               replies staff sent;
+ *               ("#N LENGTH\n" + LENGTH bytes + "\n"): each inquiry's first
+ *               message, the later ones of its conversation
+ *               (store/conversation.h) and copies of the replies staff sent;
  *   log         "# letterbox inquiries messages.G" and then
  *                 R N / key: value lines / "."   a version of N's record,
  *                                               the latest one wins;
@@ -59,6 +60,9 @@ struct inquiry {
 	long long msg_off;
 	size_t msg_len;
 	char *copies; /* "offset:length" of reply copies, space-separated, or NULL */
+	/* The conversation after the first message (store/conversation.h):
+	 * one entry a line, or NULL. */
+	char *thread;
 };
 
 /* File a new inquiry with raw bytes.  q->number is assigned: the first free
