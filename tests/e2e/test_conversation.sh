@@ -143,6 +143,15 @@ expect_exit 0 "one after it was closed" lbs poll
 same "  alerts again (staff thought it settled)" "$(mail alert "$BOB")" 2
 same "  still one inquiry, one acknowledgement" "$(from_count bob@people.test) $(mail ack bob@people.test)" "1 1"
 
+echo "-- an answer more than 7 days later (past the acknowledgements' per-sender limit)"
+put "Hal Hart" hal@people.test "Evening slots" "Do you have evening appointments?"
+expect_exit 0 "poll on 1 March" lbs poll --now 2026-03-01T10:00:00Z
+HAL=$(field hal@people.test number)
+expect_exit 0 "Sam replies" lbs inquiries reply "$HAL" --file "$T_TMP/reply.md" --by sam
+put "Hal Hart" hal@people.test "Re: Evening slots" "Thanks!" "In-Reply-To: <$(msgid reply hal@people.test)>"
+expect_exit 0 "Hal answers on 10 March" lbs poll --now 2026-03-10T10:00:00Z
+same "  one inquiry, one acknowledgement" "$(from_count hal@people.test) $(mail ack hal@people.test)" "1 1"
+
 echo "-- someone else with the same subject: a new inquiry"
 put "Cat Cole" cat@people.test "Re: Appointment tomorrow?" "Is there still a slot tomorrow?"
 expect_exit 0 "poll" lbs poll --json
