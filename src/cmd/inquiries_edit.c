@@ -393,10 +393,11 @@ static int reply_record(struct cli *g, unsigned num, const struct reply *r, cons
 	if (!rc) {
 		old = xstrdup(q.status ? q.status : "?");
 		set_field(&q.status, "answered");
-		/* An answer to the reply joins this inquiry (receive/followup.h). */
-		inquiry_note_sent(&q, now, r->message_id, "reply");
 		rc = inquiry_add_copy(cfg->state_dir, &q, r->raw.p, r->raw.n, &k, err);
 	}
+	/* An answer to the reply joins this inquiry (receive/followup.h). */
+	if (!rc)
+		rc = inquiry_note_sent(cfg->state_dir, &q, now, r->message_id, "reply", err);
 	if (!rc) {
 		buf_printf(&d, "copy %u sent to %s", k, r->to.spec);
 		rc = inquiry_history_add(cfg->state_dir, num, now, who, "reply", d.p, err);

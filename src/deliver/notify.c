@@ -206,9 +206,10 @@ static void record_outcome(const struct notifier *nt, unsigned number, bool is_a
 			set_state(is_alert ? &q.alert_state : &q.ack_state, state);
 			if (!state)
 				set_state(intent, NULL);
-			else /* an answer to it joins the conversation */
-				inquiry_note_sent(&q, now, sent_id, "ack");
 			rc = inquiry_save_noted(dir, &q, now, "letterbox", what, detail, &e);
+			/* An answer to it joins the conversation (receive/followup.h). */
+			if (!rc && state)
+				rc = inquiry_note_sent(dir, &q, now, sent_id, "ack", &e);
 			/* A withdrawn acknowledgement leaves the sender log too. */
 			if (!rc && !state && !is_alert)
 				rc = acklog_drop(nt->cfg, number, now, &e);

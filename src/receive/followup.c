@@ -287,12 +287,9 @@ int followup_file(struct followups *x, const struct config *cfg, const struct sr
 			*err = e;
 		goto out;
 	}
-	size_t k;
-	struct conv_msg *v = conv_msgs(&q, &k);
 	size_t nth = 2; /* the first message is message 1 */
-	for (size_t i = 0; i < k; i++)
-		nth += v[i].dir == CONV_IN;
-	conv_msgs_free(v, k);
+	for (const char *t = q.thread; t; t = strchr(t, '\n'), t = t ? t + 1 : NULL)
+		nth += strncmp(t, "in\t", 3) == 0;
 	bool urgent_now = followup_changes(cfg, m, &q, &status, &priority);
 	buf_printf(&what, "message %zu from %s (%s)%s", nth, from,
 		   by_reference ? "an answer in the same thread"
@@ -306,7 +303,8 @@ int followup_file(struct followups *x, const struct config *cfg, const struct sr
 		notes[nn++] = (struct inq_note){"priority", priority.p};
 	char *who = xstrdup(from), *dkey = xstrdup(key);
 	struct conv_msg cm = {.when = now, .key = dkey, .message_id = m->message_id, .from = who};
-	if ((rc = inquiry_add_message(dir, &q, &cm, msg->raw, msg->n, notes, nn, err)) == 0) {
+	bool save = status.n || priority.n; /* an alert cleared goes with one of them */
+	if ((rc = inquiry_add_message(dir, &q, &cm, msg->raw, msg->n, save, notes, nn, err)) == 0) {
 		crash_point("after-followup");
 		out->joined = true;
 		out->urgent = urgent_now;

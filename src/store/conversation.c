@@ -118,8 +118,10 @@ static void entry(struct buf *b, const char *const *v, size_t n)
 static void thread_add(struct inquiry *q, const struct buf *line)
 {
 	struct buf t = BUF_INIT;
-	if (q->thread && *q->thread)
-		buf_printf(&t, "%s\n", q->thread);
+	if (q->thread && *q->thread) {
+		buf_adds(&t, q->thread);
+		buf_addc(&t, '\n');
+	}
 	buf_addspan(&t, buf_span(line));
 	free(q->thread);
 	q->thread = buf_take(&t);
@@ -216,9 +218,27 @@ void conv_msgs_free(struct conv_msg *v, size_t n)
 	free(v);
 }
 
+/* The log line that adds entry (one thread line) to number's thread. */
+static void m_line(struct buf *b, unsigned number, struct span entry)
+{
+	buf_printf(b, "M %u\t", number);
+	buf_addspan(b, entry);
+	buf_addc(b, '\n');
+}
+
+void inq_render_thread(struct buf *b, const struct inquiry *q)
+{
+	for (const char *p = q->thread ? q->thread : ""; *p;) {
+		const char *nl = strchr(p, '\n');
+		struct span line = {p, nl ? (size_t)(nl - p) : strlen(p)};
+		m_line(b, q->number, line);
+		p = nl ? nl + 1 : p + line.n;
+	}
+}
+
 int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_msg *m,
-			const char *raw, size_t n, const struct inq_note *notes, size_t nnotes,
-			struct lb_err *err)
+			const char *raw, size_t n, bool save, const struct inq_note *notes,
+			size_t nnotes, struct lb_err *err)
 {
 	char *dir = inq_store_dir(state_dir);
 	char *gen = NULL;
@@ -227,7 +247,7 @@ int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_ms
 	int rc = inq_lock(dir, &fd, err);
 	if (!rc)
 		rc = inq_generation(dir, &gen, err);
-	/* The message first, then the record that points at it. */
+	/* The message first, then the log lines that point at it. */
 	if (!rc)
 		rc = inq_add_blob(dir, gen, q->number, raw, n, &m->off, err);
 	const char *crash = getenv("LETTERBOX_TEST_CRASH"); /* receive/followup.c */
@@ -238,7 +258,9 @@ int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_ms
 		m->len = n;
 		in_entry(&line, m);
 		thread_add(q, &line);
-		inq_render(&rec, q);
+		m_line(&rec, q->number, buf_span(&line));
+		if (save)
+			inq_render(&rec, q);
 		for (size_t i = 0; i < nnotes; i++)
 			inq_history_line(&rec, q->number, m->when, "letterbox", notes[i].what,
 					 notes[i].detail);
@@ -253,14 +275,27 @@ int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_ms
 	return rc;
 }
 
-void inquiry_note_sent(struct inquiry *q, time_t when, const char *message_id, const char *kind)
+int inquiry_note_sent(const char *state_dir, struct inquiry *q, time_t when, const char *message_id,
+		      const char *kind, struct lb_err *err)
 {
 	if (!message_id || !*message_id)
-		return;
-	struct buf line = BUF_INIT;
+		return 0;
+	char *dir = inq_store_dir(state_dir);
+	struct buf line = BUF_INIT, rec = BUF_INIT;
+	int fd = -1;
 	out_entry(&line, when, message_id, kind);
-	thread_add(q, &line);
+	m_line(&rec, q->number, buf_span(&line));
+	int rc = inq_lock(dir, &fd, err);
+	if (!rc)
+		rc = inq_append(dir, "log", rec.p, rec.n, NULL, err);
+	if (!rc)
+		thread_add(q, &line);
+	if (fd >= 0)
+		close(fd);
 	buf_free(&line);
+	buf_free(&rec);
+	free(dir);
+	return rc;
 }
 
 int conv_msg_raw(const char *state_dir, const struct conv_msg *m, struct buf *out,

@@ -65,7 +65,6 @@ void inq_render(struct buf *b, const struct inquiry *q)
 	put(b, "excerpt", q->excerpt);
 	buf_printf(b, "message: %lld %zu\n", q->msg_off, q->msg_len);
 	put(b, "copies", q->copies);
-	put(b, "thread", q->thread);
 	buf_adds(b, ".\n");
 	buf_free(&t);
 }
@@ -90,15 +89,15 @@ static char *unescape(struct span v)
 
 static char **field_slot(struct inquiry *q, struct span k)
 {
-	static const char *const names[] = {
-	    "from",	"from_name", "subject",	    "message_id",  "article",	   "status",
-	    "priority", "assignee",  "excerpt",	    "attachments", "acknowledged", "alerted",
-	    "copies",	"ack_state", "alert_state", "key",	   "thread",	   NULL};
+	static const char *const names[] = {"from",    "from_name",   "subject",      "message_id",
+					    "article", "status",      "priority",     "assignee",
+					    "excerpt", "attachments", "acknowledged", "alerted",
+					    "copies",  "ack_state",   "alert_state",  "key",
+					    NULL};
 	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
 			  &q->article, &q->status,	&q->priority,	  &q->assignee,
 			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key,
-			  &q->thread};
+			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key};
 	for (size_t i = 0; names[i]; i++)
 		if (span_eq(k, names[i]))
 			return slots[i];
@@ -142,6 +141,9 @@ struct book {
 	size_t cap;
 	unsigned highest;
 	char *gen; /* "messages.G" from the header */
+	/* The M lines' entries, by number, until the log is read. */
+	struct buf *threads;
+	size_t tcap;
 };
 
 static void book_free(struct book *b)
@@ -189,21 +191,49 @@ static unsigned history_noted(struct span line)
 	return 0;
 }
 
-/* Read the log.  history: when not NULL, N's history lines are appended. */
-static int read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
-		    struct lb_err *err)
+/* An "M N<TAB>entry" line: the entry joins N's thread. */
+static void thread_line(struct book *b, unsigned n, struct span line)
 {
-	memset(b, 0, sizeof *b);
-	char *path = path_join(dir, "log");
-	struct buf text = BUF_INIT;
-	int rc = fsx_read(path, &text, 0, err);
-	free(path);
-	if (rc == LB_ENOINPUT) {
-		buf_free(&text);
-		b->gen = xstrdup("messages.1");
-		return 0;
+	const char *tab = memchr(line.p, '\t', line.n);
+	if (!tab)
+		return;
+	if (n >= b->tcap) {
+		size_t old = b->tcap;
+		b->threads = xgrowarray(b->threads, &b->tcap, (size_t)n + 1, sizeof *b->threads);
+		memset(b->threads + old, 0, (b->tcap - old) * sizeof *b->threads);
 	}
-	const char *p = buf_cstr(&text), *end = p + text.n;
+	if (!b->threads[n].n && b->v[n].thread) { /* read before: go on from it */
+		buf_adds(&b->threads[n], b->v[n].thread);
+		free(b->v[n].thread);
+		b->v[n].thread = NULL;
+	}
+	if (b->threads[n].n)
+		buf_addc(&b->threads[n], '\n');
+	buf_add(&b->threads[n], tab + 1, line.n - (size_t)(tab + 1 - line.p));
+}
+
+/* The threads gathered go to their records. */
+static void threads_settle(struct book *b)
+{
+	for (size_t i = 0; i < b->tcap; i++) {
+		if (i < b->cap && b->v[i].number && b->threads[i].n)
+			b->v[i].thread = buf_take(&b->threads[i]);
+		buf_free(&b->threads[i]);
+	}
+	free(b->threads);
+	b->threads = NULL;
+	b->tcap = 0;
+}
+
+/* Parse the log's text [p, end) into b; history (when not NULL) gets N's
+ * history lines.  Returns how much of it was read for good: up to the end
+ * of the last line outside a record, so that a record being written (or cut
+ * short) is read again, whole, next time. */
+static size_t parse_log(struct book *b, const char *text, const char *end, unsigned hist_of,
+			struct buf *history)
+{
+	const char *p = text;
+	size_t done = 0;
 	struct inquiry cur = {0};
 	bool in_record = false;
 	while (p < end) {
@@ -216,6 +246,8 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 			if (cur.number) {
 				struct inquiry *s = slot(b, cur.number);
 				cur.noted = s->noted;
+				cur.thread = s->thread; /* M lines read before */
+				s->thread = NULL;
 				inquiry_free(s);
 				*s = cur;
 				if (cur.number > b->highest)
@@ -226,7 +258,8 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 			memset(&cur, 0, sizeof cur);
 			in_record = false;
 		} else if (line.n > 2 && line.p[1] == ' ' &&
-			   (line.p[0] == 'R' || line.p[0] == 'H' || line.p[0] == 'D')) {
+			   (line.p[0] == 'R' || line.p[0] == 'H' || line.p[0] == 'D' ||
+			    line.p[0] == 'M')) {
 			if (in_record) /* a record cut short by a crash */
 				inquiry_free(&cur);
 			in_record = false;
@@ -235,8 +268,12 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 			if (line.p[0] == 'R') {
 				in_record = true;
 				cur.number = n;
+			} else if (line.p[0] == 'M' && n < b->cap && b->v[n].number) {
+				thread_line(b, n, line);
 			} else if (line.p[0] == 'D' && n < b->cap) {
 				inquiry_free(&b->v[n]);
+				if (n < b->tcap)
+					buf_free(&b->threads[n]);
 			} else if (line.p[0] == 'H' && n < b->cap && b->v[n].number) {
 				b->v[n].noted |= history_noted(line);
 			}
@@ -257,12 +294,107 @@ static int read_log(const char *dir, struct book *b, unsigned hist_of, struct bu
 			b->gen = span_dup(
 			    (struct span){line.p + strlen(HEADER), line.n - strlen(HEADER)});
 		}
+		if (!in_record)
+			done = (size_t)(p - text);
 	}
 	inquiry_free(&cur);
+	threads_settle(b);
+	return done;
+}
+
+/* Read the whole log.  history: when not NULL, N's history lines are
+ * appended. */
+static int read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
+		    struct lb_err *err)
+{
+	memset(b, 0, sizeof *b);
+	char *path = path_join(dir, "log");
+	struct buf text = BUF_INIT;
+	int rc = fsx_read(path, &text, 0, err);
+	free(path);
+	if (rc != LB_ENOINPUT)
+		parse_log(b, buf_cstr(&text), buf_cstr(&text) + text.n, hist_of, history);
 	if (!b->gen)
 		b->gen = xstrdup("messages.1");
 	buf_free(&text);
 	return 0;
+}
+
+/* The log as last read by this process, brought up to date by reading only
+ * what was appended since (the log is append-only; compaction replaces the
+ * file, which is then read afresh).  A poll that files thousands of
+ * messages and loads a record for each reads the log once, not once per
+ * message. */
+static struct {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t done;
+	struct book b;
+} cache;
+
+static int book_current(const char *dir, const struct book **out, struct lb_err *err)
+{
+	char *path = path_join(dir, "log");
+	struct stat st;
+	int rc = 0, fd = -1;
+	bool have = stat(path, &st) == 0;
+	if (!have && errno != ENOENT) {
+		rc = err_sys(err, LB_EIO, "%s", path);
+		free(path);
+		return rc;
+	}
+	if (!have || !cache.path || strcmp(cache.path, path) != 0 || st.st_dev != cache.dev ||
+	    st.st_ino != cache.ino || st.st_size < cache.done) {
+		book_free(&cache.b);
+		memset(&cache.b, 0, sizeof cache.b);
+		free(cache.path);
+		cache.path = NULL;
+		cache.done = 0;
+	}
+	if (have && st.st_size > cache.done) {
+		struct buf tail = BUF_INIT;
+		size_t want = (size_t)(st.st_size - cache.done);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || !buf_grow(&tail, want)) {
+			rc = err_sys(err, LB_EIO, "%s", path);
+		} else {
+			ssize_t got = pread(fd, tail.p, want, cache.done);
+			if (got < 0) {
+				rc = err_sys(err, LB_EIO, "%s", path);
+			} else {
+				tail.n = (size_t)got;
+				tail.p[tail.n] = '\0';
+				cache.done +=
+				    (off_t)parse_log(&cache.b, tail.p, tail.p + tail.n, 0, NULL);
+				cache.path = cache.path ? cache.path : xstrdup(path);
+				cache.dev = st.st_dev;
+				cache.ino = st.st_ino;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		buf_free(&tail);
+	}
+	if (!cache.b.gen)
+		cache.b.gen = xstrdup("messages.1");
+	free(path);
+	*out = &cache.b;
+	return rc;
+}
+
+/* A deep copy of q. */
+static void inquiry_clone(struct inquiry *dst, const struct inquiry *src)
+{
+	*dst = *src;
+	char **all[] = {&dst->from,    &dst->from_name,	  &dst->subject,      &dst->message_id,
+			&dst->article, &dst->status,	  &dst->priority,     &dst->assignee,
+			&dst->excerpt, &dst->attachments, &dst->acknowledged, &dst->alerted,
+			&dst->copies,  &dst->ack_state,	  &dst->alert_state,  &dst->key,
+			&dst->thread};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (*all[i])
+			*all[i] = xstrdup(*all[i]);
 }
 
 /* ---- appending ---------------------------------------------------------------------------- */
@@ -438,10 +570,9 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 unsigned inquiries_next_number(const char *state_dir)
 {
 	char *dir = inq_store_dir(state_dir);
-	struct book b;
+	const struct book *b;
 	struct lb_err err;
-	unsigned n = read_log(dir, &b, 0, NULL, &err) == 0 ? b.highest + 1 : 1;
-	book_free(&b);
+	unsigned n = book_current(dir, &b, &err) == 0 ? b->highest + 1 : 1;
 	free(dir);
 	return n;
 }
@@ -450,15 +581,12 @@ int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, stru
 {
 	memset(q, 0, sizeof *q);
 	char *dir = inq_store_dir(state_dir);
-	struct book b;
-	int rc = read_log(dir, &b, 0, NULL, err);
-	if (!rc && (!b.v || number >= b.cap || !b.v[number].number))
+	const struct book *b;
+	int rc = book_current(dir, &b, err);
+	if (!rc && (!b->v || number >= b->cap || !b->v[number].number))
 		rc = err_set(err, LB_EDATA, "there is no inquiry %u", number);
-	if (!rc && b.v) {
-		*q = b.v[number];
-		memset(&b.v[number], 0, sizeof b.v[number]);
-	}
-	book_free(&b);
+	if (!rc)
+		inquiry_clone(q, &b->v[number]);
 	free(dir);
 	return rc;
 }
@@ -504,19 +632,17 @@ int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct 
 	*v = NULL;
 	*n = 0;
 	char *dir = inq_store_dir(state_dir);
-	struct book b;
-	int rc = read_log(dir, &b, 0, NULL, err);
+	const struct book *b;
+	int rc = book_current(dir, &b, err);
 	if (!rc) {
 		size_t cap = 0;
-		for (size_t i = 0; i < b.cap; i++) {
-			if (!b.v[i].number)
+		for (size_t i = 0; i < b->cap; i++) {
+			if (!b->v[i].number)
 				continue;
 			*v = xgrowarray(*v, &cap, *n + 1, sizeof **v);
-			(*v)[(*n)++] = b.v[i];
-			memset(&b.v[i], 0, sizeof b.v[i]);
+			inquiry_clone(&(*v)[(*n)++], &b->v[i]);
 		}
 	}
-	book_free(&b);
 	free(dir);
 	return rc;
 }
@@ -622,6 +748,7 @@ int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t coun
 		/* its messages and copies move to the new generation */
 		rc = inq_relocate(state_dir, q, &msgs, err);
 		inq_render(&log, q);
+		inq_render_thread(&log, q);
 	}
 	/* The history of those that stay, in the order it was written. */
 	struct buf old_log = BUF_INIT;

@@ -10,6 +10,8 @@
  *                 R N / key: value lines / "."   a version of N's record,
  *                                               the latest one wins;
  *                 H N<TAB>time<TAB>who<TAB>what<TAB>detail   history;
+ *                 M N<TAB>entry                 a message of N's conversation
+ *                                               (store/conversation.h);
  *                 D N                           N was purged.
  * Appending, not one file per inquiry: creating a file costs more than the
  * rest of filing a message put together, and `letterbox poll` files
@@ -61,7 +63,8 @@ struct inquiry {
 	size_t msg_len;
 	char *copies; /* "offset:length" of reply copies, space-separated, or NULL */
 	/* The conversation after the first message (store/conversation.h):
-	 * one entry a line, or NULL. */
+	 * one entry a line, or NULL.  Read from the log's M lines, never stored
+	 * with the record: inquiry_save does not write it. */
 	char *thread;
 };
 

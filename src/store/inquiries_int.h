@@ -33,6 +33,8 @@ int inq_read_blob(const char *state_dir, long long off, size_t len, struct buf *
 void inq_render(struct buf *b, const struct inquiry *q);
 void inq_history_line(struct buf *b, unsigned number, time_t when, const char *who,
 		      const char *what, const char *detail);
+/* q's thread as the log's "M N<TAB>entry" lines (store/conversation.h). */
+void inq_render_thread(struct buf *b, const struct inquiry *q);
 /* Compaction: append q's first message, its conversation's messages and its
  * reply copies to msgs (the next generation's messages file) and point q at
  * their new places. */
