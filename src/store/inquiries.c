@@ -333,49 +333,59 @@ static struct {
 	struct book b;
 } cache;
 
+/* Whether fd's log is the one the cache read: the same file, not shorter,
+ * and of the same generation (compaction writes a new file with the next
+ * one, so a reused inode number cannot pass for the old log). */
+static bool cache_fits(const char *path, int fd, const struct stat *st)
+{
+	if (!cache.path || strcmp(cache.path, path) != 0 || st->st_dev != cache.dev ||
+	    st->st_ino != cache.ino || st->st_size < cache.done)
+		return false;
+	char head[160];
+	ssize_t got = pread(fd, head, sizeof head - 1, 0);
+	head[got > 0 ? got : 0] = '\0';
+	char *nl = strchr(head, '\n');
+	if (nl)
+		*nl = '\0';
+	const char *gen =
+	    strncmp(head, HEADER, strlen(HEADER)) == 0 ? head + strlen(HEADER) : "messages.1";
+	return cache.b.gen && strcmp(gen, cache.b.gen) == 0;
+}
+
 static int book_current(const char *dir, const struct book **out, struct lb_err *err)
 {
 	char *path = path_join(dir, "log");
 	struct stat st;
-	int rc = 0, fd = -1;
-	bool have = stat(path, &st) == 0;
-	if (!have && errno != ENOENT) {
+	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
 		rc = err_sys(err, LB_EIO, "%s", path);
-		free(path);
-		return rc;
-	}
-	if (!have || !cache.path || strcmp(cache.path, path) != 0 || st.st_dev != cache.dev ||
-	    st.st_ino != cache.ino || st.st_size < cache.done) {
+	else if (fd >= 0 && fstat(fd, &st) < 0)
+		rc = err_sys(err, LB_EIO, "%s", path);
+	if (rc || fd < 0 || !cache_fits(path, fd, &st)) {
 		book_free(&cache.b);
 		memset(&cache.b, 0, sizeof cache.b);
 		free(cache.path);
 		cache.path = NULL;
 		cache.done = 0;
 	}
-	if (have && st.st_size > cache.done) {
+	if (!rc && fd >= 0 && st.st_size > cache.done) {
 		struct buf tail = BUF_INIT;
 		size_t want = (size_t)(st.st_size - cache.done);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || !buf_grow(&tail, want)) {
+		ssize_t got = buf_grow(&tail, want) ? pread(fd, tail.p, want, cache.done) : -1;
+		if (got < 0) {
 			rc = err_sys(err, LB_EIO, "%s", path);
 		} else {
-			ssize_t got = pread(fd, tail.p, want, cache.done);
-			if (got < 0) {
-				rc = err_sys(err, LB_EIO, "%s", path);
-			} else {
-				tail.n = (size_t)got;
-				tail.p[tail.n] = '\0';
-				cache.done +=
-				    (off_t)parse_log(&cache.b, tail.p, tail.p + tail.n, 0, NULL);
-				cache.path = cache.path ? cache.path : xstrdup(path);
-				cache.dev = st.st_dev;
-				cache.ino = st.st_ino;
-			}
+			tail.n = (size_t)got;
+			tail.p[tail.n] = '\0';
+			cache.done += (off_t)parse_log(&cache.b, tail.p, tail.p + tail.n, 0, NULL);
+			cache.path = cache.path ? cache.path : xstrdup(path);
+			cache.dev = st.st_dev;
+			cache.ino = st.st_ino;
 		}
-		if (fd >= 0)
-			close(fd);
 		buf_free(&tail);
 	}
+	if (fd >= 0)
+		close(fd);
 	if (!cache.b.gen)
 		cache.b.gen = xstrdup("messages.1");
 	free(path);
