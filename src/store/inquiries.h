@@ -18,7 +18,10 @@
  * thousands.  A record is committed by its "." line; an unfinished one (a
  * crash mid-write) is ignored.  Removing inquiries compacts both files into a
  * new generation G+1 and switches the log over atomically, so purged
- * messages are really gone.  Writers hold state/inquiries/lock.
+ * messages are really gone.  Writers hold state/inquiries/lock.  A process
+ * reads the log once and then only what was appended to it since
+ * (store/inquiries_log.c): loading a record per received message costs what
+ * the message added, not the whole log.
  * Message bodies are never logged; the record keeps a short excerpt.
  */
 #ifndef LB_INQUIRIES_H

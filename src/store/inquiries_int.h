@@ -1,15 +1,38 @@
-/* The inquiry store's own pieces, shared by store/inquiries.c (records, the
- * log, compaction) and store/conversation.c (the messages of a
- * conversation, reply copies).  Not for use outside src/store/. */
+/* The inquiry store's own pieces, shared by store/inquiries.c (writing,
+ * compaction), store/inquiries_log.c (records as text, reading the log) and
+ * store/conversation.c (the messages of a conversation, reply copies).  Not
+ * for use outside src/store/. */
 #ifndef LB_INQUIRIES_INT_H
 #define LB_INQUIRIES_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
 #include "core/buf.h"
 #include "core/err.h"
 #include "store/inquiries.h"
+
+/* The log's first line, followed by the messages file's name. */
+#define INQ_HEADER "# letterbox inquiries "
+
+/* The log as read: every inquiry's latest record, with its thread. */
+struct book {
+	struct inquiry *v; /* indexed by number; number 0 = absent */
+	size_t cap;
+	unsigned highest;
+	char *gen; /* "messages.G" from the header */
+	/* The M lines' entries, by number, until the log is read. */
+	struct buf *threads;
+	size_t tcap;
+};
+
+/* Read the whole log into *b (history: when not NULL, number hist_of's
+ * history lines are appended); free with inq_book_free.  Readers that need
+ * no history use the copy store/inquiries_log.c keeps up to date instead. */
+int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
+		 struct lb_err *err);
+void inq_book_free(struct book *b);
 
 /* state_dir/inquiries; caller frees. */
 char *inq_store_dir(const char *state_dir);
