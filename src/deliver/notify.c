@@ -266,20 +266,36 @@ static void free_list(struct addr *v, size_t n)
 /* ---- the urgent alert -------------------------------------------------------------------------
  */
 
+/* The alert is about the conversation's latest message from the person: the
+ * first one, or the later one that made it urgent (store/conversation.h). */
 static void alert_text(const struct notifier *nt, const struct inquiry *q, bool repeat,
 		       struct buf *t)
 {
+	size_t n, last = 0;
+	struct conv_msg *v = conv_msgs(q, &n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dir == CONV_IN)
+			last = i + 1;
+	const struct conv_msg *later = last ? &v[last - 1] : NULL;
 	char when[64];
 	struct tm tm;
-	localtime_r(&q->received, &tm);
+	localtime_r(later ? &later->when : &q->received, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
 	if (repeat)
 		buf_adds(t, "POSSIBLE REPEAT: letterbox was interrupted while it sent this alert\n"
 			    "and cannot tell whether it went out, so it is sent again.  If you\n"
 			    "already have it, this copy changes nothing.\n\n");
-	buf_printf(t, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n\n", q->number);
+	if (later)
+		buf_printf(t,
+			   "A new message in inquiry %u is URGENT: its words suggest a crisis.\n\n",
+			   q->number);
+	else
+		buf_printf(t, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n\n",
+			   q->number);
 	buf_adds(t, "From:     ");
-	if (q->from_name)
+	if (later)
+		buf_printf(t, "%s\n", later->from);
+	else if (q->from_name)
 		buf_printf(t, "%s <%s>\n", q->from_name, q->from);
 	else
 		buf_printf(t, "%s\n", q->from);
@@ -290,14 +306,13 @@ static void alert_text(const struct notifier *nt, const struct inquiry *q, bool 
 		   "    letterbox inquiries show %u\n"
 		   "    letterbox inquiries reply %u --file REPLY.md\n\n",
 		   q->number, q->number);
-	if (!nt->cfg->alert_body) {
-		buf_adds(t, "The message itself is not in this mail, so that health details\n"
-			    "stay in as few mailboxes as possible.\n");
-		return;
-	}
 	struct buf raw = BUF_INIT;
 	struct lb_err e = {0};
-	if (inquiry_message(nt->cfg->state_dir, q, &raw, &e) == 0) {
+	if (!nt->cfg->alert_body)
+		buf_adds(t, "The message itself is not in this mail, so that health details\n"
+			    "stay in as few mailboxes as possible.\n");
+	else if ((later ? conv_msg_raw(nt->cfg->state_dir, later, &raw, &e)
+			: inquiry_message(nt->cfg->state_dir, q, &raw, &e)) == 0) {
 		struct inmsg m;
 		const char *markers[] = {nt->cfg->site_name, NULL};
 		struct parse_opts po = {markers};
@@ -309,6 +324,7 @@ static void alert_text(const struct notifier *nt, const struct inquiry *q, bool 
 		inmsg_free(&m);
 	}
 	buf_free(&raw);
+	conv_msgs_free(v, n);
 }
 
 /* How an alert or acknowledgement is being tried: the first time (just

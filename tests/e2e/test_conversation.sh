@@ -132,6 +132,17 @@ check "  joins, urgent" grep -q "\"inquiry\":$BOB,\"urgent\":true,\"followup\":t
 same "  the inquiry is urgent" "$(field bob@people.test priority)" urgent
 same "  and open" "$(field bob@people.test status)" open
 same "  one urgent alert" "$(mail alert "$BOB")" 1
+alert_text=$("$PY" - "$S/outbox" "$BOB" <<'PY'
+import email, email.policy, glob, re, sys
+for f in glob.glob(sys.argv[1] + "/new/*"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    if re.search(r"URGENT inquiry %s - " % sys.argv[2], str(m["Subject"])):
+        print(m.get_body(("plain",)).get_content())
+PY
+)
+case $alert_text in *"A new message in inquiry $BOB is URGENT"*) pass "  the alert says a new message is urgent" ;;
+*) fail "  the alert says a new message is urgent: $alert_text" ;; esac
+case $alert_text in *suicide*) fail "  ... without its text" ;; *) pass "  ... without its text" ;; esac
 same "  no acknowledgement" "$(mail ack bob@people.test)" 1
 check "  history: priority normal -> urgent" grep -q "priority: normal -> urgent" <(lbs inquiries show "$BOB")
 put "Bob Baker" bob@people.test "Re: Appointment tomorrow?" "Still thinking about suicide."

@@ -101,6 +101,7 @@ static void test_find(void)
 	CHECK(by_ref);
 	m = msg("eve@else.test", "Other", NULL, "first@people.test");
 	CHECK_INT(followup_find(x, &m, t0, &by_ref), 3); /* names the inquiry's message */
+	strv_free(&m.references);
 	m = msg("eve@else.test", "Other", "unknown@x", "later@people.test");
 	CHECK_INT(followup_find(x, &m, t0, &by_ref), 3); /* names a later message */
 	strv_free(&m.references);
