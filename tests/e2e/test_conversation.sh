@@ -216,6 +216,22 @@ same "  filed once" "$(field gus@people.test messages) $(history_count "$GUS" "n
 same "  nothing left in the inbox" "$(ls "$S/inbox/new" | wc -l)" 0
 same "  Gus was acknowledged once" "$(mail ack gus@people.test)" 1
 
+echo "-- kill -9 after filing an urgent follow-up, before its alert"
+put "Ivy Isles" ivy@people.test "Sessions" "How long is a session?"
+expect_exit 0 "poll" lbs poll
+IVY=$(field ivy@people.test number)
+expect_exit 0 "staff answer and close it" lbs inquiries set "$IVY" status=closed
+put "Ivy Isles" ivy@people.test "Re: Sessions" "I took too many pills, this is an emergency."
+rc=$({ LETTERBOX_TEST_CRASH=after-followup "$LB" -C "$S" poll >/dev/null 2>&1; echo $?; } 2>/dev/null)
+same "poll killed right after filing it" "$rc" 137
+same "  (no alert yet)" "$(mail alert "$IVY")" 0
+expect_exit 0 "the next poll" lbs poll
+same "  sends the alert" "$(mail alert "$IVY")" 1
+expect_exit 0 "and the one after" lbs poll
+same "  not twice" "$(mail alert "$IVY")" 1
+same "  one inquiry (open again), two messages, one acknowledgement" \
+	"$(from_count ivy@people.test) $(field ivy@people.test status) $(field ivy@people.test messages) $(mail ack ivy@people.test)" "1 open 2 1"
+
 echo "-- purge keeps the other conversations whole"
 expect_exit 0 "close Cat's" lbs inquiries set "$(field cat@people.test number)" status=closed
 expect_exit 0 "purge it" lbs inquiries purge --closed-before 2099-01-01
