@@ -287,11 +287,23 @@ int followup_file(struct followups *x, const struct config *cfg, const struct sr
 			*err = e;
 		goto out;
 	}
-	size_t nth = 2; /* the first message is message 1 */
-	for (const char *t = q.thread; t; t = strchr(t, '\n'), t = t ? t + 1 : NULL)
-		nth += strncmp(t, "in\t", 3) == 0;
+	/* Its place in the conversation as `inquiries show` numbers it: after
+	 * the first message, the later ones and the replies sent (every copy;
+	 * those from before the thread noted replies came first). */
+	size_t later = 0, replies = 0, copies = 0;
+	for (const char *t = q.thread; t && *t;) {
+		const char *nl = strchr(t, '\n');
+		struct span line = {t, nl ? (size_t)(nl - t) : strlen(t)};
+		later += span_starts_with(line, "in\t");
+		replies += span_starts_with(line, "out\t") && line.n > 6 &&
+			   memcmp(line.p + line.n - 6, "\treply", 6) == 0;
+		t = nl ? nl + 1 : NULL;
+	}
+	for (const char *c = q.copies; c && *c; c++)
+		copies += c == q.copies || c[-1] == ' ';
+	size_t nth = 2 + later + (copies > replies ? copies : replies);
 	bool urgent_now = followup_changes(cfg, m, &q, &status, &priority);
-	buf_printf(&what, "message %zu from %s (%s)%s", nth, from,
+	buf_printf(&what, "message %zu of the conversation, from %s (%s)%s", nth, from,
 		   by_reference ? "an answer in the same thread"
 				: "same sender and subject, no reference",
 		   urgent_now ? "; crisis language" : "");

@@ -120,7 +120,9 @@ order=$(grep -E "^--- [0-9]+\. " "$T_TMP/show" | sed -E 's/^--- ([0-9]+)\. [0-9T
 same "  in order, each with when and from" "$order" "1 bob 2 reply 3 bob 4 bob 5 bob"
 texts=$(grep -nE "^(Can I come|Yes, 10:00|Thanks Sam|One more thing|Sorry, I only)" "$T_TMP/show" | cut -d: -f2- | cut -c1-8 | xargs)
 same "  each message's text" "$texts" "Can I co Yes, 10: Thanks S One more Sorry, I"
-same "  history: three new messages" "$(grep -c 'letterbox  new message: message [0-9] from bob@people.test' "$T_TMP/show")" 3
+same "  history: three new messages, numbered as shown" \
+	"$(grep -o 'letterbox  new message: message [0-9] of the conversation, from bob@people.test' "$T_TMP/show" | grep -o 'message [0-9]' | xargs)" \
+	"message 3 message 4 message 5"
 check "  history: status answered -> open" grep -q "letterbox  status: answered -> open" "$T_TMP/show"
 check "  history: status closed -> open" grep -q "letterbox  status: closed -> open" "$T_TMP/show"
 
