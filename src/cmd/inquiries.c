@@ -12,6 +12,8 @@
 #include "core/termsafe.h"
 #include "core/timefmt.h"
 #include "receive/parse.h"
+#include "core/mem.h"
+#include "store/conversation.h"
 #include "store/inquiries.h"
 
 static const char usage[] =
@@ -31,11 +33,14 @@ static const char usage[] =
     "  --assignee N  only those assigned to N\n"
     "  --json        one JSON array of objects: number, received, from, from_name,\n"
     "                subject, article, subscriber, status, priority, assignee,\n"
-    "                unparsed, attachments\n"
+    "                unparsed, attachments, messages (how many the conversation\n"
+    "                holds from the person: 1 and its later ones)\n"
     "\n"
     "show N: the inquiry's details, the person's own words (the quoted newsletter\n"
     "and earlier quoted mail trimmed; --full shows everything), attachments (listed,\n"
-    "never saved) and its history.  --copy K prints the K-th reply sent, as sent.\n"
+    "never saved) and its history.  When the conversation went on (later messages\n"
+    "that answered a reply or continued the thread, replies sent), every message\n"
+    "in order, each with when and from.  --copy K prints the K-th reply sent, as sent.\n"
     "\n"
     "set N: change the status (new, open, answered, closed), who it is assigned to\n"
     "(assign= with no name: nobody) or its priority.  note N TEXT: add a note.\n"
@@ -124,6 +129,13 @@ static void print_json(const struct inquiry *v, size_t n)
 		buf_adds(&b, q->unparsed ? "true" : "false");
 		json_key(&b, "attachments", &first);
 		json_str(&b, q->attachments);
+		size_t nthread, nmsg = 1;
+		struct conv_msg *later = conv_msgs(q, &nthread);
+		for (size_t j = 0; j < nthread; j++)
+			nmsg += later[j].dir == CONV_IN;
+		conv_msgs_free(later, nthread);
+		json_key(&b, "messages", &first);
+		buf_printf(&b, "%zu", nmsg);
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]");
@@ -189,6 +201,125 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 	return 0;
 }
 
+/* One message: head ("N. TIME", and its sender when from) unless NULL, then
+ * its text (the quoted newsletter and earlier mail trimmed unless full) and
+ * its attachments. */
+static void print_message(struct cli *g, const struct buf *raw, bool full, unsigned number,
+			  const char *head, bool from)
+{
+	struct inmsg m;
+	const char *markers[] = {g->cfg.site_name, "You receive this because you subscribed", NULL};
+	struct parse_opts po = {markers};
+	inmsg_parse(raw->p, raw->n, &po, &m);
+	/* Everything below comes from mail: made safe for the terminal (item 13). */
+	struct buf f1 = BUF_INIT, f2 = BUF_INIT;
+	if (head && from && m.from_name)
+		printf("\n--- %s  from %s <%s>\n", head, term_str(&f1, m.from_name),
+		       term_str(&f2, m.from ? m.from : ""));
+	else if (head && from)
+		printf("\n--- %s  from %s\n", head, term_str(&f1, m.from ? m.from : "(nobody)"));
+	else if (head)
+		printf("\n--- %s\n", head);
+	const char *text = full || !m.own_text ? m.text : m.own_text;
+	term_printf(stdout, "\n%s\n", text && *text ? text : "(no text)");
+	if (!full && m.trimmed)
+		printf("[quoted text trimmed: letterbox inquiries show %u --full]\n", number);
+	for (size_t i = 0; i < m.natt; i++)
+		printf("Attachment: %s (%s, %zu bytes) - kept only inside the message\n",
+		       term_str(&f1, m.att[i].filename ? m.att[i].filename : "unnamed"),
+		       term_str(&f2, m.att[i].content_type ? m.att[i].content_type : "?"),
+		       m.att[i].size);
+	buf_free(&f1);
+	buf_free(&f2);
+	inmsg_free(&m);
+}
+
+/* One message of a conversation: the first (copy 0, thread NULL), a later
+ * one (thread), or a reply sent (copy K); seq: the order it was stored in. */
+struct item {
+	time_t when;
+	size_t seq;
+	const struct conv_msg *thread;
+	unsigned copy;
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	if (x->when != y->when)
+		return x->when < y->when ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The whole conversation in the order it was stored (the thread notes each
+ * reply; copies from before it did are placed by their Date): each message
+ * with when and from, then its text.  A lone message is shown as it always
+ * was. */
+static void show_conversation(struct cli *g, const struct inquiry *q, const struct buf *first,
+			      bool full)
+{
+	const char *state = g->cfg.state_dir;
+	size_t n = 0, ncopies = 0, nreplies = 0, k = 0;
+	struct conv_msg *v = conv_msgs(q, &n);
+	for (const char *c = q->copies; c && *c; c++)
+		ncopies += c == q->copies || c[-1] == ' ';
+	for (size_t i = 0; i < n; i++)
+		nreplies += v[i].dir == CONV_OUT && v[i].from && !strcmp(v[i].from, "reply");
+	unsigned older = ncopies > nreplies ? (unsigned)(ncopies - nreplies) : 0, next = older;
+	struct item *items = xcalloc(1 + n + ncopies, sizeof *items);
+	struct buf raw = BUF_INIT, t = BUF_INIT;
+	struct lb_err err = {0};
+	items[k++] = (struct item){q->received, 0, NULL, 0};
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].dir == CONV_IN)
+			items[k++] = (struct item){v[i].when, i + 1, &v[i], 0};
+		else if (v[i].from && !strcmp(v[i].from, "reply") && next < ncopies)
+			items[k++] = (struct item){v[i].when, i + 1, NULL, ++next};
+	}
+	for (unsigned c = 1; c <= older; c++) {
+		time_t when = 0;
+		buf_reset(&raw);
+		if (inquiry_copy(state, q, c, &raw, &err) == 0) {
+			struct inmsg m;
+			inmsg_parse(raw.p, raw.n, NULL, &m);
+			when = m.date_time;
+			inmsg_free(&m);
+		}
+		items[k++] = (struct item){when ? when : q->received, n + c, NULL, c};
+	}
+	if (older)
+		qsort(items + 1, k - 1, sizeof *items, item_cmp);
+	if (k == 1)
+		print_message(g, first, full, q->number, NULL, false);
+	else
+		printf("\nConversation (%zu messages):\n", k);
+	for (size_t i = 0; k > 1 && i < k; i++) {
+		const struct item *it = &items[i];
+		buf_reset(&t);
+		buf_printf(&t, "%zu. ", i + 1);
+		time_iso(&t, it->when);
+		buf_reset(&raw);
+		int rc = 0;
+		if (it->copy) {
+			buf_printf(&t, "  reply sent (letterbox inquiries show %u --copy %u)",
+				   q->number, it->copy);
+			rc = inquiry_copy(state, q, it->copy, &raw, &err);
+		} else if (it->thread) {
+			rc = conv_msg_raw(state, it->thread, &raw, &err);
+		} else {
+			buf_addspan(&raw, buf_span(first));
+		}
+		if (rc)
+			term_printf(stdout, "\n--- %s\n\n(cannot be read: %s)\n", t.p, err.msg);
+		else
+			print_message(g, &raw, full, q->number, t.p, !it->copy);
+	}
+	free(items);
+	conv_msgs_free(v, n);
+	buf_free(&raw);
+	buf_free(&t);
+}
+
 static int show(struct cli *g, const char *arg, bool full, const char *copy)
 {
 	char *end;
@@ -234,26 +365,10 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 		printf("Note:       larger than incoming.max_size: only its headers were kept\n");
 	struct buf raw = BUF_INIT;
 	int rc = inquiry_message(g->cfg.state_dir, &q, &raw, &err);
-	if (rc) /* said, not skipped: the person's words are the point */
-		cli_fail(&err);
-	else {
-		struct inmsg m;
-		const char *markers[] = {g->cfg.site_name,
-					 "You receive this because you subscribed", NULL};
-		struct parse_opts po = {markers};
-		inmsg_parse(raw.p, raw.n, &po, &m);
-		const char *text = full || !m.own_text ? m.text : m.own_text;
-		term_printf(stdout, "\n%s\n", text && *text ? text : "(no text)");
-		if (!full && m.trimmed)
-			printf("[quoted text trimmed: letterbox inquiries show %u --full]\n",
-			       q.number);
-		for (size_t i = 0; i < m.natt; i++)
-			printf("Attachment: %s (%s, %zu bytes) - kept only inside the message\n",
-			       term_str(&f1, m.att[i].filename ? m.att[i].filename : "unnamed"),
-			       term_str(&f2, m.att[i].content_type ? m.att[i].content_type : "?"),
-			       m.att[i].size);
-		inmsg_free(&m);
-	}
+	if (rc == 0)
+		show_conversation(g, &q, &raw, full);
+	else /* said, not skipped: the person's words are the point */
+		rc = cli_fail(&err);
 	char *hist = inquiry_history(g->cfg.state_dir, q.number);
 	if (*hist) {
 		printf("\nHistory:\n");

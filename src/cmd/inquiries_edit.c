@@ -19,6 +19,7 @@
 #include "core/token.h"
 #include "deliver/notify.h"
 #include "receive/parse.h"
+#include "store/conversation.h"
 #include "store/inquiries.h"
 
 /* The same lock file deliver/notify.c takes: poll's notifier and a staff
@@ -396,6 +397,9 @@ static int reply_record(struct cli *g, unsigned num, const struct reply *r, cons
 		set_field(&q.status, "answered");
 		rc = inquiry_add_copy(cfg->state_dir, &q, r->raw.p, r->raw.n, &k, err);
 	}
+	/* An answer to the reply joins this inquiry (receive/followup.h). */
+	if (!rc)
+		rc = inquiry_note_sent(cfg->state_dir, &q, now, r->message_id, "reply", err);
 	if (!rc) {
 		buf_printf(&d, "copy %u sent to %s", k, r->to.spec);
 		rc = inquiry_history_add(cfg->state_dir, num, now, who, "reply", d.p, err);

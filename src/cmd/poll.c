@@ -32,7 +32,9 @@ static const char usage[] =
     "  --json      one JSON object per message handled, one per line: source,\n"
     "              message_id, kind (inquiry, bounce, complaint, unsubscribe,\n"
     "              auto-reply), hard (bounces), addresses, status, reason,\n"
-    "              inquiry (its number), article (its slug), duplicate;\n"
+    "              inquiry (its number), urgent, followup (true when the message\n"
+    "              joined an earlier inquiry's conversation instead of starting\n"
+    "              one), article (its slug), duplicate;\n"
     "              subscriber (whom a linked report acted on), pending (how many\n"
     "              unlinked reports were kept as evidence)\n"
     "  --watch     stay connected and file messages as they arrive (IMAP IDLE)\n"
@@ -60,9 +62,12 @@ struct poll_ctx {
 		const char *folder;
 	} * moves;
 	size_t nmoves, movecap;
-	unsigned *filed; /* inquiries to notify about */
+	struct filed_inquiry {
+		unsigned number;
+		bool followup; /* a later message joined it: only an alert may be due */
+	} * filed;	       /* inquiries to notify about */
 	size_t nfiled, filedcap;
-	size_t kinds[5], urgent, hard, duplicates, suppressed, pending;
+	size_t kinds[5], urgent, hard, duplicates, suppressed, pending, followups;
 	struct lb_err *err;
 };
 
@@ -119,6 +124,10 @@ static void print_json(const struct src_msg *msg, const struct filed *d)
 			buf_printf(&b, "%u", d->inquiry);
 			json_key(&b, "urgent", &first);
 			buf_adds(&b, d->urgent ? "true" : "false");
+			if (d->followup) {
+				json_key(&b, "followup", &first);
+				buf_adds(&b, "true");
+			}
 		}
 		if (d->article) {
 			json_key(&b, "article", &first);
@@ -155,9 +164,11 @@ static int checkpoint(struct poll_ctx *p)
 	fsx_defer_sync(false);
 	for (size_t i = 0; i < p->nfiled && !rc; i++) {
 		struct lb_err nerr = {0};
-		if (notifier_inquiry_filed(p->notify, p->filed[i], p->now ? p->now : time(NULL),
-					   &nerr) != 0)
-			log_warn("inquiry %u: %s", p->filed[i], nerr.msg);
+		time_t now = p->now ? p->now : time(NULL);
+		unsigned n = p->filed[i].number;
+		if ((p->filed[i].followup ? notifier_followup(p->notify, n, now, &nerr)
+					  : notifier_inquiry_filed(p->notify, n, now, &nerr)) != 0)
+			log_warn("inquiry %u: %s", n, nerr.msg);
 	}
 	fsx_defer_sync(true);
 	p->nfiled = 0;
@@ -185,6 +196,7 @@ static int on_message(void *ctx, const struct src_msg *msg)
 		p->hard += d.kind == MAIL_BOUNCE && d.severity == BOUNCE_HARD;
 		p->suppressed += d.suppressed;
 		p->pending += d.pending;
+		p->followups += d.followup;
 	}
 	/* Maildir sources always move handled messages, IMAP ones only to a folder. */
 	if (d.folder || msg->uid == 0) {
@@ -193,9 +205,10 @@ static int on_message(void *ctx, const struct src_msg *msg)
 	}
 	const struct config *cfg = &p->g->cfg;
 	bool alert = d.urgent && cfg->urgent_to && cfg->urgent_to[0];
-	if (d.inquiry && !d.duplicate && (alert || cfg->acknowledge)) {
+	/* A later message of a conversation is never acknowledged. */
+	if (d.inquiry && !d.duplicate && (alert || (cfg->acknowledge && !d.followup))) {
 		p->filed = xgrowarray(p->filed, &p->filedcap, p->nfiled + 1, sizeof *p->filed);
-		p->filed[p->nfiled++] = d.inquiry;
+		p->filed[p->nfiled++] = (struct filed_inquiry){d.inquiry, d.followup};
 	}
 	if (msg->uid > p->cur.last_uid)
 		p->cur.last_uid = msg->uid;
@@ -223,6 +236,10 @@ static void summary(const struct poll_ctx *p)
 	       p->kinds[MAIL_UNSUBSCRIBE], p->kinds[MAIL_UNSUBSCRIBE] == 1 ? "" : "s",
 	       p->kinds[MAIL_AUTO_REPLY], p->kinds[MAIL_AUTO_REPLY] == 1 ? "y" : "ies",
 	       p->suppressed, p->duplicates);
+	if (p->followups)
+		printf("poll: %zu of the inquiries continued an earlier one (a follow-up): "
+		       "letterbox inquiries show N\n",
+		       p->followups);
 	if (p->pending)
 		printf("poll: %zu unlinked report%s kept as evidence, not as suppressions "
 		       "(letterbox subscribers suppressions --pending)\n",
@@ -271,7 +288,7 @@ static int run(struct poll_ctx *p, bool watch)
 	while (!rc && watch && !stop) {
 		summary(p);
 		memset(p->kinds, 0, sizeof p->kinds);
-		p->urgent = p->hard = p->duplicates = p->suppressed = p->pending = 0;
+		p->urgent = p->hard = p->duplicates = p->suppressed = p->pending = p->followups = 0;
 		if ((rc = source_wait(p->src, 25 * 60, err)) == 0 && !stop)
 			rc = poll_once(p);
 	}

@@ -28,6 +28,7 @@
 #include "core/timefmt.h"
 #include "deliver/notify_rules.h"
 #include "receive/parse.h"
+#include "store/conversation.h"
 #include "store/inquiries.h"
 
 /* catch_up looks this far back: turning acknowledgements on must not mail
@@ -196,7 +197,7 @@ static void set_state(char **slot, const char *state)
  * `stamp`.  A failure only warns: the mail has gone, or not, either way. */
 static void record_outcome(const struct notifier *nt, unsigned number, bool is_alert,
 			   const char *stamp, const char *state, time_t now, const char *what,
-			   const char *detail)
+			   const char *detail, const char *sent_id)
 {
 	const char *dir = nt->cfg->state_dir;
 	int fd = -1;
@@ -210,6 +211,9 @@ static void record_outcome(const struct notifier *nt, unsigned number, bool is_a
 			if (!state)
 				set_state(intent, NULL);
 			rc = inquiry_save_noted(dir, &q, now, "letterbox", what, detail, &e);
+			/* An answer to it joins the conversation (receive/followup.h). */
+			if (!rc && state)
+				rc = inquiry_note_sent(dir, &q, now, sent_id, "ack", &e);
 			/* A withdrawn acknowledgement leaves the sender log too. */
 			if (!rc && !state && !is_alert)
 				rc = acklog_drop(nt->cfg, number, now, &e);
@@ -266,20 +270,36 @@ static void free_list(struct addr *v, size_t n)
 /* ---- the urgent alert -------------------------------------------------------------------------
  */
 
+/* The alert is about the conversation's latest message from the person: the
+ * first one, or the later one that made it urgent (store/conversation.h). */
 static void alert_text(const struct notifier *nt, const struct inquiry *q, bool repeat,
 		       struct buf *t)
 {
+	size_t n, last = 0;
+	struct conv_msg *v = conv_msgs(q, &n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dir == CONV_IN)
+			last = i + 1;
+	const struct conv_msg *later = last ? &v[last - 1] : NULL;
 	char when[64];
 	struct tm tm;
-	localtime_r(&q->received, &tm);
+	localtime_r(later ? &later->when : &q->received, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
 	if (repeat)
 		buf_adds(t, "POSSIBLE REPEAT: letterbox was interrupted while it sent this alert\n"
 			    "and cannot tell whether it went out, so it is sent again.  If you\n"
 			    "already have it, this copy changes nothing.\n\n");
-	buf_printf(t, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n\n", q->number);
+	if (later)
+		buf_printf(t,
+			   "A new message in inquiry %u is URGENT: its words suggest a crisis.\n\n",
+			   q->number);
+	else
+		buf_printf(t, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n\n",
+			   q->number);
 	buf_adds(t, "From:     ");
-	if (q->from_name)
+	if (later)
+		buf_printf(t, "%s\n", later->from);
+	else if (q->from_name)
 		buf_printf(t, "%s <%s>\n", q->from_name, q->from);
 	else
 		buf_printf(t, "%s\n", q->from);
@@ -290,14 +310,13 @@ static void alert_text(const struct notifier *nt, const struct inquiry *q, bool 
 		   "    letterbox inquiries show %u\n"
 		   "    letterbox inquiries reply %u --file REPLY.md\n\n",
 		   q->number, q->number);
-	if (!nt->cfg->alert_body) {
-		buf_adds(t, "The message itself is not in this mail, so that health details\n"
-			    "stay in as few mailboxes as possible.\n");
-		return;
-	}
 	struct buf raw = BUF_INIT;
 	struct lb_err e = {0};
-	if (inquiry_message(nt->cfg->state_dir, q, &raw, &e) == 0) {
+	if (!nt->cfg->alert_body)
+		buf_adds(t, "The message itself is not in this mail, so that health details\n"
+			    "stay in as few mailboxes as possible.\n");
+	else if ((later ? conv_msg_raw(nt->cfg->state_dir, later, &raw, &e)
+			: inquiry_message(nt->cfg->state_dir, q, &raw, &e)) == 0) {
 		struct inmsg m;
 		const char *markers[] = {nt->cfg->site_name, NULL};
 		struct parse_opts po = {markers};
@@ -309,6 +328,7 @@ static void alert_text(const struct notifier *nt, const struct inquiry *q, bool 
 		inmsg_free(&m);
 	}
 	buf_free(&raw);
+	conv_msgs_free(v, n);
 }
 
 /* How an alert or acknowledgement is being tried: the first time (just
@@ -383,17 +403,19 @@ static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt 
 		else
 			buf_printf(&d, "urgent alert sent to staff.urgent_to (%zu)", nsent);
 		record_outcome(nt, number, true, stamp.p,
-			       how == REPEAT ? ALERT_REPEATED : OUTCOME_SENT, now, "alerted", d.p);
+			       how == REPEAT ? ALERT_REPEATED : OUTCOME_SENT, now, "alerted", d.p,
+			       NULL);
 	} else if (certainly_not_sent(rc, &o, nsent)) {
 		/* The next poll tries again: a first alert's intent is withdrawn, a
 		 * repeat stays due.  Noted once; later polls' retries only warn. */
 		buf_printf(&d, "urgent alert not sent (%s); the next poll tries again", err->msg);
 		record_outcome(nt, number, true, stamp.p, how == REPEAT ? ALERT_DOUBTED : NULL, now,
-			       how == FIRST ? "alert-failed" : NULL, d.p);
+			       how == FIRST ? "alert-failed" : NULL, d.p, NULL);
 		err_prefix(err, "urgent alert not sent");
 	} else {
 		buf_printf(&d, "urgent alert to %zu of %zu: %s", nsent, nto, err->msg);
-		record_outcome(nt, number, true, stamp.p, OUTCOME_FAILED, now, "alert-failed", d.p);
+		record_outcome(nt, number, true, stamp.p, OUTCOME_FAILED, now, "alert-failed", d.p,
+			       NULL);
 		err_prefix(err, "urgent alert");
 	}
 	buf_free(&d);
@@ -450,25 +472,28 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum at
 	struct outcome o = {.kind = OUT_NOT_SENT};
 	size_t nsent = 0;
 	const char *rcpts[] = {q.from, NULL};
-	if (!(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, err)))
+	char *id = NULL;
+	if (!(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, &id, err)))
 		/* RFC 3834 3.3: a null envelope sender, so nothing answers this. */
 		rc = notifier_send(nt, &raw, "", rcpts, &nsent, &o, err);
 	crash_point("after-ack-sent");
 	if (!rc) {
 		record_outcome(nt, number, false, stamp.p, OUTCOME_SENT, now, "acknowledged",
-			       "acknowledgement sent to the sender");
+			       "acknowledgement sent to the sender", id);
 	} else if (certainly_not_sent(rc, &o, nsent)) {
 		/* Withdrawn (also from the sender log): the next poll tries again. */
 		buf_printf(&d, "acknowledgement not sent (%s); the next poll tries again",
 			   err->msg);
 		record_outcome(nt, number, false, stamp.p, NULL, now,
-			       how == FIRST ? "ack-failed" : NULL, d.p);
+			       how == FIRST ? "ack-failed" : NULL, d.p, NULL);
 		err_prefix(err, "acknowledgement not sent");
 	} else {
 		buf_printf(&d, "acknowledgement: %s", err->msg);
-		record_outcome(nt, number, false, stamp.p, OUTCOME_FAILED, now, "ack-failed", d.p);
+		record_outcome(nt, number, false, stamp.p, OUTCOME_FAILED, now, "ack-failed", d.p,
+			       id);
 		err_prefix(err, "acknowledgement");
 	}
+	free(id);
 out:
 	unlock(fd);
 	if (parsed)
@@ -511,6 +536,22 @@ int notifier_inquiry_filed(struct notifier *n, unsigned number, time_t now, stru
 	return filed(n, number, now, FIRST, err);
 }
 
+int notifier_followup(struct notifier *n, unsigned number, time_t now, struct lb_err *err)
+{
+	return alert(n, number, now, FIRST, err);
+}
+
+/* Staff may not know yet what came last: a new inquiry, or a waiting one
+ * that a later message reopened (or made urgent), within the window. */
+static bool fresh(const struct inquiry *q, time_t now)
+{
+	if (!inquiry_is_waiting(q))
+		return false;
+	if (!strcmp(q->status, "new") && q->received >= now - CATCH_UP_WINDOW)
+		return true;
+	return q->thread && inquiry_last_message(q) >= now - CATCH_UP_WINDOW;
+}
+
 /* ---- intents a crash left in doubt ----------------------------------------------------------- */
 
 /* The first run after the crash reports the doubt, once: in the history, on
@@ -534,7 +575,7 @@ static int report_doubts(struct notifier *nt, unsigned number, time_t now, bool 
 	if (!rc && notify_in_doubt(q.alerted, q.alert_state, q.noted & INQ_NOTED_ALERT)) {
 		bool again = notify_same(q.alert_state, ALERT_REPEATING);
 		*repeat = !again && cfg->urgent_to && cfg->urgent_to[0] && inquiry_is_urgent(&q) &&
-			  notify_same(q.status, "new") && q.received >= now - CATCH_UP_WINDOW;
+			  fresh(&q, now);
 		buf_adds(&d, again ? "the repeated urgent alert may not have been sent either"
 				   : "urgent alert may not have been sent");
 		buf_adds(&d, " (letterbox was interrupted) \xe2\x80\x94 check");
@@ -597,15 +638,17 @@ int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
 		}
 		/* The repeat due now, or since an earlier run where it certainly
 		 * failed. */
-		if (alerts && recent && inquiry_is_urgent(q) &&
+		if (alerts && fresh(q, now) && inquiry_is_urgent(q) &&
 		    (repeat || notify_same(q->alert_state, ALERT_DOUBTED)) &&
 		    alert(n, q->number, now, REPEAT, &e))
 			catch_up_failed(q->number, &e, &rc, err);
 		bool want_alert = alerts && inquiry_is_urgent(q) && !q->alerted;
 		bool want_ack = cfg->acknowledge && !q->acknowledged;
 		e = (struct lb_err){0};
-		if (!rc && recent && (want_alert || want_ack) &&
-		    filed(n, q->number, now, AGAIN, &e))
+		/* Only a new inquiry is acknowledged, never a later message. */
+		if (!rc && (recent && (want_alert || want_ack) ? filed(n, q->number, now, AGAIN, &e)
+			    : want_alert && fresh(q, now)      ? alert(n, q->number, now, AGAIN, &e)
+							       : 0))
 			catch_up_failed(q->number, &e, &rc, err);
 	}
 	inquiries_free(v, k);

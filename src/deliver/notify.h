@@ -20,7 +20,8 @@
  * The alert (staff.urgent_to set, the inquiry urgent) names the inquiry's
  * number, sender and subject, never its text unless triage.alert_body.
  * The acknowledgement (triage.acknowledge: true, templates/acknowledgement.txt)
- * follows RFC 3834: Auto-Submitted: auto-replied, In-Reply-To/References,
+ * is for a new inquiry only, never for a later message of its conversation;
+ * it follows RFC 3834: Auto-Submitted: auto-replied, In-Reply-To/References,
  * null envelope sender; never to a message that was itself automatic
  * (Auto-Submitted, X-Autoreply, Precedence bulk/list/junk, a report), a
  * bounce (null Return-Path), a list message (List-Id, List-Unsubscribe), a
@@ -55,6 +56,12 @@ int notifier_open(const struct config *cfg, const struct secret *secret, struct 
  * Failures to send are reported through err (LB_EUNAVAIL, …) but leave the
  * inquiry filed; the poller warns and carries on. */
 int notifier_inquiry_filed(struct notifier *n, unsigned number, time_t now, struct lb_err *err);
+
+/* A later message has just joined inquiry `number`'s conversation
+ * (receive/followup.h): send the urgent alert if it is due (the message made
+ * the inquiry urgent, filing cleared the earlier intent).  Never an
+ * acknowledgement. */
+int notifier_followup(struct notifier *n, unsigned number, time_t now, struct lb_err *err);
 
 /* Send what earlier runs filed but did not get to notify (a crash between
  * filing and notifying), within the limits above. */

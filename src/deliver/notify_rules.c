@@ -298,7 +298,8 @@ static void first_name(struct buf *out, const char *name)
 }
 
 int ack_compose(const struct config *cfg, const struct secret *secret, const struct inquiry *q,
-		const struct inmsg *m, time_t now, struct buf *raw, struct lb_err *err)
+		const struct inmsg *m, time_t now, struct buf *raw, char **message_id,
+		struct lb_err *err)
 {
 	struct buf text = BUF_INIT, html = BUF_INIT, subj = BUF_INIT, fn = BUF_INIT, num = BUF_INIT;
 	first_name(&fn, q->from_name);
@@ -342,7 +343,7 @@ int ack_compose(const struct config *cfg, const struct secret *secret, const str
 				     .text = text.p,
 				     .html = html.p,
 				     .date = now};
-		rc = onemail_compose(&om, raw, NULL, err);
+		rc = onemail_compose(&om, raw, message_id, err);
 		free(refs);
 	}
 	addr_free(&to);

@@ -66,8 +66,10 @@ bool notify_same(const char *a, const char *b);
 bool notify_in_doubt(const char *intent, const char *state, bool noted);
 
 /* Compose inquiry q's acknowledgement (m: its parsed message, for
- * threading) into raw. */
+ * threading) into raw; *message_id (may be NULL) receives its Message-ID,
+ * caller frees. */
 int ack_compose(const struct config *cfg, const struct secret *secret, const struct inquiry *q,
-		const struct inmsg *m, time_t now, struct buf *raw, struct lb_err *err);
+		const struct inmsg *m, time_t now, struct buf *raw, char **message_id,
+		struct lb_err *err);
 
 #endif

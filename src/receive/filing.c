@@ -10,7 +10,9 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/strset.h"
+#include "receive/followup.h"
 #include "receive/parse.h"
+#include "store/conversation.h"
 #include "store/inquiries.h"
 #include "store/subscribers.h"
 
@@ -27,7 +29,8 @@ struct filer {
 	char **addresses;	   /* what tokens' values point at */
 	size_t naddr, addrcap;
 	bool tokens_built;
-	unsigned next_number; /* the next inquiry number to try */
+	unsigned next_number;	   /* the next inquiry number to try */
+	struct followups *threads; /* which inquiry a message continues */
 	char *from_domain;
 	const char *markers[3];
 	struct classify_ctx cctx;
@@ -142,12 +145,21 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 		buf_free(&text);
 	}
 	fsx_list_free(paths);
-	/* Inquiries already filed count as seen: a crash between filing one and
-	 * recording it must not file it again. */
+	/* Inquiries already filed count as seen, and so do the later messages
+	 * of their conversations: a crash between filing one and recording it
+	 * must not file it again. */
 	struct inquiry *v;
 	size_t n;
+	f->threads = followups_new();
 	if (!rc && (rc = inquiries_load(cfg->state_dir, &v, &n, err)) == 0) {
 		for (size_t i = 0; i < n; i++) {
+			followup_add(f->threads, &v[i]);
+			size_t nlater;
+			struct conv_msg *later = conv_msgs(&v[i], &nlater);
+			for (size_t j = 0; j < nlater; j++)
+				if (later[j].dir == CONV_IN && later[j].key)
+					pollstate_remember(ps, later[j].key, "inquiry");
+			conv_msgs_free(later, nlater);
 			if (v[i].key) {
 				pollstate_remember(ps, v[i].key, "inquiry");
 			} else if (v[i].message_id) { /* filed before keys had digests */
@@ -188,6 +200,7 @@ void filer_close(struct filer *f)
 		free(f->addresses[i]);
 	free(f->addresses);
 	free(f->from_domain);
+	followups_free(f->threads);
 	free(f);
 }
 
@@ -367,10 +380,25 @@ static int file_inquiry(struct filer *f, const struct src_msg *msg, const struct
 			const struct classification *c, time_t now, struct filed *d,
 			struct lb_err *err)
 {
+	const char *sender = m->from ? m->from : c->subscriber ? c->subscriber : "";
+	bool by_reference = false;
+	unsigned thread = followup_find(f->threads, m, now, &by_reference);
+	if (thread) {
+		struct followup_filed ff = {0};
+		int rc = followup_file(f->threads, f->cfg, msg, m, sender, d->key, now, thread,
+				       by_reference, &ff, err);
+		if (!rc && ff.joined) {
+			d->inquiry = thread;
+			d->followup = true;
+			d->urgent = ff.urgent;
+		}
+		if (rc || ff.joined)
+			return rc;
+	}
 	struct buf ex = BUF_INIT, att = BUF_INIT;
 	excerpt(&ex, m->own_text ? m->own_text : m->text ? m->text : "", 400);
 	attachments(&att, m);
-	char *from = xstrdup(m->from ? m->from : c->subscriber ? c->subscriber : "");
+	char *from = xstrdup(sender);
 	char status[] = "new", urgent[] = "urgent", normal[] = "normal";
 	struct inquiry q = {
 	    .received = now,
@@ -395,6 +423,7 @@ static int file_inquiry(struct filer *f, const struct src_msg *msg, const struct
 		f->next_number = q.number + 1;
 		d->inquiry = q.number;
 		d->urgent = c->urgent;
+		followup_note(f->threads, q.number, m->message_id, from, m->subject, now);
 	}
 	buf_free(&ex);
 	buf_free(&att);

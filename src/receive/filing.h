@@ -2,7 +2,11 @@
  *
  * The effect of each kind:
  *   inquiry      filed in state/inquiries (store/inquiries.h), urgent when
- *                its text holds crisis language
+ *                its text holds crisis language; or, when it continues an
+ *                inquiry's conversation (receive/followup.h), filed with
+ *                that one (store/conversation.h): it reopens it when
+ *                answered or closed, and crisis language in it makes it
+ *                urgent (then the alert is due again)
  *   bounce       hard: suppressed (hard-bounce);
  *                soft: counted, 3 within 30 days suppress (failed);
  *                delayed: nothing failed, nothing done
@@ -47,7 +51,8 @@ struct filed {
 	bool duplicate; /* seen before: nothing done */
 	enum mail_kind kind;
 	enum bounce_severity severity;
-	unsigned inquiry; /* its number when one was filed */
+	unsigned inquiry; /* its number when one was filed, or that it joined */
+	bool followup;	  /* it joined inquiry's conversation (receive/followup.h) */
 	bool urgent;
 	bool unparsed;
 	size_t suppressed; /* addresses newly suppressed */

@@ -3,19 +3,25 @@
  * Numbers are 1, 2, 3 … (staff can say them aloud).  On disk, in
  * state/inquiries/ (0700, files 0600), two append-only files:
  *   messages.G  the raw messages as received, one after the other
- *               ("#N LENGTH\n" + LENGTH bytes + "\n"), and copies of the
- *               replies staff sent;
+ *               ("#N LENGTH\n" + LENGTH bytes + "\n"): each inquiry's first
+ *               message, the later ones of its conversation
+ *               (store/conversation.h) and copies of the replies staff sent;
  *   log         "# letterbox inquiries messages.G" and then
  *                 R N / key: value lines / "."   a version of N's record,
  *                                               the latest one wins;
  *                 H N<TAB>time<TAB>who<TAB>what<TAB>detail   history;
+ *                 M N<TAB>entry                 a message of N's conversation
+ *                                               (store/conversation.h);
  *                 D N                           N was purged.
  * Appending, not one file per inquiry: creating a file costs more than the
  * rest of filing a message put together, and `letterbox poll` files
  * thousands.  A record is committed by its "." line; an unfinished one (a
  * crash mid-write) is ignored.  Removing inquiries compacts both files into a
  * new generation G+1 and switches the log over atomically, so purged
- * messages are really gone.  Writers hold state/inquiries/lock.
+ * messages are really gone.  Writers hold state/inquiries/lock.  A process
+ * reads the log once and then only what was appended to it since
+ * (store/inquiries_log.c): loading a record per received message costs what
+ * the message added, not the whole log.
  * Message bodies are never logged; the record keeps a short excerpt.
  */
 #ifndef LB_INQUIRIES_H
@@ -59,6 +65,10 @@ struct inquiry {
 	long long msg_off;
 	size_t msg_len;
 	char *copies; /* "offset:length" of reply copies, space-separated, or NULL */
+	/* The conversation after the first message (store/conversation.h):
+	 * one entry a line, or NULL.  Read from the log's M lines, never stored
+	 * with the record: inquiry_save does not write it. */
+	char *thread;
 };
 
 /* File a new inquiry with raw bytes.  q->number is assigned: the first free

@@ -45,9 +45,11 @@ server() {
 faults() { printf '%s\n' "$@" >"$D/faults"; }
 # The cursor's last UID (0 before one is stored).
 cursor() { cat "$S"/state/poll/cursor.* 2>/dev/null | awk '{print $2}' | grep . || echo 0; }
+# inquiries: messages filed as inquiries (one that continues an earlier one's
+# conversation counts too)
 inquiries() {
 	"$LB" -C "$S" inquiries list --status all --json |
-		"$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))'
+		"$PY" -c 'import json,sys; print(sum(q["messages"] for q in json.load(sys.stdin)))'
 }
 # poll [ARGS]: letterbox [ARGS] poll, at most 20 s (the bugs this tests for hang).
 # shellcheck disable=SC2120 # (called with -v through expect_exit)

@@ -26,7 +26,9 @@ s = open(p).read().replace("  url: maildir:inbox",
 open(p, "w").write(s)
 PY
 }
-inquiries() { lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# inquiries: how many messages were filed as inquiries (a later message with the
+# sender and subject of an earlier one joins its conversation: count messages)
+inquiries() { lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(sum(q["messages"] for q in json.load(sys.stdin)))'; }
 
 # --- a Maildir inbox (the sample site's maildir:inbox): dedupe, and what is not a message ------
 rm -rf "$T_TMP/m"

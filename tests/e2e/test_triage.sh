@@ -204,6 +204,30 @@ check "status answered" grep -q "\"number\":$ANN,.*\"status\":\"answered\"" <(lb
 lbs inquiries show "$ANN" --copy 1 >"$T_TMP/copy"
 check "a copy is kept with the inquiry" grep -q "^In-Reply-To: <$(mid 1)>" "$T_TMP/copy"
 
+echo "-- Ann answers the reply: her inquiry goes on, no new acknowledgement"
+REPLY_ID=$(grep -m1 '^Message-ID:' "$T_TMP/copy" | tr -d '<>\r' | awk '{print $2}')
+answer() { # SUBJECT BODY [HEADER]: a message from Ann into the practice's INBOX
+	n_msg=$((n_msg + 1))
+	{
+		printf 'From: Ann Example <ann@mail.testbed.test>\r\nTo: Practice <news@mail.testbed.test>\r\n'
+		printf 'Subject: %s\r\nDate: %s\r\nMessage-ID: <msg%d.%s@people.test>\r\n' "$1" "$(date -R)" "$n_msg" "$$"
+		[ -n "${3:-}" ] && printf '%s\r\n' "$3"
+		printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n' "$2"
+	} | dv save -u test -m INBOX
+}
+answer "Re: Re: Healing Through Connection" "Thank you, Tuesday at 10:00 suits me." "In-Reply-To: <$REPLY_ID>"
+expect_exit 0 "poll over IMAP" lbs poll --json
+check "  poll --json: a follow-up of her inquiry" grep -q "\"inquiry\":$ANN,.*\"followup\":true" "$T_TMP/out"
+same "  her inquiry is open again" "$(lbs inquiries list --status all --json | grep -o "\"number\":$ANN,[^}]*" | grep -o '"status":"[a-z]*"')" '"status":"open"'
+answer "Re: Healing Through Connection" "Oh, and may I bring my husband?"
+expect_exit 0 "she writes again, only 'Re: subject'" lbs poll --json
+check "  joins too" grep -q "\"inquiry\":$ANN,.*\"followup\":true" "$T_TMP/out"
+settle
+same "  no acknowledgement for either (her mailbox: the acknowledgement and the reply)" "$(count ann)" 2
+lbs inquiries show "$ANN" >"$T_TMP/show"
+check "  show: the conversation, four messages" grep -q "^Conversation (4 messages):" "$T_TMP/show"
+check "  ... her answer" grep -q "^Thank you, Tuesday at 10:00 suits me." "$T_TMP/show"
+
 echo "-- a reply that cannot be sent"
 DEE_STATUS=$(lbs inquiries list --status all --json | grep -o "\"number\":$DEE,[^}]*" | grep -o '"status":"[a-z]*"')
 cp "$S/letterbox.yaml" "$T_TMP/yaml.bak"

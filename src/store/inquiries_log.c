@@ -1,0 +1,456 @@
+/* The inquiry store, read: records as text, the log parsed into a book, the
+ * copy of it this process keeps up to date, and the functions that read
+ * (store/inquiries.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fsx.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "store/inquiries.h"
+#include "store/inquiries_int.h"
+
+/* ---- records as text ----------------------------------------------------------------------- */
+
+/* One value on one line: backslash, CR and LF escaped. */
+static void put(struct buf *b, const char *key, const char *v)
+{
+	if (!v)
+		return;
+	buf_printf(b, "%s: ", key);
+	for (; *v; v++) {
+		if (*v == '\n')
+			buf_adds(b, "\\n");
+		else if (*v == '\r')
+			buf_adds(b, "\\r");
+		else if (*v == '\\')
+			buf_adds(b, "\\\\");
+		else
+			buf_addc(b, *v);
+	}
+	buf_addc(b, '\n');
+}
+
+void inq_render(struct buf *b, const struct inquiry *q)
+{
+	struct buf t = BUF_INIT;
+	buf_printf(b, "R %u\n", q->number);
+	time_iso(&t, q->received);
+	put(b, "received", t.p);
+	put(b, "from", q->from);
+	put(b, "from_name", q->from_name);
+	put(b, "subject", q->subject);
+	put(b, "message_id", q->message_id);
+	put(b, "key", q->key);
+	put(b, "article", q->article);
+	put(b, "subscriber", q->subscriber ? "yes" : "no");
+	put(b, "status", q->status);
+	put(b, "priority", q->priority);
+	put(b, "assignee", q->assignee);
+	if (q->unparsed)
+		put(b, "unparsed", "yes");
+	if (q->truncated)
+		put(b, "truncated", "yes");
+	put(b, "attachments", q->attachments);
+	put(b, "acknowledged", q->acknowledged);
+	put(b, "alerted", q->alerted);
+	put(b, "ack_state", q->ack_state);
+	put(b, "alert_state", q->alert_state);
+	put(b, "excerpt", q->excerpt);
+	buf_printf(b, "message: %lld %zu\n", q->msg_off, q->msg_len);
+	put(b, "copies", q->copies);
+	buf_adds(b, ".\n");
+	buf_free(&t);
+}
+
+static char *unescape(struct span v)
+{
+	struct buf b = BUF_INIT;
+	buf_grow(&b, v.n);
+	const char *p = v.p, *end = v.p + v.n;
+	while (p < end) {
+		const char *bs = memchr(p, '\\', (size_t)(end - p));
+		if (!bs || bs + 1 >= end) {
+			buf_add(&b, p, (size_t)(end - p));
+			break;
+		}
+		buf_add(&b, p, (size_t)(bs - p));
+		buf_addc(&b, bs[1] == 'n' ? '\n' : bs[1] == 'r' ? '\r' : bs[1]);
+		p = bs + 2;
+	}
+	return buf_take(&b);
+}
+
+static char **field_slot(struct inquiry *q, struct span k)
+{
+	static const char *const names[] = {"from",    "from_name",   "subject",      "message_id",
+					    "article", "status",      "priority",     "assignee",
+					    "excerpt", "attachments", "acknowledged", "alerted",
+					    "copies",  "ack_state",   "alert_state",  "key",
+					    NULL};
+	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
+			  &q->article, &q->status,	&q->priority,	  &q->assignee,
+			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
+			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key};
+	for (size_t i = 0; names[i]; i++)
+		if (span_eq(k, names[i]))
+			return slots[i];
+	return NULL;
+}
+
+static void parse_line(struct inquiry *q, struct span line)
+{
+	const char *colon = memchr(line.p, ':', line.n);
+	if (!colon || colon + 1 >= line.p + line.n)
+		return;
+	struct span k = {line.p, (size_t)(colon - line.p)};
+	struct span v = {colon + 2, line.n - k.n - 2};
+	char *val = unescape(v);
+	char **slot = field_slot(q, k);
+	if (slot) {
+		free(*slot);
+		*slot = val;
+		return;
+	}
+	if (span_eq(k, "received")) {
+		time_parse(span_cstr(val), &q->received);
+	} else if (span_eq(k, "subscriber")) {
+		q->subscriber = strcmp(val, "yes") == 0;
+	} else if (span_eq(k, "unparsed")) {
+		q->unparsed = true;
+	} else if (span_eq(k, "truncated")) {
+		q->truncated = true;
+	} else if (span_eq(k, "message")) {
+		char *end;
+		q->msg_off = strtoll(val, &end, 10);
+		q->msg_len = (size_t)strtoull(end, NULL, 10);
+	}
+	free(val);
+}
+
+/* ---- the log, read ------------------------------------------------------------------------ */
+
+void inq_book_free(struct book *b)
+{
+	for (size_t i = 0; i < b->cap; i++)
+		inquiry_free(&b->v[i]);
+	free(b->v);
+	free(b->gen);
+}
+
+static struct inquiry *slot(struct book *b, unsigned n)
+{
+	if (n >= b->cap) {
+		size_t old = b->cap;
+		b->v = xgrowarray(b->v, &b->cap, (size_t)n + 1, sizeof *b->v);
+		memset(b->v + old, 0, (b->cap - old) * sizeof *b->v);
+	}
+	return &b->v[n];
+}
+
+/* The INQ_NOTED_* bit a history line ("H N<TAB>time<TAB>who<TAB>what<TAB>…")
+ * stands for: letterbox's entries on how an acknowledgement or alert ended. */
+static unsigned history_noted(struct span line)
+{
+	static const struct {
+		const char *what;
+		unsigned bit;
+	} outcomes[] = {{"acknowledged", INQ_NOTED_ACK},   {"ack-failed", INQ_NOTED_ACK},
+			{"ack-uncertain", INQ_NOTED_ACK},  {"alerted", INQ_NOTED_ALERT},
+			{"alert-failed", INQ_NOTED_ALERT}, {"alert-uncertain", INQ_NOTED_ALERT}};
+	struct span f[4];
+	const char *p = line.p, *end = line.p + line.n;
+	for (size_t i = 0; i < 4; i++) {
+		const char *tab = memchr(p, '\t', (size_t)(end - p));
+		f[i] = (struct span){p, tab ? (size_t)(tab - p) : (size_t)(end - p)};
+		if (!tab && i < 3)
+			return 0;
+		p = tab ? tab + 1 : end;
+	}
+	if (!span_eq(f[2], "letterbox"))
+		return 0;
+	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
+		if (span_eq(f[3], outcomes[i].what))
+			return outcomes[i].bit;
+	return 0;
+}
+
+/* An "M N<TAB>entry" line: the entry joins N's thread. */
+static void thread_line(struct book *b, unsigned n, struct span line)
+{
+	const char *tab = memchr(line.p, '\t', line.n);
+	if (!tab)
+		return;
+	if (n >= b->tcap) {
+		size_t old = b->tcap;
+		b->threads = xgrowarray(b->threads, &b->tcap, (size_t)n + 1, sizeof *b->threads);
+		memset(b->threads + old, 0, (b->tcap - old) * sizeof *b->threads);
+	}
+	if (!b->threads[n].n && b->v[n].thread) { /* read before: go on from it */
+		buf_adds(&b->threads[n], b->v[n].thread);
+		free(b->v[n].thread);
+		b->v[n].thread = NULL;
+	}
+	if (b->threads[n].n)
+		buf_addc(&b->threads[n], '\n');
+	buf_add(&b->threads[n], tab + 1, line.n - (size_t)(tab + 1 - line.p));
+}
+
+/* The threads gathered go to their records. */
+static void threads_settle(struct book *b)
+{
+	for (size_t i = 0; i < b->tcap; i++) {
+		if (i < b->cap && b->v[i].number && b->threads[i].n)
+			b->v[i].thread = buf_take(&b->threads[i]);
+		buf_free(&b->threads[i]);
+	}
+	free(b->threads);
+	b->threads = NULL;
+	b->tcap = 0;
+}
+
+/* Parse the log's text [p, end) into b; history (when not NULL) gets N's
+ * history lines.  Returns how much of it was read for good: up to the end
+ * of the last line outside a record, so that a record being written (or cut
+ * short) is read again, whole, next time. */
+static size_t parse_log(struct book *b, const char *text, const char *end, unsigned hist_of,
+			struct buf *history)
+{
+	const char *p = text;
+	size_t done = 0;
+	struct inquiry cur = {0};
+	bool in_record = false;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break; /* an unfinished last line */
+		struct span line = {p, (size_t)(nl - p)};
+		p = nl + 1;
+		if (in_record && span_eq(line, ".")) {
+			if (cur.number) {
+				struct inquiry *s = slot(b, cur.number);
+				cur.noted = s->noted;
+				cur.thread = s->thread; /* M lines read before */
+				s->thread = NULL;
+				inquiry_free(s);
+				*s = cur;
+				if (cur.number > b->highest)
+					b->highest = cur.number;
+			} else {
+				inquiry_free(&cur);
+			}
+			memset(&cur, 0, sizeof cur);
+			in_record = false;
+		} else if (line.n > 2 && line.p[1] == ' ' &&
+			   (line.p[0] == 'R' || line.p[0] == 'H' || line.p[0] == 'D' ||
+			    line.p[0] == 'M')) {
+			if (in_record) /* a record cut short by a crash */
+				inquiry_free(&cur);
+			in_record = false;
+			memset(&cur, 0, sizeof cur);
+			unsigned n = (unsigned)strtoul(line.p + 2, NULL, 10);
+			if (line.p[0] == 'R') {
+				in_record = true;
+				cur.number = n;
+			} else if (line.p[0] == 'M' && n < b->cap && b->v[n].number) {
+				thread_line(b, n, line);
+			} else if (line.p[0] == 'D' && n < b->cap) {
+				inquiry_free(&b->v[n]);
+				if (n < b->tcap)
+					buf_free(&b->threads[n]);
+			} else if (line.p[0] == 'H' && n < b->cap && b->v[n].number) {
+				b->v[n].noted |= history_noted(line);
+			}
+			if (line.p[0] == 'H' && history && n == hist_of) {
+				const char *tab = memchr(line.p, '\t', line.n);
+				if (tab) {
+					buf_add(history, tab + 1,
+						line.n - (size_t)(tab + 1 - line.p));
+					buf_addc(history, '\n');
+				}
+			}
+			if (n > b->highest)
+				b->highest = n;
+		} else if (in_record) {
+			parse_line(&cur, line);
+		} else if (span_starts_with(line, INQ_HEADER)) {
+			free(b->gen);
+			b->gen = span_dup((struct span){line.p + strlen(INQ_HEADER),
+							line.n - strlen(INQ_HEADER)});
+		}
+		if (!in_record)
+			done = (size_t)(p - text);
+	}
+	inquiry_free(&cur);
+	threads_settle(b);
+	return done;
+}
+
+/* Read the whole log.  history: when not NULL, N's history lines are
+ * appended. */
+int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
+		 struct lb_err *err)
+{
+	memset(b, 0, sizeof *b);
+	char *path = path_join(dir, "log");
+	struct buf text = BUF_INIT;
+	int rc = fsx_read_state(path, &text, 0, err);
+	free(path);
+	if (rc == 0)
+		parse_log(b, buf_cstr(&text), buf_cstr(&text) + text.n, hist_of, history);
+	if (!b->gen)
+		b->gen = xstrdup("messages.1");
+	buf_free(&text);
+	/* No log yet is an empty store; a log we cannot read is an error, never
+	 * "no inquiries". */
+	return rc == LB_ENOINPUT ? 0 : rc;
+}
+
+/* The log as last read by this process, brought up to date by reading only
+ * what was appended since (the log is append-only; compaction replaces the
+ * file, which is then read afresh).  A poll that files thousands of
+ * messages and loads a record for each reads the log once, not once per
+ * message. */
+static struct {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t done;
+	struct book b;
+} cache;
+
+/* Whether fd's log is the one the cache read: the same file, not shorter,
+ * and of the same generation (compaction writes a new file with the next
+ * one, so a reused inode number cannot pass for the old log). */
+static bool cache_fits(const char *path, int fd, const struct stat *st)
+{
+	if (!cache.path || strcmp(cache.path, path) != 0 || st->st_dev != cache.dev ||
+	    st->st_ino != cache.ino || st->st_size < cache.done)
+		return false;
+	char head[160];
+	ssize_t got = pread(fd, head, sizeof head - 1, 0);
+	head[got > 0 ? got : 0] = '\0';
+	char *nl = strchr(head, '\n');
+	if (nl)
+		*nl = '\0';
+	const char *gen = strncmp(head, INQ_HEADER, strlen(INQ_HEADER)) == 0
+			      ? head + strlen(INQ_HEADER)
+			      : "messages.1";
+	return cache.b.gen && strcmp(gen, cache.b.gen) == 0;
+}
+
+static int book_current(const char *dir, const struct book **out, struct lb_err *err)
+{
+	char *path = path_join(dir, "log");
+	struct stat st;
+	int rc = 0, fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+	else if (fd >= 0 && fstat(fd, &st) < 0)
+		rc = err_sys(err, LB_EIO, "%s", path);
+	if (rc || fd < 0 || !cache_fits(path, fd, &st)) {
+		inq_book_free(&cache.b);
+		memset(&cache.b, 0, sizeof cache.b);
+		free(cache.path);
+		cache.path = NULL;
+		cache.done = 0;
+	}
+	if (!rc && fd >= 0 && st.st_size > cache.done) {
+		struct buf tail = BUF_INIT;
+		size_t want = (size_t)(st.st_size - cache.done);
+		ssize_t got = buf_grow(&tail, want) ? pread(fd, tail.p, want, cache.done) : -1;
+		if (got < 0) {
+			rc = err_sys(err, LB_EIO, "%s", path);
+		} else {
+			tail.n = (size_t)got;
+			tail.p[tail.n] = '\0';
+			cache.done += (off_t)parse_log(&cache.b, tail.p, tail.p + tail.n, 0, NULL);
+			cache.path = cache.path ? cache.path : xstrdup(path);
+			cache.dev = st.st_dev;
+			cache.ino = st.st_ino;
+		}
+		buf_free(&tail);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!cache.b.gen)
+		cache.b.gen = xstrdup("messages.1");
+	free(path);
+	*out = &cache.b;
+	return rc;
+}
+
+/* A deep copy of q. */
+static void inquiry_clone(struct inquiry *dst, const struct inquiry *src)
+{
+	*dst = *src;
+	char **all[] = {&dst->from,    &dst->from_name,	  &dst->subject,      &dst->message_id,
+			&dst->article, &dst->status,	  &dst->priority,     &dst->assignee,
+			&dst->excerpt, &dst->attachments, &dst->acknowledged, &dst->alerted,
+			&dst->copies,  &dst->ack_state,	  &dst->alert_state,  &dst->key,
+			&dst->thread};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (*all[i])
+			*all[i] = xstrdup(*all[i]);
+}
+
+unsigned inquiries_next_number(const char *state_dir)
+{
+	char *dir = inq_store_dir(state_dir);
+	const struct book *b;
+	struct lb_err err;
+	unsigned n = book_current(dir, &b, &err) == 0 ? b->highest + 1 : 1;
+	free(dir);
+	return n;
+}
+
+int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err)
+{
+	memset(q, 0, sizeof *q);
+	char *dir = inq_store_dir(state_dir);
+	const struct book *b;
+	int rc = book_current(dir, &b, err);
+	if (!rc && (!b->v || number >= b->cap || !b->v[number].number))
+		rc = err_set(err, LB_EDATA, "there is no inquiry %u", number);
+	if (!rc)
+		inquiry_clone(q, &b->v[number]);
+	free(dir);
+	return rc;
+}
+
+int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct lb_err *err)
+{
+	*v = NULL;
+	*n = 0;
+	char *dir = inq_store_dir(state_dir);
+	const struct book *b;
+	int rc = book_current(dir, &b, err);
+	if (!rc) {
+		size_t cap = 0;
+		for (size_t i = 0; i < b->cap; i++) {
+			if (!b->v[i].number)
+				continue;
+			*v = xgrowarray(*v, &cap, *n + 1, sizeof **v);
+			inquiry_clone(&(*v)[(*n)++], &b->v[i]);
+		}
+	}
+	free(dir);
+	return rc;
+}
+
+char *inquiry_history(const char *state_dir, unsigned number)
+{
+	char *dir = inq_store_dir(state_dir);
+	struct book b;
+	struct buf h = BUF_INIT;
+	struct lb_err err;
+	inq_read_log(dir, &b, number, &h, &err);
+	inq_book_free(&b);
+	free(dir);
+	return buf_take(&h);
+}
