@@ -8,6 +8,7 @@
 
 #include "receive/charset.h"
 #include "receive/classify.h"
+#include "receive/followup.h"
 #include "receive/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -88,6 +89,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(c.reason[0] != '\0' && memchr(c.reason, '\0', sizeof c.reason));
 	require_list(&c.addresses);
 	classification_free(&c);
+
+	/* The subject a follow-up is matched by: valid UTF-8 in, valid out, and
+	 * normalising twice changes nothing. */
+	if (m.subject) {
+		struct buf once = BUF_INIT, twice = BUF_INIT;
+		followup_subject(&once, m.subject);
+		REQUIRE(utf8_valid(once.p ? once.p : "", once.n));
+		followup_subject(&twice, buf_cstr(&once));
+		REQUIRE(once.n == twice.n && memcmp(buf_cstr(&once), buf_cstr(&twice), once.n) == 0);
+		buf_free(&once);
+		buf_free(&twice);
+	}
 	inmsg_free(&m);
 	return 0;
 }
