@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	    .reply_to = "Center <hello+{token}@example.org>",
 	    .from_domain = "example.org",
 	};
-	(void)langs;
+	ctx.urgent_languages = nlangs ? langs : NULL;
 	struct tally t = {0};
 	for (; i < argc; i++) {
 		FILE *fp = fopen(argv[i], "r");
