@@ -129,8 +129,8 @@ bool wordtok_next(struct wordtok *t, struct word *w)
 		} else if (pc != P_APOS) {
 			break;
 		}
-		if (k + addn >= WORD_MAX) {
-			w->cut = true;
+		if (w->cut || k + addn >= WORD_MAX) {
+			w->cut = true; /* keep the start whole: nothing after a piece left out */
 		} else if (addn) {
 			memcpy(w->norm + k, add, addn);
 			k += addn;
