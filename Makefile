@@ -27,7 +27,10 @@ ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/store/*.c src/compose/*.c src/deliver/*.c \
 	src/receive/*.c src/cmd/*.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The crisis lexicon (data/urgent/LANG.txt) is compiled in as a generated C file.
+LEXICON   := $(sort $(wildcard data/urgent/*.txt))
+LEXICON_C := $(BUILD)/gen/lexicon_files.c
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LEXICON_C:%.c=%.o)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -54,6 +57,13 @@ $(BUILD)/letterbox: $(BUILD)/src/main.o $(BUILD)/liblb.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LEXICON_C): $(LEXICON) scripts/embed-lexicon
+	@mkdir -p $(@D)
+	scripts/embed-lexicon $(LEXICON) >$@.tmp && mv $@.tmp $@
+
+$(LEXICON_C:%.c=%.o): $(LEXICON_C)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblb.a

@@ -14,18 +14,23 @@
 #include "core/mem.h"
 #include "deliver/campaign.h"
 #include "deliver/transport.h"
+#include "receive/lexicon.h"
 #include "receive/source.h"
 #include "store/subscribers.h"
 
 static const char usage[] =
-    "letterbox check\n"
+    "letterbox check [--urgent-words]\n"
     "\n"
     "Validate letterbox.yaml, every article in newsletters/, every template in\n"
     "templates/ and every list in subscribers/, with the checks the commands\n"
     "make before they start (password files, the lists articles name, the\n"
     "templates enabled features need).  Each problem is printed as\n"
     "file:line:col: what is wrong.  Exit 0 when all is well, 78 for a\n"
-    "configuration problem, 65 for a problem in the data.";
+    "configuration problem, 65 for a problem in the data.\n"
+    "\n"
+    "--urgent-words prints the crisis phrases that make an inquiry urgent: the\n"
+    "built-in lexicon in the languages of triage.urgent_languages, then\n"
+    "triage.urgent_words (notation: data/urgent/README.md in the sources).";
 
 struct problems {
 	size_t data, config;
@@ -96,12 +101,36 @@ static void check_template(struct cli *g, const char *file, enum tpl_escape esc,
 	free(rel);
 }
 
+static void print_phrase(void *ctx, const char *lang, const char *line)
+{
+	const char **last = ctx;
+	if (!*last || strcmp(*last, lang) != 0)
+		printf("%s# built in: %s\n", *last ? "\n" : "", lang);
+	*last = lang;
+	printf("%s\n", line);
+}
+
+/* check --urgent-words: the lexicon this site uses. */
+static int urgent_words(const struct config *cfg)
+{
+	const char *last = NULL;
+	lexicon_each(lexicon_languages((const char *const *)cfg->urgent_languages), print_phrase,
+		     &last);
+	if (cfg->urgent_words && cfg->urgent_words[0]) {
+		printf("%s# triage.urgent_words\n", last ? "\n" : "");
+		for (char **w = cfg->urgent_words; *w; w++)
+			printf("%s\n", *w);
+	}
+	return 0;
+}
+
 int cmd_check(struct cli *g, int argc, char **argv)
 {
 	if (cli_help(argc, argv, usage))
 		return 0;
-	if (argc > 1)
-		return cli_usage(usage, "check takes no arguments");
+	bool words = argc == 2 && strcmp(argv[1], "--urgent-words") == 0;
+	if (argc > 1 && !words)
+		return cli_usage(usage, "check takes no arguments but --urgent-words");
 	struct problems p = {0};
 	struct lb_err err = {0};
 	if (config_load(&g->cfg, g->site_dir, g->config_path, &err) != 0) {
@@ -111,6 +140,8 @@ int cmd_check(struct cli *g, int argc, char **argv)
 		return LB_ECONFIG;
 	}
 	g->cfg_loaded = true;
+	if (words)
+		return urgent_words(&g->cfg);
 
 	/* What send and poll check before they connect: the same functions. */
 	struct transport_opts to = {&g->cfg.out, g->cfg.site_dir, 60};

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/yamlx.h"
+#include "receive/lexicon.h"
 
 #define CFG LB_ECONFIG
 
@@ -202,6 +204,32 @@ static const char *const top_keys[] = {
     "site",	"from", "reply_to", "list_id", "unsubscribe", "bounce_to", "outgoing",
     "incoming", "send", "staff",    "triage",  "compose",     "styles",	   NULL};
 
+/* triage.urgent_words are phrases in the lexicon's notation (lexicon.h);
+ * triage.urgent_languages name its built-in files. */
+static int check_urgent(struct ydoc *d, const yaml_node_t *n, char **list, bool languages,
+			struct lb_err *err)
+{
+	for (size_t i = 0; list && list[i]; i++) {
+		const yaml_node_t *item = yis_seq(n) ? yseq_at(d, n, i) : n;
+		if (languages && !lexicon_language_known(list[i])) {
+			struct buf known = BUF_INIT;
+			for (size_t l = 0; lexicon_files[l].lang; l++)
+				buf_printf(&known, "%s%s", l ? ", " : "", lexicon_files[l].lang);
+			int rc = yerr(d, item, CFG, err,
+				      "'triage.urgent_languages': no built-in lexicon for '%s' "
+				      "(there are: %s)",
+				      list[i], buf_cstr(&known));
+			buf_free(&known);
+			return rc;
+		}
+		const char *why = languages ? NULL : lexicon_phrase_error(list[i]);
+		if (why)
+			return yerr(d, item, CFG, err, "'triage.urgent_words': \"%s\": %s", list[i],
+				    why);
+	}
+	return 0;
+}
+
 static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct lb_err *err)
 {
 	int rc = ymap_check(d, root, "letterbox.yaml", top_keys, CFG, err);
@@ -287,11 +315,17 @@ static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct
 			return rc;
 	}
 	if ((n = ymap_get(d, root, "triage"))) {
-		static const char *const tkeys[] = {"urgent_words", "acknowledge", "alert_body",
-						    NULL};
+		static const char *const tkeys[] = {"urgent_words", "urgent_languages",
+						    "acknowledge", "alert_body", NULL};
 		if ((rc = ymap_check(d, n, "triage", tkeys, CFG, err)) ||
 		    (rc = yget_strlist(d, ymap_get(d, n, "urgent_words"), "urgent_words",
 				       &c->urgent_words, NULL, CFG, err)) ||
+		    (rc = check_urgent(d, ymap_get(d, n, "urgent_words"), c->urgent_words, false,
+				       err)) ||
+		    (rc = yget_strlist(d, ymap_get(d, n, "urgent_languages"), "urgent_languages",
+				       &c->urgent_languages, NULL, CFG, err)) ||
+		    (rc = check_urgent(d, ymap_get(d, n, "urgent_languages"), c->urgent_languages,
+				       true, err)) ||
 		    (rc = yget_bool(d, ymap_get(d, n, "acknowledge"), "acknowledge",
 				    &c->acknowledge, CFG, err)) ||
 		    (rc = yget_bool(d, ymap_get(d, n, "alert_body"), "alert_body", &c->alert_body,
@@ -402,5 +436,6 @@ void config_free(struct config *c)
 	strlist_free(c->digest_to);
 	strlist_free(c->urgent_to);
 	strlist_free(c->urgent_words);
+	strlist_free(c->urgent_languages);
 	memset(c, 0, sizeof *c);
 }

@@ -63,7 +63,8 @@ struct config {
 	long catch_up, give_up; /* seconds */
 
 	char **digest_to, **urgent_to; /* NULL-terminated */
-	char **urgent_words;
+	char **urgent_words;	       /* extra crisis phrases (receive/lexicon.h) */
+	char **urgent_languages;       /* the built-in lexicon's languages; NULL: all */
 	bool acknowledge;
 	bool alert_body; /* include the message text in urgent alerts (off) */
 };

@@ -6,6 +6,7 @@
 
 #include "core/mem.h"
 #include "core/token.h"
+#include "receive/lexicon.h"
 #include "receive/words.h"
 
 /* Tokens are short; anything longer in a pattern's place is not one. */
@@ -355,9 +356,17 @@ static void check_urgent(const struct inmsg *m, const struct classify_ctx *ctx,
 			 struct classification *out)
 {
 	const char *body = m->own_text && *m->own_text ? m->own_text : m->text;
-	out->urgent = (m->subject && urgent(m->subject, strlen(m->subject), ctx->urgent_words,
-					    &out->urgent_word)) ||
-		      (body && urgent(body, strlen(body), ctx->urgent_words, &out->urgent_word));
+	const struct lexicon *builtin = lexicon_builtin();
+	uint32_t langs = lexicon_languages(ctx->urgent_languages);
+	struct lexicon *extra = lexicon_of_phrases(ctx->urgent_words);
+	const char *hit = NULL;
+	if (m->subject)
+		hit = lexicon_find(builtin, langs, extra, m->subject, strlen(m->subject));
+	if (!hit && body)
+		hit = lexicon_find(builtin, langs, extra, body, strlen(body));
+	lexicon_free(extra);
+	out->urgent = hit != NULL;
+	out->urgent_word = hit;
 }
 
 void classify_message(const struct inmsg *m, const struct classify_ctx *ctx,

@@ -69,9 +69,12 @@ struct classify_ctx {
 	 * carry no token).  May be NULL. */
 	bool (*is_subscriber)(void *cb, const char *address);
 	void *cb;
-	/* Extra crisis words from the configuration (NULL-terminated, may be
-	 * NULL), on top of the built-in list; see urgent(). */
+	/* Extra crisis phrases from the configuration (NULL-terminated, may be
+	 * NULL), on top of the built-in lexicon; see urgent(). */
 	const char *const *urgent_words;
+	/* The built-in lexicon's languages to use ("en", "es"; NULL-terminated);
+	 * NULL: all of them. */
+	const char *const *urgent_languages;
 };
 
 struct classification {
@@ -88,8 +91,8 @@ struct classification {
 	char *status;		 /* enhanced status code of a failure */
 	char *diagnostic;	 /* the remote server's explanation */
 	char *feedback_type;	 /* ARF Feedback-Type */
-	bool urgent;		 /* inquiries: crisis words in the subject or text */
-	const char *urgent_word; /* the word that matched (static or config) */
+	bool urgent;		 /* inquiries: crisis language in the subject or text */
+	const char *urgent_word; /* the phrase that matched (built in or config) */
 	char reason[96];	 /* why, for logs; holds no message content */
 };
 
@@ -99,13 +102,15 @@ void classify_message(const struct inmsg *m, const struct classify_ctx *ctx,
 		      struct classification *out);
 void classification_free(struct classification *c);
 
-/* Whether text[0..n) (UTF-8) contains crisis language: a built-in list for a
- * mental-health practice (suicide, kill myself, self-harm, overdose,
- * emergency, abuse, in danger, …) plus extra_words (NULL-terminated, may be
- * NULL), matched case-insensitively (ASCII and Latin-1 letters) as whole
- * words: "Emergency!" and "EMERGENCY" match, "emergencyroom" does not;
- * curly apostrophes match straight ones.  *matched (may be NULL) gets the
- * list entry that matched. */
-bool urgent(const char *text, size_t n, const char *const *extra_words, const char **matched);
+/* Whether text[0..n) (UTF-8) contains crisis language: the built-in lexicon
+ * for a mental-health practice (data/urgent/, lexicon.h: ideation, plans and
+ * acts, self-harm, violence and abuse, danger at home) in the languages
+ * named (NULL: all), plus extra_words (NULL-terminated, may be NULL; the same
+ * notation), matched as phrases over words: case, accents and apostrophes
+ * do not matter, words may be inflected ("hits", "hitting"), "I'm not
+ * suicidal" does not count.  *matched (may be NULL) gets the phrase that
+ * matched, as written. */
+bool urgent(const char *text, size_t n, const char *const *extra_words,
+	    const char *const *languages, const char **matched);
 
 #endif

@@ -185,7 +185,8 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 					resolve,
 					is_subscriber,
 					f,
-					(const char *const *)cfg->urgent_words};
+					(const char *const *)cfg->urgent_words,
+					(const char *const *)cfg->urgent_languages};
 	*out = f;
 	return 0;
 }

@@ -223,7 +223,8 @@ static void crash_point(const char *where)
 /* Whether text holds crisis language (receive/classify.h). */
 static bool crisis(const struct config *cfg, const char *text)
 {
-	return text && urgent(text, strlen(text), (const char *const *)cfg->urgent_words, NULL);
+	return text && urgent(text, strlen(text), (const char *const *)cfg->urgent_words,
+			      (const char *const *)cfg->urgent_languages, NULL);
 }
 
 /* The changes a later message brings to q, as history lines: it reopens an

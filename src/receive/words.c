@@ -7,7 +7,6 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
-#include "receive/classify.h"
 
 /* Replies are read this far for out-of-office wording, and unsubscribe
  * requests this many words: both are short by nature. */
@@ -49,61 +48,6 @@ static char *normalise(const char *p, size_t n, size_t *len)
 	s[k] = '\0';
 	*len = k;
 	return s;
-}
-
-/* Is there a word character at s[i] (looking backwards from i when back)?
- * Non-ASCII letters are word characters; Latin-1 and general punctuation
- * (U+0080-U+00BF, U+2000-U+206F: dashes, quotes, ellipsis) are not. */
-static bool word_at(const unsigned char *s, size_t n, size_t i, bool back)
-{
-	if (back) {
-		if (i == 0)
-			return false;
-		unsigned char c = s[i - 1];
-		if (c < 0x80)
-			return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-		size_t st = i - 1;
-		while (st > 0 && i - st < 4 && (s[st] & 0xC0) == 0x80)
-			st--;
-		if (s[st] == 0xC2 ||
-		    (s[st] == 0xE2 && st + 1 < n && (s[st + 1] == 0x80 || s[st + 1] == 0x81)))
-			return false;
-		return true;
-	}
-	if (i >= n)
-		return false;
-	unsigned char c = s[i];
-	if (c < 0x80)
-		return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-	if (c == 0xC2 || (c == 0xE2 && i + 1 < n && (s[i + 1] == 0x80 || s[i + 1] == 0x81)))
-		return false;
-	return true;
-}
-
-/* word must be normalised already. */
-static bool find_word(const char *text, size_t n, const char *w)
-{
-	size_t wl = strlen(w);
-	bool found = false;
-	const unsigned char *t = (const unsigned char *)text;
-	for (const char *p = text; wl && !found && (p = memmem(p, n - (size_t)(p - text), w, wl));
-	     p++) {
-		size_t i = (size_t)(p - text);
-		found = !word_at(t, n, i, true) && !word_at(t, n, i + wl, false);
-	}
-	return found;
-}
-
-struct normtext {
-	const unsigned char *p;
-	size_t n;
-};
-
-/* phrases_find's accept(): an occurrence that is a whole word. */
-static bool whole_word(void *ctx, size_t i, size_t wl)
-{
-	const struct normtext *t = ctx;
-	return !word_at(t->p, t->n, i, true) && !word_at(t->p, t->n, i + wl, false);
 }
 
 /* ---- many phrases at once -------------------------------------------------------------------- */
@@ -200,101 +144,6 @@ bool phrases_seen(const struct phrases *ps, const size_t *first, size_t from, si
 		if (first[k] != PHRASE_NONE && first[k] + ps->len[k] <= end)
 			return true;
 	return false;
-}
-
-/* ---- crisis language ------------------------------------------------------------------------- */
-
-/* Written as normalise() would leave them: lower case, straight quotes. */
-static const char *const crisis[] = {"suicide",
-				     "suicidal",
-				     "kill myself",
-				     "killing myself",
-				     "end my life",
-				     "ending my life",
-				     "take my own life",
-				     "taking my own life",
-				     "end it all",
-				     "want to die",
-				     "wanna die",
-				     "better off dead",
-				     "self-harm",
-				     "self harm",
-				     "selfharm",
-				     "self-harming",
-				     "hurt myself",
-				     "hurting myself",
-				     "harm myself",
-				     "harming myself",
-				     "cutting myself",
-				     "cut myself",
-				     "overdose",
-				     "overdosed",
-				     "emergency",
-				     "crisis",
-				     "can't go on",
-				     "cannot go on",
-				     "can not go on",
-				     "no reason to live",
-				     "nothing to live for",
-				     "abuse",
-				     "abused",
-				     "abusive",
-				     "abusing",
-				     "in danger",
-				     "not safe",
-				     "unsafe",
-				     "don't feel safe",
-				     "domestic violence",
-				     "rape",
-				     "raped",
-				     "sexual assault",
-				     "assaulted",
-				     "afraid for my life",
-				     "scared for my life",
-				     "hits me",
-				     "beats me",
-				     "suizid",
-				     "selbstmord",
-				     "suicidio",
-				     "me quiero morir",
-				     "je veux mourir",
-				     NULL};
-
-static struct phrases crisis_set;
-static pthread_once_t crisis_once = PTHREAD_ONCE_INIT;
-
-static void crisis_build(void)
-{
-	phrases_init(&crisis_set);
-	phrases_add(&crisis_set, crisis);
-	phrases_done(&crisis_set);
-}
-
-bool urgent(const char *text, size_t n, const char *const *extra_words, const char **matched)
-{
-	if (!text || n == 0)
-		return false;
-	size_t len;
-	char *t = normalise(text, n, &len);
-	struct normtext tx = {(const unsigned char *)t, len};
-	size_t first[PHRASES_MAX];
-	pthread_once(&crisis_once, crisis_build);
-	phrases_find(&crisis_set, t, len, first, whole_word, &tx);
-	const char *hit = NULL;
-	for (size_t k = 0; k < crisis_set.n && !hit; k++)
-		if (first[k] != PHRASE_NONE)
-			hit = crisis[k];
-	for (const char *const *w = extra_words; w && *w && !hit; w++) {
-		size_t wl;
-		char *nw = normalise(*w, strlen(*w), &wl);
-		if (wl && find_word(t, len, nw))
-			hit = *w;
-		free(nw);
-	}
-	free(t);
-	if (hit && matched)
-		*matched = hit;
-	return hit != NULL;
 }
 
 /* ---- unsubscribe requests -------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /* Word lists the classifier reads text with (internal to src/receive; the
- * crisis-word check, urgent(), is declared in classify.h).  All take
+ * crisis language is lexicon.h's, urgent() is declared in classify.h).  All take
  * UTF-8, may be given NULL, and never allocate more than a copy of their
  * input.
  */

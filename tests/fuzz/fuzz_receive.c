@@ -82,6 +82,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < m.dsn.nrcpt; i++)
 		require_text(m.dsn.rcpt[i].diagnostic);
 
+	/* The crisis matcher on the raw bytes too (any bytes, not only an
+	 * inquiry's decoded text), with a configured phrase and exception. */
+	static const char *const phrases[] = {"{hit*,kick} ... me", "-hit me with", NULL};
+	const char *hit = NULL;
+	if (urgent((const char *)data, size, phrases, NULL, &hit))
+		REQUIRE(hit && *hit);
 	classify_message(&m, &ctx, &c);
 	REQUIRE((unsigned)c.kind <= MAIL_AUTO_REPLY && (unsigned)c.severity <= BOUNCE_DELAYED);
 	REQUIRE((c.kind == MAIL_BOUNCE) == (c.severity != BOUNCE_NONE));
