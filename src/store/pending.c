@@ -180,22 +180,10 @@ int suppressions_add_pending(struct suppressions *s, const char *address, enum s
 	if (reason <= SUP_NONE || reason >= SUP_RESUBSCRIBED)
 		return err_set(err, LB_ESOFTWARE, "suppressions_add_pending: no reason given");
 	struct addr a;
-	if (addr_parse_spec(span_cstr(address ? address : ""), &a, err))
-		return err->code;
-	for (const char *c = a.spec; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f) { /* it would break the line */
-			addr_free(&a);
-			return err_set(err, LB_EDATA, "'%s': a control character in the address",
-				       address);
-		}
-	}
 	struct buf line = BUF_INIT, ev = BUF_INIT;
-	sup_sanitise(&ev, evidence);
-	time_iso(&line, when);
-	buf_printf(&line, "\t%s\t%s\t", sup_reason_name(reason), a.spec);
-	buf_addspan(&line, buf_span(&ev));
-	buf_addc(&line, '\n');
-	int rc = sup_append(sup_dir(s), p->path, HEADER, &line, err);
+	int rc = sup_format(&line, &ev, &a, address, reason, when, evidence, err);
+	if (!rc)
+		rc = sup_append(sup_dir(s), p->path, HEADER, &line, err);
 	if (!rc)
 		keep(p, a.spec, strlen(a.spec), reason, when, ev.p ? ev.p : "", ev.n);
 	buf_free(&ev);

@@ -515,29 +515,34 @@ fail:
 	return rc;
 }
 
+int sup_format(struct buf *line, struct buf *ev, struct addr *a, const char *address,
+	       enum sup_reason reason, time_t when, const char *evidence, struct lb_err *err)
+{
+	memset(a, 0, sizeof *a);
+	if (addr_parse_spec(span_cstr(address ? address : ""), a, err))
+		return err->code;
+	for (const char *c = a->spec; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) /* it would break the line */
+			return err_set(err, LB_EDATA, "'%s': a control character in the address",
+				       address);
+	sup_sanitise(ev, evidence);
+	time_iso(line, when);
+	buf_printf(line, "\t%s\t%s\t", reason_names[reason], a->spec);
+	buf_addspan(line, buf_span(ev));
+	buf_addc(line, '\n');
+	return 0;
+}
+
 int suppressions_add(struct suppressions *s, const char *address, enum sup_reason reason,
 		     time_t when, const char *evidence, struct lb_err *err)
 {
 	if (reason <= SUP_NONE || reason > SUP_RESUBSCRIBED)
 		return err_set(err, LB_ESOFTWARE, "suppressions_add: no reason given");
 	struct addr a;
-	if (addr_parse_spec(span_cstr(address ? address : ""), &a, err))
-		return err->code;
-	for (const char *c = a.spec; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f) { /* it would break the line */
-			addr_free(&a);
-			return err_set(err, LB_EDATA, "'%s': a control character in the address",
-				       address);
-		}
-	}
 	struct buf line = BUF_INIT, ev = BUF_INIT;
-	sup_sanitise(&ev, evidence);
-	time_iso(&line, when);
-	buf_printf(&line, "\t%s\t%s\t", reason_names[reason], a.spec);
-	size_t ev_at = line.n;
-	buf_addspan(&line, buf_span(&ev));
-	buf_addc(&line, '\n');
-	int rc = sup_append(s->dir, s->path, HEADER, &line, err);
+	int rc = sup_format(&line, &ev, &a, address, reason, when, evidence, err);
+	if (!rc)
+		rc = sup_append(s->dir, s->path, HEADER, &line, err);
 	if (!rc) {
 		struct rec *r = upsert(s, a.spec, strlen(a.spec));
 		if (strcmp(r->pub.address, a.spec) != 0)
@@ -546,7 +551,7 @@ int suppressions_add(struct suppressions *s, const char *address, enum sup_reaso
 		r->pub.when = when;
 		free(r->pub.evidence);
 		r->pub.evidence = xstrdup(buf_cstr(&ev));
-		r->ev_len = (uint32_t)(line.n - ev_at - 1);
+		r->ev_len = (uint32_t)ev.n;
 	}
 	buf_free(&ev);
 	buf_free(&line);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "core/addr.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "store/suppressions.h"
@@ -21,6 +22,12 @@ int sup_append(const char *dir, const char *path, const char *header, const stru
 bool sup_parse_when(struct span t, time_t *out);
 /* Evidence as one line of at most 500 bytes (appended to out). */
 void sup_sanitise(struct buf *out, const char *in);
+/* One record, "when TAB reason TAB address TAB evidence LF", into line (and
+ * the evidence alone, sanitised, into ev); a holds the parsed address
+ * (caller frees with addr_free, also on error).  LB_EDATA for an address
+ * that is not one or holds a control character. */
+int sup_format(struct buf *line, struct buf *ev, struct addr *a, const char *address,
+	       enum sup_reason reason, time_t when, const char *evidence, struct lb_err *err);
 /* When the latest suppression record of address was written, a lift
  * (resubscribed) included; false when there is none. */
 bool sup_last_record(const struct suppressions *s, const char *address, time_t *when);
