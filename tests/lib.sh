@@ -11,6 +11,8 @@ pass() { echo "  ok   $*"; echo pass >>"$T_RESULTS"; }
 fail() { echo "  FAIL $*"; echo fail >>"$T_RESULTS"; }
 # check DESCRIPTION COMMAND...: pass when the command succeeds
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# same DESCRIPTION GOT WANT: pass when the two strings are equal
+same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 # expect_exit CODE DESCRIPTION COMMAND...: pass when the command exits with CODE
 expect_exit() {
 	local want=$1 d=$2; shift 2

@@ -12,7 +12,6 @@
 # stored, the record not yet pointing at them) | after-followup (filed, not
 # yet recorded as seen) makes letterbox kill itself there (receive/followup.c).
 source "$(dirname "$0")/../lib.sh"
-same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 S=$T_TMP/site
 make_site "$S"

@@ -9,7 +9,6 @@ source "$(dirname "$0")/../lib.sh"
 FX=$TOP/tests/fixtures/mail
 FI_PID=
 trap '[ -n "$FI_PID" ] && kill "$FI_PID" 2>/dev/null; rm -rf "$T_TMP"' EXIT
-same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 # server [tls]: a fresh faultimap with three replies (UIDs 1 2 3) and a fresh
 # site polling it with incoming.timeout 2s, over imaps:// with "tls".

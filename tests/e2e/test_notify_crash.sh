@@ -10,7 +10,6 @@
 # after-ack-intent | after-ack-sent | after-repeat-intent | after-acklog makes
 # letterbox kill itself (SIGKILL) there (deliver/notify.h).
 source "$(dirname "$0")/../lib.sh"
-same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 S=$T_TMP/site
 make_site "$S"

@@ -9,7 +9,6 @@ FX=$TOP/tests/fixtures/mail
 DA() { doveadm -c "$DOVECOT_CONF" "$@"; }
 save() { DA save -u "$1" -m "${3:-INBOX}" <"$2"; } # USER FILE [MAILBOX]
 count() { DA mailbox status -u "$1" messages "${2:-INBOX}" 2>/dev/null | sed 's/.*messages=//'; }
-same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 # site URL [extra incoming lines]
 site() {

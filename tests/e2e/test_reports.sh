@@ -8,7 +8,6 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/servers.sh"
 NOW="2026-11-25 10:00"
-same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 S=$T_TMP/s
 make_site "$S"

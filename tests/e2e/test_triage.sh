@@ -21,7 +21,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 start_postfix || { fail "starting Postfix and Dovecot"; exit 0; }
 dv() { timeout 30 doveadm -c "$DOVECOT_CONF" "$@"; }
-same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 # People with a mailbox of their own (Postfix delivers *@mail.testbed.test to them).
 PEOPLE="ann dee carl noreply erin fay desk lead news bob"

@@ -5,7 +5,6 @@
 # `check --urgent-words`, and triage.urgent_words / urgent_languages in
 # letterbox.yaml (bad entries refused with file:line:col).
 source "$(dirname "$0")/../lib.sh"
-same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 # --- the labelled set ------------------------------------------------------------------------------
 EVAL=$TOP/$LB_BUILD/tools/urgency_eval
