@@ -123,6 +123,25 @@ static bool is_subscriber(void *cb, const char *address)
 	return found;
 }
 
+/* A message's dedupe key, from its parse m. */
+static char *message_key(const struct inmsg *m, const char *raw, size_t n)
+{
+	struct sent sent = {m->from, m->date, m->subject, raw + m->body_off, n - m->body_off};
+	return pollstate_key(m->message_id, &sent, raw, n);
+}
+
+/* The key of an inquiry's stored message (pollstate_remember_inquiry). */
+static char *stored_key(void *ctx, const char *raw, size_t n)
+{
+	struct filer *f = ctx;
+	struct inmsg m;
+	struct parse_opts po = {f->markers};
+	inmsg_parse(raw, n, &po, &m);
+	char *key = message_key(&m, raw, n);
+	inmsg_free(&m);
+	return key;
+}
+
 int filer_open(const struct config *cfg, const struct secret *secret, struct suppressions *sup,
 	       struct pollstate *ps, struct filer **out, struct lb_err *err)
 {
@@ -147,15 +166,8 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 	struct inquiry *v;
 	size_t n;
 	if (!rc && (rc = inquiries_load(cfg->state_dir, &v, &n, err)) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			if (v[i].key) {
-				pollstate_remember(ps, v[i].key, "inquiry");
-			} else if (v[i].message_id) { /* filed before keys had digests */
-				char *k = pollstate_key(v[i].message_id, NULL, NULL, 0);
-				pollstate_remember(ps, k, "inquiry");
-				free(k);
-			}
-		}
+		for (size_t i = 0; i < n; i++)
+			pollstate_remember_inquiry(ps, &v[i], stored_key, f);
 		inquiries_free(v, n);
 	}
 	if (rc) {
@@ -469,15 +481,14 @@ int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct fi
 	struct inmsg m;
 	struct parse_opts po = {f->markers};
 	inmsg_parse(msg->raw, msg->n, &po, &m);
-	struct sent sent = {m.from, m.date, m.subject, msg->raw + m.body_off, msg->n - m.body_off};
-	d->key = pollstate_key(m.message_id, &sent, msg->raw, msg->n);
+	d->key = message_key(&m, msg->raw, msg->n);
 	d->message_id = m.message_id ? xstrdup(m.message_id) : NULL;
 	int rc = 0;
-	if (pollstate_seen(f->ps, d->key)) {
+	if (pollstate_seen(f->ps, d->key, msg->id)) {
 		/* Filed before (a crash may have come before the move): move it now
 		 * where its kind belongs, file nothing. */
 		d->duplicate = true;
-		const char *k = pollstate_seen_kind(f->ps, d->key);
+		const char *k = pollstate_seen_kind(f->ps, d->key, msg->id);
 		/* Filed by a run that died before recording it: record it now. */
 		if (k && !pollstate_logged(f->ps, d->key))
 			pollstate_mark(f->ps, d->key, k, now, msg->id);
