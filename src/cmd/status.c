@@ -151,8 +151,12 @@ static int show(struct cli *g, const char *slug, bool json)
 	char *missed = path_join(dir, "missed");
 	int rc = 0;
 	if (!campaign_exists(&g->cfg, slug)) {
+		/* Not there: nothing to say.  One we cannot read is an error. */
 		struct buf why = BUF_INIT;
-		if (fsx_exists(missed) && fsx_read(missed, &why, 4096, &err) == 0) {
+		int r = fsx_read_state(missed, &why, 4096, &err);
+		if (r && r != LB_ENOINPUT)
+			rc = cli_fail(&err);
+		if (r == 0) {
 			struct span s = span_trim(buf_span(&why));
 			if (json) {
 				struct buf b = BUF_INIT;

@@ -77,7 +77,12 @@ static void build_tokens(struct filer *f)
 		char *snap = path_join(*c, "recipients");
 		struct buf text = BUF_INIT;
 		struct lb_err err;
-		if (fsx_read(snap, &text, 0, &err) == 0) {
+		int rc = fsx_read_state(snap, &text, 0, &err);
+		if (rc && rc != LB_ENOINPUT)
+			/* its people's tokens stay unknown: a report of theirs is
+			 * then unlinked evidence, acting on nobody */
+			log_warn("%s", err.msg);
+		if (rc == 0) {
 			/* "R<TAB>address<TAB>…" lines */
 			char *p = text.p, *end = text.p + text.n;
 			while (p < end) {
@@ -170,11 +175,12 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 			pollstate_remember_inquiry(ps, &v[i], stored_key, f);
 		inquiries_free(v, n);
 	}
+	if (!rc)
+		rc = inquiries_next_number(cfg->state_dir, &f->next_number, err);
 	if (rc) {
 		filer_close(f);
 		return rc;
 	}
-	f->next_number = inquiries_next_number(cfg->state_dir);
 	f->from_domain = xstrdup(cfg->from.domain);
 	f->markers[0] = cfg->site_name;
 	f->markers[1] = "You receive this because you subscribed";

@@ -414,7 +414,7 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 	struct buf rec = BUF_INIT;
 	int rc = lock(dir, &fd, err);
 	if (!rc && !q->number)
-		q->number = inquiries_next_number(state_dir);
+		rc = inquiries_next_number(state_dir, &q->number, err);
 	if (!rc)
 		rc = generation(dir, &gen, err);
 	/* The message first, then the record that points at it: a crash in
@@ -436,15 +436,16 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 	return rc;
 }
 
-unsigned inquiries_next_number(const char *state_dir)
+int inquiries_next_number(const char *state_dir, unsigned *next, struct lb_err *err)
 {
 	char *dir = store_dir(state_dir);
 	struct book b;
-	struct lb_err err;
-	unsigned n = read_log(dir, &b, 0, NULL, &err) == 0 ? b.highest + 1 : 1;
+	int rc = read_log(dir, &b, 0, NULL, err);
+	if (!rc)
+		*next = b.highest + 1;
 	book_free(&b);
 	free(dir);
-	return n;
+	return rc;
 }
 
 int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err)
@@ -735,7 +736,7 @@ int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t coun
 	struct buf old_log = BUF_INIT;
 	char *log_path = path_join(dir, "log");
 	if (!rc)
-		rc = fsx_read(log_path, &old_log, 0, err);
+		rc = fsx_read_state(log_path, &old_log, 0, err);
 	free(log_path);
 	for (const char *l = buf_cstr(&old_log); !rc && *l;) {
 		const char *nl = strchr(l, '\n');
