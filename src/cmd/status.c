@@ -110,7 +110,8 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 {
 	struct buf t = BUF_INIT;
 	iso(&t, c->started);
-	printf("%s: started %s, %s\n", c->slug, t.p, c->finished ? "finished" : "not finished");
+	printf("%s: started %s, %s\n", c->slug, buf_cstr(&t),
+	       c->finished ? "finished" : "not finished");
 	printf("  %zu sent, %zu deferred, %zu failed, %zu uncertain, %zu pending, %zu skipped\n",
 	       k->sent, k->deferred, k->failed, k->uncertain, k->pending, k->skipped);
 	for (size_t i = 0; i < c->n; i++) {
@@ -179,6 +180,7 @@ static int show(struct cli *g, const char *slug, bool json)
 		goto out;
 	}
 	if ((rc = campaign_load(&g->cfg, slug, &c, &err)) != 0) {
+		campaign_free(&c); /* what it loaded before the error */
 		cli_fail(&err);
 		goto out;
 	}
