@@ -12,9 +12,9 @@
 #include "core/addr.h"
 #include "core/buf.h"
 #include "core/fsx.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/strset.h"
-#include "core/log.h"
 #include "core/timefmt.h"
 #include "store/inquiries.h"
 
