@@ -138,10 +138,12 @@ grep_err "Permission denied" "... not 'there is no inquiry 1'"
 expect_exit 77 "status, likewise" as_nobody status
 grep_err "state/campaigns: Permission denied" "... not 'no campaigns yet'"
 expect_exit 77 "status ARTICLE, likewise" as_nobody status healing-through-connection
-# (and frees what it loaded before the error: under valgrind, as `make asan` would see it)
-expect_exit 77 "... leaking nothing (valgrind)" setpriv --reuid=65534 --regid=65534 --clear-groups \
-	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-	"$LB" -C "$S" status healing-through-connection
+# (and frees what it loaded before the error: under valgrind, unless $LB is built with
+# ASan, which then checks the case above itself)
+vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+grep -q __asan_init "$LB" && vg=()
+expect_exit 77 "... leaking nothing" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"${vg[@]}" "$LB" -C "$S" status healing-through-connection
 expect_exit 77 "subscribers suppressions, likewise" as_nobody subscribers suppressions
 expect_exit 77 "digest --dry-run, likewise" as_nobody digest --dry-run
 expect_exit 77 "send --dry-run, likewise" as_nobody send --dry-run --now "2026-11-25 10:00"
