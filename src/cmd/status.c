@@ -110,7 +110,8 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 {
 	struct buf t = BUF_INIT;
 	iso(&t, c->started);
-	printf("%s: started %s, %s\n", c->slug, t.p, c->finished ? "finished" : "not finished");
+	printf("%s: started %s, %s\n", c->slug, buf_cstr(&t),
+	       c->finished ? "finished" : "not finished");
 	printf("  %zu sent, %zu deferred, %zu failed, %zu uncertain, %zu pending, %zu skipped\n",
 	       k->sent, k->deferred, k->failed, k->uncertain, k->pending, k->skipped);
 	for (size_t i = 0; i < c->n; i++) {
@@ -151,8 +152,12 @@ static int show(struct cli *g, const char *slug, bool json)
 	char *missed = path_join(dir, "missed");
 	int rc = 0;
 	if (!campaign_exists(&g->cfg, slug)) {
+		/* Not there: nothing to say.  One we cannot read is an error. */
 		struct buf why = BUF_INIT;
-		if (fsx_exists(missed) && fsx_read(missed, &why, 4096, &err) == 0) {
+		int r = fsx_read_state(missed, &why, 4096, &err);
+		if (r && r != LB_ENOINPUT)
+			rc = cli_fail(&err);
+		if (r == 0) {
 			struct span s = span_trim(buf_span(&why));
 			if (json) {
 				struct buf b = BUF_INIT;
@@ -175,6 +180,7 @@ static int show(struct cli *g, const char *slug, bool json)
 		goto out;
 	}
 	if ((rc = campaign_load(&g->cfg, slug, &c, &err)) != 0) {
+		campaign_free(&c); /* what it loaded before the error */
 		cli_fail(&err);
 		goto out;
 	}

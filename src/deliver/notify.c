@@ -447,11 +447,20 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum at
 	int rc = lock_inquiries(cfg, &fd, err);
 	if (rc || (rc = inquiry_load(cfg->state_dir, number, &q, err)) || q.acknowledged)
 		goto out;
-	const char *why = ack_refusal(cfg, nt->secret, &q, now, &m, &parsed);
+	struct lb_err why_err = {0};
+	const char *why = ack_refusal(cfg, nt->secret, &q, now, &m, &parsed, &why_err);
 	if (why) {
+		/* An error withholds it too (the poll goes on: the inquiry is
+		 * filed), and says so every time; a later poll tries again. */
+		buf_adds(&d, why);
+		if (why_err.code)
+			buf_printf(&d, " (%s)", why_err.msg);
 		if (how == FIRST)
-			history(nt, number, now, "not-acknowledged", why);
-		log_info("inquiry %u: no acknowledgement: %s", number, why);
+			history(nt, number, now, "not-acknowledged", d.p);
+		if (why_err.code)
+			log_warn("inquiry %u: no acknowledgement: %s", number, d.p);
+		else
+			log_info("inquiry %u: no acknowledgement: %s", number, why);
 		goto out;
 	}
 	/* The intent, durably, before anything goes out: first the sender log

@@ -157,14 +157,21 @@ struct ack_line {
 	unsigned number;
 };
 
-static size_t ack_read(const struct config *cfg, struct ack_line **out)
+/* The log's entries (*out to free, also on error).  A log not there yet is
+ * empty; one that cannot be read is an error: taken for empty, a sender
+ * would be acknowledged twice within the window, and the rewrite would drop
+ * every entry. */
+static int ack_read(const struct config *cfg, struct ack_line **out, size_t *nout,
+		    struct lb_err *err)
 {
 	char *path = path_join(cfg->state_dir, ACK_LOG);
 	struct buf text = BUF_INIT;
-	struct lb_err e;
 	size_t n = 0, cap = 0;
 	*out = NULL;
-	if (fsx_read_state(path, &text, 16 << 20, &e) == 0) {
+	int rc = fsx_read_state(path, &text, 16 << 20, err);
+	if (rc == LB_ENOINPUT)
+		rc = 0;
+	else if (rc == 0) {
 		char *p = text.p, *end = text.p + text.n;
 		while (p < end) {
 			char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -187,7 +194,8 @@ static size_t ack_read(const struct config *cfg, struct ack_line **out)
 	}
 	buf_free(&text);
 	free(path);
-	return n;
+	*nout = n;
+	return rc;
 }
 
 /* Rewrite the log atomically: entries older than the window dropped, the
@@ -196,7 +204,12 @@ static int ack_write(const struct config *cfg, time_t now, unsigned drop_number,
 		     const struct ack_line *add, struct lb_err *err)
 {
 	struct ack_line *v;
-	size_t n = ack_read(cfg, &v);
+	size_t n = 0;
+	int rc = ack_read(cfg, &v, &n, err);
+	if (rc) {
+		free(v);
+		return rc;
+	}
 	struct buf out = BUF_INIT, t = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].when < now - ACK_WINDOW || (drop_number && v[i].number == drop_number))
@@ -209,7 +222,7 @@ static int ack_write(const struct config *cfg, time_t now, unsigned drop_number,
 		buf_printf(&out, "%s\t%s\t%u\n", t.p, add->hash, add->number);
 	}
 	char *path = path_join(cfg->state_dir, ACK_LOG);
-	int rc = fsx_write_atomic(path, out.p ? out.p : "", out.n, 0600, err);
+	rc = fsx_write_atomic(path, out.p ? out.p : "", out.n, 0600, err);
 	free(path);
 	free(v);
 	buf_free(&out);
@@ -217,30 +230,33 @@ static int ack_write(const struct config *cfg, time_t now, unsigned drop_number,
 	return rc;
 }
 
-static bool acked_recently(const struct config *cfg, const struct secret *secret, const char *spec,
-			   unsigned number, time_t now)
+static int acked_recently(const struct config *cfg, const struct secret *secret, const char *spec,
+			  unsigned number, time_t now, bool *hit, struct lb_err *err)
 {
 	char h[TOKEN_LEN + 1];
 	sender_hash(secret, spec, h);
 	struct ack_line *v;
-	size_t n = ack_read(cfg, &v);
-	bool hit = false;
+	size_t n = 0;
+	int rc = ack_read(cfg, &v, &n, err);
+	*hit = false;
 	/* Not this inquiry's own entry: that is a run that died before the
 	 * intent reached the record, so nothing went out.  The record, not this
 	 * log, keeps an inquiry from being acknowledged twice. */
-	for (size_t i = 0; i < n && !hit; i++)
-		hit = strcmp(v[i].hash, h) == 0 && v[i].number != number &&
-		      v[i].when >= now - ACK_WINDOW;
+	for (size_t i = 0; i < n && !*hit; i++)
+		*hit = strcmp(v[i].hash, h) == 0 && v[i].number != number &&
+		       v[i].when >= now - ACK_WINDOW;
 	free(v);
-	return hit;
+	return rc;
 }
 
 /* Why q must not be acknowledged, or NULL.  *m receives the parsed message
  * (for threading) when it could be read. */
 const char *ack_refusal(const struct config *cfg, const struct secret *secret,
-			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed)
+			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed,
+			struct lb_err *err)
 {
 	*parsed = false;
+	err->code = 0;
 	if (!q->status || strcmp(q->status, "new") != 0)
 		return "staff have already taken it up";
 	struct addr a;
@@ -270,7 +286,10 @@ const char *ack_refusal(const struct config *cfg, const struct secret *secret,
 			why = "a no-reply, list or MAILER-DAEMON return path";
 		addr_free(&a);
 	}
-	if (!why && acked_recently(cfg, secret, q->from, q->number, now))
+	bool recent = false;
+	if (!why && acked_recently(cfg, secret, q->from, q->number, now, &recent, err))
+		why = "the log of acknowledgements cannot be read";
+	else if (!why && recent)
 		why = "this sender was acknowledged within the last 7 days";
 	return why;
 }

@@ -35,12 +35,17 @@ bool ack_own_address(const struct config *cfg, const char *spec);
 const char *ack_machine_message(const struct inmsg *m);
 
 /* Why inquiry q must not be acknowledged now, or NULL.  Reads q's message:
- * when *parsed is set on return, *m holds it (inmsg_free it). */
+ * when *parsed is set on return, *m holds it (inmsg_free it).  When the
+ * reason is an error (state/acknowledged cannot be read: then whether the
+ * sender was acknowledged within 7 days is unknown, and nothing is sent),
+ * err says which (err->code non-zero); else err->code is 0. */
 const char *ack_refusal(const struct config *cfg, const struct secret *secret,
-			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed);
+			const struct inquiry *q, time_t now, struct inmsg *m, bool *parsed,
+			struct lb_err *err);
 
 /* Record that inquiry number's sender is being acknowledged at now (an
- * earlier entry for number is replaced). */
+ * earlier entry for number is replaced).  A log that cannot be read is an
+ * error (it is not rewritten: its entries stay). */
 int acklog_add(const struct config *cfg, const struct secret *secret, const char *spec,
 	       unsigned number, time_t now, struct lb_err *err);
 /* Withdraw that record (the acknowledgement certainly did not go out). */

@@ -80,7 +80,12 @@ static void build_tokens(struct filer *f)
 		char *snap = path_join(*c, "recipients");
 		struct buf text = BUF_INIT;
 		struct lb_err err;
-		if (fsx_read(snap, &text, 0, &err) == 0) {
+		int rc = fsx_read_state(snap, &text, 0, &err);
+		if (rc && rc != LB_ENOINPUT)
+			/* its people's tokens stay unknown: a report of theirs is
+			 * then unlinked evidence, acting on nobody */
+			log_warn("%s", err.msg);
+		if (rc == 0) {
 			/* "R<TAB>address<TAB>…" lines */
 			char *p = text.p, *end = text.p + text.n;
 			while (p < end) {
@@ -126,6 +131,25 @@ static bool is_subscriber(void *cb, const char *address)
 	return found;
 }
 
+/* A message's dedupe key, from its parse m. */
+static char *message_key(const struct inmsg *m, const char *raw, size_t n)
+{
+	struct sent sent = {m->from, m->date, m->subject, raw + m->body_off, n - m->body_off};
+	return pollstate_key(m->message_id, &sent, raw, n);
+}
+
+/* The key of an inquiry's stored message (pollstate_remember_inquiry). */
+static char *stored_key(void *ctx, const char *raw, size_t n)
+{
+	struct filer *f = ctx;
+	struct inmsg m;
+	struct parse_opts po = {f->markers};
+	inmsg_parse(raw, n, &po, &m);
+	char *key = message_key(&m, raw, n);
+	inmsg_free(&m);
+	return key;
+}
+
 int filer_open(const struct config *cfg, const struct secret *secret, struct suppressions *sup,
 	       struct pollstate *ps, struct filer **out, struct lb_err *err)
 {
@@ -158,23 +182,18 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 			struct conv_msg *later = conv_msgs(&v[i], &nlater);
 			for (size_t j = 0; j < nlater; j++)
 				if (later[j].dir == CONV_IN && later[j].key)
-					pollstate_remember(ps, later[j].key, "inquiry");
+					pollstate_remember_key(ps, later[j].key);
 			conv_msgs_free(later, nlater);
-			if (v[i].key) {
-				pollstate_remember(ps, v[i].key, "inquiry");
-			} else if (v[i].message_id) { /* filed before keys had digests */
-				char *k = pollstate_key(v[i].message_id, NULL, NULL, 0);
-				pollstate_remember(ps, k, "inquiry");
-				free(k);
-			}
+			pollstate_remember_inquiry(ps, &v[i], stored_key, f);
 		}
 		inquiries_free(v, n);
 	}
+	if (!rc)
+		rc = inquiries_next_number(cfg->state_dir, &f->next_number, err);
 	if (rc) {
 		filer_close(f);
 		return rc;
 	}
-	f->next_number = inquiries_next_number(cfg->state_dir);
 	f->from_domain = xstrdup(cfg->from.domain);
 	f->markers[0] = cfg->site_name;
 	f->markers[1] = "You receive this because you subscribed";
@@ -491,15 +510,14 @@ int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct fi
 	struct inmsg m;
 	struct parse_opts po = {f->markers};
 	inmsg_parse(msg->raw, msg->n, &po, &m);
-	struct sent sent = {m.from, m.date, m.subject, msg->raw + m.body_off, msg->n - m.body_off};
-	d->key = pollstate_key(m.message_id, &sent, msg->raw, msg->n);
+	d->key = message_key(&m, msg->raw, msg->n);
 	d->message_id = m.message_id ? xstrdup(m.message_id) : NULL;
 	int rc = 0;
-	if (pollstate_seen(f->ps, d->key)) {
+	if (pollstate_seen(f->ps, d->key, msg->id)) {
 		/* Filed before (a crash may have come before the move): move it now
 		 * where its kind belongs, file nothing. */
 		d->duplicate = true;
-		const char *k = pollstate_seen_kind(f->ps, d->key);
+		const char *k = pollstate_seen_kind(f->ps, d->key, msg->id);
 		/* Filed by a run that died before recording it: record it now. */
 		if (k && !pollstate_logged(f->ps, d->key))
 			pollstate_mark(f->ps, d->key, k, now, msg->id);

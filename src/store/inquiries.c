@@ -164,7 +164,7 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 	struct buf rec = BUF_INIT;
 	int rc = inq_lock(dir, &fd, err);
 	if (!rc && !q->number)
-		q->number = inquiries_next_number(state_dir);
+		rc = inquiries_next_number(state_dir, &q->number, err);
 	if (!rc)
 		rc = inq_generation(dir, &gen, err);
 	/* The message first, then the record that points at it: a crash in
@@ -318,7 +318,7 @@ int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t coun
 	struct buf old_log = BUF_INIT;
 	char *log_path = path_join(dir, "log");
 	if (!rc)
-		rc = fsx_read(log_path, &old_log, 0, err);
+		rc = fsx_read_state(log_path, &old_log, 0, err);
 	free(log_path);
 	for (const char *l = buf_cstr(&old_log); !rc && *l;) {
 		const char *nl = strchr(l, '\n');

@@ -77,8 +77,9 @@ struct inquiry {
  * history entry's "what" (e.g. "filed"), detail may be "". */
 int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size_t n,
 		 const char *history, const char *detail, struct lb_err *err);
-/* The number after the highest in use. */
-unsigned inquiries_next_number(const char *state_dir);
+/* *next: the number after the highest in use (1 in an empty store).  A log
+ * that cannot be read is an error (never "start again at 1"). */
+int inquiries_next_number(const char *state_dir, unsigned *next, struct lb_err *err);
 
 int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err);
 /* Store a new version of q's record. */

@@ -348,9 +348,9 @@ static int book_current(const char *dir, const struct book **out, struct lb_err 
 {
 	char *path = path_join(dir, "log");
 	struct stat st;
-	int rc = 0, fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+	int rc = 0, fd = fsx_open_state(path, O_RDONLY, 0, err);
+	if (fd < 0 && err->code != LB_ENOINPUT)
+		rc = err->code; /* no log yet is an empty store */
 	else if (fd >= 0 && fstat(fd, &st) < 0)
 		rc = err_sys(err, LB_EIO, "%s", path);
 	if (rc || fd < 0 || !cache_fits(path, fd, &st)) {
@@ -399,14 +399,15 @@ static void inquiry_clone(struct inquiry *dst, const struct inquiry *src)
 			*all[i] = xstrdup(*all[i]);
 }
 
-unsigned inquiries_next_number(const char *state_dir)
+int inquiries_next_number(const char *state_dir, unsigned *next, struct lb_err *err)
 {
 	char *dir = inq_store_dir(state_dir);
 	const struct book *b;
-	struct lb_err err;
-	unsigned n = book_current(dir, &b, &err) == 0 ? b->highest + 1 : 1;
+	int rc = book_current(dir, &b, err);
+	if (!rc)
+		*next = b->highest + 1;
 	free(dir);
-	return n;
+	return rc;
 }
 
 int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err)

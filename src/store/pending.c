@@ -102,7 +102,7 @@ int sup_pending_load(const char *state_dir, struct sup_pending **out, struct lb_
 	p->path = path_join(state_dir, FILE_NAME);
 	struct buf text = BUF_INIT;
 	struct lb_err e = {0};
-	int rc = fsx_read(p->path, &text, 0, &e);
+	int rc = fsx_read_state(p->path, &text, 0, &e);
 	if (rc == LB_ENOINPUT)
 		rc = 0;
 	else if (rc)

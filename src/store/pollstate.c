@@ -12,14 +12,33 @@
 #include "core/addr.h"
 #include "core/buf.h"
 #include "core/fsx.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/strset.h"
 #include "core/timefmt.h"
+#include "store/inquiries.h"
+
+/* An inquiry filed before keys had digests: where its message is stored, and
+ * the key of that message once a message with its Message-ID came by. */
+struct stored {
+	unsigned number;
+	long long off;
+	size_t len;
+	size_t next; /* the next one with that Message-ID (index + 1), or 0 */
+	bool read;   /* key computed (NULL: the message could not be read) */
+	char *key;
+};
 
 struct pollstate {
-	char *dir;
+	char *state_dir, *dir;
 	char *seen_path, *cursor_path, *soft_path;
-	struct strset seen;
+	struct strset seen;	   /* key -> kind (| REMEMBERED) */
+	struct strset legacy_refs; /* "mid:ID<TAB>ref" of a record before digests -> kind */
+	struct strset legacy_inq;  /* "mid:ID" -> first of its stored (index + 1) */
+	struct stored *stored;
+	size_t nstored, storedcap;
+	pollstate_key_fn key_of; /* the key of a stored message, see pollstate_remember_inquiry */
+	void *key_ctx;
 	struct buf pending; /* seen records not yet written */
 	struct cursor cur;
 	/* soft bounces, loaded when the first one is recorded */
@@ -110,13 +129,10 @@ static void *kind_ref(const char *kind)
 	return NULL;
 }
 
-/* Keys known only from elsewhere (pollstate_remember) carry this bit. */
-#define REMEMBERED 0x100
-/* A record from before keys had digests ("mid:ID") stands for one message:
- * the first message with that Message-ID to come by since takes it up (it
- * is a duplicate), and the record carries this bit from then on. */
-#define TAKEN	  0x200
-#define KIND_BITS 0xff
+/* Keys known only from elsewhere (pollstate_remember_inquiry) carry this bit. */
+#define REMEMBERED   0x100
+#define KIND_BITS    0xff
+#define KIND_INQUIRY 1 /* kind_ref("inquiry") */
 
 /* The key a record from before digests had for key ("mid:ID" for
  * "mid:ID DIGEST"), or NULL; caller frees. */
@@ -128,38 +144,61 @@ static char *legacy_key(const char *key)
 	return sp ? xstrndup(key, (size_t)(sp - key)) : NULL;
 }
 
-/* Look key up: its own entry, or else a legacy record not yet taken up. */
-static bool lookup(const struct pollstate *ps, const char *key, uintptr_t *val)
+/* The key of stored inquiry message s, read and computed once. */
+static const char *stored_key(struct pollstate *ps, struct stored *s)
+{
+	if (s->read)
+		return s->key;
+	s->read = true;
+	struct inquiry q = {.number = s->number, .msg_off = s->off, .msg_len = s->len};
+	struct buf raw = BUF_INIT;
+	struct lb_err err = {0};
+	if (inquiry_message(ps->state_dir, &q, &raw, &err) == 0)
+		s->key = ps->key_of(ps->key_ctx, buf_cstr(&raw), raw.n);
+	else
+		log_warn("inquiry %u: its message cannot be read to compare a message with its "
+			 "Message-ID (%s): that message is filed as new",
+			 s->number, err.msg);
+	buf_free(&raw);
+	return s->key;
+}
+
+/* Look key (of a message fetched as ref) up: its own entry, or else a record
+ * from before digests that provably stands for this message (pollstate_key). */
+static bool lookup(struct pollstate *ps, const char *key, const char *ref, uintptr_t *val)
 {
 	bool found;
 	*val = (uintptr_t)strset_get(&ps->seen, key, &found);
 	if (found)
 		return true;
 	char *lk = legacy_key(key);
-	if (lk) {
-		*val = (uintptr_t)strset_get(&ps->seen, lk, &found);
-		found = found && !(*val & TAKEN);
-		free(lk);
+	if (!lk)
+		return false;
+	/* an inquiry: the message stored with it is this one */
+	for (uintptr_t i = (uintptr_t)strset_get(&ps->legacy_inq, lk, NULL); i && !found;
+	     i = ps->stored[i - 1].next) {
+		const char *k = stored_key(ps, &ps->stored[i - 1]);
+		found = k && strcmp(k, key) == 0;
+		*val = KIND_INQUIRY | REMEMBERED;
 	}
+	/* other kinds (idempotent effects): this message was fetched under the
+	 * record's ref.  A Message-ID alone proves nothing. */
+	if (!found && ref && *ref) {
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "%s\t%s", lk, ref);
+		*val = (uintptr_t)strset_get(&ps->legacy_refs, b.p, &found);
+		found = found && (*val & KIND_BITS) != KIND_INQUIRY;
+		buf_free(&b);
+	}
+	free(lk);
 	return found;
 }
 
-/* key (with a digest) is recorded now: a legacy record of its Message-ID
- * counts as taken up.  Called as each record is loaded or appended. */
-static void take_legacy(struct pollstate *ps, const char *key)
-{
-	char *lk = legacy_key(key);
-	bool found;
-	uintptr_t v = lk ? (uintptr_t)strset_get(&ps->seen, lk, &found) : 0;
-	if (lk && found && !(v & TAKEN))
-		strset_set(&ps->seen, lk, (void *)(v | TAKEN));
-	free(lk);
-}
-
-const char *pollstate_seen_kind(const struct pollstate *ps, const char *key)
+const char *pollstate_seen_kind(struct pollstate *ps, const char *key, const char *ref)
 {
 	uintptr_t k = 0;
-	lookup(ps, key, &k);
+	if (!lookup(ps, key, ref, &k))
+		return NULL;
 	k &= KIND_BITS;
 	return k ? kinds[k - 1] : NULL;
 }
@@ -204,13 +243,21 @@ static int read_records(struct pollstate *ps, const char *path, record_fn fn, st
 	return rc;
 }
 
-/* key TAB kind TAB when TAB ref: the latest record of a key wins */
+/* key TAB kind TAB when TAB ref: the latest record of a key wins.  The ref
+ * of a record from before digests is kept (see lookup). */
 static void seen_record(struct pollstate *ps, char *const f[3])
 {
 	void *kind = kind_ref(f[1]);
 	if (!strset_add_copy(&ps->seen, f[0], kind, NULL))
 		strset_set(&ps->seen, f[0], kind);
-	take_legacy(ps, f[0]);
+	const char *ref = strchr(f[2], '\t');
+	if (strncmp(f[0], "mid:", 4) == 0 && !strchr(f[0], ' ') && ref && ref[1]) {
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "%s\t%s", f[0], ref + 1);
+		if (!strset_add_copy(&ps->legacy_refs, b.p, kind, NULL))
+			strset_set(&ps->legacy_refs, b.p, kind);
+		buf_free(&b);
+	}
 }
 
 static int load_seen(struct pollstate *ps, struct lb_err *err)
@@ -222,6 +269,7 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 		   struct lb_err *err)
 {
 	struct pollstate *ps = xcalloc(1, sizeof *ps);
+	ps->state_dir = xstrdup(state_dir);
 	ps->dir = path_join(state_dir, "poll");
 	ps->seen_path = path_join(ps->dir, "seen");
 	ps->soft_path = path_join(ps->dir, "soft-bounces");
@@ -255,15 +303,38 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 	return 0;
 }
 
-bool pollstate_seen(const struct pollstate *ps, const char *key)
+bool pollstate_seen(struct pollstate *ps, const char *key, const char *ref)
 {
 	uintptr_t v;
-	return lookup(ps, key, &v);
+	return lookup(ps, key, ref, &v);
 }
 
-void pollstate_remember(struct pollstate *ps, const char *key, const char *kind)
+void pollstate_remember_key(struct pollstate *ps, const char *key)
 {
-	strset_add_copy(&ps->seen, key, (void *)((uintptr_t)kind_ref(kind) | REMEMBERED), NULL);
+	strset_add_copy(&ps->seen, key, (void *)(uintptr_t)(KIND_INQUIRY | REMEMBERED), NULL);
+}
+
+void pollstate_remember_inquiry(struct pollstate *ps, const struct inquiry *q,
+				pollstate_key_fn key_of, void *ctx)
+{
+	if (q->key) {
+		pollstate_remember_key(ps, q->key);
+		return;
+	}
+	if (!q->message_id)
+		return;
+	ps->key_of = key_of;
+	ps->key_ctx = ctx;
+	ps->stored = xgrowarray(ps->stored, &ps->storedcap, ps->nstored + 1, sizeof *ps->stored);
+	ps->stored[ps->nstored++] =
+	    (struct stored){q->number, q->msg_off, q->msg_len, 0, false, NULL};
+	char *lk = pollstate_key(q->message_id, NULL, NULL, 0);
+	void *first;
+	if (!strset_add_copy(&ps->legacy_inq, lk, (void *)(uintptr_t)ps->nstored, &first)) {
+		ps->stored[ps->nstored - 1].next = (uintptr_t)first;
+		strset_set(&ps->legacy_inq, lk, (void *)(uintptr_t)ps->nstored);
+	}
+	free(lk);
 }
 
 static void field(struct buf *b, const char *s)
@@ -297,21 +368,9 @@ static void append_record(struct pollstate *ps, const char *key, const char *kin
 void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
 		    const char *ref)
 {
-	bool found;
-	strset_get(&ps->seen, key, &found);
-	char *lk = found ? NULL : legacy_key(key);
-	uintptr_t lv = lk ? (uintptr_t)strset_get(&ps->seen, lk, &found) : 0;
-	if (lk && found && (lv & (REMEMBERED | TAKEN)) == REMEMBERED && (lv & KIND_BITS)) {
-		/* Taken up a legacy key known only from an inquiry: log it before
-		 * the key that takes it up, so the next run reads it as taken. */
-		append_record(ps, lk, kinds[(lv & KIND_BITS) - 1], when, ref);
-		strset_set(&ps->seen, lk, (void *)(lv & KIND_BITS));
-	}
-	free(lk);
 	append_record(ps, key, kind, when, ref);
 	if (!strset_add_copy(&ps->seen, key, kind_ref(kind), NULL))
 		strset_set(&ps->seen, key, kind_ref(kind));
-	take_legacy(ps, key);
 }
 
 /* Append data to path and fsync; a new file's directory entry is synced too. */
@@ -432,12 +491,18 @@ int pollstate_close(struct pollstate *ps, struct lb_err *err)
 		return 0;
 	int rc = pollstate_sync(ps, err);
 	strset_free(&ps->seen);
+	strset_free(&ps->legacy_refs);
+	strset_free(&ps->legacy_inq);
+	for (size_t i = 0; i < ps->nstored; i++)
+		free(ps->stored[i].key);
+	free(ps->stored);
 	buf_free(&ps->pending);
 	for (size_t i = 0; i < ps->nsoft; i++) {
 		free(ps->soft[i].akey);
 		free(ps->soft[i].key);
 	}
 	free(ps->soft);
+	free(ps->state_dir);
 	free(ps->dir);
 	free(ps->seen_path);
 	free(ps->cursor_path);

@@ -3,10 +3,9 @@
  *                 key = "mid:<Message-ID> <digest>" or "sha:<SHA-256 of the raw bytes>"
  *   cursor.HASH   per mailbox (HASH of its URL): "uidvalidity last_uid"
  *   soft-bounces  append-only "when<TAB>address<TAB>key"
- * Nothing is filed twice: a message whose key is seen (or that an inquiry
- * already carries: its key, or for inquiries filed before keys had digests
- * its Message-ID, read as a legacy record) is skipped.  Records are appended with
- * pollstate_mark and made durable in groups with pollstate_sync.
+ * Nothing is filed twice: a message whose key is seen, or that an inquiry
+ * already carries, is skipped.  Records are appended with pollstate_mark and
+ * made durable in groups with pollstate_sync.
  */
 #ifndef LB_POLLSTATE_H
 #define LB_POLLSTATE_H
@@ -51,25 +50,45 @@ struct sent {
  *                   "_"); DIGEST: SHA-256 of s's From, Date, Subject and body
  *                   (CRLF as LF, trailing white space dropped), 32 hex digits;
  *   "sha:HASH"      else, SHA-256 of all the raw bytes.
- * Records written before keys had digests ("mid:ID") are still read: such a
- * record stands for one message, and the first message with that ID to come
- * by since (normally a re-fetch of it) takes it up as a duplicate; any other
- * message with that ID is new.  s NULL gives such a legacy key, for what
- * knows only a Message-ID (inquiries filed before).  Looking a key up is
- * O(1): no scan. */
+ * Records written before keys had digests ("mid:ID", the legacy key: s NULL
+ * gives it) are still read.  Losing a reply is worse than filing one twice,
+ * so a message with that ID is a duplicate only where it is provably the
+ * message recorded:
+ *   an inquiry (filed before digests): the message stored with it has the
+ *     same key (see pollstate_remember_inquiry);
+ *   a bounce, complaint, unsubscribe or auto-reply (effects that are
+ *     idempotent): the record's ref is the one the message is fetched under
+ *     (the Maildir file name, "uid:N").
+ * Any other message with that ID is new.  Looking a key up is O(1): one hash
+ * look-up, and for a legacy inquiry one stored message read, once a run. */
 char *pollstate_key(const char *message_id, const struct sent *s, const char *raw, size_t n);
 
-/* Whether key is seen: its own record, or a legacy record not taken up. */
-bool pollstate_seen(const struct pollstate *ps, const char *key);
-/* Whether key is in the seen log itself (not only remembered). */
+/* Whether the message with key, fetched under ref (its src_msg id; may be
+ * NULL), was handled before: its key is logged or remembered, or a legacy
+ * record stands for it (pollstate_key). */
+bool pollstate_seen(struct pollstate *ps, const char *key, const char *ref);
+/* Whether key is in the seen log itself (not only remembered or legacy). */
 bool pollstate_logged(const struct pollstate *ps, const char *key);
-/* The kind recorded for a seen key ("inquiry", "bounce", …), or NULL. */
-const char *pollstate_seen_kind(const struct pollstate *ps, const char *key);
-/* Treat key as seen from now on (without writing anything): for keys known
- * from elsewhere, e.g. inquiries already filed. */
-void pollstate_remember(struct pollstate *ps, const char *key, const char *kind);
-/* Append a record (buffered; see pollstate_sync).  A key with a digest takes
- * up a legacy record of its Message-ID (see pollstate_key). */
+/* The kind recorded for a seen message ("inquiry", "bounce", …), or NULL. */
+const char *pollstate_seen_kind(struct pollstate *ps, const char *key, const char *ref);
+
+struct inquiry;
+/* The key (pollstate_key) of a raw message, as the caller parses it (this
+ * store does not parse mail); caller frees. */
+typedef char *(*pollstate_key_fn)(void *ctx, const char *raw, size_t n);
+/* Treat inquiry q, already filed, as seen from now on (without writing
+ * anything): a crash between filing it and recording it must not file it
+ * again.  By its key; one filed before keys had digests has none, and a
+ * message with its Message-ID is a duplicate when its key is that of q's
+ * stored message: key_of(ctx, …) computes that when the first such message
+ * comes by (the stored message is read then, once; one that cannot be read
+ * matches nothing, with a warning).  ctx must outlive the look-ups. */
+void pollstate_remember_inquiry(struct pollstate *ps, const struct inquiry *q,
+				pollstate_key_fn key_of, void *ctx);
+/* Treat a message filed into an inquiry by its key (a later message of a
+ * conversation, store/conversation.h) as seen, as above. */
+void pollstate_remember_key(struct pollstate *ps, const char *key);
+/* Append a record (buffered; see pollstate_sync). */
 void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
 		    const char *ref);
 /* Write and fsync the buffered records. */

@@ -138,6 +138,12 @@ grep_err "Permission denied" "... not 'there is no inquiry 1'"
 expect_exit 77 "status, likewise" as_nobody status
 grep_err "state/campaigns: Permission denied" "... not 'no campaigns yet'"
 expect_exit 77 "status ARTICLE, likewise" as_nobody status healing-through-connection
+# (and frees what it loaded before the error: under valgrind, unless $LB is built with
+# ASan, which then checks the case above itself)
+vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+grep -q __asan_init "$LB" && vg=()
+expect_exit 77 "... leaking nothing" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"${vg[@]}" "$LB" -C "$S" status healing-through-connection
 expect_exit 77 "subscribers suppressions, likewise" as_nobody subscribers suppressions
 expect_exit 77 "digest --dry-run, likewise" as_nobody digest --dry-run
 expect_exit 77 "send --dry-run, likewise" as_nobody send --dry-run --now "2026-11-25 10:00"
@@ -153,3 +159,27 @@ mv "$S/state/campaigns" "$S/state/campaigns.d"
 touch "$S/state/campaigns"
 expect_exit 74 "status when state/campaigns is not a directory: an I/O error" lb -C "$S" status
 grep_err "state/campaigns: Not a directory" "... names the path and the reason"
+
+# A state file is never read through a symbolic link (one to a FIFO would hang the
+# reader for ever: `status` under cron, the poll), and one that cannot be read is an
+# error, never read as empty.
+fresh
+mkfifo "$T_TMP/fifo"
+ln -s "$T_TMP/fifo" "$S/state/suppressions.pending"
+expect_exit 74 "status with state/suppressions.pending a symbolic link to a FIFO" \
+	timeout 10 "$LB" -C "$S" status
+grep_err "suppressions\.pending: a symbolic link" "... refused at once, saying so"
+rm "$S/state/suppressions.pending"
+mkdir -p "$S/state/campaigns/healing-through-connection"
+ln -s "$T_TMP/fifo" "$S/state/campaigns/healing-through-connection/missed"
+expect_exit 74 "status ARTICLE with its 'missed' note a symbolic link to a FIFO" \
+	timeout 10 "$LB" -C "$S" status healing-through-connection
+grep_err "missed: a symbolic link" "... refused at once, saying so"
+rm "$S/state/campaigns/healing-through-connection/missed"
+ln -s "$T_TMP/fifo" "$S/state/campaigns/healing-through-connection/recipients"
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+printf 'From: <MAILER-DAEMON@mx.example.net>\nTo: bounces+aaaaaaaaaaaaaaaa@example.org\nSubject: Undelivered\nMessage-ID: <fifo-bounce@mx.example.net>\n\nGone.\n' >"$S/inbox/new/1.eml"
+expect_exit 0 "poll with a campaign's snapshot a symbolic link to a FIFO" \
+	timeout 10 "$LB" -C "$S" poll
+grep_err "recipients: a symbolic link" "... warns and files the message"
+check "... which is no longer in new/" test ! -e "$S/inbox/new/1.eml"

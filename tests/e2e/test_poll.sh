@@ -53,15 +53,22 @@ mv "$S/inbox/cur/1002.b.host:2,S" "$NEW/1002.b.host" # a crash before the move: 
 expect_exit 0 "  a re-fetch of the same message" lb -C "$S" poll --json
 check "  is a duplicate" grep -q '"duplicate":true' "$T_TMP/out"
 same "  and files nothing" "$(inquiries)" 2
-# A seen log from before keys had digests ("mid:ID"): a message it names is not filed
-# again; a different message reusing that ID is.
-printf 'mid:legacy@form.example\tinquiry\t2026-11-20T10:00:00Z\t999.old.host\n' >>"$S/state/poll/seen"
-mail 1004.d.host legacy@form.example "Already filed last week."
-expect_exit 0 "  a message a legacy record names" lb -C "$S" poll --json
+# A seen record and an inquiry from before keys had digests ("mid:ID", no key): the
+# record proves only the message stored with the inquiry.  A new message reusing the ID
+# (the first to come by since, as after a Maildir move) is filed; the old one is not.
+mail 1004.d.host legacy@form.example "Filed last week by an older letterbox."
+expect_exit 0 "  a message, filed" lb -C "$S" poll --json
+sed -i '/^key: mid:legacy@form\.example /d' "$S/state/inquiries/log"
+sed -i 's/^mid:legacy@form\.example [0-9a-f]*\t/mid:legacy@form.example\t/' "$S/state/poll/seen"
+check "  and made as an older letterbox left it" grep -qP '^mid:legacy@form\.example\tinquiry\t' "$S/state/poll/seen"
+mail 1005.e.host legacy@form.example "I need to talk to someone today, I am not safe."
+expect_exit 0 "  a new message with that Message-ID" lb -C "$S" poll --json
+check "  is not a duplicate" grep -q '"duplicate":false' "$T_TMP/out"
+same "  and is filed" "$(inquiries)" 4
+mv "$S/inbox/cur/1004.d.host:2,S" "$NEW/1004.moved.host" # the old one again, another name
+expect_exit 0 "  the old message fetched again" lb -C "$S" poll --json
 check "  is a duplicate" grep -q '"duplicate":true' "$T_TMP/out"
-mail 1005.e.host legacy@form.example "A new question, same Message-ID."
-expect_exit 0 "  a different message with that Message-ID" lb -C "$S" poll --json
-same "  is filed" "$(inquiries)" 3
+same "  and files nothing" "$(inquiries)" 4
 # A FIFO (nobody writing to it) in new/ must not hang poll; it is skipped with a warning.
 mkfifo "$NEW/1006.fifo.host"
 mkdir "$NEW/1007.dir.host"
@@ -69,7 +76,7 @@ mail 1008.f.host after-fifo@example.org "Filed although a FIFO came first."
 expect_exit 0 "maildir: a FIFO and a directory in new/" timeout 20 "$LB" -C "$S" poll
 grep_err "1006\.fifo\.host.*FIFO" "  the warning names the FIFO"
 grep_err "1007\.dir\.host.*directory" "  and the directory"
-same "  the message after them is filed" "$(inquiries)" 4
+same "  the message after them is filed" "$(inquiries)" 5
 check "  the FIFO is left where it is" test -p "$NEW/1006.fifo.host"
 expect_exit 0 "  poll --watch, stopped by SIGTERM after 3 s" timeout -k 5 --preserve-status 3 "$LB" -C "$S" poll --watch
 same "  is not woken again and again by them" "$(grep -c 1006.fifo.host "$T_TMP/err")" 1
@@ -84,7 +91,7 @@ mail 1009.g.host reused@form.example "A third question, same Message-ID."
 expect_exit 0 "maildir: the seen log lost, two filed messages fetched again and a new one" \
 	lb -C "$S" poll --json
 same "  the two are duplicates (known from the inquiries)" "$(grep -c '"duplicate":true' "$T_TMP/out")" 2
-same "  the new one is filed" "$(inquiries)" 5
+same "  the new one is filed" "$(inquiries)" 6
 # Inquiries filed before keys had digests know only the Message-ID: it stands for one message.
 sed -i '/^key: /d' "$S/state/inquiries/log"
 rm "$S/state/poll/seen"
@@ -92,7 +99,7 @@ mv "$S/inbox/cur/1009.g.host:2,S" "$NEW/1009.g.host"
 mail 1010.h.host reused@form.example "A fourth question, same Message-ID."
 expect_exit 0 "  inquiries without a key: one fetched again and a new one" lb -C "$S" poll --json
 same "  the first is a duplicate" "$(grep -c '"duplicate":true' "$T_TMP/out")" 1
-same "  the new one is filed" "$(inquiries)" 6
+same "  the new one is filed" "$(inquiries)" 7
 
 start_postfix || { fail "the private Postfix and Dovecot start"; exit 0; }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "store/inquiries.h"
 #include "store/pollstate.h"
 
 static char dir[64];
@@ -15,7 +16,7 @@ static void test_seen_and_soft(void)
 	struct pollstate *ps;
 	struct lb_err err = {0};
 	CHECK_INT(pollstate_open(dir, "imap://x/INBOX", &ps, &err), 0);
-	CHECK(!pollstate_seen(ps, "mid:a"));
+	CHECK(!pollstate_seen(ps, "mid:a", NULL));
 	pollstate_mark(ps, "mid:a", "bounce", 1000, "uid:1");
 	pollstate_mark(ps, "mid:b", "inquiry", 1000, "uid:2");
 	pollstate_mark(ps, "mid:b", "auto-reply", 1001, "uid:2"); /* the latest wins */
@@ -27,10 +28,10 @@ static void test_seen_and_soft(void)
 	CHECK_INT(pollstate_close(ps, &err), 0);
 
 	CHECK_INT(pollstate_open(dir, "imap://x/INBOX", &ps, &err), 0);
-	CHECK(pollstate_seen(ps, "mid:a") && pollstate_logged(ps, "mid:a"));
-	CHECK_STR(pollstate_seen_kind(ps, "mid:a"), "bounce");
-	CHECK_STR(pollstate_seen_kind(ps, "mid:b"), "auto-reply");
-	CHECK(!pollstate_seen(ps, "mid:c"));
+	CHECK(pollstate_seen(ps, "mid:a", NULL) && pollstate_logged(ps, "mid:a"));
+	CHECK_STR(pollstate_seen_kind(ps, "mid:a", NULL), "bounce");
+	CHECK_STR(pollstate_seen_kind(ps, "mid:b", NULL), "auto-reply");
+	CHECK(!pollstate_seen(ps, "mid:c", NULL));
 	/* the same bounce again counts once; one outside the window not at all */
 	CHECK_INT(pollstate_soft_bounce(ps, "ada@example.org", "mid:s2", 2000, 86400, &k, &err), 0);
 	CHECK_INT(k, 2);
@@ -77,51 +78,115 @@ static void test_key(void)
 	free(a);
 }
 
-/* A seen log written before keys had digests ("mid:ID"): the first message
- * with that ID takes the record up (a duplicate), any other is new; and so
- * after a reopen. */
+/* The test's stand-in for filer's parse: the stored raw message is the body
+ * of a message from ana with Message-ID ctx. */
+static int stored_reads;
+static char *raw_key(void *ctx, const char *raw, size_t n)
+{
+	stored_reads++;
+	char *body = strndup(raw, n);
+	char *k = key(ctx, "ana@example.org", body);
+	free(body);
+	return k;
+}
+
+/* File an inquiry as a version before digests did: no key, its Message-ID. */
+static void file_old_inquiry(const char *state, const char *id, const char *raw)
+{
+	struct inquiry q = {.received = 1000,
+			    .from = strdup("ana@example.org"),
+			    .message_id = strdup(id),
+			    .status = strdup("new"),
+			    .priority = strdup("normal")};
+	struct lb_err err = {0};
+	CHECK_INT(inquiry_file(state, &q, raw, strlen(raw), "filed", "", &err), 0);
+	inquiry_free(&q);
+}
+
+static char old_id[] = "old@x";
+
+/* as filer_open does each run */
+static void remember_all(struct pollstate *ps, const char *state)
+{
+	struct inquiry *v;
+	size_t n;
+	struct lb_err err = {0};
+	CHECK_INT(inquiries_load(state, &v, &n, &err), 0);
+	for (size_t i = 0; i < n; i++)
+		pollstate_remember_inquiry(ps, &v[i], raw_key, old_id);
+	inquiries_free(v, n);
+}
+
+/* Records from before keys had digests ("mid:ID") stand only for the message
+ * they recorded: losing a reply is worse than filing one twice.  An inquiry
+ * by the message stored with it; other kinds by the ref they were fetched
+ * under.  A new message that reuses the ID is new, whichever comes first. */
 static void test_legacy_records(void)
 {
+	char state[128];
+	snprintf(state, sizeof state, "%s/legacy", dir);
+	CHECK(mkdir(state, 0700) == 0);
 	struct pollstate *ps;
 	struct lb_err err = {0};
-	CHECK_INT(pollstate_open(dir, "maildir:legacy", &ps, &err), 0);
-	pollstate_mark(ps, "mid:old@x", "inquiry", 1000, "m1"); /* as an old version did */
+	CHECK_INT(pollstate_open(state, "maildir:legacy", &ps, &err), 0);
+	/* as an old version did */
+	pollstate_mark(ps, "mid:old@x", "inquiry", 1000, "m1");
+	pollstate_mark(ps, "mid:gone@x", "inquiry", 1000, "m5"); /* its inquiry purged since */
+	pollstate_mark(ps, "mid:dsn@x", "bounce", 1000, "uid:7");
 	CHECK_INT(pollstate_close(ps, &err), 0);
+	file_old_inquiry(state, "old@x", "first");
 
 	char *k1 = key("old@x", "ana@example.org", "first");
 	char *k2 = key("old@x", "bob@example.org", "second");
-	char *k3 = key("mem@x", "ana@example.org", "third");
-	char *k4 = key("mem@x", "ana@example.org", "fourth");
-	CHECK_INT(pollstate_open(dir, "maildir:legacy", &ps, &err), 0);
-	CHECK(pollstate_seen(ps, k1));
-	CHECK_STR(pollstate_seen_kind(ps, k1), "inquiry");
+	char *kg = key("gone@x", "ana@example.org", "fifth");
+	char *kb = key("dsn@x", "ana@example.org", "bounce");
+	CHECK_INT(pollstate_open(state, "maildir:legacy", &ps, &err), 0);
+	remember_all(ps, state);
+	stored_reads = 0;
+	/* the new message first, under the old one's ref even: new */
+	CHECK(!pollstate_seen(ps, k2, "m1"));
+	CHECK(pollstate_seen_kind(ps, k2, "m1") == NULL);
+	/* the old message, fetched again under another name: a duplicate */
+	CHECK(pollstate_seen(ps, k1, "m9"));
+	CHECK_STR(pollstate_seen_kind(ps, k1, "m9"), "inquiry");
 	CHECK(!pollstate_logged(ps, k1));
-	pollstate_mark(ps, k1, "inquiry", 2000, "m1"); /* taken up */
-	CHECK(pollstate_seen(ps, k1) && pollstate_logged(ps, k1));
-	CHECK(!pollstate_seen(ps, k2));
-	CHECK(pollstate_seen(ps, "mid:old@x")); /* the record itself stays */
-	/* known only from an inquiry (filed before digests, not in the log) */
-	pollstate_remember(ps, "mid:mem@x", "inquiry");
-	CHECK(pollstate_seen(ps, k3) && !pollstate_logged(ps, k3));
-	pollstate_mark(ps, k3, "inquiry", 2000, "m3");
-	CHECK(!pollstate_seen(ps, k4));
+	CHECK_INT(stored_reads, 1); /* the stored message is read once */
+	/* an inquiry record whose inquiry is gone proves nothing */
+	CHECK(!pollstate_seen(ps, kg, "m5"));
+	/* a bounce: the same ref is the same message; another ref is another */
+	CHECK(pollstate_seen(ps, kb, "uid:7"));
+	CHECK_STR(pollstate_seen_kind(ps, kb, "uid:7"), "bounce");
+	CHECK(!pollstate_seen(ps, kb, "uid:8"));
+	CHECK(!pollstate_seen(ps, kb, NULL));
+	pollstate_mark(ps, k1, "inquiry", 2000, "m9");
+	pollstate_mark(ps, k2, "inquiry", 2000, "m1");
 	CHECK_INT(pollstate_close(ps, &err), 0);
 
-	CHECK_INT(pollstate_open(dir, "maildir:legacy", &ps, &err), 0);
-	CHECK(pollstate_seen(ps, k1) && pollstate_logged(ps, k1));
-	CHECK(!pollstate_seen(ps, k2));
-	pollstate_remember(ps, "mid:mem@x", "inquiry"); /* as filer_open does each run */
-	CHECK(pollstate_seen(ps, k3) && pollstate_logged(ps, k3));
-	CHECK(!pollstate_seen(ps, k4));
-	pollstate_mark(ps, k2, "inquiry", 3000, "m2");
+	/* after a reopen: both by their own keys, and still nothing else */
+	char *k3 = key("old@x", "ana@example.org", "third");
+	CHECK_INT(pollstate_open(state, "maildir:legacy", &ps, &err), 0);
+	remember_all(ps, state);
+	CHECK(pollstate_seen(ps, k1, "m10") && pollstate_logged(ps, k1));
+	CHECK(pollstate_seen(ps, k2, "m11") && pollstate_logged(ps, k2));
+	CHECK(!pollstate_seen(ps, k3, "m1"));
 	CHECK_INT(pollstate_close(ps, &err), 0);
-	CHECK_INT(pollstate_open(dir, "maildir:legacy", &ps, &err), 0);
-	CHECK(pollstate_seen(ps, k2) && pollstate_seen(ps, k1));
+
+	/* two inquiries filed before digests under one ID (the seen log lost):
+	 * each stands for its own message */
+	file_old_inquiry(state, "old@x", "third");
+	char *k4 = key("old@x", "ana@example.org", "fourth");
+	CHECK_INT(pollstate_open(state, "maildir:other", &ps, &err), 0);
+	remember_all(ps, state);
+	CHECK(pollstate_seen(ps, k3, NULL) && !pollstate_logged(ps, k3));
+	CHECK(pollstate_seen(ps, k1, NULL));
+	CHECK(!pollstate_seen(ps, k4, NULL));
 	CHECK_INT(pollstate_close(ps, &err), 0);
 	free(k1);
 	free(k2);
 	free(k3);
 	free(k4);
+	free(kg);
+	free(kb);
 }
 
 /* A log that cannot be read is an error, not an empty log: taken for empty,
