@@ -36,10 +36,24 @@ static int open_error(const char *path, int flags, struct lb_err *err)
 int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err)
 {
 	flags |= O_NOFOLLOW | O_CLOEXEC;
-	int fd = open(path, flags, mode);
-	if (fd < 0)
+	/* O_NONBLOCK until fstat says it is a regular file: opening a FIFO
+	 * planted in state/ would otherwise wait for a writer for ever. */
+	int fd = open(path, flags | O_NONBLOCK, mode);
+	if (fd < 0) {
 		open_error(path, flags, err);
-	return fd;
+		return -1;
+	}
+	struct stat st;
+	int fl;
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		err_sys(err, LB_EIO, "%s", path);
+	else if (!S_ISREG(st.st_mode))
+		err_set(err, LB_EIO, "%s: not a regular file: refused", path);
+	else
+		return fd;
+	close(fd);
+	return -1;
 }
 
 static int read_fd(int fd, const char *path, struct buf *out, size_t max, struct lb_err *err);

@@ -170,6 +170,11 @@ expect_exit 74 "status with state/suppressions.pending a symbolic link to a FIFO
 	timeout 10 "$LB" -C "$S" status
 grep_err "suppressions\.pending: a symbolic link" "... refused at once, saying so"
 rm "$S/state/suppressions.pending"
+mkfifo "$S/state/suppressions.pending"
+expect_exit 74 "status with a FIFO itself as state/suppressions.pending" \
+	timeout 10 "$LB" -C "$S" status
+grep_err "suppressions\.pending: not a regular file" "... refused at once, saying so"
+rm "$S/state/suppressions.pending"
 mkdir -p "$S/state/campaigns/healing-through-connection"
 ln -s "$T_TMP/fifo" "$S/state/campaigns/healing-through-connection/missed"
 expect_exit 74 "status ARTICLE with its 'missed' note a symbolic link to a FIFO" \
