@@ -4,7 +4,9 @@
  * cursor, then per batch UID FETCH (RFC822.SIZE) picks which messages come
  * whole (BODY.PEEK[]) and which headers-only (BODY.PEEK[HEADER], larger than
  * max_size), and the bodies are fetched in runs of at most RUN_BYTES, so
- * memory is bounded by the batch, not by the mailbox.
+ * memory is bounded by the batch, not by the mailbox.  A message the server
+ * will not send (asked twice) is passed over and holds up no other; see
+ * source_fetch() in source.h for what the cursor does then.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,9 +211,9 @@ static int stuck_error(struct imap_source *s, uint32_t uid, struct lb_err *err)
 {
 	return err_set(err, LB_ETEMP,
 		       "%s:%u: the server did not send the message with UID %u (asked twice), "
-		       "though %s still holds it: the messages after it were filed, the cursor "
-		       "stays before it; the next poll tries again (if this repeats, look at that "
-		       "message with a mail client)",
+		       "though %s still holds it: the others were filed, the cursor stays before "
+		       "it; the next poll tries again (if this repeats, look at that message "
+		       "with a mail client)",
 		       s->url.host, s->url.port, uid, s->url.mailbox);
 }
 
