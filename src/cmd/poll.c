@@ -42,7 +42,7 @@ static const char usage[] =
     "\n"
     "Exit 0 when done, 69 when the server is unavailable (or closed the connection,\n"
     "or sent nothing for incoming.timeout), 75 when another poll is running or the\n"
-    "server withheld a message (filing stops before it; the next poll tries again),\n"
+    "server withheld a message (the others are filed; the next poll asks again),\n"
     "78 for configuration errors (login refused, untrusted certificate).";
 
 struct poll_ctx {
@@ -210,8 +210,10 @@ static int on_message(void *ctx, const struct src_msg *msg)
 		p->filed = xgrowarray(p->filed, &p->filedcap, p->nfiled + 1, sizeof *p->filed);
 		p->filed[p->nfiled++] = (struct filed_inquiry){d.inquiry, d.followup};
 	}
-	if (msg->uid > p->cur.last_uid)
-		p->cur.last_uid = msg->uid;
+	/* Never past a message the server withheld (source.h). */
+	uint32_t upto = msg->withheld && msg->withheld <= msg->uid ? msg->withheld - 1 : msg->uid;
+	if (upto > p->cur.last_uid)
+		p->cur.last_uid = upto;
 	if (p->json)
 		print_json(msg, &d);
 	bool urgent = d.urgent && !d.duplicate;

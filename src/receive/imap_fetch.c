@@ -4,7 +4,9 @@
  * cursor, then per batch UID FETCH (RFC822.SIZE) picks which messages come
  * whole (BODY.PEEK[]) and which headers-only (BODY.PEEK[HEADER], larger than
  * max_size), and the bodies are fetched in runs of at most RUN_BYTES, so
- * memory is bounded by the batch, not by the mailbox.
+ * memory is bounded by the batch, not by the mailbox.  A message the server
+ * will not send (asked twice) is passed over and holds up no other; see
+ * source_fetch() in source.h for what the cursor does then.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,8 +211,9 @@ static int stuck_error(struct imap_source *s, uint32_t uid, struct lb_err *err)
 {
 	return err_set(err, LB_ETEMP,
 		       "%s:%u: the server did not send the message with UID %u (asked twice), "
-		       "though %s still holds it: stopped before it; the next poll tries again "
-		       "(if this repeats, look at that message with a mail client)",
+		       "though %s still holds it: the others were filed, the cursor stays before "
+		       "it; the next poll tries again (if this repeats, look at that message "
+		       "with a mail client)",
 		       s->url.host, s->url.port, uid, s->url.mailbox);
 }
 
@@ -221,22 +224,33 @@ static void free_fetched(clist *res[2])
 			mailimap_fetch_list_free(res[i]);
 }
 
+/* Where a fetch hands messages over to, and the lowest UID the server has
+ * withheld so far (0: none), which the cursor must not pass. */
+struct handover {
+	src_msg_fn fn;
+	void *ctx;
+	uint32_t withheld;
+};
+
+static void withhold(struct handover *h, uint32_t stuck)
+{
+	if (stuck && (!h->withheld || stuck < h->withheld))
+		h->withheld = stuck;
+}
+
 /* Fetch the bodies (or headers) of items[0..n) and hand them over in UID
- * order, stopping before a message the server will not send. */
+ * order, passing over a message the server will not send (noted in h). */
 static int fetch_run(struct imap_source *s, struct item *items, size_t n, bool headers,
-		     src_msg_fn fn, void *ctx, struct lb_err *err)
+		     struct handover *h, struct lb_err *err)
 {
 	clist *res[2] = {NULL, NULL};
 	uint32_t stuck = 0;
 	for (size_t i = 0; i < n; i++)
 		items[i].got = false;
 	int rc = fetch_part(s, items, n, headers ? HEADERS : BODIES, res, &stuck, err);
+	withhold(h, stuck);
 	for (size_t i = 0; i < n && !rc; i++) {
-		if (items[i].uid == stuck) {
-			rc = stuck_error(s, stuck, err);
-			break;
-		}
-		if (!items[i].got) /* expunged, said find_stuck */
+		if (!items[i].got) /* withheld, or expunged (find_stuck) */
 			continue;
 		char id[24];
 		snprintf(id, sizeof id, "uid:%u", items[i].uid);
@@ -245,12 +259,13 @@ static int fetch_run(struct imap_source *s, struct item *items, size_t n, bool h
 				    .raw = items[i].p,
 				    .n = items[i].n,
 				    .size = items[i].size,
-				    .truncated = headers};
+				    .truncated = headers,
+				    .withheld = h->withheld < items[i].uid ? h->withheld : 0};
 		if (s->max_size && m.n > s->max_size) {
 			m.n = s->max_size;
 			m.truncated = true;
 		}
-		rc = fn(ctx, &m);
+		rc = h->fn(h->ctx, &m);
 	}
 	free_fetched(res);
 	return rc;
@@ -258,8 +273,8 @@ static int fetch_run(struct imap_source *s, struct item *items, size_t n, bool h
 
 /* One batch: sizes first, then runs of whole messages or of headers-only
  * ones, each within the RUN_BYTES budget, in UID order. */
-static int fetch_batch(struct imap_source *s, const uint32_t *uids, size_t n, src_msg_fn fn,
-		       void *ctx, struct lb_err *err)
+static int fetch_batch(struct imap_source *s, const uint32_t *uids, size_t n, struct handover *h,
+		       struct lb_err *err)
 {
 	struct item *items = xcalloc(n, sizeof *items);
 	for (size_t i = 0; i < n; i++)
@@ -268,9 +283,10 @@ static int fetch_batch(struct imap_source *s, const uint32_t *uids, size_t n, sr
 	uint32_t stuck = 0;
 	int rc = fetch_part(s, items, n, SIZES, res, &stuck, err);
 	free_fetched(res);
-	/* What has a size, up to the first message the server will not list. */
+	withhold(h, stuck);
+	/* What has a size: not what the server will not list, nor the expunged. */
 	size_t nitems = 0;
-	for (size_t i = 0; i < n && !rc && items[i].uid != stuck; i++)
+	for (size_t i = 0; i < n && !rc; i++)
 		if (items[i].got)
 			items[nitems++] = items[i];
 	for (size_t i = 0; !rc && i < nitems;) {
@@ -283,11 +299,9 @@ static int fetch_batch(struct imap_source *s, const uint32_t *uids, size_t n, sr
 			bytes += cost;
 			j++;
 		}
-		rc = fetch_run(s, items + i, j - i, big, fn, ctx, err);
+		rc = fetch_run(s, items + i, j - i, big, h, err);
 		i = j;
 	}
-	if (!rc && stuck)
-		rc = stuck_error(s, stuck, err);
 	free(items);
 	return rc;
 }
@@ -315,8 +329,12 @@ int imap_fetch(struct msg_source *base, const struct cursor *c, size_t batch, sr
 		s->fetched = true;
 		s->seen_uid = n ? uids[n - 1] : after;
 	}
+	/* A message the server withholds does not hold up the ones after it (an
+	 * urgent reply may be among them): they are handed over with the cursor
+	 * kept below it, and the error comes at the end. */
+	struct handover h = {fn, ctx, 0};
 	for (size_t i = 0; !rc && i < n; i += batch)
-		rc = fetch_batch(s, uids + i, n - i < batch ? n - i : batch, fn, ctx, err);
+		rc = fetch_batch(s, uids + i, n - i < batch ? n - i : batch, &h, err);
 	free(uids);
-	return rc;
+	return !rc && h.withheld ? stuck_error(s, h.withheld, err) : rc;
 }

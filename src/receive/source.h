@@ -9,7 +9,9 @@
  *   - only after the poller has filed a message durably does it call
  *     source_done() (IMAP: MOVE to a folder if one is configured, else
  *     nothing; Maildir: rename into cur/ with the S flag, or into the folder)
- *     and then advance the cursor it keeps itself.
+ *     and then advance the cursor it keeps itself: to the message's UID, or
+ *     to just below `withheld` when the server withheld an earlier message,
+ *     so that the cursor never passes a message that was not filed.
  */
 #ifndef LB_SOURCE_H
 #define LB_SOURCE_H
@@ -32,6 +34,10 @@ struct src_msg {
 	size_t n;
 	size_t size;	/* the message's real size */
 	bool truncated; /* larger than incoming.max_size: raw holds the headers only */
+	/* IMAP: the lowest UID below this one that the server would not send in
+	 * this fetch (0: none).  This message is filed all the same, but the
+	 * cursor must stay below `withheld`, so the next poll asks for it again. */
+	uint32_t withheld;
 };
 
 /* Called for each message; a non-zero return stops the fetch and is
@@ -58,9 +64,14 @@ uint32_t source_uidvalidity(const struct msg_source *s);
  * (memory stays flat), calling fn for each.  LB_EUNAVAIL when the connection
  * is lost, closed by the server or silent for incoming.timeout (the next poll
  * continues).  IMAP: a message the server leaves out of a FETCH is asked for
- * once more; if it is still missing and still in the mailbox, the fetch
- * stops before it with LB_ETEMP, so a cursor moved to the last UID handed
- * over never passes it (one expunged meanwhile is skipped). */
+ * once more; if it is still missing and still in the mailbox, it is passed
+ * over, the messages after it are handed over with src_msg.withheld set to
+ * the lowest such UID (the cursor stays below it) and the fetch ends with
+ * LB_ETEMP naming it.  One expunged meanwhile is skipped.  So one message
+ * the server cannot send holds up no other, and is asked for at every poll
+ * until it comes (or is expunged); the ones after it are then fetched again
+ * too and found already filed (the seen keys need their bodies), unless
+ * incoming.folders moved them out of the mailbox. */
 int source_fetch(struct msg_source *s, const struct cursor *c, size_t batch, src_msg_fn fn,
 		 void *ctx, struct lb_err *err);
 

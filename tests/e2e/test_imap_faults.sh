@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # letterbox poll against an IMAP server that misbehaves (tests/tools/faultimap.py,
 # plain IMAP on 127.0.0.1): a FETCH that leaves a message out must not move the
-# cursor past it, and a server that closes or stalls in the middle of a reply
+# cursor past it nor hold up the messages after it (an urgent one may be among
+# them), and a server that closes or stalls in the middle of a reply
 # must end the poll promptly (exit 69) — never a message lost, never a poll
 # that holds the lock for ever.  Each case then polls the same server, healthy
 # again, and checks that every message is filed.
@@ -10,8 +11,9 @@ FX=$TOP/tests/fixtures/mail
 FI_PID=
 trap '[ -n "$FI_PID" ] && kill "$FI_PID" 2>/dev/null; rm -rf "$T_TMP"' EXIT
 
-# server [tls]: a fresh faultimap with three replies (UIDs 1 2 3) and a fresh
-# site polling it with incoming.timeout 2s, over imaps:// with "tls".
+# server [tls]: a fresh faultimap with three replies (UIDs 1 2 3; UID 3 is
+# $THIRD, default reply_thunderbird.eml) and a fresh site polling it with
+# incoming.timeout 2s, over imaps:// with "tls".
 server() {
 	local tls=() url=imap ca=""
 	if [ "${1:-}" = tls ]; then
@@ -25,7 +27,7 @@ server() {
 	mkdir -p "$D"
 	"$PY" "$TOP/tests/tools/faultimap.py" --dir "$D" --port-file "$D/port" --stall 30 \
 		--life 300 "${tls[@]}" --msg "$FX/reply_gmail.eml" --msg "$FX/reply_outlook.eml" \
-		--msg "$FX/reply_thunderbird.eml" &
+		--msg "$FX/${THIRD:-reply_thunderbird.eml}" &
 	FI_PID=$!
 	for ((i = 0; i < 250; i++)); do [ -s "$D/port" ] && break; sleep 0.02; done
 	make_site "$T_TMP/s"
@@ -50,6 +52,16 @@ inquiries() {
 	"$LB" -C "$S" inquiries list --status all --json |
 		"$PY" -c 'import json,sys; print(sum(q["messages"] for q in json.load(sys.stdin)))'
 }
+# jpoll: letterbox poll --json (at most 20 s); then handled: what it handled,
+# "uid:N" each, "uid:N=dup" for one found already filed.
+jpoll() { timeout 20 "$LB" -C "$S" poll --json; }
+handled() {
+	"$PY" -c 'import json, sys
+print(" ".join(o["source"] + ("=dup" if o["duplicate"] else "") for o in map(json.loads, sys.stdin)))' \
+		<"$T_TMP/out"
+}
+# alerts: how many urgent alerts are in the outbox
+alerts() { grep -l "^Subject: .*URGENT inquiry" "$S"/outbox/new/* 2>/dev/null | wc -l; }
 # poll [ARGS]: letterbox [ARGS] poll, at most 20 s (the bugs this tests for hang).
 # shellcheck disable=SC2120 # (called with -v through expect_exit)
 poll() {
@@ -85,24 +97,57 @@ same "... the cursor at 3" "$(cursor)" 3
 check "... UID 2 was fetched again" grep -qx "fetch body 2" "$D/events.log"
 grep_err "left 1 message out of a UID FETCH: asking again" "... and -v says so"
 
-echo "-- a FETCH that always leaves a message out: the cursor stops before it"
+echo "-- a FETCH that always leaves a message out: the others are filed, the cursor stays before it"
 server
 faults "omit-body 2"
-expect_exit 75 "omitted every time" poll
+expect_exit 75 "omitted every time" jpoll
 grep_err "did not send the message with UID 2 \(asked twice\)" "... says which UID, on stderr"
 grep_err "the next poll tries again" "... and what happens next"
-same "... the cursor stops before it" "$(cursor)" 1
-same "... the message before it is filed" "$(inquiries)" 1
-healthy_files_all "omitted every time"
-expect_exit 0 "... and a poll after that" poll
+same "... the messages before and after it are filed" "$(handled)" "uid:1 uid:3"
+same "... as two inquiries" "$(inquiries)" 2
+same "... the cursor stays before it" "$(cursor)" 1
+expect_exit 75 "... a second poll, the server still withholding it" jpoll
+grep_err "did not send the message with UID 2" "... names it again"
+same "... finds UID 3 already filed" "$(handled)" "uid:3=dup"
+same "... files nothing twice" "$(inquiries)" 2
+same "... the cursor still before it" "$(cursor)" 1
+faults
+expect_exit 0 "... the server healthy again" jpoll
+same "... files UID 2 only" "$(handled)" "uid:2 uid:3=dup"
+same "... every message filed once" "$(inquiries)" 3
+same "... the cursor at the last UID" "$(cursor)" 3
+expect_exit 0 "... and a poll after that" jpoll
+same "... handles nothing" "$(handled)" ""
 same "... files nothing twice" "$(inquiries)" 3
+
+echo "-- the same with incoming.folders: an urgent reply after it is filed and alerted, and moved"
+THIRD=inquiry_urgent.eml server
+sed -i 's/^  timeout: 2s$/&\n  folders: { inquiries: Inquiries }/' "$S/letterbox.yaml"
+faults "omit-body 2"
+expect_exit 75 "omitted every time" jpoll
+same "... the messages before and after it are filed" "$(handled)" "uid:1 uid:3"
+same "... the urgent one is alerted" "$(alerts)" 1
+check "... and moved out of INBOX" grep -q "^moved 3 " "$D/events.log"
+same "... the cursor stays before it" "$(cursor)" 1
+L=$(wc -l <"$D/events.log")
+expect_exit 75 "... a second poll, the server still withholding it" jpoll
+same "... handles nothing" "$(handled)" ""
+same "... fetches only UID 2 again" "$(tail -n +$((L + 1)) "$D/events.log" | grep "^fetch " | grep -cv " 2$")" 0
+same "... alerts nothing twice" "$(alerts)" 1
+faults
+expect_exit 0 "... the server healthy again" jpoll
+same "... files UID 2" "$(handled)" "uid:2"
+same "... every message filed once" "$(inquiries)" 3
+same "... the cursor passes it (UID 3 has left the mailbox)" "$(cursor)" 2
+same "... one alert in all" "$(alerts)" 1
 
 echo "-- a size FETCH that always leaves a message out"
 server
 faults "omit-size 2"
-expect_exit 75 "no size for UID 2" poll
+expect_exit 75 "no size for UID 2" jpoll
 grep_err "UID 2" "... names it"
-same "... the cursor stops before it" "$(cursor)" 1
+same "... the messages before and after it are filed" "$(handled)" "uid:1 uid:3"
+same "... the cursor stays before it" "$(cursor)" 1
 healthy_files_all "no size for UID 2"
 
 echo "-- a message expunged by another client between SEARCH and FETCH: passed"

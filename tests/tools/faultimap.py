@@ -3,7 +3,9 @@
 
 Plain IMAP (or implicit TLS with --tls CERT KEY) on 127.0.0.1 only, just what letterbox's IMAP source sends:
 LOGIN (any password but "wrong"), CAPABILITY, SELECT, NOOP, UID SEARCH,
-UID FETCH (UID, RFC822.SIZE, BODY.PEEK[], BODY.PEEK[HEADER]) and LOGOUT.
+UID FETCH (UID, RFC822.SIZE, BODY.PEEK[], BODY.PEEK[HEADER]), CREATE (every
+folder exists already), UID MOVE (the message leaves the mailbox; the folders
+keep nothing) and LOGOUT.
 The mailbox holds the --msg files, UIDs 1, 2, ... in order, UIDVALIDITY 1234.
 
 The faults are read from DIR/faults at the start of every session (so a test
@@ -21,7 +23,8 @@ can make the next poll meet a healthy server on the same port), one a line:
                        a line, then nothing
 DIR/events.log gets one line per session ("session N"), per FETCH
 ("fetch body 1:3"), per fault that happened ("omitted body 2",
-"closed mid-literal 2", "stalled ...") and per disconnect ("bye N").
+"closed mid-literal 2", "stalled ..."), per MOVE ("moved 3 Inquiries") and per
+disconnect ("bye N").
 The port (any free one) is written to --port-file once listening.
 """
 import argparse
@@ -122,7 +125,7 @@ class Session:
     def run(self):
         if self.fault("stall-greeting"):
             self.stall("greeting")
-        self.send(b"* OK [CAPABILITY IMAP4rev1] faultimap ready\r\n")
+        self.send(b"* OK [CAPABILITY IMAP4rev1 MOVE] faultimap ready\r\n")
         while True:
             line = self.rfile.readline()
             if not line:
@@ -137,7 +140,7 @@ class Session:
                 else:
                     self.send(tag.encode() + b" OK logged in\r\n")
             elif cmd == "CAPABILITY":
-                self.send(b"* CAPABILITY IMAP4rev1\r\n" + tag.encode() + b" OK done\r\n")
+                self.send(b"* CAPABILITY IMAP4rev1 MOVE\r\n" + tag.encode() + b" OK done\r\n")
             elif cmd == "SELECT":
                 self.maybe_stall_reply("SELECT")
                 with self.box.lock:
@@ -154,6 +157,10 @@ class Session:
             elif cmd == "UID FETCH":
                 self.maybe_stall_reply("FETCH")
                 self.fetch(tag, args[0], " ".join(args[1:]).upper())
+            elif cmd == "CREATE":
+                self.send(tag.encode() + b" NO [ALREADYEXISTS] exists\r\n")
+            elif cmd == "UID MOVE":
+                self.move(tag, args[0], " ".join(args[1:]))
             elif cmd == "LOGOUT":
                 self.send(b"* BYE\r\n" + tag.encode() + b" OK bye\r\n")
                 return
@@ -169,6 +176,19 @@ class Session:
         self.event("search %s -> %s" % (args[1] if len(args) > 1 else "", ",".join(map(str, hits))))
         self.send(b"* SEARCH" + b"".join(b" %d" % u for u in hits) + b"\r\n")
         self.send(tag.encode() + b" OK search done\r\n")
+
+    def move(self, tag, setspec, folder):
+        with self.box.lock:
+            uids = self.box.uids()
+            want = parse_set(setspec, uids[-1] if uids else 0)
+            # Highest first: each EXPUNGE renumbers the messages after it.
+            gone = [(seq, u) for seq, u in enumerate(uids, 1) if u in want][::-1]
+            for _, u in gone:
+                del self.box.msgs[u]
+        for seq, u in gone:
+            self.event("moved %d %s" % (u, folder))
+            self.send(b"* %d EXPUNGE\r\n" % seq)
+        self.send(tag.encode() + b" OK moved\r\n")
 
     def expunge_gone(self):
         for w in self.faults:

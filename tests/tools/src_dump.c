@@ -42,6 +42,11 @@ int maildir_out_open(const struct transport_opts *o, struct transport **t, struc
 	(void)o, (void)t;
 	return err_set(err, LB_ESOFTWARE, "src_dump has no transports");
 }
+int smtp_check(const struct transport_opts *o, struct lb_err *err)
+{
+	(void)o;
+	return err_set(err, LB_ESOFTWARE, "src_dump has no transports");
+}
 #endif
 
 struct run {
