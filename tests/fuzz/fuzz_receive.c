@@ -103,7 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		followup_subject(&once, m.subject);
 		REQUIRE(utf8_valid(once.p ? once.p : "", once.n));
 		followup_subject(&twice, buf_cstr(&once));
-		REQUIRE(once.n == twice.n && memcmp(buf_cstr(&once), buf_cstr(&twice), once.n) == 0);
+		REQUIRE(once.n == twice.n &&
+			memcmp(buf_cstr(&once), buf_cstr(&twice), once.n) == 0);
 		buf_free(&once);
 		buf_free(&twice);
 	}

@@ -353,9 +353,9 @@ static void test_pending(void)
 		  0);
 	CHECK(!done);
 	CHECK(pend(s, "zoe@example.org") != NULL);
-	CHECK_INT(
-	    suppressions_confirm(s, "zoe@example.org", SUP_HARD_BOUNCE, T0 + 3, "a 5xx", &done, &err),
-	    0);
+	CHECK_INT(suppressions_confirm(s, "zoe@example.org", SUP_HARD_BOUNCE, T0 + 3, "a 5xx",
+				       &done, &err),
+		  0);
 	CHECK(done);
 	CHECK_INT(suppressions_check(s, "zoe@example.org"), SUP_HARD_BOUNCE);
 	CHECK_STR(suppressions_get(s, "zoe@example.org")->evidence,
