@@ -556,7 +556,7 @@ static bool fresh(const struct inquiry *q, time_t now)
 {
 	if (!inquiry_is_waiting(q))
 		return false;
-	if (!strcmp(q->status, "new") && q->received >= now - CATCH_UP_WINDOW)
+	if (q->status && !strcmp(q->status, "new") && q->received >= now - CATCH_UP_WINDOW)
 		return true;
 	return q->thread && inquiry_last_message(q) >= now - CATCH_UP_WINDOW;
 }
