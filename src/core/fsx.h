@@ -40,8 +40,10 @@ int fsx_state_dir(const char *dir, struct lb_err *err);
 
 /* Remove what runs killed with -9 left in dir: fsx_write_atomic's temp
  * files (NAME.tmp.PID) whose PID is not running, or that are older than an
- * hour.  A live run's temp file is never touched.  Returns how many were
- * removed. */
+ * hour (by then the PID may belong to another process: a temp file lives
+ * for the seconds between its write and its rename).  A running process's
+ * temp file younger than that, and our own, are never touched.  Returns
+ * how many were removed. */
 size_t fsx_clean_tmp(const char *dir);
 /* The same rule for any dir and naming, for the names that start with
  * prefix: owner(name) gives the PID that wrote it (0: not a temp file,
