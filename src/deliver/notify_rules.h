@@ -57,6 +57,7 @@ int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb
 #define OUTCOME_SENT	"sent"
 #define OUTCOME_FAILED	"failed"    /* refused, or no reply: the history says */
 #define OUTCOME_UNKNOWN "unknown"   /* a crash left it in doubt; reported, not resent */
+#define OUTCOME_UNSENT	"unsent"    /* could not be composed (a template): not tried again */
 #define ALERT_DOUBTED	"uncertain" /* a crash left it in doubt; reported, a repeat is due */
 #define ALERT_REPEATING "repeating" /* the repeat is being sent */
 #define ALERT_REPEATED	"repeated"  /* the repeat went out */
