@@ -272,85 +272,6 @@ static void free_list(struct addr *v, size_t n)
 /* ---- the urgent alert -------------------------------------------------------------------------
  */
 
-/* The alert is about the conversation's latest message from the person: the
- * first one, or the later one that made it urgent (store/conversation.h).
- * The text part lists the facts as aligned lines; the HTML part as a table,
- * so that no mail client runs them together. */
-static void alert_text(const struct notifier *nt, const struct inquiry *q, bool repeat,
-		       struct buf *t, struct buf *html)
-{
-	size_t n, last = 0;
-	struct conv_msg *v = conv_msgs(q, &n);
-	for (size_t i = 0; i < n; i++)
-		if (v[i].dir == CONV_IN)
-			last = i + 1;
-	const struct conv_msg *later = last ? &v[last - 1] : NULL;
-	char when[64];
-	struct tm tm;
-	localtime_r(later ? &later->when : &q->received, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
-	struct buf before = BUF_INIT, after = BUF_INIT, from = BUF_INIT, num = BUF_INIT;
-	if (repeat)
-		buf_adds(&before,
-			 "POSSIBLE REPEAT: letterbox was interrupted while it sent this alert\n"
-			 "and cannot tell whether it went out, so it is sent again.  If you\n"
-			 "already have it, this copy changes nothing.\n\n");
-	if (later)
-		buf_printf(&before,
-			   "A new message in inquiry %u is URGENT: its words suggest a crisis.\n",
-			   q->number);
-	else
-		buf_printf(&before, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n",
-			   q->number);
-	if (later)
-		buf_adds(&from, later->from);
-	else if (q->from_name)
-		buf_printf(&from, "%s <%s>", q->from_name, q->from);
-	else
-		buf_adds(&from, q->from ? q->from : "");
-	buf_printf(&num, "%u", q->number);
-	const struct om_row rows[] = {{"Inquiry", num.p},
-				      {"From", from.p},
-				      {"Subject", q->subject ? q->subject : "(none)"},
-				      {"Received", when}};
-	buf_printf(&after,
-		   "Read it and answer it:\n\n"
-		   "    letterbox inquiries show %u\n"
-		   "    letterbox inquiries reply %u --file REPLY.md\n\n",
-		   q->number, q->number);
-	struct buf raw = BUF_INIT;
-	struct lb_err e = {0};
-	if (!nt->cfg->alert_body)
-		buf_adds(&after, "The message itself is not in this mail, so that health details\n"
-				 "stay in as few mailboxes as possible.\n");
-	else if ((later ? conv_msg_raw(nt->cfg->state_dir, later, &raw, &e)
-			: inquiry_message(nt->cfg->state_dir, q, &raw, &e)) == 0) {
-		struct inmsg m;
-		const char *markers[] = {nt->cfg->site_name, NULL};
-		struct parse_opts po = {markers};
-		inmsg_parse(raw.p, raw.n, &po, &m);
-		const char *text = m.own_text && *m.own_text ? m.own_text : m.text;
-		buf_adds(&after, "They wrote:\n\n");
-		buf_adds(&after, text && *text ? text : "(no text)");
-		buf_adds(&after, "\n");
-		inmsg_free(&m);
-	}
-	buf_printf(t, "%s\n", before.p);
-	/* The number is in the sentence above already. */
-	for (size_t i = 1; i < sizeof rows / sizeof *rows; i++)
-		buf_printf(t, "%s:%*s%s\n", rows[i].label, (int)(9 - strlen(rows[i].label)), "",
-			   rows[i].value);
-	buf_printf(t, "\n%s", after.p);
-	onemail_rows_html(html, nt->cfg->site_lang, before.p, rows, sizeof rows / sizeof *rows,
-			  after.p);
-	buf_free(&raw);
-	buf_free(&before);
-	buf_free(&after);
-	buf_free(&from);
-	buf_free(&num);
-	conv_msgs_free(v, n);
-}
-
 /* How an alert or acknowledgement is being tried: the first time (just
  * filed), again by a later poll (the first try certainly failed), or, for an
  * alert whose first try a crash left in doubt, as a possible repeat. */
@@ -394,7 +315,7 @@ static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt 
 		goto out;
 	crash_point(how == REPEAT ? "after-repeat-intent" : "after-alert-intent");
 
-	alert_text(nt, &q, how == REPEAT, &text, &html);
+	alert_compose_text(cfg, &q, how == REPEAT, &text, &html);
 	buf_printf(&subj, "%sURGENT inquiry %u - %s", how == REPEAT ? "[possible repeat] " : "",
 		   number, cfg->site_name);
 	struct onemail om = {.kind = OM_ALERT,
