@@ -11,6 +11,7 @@
 #include "compose/template.h"
 #include "core/buf.h"
 #include "core/fsx.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "deliver/campaign.h"
 #include "deliver/transport.h"
@@ -187,6 +188,12 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	ntemplates += onemail_check(&g->cfg, "reply", true, report_data, &p);
 	ntemplates +=
 	    onemail_check(&g->cfg, "acknowledgement", g->cfg.acknowledge, report_data, &p);
+	/* A warning, not a problem: the site's own template may say it in words. */
+	if (g->cfg.acknowledge && (!g->cfg.crisis_line || !*g->cfg.crisis_line))
+		log_warn("%s: triage.crisis_line is not set: acknowledgements go out with "
+			 "{{site.crisis_line}} empty; set it to where people in your country "
+			 "turn in an emergency",
+			 g->cfg.file);
 
 	size_t nlists = ls.n;
 	sublists_free(&ls);

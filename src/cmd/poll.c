@@ -214,9 +214,14 @@ static int on_message(void *ctx, const struct src_msg *msg)
 	uint32_t upto = msg->withheld && msg->withheld <= msg->uid ? msg->withheld - 1 : msg->uid;
 	if (upto > p->cur.last_uid)
 		p->cur.last_uid = upto;
+	bool urgent = d.urgent && !d.duplicate;
 	if (p->json)
 		print_json(msg, &d);
-	bool urgent = d.urgent && !d.duplicate;
+	else if (urgent && d.inquiry)
+		/* Even under cron: a human must look (README, "Running it from
+		 * cron").  The number only, never the message. */
+		printf("poll: inquiry %u is URGENT: letterbox inquiries show %u\n", d.inquiry,
+		       d.inquiry);
 	filed_free(&d);
 	/* An urgent inquiry is not kept waiting for the batch to fill up. */
 	if (++p->unsynced >= 200 || urgent)
@@ -246,9 +251,7 @@ static void summary(const struct poll_ctx *p)
 		printf("poll: %zu unlinked report%s kept as evidence, not as suppressions "
 		       "(letterbox subscribers suppressions --pending)\n",
 		       p->pending, p->pending == 1 ? "" : "s");
-	if (p->urgent)
-		printf("poll: %zu URGENT inquir%s: letterbox inquiries --urgent\n", p->urgent,
-		       p->urgent == 1 ? "y" : "ies");
+	/* Each urgent one had its own line as it was filed (on_message). */
 }
 
 static int poll_once(struct poll_ctx *p)

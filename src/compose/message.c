@@ -79,6 +79,8 @@ static enum tpl_lookup_result static_lookup(void *ctx, struct span name, struct 
 		return value(v, cfg->site_postal_address);
 	if (span_eq(name, "site.lang"))
 		return value(v, cfg->site_lang);
+	if (span_eq(name, "site.crisis_line"))
+		return value(v, cfg->crisis_line);
 	if (!span_starts_with(name, "article."))
 		return TPL_UNKNOWN;
 	struct span k = {name.p + 8, name.n - 8};
@@ -112,6 +114,7 @@ enum tpl_lookup_result newsletter_known_name(void *ctx, struct span name, struct
 					    "site.url",
 					    "site.postal_address",
 					    "site.lang",
+					    "site.crisis_line",
 					    "article.title",
 					    "article.date",
 					    "article.author",

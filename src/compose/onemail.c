@@ -188,7 +188,7 @@ void onemail_subject(struct buf *out, const char *prefix, const char *subject, c
 	free(bare);
 }
 
-void onemail_text_html(struct buf *html, const char *text, const char *lang)
+static void page_open(struct buf *html, const char *lang)
 {
 	buf_adds(html, "<!DOCTYPE html>\n<html lang=\"");
 	tpl_escape(html, span_cstr(lang ? lang : "en"), TPL_ESC_HTML);
@@ -198,6 +198,15 @@ void onemail_text_html(struct buf *html, const char *text, const char *lang)
 		       "<div style=\"max-width:600px;font-family:-apple-system,BlinkMacSystemFont,"
 		       "Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:24px;"
 		       "color:#3b3a36;\">\n");
+}
+
+static void page_close(struct buf *html)
+{
+	buf_adds(html, "</div>\n</body>\n</html>\n");
+}
+
+static void paragraphs(struct buf *html, const char *text)
+{
 	const char *p = text ? text : "";
 	bool open = false;
 	while (*p) {
@@ -224,7 +233,33 @@ void onemail_text_html(struct buf *html, const char *text, const char *lang)
 	}
 	if (open)
 		buf_adds(html, "</p>\n");
-	buf_adds(html, "</div>\n</body>\n</html>\n");
+}
+
+void onemail_text_html(struct buf *html, const char *text, const char *lang)
+{
+	page_open(html, lang);
+	paragraphs(html, text);
+	page_close(html);
+}
+
+void onemail_rows_html(struct buf *html, const char *lang, const char *before,
+		       const struct om_row *rows, size_t nrows, const char *after)
+{
+	page_open(html, lang);
+	paragraphs(html, before);
+	buf_adds(html, "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" "
+		       "style=\"margin:0 0 16px 0;border-collapse:collapse;\">\n");
+	for (size_t i = 0; i < nrows; i++) {
+		buf_adds(html, "<tr><th scope=\"row\" style=\"padding:2px 16px 2px 0;"
+			       "text-align:left;vertical-align:top;font-weight:bold;\">");
+		tpl_escape(html, span_cstr(rows[i].label), TPL_ESC_HTML);
+		buf_adds(html, "</th><td style=\"padding:2px 0;vertical-align:top;\">");
+		tpl_escape(html, span_cstr(rows[i].value ? rows[i].value : ""), TPL_ESC_HTML);
+		buf_adds(html, "</td></tr>\n");
+	}
+	buf_adds(html, "</table>\n");
+	paragraphs(html, after);
+	page_close(html);
 }
 
 /* ---- templates ---------------------------------------------------------------------------- */
@@ -251,6 +286,8 @@ static enum tpl_lookup_result var_lookup(void *ctx, struct span name, struct spa
 		s = cfg->site_postal_address;
 	else if (span_eq(name, "site.lang"))
 		s = cfg->site_lang;
+	else if (span_eq(name, "site.crisis_line"))
+		s = cfg->crisis_line;
 	else if (span_eq(name, "year"))
 		s = c->year;
 	else

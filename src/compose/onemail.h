@@ -65,6 +65,17 @@ void onemail_subject(struct buf *out, const char *prefix, const char *subject,
  * version (the acknowledgement) and for alerts. */
 void onemail_text_html(struct buf *html, const char *text, const char *lang);
 
+/* A labelled value: one row of onemail_rows_html's table. */
+struct om_row {
+	const char *label, *value; /* UTF-8 text; value NULL: empty */
+};
+
+/* A page of facts: the text before (as onemail_text_html), a table with one
+ * row per fact (label, value; everything escaped), then the text after.  For
+ * the urgent alert, whose facts must not run together. */
+void onemail_rows_html(struct buf *html, const char *lang, const char *before,
+		       const struct om_row *rows, size_t nrows, const char *after);
+
 /* A value the template of a one-off mail may use: {{name}}.  html is the
  * value in the .html template; NULL means the same as text (escaped there
  * unless the template uses {{{name}}}). */
@@ -74,7 +85,8 @@ struct om_var {
 };
 
 /* Render templates/NAME.txt into text and templates/NAME.html into html with
- * vars, plus site.name, site.url, site.postal_address, site.lang and year.
+ * vars, plus site.name, site.url, site.postal_address, site.lang,
+ * site.crisis_line (triage.crisis_line, empty when unset) and year.
  * A missing NAME.html is fine: html is made from the text (onemail_text_html).
  * A missing NAME.txt is LB_ENOINPUT; an unknown name or a syntax error is
  * LB_EDATA naming templates/NAME.x:line. */

@@ -316,7 +316,8 @@ static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct
 	}
 	if ((n = ymap_get(d, root, "triage"))) {
 		static const char *const tkeys[] = {"urgent_words", "urgent_languages",
-						    "acknowledge", "alert_body", NULL};
+						    "acknowledge",  "alert_body",
+						    "crisis_line",  NULL};
 		if ((rc = ymap_check(d, n, "triage", tkeys, CFG, err)) ||
 		    (rc = yget_strlist(d, ymap_get(d, n, "urgent_words"), "urgent_words",
 				       &c->urgent_words, NULL, CFG, err)) ||
@@ -329,7 +330,9 @@ static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct
 		    (rc = yget_bool(d, ymap_get(d, n, "acknowledge"), "acknowledge",
 				    &c->acknowledge, CFG, err)) ||
 		    (rc = yget_bool(d, ymap_get(d, n, "alert_body"), "alert_body", &c->alert_body,
-				    CFG, err)))
+				    CFG, err)) ||
+		    (rc = yget_str(d, ymap_get(d, n, "crisis_line"), "crisis_line", &c->crisis_line,
+				   CFG, err)))
 			return rc;
 	}
 	if ((n = ymap_get(d, root, "compose"))) {
@@ -419,6 +422,7 @@ void config_free(struct config *c)
 	free(c->site_url);
 	free(c->site_postal_address);
 	free(c->site_lang);
+	free(c->crisis_line);
 	free(c->article_url);
 	addr_free(&c->from);
 	free(c->reply_to);

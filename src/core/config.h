@@ -65,6 +65,7 @@ struct config {
 	char **digest_to, **urgent_to; /* NULL-terminated */
 	char **urgent_words;	       /* extra crisis phrases (receive/lexicon.h) */
 	char **urgent_languages;       /* the built-in lexicon's languages; NULL: all */
+	char *crisis_line;	       /* where to turn in an emergency; NULL: unset */
 	bool acknowledge;
 	bool alert_body; /* include the message text in urgent alerts (off) */
 };

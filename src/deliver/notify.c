@@ -192,7 +192,8 @@ static void set_state(char **slot, const char *state)
 
 /* After a send: under the lock, the alert's (or the acknowledgement's) state
  * becomes `state` (NULL: the intent is withdrawn, from the record and for an
- * acknowledgement from the sender log) and `what` goes into
+ * acknowledgement from the sender log; OUTCOME_UNSENT: kept in the record, so
+ * never tried again, but out of the sender log) and `what` goes into
  * the history in the same write, if the intent is still the one recorded at
  * `stamp`.  A failure only warns: the mail has gone, or not, either way. */
 static void record_outcome(const struct notifier *nt, unsigned number, bool is_alert,
@@ -210,12 +211,13 @@ static void record_outcome(const struct notifier *nt, unsigned number, bool is_a
 			set_state(is_alert ? &q.alert_state : &q.ack_state, state);
 			if (!state)
 				set_state(intent, NULL);
+			bool unsent = !state || notify_same(state, OUTCOME_UNSENT);
 			rc = inquiry_save_noted(dir, &q, now, "letterbox", what, detail, &e);
 			/* An answer to it joins the conversation (receive/followup.h). */
-			if (!rc && state)
+			if (!rc && !unsent)
 				rc = inquiry_note_sent(dir, &q, now, sent_id, "ack", &e);
-			/* A withdrawn acknowledgement leaves the sender log too. */
-			if (!rc && !state && !is_alert)
+			/* One that certainly did not go out leaves the sender log too. */
+			if (!rc && unsent && !is_alert)
 				rc = acklog_drop(nt->cfg, number, now, &e);
 		} else if (what) {
 			rc = inquiry_history_add(dir, number, now, "letterbox", what, detail, &e);
@@ -270,67 +272,6 @@ static void free_list(struct addr *v, size_t n)
 /* ---- the urgent alert -------------------------------------------------------------------------
  */
 
-/* The alert is about the conversation's latest message from the person: the
- * first one, or the later one that made it urgent (store/conversation.h). */
-static void alert_text(const struct notifier *nt, const struct inquiry *q, bool repeat,
-		       struct buf *t)
-{
-	size_t n, last = 0;
-	struct conv_msg *v = conv_msgs(q, &n);
-	for (size_t i = 0; i < n; i++)
-		if (v[i].dir == CONV_IN)
-			last = i + 1;
-	const struct conv_msg *later = last ? &v[last - 1] : NULL;
-	char when[64];
-	struct tm tm;
-	localtime_r(later ? &later->when : &q->received, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
-	if (repeat)
-		buf_adds(t, "POSSIBLE REPEAT: letterbox was interrupted while it sent this alert\n"
-			    "and cannot tell whether it went out, so it is sent again.  If you\n"
-			    "already have it, this copy changes nothing.\n\n");
-	if (later)
-		buf_printf(t,
-			   "A new message in inquiry %u is URGENT: its words suggest a crisis.\n\n",
-			   q->number);
-	else
-		buf_printf(t, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n\n",
-			   q->number);
-	buf_adds(t, "From:     ");
-	if (later)
-		buf_printf(t, "%s\n", later->from);
-	else if (q->from_name)
-		buf_printf(t, "%s <%s>\n", q->from_name, q->from);
-	else
-		buf_printf(t, "%s\n", q->from);
-	buf_printf(t, "Subject:  %s\n", q->subject ? q->subject : "(none)");
-	buf_printf(t, "Received: %s\n\n", when);
-	buf_printf(t,
-		   "Read it and answer it:\n\n"
-		   "    letterbox inquiries show %u\n"
-		   "    letterbox inquiries reply %u --file REPLY.md\n\n",
-		   q->number, q->number);
-	struct buf raw = BUF_INIT;
-	struct lb_err e = {0};
-	if (!nt->cfg->alert_body)
-		buf_adds(t, "The message itself is not in this mail, so that health details\n"
-			    "stay in as few mailboxes as possible.\n");
-	else if ((later ? conv_msg_raw(nt->cfg->state_dir, later, &raw, &e)
-			: inquiry_message(nt->cfg->state_dir, q, &raw, &e)) == 0) {
-		struct inmsg m;
-		const char *markers[] = {nt->cfg->site_name, NULL};
-		struct parse_opts po = {markers};
-		inmsg_parse(raw.p, raw.n, &po, &m);
-		const char *text = m.own_text && *m.own_text ? m.own_text : m.text;
-		buf_adds(t, "They wrote:\n\n");
-		buf_adds(t, text && *text ? text : "(no text)");
-		buf_adds(t, "\n");
-		inmsg_free(&m);
-	}
-	buf_free(&raw);
-	conv_msgs_free(v, n);
-}
-
 /* How an alert or acknowledgement is being tried: the first time (just
  * filed), again by a later poll (the first try certainly failed), or, for an
  * alert whose first try a crash left in doubt, as a possible repeat. */
@@ -346,7 +287,8 @@ static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt 
 	size_t nto = 0;
 	int fd = -1, rc = parse_list(cfg, cfg->urgent_to, "staff.urgent_to", &to, &nto, err);
 	struct inquiry q = {0};
-	struct buf stamp = BUF_INIT, raw = BUF_INIT, text = BUF_INIT, subj = BUF_INIT;
+	struct buf stamp = BUF_INIT, raw = BUF_INIT, text = BUF_INIT, html = BUF_INIT,
+		   subj = BUF_INIT;
 	if (rc || (rc = lock_inquiries(cfg, &fd, err)))
 		goto out;
 	if ((rc = inquiry_load(cfg->state_dir, number, &q, err)))
@@ -373,7 +315,7 @@ static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt 
 		goto out;
 	crash_point(how == REPEAT ? "after-repeat-intent" : "after-alert-intent");
 
-	alert_text(nt, &q, how == REPEAT, &text);
+	alert_compose_text(cfg, &q, how == REPEAT, &text, &html);
 	buf_printf(&subj, "%sURGENT inquiry %u - %s", how == REPEAT ? "[possible repeat] " : "",
 		   number, cfg->site_name);
 	struct onemail om = {.kind = OM_ALERT,
@@ -382,6 +324,7 @@ static int alert(struct notifier *nt, unsigned number, time_t now, enum attempt 
 			     .nto = nto,
 			     .subject = subj.p,
 			     .text = text.p,
+			     .html = html.p,
 			     .date = now};
 	char **rcpts = xcalloc(nto + 1, sizeof *rcpts);
 	for (size_t i = 0; i < nto; i++)
@@ -426,6 +369,7 @@ out:
 	buf_free(&stamp);
 	buf_free(&raw);
 	buf_free(&text);
+	buf_free(&html);
 	buf_free(&subj);
 	return rc;
 }
@@ -482,11 +426,23 @@ static int acknowledge(struct notifier *nt, unsigned number, time_t now, enum at
 	size_t nsent = 0;
 	const char *rcpts[] = {q.from, NULL};
 	char *id = NULL;
-	if (!(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, &id, err)))
+	bool composed = !(rc = ack_compose(cfg, nt->secret, &q, &m, now, &raw, &id, err));
+	if (composed)
 		/* RFC 3834 3.3: a null envelope sender, so nothing answers this. */
 		rc = notifier_send(nt, &raw, "", rcpts, &nsent, &o, err);
 	crash_point("after-ack-sent");
-	if (!rc) {
+	if (!composed) {
+		/* A missing or broken template is the site's to fix, and trying
+		 * again on every poll would only repeat the warning: this inquiry
+		 * is not acknowledged, said once, here and in its history. */
+		buf_printf(&d,
+			   "acknowledgement not sent (%s); not tried again for this inquiry "
+			   "(letterbox check shows what to fix)",
+			   err->msg);
+		record_outcome(nt, number, false, stamp.p, OUTCOME_UNSENT, now, "ack-failed", d.p,
+			       NULL);
+		err_prefix(err, "acknowledgement not sent");
+	} else if (!rc) {
 		record_outcome(nt, number, false, stamp.p, OUTCOME_SENT, now, "acknowledged",
 			       "acknowledgement sent to the sender", id);
 	} else if (certainly_not_sent(rc, &o, nsent)) {

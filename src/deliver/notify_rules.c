@@ -4,8 +4,10 @@
 #include "deliver/notify_rules.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "compose/onemail.h"
 #include "core/addr.h"
@@ -13,6 +15,7 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "deliver/notify.h"
+#include "store/conversation.h"
 
 #define ACK_WINDOW     (7L * 86400) /* one acknowledgement per sender per 7 days */
 #define ACK_LOG	       "acknowledged"
@@ -411,4 +414,81 @@ const char *notify_doubt_ack(const struct inquiry *q)
 		   ? "the acknowledgement may not have been sent (poll was interrupted) "
 		     "\xe2\x80\x94 check; it is not resent"
 		   : NULL;
+}
+
+/* The text part lists the facts as aligned lines; the HTML part as a table,
+ * so that no mail client runs them together. */
+void alert_compose_text(const struct config *cfg, const struct inquiry *q, bool repeat,
+			struct buf *t, struct buf *html)
+{
+	size_t n, last = 0;
+	struct conv_msg *v = conv_msgs(q, &n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dir == CONV_IN)
+			last = i + 1;
+	const struct conv_msg *later = last ? &v[last - 1] : NULL;
+	char when[64];
+	struct tm tm;
+	localtime_r(later ? &later->when : &q->received, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
+	struct buf before = BUF_INIT, after = BUF_INIT, from = BUF_INIT, num = BUF_INIT;
+	if (repeat)
+		buf_adds(&before,
+			 "POSSIBLE REPEAT: letterbox was interrupted while it sent this alert\n"
+			 "and cannot tell whether it went out, so it is sent again.  If you\n"
+			 "already have it, this copy changes nothing.\n\n");
+	if (later)
+		buf_printf(&before,
+			   "A new message in inquiry %u is URGENT: its words suggest a crisis.\n",
+			   q->number);
+	else
+		buf_printf(&before, "Inquiry %u was filed as URGENT: its words suggest a crisis.\n",
+			   q->number);
+	if (later)
+		buf_adds(&from, later->from);
+	else if (q->from_name)
+		buf_printf(&from, "%s <%s>", q->from_name, q->from);
+	else
+		buf_adds(&from, q->from ? q->from : "");
+	buf_printf(&num, "%u", q->number);
+	const struct om_row rows[] = {{"Inquiry", num.p},
+				      {"From", from.p},
+				      {"Subject", q->subject ? q->subject : "(none)"},
+				      {"Received", when}};
+	buf_printf(&after,
+		   "Read it and answer it:\n\n"
+		   "    letterbox inquiries show %u\n"
+		   "    letterbox inquiries reply %u --file REPLY.md\n\n",
+		   q->number, q->number);
+	struct buf raw = BUF_INIT;
+	struct lb_err e = {0};
+	if (!cfg->alert_body)
+		buf_adds(&after, "The message itself is not in this mail, so that health details\n"
+				 "stay in as few mailboxes as possible.\n");
+	else if ((later ? conv_msg_raw(cfg->state_dir, later, &raw, &e)
+			: inquiry_message(cfg->state_dir, q, &raw, &e)) == 0) {
+		struct inmsg m;
+		const char *markers[] = {cfg->site_name, NULL};
+		struct parse_opts po = {markers};
+		inmsg_parse(raw.p, raw.n, &po, &m);
+		const char *text = m.own_text && *m.own_text ? m.own_text : m.text;
+		buf_adds(&after, "They wrote:\n\n");
+		buf_adds(&after, text && *text ? text : "(no text)");
+		buf_adds(&after, "\n");
+		inmsg_free(&m);
+	}
+	buf_printf(t, "%s\n", before.p);
+	/* The number is in the sentence above already. */
+	for (size_t i = 1; i < sizeof rows / sizeof *rows; i++)
+		buf_printf(t, "%s:%*s%s\n", rows[i].label, (int)(9 - strlen(rows[i].label)), "",
+			   rows[i].value);
+	buf_printf(t, "\n%s", after.p);
+	onemail_rows_html(html, cfg->site_lang, before.p, rows, sizeof rows / sizeof *rows,
+			  after.p);
+	buf_free(&raw);
+	buf_free(&before);
+	buf_free(&after);
+	buf_free(&from);
+	buf_free(&num);
+	conv_msgs_free(v, n);
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/token.h"
@@ -51,12 +52,21 @@ int acklog_add(const struct config *cfg, const struct secret *secret, const char
 /* Withdraw that record (the acknowledgement certainly did not go out). */
 int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb_err *err);
 
+/* The urgent alert's text and HTML parts (appended), about the
+ * conversation's latest message from the person: the first one, or the
+ * later one that made it urgent (store/conversation.h).  Its number, sender,
+ * subject and when it came; the person's words only with triage.alert_body;
+ * marked as a possible repeat when repeat is set. */
+void alert_compose_text(const struct config *cfg, const struct inquiry *q, bool repeat,
+			struct buf *text, struct buf *html);
+
 /* The outcomes an intent can have, kept in the record (alert_state,
  * ack_state) next to the intent itself (notify.h). */
 #define OUTCOME_PENDING "pending" /* being sent: a crash leaves it so */
 #define OUTCOME_SENT	"sent"
 #define OUTCOME_FAILED	"failed"    /* refused, or no reply: the history says */
 #define OUTCOME_UNKNOWN "unknown"   /* a crash left it in doubt; reported, not resent */
+#define OUTCOME_UNSENT	"unsent"    /* could not be composed (a template): not tried again */
 #define ALERT_DOUBTED	"uncertain" /* a crash left it in doubt; reported, a repeat is due */
 #define ALERT_REPEATING "repeating" /* the repeat is being sent */
 #define ALERT_REPEATED	"repeated"  /* the repeat went out */

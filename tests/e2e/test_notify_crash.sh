@@ -236,3 +236,103 @@ PY
 same "  every urgent inquiry has its alert sent or reported in doubt, never neither; at most one ack each" \
 	"$(grep -v '^in doubt' "$T_TMP/loop")" ok
 echo "  ($(grep '^in doubt' "$T_TMP/loop"))"
+
+echo "-- what staff see and send (issue 11 §3): a UK site, Maildir in and out"
+U=$T_TMP/uk
+make_site "$U"
+mkdir -p "$U/inbox/new" "$U/inbox/cur" "$U/inbox/tmp"
+"$PY" - "$U/letterbox.yaml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s = re.sub(r"  crisis_line: >-\n(    .*\n)*", "", s)
+s = s.replace("acknowledge: false", "acknowledge: true")
+open(p, "w").write(s)
+PY
+lbu() { lb -C "$U" "$@"; }
+uput() { # NAME ADDR SUBJECT BODY
+	n_msg=$((n_msg + 1))
+	printf 'From: %s <%s>\nTo: Practice <news@example.org>\nSubject: %s\nDate: %s\nMessage-ID: <uk%d.%s@people.test>\n\n%s\n' \
+		"$1" "$2" "$3" "$(date -R)" "$n_msg" "$$" "$4" >"$U/inbox/tmp/u$n_msg"
+	mv "$U/inbox/tmp/u$n_msg" "$U/inbox/new/u$n_msg"
+}
+expect_exit 0 "check with acknowledgements on and no triage.crisis_line" lbu check
+grep_err "warning: .*triage.crisis_line is not set" "  warns that the crisis line is unset"
+check "  ... and still says all good (a warning, not a problem)" grep -q "check: all good" "$T_TMP/out"
+expect_exit 0 "a site with the sample crisis_line (US)" lb -C "$S" check
+if grep -q crisis_line "$T_TMP/err"; then fail "  no crisis-line warning"; else
+	pass "  no crisis-line warning"; fi
+printf '  crisis_line: "In the UK call 999 or Samaritans on 116 123"\n' >>"$U/letterbox.yaml"
+expect_exit 0 "check with triage.crisis_line set" lbu check
+if grep -q crisis_line "$T_TMP/err"; then fail "  no warning once it is set"; else pass "  no warning once it is set"; fi
+
+# Under cron: stdout and stderr are files, no -v.
+uput "Hana Example" hana@people.test "Opening hours" "When are you open on Saturdays?"
+expect_exit 0 "poll under cron, an ordinary inquiry" lbu poll
+same "  prints nothing" "$(cat "$T_TMP/out" "$T_TMP/err")" ""
+"$PY" - "$U/outbox" hana@people.test <<'PY' >"$T_TMP/ack"
+import email, email.policy, glob, sys
+box, addr = sys.argv[1:3]
+for f in glob.glob(box + "/new/*"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    if m["Auto-Submitted"] == "auto-replied" and addr in str(m["To"]):
+        print(m.get_body(("plain",)).get_content())
+        print(m.get_body(("html",)).get_content())
+PY
+check "a UK site's acknowledgement carries its own crisis line" \
+	grep -q "In the UK call 999 or Samaritans on 116 123" "$T_TMP/ack"
+if grep -q "988\|911" "$T_TMP/ack"; then fail "  ... and no US numbers"; else pass "  ... and no US numbers"; fi
+
+uput "Ivy Example" ivy@people.test "Help & <please> - my partner hurts me" \
+	"I am scared to go home tonight. He hit me again."
+expect_exit 0 "poll under cron, an urgent inquiry" lbu poll
+IVY=$(lb -C "$U" inquiries list --status all --json | "$PY" -c '
+import json, sys
+print([q["number"] for q in json.load(sys.stdin) if q["from"] == "ivy@people.test"][0])')
+same "  prints one line: the inquiry's number, urgent" "$(cat "$T_TMP/out")" \
+	"poll: inquiry $IVY is URGENT: letterbox inquiries show $IVY"
+if grep -qi "hurts\|scared\|hit me" "$T_TMP/out" "$T_TMP/err"; then fail "  ... and nothing of the message"; else
+	pass "  ... and nothing of the message"; fi
+
+"$PY" - "$U/outbox" "$IVY" >"$T_TMP/rows" 2>&1 <<'PY'
+import email, email.policy, glob, html.parser, re, sys
+box, n = sys.argv[1:3]
+class Rows(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows = []; self.cell = None
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr": self.rows.append([])
+        if tag in ("th", "td"): self.cell = ""
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self.cell is not None:
+            self.rows[-1].append(self.cell.strip()); self.cell = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell += d
+for f in glob.glob(box + "/new/*"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    if re.search(r"URGENT inquiry %s - " % n, str(m["Subject"])):
+        p = Rows(); p.feed(m.get_body(("html",)).get_content())
+        for r in p.rows: print(" | ".join(r))
+PY
+check "the alert's HTML part has a row for the number" grep -qx "Inquiry | $IVY" "$T_TMP/rows"
+check "  ... for who it is from" grep -qx "From | Ivy Example <ivy@people.test>" "$T_TMP/rows"
+check "  ... for the subject (escaped, parsed back whole)" grep -qx "Subject | Help & <please> - my partner hurts me" "$T_TMP/rows"
+check "  ... and for when it was received" grep -qE "^Received \| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} " "$T_TMP/rows"
+
+echo "-- a missing acknowledgement template: said once per inquiry"
+rm "$U/templates/acknowledgement.txt"
+uput "Jo Example" jo@people.test "Fees" "What do you charge for a first session?"
+expect_exit 0 "poll with templates/acknowledgement.txt gone" lbu poll
+JO=$(lb -C "$U" inquiries list --status all --json | "$PY" -c '
+import json, sys
+print([q["number"] for q in json.load(sys.stdin) if q["from"] == "jo@people.test"][0])')
+same "  warns once, naming the template" "$(grep -c "inquiry $JO: .*acknowledgement.txt: the template is missing" "$T_TMP/err")" 1
+expect_exit 0 "the next poll" lbu poll
+same "  does not warn again" "$(cat "$T_TMP/err")" ""
+expect_exit 0 "and the one after" lbu poll
+same "  nor that one" "$(cat "$T_TMP/err")" ""
+lbu inquiries show "$JO" >"$T_TMP/show"
+check "  the history says it is not tried again" \
+	grep -q "ack-failed: acknowledgement not sent (.*the template is missing.*); not tried again" "$T_TMP/show"
+if grep -q "tries again" "$T_TMP/show"; then fail "  ... and promises no retry"; else pass "  ... and promises no retry"; fi
+same "  one entry about it" "$(grep -c "ack-failed" "$T_TMP/show")" 1

@@ -68,6 +68,9 @@ s = s.replace("  url: maildir:inbox",
 s = re.sub(r"staff:\n.*\n.*\n", 'staff:\n  digest_to: ["Front desk <desk@mail.testbed.test>"]\n'
            '  urgent_to: ["Clinical lead <lead@mail.testbed.test>"]\n', s)
 s = s.replace("acknowledge: false", "acknowledge: true")
+# A UK site: its acknowledgement must carry its own crisis line.
+s = re.sub(r"  crisis_line: >-\n(    .*\n)*",
+           '  crisis_line: "In the UK call 999 or Samaritans on 116 123"\n', s)
 open(p, "w").write(s)
 PY
 lbs() { lb -C "$S" "$@"; }
@@ -134,7 +137,8 @@ same "none to our own address" "$(count news)" 0
 ack=$(ls "$DOVECOT_DIR"/mail/ann/Maildir/new/* "$DOVECOT_DIR"/mail/ann/Maildir/cur/* 2>/dev/null | head -1)
 check "the acknowledgement says Auto-Submitted: auto-replied" grep -q '^Auto-Submitted: auto-replied' "$ack"
 check "... answers Ann's message (In-Reply-To)" grep -q "^In-Reply-To: <$(mid 1)>" "$ack"
-check "... names 988 and 911 (the sample template)" grep -q '988' "$ack"
+check "... carries the UK site's own crisis line" grep -q 'Samaritans on 116 123' "$ack"
+if grep -q '988' "$ack"; then fail "... and not the US numbers"; else pass "... and not the US numbers"; fi
 check "... came with the null envelope sender" grep -q '^Return-Path: <>' "$ack"
 lbs inquiries show "$(inq_of carl@mail.testbed.test)" >"$T_TMP/show"
 check "the list message's history says why it was not acknowledged" grep -q "not-acknowledged: a mailing-list message" "$T_TMP/show"
