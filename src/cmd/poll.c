@@ -52,6 +52,10 @@ struct poll_ctx {
 	struct filer *f;
 	struct pollstate *ps;
 	struct msg_source *src;
+	struct msg_source *sent; /* incoming.sent, read-only; NULL when unset */
+	char *sent_url;		 /* its cursor's name */
+	struct cursor sent_cur, sent_stored;
+	size_t answered; /* inquiries answered from the staff's mail client */
 	struct notifier *notify;
 	struct cursor cur; /* advanced as messages are handled */
 	size_t unsynced;   /* handled since the last checkpoint */
@@ -224,6 +228,77 @@ static int on_message(void *ctx, const struct src_msg *msg)
 	return rc;
 }
 
+/* The Sent folder's seen records on disk, then its cursor. */
+static int sent_checkpoint(struct poll_ctx *p)
+{
+	int rc = pollstate_sync(p->ps, p->err);
+	if (!rc)
+		rc = fsx_commit(p->g->cfg.state_dir, p->err);
+	if (!rc && (p->sent_cur.uidvalidity != p->sent_stored.uidvalidity ||
+		    p->sent_cur.last_uid != p->sent_stored.last_uid)) {
+		rc = pollstate_set_cursor_of(p->ps, p->sent_url, p->sent_cur, p->err);
+		if (!rc)
+			p->sent_stored = p->sent_cur;
+	}
+	if (!rc)
+		p->unsynced = 0;
+	return rc;
+}
+
+static int on_sent(void *ctx, const struct src_msg *msg)
+{
+	struct poll_ctx *p = ctx;
+	if (stop)
+		return LB_ETEMP;
+	struct sent_filed d;
+	int rc = filer_sent(p->f, msg, p->now ? p->now : time(NULL), &d, p->err);
+	if (rc)
+		return rc;
+	p->answered += d.inquiry != 0;
+	if (p->json && !d.duplicate) {
+		struct buf b = BUF_INIT;
+		int first = 1;
+		buf_addc(&b, '{');
+		json_key(&b, "sent", &first);
+		json_str(&b, msg->id);
+		json_key(&b, "kind", &first);
+		json_str(&b, "staff-reply");
+		if (d.inquiry) {
+			json_key(&b, "inquiry", &first);
+			buf_printf(&b, "%u", d.inquiry);
+		}
+		buf_addc(&b, '}');
+		puts(b.p);
+		buf_free(&b);
+	}
+	uint32_t upto = msg->withheld && msg->withheld <= msg->uid ? msg->withheld - 1 : msg->uid;
+	if (upto > p->sent_cur.last_uid)
+		p->sent_cur.last_uid = upto;
+	if (++p->unsynced >= 200)
+		rc = sent_checkpoint(p);
+	return rc;
+}
+
+/* Read what is new in the staff's Sent folder: replies sent from their mail
+ * client answer their inquiries.  Nothing there is changed. */
+static int poll_sent(struct poll_ctx *p)
+{
+	if (!p->sent)
+		return 0;
+	struct cursor c;
+	int rc = pollstate_cursor_of(p->ps, p->sent_url, &c, p->err);
+	if (rc)
+		return rc;
+	p->sent_stored = c;
+	uint32_t v = source_uidvalidity(p->sent);
+	if (v != c.uidvalidity)
+		c = (struct cursor){v, 0}; /* read it all; the seen records dedupe */
+	p->sent_cur = c;
+	rc = source_fetch(p->sent, &c, 200, on_sent, p, p->err);
+	int rc2 = sent_checkpoint(p);
+	return rc ? rc : rc2;
+}
+
 static void summary(const struct poll_ctx *p)
 {
 	if (!log_verbose && !isatty(STDOUT_FILENO))
@@ -246,6 +321,9 @@ static void summary(const struct poll_ctx *p)
 		printf("poll: %zu unlinked report%s kept as evidence, not as suppressions "
 		       "(letterbox subscribers suppressions --pending)\n",
 		       p->pending, p->pending == 1 ? "" : "s");
+	if (p->answered)
+		printf("poll: %zu inquir%s answered from the mail client (incoming.sent)\n",
+		       p->answered, p->answered == 1 ? "y" : "ies");
 	if (p->urgent)
 		printf("poll: %zu URGENT inquir%s: letterbox inquiries --urgent\n", p->urgent,
 		       p->urgent == 1 ? "y" : "ies");
@@ -263,6 +341,12 @@ static int poll_once(struct poll_ctx *p)
 	p->cur = c;
 	int rc = source_fetch(p->src, &c, 200, on_message, p, p->err);
 	int rc2 = checkpoint(p);
+	if (!rc && !rc2 && (rc2 = poll_sent(p)) != 0 &&
+	    (rc2 == LB_EUNAVAIL || rc2 == LB_ETEMP || rc2 == LB_ECONFIG)) {
+		/* The inquiries are filed; the Sent folder is read next time. */
+		log_warn("incoming.sent: %s", p->err->msg);
+		rc2 = 0;
+	}
 	return rc ? rc : rc2;
 }
 
@@ -282,6 +366,12 @@ static int run(struct poll_ctx *p, bool watch)
 	    (rc = notifier_open(cfg, &secret, &p->notify, err)) ||
 	    (rc = source_open(&cfg->in, cfg->site_dir, &p->src, err)))
 		goto out;
+	if (cfg->in.sent && *cfg->in.sent) {
+		struct lb_err serr = {0};
+		p->sent_url = source_sent_url(&cfg->in);
+		if (!p->sent_url || source_open_sent(&cfg->in, cfg->site_dir, &p->sent, &serr) != 0)
+			log_warn("%s", serr.msg[0] ? serr.msg : "incoming.sent: cannot be opened");
+	}
 	struct lb_err nerr = {0};
 	if (notifier_catch_up(p->notify, p->now ? p->now : time(NULL), &nerr) != 0)
 		log_warn("%s", nerr.msg);
@@ -291,6 +381,7 @@ static int run(struct poll_ctx *p, bool watch)
 		summary(p);
 		memset(p->kinds, 0, sizeof p->kinds);
 		p->urgent = p->hard = p->duplicates = p->suppressed = p->pending = p->followups = 0;
+		p->answered = 0;
 		if ((rc = source_wait(p->src, 25 * 60, err)) == 0 && !stop)
 			rc = poll_once(p);
 	}
@@ -302,6 +393,8 @@ out:
 	free(p->moves);
 	free(p->filed);
 	source_close(p->src);
+	source_close(p->sent);
+	free(p->sent_url);
 	notifier_close(p->notify);
 	filer_close(p->f);
 	if (p->ps) {

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 
@@ -28,6 +29,58 @@ int source_open(const struct endpoint *ep, const char *site_dir, struct msg_sour
 	/* Not echoing the URL: it might carry credentials. */
 	return err_set(err, LB_ECONFIG,
 		       "incoming.url must start with imaps://, imap:// or maildir:");
+}
+
+char *source_sent_url(const struct endpoint *ep)
+{
+	const char *url = ep && ep->url ? ep->url : "";
+	if (!ep || !ep->sent || !*ep->sent)
+		return NULL;
+	if (strncmp(url, "maildir:", 8) == 0) {
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "maildir:%s", ep->sent);
+		return buf_take(&b);
+	}
+	struct imap_url u;
+	struct lb_err e;
+	if (imap_url_parse(url, &u, &e) != 0)
+		return NULL;
+	char *box = curl_easy_escape(NULL, ep->sent, 0);
+	struct buf b = BUF_INIT;
+	bool v6 = strchr(u.host, ':') != NULL;
+	buf_printf(&b, "%s://%s%s%s:%u/%s", u.tls ? "imaps" : "imap", v6 ? "[" : "", u.host,
+		   v6 ? "]" : "", u.port, box ? box : "");
+	curl_free(box);
+	imap_url_free(&u);
+	return buf_take(&b);
+}
+
+int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		     struct lb_err *err)
+{
+	*s = NULL;
+	const char *url = ep && ep->url ? ep->url : "";
+	if (!ep || !ep->sent || !*ep->sent)
+		return err_set(err, LB_ESOFTWARE, "incoming.sent is not set");
+	if (strncmp(url, "maildir:", 8) == 0) {
+		char *dir = path_join(site_dir, ep->sent);
+		int rc = maildir_sent_open(dir, ep->max_size, s, err);
+		free(dir);
+		return rc;
+	}
+	char *sent_url = source_sent_url(ep);
+	if (!sent_url)
+		return err_set(err, LB_ECONFIG, "incoming.sent: cannot name that folder on %s",
+			       "incoming.url's server");
+	struct endpoint e = *ep;
+	e.url = sent_url;
+	for (size_t i = 0; i < sizeof e.folders / sizeof e.folders[0]; i++)
+		e.folders[i] = NULL; /* nothing is ever moved out of Sent */
+	int rc = imap_source_open(&e, site_dir, s, err);
+	free(sent_url);
+	if (rc)
+		err_prefix(err, "incoming.sent");
+	return rc;
 }
 
 int source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err)

@@ -51,6 +51,20 @@ struct msg_source;
  * that is not loopback without `tls: none`, bad URL, password file mode). */
 int source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		struct lb_err *err);
+/* Open the staff's Sent folder, ep->sent, read-only: on an IMAP account a
+ * second connection to that mailbox of the same account (the same host,
+ * user, password and TLS settings); for a maildir: source, the Maildir at
+ * ep->sent (relative to site_dir), whose new/ and cur/ are both read.
+ * Nothing in it is ever moved, flagged or changed: source_done does
+ * nothing on it.  Messages are named by UID (IMAP) or by their file name
+ * without its flags (Maildir).  Errors as source_open; LB_EUNAVAIL when the
+ * Maildir is missing. */
+int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		     struct lb_err *err);
+/* The URL of ep's Sent folder, for its cursor (store/pollstate.h); caller
+ * frees.  NULL when ep->sent is unset or the URL cannot be built. */
+char *source_sent_url(const struct endpoint *ep);
+
 /* What source_open checks before it connects (the same code): the URL, the
  * password file or variable, a user name, a password only over TLS.  For
  * `check`. */
@@ -128,6 +142,8 @@ int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb
 /* dir: the Maildir, already resolved against the site directory. */
 int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **s,
 			struct lb_err *err);
+/* A Maildir opened read-only (source_open_sent). */
+int maildir_sent_open(const char *dir, size_t max_size, struct msg_source **s, struct lb_err *err);
 /* What maildir_source_open checks before it creates anything: dir is a
  * directory (or absent), the folder names are Maildir++ names. */
 int maildir_source_check(const struct endpoint *ep, const char *dir, struct lb_err *err);
