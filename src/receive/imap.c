@@ -183,10 +183,13 @@ static int select_mailbox(struct imap_source *s, struct lb_err *err)
 	char *wire = wire_name(s, s->url.mailbox, err);
 	if (!wire)
 		return err->code;
-	int r = mailimap_select(s->imap, wire);
+	int r = s->read_only ? mailimap_examine(s->imap, wire) : mailimap_select(s->imap, wire);
 	free(wire);
 	if (!imap_ok(r))
-		return imap_fail(s, r, LB_ECONFIG, "SELECT of the mailbox in incoming.url", err);
+		return imap_fail(s, r, LB_ECONFIG,
+				 s->read_only ? "EXAMINE of the mailbox in incoming.sent"
+					      : "SELECT of the mailbox in incoming.url",
+				 err);
 	s->uidvalidity =
 	    s->imap->imap_selection_info ? s->imap->imap_selection_info->sel_uidvalidity : 0;
 	return 0;
@@ -240,12 +243,28 @@ int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb
 	return rc;
 }
 
+static int open_source(const struct endpoint *ep, const char *site_dir, bool read_only,
+		       struct msg_source **out, struct lb_err *err);
+
 int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **out,
 		     struct lb_err *err)
+{
+	return open_source(ep, site_dir, false, out, err);
+}
+
+int imap_sent_open(const struct endpoint *ep, const char *site_dir, struct msg_source **out,
+		   struct lb_err *err)
+{
+	return open_source(ep, site_dir, true, out, err);
+}
+
+static int open_source(const struct endpoint *ep, const char *site_dir, bool read_only,
+		       struct msg_source **out, struct lb_err *err)
 {
 	*out = NULL;
 	struct imap_source *s = xcalloc(1, sizeof *s);
 	s->base.ops = &imap_ops;
+	s->read_only = read_only;
 	s->max_size = ep->max_size;
 	s->timeout_s = ep->timeout > 0 ? ep->timeout : 60;
 	char *password = NULL;
@@ -370,7 +389,7 @@ static int imap_done(struct msg_source *base, const struct src_msg *msg, const c
 		     struct lb_err *err)
 {
 	struct imap_source *s = to_imap(base);
-	if (!folder || strcmp(folder, s->url.mailbox) == 0)
+	if (!folder || s->read_only || strcmp(folder, s->url.mailbox) == 0)
 		return 0;
 	int rc = imap_check_alive(s, err);
 	if (rc)

@@ -31,6 +31,7 @@ struct imap_source {
 	bool fetched;	   /* seen_uid is set */
 	uint32_t seen_uid; /* the highest UID the last fetch listed */
 	bool warned;
+	bool read_only; /* EXAMINE, not SELECT: not even \Recent changes; done does nothing */
 	struct folder *folders; /* created (or found) in this session */
 	size_t nfolders, capfolders;
 	char reply[256]; /* the server's last response text, made printable */

@@ -76,7 +76,7 @@ int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg
 	e.url = sent_url;
 	for (size_t i = 0; i < sizeof e.folders / sizeof e.folders[0]; i++)
 		e.folders[i] = NULL; /* nothing is ever moved out of Sent */
-	int rc = imap_source_open(&e, site_dir, s, err);
+	int rc = imap_sent_open(&e, site_dir, s, err);
 	free(sent_url);
 	if (rc)
 		err_prefix(err, "incoming.sent");

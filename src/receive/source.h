@@ -138,6 +138,9 @@ struct msg_source {
 
 int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		     struct lb_err *err);
+/* ep's mailbox opened read-only (EXAMINE; source_open_sent). */
+int imap_sent_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		   struct lb_err *err);
 int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err);
 /* dir: the Maildir, already resolved against the site directory. */
 int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **s,
