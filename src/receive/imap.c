@@ -166,8 +166,7 @@ static int login(struct imap_source *s, const char *user, const char *password, 
 	return imap_ok(r) ? 0 : imap_fail(s, r, LB_EUNAVAIL, "CAPABILITY", err);
 }
 
-/* The configured (UTF-8) mailbox name as IMAP wants it; caller frees. */
-static char *wire_name(struct imap_source *s, const char *name, struct lb_err *err)
+char *imap_wire_name(struct imap_source *s, const char *name, struct lb_err *err)
 {
 	struct buf b = BUF_INIT;
 	if (!mutf7_encode(name, &b)) {
@@ -180,7 +179,7 @@ static char *wire_name(struct imap_source *s, const char *name, struct lb_err *e
 
 static int select_mailbox(struct imap_source *s, struct lb_err *err)
 {
-	char *wire = wire_name(s, s->url.mailbox, err);
+	char *wire = imap_wire_name(s, s->url.mailbox, err);
 	if (!wire)
 		return err->code;
 	int r = s->read_only ? mailimap_examine(s->imap, wire) : mailimap_select(s->imap, wire);
@@ -341,7 +340,7 @@ static int ensure_folder(struct imap_source *s, const char *folder, const char *
 			*wire = s->folders[i].wire;
 			return 0;
 		}
-	char *w = wire_name(s, folder, err);
+	char *w = imap_wire_name(s, folder, err);
 	if (!w)
 		return err->code;
 	int r = mailimap_create(s->imap, w);

@@ -45,6 +45,10 @@ bool imap_ok(int r);
  * or BAD from the server gets `refused` and the server's text. */
 int imap_fail(struct imap_source *s, int r, int refused, const char *what, struct lb_err *err);
 
+/* The configured (UTF-8) mailbox name as IMAP wants it (modified UTF-7);
+ * caller frees.  NULL (LB_ECONFIG) when it is not UTF-8. */
+char *imap_wire_name(struct imap_source *s, const char *name, struct lb_err *err);
+
 /* LB_EUNAVAIL once the connection is dead. */
 int imap_check_alive(struct imap_source *s, struct lb_err *err);
 

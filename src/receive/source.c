@@ -83,6 +83,19 @@ int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg
 	return rc;
 }
 
+int source_file_reply(const struct endpoint *ep, const char *site_dir, const char *raw, size_t n,
+		      const char *original_mid, bool *done, struct lb_err *append_err,
+		      struct lb_err *flag_err)
+{
+	const char *url = ep && ep->url ? ep->url : "";
+	append_err->code = flag_err->code = 0;
+	*done = false;
+	if (strncasecmp(url, "imaps://", 8) != 0 && strncasecmp(url, "imap://", 7) != 0)
+		return 0;
+	*done = true;
+	return imap_file_reply(ep, site_dir, raw, n, original_mid, append_err, flag_err);
+}
+
 int source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err)
 {
 	const char *url = ep && ep->url ? ep->url : "";

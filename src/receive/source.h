@@ -61,6 +61,17 @@ int source_open(const struct endpoint *ep, const char *site_dir, struct msg_sour
  * Maildir is missing. */
 int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		     struct lb_err *err);
+/* After `inquiries reply` sent raw (n bytes), answering the message with
+ * Message-ID original_mid: on an IMAP source, APPEND a copy to ep->sent
+ * (when set) with \Seen, and flag the original \Answered where poll filed it
+ * (incoming.folders' inquiries or failed folder, else the mailbox of
+ * incoming.url; found by its Message-ID).  The two outcomes are reported
+ * apart, in append_err and flag_err (code 0: done).  Nothing is done for
+ * other sources (returns 0 with both codes 0 and *done false). */
+int source_file_reply(const struct endpoint *ep, const char *site_dir, const char *raw, size_t n,
+		      const char *original_mid, bool *done, struct lb_err *append_err,
+		      struct lb_err *flag_err);
+
 /* The URL of ep's Sent folder, for its cursor (store/pollstate.h); caller
  * frees.  NULL when ep->sent is unset or the URL cannot be built. */
 char *source_sent_url(const struct endpoint *ep);
@@ -141,6 +152,8 @@ int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg
 /* ep's mailbox opened read-only (EXAMINE; source_open_sent). */
 int imap_sent_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		   struct lb_err *err);
+int imap_file_reply(const struct endpoint *ep, const char *site_dir, const char *raw, size_t n,
+		    const char *original_mid, struct lb_err *append_err, struct lb_err *flag_err);
 int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err);
 /* dir: the Maildir, already resolved against the site directory. */
 int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **s,

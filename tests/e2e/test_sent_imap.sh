@@ -5,7 +5,10 @@
 # + last UID) and never changes it (flags and UIDs identical before and
 # after); a message there that answers an inquiry records "answered by NAME
 # (mail client)" and sets status answered; a second poll records nothing
-# twice.  test_sent_folder.sh has the Maildir side.
+# twice.  `inquiries reply` APPENDs its reply to that folder with \Seen and
+# flags the original \Answered where poll filed it (incoming.folders); a
+# failure there is a warning and a history line, never a failed reply.
+# test_sent_folder.sh has the Maildir side.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/servers.sh"
 
@@ -20,7 +23,7 @@ S=$T_TMP/site
 make_site "$S"
 printf 'secret\n' >"$T_TMP/pw"
 chmod 600 "$T_TMP/pw"
-sed -i "s|^  url: maildir:inbox|  url: imap://127.0.0.1:$DOVECOT_IMAP_PORT/INBOX\n  username: test\n  password_file: $T_TMP/pw\n  sent: Sent|" \
+sed -i "s|^  url: maildir:inbox|  url: imap://127.0.0.1:$DOVECOT_IMAP_PORT/INBOX\n  username: test\n  password_file: $T_TMP/pw\n  sent: Sent\n  folders: {inquiries: Inquiries}|" \
 	"$S/letterbox.yaml"
 lbs() { lb -C "$S" "$@"; }
 expect_exit 0 "the test site checks out" lbs check
@@ -41,6 +44,12 @@ import json, sys
 for q in json.load(sys.stdin):
     if q["from"] == sys.argv[1]:
         print(q[sys.argv[2]]); break' "$1" "$2"
+}
+# flags MAILBOX HEADER VALUE: the flags of the message there whose HEADER
+# holds VALUE (\Recent, a session flag, left out)
+flags() {
+	dv fetch -u test flags mailbox "$1" header "$2" "$3" 2>&1 | sed -n 's/^flags: *//p' |
+		sed 's/\\Recent//; s/^ *//; s/ *$//'
 }
 # the Sent folder as the server has it: UIDs, flags, Message-IDs
 snapshot() { dv fetch -u test "uid flags hdr.message-id" mailbox Sent all 2>&1; dv mailbox status -u test "messages uidvalidity uidnext" Sent 2>&1; }
@@ -94,6 +103,44 @@ echo "-- a Sent folder that does not exist is a warning, not a failed poll"
 sed -i 's|^  sent: Sent|  sent: Nope|' "$S/letterbox.yaml"
 expect_exit 0 "poll" lbs poll
 check "  warns about incoming.sent" grep -q "incoming.sent" "$T_TMP/err"
+sed -i 's|^  sent: Nope|  sent: Sent|' "$S/letterbox.yaml"
+
+echo "-- inquiries reply: our reply in Sent with \\Seen, the original flagged \\Answered"
+put INBOX "Carl Cole <carl@people.test>" "Practice <news@example.org>" \
+	"Forms" "carl1.$$@people.test" "Which forms do I need?"
+expect_exit 0 "poll files Carl's message (moved to Inquiries)" lbs poll
+CARL=$(field carl@people.test number)
+same "  (it is in Inquiries, not flagged)" \
+	"$(flags Inquiries message-id "carl1.$$")" ""
+printf 'The blue one.\n\nSam\n' >"$T_TMP/reply.md"
+expect_exit 0 "Sam replies with letterbox" lbs inquiries reply "$CARL" --file "$T_TMP/reply.md" --by sam
+same "  no warning" "$(cat "$T_TMP/err")" ""
+same "  the reply is in Sent, \\Seen" \
+	"$(flags Sent in-reply-to "carl1.$$")" '\Seen'
+check "  ... with its text" grep -q "The blue one" \
+	<(dv fetch -u test body mailbox Sent header in-reply-to "carl1.$$" 2>&1)
+same "  the original is flagged \\Answered in Inquiries" \
+	"$(flags Inquiries message-id "carl1.$$")" '\Answered'
+lbs inquiries show "$CARL" >"$T_TMP/show"
+check "  history says so" grep -q 'mailbox: filed in Sent (\\Seen); original flagged \\Answered' "$T_TMP/show"
+expect_exit 0 "poll reads our reply in Sent" lbs poll --json
+check "  (it was read)" grep -q '"kind":"staff-reply"' "$T_TMP/out"
+lbs inquiries show "$CARL" >"$T_TMP/show"
+same "  ... and records nothing more: no mail-client answer" "$(grep -c "(mail client)" "$T_TMP/show")" 0
+check "  ... two messages in the conversation" grep -q "^Conversation (2 messages):" "$T_TMP/show"
+same "  ... status answered" "$(field carl@people.test status)" answered
+
+echo "-- a Sent folder that refuses the APPEND: a warning and a history line, the reply stands"
+put INBOX "Dee Dunn <dee@people.test>" "Practice <news@example.org>" \
+	"Parking" "dee1.$$@people.test" "Is there parking?"
+expect_exit 0 "poll" lbs poll
+DEE=$(field dee@people.test number)
+sed -i 's|^  sent: Sent|  sent: Nope|' "$S/letterbox.yaml"
+expect_exit 0 "the reply is sent all the same" lbs inquiries reply "$DEE" --file "$T_TMP/reply.md" --by sam
+check "  a warning" grep -q "the reply was sent, but not filed in Nope" "$T_TMP/err"
+same "  status answered" "$(field dee@people.test status)" answered
+lbs inquiries show "$DEE" >"$T_TMP/show"
+check "  a history line" grep -q 'mailbox-warning: not filed in Nope: .*; original flagged \\Answered' "$T_TMP/show"
 sed -i 's|^  sent: Nope|  sent: Sent|' "$S/letterbox.yaml"
 
 stop_all
