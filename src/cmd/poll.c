@@ -287,8 +287,14 @@ static int on_sent(void *ctx, const struct src_msg *msg)
  * client answer their inquiries.  Nothing there is changed. */
 static int poll_sent(struct poll_ctx *p)
 {
-	if (!p->sent)
+	const struct config *cfg = &p->g->cfg;
+	if (!cfg->in.sent || !*cfg->in.sent)
 		return 0;
+	if (!p->sent_url && !(p->sent_url = source_sent_url(&cfg->in)))
+		return err_set(p->err, LB_ECONFIG, "cannot name that folder");
+	/* Opened here, and again after a lost connection (poll --watch). */
+	if (!p->sent && source_open_sent(&cfg->in, cfg->site_dir, &p->sent, p->err) != 0)
+		return p->err->code;
 	struct cursor c;
 	int rc = pollstate_cursor_of(p->ps, p->sent_url, &c, p->err);
 	if (rc)
@@ -299,7 +305,14 @@ static int poll_sent(struct poll_ctx *p)
 		c = (struct cursor){v, 0}; /* read it all; the seen records dedupe */
 	p->sent_cur = c;
 	rc = source_fetch(p->sent, &c, 200, on_sent, p, p->err);
+	if (rc == LB_EUNAVAIL) {
+		source_close(p->sent);
+		p->sent = NULL;
+	}
+	struct lb_err first = *p->err; /* the fetch's error is the one to report */
 	int rc2 = sent_checkpoint(p);
+	if (rc)
+		*p->err = first;
 	return rc ? rc : rc2;
 }
 
@@ -370,12 +383,6 @@ static int run(struct poll_ctx *p, bool watch)
 	    (rc = notifier_open(cfg, &secret, &p->notify, err)) ||
 	    (rc = source_open(&cfg->in, cfg->site_dir, &p->src, err)))
 		goto out;
-	if (cfg->in.sent && *cfg->in.sent) {
-		struct lb_err serr = {0};
-		p->sent_url = source_sent_url(&cfg->in);
-		if (!p->sent_url || source_open_sent(&cfg->in, cfg->site_dir, &p->sent, &serr) != 0)
-			log_warn("%s", serr.msg[0] ? serr.msg : "incoming.sent: cannot be opened");
-	}
 	struct lb_err nerr = {0};
 	if (notifier_catch_up(p->notify, p->now ? p->now : time(NULL), &nerr) != 0)
 		log_warn("%s", nerr.msg);

@@ -99,7 +99,7 @@ int maildir_sent_open(const char *dir, size_t max_size, struct msg_source **out,
 	*out = NULL;
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return err_set(err, LB_EUNAVAIL, "incoming.sent: %s is not a Maildir", dir);
+		return err_set(err, LB_EUNAVAIL, "%s is not a Maildir", dir);
 	struct maildir_in *md = xcalloc(1, sizeof *md);
 	md->base.ops = &maildir_ops;
 	md->dir = xstrdup(dir);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -70,16 +71,13 @@ int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg
 	}
 	char *sent_url = source_sent_url(ep);
 	if (!sent_url)
-		return err_set(err, LB_ECONFIG, "incoming.sent: cannot name that folder on %s",
-			       "incoming.url's server");
+		return err_set(err, LB_ECONFIG, "cannot name that folder on incoming.url's server");
 	struct endpoint e = *ep;
 	e.url = sent_url;
 	for (size_t i = 0; i < sizeof e.folders / sizeof e.folders[0]; i++)
 		e.folders[i] = NULL; /* nothing is ever moved out of Sent */
 	int rc = imap_sent_open(&e, site_dir, s, err);
 	free(sent_url);
-	if (rc)
-		err_prefix(err, "incoming.sent");
 	return rc;
 }
 
@@ -107,6 +105,16 @@ int source_check(const struct endpoint *ep, const char *site_dir, struct lb_err 
 		char *dir = path_join(site_dir, url + 8);
 		int rc = maildir_source_check(ep, dir, err);
 		free(dir);
+		if (!rc && ep->sent && *ep->sent) {
+			/* poll only warns (the inquiries matter more); check says it */
+			char *sent = path_join(site_dir, ep->sent), *cur = path_join(sent, "cur");
+			struct stat st;
+			if (stat(cur, &st) != 0 || !S_ISDIR(st.st_mode))
+				rc = err_set(err, LB_ECONFIG, "incoming.sent: %s is not a Maildir",
+					     sent);
+			free(sent);
+			free(cur);
+		}
 		return rc;
 	}
 	return err_set(err, LB_ECONFIG,

@@ -58,7 +58,8 @@ int source_open(const struct endpoint *ep, const char *site_dir, struct msg_sour
  * Nothing in it is ever moved, flagged or changed: source_done does
  * nothing on it.  Messages are named by UID (IMAP) or by their file name
  * without its flags (Maildir).  Errors as source_open; LB_EUNAVAIL when the
- * Maildir is missing. */
+ * Maildir is missing.  Messages are not prefixed: the caller names
+ * incoming.sent. */
 int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		     struct lb_err *err);
 /* After `inquiries reply` sent raw (n bytes), answering the message with

@@ -31,6 +31,7 @@ for q in json.load(sys.stdin):
 }
 # the Sent folder as it is: names, sizes, modes, times and contents
 not_grep() { ! grep -q "$@"; }
+not_ok() { ! "$@" >/dev/null 2>"$T_TMP/check.err"; }
 snapshot() { (cd "$S/sent" && find . -printf '%p %s %m %T@\n' | sort && cat new/* cur/* | md5sum); }
 
 echo "-- Alice writes; Sam answers from his mail client"
@@ -93,5 +94,8 @@ echo "-- a Sent folder that is missing is a warning, not a failed poll"
 mv "$S/sent" "$S/sent.away"
 expect_exit 0 "poll" lbs poll
 check "  warns about incoming.sent" grep -q "incoming.sent" "$T_TMP/err"
+check "  letterbox check says so" not_ok lbs check
+check "  ... naming incoming.sent" grep -q "incoming.sent: .*sent is not a Maildir" "$T_TMP/check.err"
 mv "$S/sent.away" "$S/sent"
+expect_exit 0 "check with the Sent Maildir back" lbs check
 
