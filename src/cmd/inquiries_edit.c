@@ -19,6 +19,7 @@
 #include "core/token.h"
 #include "deliver/notify.h"
 #include "receive/parse.h"
+#include "receive/source.h"
 #include "store/conversation.h"
 #include "store/inquiries.h"
 
@@ -422,6 +423,45 @@ static int reply_record(struct cli *g, unsigned num, const struct reply *r, cons
 	return rc;
 }
 
+/* The reply in the account's mailbox too (IMAP sources): a copy in
+ * incoming.sent, the original flagged \Answered.  The reply has gone out
+ * and is recorded: a failure here is a warning and a history line. */
+static void reply_mailbox(struct cli *g, unsigned num, const struct reply *r, const char *who,
+			  time_t now)
+{
+	const struct config *cfg = &g->cfg;
+	struct lb_err ae = {0}, fe = {0}, he = {0};
+	bool done = false;
+	source_file_reply(&cfg->in, cfg->site_dir, r->raw.p, r->raw.n, r->q.message_id, &done, &ae,
+			  &fe);
+	if (!done)
+		return;
+	struct buf d = BUF_INIT;
+	if (cfg->in.sent && *cfg->in.sent) {
+		if (ae.code) {
+			log_warn("inquiry %u: the reply was sent, but not filed in %s: %s", num,
+				 cfg->in.sent, ae.msg);
+			buf_printf(&d, "not filed in %s: %s", cfg->in.sent, ae.msg);
+		} else {
+			buf_printf(&d, "filed in %s (\\Seen)", cfg->in.sent);
+		}
+	}
+	if (d.n)
+		buf_adds(&d, "; ");
+	if (fe.code) {
+		log_warn("inquiry %u: the reply was sent, but the original was not flagged "
+			 "\\Answered: %s",
+			 num, fe.msg);
+		buf_printf(&d, "original not flagged \\Answered: %s", fe.msg);
+	} else {
+		buf_adds(&d, "original flagged \\Answered");
+	}
+	if (inquiry_history_add(cfg->state_dir, num, now, who,
+				ae.code || fe.code ? "mailbox-warning" : "mailbox", d.p, &he))
+		log_warn("%s", he.msg);
+	buf_free(&d);
+}
+
 int inquiries_reply(struct cli *g, const char *number, const char *file, bool dry_run,
 		    const char *by, const char *usage)
 {
@@ -472,6 +512,8 @@ int inquiries_reply(struct cli *g, const char *number, const char *file, bool dr
 					     : "the reply was not sent; its status is unchanged");
 		} else {
 			rc = reply_record(g, num, &r, who, now, &err);
+			if (!rc)
+				reply_mailbox(g, num, &r, who, now);
 		}
 	}
 	if (rc)

@@ -28,6 +28,8 @@ static const char usage[] =
     "request a suppression, an auto-reply is set aside.  With incoming.folders set,\n"
     "each message is then moved to the folder for its kind; without, the mailbox is\n"
     "left exactly as it was (letterbox remembers what it has handled).\n"
+    "With incoming.sent set, the staff's Sent folder is read too (never changed):\n"
+    "a reply there that answers an inquiry marks it answered.\n"
     "\n"
     "  --json      one JSON object per message handled, one per line: source,\n"
     "              message_id, kind (inquiry, bounce, complaint, unsubscribe,\n"
@@ -36,7 +38,9 @@ static const char usage[] =
     "              joined an earlier inquiry's conversation instead of starting\n"
     "              one), article (its slug), duplicate;\n"
     "              subscriber (whom a linked report acted on), pending (how many\n"
-    "              unlinked reports were kept as evidence)\n"
+    "              unlinked reports were kept as evidence); for a message read in\n"
+    "              incoming.sent: sent (its id), kind \"staff-reply\", inquiry (the\n"
+    "              one it answered, if any)\n"
     "  --watch     stay connected and file messages as they arrive (IMAP IDLE)\n"
     "  --now TIME  the time to file messages at (tests)\n"
     "\n"
@@ -52,6 +56,10 @@ struct poll_ctx {
 	struct filer *f;
 	struct pollstate *ps;
 	struct msg_source *src;
+	struct msg_source *sent; /* incoming.sent, read-only; NULL when unset */
+	char *sent_url;		 /* its cursor's name */
+	struct cursor sent_cur, sent_stored;
+	size_t answered; /* inquiries answered from the staff's mail client */
 	struct notifier *notify;
 	struct cursor cur; /* advanced as messages are handled */
 	size_t unsynced;   /* handled since the last checkpoint */
@@ -229,6 +237,90 @@ static int on_message(void *ctx, const struct src_msg *msg)
 	return rc;
 }
 
+/* The Sent folder's seen records on disk, then its cursor. */
+static int sent_checkpoint(struct poll_ctx *p)
+{
+	int rc = pollstate_sync(p->ps, p->err);
+	if (!rc)
+		rc = fsx_commit(p->g->cfg.state_dir, p->err);
+	if (!rc && (p->sent_cur.uidvalidity != p->sent_stored.uidvalidity ||
+		    p->sent_cur.last_uid != p->sent_stored.last_uid)) {
+		rc = pollstate_set_cursor_of(p->ps, p->sent_url, p->sent_cur, p->err);
+		if (!rc)
+			p->sent_stored = p->sent_cur;
+	}
+	if (!rc)
+		p->unsynced = 0;
+	return rc;
+}
+
+static int on_sent(void *ctx, const struct src_msg *msg)
+{
+	struct poll_ctx *p = ctx;
+	if (stop)
+		return LB_ETEMP;
+	struct sent_filed d;
+	int rc = filer_sent(p->f, msg, p->now ? p->now : time(NULL), &d, p->err);
+	if (rc)
+		return rc;
+	p->answered += d.inquiry != 0;
+	if (p->json && !d.duplicate) {
+		struct buf b = BUF_INIT;
+		int first = 1;
+		buf_addc(&b, '{');
+		json_key(&b, "sent", &first);
+		json_str(&b, msg->id);
+		json_key(&b, "kind", &first);
+		json_str(&b, "staff-reply");
+		if (d.inquiry) {
+			json_key(&b, "inquiry", &first);
+			buf_printf(&b, "%u", d.inquiry);
+		}
+		buf_addc(&b, '}');
+		puts(b.p);
+		buf_free(&b);
+	}
+	uint32_t upto = msg->withheld && msg->withheld <= msg->uid ? msg->withheld - 1 : msg->uid;
+	if (upto > p->sent_cur.last_uid)
+		p->sent_cur.last_uid = upto;
+	if (++p->unsynced >= 200)
+		rc = sent_checkpoint(p);
+	return rc;
+}
+
+/* Read what is new in the staff's Sent folder: replies sent from their mail
+ * client answer their inquiries.  Nothing there is changed. */
+static int poll_sent(struct poll_ctx *p)
+{
+	const struct config *cfg = &p->g->cfg;
+	if (!cfg->in.sent || !*cfg->in.sent)
+		return 0;
+	if (!p->sent_url && !(p->sent_url = source_sent_url(&cfg->in)))
+		return err_set(p->err, LB_ECONFIG, "cannot name that folder");
+	/* Opened here, and again after a lost connection (poll --watch). */
+	if (!p->sent && source_open_sent(&cfg->in, cfg->site_dir, &p->sent, p->err) != 0)
+		return p->err->code;
+	struct cursor c;
+	int rc = pollstate_cursor_of(p->ps, p->sent_url, &c, p->err);
+	if (rc)
+		return rc;
+	p->sent_stored = c;
+	uint32_t v = source_uidvalidity(p->sent);
+	if (v != c.uidvalidity)
+		c = (struct cursor){v, 0}; /* read it all; the seen records dedupe */
+	p->sent_cur = c;
+	rc = source_fetch(p->sent, &c, 200, on_sent, p, p->err);
+	if (rc == LB_EUNAVAIL) {
+		source_close(p->sent);
+		p->sent = NULL;
+	}
+	struct lb_err first = *p->err; /* the fetch's error is the one to report */
+	int rc2 = sent_checkpoint(p);
+	if (rc)
+		*p->err = first;
+	return rc ? rc : rc2;
+}
+
 static void summary(const struct poll_ctx *p)
 {
 	if (!log_verbose && !isatty(STDOUT_FILENO))
@@ -251,6 +343,9 @@ static void summary(const struct poll_ctx *p)
 		printf("poll: %zu unlinked report%s kept as evidence, not as suppressions "
 		       "(letterbox subscribers suppressions --pending)\n",
 		       p->pending, p->pending == 1 ? "" : "s");
+	if (p->answered)
+		printf("poll: %zu inquir%s answered from the mail client (incoming.sent)\n",
+		       p->answered, p->answered == 1 ? "y" : "ies");
 	/* Each urgent one had its own line as it was filed (on_message). */
 }
 
@@ -266,6 +361,12 @@ static int poll_once(struct poll_ctx *p)
 	p->cur = c;
 	int rc = source_fetch(p->src, &c, 200, on_message, p, p->err);
 	int rc2 = checkpoint(p);
+	if (!rc && !rc2 && (rc2 = poll_sent(p)) != 0 &&
+	    (rc2 == LB_EUNAVAIL || rc2 == LB_ETEMP || rc2 == LB_ECONFIG)) {
+		/* The inquiries are filed; the Sent folder is read next time. */
+		log_warn("incoming.sent: %s", p->err->msg);
+		rc2 = 0;
+	}
 	return rc ? rc : rc2;
 }
 
@@ -294,6 +395,7 @@ static int run(struct poll_ctx *p, bool watch)
 		summary(p);
 		memset(p->kinds, 0, sizeof p->kinds);
 		p->urgent = p->hard = p->duplicates = p->suppressed = p->pending = p->followups = 0;
+		p->answered = 0;
 		if ((rc = source_wait(p->src, 25 * 60, err)) == 0 && !stop)
 			rc = poll_once(p);
 	}
@@ -305,6 +407,8 @@ out:
 	free(p->moves);
 	free(p->filed);
 	source_close(p->src);
+	source_close(p->sent);
+	free(p->sent_url);
 	notifier_close(p->notify);
 	filer_close(p->f);
 	if (p->ps) {

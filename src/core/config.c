@@ -149,8 +149,8 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 	    "url",     "username",    "password_file", "password_env", "tls",
 	    "ca_file", "connections", "rate",	       "timeout",      NULL};
 	static const char *const in_keys[] = {
-	    "url",     "username", "password_file", "password_env", "tls",
-	    "ca_file", "folders",  "max_size",	    "timeout",	    NULL};
+	    "url",     "username", "password_file", "password_env", "tls", "ca_file",
+	    "folders", "max_size", "timeout",	    "sent",	    NULL};
 	int rc = ymap_check(d, m, what, outgoing ? out_keys : in_keys, CFG, err);
 	if (rc)
 		return rc;
@@ -171,7 +171,8 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 			return rc;
 	} else {
 		if ((rc = yget_size(d, ymap_get(d, m, "max_size"), "max_size", &e->max_size, CFG,
-				    err)))
+				    err)) ||
+		    (rc = yget_str(d, ymap_get(d, m, "sent"), "sent", &e->sent, CFG, err)))
 			return rc;
 		yaml_node_t *f = ymap_get(d, m, "folders");
 		static const char *const fkeys[] = {"inquiries",    "bounces", "auto_replies",
@@ -411,6 +412,7 @@ static void endpoint_free(struct endpoint *e)
 	free(e->ca_file);
 	for (size_t i = 0; i < sizeof e->folders / sizeof e->folders[0]; i++)
 		free(e->folders[i]);
+	free(e->sent);
 }
 
 void config_free(struct config *c)

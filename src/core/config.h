@@ -32,6 +32,7 @@ struct endpoint {
 	size_t max_size;  /* incoming: larger messages are filed headers-only */
 	long timeout;	  /* seconds a server may keep us waiting: per SMTP step, per IMAP read */
 	char *folders[5]; /* incoming: MOVE targets, see FOLDER_* */
+	char *sent;	  /* incoming: the staff's Sent folder (IMAP) or Maildir path, or NULL */
 };
 
 enum { FOLDER_INQUIRIES, FOLDER_BOUNCES, FOLDER_AUTO_REPLIES, FOLDER_UNSUBSCRIBES, FOLDER_FAILED };

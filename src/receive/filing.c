@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/strset.h"
 #include "receive/followup.h"
+#include "receive/staffreply.h"
 #include "receive/parse.h"
 #include "store/conversation.h"
 #include "store/inquiries.h"
@@ -541,6 +542,34 @@ int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct fi
 	}
 	classification_free(&c);
 out:
+	inmsg_free(&m);
+	return rc;
+}
+
+int filer_sent(struct filer *f, const struct src_msg *msg, time_t now, struct sent_filed *out,
+	       struct lb_err *err)
+{
+	*out = (struct sent_filed){0};
+	struct inmsg m;
+	struct parse_opts po = {f->markers};
+	inmsg_parse(msg->raw, msg->n, &po, &m);
+	char *key = message_key(&m, msg->raw, msg->n);
+	int rc = 0;
+	if (pollstate_seen(f->ps, key, msg->id)) {
+		out->duplicate = true;
+		goto out;
+	}
+	bool by_reference = false;
+	unsigned n = followup_find(f->threads, &m, now, &by_reference);
+	bool recorded = false;
+	if (n && by_reference &&
+	    (rc = staff_reply_file(f->threads, f->cfg, msg, &m, now, n, &recorded, err)) != 0)
+		goto out;
+	if (recorded)
+		out->inquiry = n;
+	pollstate_mark(f->ps, key, "sent", now, msg->id);
+out:
+	free(key);
 	inmsg_free(&m);
 	return rc;
 }

@@ -72,4 +72,18 @@ int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct fi
 	       struct lb_err *err);
 void filed_free(struct filed *d);
 
+/* What happened to one message of the staff's Sent folder. */
+struct sent_filed {
+	bool duplicate;	  /* seen before: nothing done */
+	unsigned inquiry; /* the inquiry it was recorded as the answer to, or 0 */
+};
+
+/* Read msg, from the staff's Sent folder (incoming.sent), at now: when it
+ * answers an inquiry (receive/staffreply.h) record it so; either way mark
+ * it seen (kind "sent"), so that it is read once.  Nothing else: a sent
+ * message is never classified, acknowledged or suppressed.  Errors are I/O
+ * errors writing state. */
+int filer_sent(struct filer *f, const struct src_msg *msg, time_t now, struct sent_filed *out,
+	       struct lb_err *err);
+
 #endif

@@ -166,8 +166,7 @@ static int login(struct imap_source *s, const char *user, const char *password, 
 	return imap_ok(r) ? 0 : imap_fail(s, r, LB_EUNAVAIL, "CAPABILITY", err);
 }
 
-/* The configured (UTF-8) mailbox name as IMAP wants it; caller frees. */
-static char *wire_name(struct imap_source *s, const char *name, struct lb_err *err)
+char *imap_wire_name(struct imap_source *s, const char *name, struct lb_err *err)
 {
 	struct buf b = BUF_INIT;
 	if (!mutf7_encode(name, &b)) {
@@ -180,13 +179,16 @@ static char *wire_name(struct imap_source *s, const char *name, struct lb_err *e
 
 static int select_mailbox(struct imap_source *s, struct lb_err *err)
 {
-	char *wire = wire_name(s, s->url.mailbox, err);
+	char *wire = imap_wire_name(s, s->url.mailbox, err);
 	if (!wire)
 		return err->code;
-	int r = mailimap_select(s->imap, wire);
+	int r = s->read_only ? mailimap_examine(s->imap, wire) : mailimap_select(s->imap, wire);
 	free(wire);
 	if (!imap_ok(r))
-		return imap_fail(s, r, LB_ECONFIG, "SELECT of the mailbox in incoming.url", err);
+		return imap_fail(s, r, LB_ECONFIG,
+				 s->read_only ? "EXAMINE of the mailbox in incoming.sent"
+					      : "SELECT of the mailbox in incoming.url",
+				 err);
 	s->uidvalidity =
 	    s->imap->imap_selection_info ? s->imap->imap_selection_info->sel_uidvalidity : 0;
 	return 0;
@@ -240,12 +242,28 @@ int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb
 	return rc;
 }
 
+static int open_source(const struct endpoint *ep, const char *site_dir, bool read_only,
+		       struct msg_source **out, struct lb_err *err);
+
 int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **out,
 		     struct lb_err *err)
+{
+	return open_source(ep, site_dir, false, out, err);
+}
+
+int imap_sent_open(const struct endpoint *ep, const char *site_dir, struct msg_source **out,
+		   struct lb_err *err)
+{
+	return open_source(ep, site_dir, true, out, err);
+}
+
+static int open_source(const struct endpoint *ep, const char *site_dir, bool read_only,
+		       struct msg_source **out, struct lb_err *err)
 {
 	*out = NULL;
 	struct imap_source *s = xcalloc(1, sizeof *s);
 	s->base.ops = &imap_ops;
+	s->read_only = read_only;
 	s->max_size = ep->max_size;
 	s->timeout_s = ep->timeout > 0 ? ep->timeout : 60;
 	char *password = NULL;
@@ -322,7 +340,7 @@ static int ensure_folder(struct imap_source *s, const char *folder, const char *
 			*wire = s->folders[i].wire;
 			return 0;
 		}
-	char *w = wire_name(s, folder, err);
+	char *w = imap_wire_name(s, folder, err);
 	if (!w)
 		return err->code;
 	int r = mailimap_create(s->imap, w);
@@ -370,7 +388,7 @@ static int imap_done(struct msg_source *base, const struct src_msg *msg, const c
 		     struct lb_err *err)
 {
 	struct imap_source *s = to_imap(base);
-	if (!folder || strcmp(folder, s->url.mailbox) == 0)
+	if (!folder || s->read_only || strcmp(folder, s->url.mailbox) == 0)
 		return 0;
 	int rc = imap_check_alive(s, err);
 	if (rc)

@@ -31,6 +31,7 @@ struct imap_source {
 	bool fetched;	   /* seen_uid is set */
 	uint32_t seen_uid; /* the highest UID the last fetch listed */
 	bool warned;
+	bool read_only; /* EXAMINE, not SELECT: not even \Recent changes; done does nothing */
 	struct folder *folders; /* created (or found) in this session */
 	size_t nfolders, capfolders;
 	char reply[256]; /* the server's last response text, made printable */
@@ -43,6 +44,10 @@ bool imap_ok(int r);
  * is LB_EUNAVAIL and marks the source dead (the next poll continues), a NO
  * or BAD from the server gets `refused` and the server's text. */
 int imap_fail(struct imap_source *s, int r, int refused, const char *what, struct lb_err *err);
+
+/* The configured (UTF-8) mailbox name as IMAP wants it (modified UTF-7);
+ * caller frees.  NULL (LB_ECONFIG) when it is not UTF-8. */
+char *imap_wire_name(struct imap_source *s, const char *name, struct lb_err *err);
 
 /* LB_EUNAVAIL once the connection is dead. */
 int imap_check_alive(struct imap_source *s, struct lb_err *err);

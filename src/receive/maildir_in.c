@@ -33,6 +33,7 @@ struct maildir_in {
 	char *dir;
 	char *new_dir;
 	size_t max_size; /* 0: no limit */
+	bool read_only;	 /* a Sent folder: new/ and cur/ read, nothing ever changed */
 	struct buf data;
 };
 
@@ -89,6 +90,22 @@ int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_s
 	md->dir = xstrdup(dir);
 	md->new_dir = path_join(dir, "new");
 	md->max_size = ep->max_size;
+	*out = &md->base;
+	return 0;
+}
+
+int maildir_sent_open(const char *dir, size_t max_size, struct msg_source **out, struct lb_err *err)
+{
+	*out = NULL;
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return err_set(err, LB_EUNAVAIL, "%s is not a Maildir", dir);
+	struct maildir_in *md = xcalloc(1, sizeof *md);
+	md->base.ops = &maildir_ops;
+	md->dir = xstrdup(dir);
+	md->new_dir = path_join(dir, "new");
+	md->max_size = max_size;
+	md->read_only = true;
 	*out = &md->base;
 	return 0;
 }
@@ -193,15 +210,39 @@ static int read_message(struct maildir_in *md, const char *path, struct src_msg 
 	return rc;
 }
 
+static int fetch_dir(struct maildir_in *md, const char *dir, src_msg_fn fn, void *ctx,
+		     struct lb_err *err);
+
 static int maildir_fetch(struct msg_source *s, const struct cursor *c, size_t batch, src_msg_fn fn,
 			 void *ctx, struct lb_err *err)
 {
 	(void)c, (void)batch; /* one message in memory at a time; no cursor */
 	struct maildir_in *md = to_md(s);
-	char **paths = fsx_list(md->new_dir, "");
 	int rc = 0;
+	for (int sub = 0; sub < (md->read_only ? 2 : 1) && !rc; sub++) {
+		char *cur = sub ? path_join(md->dir, "cur") : NULL;
+		rc = fetch_dir(md, sub ? cur : md->new_dir, fn, ctx, err);
+		free(cur);
+	}
+	/* Do not keep a 25 MB buffer around between polls. */
+	buf_free(&md->data);
+	return rc;
+}
+
+/* Every message in dir/ (new/ or cur/), in name order.  A read-only
+ * source names a message without its info part (":2,S…"), which a mail
+ * client changes as flags change. */
+static int fetch_dir(struct maildir_in *md, const char *dir, src_msg_fn fn, void *ctx,
+		     struct lb_err *err)
+{
+	char **paths = fsx_list(dir, "");
+	int rc = 0;
+	struct buf name = BUF_INIT;
 	for (char **p = paths; *p && !rc; p++) {
-		struct src_msg m = {.id = strrchr(*p, '/') + 1};
+		const char *base = strrchr(*p, '/') + 1;
+		buf_reset(&name);
+		buf_add(&name, base, md->read_only ? strcspn(base, ":") : strlen(base));
+		struct src_msg m = {.id = buf_cstr(&name)};
 		rc = read_message(md, *p, &m, err);
 		if (rc == 1) {
 			rc = 0;
@@ -211,8 +252,7 @@ static int maildir_fetch(struct msg_source *s, const struct cursor *c, size_t ba
 			rc = fn(ctx, &m);
 	}
 	fsx_list_free(paths);
-	/* Do not keep a 25 MB buffer around between polls. */
-	buf_free(&md->data);
+	buf_free(&name);
 	return rc;
 }
 
@@ -267,6 +307,8 @@ static int maildir_done(struct msg_source *s, const struct src_msg *msg, const c
 {
 	struct maildir_in *md = to_md(s);
 	const char *id = msg->id ? msg->id : "";
+	if (md->read_only)
+		return 0; /* a Sent folder is never changed */
 	if (!*id || *id == '.' || strchr(id, '/'))
 		return err_set(err, LB_ESOFTWARE, "maildir: not a message name: \"%s\"", id);
 	char *target = folder ? folder_dir(md->dir, folder, err) : xstrdup(md->dir);

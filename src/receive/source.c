@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
+#include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 
@@ -30,6 +32,68 @@ int source_open(const struct endpoint *ep, const char *site_dir, struct msg_sour
 		       "incoming.url must start with imaps://, imap:// or maildir:");
 }
 
+char *source_sent_url(const struct endpoint *ep)
+{
+	const char *url = ep && ep->url ? ep->url : "";
+	if (!ep || !ep->sent || !*ep->sent)
+		return NULL;
+	if (strncmp(url, "maildir:", 8) == 0) {
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "maildir:%s", ep->sent);
+		return buf_take(&b);
+	}
+	struct imap_url u;
+	struct lb_err e;
+	if (imap_url_parse(url, &u, &e) != 0)
+		return NULL;
+	char *box = curl_easy_escape(NULL, ep->sent, 0);
+	struct buf b = BUF_INIT;
+	bool v6 = strchr(u.host, ':') != NULL;
+	buf_printf(&b, "%s://%s%s%s:%u/%s", u.tls ? "imaps" : "imap", v6 ? "[" : "", u.host,
+		   v6 ? "]" : "", u.port, box ? box : "");
+	curl_free(box);
+	imap_url_free(&u);
+	return buf_take(&b);
+}
+
+int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		     struct lb_err *err)
+{
+	*s = NULL;
+	const char *url = ep && ep->url ? ep->url : "";
+	if (!ep || !ep->sent || !*ep->sent)
+		return err_set(err, LB_ESOFTWARE, "incoming.sent is not set");
+	if (strncmp(url, "maildir:", 8) == 0) {
+		char *dir = path_join(site_dir, ep->sent);
+		int rc = maildir_sent_open(dir, ep->max_size, s, err);
+		free(dir);
+		return rc;
+	}
+	char *sent_url = source_sent_url(ep);
+	if (!sent_url)
+		return err_set(err, LB_ECONFIG, "cannot name that folder on incoming.url's server");
+	struct endpoint e = *ep;
+	e.url = sent_url;
+	for (size_t i = 0; i < sizeof e.folders / sizeof e.folders[0]; i++)
+		e.folders[i] = NULL; /* nothing is ever moved out of Sent */
+	int rc = imap_sent_open(&e, site_dir, s, err);
+	free(sent_url);
+	return rc;
+}
+
+int source_file_reply(const struct endpoint *ep, const char *site_dir, const char *raw, size_t n,
+		      const char *original_mid, bool *done, struct lb_err *append_err,
+		      struct lb_err *flag_err)
+{
+	const char *url = ep && ep->url ? ep->url : "";
+	append_err->code = flag_err->code = 0;
+	*done = false;
+	if (strncasecmp(url, "imaps://", 8) != 0 && strncasecmp(url, "imap://", 7) != 0)
+		return 0;
+	*done = true;
+	return imap_file_reply(ep, site_dir, raw, n, original_mid, append_err, flag_err);
+}
+
 int source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err)
 {
 	const char *url = ep && ep->url ? ep->url : "";
@@ -41,6 +105,16 @@ int source_check(const struct endpoint *ep, const char *site_dir, struct lb_err 
 		char *dir = path_join(site_dir, url + 8);
 		int rc = maildir_source_check(ep, dir, err);
 		free(dir);
+		if (!rc && ep->sent && *ep->sent) {
+			/* poll only warns (the inquiries matter more); check says it */
+			char *sent = path_join(site_dir, ep->sent), *cur = path_join(sent, "cur");
+			struct stat st;
+			if (stat(cur, &st) != 0 || !S_ISDIR(st.st_mode))
+				rc = err_set(err, LB_ECONFIG, "incoming.sent: %s is not a Maildir",
+					     sent);
+			free(sent);
+			free(cur);
+		}
 		return rc;
 	}
 	return err_set(err, LB_ECONFIG,

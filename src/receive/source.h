@@ -51,6 +51,32 @@ struct msg_source;
  * that is not loopback without `tls: none`, bad URL, password file mode). */
 int source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		struct lb_err *err);
+/* Open the staff's Sent folder, ep->sent, read-only: on an IMAP account a
+ * second connection to that mailbox of the same account (the same host,
+ * user, password and TLS settings); for a maildir: source, the Maildir at
+ * ep->sent (relative to site_dir), whose new/ and cur/ are both read.
+ * Nothing in it is ever moved, flagged or changed: source_done does
+ * nothing on it.  Messages are named by UID (IMAP) or by their file name
+ * without its flags (Maildir).  Errors as source_open; LB_EUNAVAIL when the
+ * Maildir is missing.  Messages are not prefixed: the caller names
+ * incoming.sent. */
+int source_open_sent(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		     struct lb_err *err);
+/* After `inquiries reply` sent raw (n bytes), answering the message with
+ * Message-ID original_mid: on an IMAP source, APPEND a copy to ep->sent
+ * (when set) with \Seen, and flag the original \Answered where poll filed it
+ * (incoming.folders' inquiries or failed folder, else the mailbox of
+ * incoming.url; found by its Message-ID).  The two outcomes are reported
+ * apart, in append_err and flag_err (code 0: done).  Nothing is done for
+ * other sources (returns 0 with both codes 0 and *done false). */
+int source_file_reply(const struct endpoint *ep, const char *site_dir, const char *raw, size_t n,
+		      const char *original_mid, bool *done, struct lb_err *append_err,
+		      struct lb_err *flag_err);
+
+/* The URL of ep's Sent folder, for its cursor (store/pollstate.h); caller
+ * frees.  NULL when ep->sent is unset or the URL cannot be built. */
+char *source_sent_url(const struct endpoint *ep);
+
 /* What source_open checks before it connects (the same code): the URL, the
  * password file or variable, a user name, a password only over TLS.  For
  * `check`. */
@@ -124,10 +150,17 @@ struct msg_source {
 
 int imap_source_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
 		     struct lb_err *err);
+/* ep's mailbox opened read-only (EXAMINE; source_open_sent). */
+int imap_sent_open(const struct endpoint *ep, const char *site_dir, struct msg_source **s,
+		   struct lb_err *err);
+int imap_file_reply(const struct endpoint *ep, const char *site_dir, const char *raw, size_t n,
+		    const char *original_mid, struct lb_err *append_err, struct lb_err *flag_err);
 int imap_source_check(const struct endpoint *ep, const char *site_dir, struct lb_err *err);
 /* dir: the Maildir, already resolved against the site directory. */
 int maildir_source_open(const struct endpoint *ep, const char *dir, struct msg_source **s,
 			struct lb_err *err);
+/* A Maildir opened read-only (source_open_sent). */
+int maildir_sent_open(const char *dir, size_t max_size, struct msg_source **s, struct lb_err *err);
 /* What maildir_source_open checks before it creates anything: dir is a
  * directory (or absent), the folder names are Maildir++ names. */
 int maildir_source_check(const struct endpoint *ep, const char *dir, struct lb_err *err);

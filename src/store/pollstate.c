@@ -265,6 +265,26 @@ static int load_seen(struct pollstate *ps, struct lb_err *err)
 	return read_records(ps, ps->seen_path, seen_record, err);
 }
 
+/* dir/cursor.HASH for a mailbox's URL. */
+static char *cursor_path(const char *dir, const char *url)
+{
+	unsigned char h[32];
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, url, strlen(url), h);
+	struct buf name = BUF_INIT;
+	buf_adds(&name, "cursor.");
+	hex(&name, h, 8);
+	char *path = path_join(dir, name.p);
+	buf_free(&name);
+	return path;
+}
+
+static void parse_cursor(const char *text, struct cursor *c)
+{
+	char *end;
+	c->uidvalidity = (uint32_t)strtoul(text, &end, 10);
+	c->last_uid = (uint32_t)strtoul(end, NULL, 10);
+}
+
 int pollstate_open(const char *state_dir, const char *source_url, struct pollstate **out,
 		   struct lb_err *err)
 {
@@ -273,13 +293,7 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 	ps->dir = path_join(state_dir, "poll");
 	ps->seen_path = path_join(ps->dir, "seen");
 	ps->soft_path = path_join(ps->dir, "soft-bounces");
-	unsigned char h[32];
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, source_url, strlen(source_url), h);
-	struct buf name = BUF_INIT;
-	buf_adds(&name, "cursor.");
-	hex(&name, h, 8);
-	ps->cursor_path = path_join(ps->dir, name.p);
-	buf_free(&name);
+	ps->cursor_path = cursor_path(ps->dir, source_url);
 	int rc = fsx_mkdirs(ps->dir, 0700, err);
 	if (rc) {
 		struct lb_err ignore;
@@ -289,9 +303,7 @@ int pollstate_open(const char *state_dir, const char *source_url, struct pollsta
 	struct buf text = BUF_INIT;
 	rc = load_seen(ps, err);
 	if (!rc && (rc = fsx_read_state(ps->cursor_path, &text, 256, err)) == 0) {
-		char *end;
-		ps->cur.uidvalidity = (uint32_t)strtoul(buf_cstr(&text), &end, 10);
-		ps->cur.last_uid = (uint32_t)strtoul(end, NULL, 10);
+		parse_cursor(buf_cstr(&text), &ps->cur);
 	}
 	buf_free(&text);
 	if (rc && rc != LB_ENOINPUT) {
@@ -424,6 +436,34 @@ int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *e
 	buf_free(&b);
 	if (!rc)
 		ps->cur = c;
+	return rc;
+}
+
+int pollstate_cursor_of(const struct pollstate *ps, const char *url, struct cursor *c,
+			struct lb_err *err)
+{
+	*c = (struct cursor){0};
+	char *path = cursor_path(ps->dir, url);
+	struct buf text = BUF_INIT;
+	int rc = fsx_read_state(path, &text, 256, err);
+	if (!rc)
+		parse_cursor(buf_cstr(&text), c);
+	else if (rc == LB_ENOINPUT)
+		rc = 0;
+	buf_free(&text);
+	free(path);
+	return rc;
+}
+
+int pollstate_set_cursor_of(struct pollstate *ps, const char *url, struct cursor c,
+			    struct lb_err *err)
+{
+	char *path = cursor_path(ps->dir, url);
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%u %u\n", c.uidvalidity, c.last_uid);
+	int rc = fsx_write_atomic(path, b.p, b.n, 0600, err);
+	buf_free(&b);
+	free(path);
 	return rc;
 }
 

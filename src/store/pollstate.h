@@ -98,6 +98,13 @@ struct cursor pollstate_cursor(const struct pollstate *ps);
 /* Store the cursor atomically (after pollstate_sync). */
 int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *err);
 
+/* The cursor of another mailbox of the same account (the staff's Sent
+ * folder, by its URL; {0, 0} when none is stored yet), and storing it. */
+int pollstate_cursor_of(const struct pollstate *ps, const char *url, struct cursor *c,
+			struct lb_err *err);
+int pollstate_set_cursor_of(struct pollstate *ps, const char *url, struct cursor c,
+			    struct lb_err *err);
+
 /* Record a soft bounce of address (deduplicated by key) and return how many
  * distinct soft bounces it had in the window ending at when. */
 int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key, time_t when,

@@ -22,7 +22,7 @@ then
 	# shellcheck disable=SC2046,SC2086
 	if ! (cd "$TOP" && cc -std=c17 -D_GNU_SOURCE -O2 -g -Isrc $(pkg-config --cflags $pkgs) \
 		-DSRC_DUMP_STUB_TRANSPORTS -o "$SD" tests/tools/src_dump.c src/receive/source.c \
-		src/receive/imap.c src/receive/imap_fetch.c src/receive/imap_stream.c src/receive/mutf7.c src/receive/maildir_in.c src/receive/tlsverify.c \
+		src/receive/imap.c src/receive/imap_fetch.c src/receive/imap_reply.c src/receive/imap_stream.c src/receive/mutf7.c src/receive/maildir_in.c src/receive/tlsverify.c \
 		src/deliver/transport.c src/core/*.c $(pkg-config --libs $pkgs) -letpan) \
 		>"$T_TMP/cc.log" 2>&1
 	then

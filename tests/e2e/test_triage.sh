@@ -246,7 +246,7 @@ expect_exit 0 "note" lbs inquiries note "$DEE" "Called back, appointment tomorro
 expect_exit 0 "reply" lbs inquiries reply "$DEE" --file "$T_TMP/reply.md" --by jo
 lbs inquiries show "$DEE" >"$T_TMP/show"
 order=$(grep -nE '  (maria|jo) ' "$T_TMP/show" | sed -E 's/^[0-9]+: +[0-9T:Z-]+ +([a-z]+) +([a-z-]+):.*/\1 \2/' | xargs)
-same "set, note, reply in order, each with who" "$order" "maria status maria assign maria note jo reply jo status"
+same "set, note, reply in order, each with who" "$order" "maria status maria assign maria note jo reply jo status jo mailbox"
 check "each with an ISO time" grep -qE '^  20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z  maria +note: Called back' "$T_TMP/show"
 
 echo "-- bad input changes nothing"

@@ -86,6 +86,45 @@ static void test_url_bad(void)
 	}
 }
 
+/* The Sent folder's URL (its cursor's name, and what poll connects to):
+ * the same server and scheme, the folder %-encoded so that imap_url_parse
+ * gives it back unchanged. */
+static void test_sent_url(void)
+{
+	static const struct {
+		const char *url, *sent, *want, *mailbox;
+	} cases[] = {
+	    {"imaps://mail.example.org/INBOX", "Sent", "imaps://mail.example.org:993/Sent", "Sent"},
+	    {"imap://127.0.0.1:1143/INBOX", "Sent Items", "imap://127.0.0.1:1143/Sent%20Items",
+	     "Sent Items"},
+	    {"imaps://[::1]:9993/", "Gesendete Objekte/Ä", NULL, "Gesendete Objekte/Ä"},
+	    {"maildir:inbox", "sent", "maildir:sent", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char url[64], sent[64];
+		snprintf(url, sizeof url, "%s", cases[i].url);
+		snprintf(sent, sizeof sent, "%s", cases[i].sent);
+		struct endpoint ep = {.url = url, .sent = sent};
+		char *u = source_sent_url(&ep);
+		CHECK(u != NULL);
+		if (!u)
+			continue;
+		if (cases[i].want)
+			CHECK_STR(u, cases[i].want);
+		if (cases[i].mailbox) {
+			struct imap_url iu;
+			struct lb_err err = {0};
+			CHECK_INT(imap_url_parse(u, &iu, &err), 0);
+			CHECK_STR(iu.mailbox, cases[i].mailbox);
+			imap_url_free(&iu);
+		}
+		free(u);
+	}
+	char url[] = "imaps://h/INBOX";
+	struct endpoint none = {.url = url};
+	CHECK(source_sent_url(&none) == NULL);
+}
+
 /* Checks made before any connection is attempted. */
 static void test_open_config(void)
 {
@@ -211,6 +250,39 @@ static void test_maildir_fetch(void)
 	CHECK_INT(source_fetch(s, NULL, 10, collect, &seen, &err), 99);
 	CHECK_STR(buf_cstr(&seen.log), "1700000001.a.host 15 0 15|1700000002.b.host 16 0 16|");
 	source_close(s);
+	buf_free(&seen.log);
+	buf_free(&seen.last);
+}
+
+/* A Sent Maildir (incoming.sent): new/ and cur/ are read, messages are
+ * named without their flags, nothing is created, moved or renamed. */
+static void test_maildir_sent(void)
+{
+	struct msg_source *s = NULL;
+	struct lb_err err = {0};
+	char *dir = at("sent");
+	CHECK_INT(maildir_sent_open(dir, 0, &s, &err), LB_EUNAVAIL); /* missing: not created */
+	CHECK(!exists("sent"));
+	mkdir(dir, 0700);
+	for (int i = 0; i < 2; i++) {
+		char *sub = at(i ? "sent/cur" : "sent/new");
+		mkdir(sub, 0700);
+		free(sub);
+	}
+	put("sent/new/1700000002.b.host", "Subject: b\n\nbee\n");
+	put("sent/cur/1700000001.a.host:2,S", "Subject: a\n\nay\n");
+	CHECK_INT(maildir_sent_open(dir, 0, &s, &err), 0);
+	CHECK(!exists("sent/tmp"));
+	struct seen seen = {BUF_INIT, BUF_INIT, 0, 0};
+	CHECK_INT(source_fetch(s, NULL, 10, collect, &seen, &err), 0);
+	CHECK_STR(buf_cstr(&seen.log), "1700000002.b.host 16 0 16|1700000001.a.host 15 0 15|");
+	struct src_msg m = {.id = "1700000002.b.host"};
+	CHECK_INT(source_done(s, &m, NULL, &err), 0);
+	CHECK_INT(source_done(s, &m, "Folder", &err), 0);
+	CHECK(exists("sent/new/1700000002.b.host") && exists("sent/cur/1700000001.a.host:2,S"));
+	CHECK(!exists("sent/cur/1700000002.b.host:2,S") && !exists("sent/.Folder"));
+	source_close(s);
+	free(dir);
 	buf_free(&seen.log);
 	buf_free(&seen.last);
 }
@@ -374,6 +446,7 @@ int main(void)
 {
 	RUN(test_url_ok);
 	RUN(test_url_bad);
+	RUN(test_sent_url);
 	RUN(test_mutf7);
 	RUN(test_open_config);
 
@@ -383,6 +456,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_maildir_fetch);
+	RUN(test_maildir_sent);
 	RUN(test_maildir_truncate);
 	RUN(test_maildir_done);
 	RUN(test_maildir_wait);
