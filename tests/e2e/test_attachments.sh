@@ -105,6 +105,7 @@ expect_exit 64 "K not a number" lbs inquiries attachment "$N" x
 expect_exit 64 "K zero" lbs inquiries attachment "$N" 0
 expect_exit 64 "no K" lbs inquiries attachment "$N"
 expect_exit 65 "no such inquiry" lbs inquiries attachment 999 1
+expect_exit 64 "--out without attachment" lbs inquiries show "$N" --out "$T_TMP/x"
 
 echo "-- show --copy K: the reply decoded; --raw its source"
 printf 'Querida Ana, gracias por la carta. Nos vemos el miércoles — a las 10:00.\n\nSeñora Núñez\n' >"$T_TMP/reply.md"
