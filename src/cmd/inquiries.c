@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/inquiries_edit.h"
+#include "cmd/inquiries_files.h"
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/json.h"
@@ -19,7 +20,8 @@
 static const char usage[] =
     "letterbox inquiries [list] [--status new|open|answered|closed|all] [--urgent]\n"
     "                    [--assignee NAME] [--json]\n"
-    "letterbox inquiries show N [--full | --copy K]\n"
+    "letterbox inquiries show N [--full | --copy K [--raw]]\n"
+    "letterbox inquiries attachment N [M.]K [--out FILE]\n"
     "letterbox inquiries set N [status=S] [assign=NAME] [priority=urgent|normal] [--by NAME]\n"
     "letterbox inquiries note N TEXT... [--by NAME]\n"
     "letterbox inquiries reply N --file REPLY.md [--dry-run] [--by NAME]\n"
@@ -38,9 +40,17 @@ static const char usage[] =
     "\n"
     "show N: the inquiry's details, the person's own words (the quoted newsletter\n"
     "and earlier quoted mail trimmed; --full shows everything), attachments (listed,\n"
-    "never saved) and its history.  When the conversation went on (later messages\n"
-    "that answered a reply or continued the thread, replies sent), every message\n"
-    "in order, each with when and from.  --copy K prints the K-th reply sent, as sent.\n"
+    "with the command that saves each) and its history.  When the conversation went\n"
+    "on (later messages that answered a reply or continued the thread, replies\n"
+    "sent), every message in order, numbered, each with when and from.  --copy K\n"
+    "prints the K-th reply sent, decoded (From, To, Date, Subject, its text);\n"
+    "with --raw, its source as sent.\n"
+    "\n"
+    "attachment N K: save the K-th attachment of inquiry N's first message (M.K:\n"
+    "of message M of the conversation, as show numbers them), decoded, to\n"
+    "./inquiry-N-attachment-K.EXT (inquiry-N-M-attachment-K.EXT), or to FILE with\n"
+    "--out; the name in the message is never used as a path.  The file is written\n"
+    "0600 and an existing one is never replaced.\n"
     "\n"
     "set N: change the status (new, open, answered, closed), who it is assigned to\n"
     "(assign= with no name: nobody) or its priority.  note N TEXT: add a note.\n"
@@ -56,7 +66,8 @@ static const char usage[] =
     "replies) closed before DATE, and list them; --dry-run only lists them.\n"
     "\n"
     "Exit 0 when done, 64 for a bad command line (number, status, date), 65 when\n"
-    "there is no such inquiry, 69/75 when a reply could not be sent.";
+    "there is no such inquiry or the file to write exists, 66 when there is no\n"
+    "such attachment, 69/75 when a reply could not be sent.";
 
 static bool is_status(const char *s)
 {
@@ -205,7 +216,7 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
  * its text (the quoted newsletter and earlier mail trimmed unless full) and
  * its attachments. */
 static void print_message(struct cli *g, const struct buf *raw, bool full, unsigned number,
-			  const char *head, bool from)
+			  const char *head, bool from, size_t msg)
 {
 	struct inmsg m;
 	const char *markers[] = {g->cfg.site_name, "You receive this because you subscribed", NULL};
@@ -224,95 +235,50 @@ static void print_message(struct cli *g, const struct buf *raw, bool full, unsig
 	term_printf(stdout, "\n%s\n", text && *text ? text : "(no text)");
 	if (!full && m.trimmed)
 		printf("[quoted text trimmed: letterbox inquiries show %u --full]\n", number);
-	for (size_t i = 0; i < m.natt; i++)
-		printf("Attachment: %s (%s, %zu bytes) - kept only inside the message\n",
-		       term_str(&f1, m.att[i].filename ? m.att[i].filename : "unnamed"),
-		       term_str(&f2, m.att[i].content_type ? m.att[i].content_type : "?"),
-		       m.att[i].size);
+	for (size_t i = 0; i < m.natt; i++) {
+		printf(
+		    "Attachment: %s (%s, %zu bytes) - save it: letterbox inquiries attachment %u ",
+		    term_str(&f1, m.att[i].filename ? m.att[i].filename : "unnamed"),
+		    term_str(&f2, m.att[i].content_type ? m.att[i].content_type : "?"),
+		    m.att[i].size, number);
+		if (msg > 1)
+			printf("%zu.", msg);
+		printf("%zu\n", i + 1);
+	}
 	buf_free(&f1);
 	buf_free(&f2);
 	inmsg_free(&m);
 }
 
-/* One message of a conversation: the first (copy 0, thread NULL), a later
- * one (thread), or a reply sent (copy K); seq: the order it was stored in. */
-struct item {
-	time_t when;
-	size_t seq;
-	const struct conv_msg *thread;
-	unsigned copy;
-};
-
-static int item_cmp(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-	if (x->when != y->when)
-		return x->when < y->when ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* The whole conversation in the order it was stored (the thread notes each
- * reply; copies from before it did are placed by their Date): each message
- * with when and from, then its text.  A lone message is shown as it always
- * was. */
+/* The whole conversation in the order it was stored (conv_items): each
+ * message with when and from, then its text.  A lone message is shown as it
+ * always was. */
 static void show_conversation(struct cli *g, const struct inquiry *q, const struct buf *first,
 			      bool full)
 {
 	const char *state = g->cfg.state_dir;
-	size_t n = 0, ncopies = 0, nreplies = 0, k = 0;
-	struct conv_msg *v = conv_msgs(q, &n);
-	for (const char *c = q->copies; c && *c; c++)
-		ncopies += c == q->copies || c[-1] == ' ';
-	for (size_t i = 0; i < n; i++)
-		nreplies += v[i].dir == CONV_OUT && v[i].from && !strcmp(v[i].from, "reply");
-	unsigned older = ncopies > nreplies ? (unsigned)(ncopies - nreplies) : 0, next = older;
-	struct item *items = xcalloc(1 + n + ncopies, sizeof *items);
+	size_t n = 0, k = 0;
+	struct conv_msg *v;
+	struct conv_item *items = conv_items(state, q, &k, &v, &n);
 	struct buf raw = BUF_INIT, t = BUF_INIT;
 	struct lb_err err = {0};
-	items[k++] = (struct item){q->received, 0, NULL, 0};
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].dir == CONV_IN)
-			items[k++] = (struct item){v[i].when, i + 1, &v[i], 0};
-		else if (v[i].from && !strcmp(v[i].from, "reply") && next < ncopies)
-			items[k++] = (struct item){v[i].when, i + 1, NULL, ++next};
-	}
-	for (unsigned c = 1; c <= older; c++) {
-		time_t when = 0;
-		buf_reset(&raw);
-		if (inquiry_copy(state, q, c, &raw, &err) == 0) {
-			struct inmsg m;
-			inmsg_parse(raw.p, raw.n, NULL, &m);
-			when = m.date_time;
-			inmsg_free(&m);
-		}
-		items[k++] = (struct item){when ? when : q->received, n + c, NULL, c};
-	}
-	if (older)
-		qsort(items + 1, k - 1, sizeof *items, item_cmp);
 	if (k == 1)
-		print_message(g, first, full, q->number, NULL, false);
+		print_message(g, first, full, q->number, NULL, false, 0);
 	else
 		printf("\nConversation (%zu messages):\n", k);
 	for (size_t i = 0; k > 1 && i < k; i++) {
-		const struct item *it = &items[i];
+		const struct conv_item *it = &items[i];
 		buf_reset(&t);
 		buf_printf(&t, "%zu. ", i + 1);
 		time_iso(&t, it->when);
 		buf_reset(&raw);
-		int rc = 0;
-		if (it->copy) {
+		if (it->copy)
 			buf_printf(&t, "  reply sent (letterbox inquiries show %u --copy %u)",
 				   q->number, it->copy);
-			rc = inquiry_copy(state, q, it->copy, &raw, &err);
-		} else if (it->thread) {
-			rc = conv_msg_raw(state, it->thread, &raw, &err);
-		} else {
-			buf_addspan(&raw, buf_span(first));
-		}
-		if (rc)
+		if (conv_item_raw(state, q, it, first, &raw, &err))
 			term_printf(stdout, "\n--- %s\n\n(cannot be read: %s)\n", t.p, err.msg);
 		else
-			print_message(g, &raw, full, q->number, t.p, !it->copy);
+			print_message(g, &raw, full, q->number, t.p, !it->copy, i + 1);
 	}
 	free(items);
 	conv_msgs_free(v, n);
@@ -320,7 +286,7 @@ static void show_conversation(struct cli *g, const struct inquiry *q, const stru
 	buf_free(&t);
 }
 
-static int show(struct cli *g, const char *arg, bool full, const char *copy)
+static int show(struct cli *g, const char *arg, bool full, const char *copy, bool raw)
 {
 	char *end;
 	unsigned long num = strtoul(arg, &end, 10);
@@ -334,16 +300,15 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 	}
 	if (copy) {
 		unsigned long k = strtoul(copy, &end, 10);
-		struct buf raw = BUF_INIT;
-		int rc = *end || !k || k > 100000 ? cli_usage(usage, "--copy '%s': a number", copy)
-			 : inquiry_copy(g->cfg.state_dir, &q, (unsigned)k, &raw, &err)
-			     ? cli_fail(&err)
-			     : 0;
-		if (!rc)
-			fwrite(raw.p, 1, raw.n, stdout);
-		buf_free(&raw);
+		int rc = *copy < '0' || *copy > '9' || *end || !k || k > 100000
+			     ? cli_usage(usage, "--copy '%s': a number", copy)
+			     : inquiries_copy(g, &q, (unsigned)k, raw);
 		inquiry_free(&q);
 		return rc;
+	}
+	if (raw) {
+		inquiry_free(&q);
+		return cli_usage(usage, "--raw goes with --copy K");
 	}
 	/* Everything below came from outside (the mail, or the store): shown
 	 * through termsafe, fields on one line, the text with its lines. */
@@ -363,10 +328,10 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 		       "best guess\n");
 	if (q.truncated)
 		printf("Note:       larger than incoming.max_size: only its headers were kept\n");
-	struct buf raw = BUF_INIT;
-	int rc = inquiry_message(g->cfg.state_dir, &q, &raw, &err);
+	struct buf first = BUF_INIT;
+	int rc = inquiry_message(g->cfg.state_dir, &q, &first, &err);
 	if (rc == 0)
-		show_conversation(g, &q, &raw, full);
+		show_conversation(g, &q, &first, full);
 	else /* said, not skipped: the person's words are the point */
 		rc = cli_fail(&err);
 	char *hist = inquiry_history(g->cfg.state_dir, q.number);
@@ -392,7 +357,7 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy)
 		}
 	}
 	free(hist);
-	buf_free(&raw);
+	buf_free(&first);
 	buf_free(&t);
 	buf_free(&f1);
 	buf_free(&f2);
@@ -408,6 +373,8 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 					     {"json", no_argument, NULL, 'j'},
 					     {"full", no_argument, NULL, 'f'},
 					     {"copy", required_argument, NULL, 'k'},
+					     {"raw", no_argument, NULL, 'r'},
+					     {"out", required_argument, NULL, 'o'},
 					     {"by", required_argument, NULL, 'b'},
 					     {"file", required_argument, NULL, 'F'},
 					     {"dry-run", no_argument, NULL, 'n'},
@@ -415,11 +382,11 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *status = NULL, *assignee = NULL, *by = NULL, *file = NULL, *before = NULL,
-		   *copy = NULL;
-	bool urgent = false, json = false, full = false, dry_run = false;
+		   *copy = NULL, *out = NULL;
+	bool urgent = false, json = false, full = false, dry_run = false, raw = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:ua:jfk:b:F:nc:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:ua:jfk:ro:b:F:nc:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			status = optarg;
@@ -438,6 +405,12 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 			break;
 		case 'k':
 			copy = optarg;
+			break;
+		case 'r':
+			raw = true;
+			break;
+		case 'o':
+			out = optarg;
 			break;
 		case 'b':
 			by = optarg;
@@ -465,6 +438,8 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 		return cli_usage(usage,
 				 "--by: a name without control characters, in UTF-8, please");
 	const char *sub = optind < argc ? argv[optind] : "list";
+	if (out && strcmp(sub, "attachment"))
+		return cli_usage(usage, "--out goes with inquiries attachment");
 	int nargs = argc - optind - 1; /* after the subcommand */
 	char **args = argv + optind + 1;
 	int rc = cli_config(g);
@@ -473,7 +448,9 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 	if (!strcmp(sub, "list") && nargs <= 0)
 		return list(g, status, urgent, assignee, json);
 	if (!strcmp(sub, "show") && nargs == 1)
-		return show(g, args[0], full, copy);
+		return show(g, args[0], full, copy, raw);
+	if (!strcmp(sub, "attachment") && nargs == 2)
+		return inquiries_attachment(g, args[0], args[1], out, usage);
 	if (!strcmp(sub, "set") && nargs >= 1)
 		return inquiries_set(g, args[0], args + 1, nargs - 1, by, usage);
 	if (!strcmp(sub, "note") && nargs >= 1)

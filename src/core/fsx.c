@@ -189,7 +189,10 @@ int fsx_sync_parent(const char *path, struct lb_err *err)
 	return rc;
 }
 
-int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err)
+/* fsx_write_atomic and fsx_write_new: replace says whether an existing path
+ * may be replaced (rename) or not (link, which never replaces). */
+static int write_whole(const char *path, const void *data, size_t n, mode_t mode, bool replace,
+		       struct lb_err *err)
 {
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -225,15 +228,36 @@ int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, 
 		unlink(tmp.p);
 		goto out;
 	}
-	if (rename(tmp.p, path) < 0) {
+	if (replace && rename(tmp.p, path) < 0) {
 		rc = err_sys(err, LB_EIO, "rename to %s", path);
 		unlink(tmp.p);
+		goto out;
+	}
+	if (!replace && link(tmp.p, path) < 0) {
+		int e = errno;
+		unlink(tmp.p);
+		rc = e == EEXIST ? err_set(err, LB_EDATA, "%s exists: not replaced", path)
+				 : (errno = e, err_sys(err, fsx_errno_code(e), "%s", path));
+		goto out;
+	}
+	if (!replace && unlink(tmp.p) < 0) {
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
 		goto out;
 	}
 	rc = fsx_sync_parent(path, err);
 out:
 	buf_free(&tmp);
 	return rc;
+}
+
+int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err)
+{
+	return write_whole(path, data, n, mode, true, err);
+}
+
+int fsx_write_new(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err)
+{
+	return write_whole(path, data, n, mode, false, err);
 }
 
 int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err)

@@ -56,6 +56,12 @@ size_t fsx_clean_stale(const char *dir, const char *prefix, pid_t (*owner)(const
  * removed first. */
 int fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err);
 
+/* Create path with data, atomically and durably, with exactly the given
+ * mode; an existing path (a file, a link, anything) is never replaced:
+ * LB_EDATA "exists".  The data is written to a temp file beside it
+ * (PATH.tmp.PID) and linked into place, so path never holds part of it. */
+int fsx_write_new(const char *path, const void *data, size_t n, mode_t mode, struct lb_err *err);
+
 /* mkdir -p with mode for the directories it creates; an existing directory
  * is fine (its mode is left alone). */
 int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err);

@@ -23,6 +23,7 @@ struct walk {
 	struct buf plain, html;	     /* text collected from the parts */
 	struct buf dec, conv, conv2; /* scratch, reused from part to part */
 	int depth;
+	size_t want_att; /* parse_opts.attachment */
 };
 
 /* What a part's own header says about it; spans point into the input. */
@@ -268,6 +269,19 @@ static void add_attachment(struct walk *w, const struct part *pt, struct buf *na
 	a->size = size;
 }
 
+/* Keep the bytes of the attachment just added when it is the one asked for. */
+static void keep_attachment(struct walk *w, struct span bytes)
+{
+	struct inmsg *m = w->m;
+	if (!w->want_att || m->natt != w->want_att || m->att_bytes)
+		return;
+	m->att_bytes = xmalloc(bytes.n + 1);
+	if (bytes.n)
+		memcpy(m->att_bytes, bytes.p, bytes.n);
+	m->att_bytes[bytes.n] = '\0';
+	m->att_bytes_len = bytes.n;
+}
+
 /* <meta charset="…"> or http-equiv's "charset=…" near the start of HTML. */
 static struct span html_charset(struct span html)
 {
@@ -382,7 +396,9 @@ static void message_part(struct walk *w, struct mailmime *mm, const struct part 
 	if (!report) {
 		struct buf name = BUF_INIT;
 		has_filename(pt, &name);
-		add_attachment(w, pt, &name, (size_t)(mm->mm_mime_start + mm->mm_length - s));
+		size_t len = (size_t)(mm->mm_mime_start + mm->mm_length - s);
+		add_attachment(w, pt, &name, len);
+		keep_attachment(w, (struct span){s, len});
 		buf_free(&name);
 	}
 }
@@ -410,8 +426,10 @@ static void single(struct walk *w, struct span body, const struct part *pt, bool
 		struct span dec = decoded(w, body, pt->cte);
 		orig_parse(dec, &m->original);
 		m->has_original = true;
-		if (!report)
+		if (!report) {
 			add_attachment(w, pt, &name, dec.n);
+			keep_attachment(w, dec);
+		}
 	} else if (span_starts_with_ci(t, "multipart/")) {
 		/* No usable boundary: the parts cannot be told apart. */
 		m->unparsed = true;
@@ -423,6 +441,8 @@ static void single(struct walk *w, struct span body, const struct part *pt, bool
 	} else {
 		bool encoded = HEADER_IS(header_word(pt->cte), "base64");
 		add_attachment(w, pt, &name, encoded ? base64_size(body) : body.n);
+		if (w->want_att && m->natt == w->want_att)
+			keep_attachment(w, decoded(w, body, pt->cte));
 	}
 	buf_free(&name);
 }
@@ -521,7 +541,7 @@ static bool blank(const struct buf *b)
 
 void inmsg_parse(const char *raw, size_t n, const struct parse_opts *opts, struct inmsg *m)
 {
-	struct walk w = {.m = m};
+	struct walk w = {.m = m, .want_att = opts ? opts->attachment : 0};
 	struct hfields top = {0};
 	*m = (struct inmsg){0};
 
@@ -622,7 +642,7 @@ void inmsg_free(struct inmsg *m)
 			    &m->x_autorespond, &m->x_auto_response_suppress,
 			    &m->list_id,       &m->list_unsubscribe,
 			    &m->content_type,  &m->text,
-			    &m->own_text};
+			    &m->own_text,      &m->att_bytes};
 	for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
 		free(*strings[i]);
 	struct strv *lists[] = {

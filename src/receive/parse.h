@@ -8,7 +8,8 @@
  * inmsg_parse copies what it keeps: raw may be freed as soon as it returns.
  * All strings are UTF-8, NUL-terminated, owned by the struct and freed by
  * inmsg_free; a field the message lacks is NULL (lists are empty).  Nothing
- * is written anywhere: attachments are only described.
+ * is written anywhere: attachments are only described, except the one
+ * opts->attachment asks for, whose decoded bytes are kept (att_bytes).
  *
  * Any bytes give a result: broken MIME, bad base64, 8-bit headers, a 10 MB
  * line.  When libetpan cannot make sense of the MIME structure, unparsed is
@@ -70,6 +71,12 @@ struct inmsg {
 
 	struct attachment *att;
 	size_t natt, att_cap;
+	/* The decoded bytes (transfer encoding undone, nothing else) of
+	 * attachment opts->attachment, numbered 1, 2 … as in att; NULL when not
+	 * asked for or there is no such attachment.  Only that one is copied:
+	 * memory stays at most the message's size. */
+	char *att_bytes;
+	size_t att_bytes_len;
 
 	/* Reports.  has_dsn: a message/delivery-status part was read; has_arf:
 	 * a message/feedback-report part; has_original: the header of a
@@ -85,6 +92,8 @@ struct parse_opts {
 	/* Lines that start a copy of our newsletter in a reply (the site's
 	 * name, a footer line); NULL-terminated, may be NULL. */
 	const char *const *quote_markers;
+	/* Keep the bytes of this attachment (1-based; 0: none). */
+	size_t attachment;
 };
 
 /* Parse raw[0..n) into *m.  opts may be NULL.  Never fails; out of memory

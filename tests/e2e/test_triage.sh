@@ -204,7 +204,7 @@ check "References end with her message" grep -q "^hdr.references: <healing-throu
 if grep -q '^hdr.auto-submitted: .' "$T_TMP/fetch"; then fail "a person's reply is not marked Auto-Submitted"; else
 	pass "a person's reply is not marked Auto-Submitted"; fi
 check "status answered" grep -q "\"number\":$ANN,.*\"status\":\"answered\"" <(lbs inquiries list --status all --json)
-lbs inquiries show "$ANN" --copy 1 >"$T_TMP/copy"
+lbs inquiries show "$ANN" --copy 1 --raw >"$T_TMP/copy"
 check "a copy is kept with the inquiry" grep -q "^In-Reply-To: <$(mid 1)>" "$T_TMP/copy"
 
 echo "-- Ann answers the reply: her inquiry goes on, no new acknowledgement"

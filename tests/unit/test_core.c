@@ -222,6 +222,22 @@ static void test_atomic_write(void)
 	CHECK_INT(fsx_read(path, &b, 2, &err), LB_EDATA);
 	struct stat st;
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	/* fsx_write_new never replaces anything, not even through a link. */
+	CHECK_INT(fsx_write_new(path, "new", 3, 0600, &err), LB_EDATA);
+	buf_reset(&b);
+	CHECK_INT(fsx_read(path, &b, 0, &err), 0);
+	CHECK_STR(buf_cstr(&b), "two!");
+	char fresh[256], link_path[256], target[256];
+	snprintf(fresh, sizeof fresh, "%s/deep/er/fresh", tmpdir);
+	snprintf(link_path, sizeof link_path, "%s/deep/er/link", tmpdir);
+	snprintf(target, sizeof target, "%s/deep/er/target", tmpdir);
+	mode_t old = umask(077);
+	CHECK_INT(fsx_write_new(fresh, "abc", 3, 0640, &err), 0);
+	umask(old);
+	CHECK(stat(fresh, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_size == 3);
+	CHECK(symlink(target, link_path) == 0);
+	CHECK_INT(fsx_write_new(link_path, "abc", 3, 0600, &err), LB_EDATA);
+	CHECK(lstat(target, &st) != 0);
 	buf_free(&b);
 	int fd1, fd2;
 	char lock[256];

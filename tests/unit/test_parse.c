@@ -636,7 +636,42 @@ static void test_attachments(void)
 		CHECK_STR(m.att[1].filename, "invite.ics");
 	}
 	CHECK(m.has_original && m.original.subject && strcmp(m.original.subject, "inner") == 0);
+	CHECK(m.att_bytes == NULL); /* not asked for: only described */
 	inmsg_free(&m);
+
+	/* parse_opts.attachment keeps that one's decoded bytes, and only it. */
+	const char *parts =
+	    "From: a@b.example\nContent-Type: multipart/mixed; boundary=XY\n\n"
+	    "--XY\nContent-Type: text/plain\n\nhello\n"
+	    "--XY\nContent-Type: application/pdf; name=\"../x.pdf\"\n"
+	    "Content-Transfer-Encoding: base64\n\nJVBERgABAv8=\n"
+	    "--XY\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: attachment\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\nCaf=C3=A9 =3D=\n ok\n"
+	    "--XY\nContent-Type: message/rfc822\n\nSubject: inner\n\nbody\n"
+	    "--XY--\n";
+	static const struct {
+		size_t k;
+		const char *bytes;
+		size_t n;
+	} want[] = {{1, "%PDF\0\1\2\377", 8},
+		    {2, "Caf\xc3\xa9 = ok", 10},
+		    {3, "Subject: inner\n\nbody", 0},
+		    {4, NULL, 0}};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		struct parse_opts po = {NULL, want[i].k};
+		inmsg_parse(parts, strlen(parts), &po, &m);
+		size_t n = want[i].n ? want[i].n : want[i].bytes ? strlen(want[i].bytes) : 0;
+		CHECK_INT(m.natt, 3);
+		CHECK_STR(m.text, "hello");
+		if (!want[i].bytes)
+			CHECK(m.att_bytes == NULL);
+		else if (CHECK(m.att_bytes != NULL))
+			if (!CHECK(m.att_bytes_len == n &&
+				   memcmp(m.att_bytes, want[i].bytes, n) == 0))
+				fprintf(stderr, "    attachment %zu: %zu bytes [%.*s]\n", want[i].k,
+					m.att_bytes_len, (int)m.att_bytes_len, m.att_bytes);
+		inmsg_free(&m);
+	}
 }
 
 /* Deterministic noise for the robustness test. */
