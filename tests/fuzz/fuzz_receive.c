@@ -61,12 +61,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 is_subscriber,
 					 NULL,
 					 words};
-	const struct parse_opts opts = {markers};
+	/* Ask for one attachment's bytes, as `inquiries attachment` does. */
+	struct parse_opts opts = {markers};
+	opts.attachment = 1 + size % 3;
 	struct inmsg m;
 	struct classification c;
 
 	inmsg_parse((const char *)data, size, &opts, &m);
 	REQUIRE(m.text && m.own_text);
+	/* Only an attachment that is listed has bytes, never more than came in. */
+	REQUIRE(!m.att_bytes || (opts.attachment <= m.natt && m.att_bytes_len <= size));
 	REQUIRE(strlen(m.text) == m.text_len && utf8_valid(m.text, m.text_len));
 	REQUIRE(strlen(m.own_text) <= m.text_len + 1);
 	require_text(m.own_text);
