@@ -25,7 +25,6 @@
 
 /* The same lock file deliver/notify.c takes: poll's notifier and a staff
  * member may rewrite the same record at the same moment. */
-#define INQ_LOCK "lock.inquiries"
 
 const char *inquiries_who(const char *by)
 {
@@ -51,12 +50,7 @@ static int parse_number(const char *arg, unsigned *out, const char *usage)
 
 static int lock_inquiries(struct cli *g, int *fd, struct lb_err *err)
 {
-	char *p = path_join(g->cfg.state_dir, INQ_LOCK);
-	int rc = fsx_mkdirs(g->cfg.state_dir, 0700, err);
-	if (!rc)
-		rc = fsx_lock(p, true, fd, err);
-	free(p);
-	return rc;
+	return inquiries_lock(g->cfg.state_dir, fd, err);
 }
 
 static bool valid_status(const char *s)

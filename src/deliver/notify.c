@@ -36,7 +36,6 @@
  * matters, a month-old one is noise. */
 #define CATCH_UP_WINDOW (2L * 86400)
 /* The same lock file cmd/inquiries_edit.c takes for its read-modify-writes. */
-#define INQ_LOCK "lock.inquiries"
 
 struct notifier {
 	const struct config *cfg;
@@ -158,10 +157,7 @@ static void crash_point(const char *where)
 
 static int lock_inquiries(const struct config *cfg, int *fd, struct lb_err *err)
 {
-	char *p = path_join(cfg->state_dir, INQ_LOCK);
-	int rc = fsx_lock(p, true, fd, err);
-	free(p);
-	return rc;
+	return inquiries_lock(cfg->state_dir, fd, err);
 }
 
 static void unlock(int fd)

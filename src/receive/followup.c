@@ -270,15 +270,12 @@ int followup_file(struct followups *x, const struct config *cfg, const struct sr
 		  struct lb_err *err)
 {
 	const char *dir = cfg->state_dir;
-	char *lock =
-	    path_join(dir, "lock.inquiries"); /* as deliver/notify.c, cmd/inquiries_edit.c */
 	int fd = -1;
 	struct inquiry q = {0};
 	struct lb_err e = {0};
 	struct buf what = BUF_INIT, status = BUF_INIT, priority = BUF_INIT;
 	*out = (struct followup_filed){0};
-	int rc = fsx_lock(lock, true, &fd, err);
-	free(lock);
+	int rc = inquiries_lock(dir, &fd, err);
 	if (rc)
 		goto out;
 	if ((rc = inquiry_load(dir, number, &q, &e)) != 0) {

@@ -36,7 +36,6 @@ int staff_reply_file(struct followups *x, const struct config *cfg, const struct
 		     struct lb_err *err)
 {
 	const char *dir = cfg->state_dir;
-	char *lock = path_join(dir, "lock.inquiries"); /* as followup_file */
 	int fd = -1;
 	struct inquiry q = {0};
 	struct lb_err e = {0};
@@ -44,8 +43,7 @@ int staff_reply_file(struct followups *x, const struct config *cfg, const struct
 	char *old = NULL;
 	unsigned k = 0;
 	*recorded = false;
-	int rc = fsx_lock(lock, true, &fd, err);
-	free(lock);
+	int rc = inquiries_lock(dir, &fd, err);
 	if (rc)
 		goto out;
 	if ((rc = inquiry_load(dir, number, &q, &e)) != 0) {

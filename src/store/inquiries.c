@@ -359,3 +359,14 @@ int inquiry_remove(const char *state_dir, unsigned number, struct lb_err *err)
 	inquiry_free(&q);
 	return rc ? rc : inquiries_remove(state_dir, &number, 1, err);
 }
+
+int inquiries_lock(const char *state_dir, int *fd, struct lb_err *err)
+{
+	*fd = -1;
+	char *p = path_join(state_dir, "lock.inquiries");
+	int rc = fsx_mkdirs(state_dir, 0700, err);
+	if (!rc)
+		rc = fsx_lock(p, true, fd, err);
+	free(p);
+	return rc;
+}

@@ -82,6 +82,11 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 int inquiries_next_number(const char *state_dir, unsigned *next, struct lb_err *err);
 
 int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, struct lb_err *err);
+/* Take state_dir/lock.inquiries (creating state_dir 0700, waiting for the
+ * lock): whoever changes a record (poll's filing and notifications, a staff
+ * command) loads and saves it under this lock, so no two changes
+ * interleave.  Close *fd to release. */
+int inquiries_lock(const char *state_dir, int *fd, struct lb_err *err);
 /* Store a new version of q's record. */
 int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *err);
 /* The same, and a history entry (as inquiry_history_add) after it, in one
