@@ -11,6 +11,18 @@ pass() { echo "  ok   $*"; echo pass >>"$T_RESULTS"; }
 fail() { echo "  FAIL $*"; echo fail >>"$T_RESULTS"; }
 # check DESCRIPTION COMMAND...: pass when the command succeeds
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# tool NAME: prints the path of tests/tools/NAME.c as the Makefile builds it, brought up
+# to date first when this is the default build (a test never runs a stale copy, nor one
+# built from a hand-kept list of sources); fails, saying why, when there is none.
+tool() {
+	local t=$TOP/$LB_BUILD/tools/$1
+	if [ "$LB_BUILD" = build ] &&
+		! make -s --no-print-directory -C "$TOP" "build/tools/$1" >"$T_TMP/tool.log" 2>&1; then
+		head -20 "$T_TMP/tool.log" >&2
+		return 1
+	fi
+	[ -x "$t" ] && echo "$t"
+}
 # same DESCRIPTION GOT WANT: pass when the two strings are equal
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 # expect_exit CODE DESCRIPTION COMMAND...: pass when the command exits with CODE

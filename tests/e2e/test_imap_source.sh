@@ -13,24 +13,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
-# src_dump: the Makefile's build when it is up to date, else built here.
-SD=$TOP/$LB_BUILD/tools/src_dump
-if [ ! -x "$SD" ] || [ -n "$(find "$TOP/src" "$TOP/tests/tools" -name '*.[ch]' -newer "$SD" | head -1)" ]
-then
-	SD=$T_TMP/src_dump
-	pkgs="libcurl yaml-0.1 gnutls libidn2"
-	# shellcheck disable=SC2046,SC2086
-	if ! (cd "$TOP" && cc -std=c17 -D_GNU_SOURCE -O2 -g -Isrc $(pkg-config --cflags $pkgs) \
-		-DSRC_DUMP_STUB_TRANSPORTS -o "$SD" tests/tools/src_dump.c src/receive/source.c \
-		src/receive/imap.c src/receive/imap_fetch.c src/receive/imap_reply.c src/receive/imap_stream.c src/receive/mutf7.c src/receive/maildir_in.c src/receive/tlsverify.c \
-		src/deliver/transport.c src/core/*.c $(pkg-config --libs $pkgs) -letpan) \
-		>"$T_TMP/cc.log" 2>&1
-	then
-		fail "building src_dump"
-		head -20 "$T_TMP/cc.log"
-		exit 0
-	fi
-fi
+SD=$(tool src_dump) || { fail "building src_dump (make tool-bin)"; exit 0; }
 sd() { timeout 60 "$SD" "$@"; }
 
 start_dovecot || { fail "starting Dovecot"; exit 0; }

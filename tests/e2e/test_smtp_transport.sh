@@ -10,23 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
-# tx_send: the Makefile's build when it is up to date, else built here.
-TX=$TOP/$LB_BUILD/tools/tx_send
-if [ ! -x "$TX" ] || [ -n "$(find "$TOP/src" "$TOP/tests/tools" -name '*.[ch]' -newer "$TX" | head -1)" ]
-then
-	TX=$T_TMP/tx_send
-	pkgs="libcurl libcmark yaml-0.1 gnutls libidn2"
-	# shellcheck disable=SC2046,SC2086
-	if ! (cd "$TOP" && cc -std=c17 -D_GNU_SOURCE -O2 -g -Isrc $(pkg-config --cflags $pkgs) \
-		-DTX_SEND_STUB_MAILDIR -o "$TX" tests/tools/tx_send.c src/deliver/smtp*.c \
-		src/deliver/ratelimit.c \
-		src/deliver/transport.c src/core/*.c $(pkg-config --libs $pkgs)) >"$T_TMP/cc.log" 2>&1
-	then
-		fail "building tx_send"
-		head -20 "$T_TMP/cc.log"
-		exit 0
-	fi
-fi
+TX=$(tool tx_send) || { fail "building tx_send (make tool-bin)"; exit 0; }
 
 # summary KEY [FILE]: a value from tx_send's summary line.
 summary() { sed -n "s/^summary .*\<$1=\([0-9.]*\).*/\1/p" "${2:-$T_TMP/out}"; }
