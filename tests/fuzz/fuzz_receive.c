@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 resolve,
 					 is_subscriber,
 					 NULL,
-					 words};
+					 words,
+					 NULL /* every built-in language */};
 	/* Ask for one attachment's bytes, as `inquiries attachment` does. */
 	struct parse_opts opts = {markers};
 	opts.attachment = 1 + size % 3;
