@@ -272,19 +272,11 @@ int followup_file(struct followups *x, const struct config *cfg, const struct sr
 	const char *dir = cfg->state_dir;
 	int fd = -1;
 	struct inquiry q = {0};
-	struct lb_err e = {0};
 	struct buf what = BUF_INIT, status = BUF_INIT, priority = BUF_INIT;
 	*out = (struct followup_filed){0};
-	int rc = inquiries_lock(dir, &fd, err);
-	if (rc)
-		goto out;
-	if ((rc = inquiry_load(dir, number, &q, &e)) != 0) {
-		if (rc == LB_EDATA)
-			rc = 0; /* gone */
-		else
-			*err = e;
-		goto out;
-	}
+	int rc = inquiry_lock_load(dir, number, &fd, &q, err);
+	if (rc || !q.number)
+		goto out; /* an error, or the inquiry is gone */
 	/* Its place in the conversation as `inquiries show` numbers it: after
 	 * the first message, the later ones and the replies sent (every copy;
 	 * those from before the thread noted replies came first). */

@@ -38,21 +38,13 @@ int staff_reply_file(struct followups *x, const struct config *cfg, const struct
 	const char *dir = cfg->state_dir;
 	int fd = -1;
 	struct inquiry q = {0};
-	struct lb_err e = {0};
 	struct buf who = BUF_INIT, d = BUF_INIT;
 	char *old = NULL;
 	unsigned k = 0;
 	*recorded = false;
-	int rc = inquiries_lock(dir, &fd, err);
-	if (rc)
-		goto out;
-	if ((rc = inquiry_load(dir, number, &q, &e)) != 0) {
-		if (rc == LB_EDATA)
-			rc = 0; /* gone */
-		else
-			*err = e;
-		goto out;
-	}
+	int rc = inquiry_lock_load(dir, number, &fd, &q, err);
+	if (rc || !q.number)
+		goto out; /* an error, or the inquiry is gone */
 	if (m->message_id && thread_has_out(&q, m->message_id))
 		goto out;
 	old = xstrdup(q.status ? q.status : "?");

@@ -370,3 +370,19 @@ int inquiries_lock(const char *state_dir, int *fd, struct lb_err *err)
 	free(p);
 	return rc;
 }
+
+int inquiry_lock_load(const char *state_dir, unsigned number, int *fd, struct inquiry *q,
+		      struct lb_err *err)
+{
+	memset(q, 0, sizeof *q);
+	int rc = inquiries_lock(state_dir, fd, err);
+	if (rc)
+		return rc;
+	struct lb_err e = {0};
+	rc = inquiry_load(state_dir, number, q, &e);
+	if (rc == LB_EDATA) /* "there is no inquiry N": gone */
+		return 0;
+	if (rc)
+		*err = e;
+	return rc;
+}

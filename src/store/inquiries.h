@@ -87,6 +87,11 @@ int inquiry_load(const char *state_dir, unsigned number, struct inquiry *q, stru
  * command) loads and saves it under this lock, so no two changes
  * interleave.  Close *fd to release. */
 int inquiries_lock(const char *state_dir, int *fd, struct lb_err *err);
+/* inquiries_lock, then inquiry_load of number into *q, for a change to it;
+ * an inquiry that is gone (purged meanwhile) is no error: q->number is 0.
+ * Close *fd (>= 0 once the lock is held) and inquiry_free(q) after. */
+int inquiry_lock_load(const char *state_dir, unsigned number, int *fd, struct inquiry *q,
+		      struct lb_err *err);
 /* Store a new version of q's record. */
 int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *err);
 /* The same, and a history entry (as inquiry_history_add) after it, in one
