@@ -358,13 +358,14 @@ static void check_urgent(const struct inmsg *m, const struct classify_ctx *ctx,
 	const char *body = m->own_text && *m->own_text ? m->own_text : m->text;
 	const struct lexicon *builtin = lexicon_builtin();
 	uint32_t langs = lexicon_languages(ctx->urgent_languages);
-	struct lexicon *extra = lexicon_of_phrases(ctx->urgent_words);
+	struct lexicon *own = ctx->urgent_extra ? NULL : lexicon_of_phrases(ctx->urgent_words);
+	const struct lexicon *extra = ctx->urgent_extra ? ctx->urgent_extra : own;
 	const char *hit = NULL;
 	if (m->subject)
 		hit = lexicon_find(builtin, langs, extra, m->subject, strlen(m->subject));
 	if (!hit && body)
 		hit = lexicon_find(builtin, langs, extra, body, strlen(body));
-	lexicon_free(extra);
+	lexicon_free(own);
 	out->urgent = hit != NULL;
 	out->urgent_word = hit;
 }

@@ -56,6 +56,8 @@ enum token_source {
 	TOKEN_ORIGINAL, /* the returned message's Message-ID or List-Unsubscribe */
 };
 
+struct lexicon; /* receive/lexicon.h */
+
 struct classify_ctx {
 	/* Our address patterns, each holding "{token}"; any may be NULL, and
 	 * a display name around the address ("Name <a+{token}@b>") is fine. */
@@ -75,6 +77,9 @@ struct classify_ctx {
 	/* The built-in lexicon's languages to use ("en", "es"; NULL-terminated);
 	 * NULL: all of them. */
 	const char *const *urgent_languages;
+	/* urgent_words compiled (lexicon_of_phrases), when the caller keeps
+	 * them for many messages, as a poll does; NULL: compiled per message. */
+	const struct lexicon *urgent_extra;
 };
 
 struct classification {

@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/strset.h"
 #include "receive/followup.h"
+#include "receive/lexicon.h"
 #include "receive/staffreply.h"
 #include "receive/parse.h"
 #include "store/conversation.h"
@@ -35,6 +36,7 @@ struct filer {
 	char *from_domain;
 	const char *markers[3];
 	struct classify_ctx cctx;
+	struct lexicon *urgent_extra; /* cctx.urgent_extra, owned */
 };
 
 /* ---- who our subscribers are, and their tokens -------------------------------------------- */
@@ -206,7 +208,11 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 					is_subscriber,
 					f,
 					(const char *const *)cfg->urgent_words,
-					(const char *const *)cfg->urgent_languages};
+					(const char *const *)cfg->urgent_languages,
+					NULL};
+	/* The site's own crisis phrases, compiled once for the whole poll. */
+	f->urgent_extra = lexicon_of_phrases((const char *const *)cfg->urgent_words);
+	f->cctx.urgent_extra = f->urgent_extra;
 	*out = f;
 	return 0;
 }
@@ -222,6 +228,7 @@ void filer_close(struct filer *f)
 	free(f->addresses);
 	free(f->from_domain);
 	followups_free(f->threads);
+	lexicon_free(f->urgent_extra);
 	free(f);
 }
 
