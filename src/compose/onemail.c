@@ -205,6 +205,47 @@ static void page_close(struct buf *html)
 	buf_adds(html, "</div>\n</body>\n</html>\n");
 }
 
+/* Where a web address starts in [p, end) ("http://" or "https://"), or NULL. */
+static const char *find_url(const char *p, const char *end)
+{
+	for (const char *h; p < end && (h = memmem(p, (size_t)(end - p), "http", 4)); p = h + 4) {
+		size_t left = (size_t)(end - h);
+		if ((left > 7 && memcmp(h + 4, "://", 3) == 0) ||
+		    (left > 8 && memcmp(h + 4, "s://", 4) == 0))
+			return h;
+	}
+	return NULL;
+}
+
+/* line, escaped, with its web addresses as links: the crisis line's address
+ * must be one tap away in every mail client, not only in those that guess. */
+static void linked_line(struct buf *html, struct span line)
+{
+	const char *p = line.p, *end = line.p + line.n, *u;
+	while ((u = find_url(p, end))) {
+		const char *e = u;
+		while (e < end && *e != ' ' && *e != '\t' && *e != '<' && *e != '>' && *e != '"')
+			e++;
+		while (e > u && strchr(".,;:!?)'", e[-1]))
+			e--; /* the sentence's punctuation, not the address's */
+		size_t scheme = u[4] == 's' ? 8 : 7;
+		if ((size_t)(e - u) <= scheme) { /* "https://" and no more: text */
+			tpl_escape(html, (struct span){p, (size_t)(e - p)}, TPL_ESC_HTML);
+			p = e; /* e > u: past "http" at least */
+			continue;
+		}
+		tpl_escape(html, (struct span){p, (size_t)(u - p)}, TPL_ESC_HTML);
+		struct span url = {u, (size_t)(e - u)};
+		buf_adds(html, "<a href=\"");
+		tpl_escape(html, url, TPL_ESC_HTML);
+		buf_adds(html, "\">");
+		tpl_escape(html, url, TPL_ESC_HTML);
+		buf_adds(html, "</a>");
+		p = e;
+	}
+	tpl_escape(html, (struct span){p, (size_t)(end - p)}, TPL_ESC_HTML);
+}
+
 static void paragraphs(struct buf *html, const char *text)
 {
 	const char *p = text ? text : "";
@@ -227,7 +268,7 @@ static void paragraphs(struct buf *html, const char *text)
 			else
 				buf_adds(html, own_line ? "<br>\n" : "\n");
 			open = true;
-			tpl_escape(html, line, TPL_ESC_HTML);
+			linked_line(html, line);
 		}
 		p += n + (nl != NULL);
 	}

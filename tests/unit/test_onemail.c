@@ -297,6 +297,19 @@ static void test_text_html(void)
 	CHECK(strstr(h.p, "<html lang=\"en\">") != NULL);
 	CHECK(strstr(h.p, "<Dee>") == NULL);
 	buf_free(&h);
+	/* Web addresses are links; the sentence's punctuation stays outside,
+	 * and nothing from the text can end the attribute. */
+	onemail_text_html(
+	    &h, "chat at https://988lifeline.org/. Or http://x.example/a?b=1&c=\"2\"\n", "en");
+	CHECK(
+	    strstr(h.p,
+		   "chat at <a href=\"https://988lifeline.org/\">https://988lifeline.org/</a>. "
+		   "Or <a href=\"http://x.example/a?b=1&amp;c=\">http://x.example/a?b=1&amp;c=</a>"
+		   "&quot;2&quot;") != NULL);
+	buf_free(&h);
+	onemail_text_html(&h, "http:// alone, httpx://no, https://", "en");
+	CHECK(strstr(h.p, "<a ") == NULL);
+	buf_free(&h);
 }
 
 /* A site directory with templates, for onemail_template / _markdown. */
