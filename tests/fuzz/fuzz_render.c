@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/onemail.h"
 #include "compose/render.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -151,6 +152,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)url_is_safe(href);
 	buf_free(&url);
+
+	/* The same bytes as a one-off mail's text (an acknowledgement, an
+	 * alert): every '<' and '"' in the HTML is ours, links open and close in
+	 * pairs. */
+	struct buf page = BUF_INIT;
+	onemail_text_html(&page, href, "en");
+	size_t opened = 0, closed = 0;
+	for (const char *q = strstr(page.p, "<a "); q; q = strstr(q + 1, "<a "))
+		opened++;
+	for (const char *q = strstr(page.p, "</a>"); q; q = strstr(q + 1, "</a>"))
+		closed++;
+	LB_ASSERT(opened == closed);
+	LB_ASSERT(!strstr(page.p, "<script") && !strstr(page.p, "\"\""));
+	buf_free(&page);
 	free(href);
 	return 0;
 }
