@@ -21,6 +21,7 @@ static const struct command {
     {"inquiries", cmd_inquiries, "the people who wrote back: list, show, set, note, reply"},
     {"digest", cmd_digest, "mail staff the open inquiries and newsletter news (cron)"},
     {"status", cmd_status, "where each campaign stands, recipient by recipient"},
+    {"cgi", cmd_cgi, "answer one web request (run by a web server: subscribe, unsubscribe)"},
 };
 
 static void usage(FILE *f)

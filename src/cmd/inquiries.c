@@ -438,7 +438,7 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 		return cli_usage(usage,
 				 "--by: a name without control characters, in UTF-8, please");
 	const char *sub = optind < argc ? argv[optind] : "list";
-	if (out && strcmp(sub, "attachment"))
+	if (out && strcmp(sub, "attachment") != 0)
 		return cli_usage(usage, "--out goes with inquiries attachment");
 	int nargs = argc - optind - 1; /* after the subcommand */
 	char **args = argv + optind + 1;

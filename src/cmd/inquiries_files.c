@@ -101,7 +101,7 @@ int inquiries_copy(struct cli *g, const struct inquiry *q, unsigned k, bool raw)
 	term_printf(stdout, "Date:    %s\n", m.date ? m.date : "");
 	term_printf(stdout, "Subject: %s\n", m.subject ? m.subject : "");
 	term_printf(stdout, "\n%s%s", m.text ? m.text : "",
-		    m.text_len && m.text[m.text_len - 1] != '\n' ? "\n" : "");
+		    m.text && m.text_len && m.text[m.text_len - 1] != '\n' ? "\n" : "");
 	buf_free(&to);
 	buf_free(&src);
 	inmsg_free(&m);

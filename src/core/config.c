@@ -7,6 +7,7 @@
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/yamlx.h"
+#include "deliver/transport.h"
 #include "receive/lexicon.h"
 
 #define CFG LB_ECONFIG
@@ -202,8 +203,8 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 }
 
 static const char *const top_keys[] = {
-    "site",	"from", "reply_to", "list_id", "unsubscribe", "bounce_to", "outgoing",
-    "incoming", "send", "staff",    "triage",  "compose",     "styles",	   NULL};
+    "site", "from",  "reply_to", "list_id", "unsubscribe", "bounce_to", "outgoing",  "incoming",
+    "send", "staff", "triage",	 "compose", "styles",	   "web",	"subscribe", NULL};
 
 /* triage.urgent_words are phrases in the lexicon's notation (lexicon.h);
  * triage.urgent_languages name its built-in files. */
@@ -227,6 +228,61 @@ static int check_urgent(struct ydoc *d, const yaml_node_t *n, char **list, bool 
 		if (why)
 			return yerr(d, item, CFG, err, "'triage.urgent_words': \"%s\": %s", list[i],
 				    why);
+	}
+	return 0;
+}
+
+/* web.* and subscribe.*: the CGI's settings.  web.url must be https://
+ * (mail links and RFC 8058 need it) unless its host is loopback (a test or
+ * `make serve`); it gives unsubscribe.url its default. */
+static int load_web(struct ydoc *d, yaml_node_t *root, struct config *c, struct lb_err *err)
+{
+	yaml_node_t *n;
+	int rc;
+	c->web_archive = true;
+	if ((n = ymap_get(d, root, "web"))) {
+		static const char *const wkeys[] = {"url", "consent", "archive", "staff", NULL};
+		yaml_node_t *un = ymap_get(d, n, "url");
+		if ((rc = ymap_check(d, n, "web", wkeys, CFG, err)) ||
+		    (rc = yget_str(d, un, "url", &c->web_url, CFG, err)) ||
+		    (rc = yget_str(d, ymap_get(d, n, "consent"), "consent", &c->web_consent, CFG,
+				   err)) ||
+		    (rc = yget_bool(d, ymap_get(d, n, "archive"), "archive", &c->web_archive, CFG,
+				    err)) ||
+		    (rc = yget_strlist(d, ymap_get(d, n, "staff"), "staff", &c->web_staff, NULL,
+				       CFG, err)))
+			return rc;
+		if (c->web_url) {
+			size_t len = strlen(c->web_url);
+			while (len && c->web_url[len - 1] == '/')
+				c->web_url[--len] = '\0';
+			bool https = strncmp(c->web_url, "https://", 8) == 0;
+			if (!https && !(strncmp(c->web_url, "http://", 7) == 0 &&
+					url_host_is_loopback(c->web_url)))
+				return yerr(d, un, CFG, err,
+					    "'web.url' must be an https:// URL (http:// only on "
+					    "127.0.0.1 or localhost)");
+		}
+	}
+	if ((n = ymap_get(d, root, "subscribe"))) {
+		static const char *const skeys[] = {"mailto", NULL};
+		yaml_node_t *mn = ymap_get(d, n, "mailto");
+		if ((rc = ymap_check(d, n, "subscribe", skeys, CFG, err)) ||
+		    (rc = yget_str(d, mn, "mailto", &c->subscribe_mailto, CFG, err)))
+			return rc;
+		if (c->subscribe_mailto) {
+			char *sample = config_expand(c->subscribe_mailto, NULL, NULL);
+			char *p = strstr(sample, "{list}");
+			if (p)
+				memcpy(p, "alist_", 6);
+			struct addr a;
+			struct lb_err aerr;
+			rc = addr_parse(span_cstr(sample), &a, &aerr);
+			free(sample);
+			if (rc)
+				return yerr(d, mn, CFG, err, "'subscribe.mailto': %s", aerr.msg);
+			addr_free(&a);
+		}
 	}
 	return 0;
 }
@@ -288,6 +344,13 @@ static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct
 	if (c->unsub_url && strncmp(c->unsub_url, "https://", 8) != 0)
 		return yerr(d, ymap_get(d, n, "url"), CFG, err,
 			    "'unsubscribe.url' must be an https:// URL (RFC 8058 one-click)");
+	if ((rc = load_web(d, root, c, err)))
+		return rc;
+	if (!c->unsub_url && c->web_url) {
+		struct buf u = BUF_INIT;
+		buf_printf(&u, "%s/u/{token}", c->web_url);
+		c->unsub_url = buf_take(&u);
+	}
 
 	if ((n = ymap_get(d, root, "outgoing")) &&
 	    (rc = load_endpoint(d, n, "outgoing", true, &c->out, err)))
@@ -443,5 +506,9 @@ void config_free(struct config *c)
 	strlist_free(c->urgent_to);
 	strlist_free(c->urgent_words);
 	strlist_free(c->urgent_languages);
+	free(c->web_url);
+	free(c->web_consent);
+	strlist_free(c->web_staff);
+	free(c->subscribe_mailto);
 	memset(c, 0, sizeof *c);
 }

@@ -69,6 +69,13 @@ struct config {
 	char *crisis_line;	       /* where to turn in an emergency; NULL: unset */
 	bool acknowledge;
 	bool alert_body; /* include the message text in urgent alerts (off) */
+
+	/* web: `letterbox cgi` (src/web/) */
+	char *web_url;	   /* public base, no trailing '/'; NULL: no web side */
+	char *web_consent; /* the consent text the sign-up form shows; NULL: a default */
+	bool web_archive;  /* serve /archive/ (default on) */
+	char **web_staff;  /* who may use /staff/ (REMOTE_USER names); NULL: any logged-in user */
+	char *subscribe_mailto; /* pattern with {list}: sign-up by mail; NULL: off */
 };
 
 /* Load path (site_dir/letterbox.yaml unless given) into cfg.  On error cfg is

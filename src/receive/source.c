@@ -48,9 +48,9 @@ char *source_sent_url(const struct endpoint *ep)
 		return NULL;
 	char *box = curl_easy_escape(NULL, ep->sent, 0);
 	struct buf b = BUF_INIT;
-	bool v6 = strchr(u.host, ':') != NULL;
-	buf_printf(&b, "%s://%s%s%s:%u/%s", u.tls ? "imaps" : "imap", v6 ? "[" : "", u.host,
-		   v6 ? "]" : "", u.port, box ? box : "");
+	bool v6 = u.host && strchr(u.host, ':') != NULL;
+	buf_printf(&b, "%s://%s%s%s:%u/%s", u.tls ? "imaps" : "imap", v6 ? "[" : "",
+		   u.host ? u.host : "", v6 ? "]" : "", u.port, box ? box : "");
 	curl_free(box);
 	imap_url_free(&u);
 	return buf_take(&b);

@@ -28,6 +28,10 @@
 #                           POSTFIX_SMTPS_PORT   implicit TLS, AUTH required
 #                           RELAY_PORT RELAY_DIR RELAY_LOG  the sink behind it
 #                           POSTFIX_DIR POSTFIX_CONF (config dir for postfix -c)
+#   start_lighttpd SITE [LB] lighttpd serving `LB -C SITE cgi` at /news (LB: the
+#                           letterbox binary, default $LB), the way contrib/ sets it up
+#                           WEB_PORT WEB_BASE (http://127.0.0.1:PORT/news) WEB_DIR
+#                           WEB_LOG (the CGI's stderr: lighttpd's server.breakagelog)
 #   stop_all                stop everything started here, remove $SV_DIR
 #
 # Pitfall: after a failed AUTH through Postfix, Dovecot delays the next
@@ -369,6 +373,31 @@ start_postfix() {
 	SV_POSTFIX+=("$d")
 	sv_wait_listen "$POSTFIX_PORT" "$POSTFIX_SUBMIT_PORT" "$POSTFIX_SMTPS_PORT" ||
 		{ cat "$d/start.log" "$d/maillog" >&2 2>/dev/null; return 1; }
+}
+
+start_lighttpd() {
+	local site=$1 bin=${2:-$LB}
+	WEB_DIR=$(mktemp -d "$SV_DIR/web.XXXXXX")
+	WEB_PORT=$(sv_free_port)
+	WEB_BASE="http://127.0.0.1:$WEB_PORT/news"
+	WEB_LOG="$WEB_DIR/cgi.log"
+	mkdir -p "$WEB_DIR/www"
+	printf '#!/bin/sh\nexec %s -C %s cgi\n' "$bin" "$site" >"$WEB_DIR/www/news.cgi"
+	chmod 755 "$WEB_DIR/www/news.cgi"
+	cat >"$WEB_DIR/lighttpd.conf" <<EOF
+server.modules = ("mod_alias", "mod_cgi")
+server.bind = "127.0.0.1"
+server.port = $WEB_PORT
+server.document-root = "$WEB_DIR/www"
+server.errorlog = "$WEB_DIR/error.log"
+server.breakagelog = "$WEB_LOG"
+alias.url = ("/news" => "$WEB_DIR/www/news.cgi")
+cgi.assign = (".cgi" => "")
+static-file.exclude-extensions = (".cgi")
+EOF
+	/usr/sbin/lighttpd -D -f "$WEB_DIR/lighttpd.conf" >"$WEB_DIR/stdout" 2>&1 &
+	SV_PIDS+=("$!")
+	sv_wait_listen "$WEB_PORT" || { cat "$WEB_DIR/stdout" "$WEB_DIR/error.log" >&2; return 1; }
 }
 
 stop_all() {

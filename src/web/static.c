@@ -1,0 +1,86 @@
+/* What every site serves the same: the stylesheet and the home page. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsx.h"
+#include "core/log.h"
+#include "web/routes.h"
+
+/* The pages' look: the newsletter's fonts and colours (compose/style.c),
+ * readable on a phone, nothing that needs a script. */
+static const char css[] =
+    ":root{--ink:#333333;--accent:#2f5d58;--muted:#6b6b6b;--line:#dddddd;--bg:#f6f5f1}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;background:var(--bg);color:var(--ink);"
+    "font:17px/1.6 -apple-system,BlinkMacSystemFont,\"Segoe UI\",Roboto,Helvetica,Arial,"
+    "sans-serif}\n"
+    "header,main,footer{max-width:40rem;margin:0 auto;padding:1rem 1.25rem}\n"
+    "header{padding-top:1.5rem}\n"
+    "header a.site{color:var(--accent);font-weight:bold;text-decoration:none;"
+    "font-size:1.1rem}\n"
+    "main{background:#fff;border:1px solid var(--line);border-radius:6px;padding:1.5rem "
+    "1.25rem 1.75rem}\n"
+    "h1{color:var(--accent);font-size:1.6rem;line-height:1.3;margin:0 0 1rem}\n"
+    "h2{color:var(--accent);font-size:1.25rem;margin:1.5rem 0 .5rem}\n"
+    "a{color:var(--accent)}\n"
+    "p{margin:0 0 1rem}\n"
+    "footer{color:var(--muted);font-size:.85rem;text-align:center}\n"
+    "form{margin:1rem 0 0}\n"
+    "label{display:block;font-weight:600;margin:0 0 .25rem}\n"
+    "input[type=email],input[type=text],select,textarea{width:100%;font:inherit;"
+    "padding:.5rem .6rem;border:1px solid #b9b9b9;border-radius:4px;margin:0 0 1rem;"
+    "background:#fff;color:inherit}\n"
+    "button{font:inherit;font-weight:600;color:#fff;background:var(--accent);border:0;"
+    "border-radius:4px;padding:.6rem 1.2rem;cursor:pointer}\n"
+    "button:focus,input:focus,select:focus,textarea:focus{outline:3px solid #9cc3bd;"
+    "outline-offset:1px}\n"
+    ".hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}\n"
+    ".note{color:var(--muted);font-size:.9rem}\n"
+    ".address{font-weight:600;word-break:break-all}\n"
+    "ul.archive{list-style:none;padding:0;margin:0}\n"
+    "ul.archive li{padding:.6rem 0;border-top:1px solid var(--line)}\n"
+    "ul.archive li:first-child{border-top:0}\n"
+    ".date{color:var(--muted);font-size:.9rem;display:block}\n"
+    "table{border-collapse:collapse;width:100%}\n"
+    "th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);"
+    "vertical-align:top}\n";
+
+/* GET /static/letterbox.css: ours, then the site's templates/page.css when
+ * it has one (its rules come later, so they win). */
+void web_get_css(struct web *w)
+{
+	w->resp->content_type = "text/css; charset=utf-8";
+	web_header(w, "Cache-Control", "public, max-age=3600");
+	buf_add(&w->resp->body, css, sizeof css - 1);
+	char *path = config_path(w->cfg, "templates/page.css");
+	struct buf site = BUF_INIT;
+	struct lb_err err = {0};
+	int rc = fsx_read(path, &site, 1 << 20, &err);
+	if (rc == 0)
+		buf_addspan(&w->resp->body, buf_span(&site));
+	else if (rc != LB_ENOINPUT)
+		log_warn("%s", err.msg);
+	buf_free(&site);
+	free(path);
+}
+
+/* GET /: where a visitor who typed the base address can go. */
+void web_get_home(struct web *w)
+{
+	struct buf b = BUF_INIT;
+	char *sub = web_link(w, "/subscribe");
+	buf_adds(&b, "<p><a href=\"");
+	web_html(&b, sub);
+	buf_adds(&b, "\">Subscribe to the newsletter</a></p>\n");
+	if (w->cfg->web_archive) {
+		char *arch = web_link(w, "/archive/");
+		buf_adds(&b, "<p><a href=\"");
+		web_html(&b, arch);
+		buf_adds(&b, "\">Read past newsletters</a></p>\n");
+		free(arch);
+	}
+	free(sub);
+	web_page(w, 200, "Newsletter", buf_cstr(&b));
+	buf_free(&b);
+}
