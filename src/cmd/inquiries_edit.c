@@ -575,7 +575,7 @@ int inquiries_purge(struct cli *g, const char *before, bool dry_run, const char 
 		if (c >= limit)
 			continue;
 		buf_reset(&t);
-		time_iso(&t, c);
+		time_local(&t, c);
 		term_printf(stdout, "%s inquiry %u (from %s, closed %s)\n",
 			    dry_run ? "would remove" : "removing", q->number,
 			    q->from ? q->from : "?", t.p);
