@@ -260,7 +260,7 @@ static int reply_render(struct cli *g, struct reply *r, const char *who, time_t 
 			struct lb_err *err)
 {
 	const struct config *cfg = &g->cfg;
-	int rc = render_markdown(cfg, r->md.p ? r->md.p : "", r->md.n, "reply.html",
+	int rc = render_markdown(cfg, r->md.p ? r->md.p : "", r->md.n, MD_LINE_BREAKS, "reply.html",
 				 &r->content_html, &r->content_text, err);
 	if (rc)
 		return rc;

@@ -246,10 +246,32 @@ static void linked_line(struct buf *html, struct span line)
 	tpl_escape(html, (struct span){p, (size_t)(end - p)}, TPL_ESC_HTML);
 }
 
+/* Columns of s: code points, not bytes. */
+static size_t columns(struct span s)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < s.n; i++)
+		c += ((unsigned char)s.p[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* Whether the line break after prev is where a writer wrapping at WRAP_WIDTH
+ * had to break: line's first word would not have fit after prev.  Any other
+ * break was meant (a sign-off, a name above an address) and stays. */
+#define WRAP_WIDTH 72
+static bool wrapped(struct span prev, struct span line)
+{
+	size_t word = 0;
+	while (word < line.n && line.p[word] != ' ' && line.p[word] != '\t')
+		word++;
+	return columns(span_trim(prev)) + 1 + columns((struct span){line.p, word}) > WRAP_WIDTH;
+}
+
 static void paragraphs(struct buf *html, const char *text)
 {
 	const char *p = text ? text : "";
 	bool open = false;
+	struct span prev = {p, 0};
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
@@ -259,16 +281,19 @@ static void paragraphs(struct buf *html, const char *text)
 				buf_adds(html, "</p>\n");
 			open = false;
 		} else {
-			/* A wrapped paragraph flows again; a line that starts a list
-			 * item or is indented keeps its own line. */
+			/* A line break is a line break (a sign-off, an address, a
+			 * list), except where the text was wrapped to fit 72
+			 * columns: that paragraph flows again, or a phone would
+			 * show every wrapped line as a long one and a short one. */
 			bool own_line = line.p[0] == ' ' || line.p[0] == '\t' || line.p[0] == '-' ||
-					line.p[0] == '*';
+					line.p[0] == '*' || !wrapped(prev, line);
 			if (!open)
 				buf_adds(html, "<p style=\"margin:0 0 16px 0;\">");
 			else
 				buf_adds(html, own_line ? "<br>\n" : "\n");
 			open = true;
 			linked_line(html, line);
+			prev = line;
 		}
 		p += n + (nl != NULL);
 	}
