@@ -270,16 +270,35 @@ static bool wrapped(struct span prev, struct span line)
 static void paragraphs(struct buf *html, const char *text)
 {
 	const char *p = text ? text : "";
-	bool open = false;
+	bool open = false, code = false;
 	struct span prev = {p, 0};
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		struct span line = {p, n};
+		bool command = n >= 4 && (memcmp(line.p, "    ", 4) == 0 || line.p[0] == '\t');
+		if (code && !command)
+			buf_adds(html, "</div>\n");
+		code = code && command;
 		if (span_trim(line).n == 0) {
 			if (open)
 				buf_adds(html, "</p>\n");
 			open = false;
+		} else if (command) {
+			/* A command to type: one piece on a narrow screen too
+			 * (the block scrolls rather than the command breaks). */
+			if (open)
+				buf_adds(html, "</p>\n");
+			open = false;
+			if (!code)
+				buf_adds(html,
+					 "<div style=\"margin:0 0 16px 0;overflow-x:auto;\">\n");
+			code = true;
+			buf_adds(html,
+				 "<code style=\"display:block;white-space:nowrap;font-family:"
+				 "Menlo,Consolas,monospace;font-size:14px;line-height:24px;\">");
+			linked_line(html, span_trim(line));
+			buf_adds(html, "</code>\n");
 		} else {
 			/* A line break is a line break (a sign-off, an address, a
 			 * list), except where the text was wrapped to fit 72
@@ -299,6 +318,8 @@ static void paragraphs(struct buf *html, const char *text)
 	}
 	if (open)
 		buf_adds(html, "</p>\n");
+	if (code)
+		buf_adds(html, "</div>\n");
 }
 
 void onemail_text_html(struct buf *html, const char *text, const char *lang)

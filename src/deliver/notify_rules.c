@@ -461,8 +461,9 @@ void alert_compose_text(const struct config *cfg, const struct inquiry *q, bool 
 	struct buf raw = BUF_INIT;
 	struct lb_err e = {0};
 	if (!cfg->alert_body)
-		buf_adds(&after, "The message itself is not in this mail, so that health details\n"
-				 "stay in as few mailboxes as possible.\n");
+		buf_adds(&after,
+			 "The message itself is not in this mail, so that health details stay in\n"
+			 "as few mailboxes as possible.\n");
 	else if ((later ? conv_msg_raw(cfg->state_dir, later, &raw, &e)
 			: inquiry_message(cfg->state_dir, q, &raw, &e)) == 0) {
 		struct inmsg m;

@@ -332,6 +332,18 @@ static void test_text_html(void)
 	CHECK(strstr(h.p, "\xc3\xa9<br>\nnext</p>") != NULL);
 	buf_free(&h);
 	buf_free(&wide);
+	/* Commands (indented four) are whole on a 375 px screen: each in a code
+	 * element that does not wrap, in a block that scrolls instead. */
+	onemail_text_html(&h,
+			  "Read it:\n\n    letterbox inquiries show 7\n"
+			  "    letterbox inquiries reply 7 --file REPLY.md\n\nThanks.\n",
+			  "en");
+	CHECK(strstr(h.p, "Read it:</p>\n<div style=\"margin:0 0 16px 0;overflow-x:auto;\">\n<code "
+			  "style=\"display:block;white-space:nowrap;") != NULL);
+	CHECK(strstr(h.p, "\">letterbox inquiries show 7</code>\n<code ") != NULL);
+	CHECK(strstr(h.p, "\">letterbox inquiries reply 7 --file REPLY.md</code>\n</div>\n<p ") !=
+	      NULL);
+	buf_free(&h);
 }
 
 /* The practice's own acknowledgement template (the sample site's): its
