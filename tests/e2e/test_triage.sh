@@ -200,7 +200,9 @@ cat >"$T_TMP/reply.md" <<-'EOF'
 	- Tuesday at 10:00
 	- Thursday at 15:30
 
-	Warm regards, the front desk
+	Warm regards,
+	Ana Lopez
+	Front desk, Center for Relationship and Intimacy Wellbeing
 EOF
 expect_exit 0 "reply --dry-run" lbs inquiries reply "$ANN" --file "$T_TMP/reply.md" --dry-run
 check "... shows the text" grep -q "Tuesday at 10:00" "$T_TMP/out"
@@ -219,6 +221,26 @@ if grep -q '^hdr.auto-submitted: .' "$T_TMP/fetch"; then fail "a person's reply 
 check "status answered" grep -q "\"number\":$ANN,.*\"status\":\"answered\"" <(lbs inquiries list --status all --json)
 lbs inquiries show "$ANN" --copy 1 --raw >"$T_TMP/copy"
 check "a copy is kept with the inquiry" grep -q "^In-Reply-To: <$(mid 1)>" "$T_TMP/copy"
+# sig FILE: the signature's lines in the text part, then in the HTML part (as shown)
+sig() {
+	"$PY" - "$1" <<'PY'
+import email, email.policy, html.parser, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+text = m.get_body(("plain",)).get_content()
+class Lines(html.parser.HTMLParser):  # text as a browser breaks it: <br> and blocks
+    def __init__(self): super().__init__(); self.s = ""
+    def handle_starttag(self, tag, a): self.s += "\n" if tag in ("br", "p", "div") else ""
+    def handle_data(self, d): self.s += " ".join(d.split()) if d.strip() else ""
+p = Lines(); p.feed(m.get_body(("html",)).get_content())
+for part in (text, p.s):
+    lines = [l.strip() for l in part.splitlines()]
+    i = lines.index("Warm regards,") if "Warm regards," in lines else -1
+    print(" | ".join(lines[i:i + 3]) if i >= 0 else "(no line 'Warm regards,')")
+PY
+}
+same "the signature keeps its three lines, in the text part and the HTML part" "$(sig "$T_TMP/copy")" \
+	"Warm regards, | Ana Lopez | Front desk, Center for Relationship and Intimacy Wellbeing
+Warm regards, | Ana Lopez | Front desk, Center for Relationship and Intimacy Wellbeing"
 
 echo "-- Ann answers the reply: her inquiry goes on, no new acknowledgement"
 REPLY_ID=$(grep -m1 '^Message-ID:' "$T_TMP/copy" | tr -d '<>\r' | awk '{print $2}')
