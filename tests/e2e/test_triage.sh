@@ -110,6 +110,26 @@ for q in json.load(sys.stdin):
         print(q["number"]); break' "$1"
 }
 
+# lines3 FILE FIRST: the three lines from the line FIRST on, in the text part, then in
+# the HTML part (as a browser breaks it)
+lines3() {
+	"$PY" - "$1" "$2" <<'PY'
+import email, email.policy, html.parser, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+text = m.get_body(("plain",)).get_content()
+class Lines(html.parser.HTMLParser):  # text as a browser breaks it: <br> and blocks
+    def __init__(self): super().__init__(); self.s = ""
+    def handle_starttag(self, tag, a): self.s += "\n" if tag in ("br", "p", "div") else ""
+    def handle_data(self, d): self.s += " ".join(d.split()) if d.strip() else ""
+p = Lines(); p.feed(m.get_body(("html",)).get_content())
+for part in (text, p.s):
+    lines = [l.strip() for l in part.splitlines()]
+    first = sys.argv[2]
+    i = lines.index(first) if first in lines else -1
+    print(" | ".join(lines[i:i + 3]) if i >= 0 else "(no line %r)" % first)
+PY
+}
+
 echo "-- poll files the replies; acknowledgements follow the rules"
 put "Ann Example" ann@mail.testbed.test "Re: Healing Through Connection" \
 	"Thank you for the article. Could we book a first session next month?"
@@ -152,6 +172,9 @@ check "... answers Ann's message (In-Reply-To)" grep -q "^In-Reply-To: <$(mid 1)
 check "... carries the UK site's own crisis line" grep -q 'Samaritans on 116 123' "$ack"
 if grep -qwE '988|911' "$ack"; then fail "... and not the US numbers"; else pass "... and not the US numbers"; fi
 check "... came with the null envelope sender" grep -q '^Return-Path: <>' "$ack"
+same "... its sign-off is three lines, in the text part and the HTML part" "$(lines3 "$ack" "With warm regards,")" \
+	"With warm regards, | Center for Relationship and Intimacy Wellbeing | 123 Example Street, Suite 4, Woodland Hills, CA 91367, USA
+With warm regards, | Center for Relationship and Intimacy Wellbeing | 123 Example Street, Suite 4, Woodland Hills, CA 91367, USA"
 lbs inquiries show "$(inq_of carl@mail.testbed.test)" >"$T_TMP/show"
 check "the list message's history says why it was not acknowledged" grep -q "not-acknowledged: a mailing-list message" "$T_TMP/show"
 
@@ -221,24 +244,7 @@ if grep -q '^hdr.auto-submitted: .' "$T_TMP/fetch"; then fail "a person's reply 
 check "status answered" grep -q "\"number\":$ANN,.*\"status\":\"answered\"" <(lbs inquiries list --status all --json)
 lbs inquiries show "$ANN" --copy 1 --raw >"$T_TMP/copy"
 check "a copy is kept with the inquiry" grep -q "^In-Reply-To: <$(mid 1)>" "$T_TMP/copy"
-# sig FILE: the signature's lines in the text part, then in the HTML part (as shown)
-sig() {
-	"$PY" - "$1" <<'PY'
-import email, email.policy, html.parser, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
-text = m.get_body(("plain",)).get_content()
-class Lines(html.parser.HTMLParser):  # text as a browser breaks it: <br> and blocks
-    def __init__(self): super().__init__(); self.s = ""
-    def handle_starttag(self, tag, a): self.s += "\n" if tag in ("br", "p", "div") else ""
-    def handle_data(self, d): self.s += " ".join(d.split()) if d.strip() else ""
-p = Lines(); p.feed(m.get_body(("html",)).get_content())
-for part in (text, p.s):
-    lines = [l.strip() for l in part.splitlines()]
-    i = lines.index("Warm regards,") if "Warm regards," in lines else -1
-    print(" | ".join(lines[i:i + 3]) if i >= 0 else "(no line 'Warm regards,')")
-PY
-}
-same "the signature keeps its three lines, in the text part and the HTML part" "$(sig "$T_TMP/copy")" \
+same "the signature keeps its three lines, in the text part and the HTML part" "$(lines3 "$T_TMP/copy" "Warm regards,")" \
 	"Warm regards, | Ana Lopez | Front desk, Center for Relationship and Intimacy Wellbeing
 Warm regards, | Ana Lopez | Front desk, Center for Relationship and Intimacy Wellbeing"
 
