@@ -68,15 +68,6 @@ static int by_waiting_urgency_age(const void *a, const void *b)
 	return wx != wy ? wy - wx : inquiry_cmp_triage(a, b);
 }
 
-static void local_time(struct buf *b, time_t t)
-{
-	char s[64];
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(s, sizeof s, "%Y-%m-%d %H:%M %Z", &tm);
-	buf_adds(b, s);
-}
-
 /* ---- gathering ------------------------------------------------------------------------------- */
 
 /* state/digest: "time: ISO" and "inquiry: N", the highest inquiry number the
@@ -219,7 +210,7 @@ static void since(const struct report *r, struct buf *b)
 		return;
 	}
 	buf_adds(b, "since the last digest (");
-	local_time(b, r->since);
+	time_local(b, r->since);
 	buf_addc(b, ')');
 }
 
@@ -246,7 +237,7 @@ static void campaign_line(struct buf *b, const struct campaign *c)
 static void text_report(const struct report *r, struct buf *t)
 {
 	struct buf s = BUF_INIT;
-	local_time(&s, r->now);
+	time_local(&s, r->now);
 	buf_printf(t, "%s: the digest of %s\n\n", r->cfg->site_name, s.p);
 	buf_reset(&s);
 	since(r, &s);
@@ -325,7 +316,7 @@ static void html_report(const struct report *r, struct buf *h)
 		    "<div style=\"max-width:760px;\">\n<h1 style=\"margin:0 0 6px 0;font-size:22px;"
 		    "font-weight:normal;color:#2e4f48;\">");
 	esc(h, r->cfg->site_name);
-	local_time(&s, r->now);
+	time_local(&s, r->now);
 	buf_adds(h, "</h1>\n<p style=\"margin:0 0 18px 0;color:#6b6a64;\">Digest of ");
 	esc(h, s.p);
 	buf_reset(&s);

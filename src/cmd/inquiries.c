@@ -270,7 +270,7 @@ static void show_conversation(struct cli *g, const struct inquiry *q, const stru
 		const struct conv_item *it = &items[i];
 		buf_reset(&t);
 		buf_printf(&t, "%zu. ", i + 1);
-		time_iso(&t, it->when);
+		time_local(&t, it->when);
 		buf_reset(&raw);
 		if (it->copy)
 			buf_printf(&t, "  reply sent (letterbox inquiries show %u --copy %u)",
@@ -313,7 +313,7 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy, boo
 	/* Everything below came from outside (the mail, or the store): shown
 	 * through termsafe, fields on one line, the text with its lines. */
 	struct buf t = BUF_INIT, f1 = BUF_INIT, f2 = BUF_INIT;
-	time_iso(&t, q.received);
+	time_local(&t, q.received);
 	printf("Inquiry %u%s\n", q.number, !strcmp(q.priority, "urgent") ? "  ** URGENT **" : "");
 	printf("From:       %s%s%s%s\n", q.from_name ? term_str(&f1, q.from_name) : "",
 	       q.from_name ? " <" : "", term_str(&f2, q.from), q.from_name ? ">" : "");
@@ -349,7 +349,9 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy, boo
 					*tab = '\0';
 				f[i] = tab ? tab + 1 : f[i - 1] + strlen(f[i - 1]);
 			}
-			term_printf(stdout, "  %s  %-10s %s%s%s\n", f[0], f[1], f[2],
+			buf_reset(&t); /* the store's UTC, shown local */
+			time_local_iso(&t, f[0]);
+			term_printf(stdout, "  %s  %-10s %s%s%s\n", t.p, f[1], f[2],
 				    *f[3] ? ": " : "", f[3]);
 			if (!nl)
 				break;

@@ -260,7 +260,7 @@ static int reply_render(struct cli *g, struct reply *r, const char *who, time_t 
 			struct lb_err *err)
 {
 	const struct config *cfg = &g->cfg;
-	int rc = render_markdown(cfg, r->md.p ? r->md.p : "", r->md.n, "reply.html",
+	int rc = render_markdown(cfg, r->md.p ? r->md.p : "", r->md.n, MD_LINE_BREAKS, "reply.html",
 				 &r->content_html, &r->content_text, err);
 	if (rc)
 		return rc;
@@ -575,7 +575,7 @@ int inquiries_purge(struct cli *g, const char *before, bool dry_run, const char 
 		if (c >= limit)
 			continue;
 		buf_reset(&t);
-		time_iso(&t, c);
+		time_local(&t, c);
 		term_printf(stdout, "%s inquiry %u (from %s, closed %s)\n",
 			    dry_run ? "would remove" : "removing", q->number,
 			    q->from ? q->from : "?", t.p);

@@ -109,7 +109,8 @@ static void print_json(const struct campaign *c, const struct campaign_counts *k
 static void print_text(const struct campaign *c, const struct campaign_counts *k)
 {
 	struct buf t = BUF_INIT;
-	iso(&t, c->started);
+	if (c->started)
+		time_local(&t, c->started);
 	printf("%s: started %s, %s\n", c->slug, buf_cstr(&t),
 	       c->finished ? "finished" : "not finished");
 	printf("  %zu sent, %zu deferred, %zu failed, %zu uncertain, %zu pending, %zu skipped\n",
@@ -216,7 +217,10 @@ static int show_pending(struct cli *g, bool json)
 			   n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&t);
-		time_iso(&t, v[i]->when);
+		if (json)
+			time_iso(&t, v[i]->when);
+		else
+			time_local(&t, v[i]->when);
 		if (json) {
 			int f = 1;
 			buf_adds(&b, i ? ",{" : "{");

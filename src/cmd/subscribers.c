@@ -341,7 +341,7 @@ static int get_address(const char *arg, const char *name_opt, struct addr *a, ch
 static void say_when(struct buf *b, const struct suppression *x)
 {
 	buf_printf(b, "%s since ", sup_reason_name(x->reason));
-	time_iso(b, x->when);
+	time_local(b, x->when);
 }
 
 static int do_add(struct cli *g, int argc, char **argv)
@@ -467,7 +467,10 @@ static int do_suppressions(struct cli *g, int argc, char **argv)
 			   "ADDRESS");
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&when);
-		time_iso(&when, v[i]->when);
+		if (o.json)
+			time_iso(&when, v[i]->when);
+		else
+			time_local(&when, v[i]->when);
 		const char *reason = sup_reason_name(v[i]->reason);
 		if (o.json) {
 			json_row(&b, i == 0,

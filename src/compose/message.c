@@ -221,8 +221,8 @@ static int prepare_part(struct newsletter *nl, struct part *pt, const char *file
 static int render_article(struct newsletter *nl, struct lb_err *err)
 {
 	struct buf h = BUF_INIT, t = BUF_INIT;
-	int rc = render_markdown(nl->cfg, nl->a->body, strlen(nl->a->body), "newsletter.html", &h,
-				 &t, err);
+	int rc = render_markdown(nl->cfg, nl->a->body, strlen(nl->a->body), MD_FLOW,
+				 "newsletter.html", &h, &t, err);
 	nl->html.content = buf_take(&h);
 	nl->text.content = buf_take(&t);
 	return rc;

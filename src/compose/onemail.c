@@ -246,34 +246,80 @@ static void linked_line(struct buf *html, struct span line)
 	tpl_escape(html, (struct span){p, (size_t)(end - p)}, TPL_ESC_HTML);
 }
 
+/* Columns of s: code points, not bytes. */
+static size_t columns(struct span s)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < s.n; i++)
+		c += ((unsigned char)s.p[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* Whether the line break after prev is where a writer wrapping at WRAP_WIDTH
+ * had to break: line's first word would not have fit after prev.  Any other
+ * break was meant (a sign-off, a name above an address) and stays. */
+#define WRAP_WIDTH 72
+static bool wrapped(struct span prev, struct span line)
+{
+	size_t word = 0;
+	while (word < line.n && line.p[word] != ' ' && line.p[word] != '\t')
+		word++;
+	return columns(span_trim(prev)) + 1 + columns((struct span){line.p, word}) > WRAP_WIDTH;
+}
+
 static void paragraphs(struct buf *html, const char *text)
 {
 	const char *p = text ? text : "";
-	bool open = false;
+	bool open = false, code = false;
+	struct span prev = {p, 0};
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		struct span line = {p, n};
+		bool command = n >= 4 && (memcmp(line.p, "    ", 4) == 0 || line.p[0] == '\t');
+		if (code && !command)
+			buf_adds(html, "</div>\n");
+		code = code && command;
 		if (span_trim(line).n == 0) {
 			if (open)
 				buf_adds(html, "</p>\n");
 			open = false;
+		} else if (command) {
+			/* A command to type: one piece on a narrow screen too
+			 * (the block scrolls rather than the command breaks). */
+			if (open)
+				buf_adds(html, "</p>\n");
+			open = false;
+			if (!code)
+				buf_adds(html,
+					 "<div style=\"margin:0 0 16px 0;overflow-x:auto;\">\n");
+			code = true;
+			buf_adds(html,
+				 "<code style=\"display:block;white-space:nowrap;font-family:"
+				 "Menlo,Consolas,monospace;font-size:14px;line-height:24px;\">");
+			linked_line(html, span_trim(line));
+			buf_adds(html, "</code>\n");
 		} else {
-			/* A wrapped paragraph flows again; a line that starts a list
-			 * item or is indented keeps its own line. */
+			/* A line break is a line break (a sign-off, an address, a
+			 * list), except where the text was wrapped to fit 72
+			 * columns: that paragraph flows again, or a phone would
+			 * show every wrapped line as a long one and a short one. */
 			bool own_line = line.p[0] == ' ' || line.p[0] == '\t' || line.p[0] == '-' ||
-					line.p[0] == '*';
+					line.p[0] == '*' || !wrapped(prev, line);
 			if (!open)
 				buf_adds(html, "<p style=\"margin:0 0 16px 0;\">");
 			else
 				buf_adds(html, own_line ? "<br>\n" : "\n");
 			open = true;
 			linked_line(html, line);
+			prev = line;
 		}
 		p += n + (nl != NULL);
 	}
 	if (open)
 		buf_adds(html, "</p>\n");
+	if (code)
+		buf_adds(html, "</div>\n");
 }
 
 void onemail_text_html(struct buf *html, const char *text, const char *lang)

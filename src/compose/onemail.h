@@ -59,9 +59,13 @@ int onemail_compose(const struct onemail *om, struct buf *out, char **message_id
 void onemail_subject(struct buf *out, const char *prefix, const char *subject,
 		     const char *fallback);
 
-/* A plain text as a small HTML page: paragraphs at blank lines, wrapped
- * lines flowing again, <br> before lines that are indented or start with
- * "-" or "*" (lists), everything escaped.  For mails whose site template has no .html
+/* A plain text as a small HTML page: paragraphs at blank lines; inside one,
+ * a line break is a <br> (a sign-off, a name above an address, a list item,
+ * an indented line), except where the text was evidently wrapped at 72
+ * columns (the next line's first word would not have fit): those lines flow
+ * again.  A line indented by four spaces or a tab is a command: a block of
+ * its own that never breaks (it scrolls on a narrow screen).  Everything
+ * escaped, web addresses as links.  For mails whose site template has no .html
  * version (the acknowledgement) and for alerts. */
 void onemail_text_html(struct buf *html, const char *text, const char *lang);
 

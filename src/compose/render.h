@@ -71,13 +71,21 @@ struct render_opts {
 	int width; /* text wrap width, 72 */
 };
 
+/* How render_markdown reads line ends inside a paragraph. */
+enum md_breaks {
+	MD_FLOW,	/* CommonMark: a single newline is a space (articles) */
+	MD_LINE_BREAKS, /* a newline is a line break, <br> and a new line (a staff
+			   reply's signature, an address) */
+};
+
 /* Markdown md[0..n) to email HTML and plain text, with the site's styles:
  * the built-in table, then the {{!styles}} block of templates/STYLES_FROM
  * (when given and present), then letterbox.yaml's `styles:`.  CommonMark
  * with smart punctuation; raw HTML only with compose.allow_html.  An unknown
  * style key is LB_EDATA (template) or LB_ECONFIG (letterbox.yaml). */
-int render_markdown(const struct config *cfg, const char *md, size_t n, const char *styles_from,
-		    struct buf *html, struct buf *text, struct lb_err *err);
+int render_markdown(const struct config *cfg, const char *md, size_t n, enum md_breaks breaks,
+		    const char *styles_from, struct buf *html, struct buf *text,
+		    struct lb_err *err);
 
 /* Append the email HTML for doc to out. */
 void render_html(cmark_node *doc, const struct render_opts *o, struct buf *out);

@@ -301,8 +301,30 @@ void url_resolve(struct buf *out, const char *base, const char *href)
 	add_url_bytes(out, href, strlen(href));
 }
 
-int render_markdown(const struct config *cfg, const char *md, size_t n, const char *styles_from,
-		    struct buf *html, struct buf *text, struct lb_err *err)
+/* Every soft break (a single newline in a paragraph) of doc becomes a hard
+ * one: both renderers then keep the line. */
+static void hard_breaks(cmark_node *doc)
+{
+	cmark_node **soft = NULL;
+	size_t n = 0, cap = 0;
+	cmark_iter *it = cmark_iter_new(doc);
+	for (cmark_event_type ev; (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE;) {
+		cmark_node *x = cmark_iter_get_node(it);
+		if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(x) == CMARK_NODE_SOFTBREAK) {
+			soft = xgrowarray(soft, &cap, n + 1, sizeof *soft);
+			soft[n++] = x;
+		}
+	}
+	cmark_iter_free(it);
+	for (size_t i = 0; i < n; i++) { /* after the walk: the iterator is not upset */
+		cmark_node_replace(soft[i], cmark_node_new(CMARK_NODE_LINEBREAK));
+		cmark_node_free(soft[i]);
+	}
+	free(soft);
+}
+
+int render_markdown(const struct config *cfg, const char *md, size_t n, enum md_breaks breaks,
+		    const char *styles_from, struct buf *html, struct buf *text, struct lb_err *err)
 {
 	struct style_table st;
 	style_init(&st);
@@ -324,6 +346,8 @@ int render_markdown(const struct config *cfg, const char *md, size_t n, const ch
 	if (!rc) {
 		int opts = CMARK_OPT_SMART | (cfg->allow_html ? CMARK_OPT_UNSAFE : 0);
 		cmark_node *doc = cmark_parse_document(md, n, opts);
+		if (breaks == MD_LINE_BREAKS)
+			hard_breaks(doc);
 		struct render_opts ro = {cfg->site_url, cfg->allow_html, &st, 72};
 		render_html(doc, &ro, html);
 		render_text(doc, &ro, text);

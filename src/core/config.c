@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
+#include "core/timefmt.h"
 #include "core/yamlx.h"
 #include "deliver/transport.h"
 #include "receive/lexicon.h"
@@ -67,8 +68,8 @@ static int check_mailboxes(struct ydoc *d, const yaml_node_t *n, const char *key
 
 static int load_site(struct ydoc *d, yaml_node_t *site, struct config *c, struct lb_err *err)
 {
-	static const char *const keys[] = {"name", "url",	  "postal_address",
-					   "lang", "article_url", NULL};
+	static const char *const keys[] = {
+	    "name", "url", "postal_address", "lang", "article_url", "timezone", NULL};
 	int rc = ymap_check(d, site, "site", keys, CFG, err);
 	if (rc)
 		return rc;
@@ -78,8 +79,15 @@ static int load_site(struct ydoc *d, yaml_node_t *site, struct config *c, struct
 			   &c->site_postal_address, CFG, err)) ||
 	    (rc = yget_str(d, ymap_get(d, site, "lang"), "lang", &c->site_lang, CFG, err)) ||
 	    (rc = yget_str(d, ymap_get(d, site, "article_url"), "article_url", &c->article_url, CFG,
+			   err)) ||
+	    (rc = yget_str(d, ymap_get(d, site, "timezone"), "timezone", &c->site_timezone, CFG,
 			   err)))
 		return rc;
+	if (c->site_timezone && !time_zone_known(c->site_timezone))
+		return yerr(d, ymap_get(d, site, "timezone"), CFG, err,
+			    "'timezone': '%s' is not a zone of the time zone database (an IANA "
+			    "name such as Europe/London or America/Los_Angeles)",
+			    c->site_timezone);
 	if (!c->site_name)
 		return yreq(d, site, "site", "name", CFG, err);
 	if (!c->site_postal_address)
@@ -460,6 +468,8 @@ int config_load(struct config *c, const char *site_dir, const char *path, struct
 		c->out.url = xstrdup("maildir:outbox");
 	if (!rc && !c->in.url)
 		c->in.url = xstrdup("maildir:inbox");
+	if (!rc && c->site_timezone)
+		time_zone_use(c->site_timezone);
 out:
 	ydoc_free(&d);
 	buf_free(&text);
@@ -487,6 +497,7 @@ void config_free(struct config *c)
 	free(c->site_url);
 	free(c->site_postal_address);
 	free(c->site_lang);
+	free(c->site_timezone);
 	free(c->crisis_line);
 	free(c->article_url);
 	addr_free(&c->from);

@@ -47,7 +47,8 @@ struct config {
 	char *state_dir;
 
 	char *site_name, *site_url, *site_postal_address, *site_lang;
-	char *article_url; /* pattern with {slug}; optional web link */
+	char *article_url;   /* pattern with {slug}; optional web link */
+	char *site_timezone; /* IANA zone for times shown to people; NULL: the system's */
 
 	struct addr from;
 	char *reply_to;	    /* pattern, may hold {token}; NULL: replies go to From */
@@ -79,7 +80,8 @@ struct config {
 };
 
 /* Load path (site_dir/letterbox.yaml unless given) into cfg.  On error cfg is
- * still safe to config_free. */
+ * still safe to config_free.  With site.timezone set, local time in this
+ * process is that zone's from then on (time_zone_use). */
 int config_load(struct config *cfg, const char *site_dir, const char *path, struct lb_err *err);
 void config_free(struct config *cfg);
 

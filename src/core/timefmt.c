@@ -1,6 +1,11 @@
 #include "core/timefmt.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/fsx.h"
 
 /* Read exactly `digits` decimal digits at *i. */
 static bool num(struct span s, size_t *i, int digits, int *out)
@@ -132,9 +137,57 @@ void time_human_date(struct buf *out, time_t t)
 void time_local(struct buf *out, time_t t)
 {
 	struct tm tm;
+	char zone[64];
 	localtime_r(&t, &tm);
-	buf_printf(out, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		   tm.tm_hour, tm.tm_min);
+	if (!strftime(zone, sizeof zone, "%Z", &tm))
+		zone[0] = '\0';
+	buf_printf(out, "%04d-%02d-%02d %02d:%02d%s%s", tm.tm_year + 1900, tm.tm_mon + 1,
+		   tm.tm_mday, tm.tm_hour, tm.tm_min, zone[0] ? " " : "", zone);
+}
+
+void time_local_iso(struct buf *out, const char *s)
+{
+	time_t t;
+	if (time_parse(span_cstr(s), &t))
+		time_local(out, t);
+	else
+		buf_adds(out, s);
+}
+
+bool time_zone_known(const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 200 || name[0] == '/' || name[n - 1] == '/')
+		return false;
+	for (const char *p = name; *p; p++) {
+		bool start = p == name || p[-1] == '/';
+		if (start && *p == '.') /* no "..", no hidden files */
+			return false;
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_+-./", *p)))
+			return false;
+		if (*p == '/' && p[1] == '/')
+			return false;
+	}
+	const char *dir = getenv("TZDIR");
+	char *path = path_join(dir && *dir ? dir : "/usr/share/zoneinfo", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO never blocks us */
+	free(path);
+	char magic[4];
+	bool ok = fd >= 0 && read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+		  memcmp(magic, "TZif", 4) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+void time_zone_use(const char *name)
+{
+	struct buf tz = BUF_INIT;
+	buf_printf(&tz, ":%s", name); /* ":" : a file of the database, never a POSIX rule */
+	setenv("TZ", tz.p, 1);
+	buf_free(&tz);
+	tzset();
 }
 
 void time_iso(struct buf *out, time_t t)

@@ -427,10 +427,8 @@ void alert_compose_text(const struct config *cfg, const struct inquiry *q, bool 
 		if (v[i].dir == CONV_IN)
 			last = i + 1;
 	const struct conv_msg *later = last ? &v[last - 1] : NULL;
-	char when[64];
-	struct tm tm;
-	localtime_r(later ? &later->when : &q->received, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
+	struct buf when = BUF_INIT;
+	time_local(&when, later ? later->when : q->received);
 	struct buf before = BUF_INIT, after = BUF_INIT, from = BUF_INIT, num = BUF_INIT;
 	if (repeat)
 		buf_adds(&before,
@@ -454,7 +452,7 @@ void alert_compose_text(const struct config *cfg, const struct inquiry *q, bool 
 	const struct om_row rows[] = {{"Inquiry", num.p},
 				      {"From", from.p},
 				      {"Subject", q->subject ? q->subject : "(none)"},
-				      {"Received", when}};
+				      {"Received", when.p}};
 	buf_printf(&after,
 		   "Read it and answer it:\n\n"
 		   "    letterbox inquiries show %u\n"
@@ -463,8 +461,9 @@ void alert_compose_text(const struct config *cfg, const struct inquiry *q, bool 
 	struct buf raw = BUF_INIT;
 	struct lb_err e = {0};
 	if (!cfg->alert_body)
-		buf_adds(&after, "The message itself is not in this mail, so that health details\n"
-				 "stay in as few mailboxes as possible.\n");
+		buf_adds(&after,
+			 "The message itself is not in this mail, so that health details stay in\n"
+			 "as few mailboxes as possible.\n");
 	else if ((later ? conv_msg_raw(cfg->state_dir, later, &raw, &e)
 			: inquiry_message(cfg->state_dir, q, &raw, &e)) == 0) {
 		struct inmsg m;
@@ -490,5 +489,6 @@ void alert_compose_text(const struct config *cfg, const struct inquiry *q, bool 
 	buf_free(&after);
 	buf_free(&from);
 	buf_free(&num);
+	buf_free(&when);
 	conv_msgs_free(v, n);
 }

@@ -115,7 +115,7 @@ same "  still one acknowledgement" "$(mail ack bob@people.test)" 1
 echo "-- inquiries show: the whole conversation in order"
 lbs inquiries show "$BOB" >"$T_TMP/show"
 check "  five messages" grep -q "^Conversation (5 messages):" "$T_TMP/show"
-order=$(grep -E "^--- [0-9]+\. " "$T_TMP/show" | sed -E 's/^--- ([0-9]+)\. [0-9TZ:-]+  (from Bob Baker <bob@people.test>|reply sent).*/\1 \2/' | sed 's/from Bob.*/bob/; s/reply sent/reply/' | xargs)
+order=$(grep -E "^--- [0-9]+\. " "$T_TMP/show" | sed -E 's/^--- ([0-9]+)\. [0-9-]+ [0-9:]+ [^ ]+  (from Bob Baker <bob@people.test>|reply sent).*/\1 \2/' | sed 's/from Bob.*/bob/; s/reply sent/reply/' | xargs)
 same "  in order, each with when and from" "$order" "1 bob 2 reply 3 bob 4 bob 5 bob"
 texts=$(grep -nE "^(Can I come|Yes, 10:00|Thanks Sam|One more thing|Sorry, I only)" "$T_TMP/show" | cut -d: -f2- | cut -c1-8 | xargs)
 same "  each message's text" "$texts" "Can I co Yes, 10: Thanks S One more Sorry, I"

@@ -303,8 +303,11 @@ class Rows(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "tr": self.rows.append([])
         if tag in ("th", "td"): self.cell = ""
+        if tag == "code":  # a command: "code nowrap | text" when it cannot break
+            nowrap = "white-space:nowrap" in (dict(attrs).get("style") or "")
+            self.rows.append(["code nowrap" if nowrap else "code"]); self.cell = ""
     def handle_endtag(self, tag):
-        if tag in ("th", "td") and self.cell is not None:
+        if tag in ("th", "td", "code") and self.cell is not None:
             self.rows[-1].append(self.cell.strip()); self.cell = None
     def handle_data(self, d):
         if self.cell is not None: self.cell += d
@@ -318,6 +321,9 @@ check "the alert's HTML part has a row for the number" grep -qx "Inquiry | $IVY"
 check "  ... for who it is from" grep -qx "From | Ivy Example <ivy@people.test>" "$T_TMP/rows"
 check "  ... for the subject (escaped, parsed back whole)" grep -qx "Subject | Help & <please> - my partner hurts me" "$T_TMP/rows"
 check "  ... and for when it was received" grep -qE "^Received \| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} " "$T_TMP/rows"
+check "  its two commands do not break on a phone (each a code element, nowrap)" \
+	grep -qx "code nowrap | letterbox inquiries reply $IVY --file REPLY.md" "$T_TMP/rows"
+check "  ... the other too" grep -qx "code nowrap | letterbox inquiries show $IVY" "$T_TMP/rows"
 
 echo "-- a missing acknowledgement template: said once per inquiry"
 rm "$U/templates/acknowledgement.txt"

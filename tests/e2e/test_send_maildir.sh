@@ -132,12 +132,12 @@ t0=$(TZ=UTC date -d "$NOW UTC" +%s)
 printf 'A 2 %s\nD 2 %s 452 4.5.3 452 4.5.3 Mailbox full, try later\nA 3 %s\nF 3 %s 550 5.1.1 550 5.1.1 No such user\n' \
 	"$t0" "$t0" "$t0" "$t0" >>"$S/state/campaigns/healing-through-connection/journal"
 TZ=UTC lb -C "$S" status >"$T_TMP/status"
-check "a deferral's code is shown once" grep -q ": 452 4.5.3 Mailbox full, try later (next try 2026-11-25 10:15)" "$T_TMP/status"
+check "a deferral's code is shown once" grep -q ": 452 4.5.3 Mailbox full, try later (next try 2026-11-25 10:15 UTC)" "$T_TMP/status"
 check "a failure's code is shown once" grep -q ": 550 5.1.1 No such user$" "$T_TMP/status"
 if grep -qE '452 452|550 550' "$T_TMP/status"; then fail "no code twice"; else pass "no code twice"; fi
 expect_exit 0 "send four days later: the deferral expires" env TZ=UTC "$LB" -C "$S" send --now "2026-11-29 10:00"
 TZ=UTC lb -C "$S" status >"$T_TMP/status"
-check "expired: deferred since a local time, not an epoch" grep -q "failed .*: expired: deferred since 2026-11-25 10:00$" "$T_TMP/status"
+check "expired: deferred since a local time, not an epoch" grep -q "failed .*: expired: deferred since 2026-11-25 10:00 UTC$" "$T_TMP/status"
 
 # --- state/: no symbolic links, ours alone, no leftovers of kill -9 ------------------------------
 fresh

@@ -7,6 +7,14 @@
 # (once, without the message text; after a crash, again as a possible repeat), the digest (matches the store; nothing
 # when nothing is new), history and bad input.
 #
+# The trial's three stories (issue 11), on a UK site (site.timezone
+# Europe/London, its own triage.crisis_line): Ann's thread of four messages
+# (Ann -> `inquiries reply` -> Ann -> Sam's answer from his mail client, a
+# message in the IMAP Sent folder) stays one inquiry with one
+# acknowledgement; the acknowledgement carries the site's crisis line, not
+# 911/988; times are shown in the site's zone.  The urgency set goes through
+# the classifier and through `poll` in test_urgency.sh.
+#
 # Test-only hook used here: LETTERBOX_TEST_CRASH=after-ack-intent or
 # after-alert-intent makes letterbox kill itself (SIGKILL) right after it has
 # recorded that it is about to send (deliver/notify.h); the next poll reports
@@ -68,13 +76,17 @@ s = s.replace("  url: maildir:inbox",
 s = re.sub(r"staff:\n.*\n.*\n", 'staff:\n  digest_to: ["Front desk <desk@mail.testbed.test>"]\n'
            '  urgent_to: ["Clinical lead <lead@mail.testbed.test>"]\n', s)
 s = s.replace("acknowledge: false", "acknowledge: true")
+s = s.replace("  article_url:", "  timezone: Europe/London\n  article_url:", 1)
+s = s.replace("  password_file: " + pw, "  password_file: " + pw + "\n  sent: Sent", 1)
 # A UK site: its acknowledgement must carry its own crisis line.
 s = re.sub(r"  crisis_line: >-\n(    .*\n)*",
            '  crisis_line: "In the UK call 999 or Samaritans on 116 123"\n', s)
 open(p, "w").write(s)
 PY
 lbs() { lb -C "$S" "$@"; }
+dv mailbox create -u test Sent
 expect_exit 0 "the test site checks out" lbs check
+check "  (a UK site: its zone, its Sent folder)" grep -q "timezone: Europe/London" "$S/letterbox.yaml"
 
 # put FILE: append a message to the practice's INBOX (user test).
 n_msg=0
@@ -96,6 +108,26 @@ import json, sys
 for q in json.load(sys.stdin):
     if q["from"] == sys.argv[1]:
         print(q["number"]); break' "$1"
+}
+
+# lines3 FILE FIRST: the three lines from the line FIRST on, in the text part, then in
+# the HTML part (as a browser breaks it)
+lines3() {
+	"$PY" - "$1" "$2" <<'PY'
+import email, email.policy, html.parser, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+text = m.get_body(("plain",)).get_content()
+class Lines(html.parser.HTMLParser):  # text as a browser breaks it: <br> and blocks
+    def __init__(self): super().__init__(); self.s = ""
+    def handle_starttag(self, tag, a): self.s += "\n" if tag in ("br", "p", "div") else ""
+    def handle_data(self, d): self.s += " ".join(d.split()) if d.strip() else ""
+p = Lines(); p.feed(m.get_body(("html",)).get_content())
+for part in (text, p.s):
+    lines = [l.strip() for l in part.splitlines()]
+    first = sys.argv[2]
+    i = lines.index(first) if first in lines else -1
+    print(" | ".join(lines[i:i + 3]) if i >= 0 else "(no line %r)" % first)
+PY
 }
 
 echo "-- poll files the replies; acknowledgements follow the rules"
@@ -138,8 +170,11 @@ ack=$(ls "$DOVECOT_DIR"/mail/ann/Maildir/new/* "$DOVECOT_DIR"/mail/ann/Maildir/c
 check "the acknowledgement says Auto-Submitted: auto-replied" grep -q '^Auto-Submitted: auto-replied' "$ack"
 check "... answers Ann's message (In-Reply-To)" grep -q "^In-Reply-To: <$(mid 1)>" "$ack"
 check "... carries the UK site's own crisis line" grep -q 'Samaritans on 116 123' "$ack"
-if grep -q '988' "$ack"; then fail "... and not the US numbers"; else pass "... and not the US numbers"; fi
+if grep -qwE '988|911' "$ack"; then fail "... and not the US numbers"; else pass "... and not the US numbers"; fi
 check "... came with the null envelope sender" grep -q '^Return-Path: <>' "$ack"
+same "... its sign-off is three lines, in the text part and the HTML part" "$(lines3 "$ack" "With warm regards,")" \
+	"With warm regards, | Center for Relationship and Intimacy Wellbeing | 123 Example Street, Suite 4, Woodland Hills, CA 91367, USA
+With warm regards, | Center for Relationship and Intimacy Wellbeing | 123 Example Street, Suite 4, Woodland Hills, CA 91367, USA"
 lbs inquiries show "$(inq_of carl@mail.testbed.test)" >"$T_TMP/show"
 check "the list message's history says why it was not acknowledged" grep -q "not-acknowledged: a mailing-list message" "$T_TMP/show"
 
@@ -149,6 +184,7 @@ alert=$(ls "$DOVECOT_DIR"/mail/lead/Maildir/new/* "$DOVECOT_DIR"/mail/lead/Maild
 check "the alert names the inquiry" grep -q "^Subject: URGENT inquiry $DEE" "$alert"
 check "... the sender" grep -q "dee@mail.testbed.test" "$alert"
 check "... and the subject" grep -q "Please call me" "$alert"
+check "... and when, in the site's zone" grep -qE '^Received: +[0-9-]{10} [0-9:]{5} (GMT|BST)' "$alert"
 if grep -qi "suicide\|very hard\|who else" "$alert"; then fail "the alert carries no body text"; else
 	pass "the alert carries no body text"; fi
 expect_exit 0 "poll again" lbs poll
@@ -187,7 +223,9 @@ cat >"$T_TMP/reply.md" <<-'EOF'
 	- Tuesday at 10:00
 	- Thursday at 15:30
 
-	Warm regards, the front desk
+	Warm regards,
+	Ana Lopez
+	Front desk, Center for Relationship and Intimacy Wellbeing
 EOF
 expect_exit 0 "reply --dry-run" lbs inquiries reply "$ANN" --file "$T_TMP/reply.md" --dry-run
 check "... shows the text" grep -q "Tuesday at 10:00" "$T_TMP/out"
@@ -206,6 +244,9 @@ if grep -q '^hdr.auto-submitted: .' "$T_TMP/fetch"; then fail "a person's reply 
 check "status answered" grep -q "\"number\":$ANN,.*\"status\":\"answered\"" <(lbs inquiries list --status all --json)
 lbs inquiries show "$ANN" --copy 1 --raw >"$T_TMP/copy"
 check "a copy is kept with the inquiry" grep -q "^In-Reply-To: <$(mid 1)>" "$T_TMP/copy"
+same "the signature keeps its three lines, in the text part and the HTML part" "$(lines3 "$T_TMP/copy" "Warm regards,")" \
+	"Warm regards, | Ana Lopez | Front desk, Center for Relationship and Intimacy Wellbeing
+Warm regards, | Ana Lopez | Front desk, Center for Relationship and Intimacy Wellbeing"
 
 echo "-- Ann answers the reply: her inquiry goes on, no new acknowledgement"
 REPLY_ID=$(grep -m1 '^Message-ID:' "$T_TMP/copy" | tr -d '<>\r' | awk '{print $2}')
@@ -222,13 +263,36 @@ answer "Re: Re: Healing Through Connection" "Thank you, Tuesday at 10:00 suits m
 expect_exit 0 "poll over IMAP" lbs poll --json
 check "  poll --json: a follow-up of her inquiry" grep -q "\"inquiry\":$ANN,.*\"followup\":true" "$T_TMP/out"
 same "  her inquiry is open again" "$(lbs inquiries list --status all --json | grep -o "\"number\":$ANN,[^}]*" | grep -o '"status":"[a-z]*"')" '"status":"open"'
+echo "-- Sam answers her from his mail client (the IMAP Sent folder): still one inquiry"
+nann=$(lbs inquiries list --status all --json | grep -o '"from":"ann@mail.testbed.test"' | wc -l)
+{
+	printf 'From: Sam Smith <news@mail.testbed.test>\r\nTo: Ann Example <ann@mail.testbed.test>\r\n'
+	printf 'Subject: Re: Re: Re: Healing Through Connection\r\nDate: %s\r\n' "$(date -R)"
+	printf 'Message-ID: <sam1.%s@mail.testbed.test>\r\nIn-Reply-To: <%s>\r\n' "$$" "$(mid $n_msg)"
+	printf 'References: <%s> <%s>\r\n' "$REPLY_ID" "$(mid $n_msg)"
+	printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+	printf 'Lovely, see you on Tuesday at 10:00.\r\n\r\nSam\r\n'
+} | dv save -u test -m Sent
+expect_exit 0 "poll reads the Sent folder" lbs poll --json
+check "  poll --json: a staff reply to her inquiry" grep -q "\"kind\":\"staff-reply\",\"inquiry\":$ANN" "$T_TMP/out"
+same "  her inquiry is answered" "$(lbs inquiries list --status all --json | grep -o "\"number\":$ANN,[^}]*" | grep -o '"status":"[a-z]*"')" '"status":"answered"'
+lbs inquiries show "$ANN" >"$T_TMP/show"
+check "  show: one conversation of the four messages" grep -q "^Conversation (4 messages):" "$T_TMP/show"
+same "  ... in order: hers, our reply, hers, Sam's" \
+	"$(grep -oE '^(Thank you for the article|Dear Ann|Thank you, Tuesday|Lovely, see you)' "$T_TMP/show" | paste -sd'|')" \
+	"Thank you for the article|Dear Ann|Thank you, Tuesday|Lovely, see you"
+check "  history: answered by Sam (mail client)" grep -q "reply: answered by Sam Smith <news@mail.testbed.test> (mail client)" "$T_TMP/show"
+same "  no new inquiry from Ann" "$(lbs inquiries list --status all --json | grep -o '"from":"ann@mail.testbed.test"' | wc -l)" "$nann"
+settle
+same "  one acknowledgement all along (her mailbox: it and our reply)" "$(count ann)" 2
+same "  ... the acknowledgement once" "$(dv search -u ann mailbox INBOX header auto-submitted auto-replied 2>/dev/null | wc -l)" 1
 answer "Re: Healing Through Connection" "Oh, and may I bring my husband?"
 expect_exit 0 "she writes again, only 'Re: subject'" lbs poll --json
 check "  joins too" grep -q "\"inquiry\":$ANN,.*\"followup\":true" "$T_TMP/out"
 settle
 same "  no acknowledgement for either (her mailbox: the acknowledgement and the reply)" "$(count ann)" 2
 lbs inquiries show "$ANN" >"$T_TMP/show"
-check "  show: the conversation, four messages" grep -q "^Conversation (4 messages):" "$T_TMP/show"
+check "  show: the conversation, five messages" grep -q "^Conversation (5 messages):" "$T_TMP/show"
 check "  ... her answer" grep -q "^Thank you, Tuesday at 10:00 suits me." "$T_TMP/show"
 
 echo "-- a reply that cannot be sent"
@@ -245,9 +309,38 @@ expect_exit 0 "set" lbs inquiries set "$DEE" status=open assign=maria --by maria
 expect_exit 0 "note" lbs inquiries note "$DEE" "Called back, appointment tomorrow" --by maria
 expect_exit 0 "reply" lbs inquiries reply "$DEE" --file "$T_TMP/reply.md" --by jo
 lbs inquiries show "$DEE" >"$T_TMP/show"
-order=$(grep -nE '  (maria|jo) ' "$T_TMP/show" | sed -E 's/^[0-9]+: +[0-9T:Z-]+ +([a-z]+) +([a-z-]+):.*/\1 \2/' | xargs)
+order=$(grep -nE '  (maria|jo) ' "$T_TMP/show" | sed -E 's/^[0-9]+: +[0-9-]+ [0-9:]+ [A-Z]+ +([a-z]+) +([a-z-]+):.*/\1 \2/' | xargs)
 same "set, note, reply in order, each with who" "$order" "maria status maria assign maria note jo reply jo status jo mailbox"
-check "each with an ISO time" grep -qE '^  20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z  maria +note: Called back' "$T_TMP/show"
+check "each with its time in the site's zone" grep -qE '^  20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} (GMT|BST)  maria +note: Called back' "$T_TMP/show"
+
+echo "-- site.timezone: the same inquiry in London and in Los Angeles"
+# shown NUMBER: "Received" and the note's history time, as `inquiries show` prints them
+shown() { lbs inquiries show "$1" | sed -nE 's/^Received: +//p; s/^  (.*)  maria +note: Called back.*/\1/p' | xargs -d '\n' | sed 's/ \([0-9]\{4\}-\)/ | \1/'; }
+london=$(shown "$DEE")
+# want ZONE: the same times computed by Python's zoneinfo from the store's UTC
+want() {
+	lbs inquiries list --status all --json | "$PY" -c '
+import datetime, json, re, sys, zoneinfo
+zone, dee, hist = sys.argv[1], int(sys.argv[2]), open(sys.argv[3]).read()
+q = [q for q in json.load(sys.stdin) if q["number"] == dee][0]
+note = re.search(r"^H %d\t(\S+)\tmaria\tnote\t" % dee, hist, re.M).group(1)
+def local(iso):
+    t = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zoneinfo.ZoneInfo(zone))
+    return t.strftime("%Y-%m-%d %H:%M %Z")
+print(local(q["received"]) + " | " + local(note))' "$1" "$DEE" "$(grep -rlP '\tmaria\tnote\t' "$S/state" | head -1)"
+}
+same "  London: Received and history in GMT/BST" "$london" "$(want Europe/London)"
+check "  ... (both times there: '$london')" grep -qxE '([0-9-]{10} [0-9:]{5} (GMT|BST)( \| )?){2}' <<<"$london"
+sed -i 's|^  timezone: Europe/London|  timezone: America/Los_Angeles|' "$S/letterbox.yaml"
+la=$(shown "$DEE")
+same "  Los Angeles: in PST/PDT" "$la" "$(want America/Los_Angeles)"
+check "  ... (both times there: '$la')" grep -qxE '([0-9-]{10} [0-9:]{5} (PST|PDT)( \| )?){2}' <<<"$la"
+check "  ... and they differ" test "$london" != "$la"
+check "  the store stays UTC" grep -q "\"number\":$DEE,\"received\":\"[0-9T:-]*Z\"" <(lbs inquiries list --status all --json)
+sed -i 's|^  timezone: America/Los_Angeles|  timezone: Europe/Lundon|' "$S/letterbox.yaml"
+expect_exit 78 "  an unknown zone is a config error" lbs inquiries show "$DEE"
+grep_err "letterbox.yaml:$(grep -n 'timezone:' "$S/letterbox.yaml" | cut -d: -f1):[0-9]+: 'timezone': 'Europe/Lundon' is not a zone" "  ... naming file:line:col"
+sed -i 's|^  timezone: Europe/Lundon|  timezone: Europe/London|' "$S/letterbox.yaml"
 
 echo "-- bad input changes nothing"
 snap() { lbs inquiries list --status all --json; for q in $(seq 1 12); do lbs inquiries show "$q" 2>/dev/null; done; }
@@ -298,6 +391,7 @@ for q in store:
         bad.append("%d is not waiting" % q["number"])
 if "suicide" in text.lower() or "suicide" in html.lower(): bad.append("message text in the digest")
 if msg["Auto-Submitted"] != "auto-generated": bad.append("Auto-Submitted")
+if not re.search(r"the digest of \d{4}-\d\d-\d\d \d\d:\d\d (GMT|BST)\n", text): bad.append("its time not in the site's zone")
 page = open(sys.argv[3]).read()
 if "%d new</b>" % counts["new"] not in page or "%d answered" % counts["answered"] not in page:
     bad.append("the --html page differs")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crisis detection (issue 11, item 1): the labelled set in tests/data/urgency/
 # through the whole classifier (recall >= 98%, false alarms <= 10%, figures
-# printed), the trial's example through `poll` on a Maildir inbox,
+# printed) and then through `poll` on a Maildir inbox (the store's priorities
+# must give the same figures), the trial's example through `poll`,
 # `check --urgent-words`, and triage.urgent_words / urgent_languages in
 # letterbox.yaml (bad entries refused with file:line:col).
 source "$(dirname "$0")/../lib.sh"
@@ -19,8 +20,56 @@ same "  the Spanish crisis messages are all found with es" "$(spanish -l es)" "r
 check "  ... and mostly missed without it (the languages key matters)" \
 	test "$(spanish -l en | sed 's/recall \([0-9]*\).*/\1/')" -lt 10
 
-# --- the trial's example, end to end --------------------------------------------------------------
+# --- the labelled set through `poll`: filed from a Maildir, urgent in the store ---------------------
+# Each line is a mail from a sender of its own (no two join as one conversation);
+# the store's priorities must give the same figures as the classifier above.
 S=$T_TMP/s
+make_site "$S"
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+"$PY" - "$S/inbox/new" "$TOP"/tests/data/urgency/*.tsv >"$T_TMP/labels" <<'PY'
+import sys
+box, n = sys.argv[1], 0
+for path in sys.argv[2:]:
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        if not line or line.startswith("#"):
+            continue
+        label, lang, subject, body, reason = line.split("\t")
+        n += 1
+        with open("%s/%d.eval" % (box, n), "w", encoding="utf-8") as f:
+            f.write("From: Person %d <p%d@people.test>\nTo: hello@example.org\nSubject: %s\n"
+                    "Date: Tue, 24 Nov 2026 10:00:00 +0000\nMessage-ID: <eval%d@people.test>\n"
+                    "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+                    "Content-Transfer-Encoding: 8bit\n\n%s\n"
+                    % (n, n, subject, n, body.replace("\\n", "\n")))
+        print("p%d@people.test\t%s\t%s:%s" % (n, label, path.rsplit("/", 1)[1], reason))
+PY
+expect_exit 0 "poll files the labelled set ($(wc -l <"$T_TMP/labels") messages)" lb -C "$S" poll
+lb -C "$S" inquiries list --status all --json >"$T_TMP/store.json"
+"$PY" - "$T_TMP/labels" "$T_TMP/store.json" >"$T_TMP/polled" <<'PY'
+import json, sys
+prio = {q["from"]: q["priority"] for q in json.load(open(sys.argv[2]))}
+urgent = found = normal = alarms = missing = 0
+for line in open(sys.argv[1]):
+    who, label, why = line.rstrip("\n").split("\t")
+    if who not in prio:
+        missing += 1; print("  not filed   " + why); continue
+    got = prio[who] == "urgent"
+    if label == "urgent":
+        urgent += 1; found += got
+        if not got: print("  missed      " + why)
+    else:
+        normal += 1; alarms += got
+        if got: print("  false alarm " + why)
+print("poll: recall %d/%d, false alarms %d/%d, not filed %d" % (found, urgent, alarms, normal, missing))
+PY
+sed 's/^/       /' "$T_TMP/polled"
+tool_figures=$(tail -1 "$T_TMP/eval" | sed -E 's/.*recall ([0-9]+\/[0-9]+).*false alarms ([0-9]+\/[0-9]+).*/recall \1, false alarms \2/')
+same "  through poll, the store's priorities give the classifier's figures" \
+	"$(tail -1 "$T_TMP/polled")" "poll: $tool_figures, not filed 0"
+
+# --- the trial's example, end to end --------------------------------------------------------------
+S=$T_TMP/s2
 make_site "$S"
 mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
 # mail FILE SUBJECT BODY

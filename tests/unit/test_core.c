@@ -74,6 +74,51 @@ static void test_time_parse(void)
 	buf_free(&b);
 }
 
+/* Times for people are local in site.timezone, with the zone; both sides of
+ * each zone's spring change. */
+static void test_time_zones(void)
+{
+	CHECK(time_zone_known("Europe/London"));
+	CHECK(time_zone_known("America/Los_Angeles"));
+	CHECK(time_zone_known("UTC"));
+	const char *bad[] = {
+	    "Mars/Olympus_Mons",       "Europe",	 "Europe/", "../../../etc/passwd",
+	    "/usr/share/zoneinfo/UTC", "Europe//London", "",	    "Europe/London x",
+	    "EST5EDT,M3.2.0,M11.1.0"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		if (!harness_check(!time_zone_known(bad[i]), __FILE__, __LINE__, bad[i]))
+			fprintf(stderr, "    '%s' taken for a zone\n", bad[i]);
+	static const struct {
+		const char *zone;
+		long long t;
+		const char *want;
+	} cases[] = {
+	    {"Europe/London", 1774745940LL, "2026-03-29 00:59 GMT"},
+	    {"Europe/London", 1774746000LL, "2026-03-29 02:00 BST"},
+	    {"Europe/London", 1795628100LL, "2026-11-25 17:35 GMT"},
+	    {"America/Los_Angeles", 1772963940LL, "2026-03-08 01:59 PST"},
+	    {"America/Los_Angeles", 1772964000LL, "2026-03-08 03:00 PDT"},
+	    {"America/Los_Angeles", 1795628100LL, "2026-11-25 09:35 PST"},
+	};
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		time_zone_use(cases[i].zone);
+		buf_reset(&b);
+		time_local(&b, (time_t)cases[i].t);
+		CHECK_STR(b.p, cases[i].want);
+	}
+	/* A state file's UTC, shown local; what does not parse is shown as is. */
+	buf_reset(&b);
+	time_local_iso(&b, "2026-11-25T17:35:00Z");
+	CHECK_STR(b.p, "2026-11-25 09:35 PST");
+	buf_reset(&b);
+	time_local_iso(&b, "yesterday");
+	CHECK_STR(b.p, "yesterday");
+	buf_free(&b);
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
 static void test_tokens(void)
 {
 	struct secret s;
@@ -181,6 +226,8 @@ static void test_config_errors(void)
 	    {"site:\n", "site:\n  url: [oops\n", "good.yaml:"},
 	    {"  postal_address: 1 Main St\n", "",
 	     "good.yaml:2:3: site is missing the required key 'postal_address'"},
+	    {"  name: Example Practice\n", "  name: Example Practice\n  timezone: Europe/Lundon\n",
+	     "good.yaml:3:13: 'timezone': 'Europe/Lundon' is not a zone of the time zone database"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct buf b = BUF_INIT;
@@ -389,6 +436,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 2;
 	RUN(test_time_parse);
+	RUN(test_time_zones);
 	RUN(test_termsafe);
 	RUN(test_tokens);
 	RUN(test_config_good);

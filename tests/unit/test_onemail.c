@@ -293,7 +293,9 @@ static void test_text_html(void)
 	struct buf h = BUF_INIT;
 	onemail_text_html(&h, "Dear <Dee> & co,\n\nline one\nline two\n  - a list\n- item\n", "en");
 	CHECK(strstr(h.p, "Dear &lt;Dee&gt; &amp; co,</p>") != NULL);
-	CHECK(strstr(h.p, "line one\nline two<br>\n  - a list<br>\n- item</p>") != NULL);
+	/* A line break is a line break (it used to flow: "line one\nline two"
+	 * showed as one line, and so did a sign-off and its address). */
+	CHECK(strstr(h.p, "line one<br>\nline two<br>\n  - a list<br>\n- item</p>") != NULL);
 	CHECK(strstr(h.p, "<html lang=\"en\">") != NULL);
 	CHECK(strstr(h.p, "<Dee>") == NULL);
 	buf_free(&h);
@@ -309,6 +311,64 @@ static void test_text_html(void)
 	buf_free(&h);
 	onemail_text_html(&h, "http:// alone, httpx://no, https://", "en");
 	CHECK(strstr(h.p, "<a ") == NULL);
+	buf_free(&h);
+	/* Text wrapped at 72 columns flows again; the sign-off keeps its lines. */
+	onemail_text_html(
+	    &h,
+	    "Thank you for writing to us. This is an automatic note to let you know\n"
+	    "that your message has arrived. A member of our team reads every message\n"
+	    "and will answer you.\n\nWith warm regards,\nThe Practice\n1 Main St\n",
+	    "en");
+	CHECK(strstr(h.p, "to let you know\nthat your message has arrived. A member of our team "
+			  "reads every message\nand will answer you.</p>") != NULL);
+	CHECK(strstr(h.p, "With warm regards,<br>\nThe Practice<br>\n1 Main St</p>") != NULL);
+	buf_free(&h);
+	/* Columns, not bytes: 35 two-byte letters and a short word fit. */
+	struct buf wide = BUF_INIT;
+	for (int i = 0; i < 35; i++)
+		buf_adds(&wide, "\xc3\xa9");
+	buf_adds(&wide, "\nnext\n");
+	onemail_text_html(&h, wide.p, "en");
+	CHECK(strstr(h.p, "\xc3\xa9<br>\nnext</p>") != NULL);
+	buf_free(&h);
+	buf_free(&wide);
+	/* Commands (indented four) are whole on a 375 px screen: each in a code
+	 * element that does not wrap, in a block that scrolls instead. */
+	onemail_text_html(&h,
+			  "Read it:\n\n    letterbox inquiries show 7\n"
+			  "    letterbox inquiries reply 7 --file REPLY.md\n\nThanks.\n",
+			  "en");
+	CHECK(strstr(h.p, "Read it:</p>\n<div style=\"margin:0 0 16px 0;overflow-x:auto;\">\n<code "
+			  "style=\"display:block;white-space:nowrap;") != NULL);
+	CHECK(strstr(h.p, "\">letterbox inquiries show 7</code>\n<code ") != NULL);
+	CHECK(strstr(h.p, "\">letterbox inquiries reply 7 --file REPLY.md</code>\n</div>\n<p ") !=
+	      NULL);
+	buf_free(&h);
+}
+
+/* The practice's own acknowledgement template (the sample site's): its
+ * sign-off is three lines in the text part and in the HTML part. */
+static void test_ack_signoff(void)
+{
+	char name[] = "Center for Relationship and Intimacy Wellbeing", lang[] = "en",
+	     addr[] = "123 Example Street, Suite 4, Woodland Hills, CA 91367, USA",
+	     crisis[] = "In the UK call 999 or Samaritans on 116 123", dir[] = ".";
+	struct config cfg = {.site_dir = dir,
+			     .site_name = name,
+			     .site_lang = lang,
+			     .site_postal_address = addr,
+			     .crisis_line = crisis,
+			     .file = name};
+	struct om_var vars[] = {{"person.first_name", "Dee", NULL}};
+	struct buf t = BUF_INIT, h = BUF_INIT;
+	struct lb_err err = {0};
+	CHECK_INT(onemail_template(&cfg, "acknowledgement", vars, 1, 1795600000, &t, &h, &err), 0);
+	CHECK(strstr(t.p, "With warm regards,\nCenter for Relationship and Intimacy Wellbeing\n"
+			  "123 Example Street") != NULL);
+	CHECK(strstr(h.p, "With warm regards,<br>\nCenter for Relationship and Intimacy "
+			  "Wellbeing<br>\n123 Example Street") != NULL);
+	CHECK(strstr(h.p, "Samaritans on 116 123") != NULL);
+	buf_free(&t);
 	buf_free(&h);
 }
 
@@ -366,10 +426,24 @@ static void test_templates(void)
 	buf_reset(&t);
 	buf_reset(&h);
 	const char *md = "Hello *there*.\n\n- one\n";
-	CHECK_INT(render_markdown(&cfg, md, strlen(md), "reply.html", &h, &t, &err), 0);
+	CHECK_INT(render_markdown(&cfg, md, strlen(md), MD_FLOW, "reply.html", &h, &t, &err), 0);
 	CHECK(strstr(h.p, "color:#123456;") != NULL);
 	CHECK(strstr(h.p, "<em") != NULL);
 	CHECK(strstr(t.p, "Hello") != NULL && strstr(t.p, "<") == NULL);
+	/* A staff reply: a line break is a line break, in both parts (the
+	 * signature); an article's Markdown flows as CommonMark says. */
+	md = "See you on Tuesday.\n\nSam Smith\nFront desk\n+44 20 7946 0000\n";
+	buf_reset(&t);
+	buf_reset(&h);
+	CHECK_INT(render_markdown(&cfg, md, strlen(md), MD_LINE_BREAKS, "reply.html", &h, &t, &err),
+		  0);
+	CHECK(strstr(h.p, "Sam Smith<br>\nFront desk<br>\n+44 20 7946 0000</p>") != NULL);
+	CHECK(strstr(t.p, "\nSam Smith\nFront desk\n+44 20 7946 0000\n") != NULL);
+	buf_reset(&t);
+	buf_reset(&h);
+	CHECK_INT(render_markdown(&cfg, md, strlen(md), MD_FLOW, "reply.html", &h, &t, &err), 0);
+	CHECK(strstr(t.p, "Sam Smith Front desk +44 20 7946 0000") != NULL);
+	CHECK(strstr(h.p, "<br>") == NULL);
 	buf_free(&t);
 	buf_free(&h);
 	const char *files[] = {"templates/ack.txt", "templates/ack.html", "templates/reply.html",
@@ -484,6 +558,7 @@ int main(void)
 	RUN(test_subject);
 	RUN(test_text_html);
 	RUN(test_templates);
+	RUN(test_ack_signoff);
 	RUN(test_machine_local);
 	RUN(test_own_address);
 	RUN(test_machine_message);
