@@ -3,6 +3,9 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+# Installed templates and examples; the binary falls back to DATADIR/templates
+# (or BINDIR/../share/letterbox when it was moved there, as under DESTDIR).
+DATADIR   ?= $(PREFIX)/share/letterbox
 BUILD     ?= build
 CC        ?= cc
 DEPS      := scripts/deps
@@ -21,7 +24,7 @@ WARN += -Werror
 endif
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' -DLB_DATADIR='"$(DATADIR)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 	-Isrc $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
@@ -30,7 +33,10 @@ LIB_SRC   := $(sort $(wildcard src/core/*.c src/store/*.c src/compose/*.c src/de
 # The crisis lexicon (data/urgent/LANG.txt) is compiled in as a generated C file.
 LEXICON   := $(sort $(wildcard data/urgent/*.txt))
 LEXICON_C := $(BUILD)/gen/lexicon_files.c
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LEXICON_C:%.c=%.o)
+# The templates `letterbox init` writes: every file in templates/, compiled in.
+TEMPLATES := $(sort $(wildcard templates/*))
+TEMPLATES_C := $(BUILD)/gen/templates.c
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LEXICON_C:%.c=%.o) $(TEMPLATES_C:%.c=%.o)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -64,6 +70,13 @@ $(LEXICON_C): $(LEXICON) scripts/embed-lexicon
 	scripts/embed-lexicon $(LEXICON) >$@.tmp && mv $@.tmp $@
 
 $(LEXICON_C:%.c=%.o): $(LEXICON_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(TEMPLATES_C): $(TEMPLATES) scripts/embed-files
+	@mkdir -p $(@D)
+	scripts/embed-files embedded_templates $(TEMPLATES) >$@.tmp && mv $@.tmp $@
+
+$(TEMPLATES_C:%.c=%.o): $(TEMPLATES_C)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblb.a

@@ -13,6 +13,7 @@ static const struct command {
 	cmd_fn fn;
 	const char *summary;
 } commands[] = {
+    {"init", cmd_init, "start a site: letterbox.yaml, templates, an example"},
     {"check", cmd_check, "validate the config, articles, templates and lists"},
     {"preview", cmd_preview, "write one article as a recipient would get it"},
     {"subscribers", cmd_subscribers, "list, add, remove and import subscribers"},

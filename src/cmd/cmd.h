@@ -19,6 +19,7 @@ struct cli {
 
 typedef int (*cmd_fn)(struct cli *g, int argc, char **argv);
 
+int cmd_init(struct cli *g, int argc, char **argv);
 int cmd_preview(struct cli *g, int argc, char **argv);
 int cmd_check(struct cli *g, int argc, char **argv);
 int cmd_subscribers(struct cli *g, int argc, char **argv);

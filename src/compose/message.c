@@ -9,6 +9,7 @@
 
 #include "compose/mime.h"
 #include "compose/render.h"
+#include "core/datadir.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
@@ -179,10 +180,11 @@ static int load_template(const struct config *cfg, const char *file, enum tpl_es
 			 struct tpl **out, struct buf *src, struct lb_err *err)
 {
 	char *rel = path_join("templates", file);
-	char *path = config_path(cfg, rel);
+	bool installed;
+	char *path = datadir_template(cfg, file, &installed);
 	int rc = fsx_read(path, src, 1 << 20, err);
 	if (!rc)
-		rc = tpl_compile(rel, src->p, src->n, esc, out, err);
+		rc = tpl_compile(installed ? path : rel, src->p, src->n, esc, out, err);
 	free(path);
 	free(rel);
 	return rc;

@@ -11,6 +11,7 @@
 
 #include "compose/mime.h"
 #include "compose/render.h"
+#include "core/datadir.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
@@ -350,15 +351,18 @@ static int compile_file(const struct config *cfg, const char *file, enum tpl_esc
 			struct tpl **t, struct lb_err *err)
 {
 	char *rel = path_join("templates", file);
-	char *path = config_path(cfg, rel);
+	bool installed;
+	char *path = datadir_template(cfg, file, &installed);
 	struct buf src = BUF_INIT;
 	*t = NULL;
 	int rc = fsx_read(path, &src, 1 << 20, err);
 	if (rc == LB_ENOINPUT)
 		err_set(err, rc,
-			"%s: the template is missing (a sample is in letterbox's templates/)", rel);
+			"%s: the template is missing, and %s/templates has none either "
+			"(`letterbox init --templates` copies the installed ones into the site)",
+			rel, datadir());
 	if (!rc)
-		rc = tpl_compile(rel, src.p, src.n, esc, t, err);
+		rc = tpl_compile(installed ? path : rel, src.p, src.n, esc, t, err);
 	buf_free(&src);
 	free(path);
 	free(rel);
@@ -399,8 +403,7 @@ size_t onemail_check(const struct config *cfg, const char *name, bool required,
 	for (int html = 0; html < 2; html++) {
 		struct buf file = BUF_INIT;
 		buf_printf(&file, "%s.%s", name, html ? "html" : "txt");
-		char *rel = path_join("templates", file.p);
-		char *path = config_path(cfg, rel);
+		char *path = datadir_template(cfg, file.p, NULL);
 		if ((!html && required) || fsx_exists(path)) {
 			struct tpl *t = NULL;
 			struct lb_err err = {0};
@@ -412,7 +415,6 @@ size_t onemail_check(const struct config *cfg, const char *name, bool required,
 			files++;
 		}
 		free(path);
-		free(rel);
 		buf_free(&file);
 	}
 	return files;
@@ -432,8 +434,7 @@ int onemail_template(const struct config *cfg, const char *name, const struct om
 	int rc = render_file(cfg, file.p, TPL_ESC_NONE, &vc, text, err);
 	buf_reset(&file);
 	buf_printf(&file, "%s.html", name);
-	char *rel = path_join("templates", file.p);
-	char *path = config_path(cfg, rel);
+	char *path = datadir_template(cfg, file.p, NULL);
 	if (!rc && fsx_exists(path)) {
 		vc.html = true;
 		rc = render_file(cfg, file.p, TPL_ESC_HTML, &vc, html, err);
@@ -441,7 +442,6 @@ int onemail_template(const struct config *cfg, const char *name, const struct om
 		onemail_text_html(html, buf_cstr(text), cfg->site_lang);
 	}
 	free(path);
-	free(rel);
 	buf_free(&file);
 	return rc;
 }
