@@ -182,15 +182,26 @@ bench: all bench-bin
 	@bench/run
 
 # ---- install ---------------------------------------------------------------------------------------
+# The binary, the man pages, and DATADIR: templates/ (what a site without its own uses)
+# and examples/ (crontab, systemd units, sysusers.d and tmpfiles.d), with BINDIR and
+# DATADIR written into them.
+EXAMPLES  := contrib/crontab.example $(sort $(wildcard contrib/systemd/*))
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(DATADIR)/examples/systemd
 	install -m 755 $(BUILD)/letterbox $(DESTDIR)$(BINDIR)/letterbox
-	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/ || true; done
-	for m in docs/man/*.5; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/ || true; done
+	install -m 644 $(TEMPLATES) $(DESTDIR)$(DATADIR)/templates/
+	for f in $(EXAMPLES) docs/man/*.[15]; do \
+		case $$f in docs/man/*) to=$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/} ;; \
+			*) to=$(DESTDIR)$(DATADIR)/examples/$${f#contrib/} ;; esac; \
+		sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/usr/local/share/letterbox|$(DATADIR)|g' \
+			$$f >$$to && chmod 644 $$to || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/letterbox $(DESTDIR)$(MANDIR)/man1/letterbox.1 \
 		$(DESTDIR)$(MANDIR)/man5/letterbox.yaml.5
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build

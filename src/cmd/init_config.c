@@ -11,9 +11,10 @@
 #include "core/mem.h"
 
 enum {
-	RAW = 1,     /* the value is YAML as it stands (a boolean, a duration, a list) */
-	OFF = 2,     /* written commented out: the default is fine, or it needs a server */
-	WITH_URL = 4 /* commented out unless --url was given */
+	RAW = 1,      /* the value is YAML as it stands (a boolean, a duration, a list) */
+	OFF = 2,      /* written commented out: the default is fine, or it needs a server */
+	WITH_URL = 4, /* commented out unless --url was given */
+	LIST = 8      /* the value is the one string in a list */
 };
 
 /* KEY is dotted: its depth is its indentation; a NULL VALUE is a section,
@@ -80,11 +81,9 @@ static const struct init_key {
     {"send.catch_up", "3d", RAW, "an article at most this late is still sent"},
     {"send.give_up", "3d", RAW, "a recipient deferred this long is given up"},
     {"send.test_prefix", "[TEST] ", OFF, "the subject's prefix in a `send --to ADDR` test"},
-    {"staff", NULL, OFF, "Who hears of inquiries (letterbox digest, urgent alerts)."},
-    {"staff.digest_to", "[\"Front desk <frontdesk@$domain>\"]", RAW | OFF,
-     "the daily digest of open inquiries"},
-    {"staff.urgent_to", "[\"Clinical lead <lead@$domain>\"]", RAW | OFF,
-     "an alert for each urgent inquiry"},
+    {"staff", NULL, 0, "Who hears of inquiries: a list of \"Name <address>\" each."},
+    {"staff.digest_to", "$from", LIST, "the digest of inquiries waiting (letterbox digest)"},
+    {"staff.urgent_to", "$from", LIST, "an alert for each urgent inquiry"},
     {"triage", NULL, 0, "What poll does with an inquiry."},
     {"triage.acknowledge", "false", RAW,
      "true: answer each new inquiry with templates/acknowledgement.txt"},
@@ -250,10 +249,13 @@ void init_config_write(const struct init_values *v, struct buf *out)
 			struct buf val = BUF_INIT;
 			expand(&x, k->value, &val);
 			buf_addc(out, ' ');
-			if (k->flags & RAW)
+			if (k->flags & RAW) {
 				buf_adds(out, buf_cstr(&val));
-			else
+			} else {
+				buf_adds(out, k->flags & LIST ? "[" : "");
 				yaml_quoted(out, buf_cstr(&val));
+				buf_adds(out, k->flags & LIST ? "]" : "");
+			}
 			buf_free(&val);
 		}
 		buf_addc(out, '\n');

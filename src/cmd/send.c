@@ -110,8 +110,8 @@ static int dry_run(struct send_ctx *s, const struct article *a, struct lb_err *e
 		struct recipient r = {c.r[i].email, c.r[i].name, c.r[i].fields, c.r[i].nfields};
 		rc = newsletter_compose(nl, &r, s->now, &m, err);
 		bytes += m.size;
-		if (!rc && log_verbose)
-			printf("  would send to %s\n", c.r[i].email);
+		if (!rc)
+			term_printf(stdout, "  would send to %s\n", c.r[i].email);
 	}
 	if (!rc) {
 		printf("%s: would send %zu message%s (%.0f KB each), skip %zu\n", a->slug, c.n,
