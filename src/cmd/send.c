@@ -30,7 +30,8 @@ static const char usage[] =
     "With ARTICLE: send that article now, whatever its date.\n"
     "\n"
     "  --dry-run           compose everything and report who would get what; send nothing\n"
-    "  --to ADDR           a test send of ARTICLE to ADDR only (not recorded anywhere)\n"
+    "  --to ADDR           a test send of ARTICLE to ADDR only, the subject marked\n"
+    "                      send.test_prefix (\"[TEST] \"); recorded nowhere\n"
     "  --limit N           at most N messages in this run\n"
     "  --resend-uncertain  send again to recipients whose earlier delivery is uncertain\n"
     "  --now TIME          act as if it were TIME (e.g. \"2026-11-25 09:00\")\n"
@@ -184,6 +185,8 @@ static int test_send(struct send_ctx *s, const struct article *a, const char *to
 	struct message m;
 	message_init(&m);
 	int rc = newsletter_prepare(&s->g->cfg, a, &s->secret, s->now, &nl, err);
+	if (!rc && s->g->cfg.test_prefix && *s->g->cfg.test_prefix)
+		newsletter_subject_prefix(nl, s->g->cfg.test_prefix);
 	struct recipient r = {rcpt.spec, rcpt.display, NULL, 0};
 	if (!rc)
 		rc = newsletter_compose(nl, &r, time(NULL), &m, err);

@@ -244,6 +244,15 @@ static void base36(char *out, size_t cap, unsigned long long v)
 	out[i] = '\0';
 }
 
+void newsletter_subject_prefix(struct newsletter *nl, const char *prefix)
+{
+	struct buf subject = BUF_INIT;
+	buf_printf(&subject, "%s%s", prefix, nl->a->title);
+	buf_reset(&nl->h_subject);
+	hdr_text(&nl->h_subject, "Subject", buf_cstr(&subject));
+	buf_free(&subject);
+}
+
 static void prepare_headers(struct newsletter *nl)
 {
 	const struct config *cfg = nl->cfg;
