@@ -64,8 +64,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("letterbox %s\n", LB_VERSION);
 			return 0;
-		default:
-			usage(stderr);
+		default: /* getopt said which */
+			fprintf(stderr, "(`letterbox --help` says how)\n");
 			return 64;
 		}
 	}
@@ -74,6 +74,8 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	const char *name = argv[optind];
+	/* A command's bad option is said once, by the command (cli_usage). */
+	opterr = 0;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(commands[i].name, name) == 0) {
 			int rc = commands[i].fn(&g, argc - optind, argv + optind);
@@ -82,7 +84,6 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "letterbox: unknown command '%s'\n", name);
-	usage(stderr);
+	fprintf(stderr, "letterbox: unknown command '%s'\n(`letterbox --help` lists them)\n", name);
 	return 64;
 }

@@ -21,7 +21,8 @@
 #include "store/suppressions.h"
 
 static const char usage[] =
-    "letterbox digest [--to ADDR] [--html FILE] [--always] [--dry-run] [--now TIME]\n"
+    "letterbox digest [--to ADDR] [--html FILE] [--always] [--dry-run]\n"
+    "                 [--now TIME]\n"
     "\n"
     "Mail staff.digest_to one report: the new and open inquiries (urgent first,\n"
     "then oldest; age, sender, subject, article, and an urgent alert or\n"
@@ -602,7 +603,8 @@ int cmd_digest(struct cli *g, int argc, char **argv)
 			printf("usage: %s\n", usage);
 			return 0;
 		default:
-			return cli_usage(usage, "digest: bad option");
+			return cli_usage(usage, "digest: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 		}
 	}
 	if (optind != argc)

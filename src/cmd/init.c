@@ -18,8 +18,8 @@
 #include "core/termsafe.h"
 
 static const char usage[] =
-    "letterbox init [DIR] [--name NAME] [--from \"Name <addr>\"] [--postal-address TEXT]\n"
-    "               [--url URL] [--timezone ZONE] [--force]\n"
+    "letterbox init [DIR] [--name NAME] [--from \"Name <addr>\"]\n"
+    "               [--postal-address TEXT] [--url URL] [--timezone ZONE] [--force]\n"
     "       letterbox init [DIR] --templates\n"
     "\n"
     "Start a site in DIR (default: the current directory): letterbox.yaml with\n"
@@ -125,8 +125,8 @@ static bool dir_empty(const char *dir)
 /* A bad value: one line and a hint, not the whole usage. */
 static int bad_value(const char *opt, const char *val, const char *hint)
 {
-	term_printf(stderr, "letterbox: init %s '%s': %s\n(letterbox init --help)\n", opt, val,
-		    hint);
+	term_printf(stderr, "letterbox: init %s '%s': %s\n(`letterbox init --help` says how)\n",
+		    opt, val, hint);
 	return LB_EUSAGE;
 }
 
@@ -242,7 +242,6 @@ int cmd_init(struct cli *g, int argc, char **argv)
 	bool force = false, templates = false;
 	int c;
 	optind = 0;
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -272,7 +271,7 @@ int cmd_init(struct cli *g, int argc, char **argv)
 		default:
 			return cli_usage("letterbox init [DIR] [options]  (letterbox init --help)",
 					 "init: unknown option or missing value: %s",
-					 argv[optind - 1]);
+					 cli_bad_option(argv));
 		}
 	}
 	if (argc - optind > 1)

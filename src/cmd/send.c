@@ -21,23 +21,24 @@
 #include "store/suppressions.h"
 
 static const char usage[] =
-    "letterbox send [ARTICLE] [--dry-run] [--to ADDR] [--limit N] [--resend-uncertain]\n"
-    "               [--now TIME]\n"
+    "letterbox send [ARTICLE] [--dry-run] [--to ADDR] [--limit N]\n"
+    "               [--resend-uncertain] [--now TIME]\n"
     "\n"
     "Without ARTICLE: send every due article (send_at, else date, has passed; not a\n"
     "draft; not sent yet), oldest first, and resume any campaign an earlier run left\n"
     "unfinished.  Articles older than send.catch_up are reported as missed, not sent.\n"
     "With ARTICLE: send that article now, whatever its date.\n"
     "\n"
-    "  --dry-run           compose everything and report who would get what; send nothing\n"
+    "  --dry-run           compose everything, list who would get what; send nothing\n"
     "  --to ADDR           a test send of ARTICLE to ADDR only, the subject marked\n"
     "                      send.test_prefix (\"[TEST] \"); recorded nowhere\n"
     "  --limit N           at most N messages in this run\n"
-    "  --resend-uncertain  send again to recipients whose earlier delivery is uncertain\n"
+    "  --resend-uncertain  send again where an earlier delivery is uncertain\n"
     "  --now TIME          act as if it were TIME (e.g. \"2026-11-25 09:00\")\n"
     "\n"
-    "Exit 0 when done, 75 when deferred recipients remain or another send is running\n"
-    "(cron will retry), 69 when the server is unavailable, 78 for configuration errors.";
+    "Exit 0 when done, 75 when deferred recipients remain or another send is\n"
+    "running (cron will retry), 69 when the server is unavailable, 78 for\n"
+    "configuration errors.";
 
 struct send_ctx {
 	struct cli *g;
@@ -377,7 +378,8 @@ int cmd_send(struct cli *g, int argc, char **argv)
 			printf("usage: %s\n", usage);
 			return 0;
 		default:
-			return cli_usage(usage, "send: bad option");
+			return cli_usage(usage, "send: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 		}
 	}
 	if (argc - optind > 1)

@@ -346,7 +346,8 @@ int cmd_status(struct cli *g, int argc, char **argv)
 		else if (c == 'h')
 			return printf("usage: %s\n", usage), 0;
 		else
-			return cli_usage(usage, "status: bad option");
+			return cli_usage(usage, "status: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 	}
 	if (argc - optind > 1)
 		return cli_usage(usage, "status: at most one article");

@@ -188,3 +188,29 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	echo "  skip systemd-analyze verify: systemd is not installed here"
 fi
+
+# ---- --help fits a terminal; a bad value is one line and a hint --------------------------------
+# fits FILE: at most 24 lines of at most 80 characters
+fits() { $PY - "$1" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+bad = [l for l in lines if len(l) > 80]
+sys.exit(0 if len(lines) <= 24 and not bad else (print(len(lines), "lines;", *bad, sep="\n") or 1))
+PY
+}
+helps=("" init check preview send poll digest status subscribers inquiries)
+for s in list add remove import suppressions; do helps+=("subscribers $s"); done
+for s in list show attachment set note reply purge; do helps+=("inquiries $s"); done
+for h in "${helps[@]}"; do
+	# shellcheck disable=SC2086
+	lb $h --help >"$T_TMP/help" 2>&1
+	check "letterbox $h --help fits 80x24" fits "$T_TMP/help"
+done
+check "inquiries reply --help says what reply does" grep -q "templates/reply.html" <(lb inquiries reply --help)
+for bad in "send --limit x" "status a b" "subscribers frob" "inquiries show x" "init --bogus" \
+	"digest --frob" "frob"; do
+	# shellcheck disable=SC2086
+	expect_exit 64 "letterbox $bad" lb $bad
+	same "  one line and a hint" "$(wc -l <"$T_TMP/err")" 2
+	grep_err "--help. (says how|lists them)" "  the hint names --help"
+done
