@@ -169,7 +169,7 @@ static int new_site(struct cli *g, const char *dir, const struct init_values *v,
 		return LB_EUSAGE;
 	}
 	struct buf conf = BUF_INIT;
-	init_config_write(v, &conf);
+	init_config_write(v, false, &conf);
 	char date[16];
 	time_t now = time(NULL);
 	struct tm tm;

@@ -14,7 +14,9 @@ enum {
 	RAW = 1,      /* the value is YAML as it stands (a boolean, a duration, a list) */
 	OFF = 2,      /* written commented out: the default is fine, or it needs a server */
 	WITH_URL = 4, /* commented out unless --url was given */
-	LIST = 8      /* the value is the one string in a list */
+	LIST = 8,     /* the value is the one string in a list */
+	NEW = 16,     /* a key this letterbox does not read yet: always commented out */
+	ALT = 32      /* the other way to say the row before (not both at once) */
 };
 
 /* KEY is dotted: its depth is its indentation; a NULL VALUE is a section,
@@ -34,7 +36,7 @@ static const struct init_key {
     {"site.lang", "en", RAW, "the language articles are written in (HTML lang)"},
     {"site.article_url", "$urlarticles/{slug}/", OFF,
      "where an article is on the web; {slug} is its file name without date"},
-    {"site.timezone", "$timezone", OFF,
+    {"site.timezone", "$timezone", OFF | NEW,
      "the zone article dates and send times are in (default: the machine's, TZ)"},
     {"from", "$from", 0, "who newsletters are from: \"Name <address>\""},
     {"reply_to", "$fromname <$local+{token}@$domain>", 0,
@@ -52,7 +54,7 @@ static const struct init_key {
     {"outgoing.username", "news@$domain", OFF, "the SMTP login"},
     {"outgoing.password_file", "/etc/letterbox/smtp.password", OFF,
      "a file (mode 0600) holding the password"},
-    {"outgoing.password_env", "LETTERBOX_SMTP_PASSWORD", OFF,
+    {"outgoing.password_env", "LETTERBOX_SMTP_PASSWORD", OFF | ALT,
      "or the environment variable that holds it"},
     {"outgoing.tls", "required", RAW | OFF, "required (TLS, verified) or none (loopback only)"},
     {"outgoing.ca_file", "/etc/letterbox/ca.pem", OFF, "the CA of a server with a private CA"},
@@ -64,7 +66,7 @@ static const struct init_key {
     {"incoming.username", "news@$domain", OFF, "the IMAP login"},
     {"incoming.password_file", "/etc/letterbox/imap.password", OFF,
      "a file (mode 0600) holding the password"},
-    {"incoming.password_env", "LETTERBOX_IMAP_PASSWORD", OFF,
+    {"incoming.password_env", "LETTERBOX_IMAP_PASSWORD", OFF | ALT,
      "or the environment variable that holds it"},
     {"incoming.tls", "required", RAW | OFF, "required (TLS, verified) or none (loopback only)"},
     {"incoming.ca_file", "/etc/letterbox/ca.pem", OFF, "the CA of a server with a private CA"},
@@ -206,9 +208,11 @@ static size_t depth(const char *key)
 
 /* A row is written commented out when it says so, or it is a section none
  * of whose keys is written. */
-static bool row_off(size_t i, bool have_url)
+static bool row_off(size_t i, bool have_url, bool all)
 {
 	const struct init_key *k = &keys[i];
+	if (all)
+		return k->flags & (NEW | ALT);
 	if ((k->flags & OFF) || ((k->flags & WITH_URL) && !have_url))
 		return true;
 	if (k->value)
@@ -217,13 +221,13 @@ static bool row_off(size_t i, bool have_url)
 	for (size_t j = i + 1; j < sizeof keys / sizeof keys[0]; j++) {
 		if (strncmp(keys[j].key, k->key, klen) != 0 || keys[j].key[klen] != '.')
 			break;
-		if (keys[j].value && !row_off(j, have_url))
+		if (keys[j].value && !row_off(j, have_url, all))
 			return false;
 	}
 	return true;
 }
 
-void init_config_write(const struct init_values *v, struct buf *out)
+void init_config_write(const struct init_values *v, bool all, struct buf *out)
 {
 	struct vars x;
 	vars_init(&x, v);
@@ -236,7 +240,7 @@ void init_config_write(const struct init_values *v, struct buf *out)
 		size_t d = depth(k->key);
 		const char *leaf = strrchr(k->key, '.');
 		leaf = leaf ? leaf + 1 : k->key;
-		bool off = row_off(i, v->url != NULL);
+		bool off = row_off(i, v->url != NULL, all);
 		if (d == 0)
 			buf_addc(out, '\n');
 		for (size_t s = 0; s < d; s++)

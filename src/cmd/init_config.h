@@ -3,6 +3,9 @@
 #ifndef LB_INIT_CONFIG_H
 #define LB_INIT_CONFIG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "core/buf.h"
 
 /* What a value the flags did not give holds instead; check reports every
@@ -16,8 +19,9 @@ struct init_values {
 };
 
 /* letterbox.yaml: every key letterbox knows, present or commented out, each
- * with a line saying what it is for; out is appended to. */
-void init_config_write(const struct init_values *v, struct buf *out);
+ * with a line saying what it is for; out is appended to.  all: every key
+ * present with its example value (tests: config.c must accept each one). */
+void init_config_write(const struct init_values *v, bool all, struct buf *out);
 
 /* Report "FILE:LINE:COL: KEY is a placeholder: ..." for each placeholder
  * left in text (the contents of the configuration file); returns how many. */
