@@ -183,17 +183,17 @@ bench: all bench-bin
 
 # ---- install ---------------------------------------------------------------------------------------
 # The binary, the man pages, and DATADIR: templates/ (what a site without its own uses)
-# and examples/ (crontab, systemd units, sysusers.d and tmpfiles.d), with BINDIR and
-# DATADIR written into them.
-EXAMPLES  := contrib/crontab.example $(sort $(wildcard contrib/systemd/*))
+# and examples/ (all of contrib/: crontab, systemd units, sysusers.d and tmpfiles.d), with
+# BINDIR and DATADIR written into them.
+EXAMPLES  := $(sort $(shell find contrib -type f))
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(DATADIR)/examples/systemd
+		$(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(DATADIR)/examples
 	install -m 755 $(BUILD)/letterbox $(DESTDIR)$(BINDIR)/letterbox
 	install -m 644 $(TEMPLATES) $(DESTDIR)$(DATADIR)/templates/
 	for f in $(EXAMPLES) docs/man/*.[15]; do \
 		case $$f in docs/man/*) to=$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/} ;; \
-			*) to=$(DESTDIR)$(DATADIR)/examples/$${f#contrib/} ;; esac; \
+			*) to=$(DESTDIR)$(DATADIR)/examples/$${f#contrib/}; mkdir -p $${to%/*} ;; esac; \
 		sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/usr/local/share/letterbox|$(DATADIR)|g' \
 			$$f >$$to && chmod 644 $$to || exit 1; \
 	done

@@ -146,8 +146,13 @@ static int check_values(const struct init_values *v)
 	if (v->url && strncmp(v->url, "https://", 8) != 0 && strncmp(v->url, "http://", 7) != 0)
 		return bad_value("--url", v->url, "a web address starts with https://");
 	if (v->timezone) {
+		/* A name in the zone database; where there is none (no tzdata), a
+		 * name that looks like one. */
 		char *zone = path_join("/usr/share/zoneinfo", v->timezone);
-		bool ok = v->timezone[0] != '/' && !strstr(v->timezone, "..") && fsx_exists(zone);
+		bool ok = v->timezone[0] && v->timezone[0] != '/' && !strstr(v->timezone, "..") &&
+			  strspn(v->timezone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					      "0123456789/_+-") == strlen(v->timezone) &&
+			  (fsx_exists(zone) || !fsx_exists("/usr/share/zoneinfo"));
 		free(zone);
 		if (!ok)
 			return bad_value("--timezone", v->timezone,
