@@ -93,7 +93,10 @@ static void check_template(struct cli *g, const char *file, enum tpl_escape esc,
 	struct buf src = BUF_INIT;
 	struct lb_err err = {0};
 	struct tpl *t = NULL;
-	if (fsx_read(path, &src, 1 << 20, &err) || tpl_compile(rel, src.p, src.n, esc, &t, &err)) {
+	int rc = fsx_read(path, &src, 1 << 20, &err);
+	if (rc == LB_ENOINPUT)
+		datadir_missing(file, &err);
+	if (rc || tpl_compile(rel, src.p, src.n, esc, &t, &err)) {
 		report_err(p, &err);
 	} else {
 		tpl_check(t, newsletter_known_name, tn, report_data, p);

@@ -183,6 +183,8 @@ static int load_template(const struct config *cfg, const char *file, enum tpl_es
 	bool installed;
 	char *path = datadir_template(cfg, file, &installed);
 	int rc = fsx_read(path, src, 1 << 20, err);
+	if (rc == LB_ENOINPUT)
+		datadir_missing(file, err);
 	if (!rc)
 		rc = tpl_compile(installed ? path : rel, src->p, src->n, esc, out, err);
 	free(path);

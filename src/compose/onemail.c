@@ -357,10 +357,7 @@ static int compile_file(const struct config *cfg, const char *file, enum tpl_esc
 	*t = NULL;
 	int rc = fsx_read(path, &src, 1 << 20, err);
 	if (rc == LB_ENOINPUT)
-		err_set(err, rc,
-			"%s: the template is missing, and %s/templates has none either "
-			"(`letterbox init --templates` copies the installed ones into the site)",
-			rel, datadir());
+		datadir_missing(file, err);
 	if (!rc)
 		rc = tpl_compile(installed ? path : rel, src.p, src.n, esc, t, err);
 	buf_free(&src);

@@ -62,3 +62,11 @@ char *datadir_template(const struct config *cfg, const char *file, bool *install
 	free(site);
 	return shared;
 }
+
+int datadir_missing(const char *file, struct lb_err *err)
+{
+	return err_set(err, LB_ENOINPUT,
+		       "templates/%s: the template is missing, and %s/templates has none either "
+		       "(`letterbox init --templates` copies the ones this letterbox has)",
+		       file, datadir());
+}

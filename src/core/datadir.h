@@ -19,4 +19,9 @@ const char *datadir(void);
  * Caller frees. */
 char *datadir_template(const struct config *cfg, const char *file, bool *installed);
 
+/* When reading datadir_template's path found nothing (LB_ENOINPUT): err
+ * says "templates/FILE: the template is missing, and DATADIR/templates has
+ * none either (...)"; returns LB_ENOINPUT. */
+int datadir_missing(const char *file, struct lb_err *err);
+
 #endif

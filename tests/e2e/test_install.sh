@@ -117,9 +117,14 @@ expect_exit 0 "installed binary: preview -v with the installed template" \
 grep_err "templates/newsletter.html: not in the site, using .*/share/letterbox/templates/newsletter.html" \
 	"-v says which template file it used"
 expect_exit 0 "installed binary: send --dry-run" "$IL" -C "$I" send welcome --dry-run --to x@n.example
-expect_exit 65 "the build's binary, no installed copy: check names the missing template" \
-	lb -C "$I" check
-grep_err "templates/newsletter.html" "names newsletter.html"
+if [ -e /usr/local/share/letterbox/templates/newsletter.html ]; then
+	echo "  skip the build's binary without installed templates: /usr/local has them"
+else
+	expect_exit 65 "the build's binary, no installed copy: check names the missing template" \
+		lb -C "$I" check
+	grep_err "templates/newsletter.html: the template is missing, and .* has none either" \
+		"names newsletter.html and where it looked"
+fi
 
 # ---- cron: each line of the example crontab under cron's environment ------------------------
 C=$T_TMP/cron
