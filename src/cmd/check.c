@@ -177,10 +177,7 @@ int cmd_check(struct cli *g, int argc, char **argv)
 		return urgent_words(&g->cfg);
 
 	/* What `letterbox init` left for the user to fill in. */
-	struct buf conf = BUF_INIT;
-	if (fsx_read(g->cfg.file, &conf, 1 << 20, &err) == 0)
-		p.config += init_placeholders(g->cfg.file, buf_cstr(&conf), report_line, NULL);
-	buf_free(&conf);
+	p.config += init_placeholders_file(g->cfg.file, report_line, NULL);
 
 	/* What send and poll check before they connect: the same functions. */
 	struct transport_opts to = {&g->cfg.out, g->cfg.site_dir, 60};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/fsx.h"
 #include "core/mem.h"
 
 enum {
@@ -297,5 +298,17 @@ size_t init_placeholders(const char *file, const char *text,
 		}
 		p = end ? end + 1 : p + len;
 	}
+	return n;
+}
+
+size_t init_placeholders_file(const char *path, void (*report)(void *ctx, const char *msg),
+			      void *ctx)
+{
+	struct buf text = BUF_INIT;
+	struct lb_err err = {0};
+	size_t n = fsx_read(path, &text, 1 << 20, &err)
+		       ? 0
+		       : init_placeholders(path, buf_cstr(&text), report, ctx);
+	buf_free(&text);
 	return n;
 }

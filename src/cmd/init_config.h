@@ -28,4 +28,9 @@ void init_config_write(const struct init_values *v, bool all, struct buf *out);
 size_t init_placeholders(const char *file, const char *text,
 			 void (*report)(void *ctx, const char *msg), void *ctx);
 
+/* The same for the configuration file at path; 0 when it cannot be read
+ * (config_load has said why). */
+size_t init_placeholders_file(const char *path, void (*report)(void *ctx, const char *msg),
+			      void *ctx);
+
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/init_config.h"
 #include "compose/message.h"
 #include "core/addr.h"
 #include "core/fsx.h"
@@ -304,12 +305,25 @@ static int send_due(struct send_ctx *s, struct lb_err *err)
 	return rc;
 }
 
+static void report_placeholder(void *ctx, const char *msg)
+{
+	(void)ctx;
+	term_printf(stderr, "letterbox: %s\n", msg);
+}
+
 static int send_main(struct send_ctx *s, const char *name, const char *to)
 {
 	struct lb_err err = {0};
 	const struct config *cfg = &s->g->cfg;
 	int lockfd = -1, rc;
 	struct article a = {0};
+	/* Never a newsletter whose footer says CHANGE-ME: a dry run and a test
+	 * send are how one looks at it first. */
+	if (!to && !s->dry_run && init_placeholders_file(cfg->file, report_placeholder, NULL)) {
+		term_printf(stderr, "letterbox: send: letterbox.yaml still holds placeholders "
+				    "(above): nothing sent; fill them in (letterbox check)\n");
+		return LB_ECONFIG;
+	}
 	if ((rc = fsx_mkdirs(cfg->state_dir, 0700, &err)) ||
 	    (!to && !s->dry_run && (rc = cli_lock(cfg, "send", &lockfd, &err))) ||
 	    (rc = secret_load(cfg->state_dir, true, &s->secret, &err)) ||

@@ -28,6 +28,16 @@ check "every top-level key is there" bash -c "for k in site from reply_to list_i
 	bounce_to outgoing incoming send staff triage compose styles; do \
 	grep -qE \"^(# )?\$k:\" '$S/letterbox.yaml' || exit 1; done"
 expect_exit 0 "preview works on the placeholders" lb -C "$S" preview welcome --out "$T_TMP/pv0"
+sed -i '/^draft: true/d' "$S"/newsletters/*-welcome.md
+lb -C "$S" subscribers add ada@example.org --list news >/dev/null 2>&1
+expect_exit 0 "send --dry-run works on the placeholders" lb -C "$S" send welcome --dry-run
+expect_exit 0 "a test send works on the placeholders" lb -C "$S" send welcome --to me@example.org
+expect_exit 78 "a real send refuses the placeholders" lb -C "$S" send welcome
+grep_err "letterbox.yaml:[0-9]+:[0-9]+: 'postal_address' still holds the placeholder" "  naming each"
+check "  nothing but the test went out" test "$(ls "$S/outbox/new" | wc -l)" = 1
+check "  no campaign" test ! -e "$S/state/campaigns/welcome"
+rm -rf "$S/outbox" "$S/state"
+sed -i 's/^lists: \[news\]/lists: [news]\ndraft: true/' "$S"/newsletters/*-welcome.md
 
 # ---- refusing a site that is there ----------------------------------------------------------
 expect_exit 64 "init refuses a non-empty directory" lb init "$S"
