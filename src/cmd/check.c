@@ -148,7 +148,7 @@ static void note_installed(struct cli *g)
 		char *site = datadir_template(&g->cfg, base, NULL);
 		if (strcmp(site, *f) == 0)
 			fprintf(stderr,
-				"check: templates/%s: not in the site, %s is used "
+				"check: templates/%s: not in the site; where needed, %s is used "
 				"(`letterbox init --templates` copies it in)\n",
 				base, *f);
 		free(site);
