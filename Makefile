@@ -3,6 +3,9 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+# Installed templates and examples; the binary falls back to DATADIR/templates
+# (or BINDIR/../share/letterbox when it was moved there, as under DESTDIR).
+DATADIR   ?= $(PREFIX)/share/letterbox
 BUILD     ?= build
 CC        ?= cc
 DEPS      := scripts/deps
@@ -21,7 +24,7 @@ WARN += -Werror
 endif
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
-ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+ALL_CFLAGS = $(CPPFLAGS) -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' -DLB_DATADIR='"$(DATADIR)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 	-Isrc $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
@@ -30,7 +33,10 @@ LIB_SRC   := $(sort $(wildcard src/core/*.c src/store/*.c src/compose/*.c src/de
 # The crisis lexicon (data/urgent/LANG.txt) is compiled in as a generated C file.
 LEXICON   := $(sort $(wildcard data/urgent/*.txt))
 LEXICON_C := $(BUILD)/gen/lexicon_files.c
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LEXICON_C:%.c=%.o)
+# The templates `letterbox init` writes: every file in templates/, compiled in.
+TEMPLATES := $(sort $(wildcard templates/*))
+TEMPLATES_C := $(BUILD)/gen/templates.c
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LEXICON_C:%.c=%.o) $(TEMPLATES_C:%.c=%.o)
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -42,7 +48,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: unit-bin tool-bin bench-bin fuzz-bin fuzz-lib
 .PHONY: all deps test unit check-build demo asan ubsan leakcheck fuzz fuzz-long lint format \
-	format-check install uninstall clean help screenshot bench
+	format-check install uninstall deb clean help screenshot bench
 all: $(BUILD)/letterbox
 
 deps:
@@ -64,6 +70,13 @@ $(LEXICON_C): $(LEXICON) scripts/embed-lexicon
 	scripts/embed-lexicon $(LEXICON) >$@.tmp && mv $@.tmp $@
 
 $(LEXICON_C:%.c=%.o): $(LEXICON_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(TEMPLATES_C): $(TEMPLATES) scripts/embed-files
+	@mkdir -p $(@D)
+	scripts/embed-files embedded_templates $(TEMPLATES) >$@.tmp && mv $@.tmp $@
+
+$(TEMPLATES_C:%.c=%.o): $(TEMPLATES_C)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblb.a
@@ -169,20 +182,51 @@ bench: all bench-bin
 	@bench/run
 
 # ---- install ---------------------------------------------------------------------------------------
+# The binary, the man pages, and DATADIR: templates/ (what a site without its own uses)
+# and examples/ (all of contrib/: crontab, systemd units, sysusers.d and tmpfiles.d), with
+# BINDIR and DATADIR written into them.
+EXAMPLES  := $(sort $(shell find contrib -type f))
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(DATADIR)/examples
 	install -m 755 $(BUILD)/letterbox $(DESTDIR)$(BINDIR)/letterbox
-	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/ || true; done
-	for m in docs/man/*.5; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/ || true; done
+	install -m 644 $(TEMPLATES) $(DESTDIR)$(DATADIR)/templates/
+	for f in $(EXAMPLES) docs/man/*.[15]; do \
+		case $$f in docs/man/*) to=$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/} ;; \
+			*) to=$(DESTDIR)$(DATADIR)/examples/$${f#contrib/}; mkdir -p $${to%/*} ;; esac; \
+		sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/usr/local/share/letterbox|$(DATADIR)|g' \
+			$$f >$$to && chmod 644 $$to || exit 1; \
+	done
+
+# ---- a Debian package ---------------------------------------------------------------------------
+# `make deb`: build/deb/letterbox_VERSION-1_ARCH.deb from a copy of the sources (dpkg-buildpackage
+# writes beside the source directory), then lintian: errors and warnings fail, each override in
+# debian/letterbox.lintian-overrides says why.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@$(DEPS) deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/letterbox-$(VERSION)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -co --exclude-standard -z | tar --null -T - -cf - | \
+			tar -xf - -C $(DEB_DIR)/letterbox-$(VERSION); \
+	else \
+		tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(DEB_DIR)/letterbox-$(VERSION); \
+	fi
+	cd $(DEB_DIR)/letterbox-$(VERSION) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log; exit 1; }
+	lintian --fail-on error,warning \
+		$(DEB_DIR)/letterbox_*.deb
+	@ls $(DEB_DIR)/letterbox_*.deb
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/letterbox $(DESTDIR)$(MANDIR)/man1/letterbox.1 \
 		$(DESTDIR)$(MANDIR)/man5/letterbox.yaml.5
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build
 
 help:
-	@echo "targets: all test demo asan ubsan leakcheck fuzz lint format install uninstall screenshot bench"
+	@echo "targets: all test demo asan ubsan leakcheck fuzz lint format install uninstall deb screenshot bench"
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

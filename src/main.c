@@ -13,6 +13,7 @@ static const struct command {
 	cmd_fn fn;
 	const char *summary;
 } commands[] = {
+    {"init", cmd_init, "start a site: letterbox.yaml, templates, an example"},
     {"check", cmd_check, "validate the config, articles, templates and lists"},
     {"preview", cmd_preview, "write one article as a recipient would get it"},
     {"subscribers", cmd_subscribers, "list, add, remove and import subscribers"},
@@ -21,7 +22,7 @@ static const struct command {
     {"inquiries", cmd_inquiries, "the people who wrote back: list, show, set, note, reply"},
     {"digest", cmd_digest, "mail staff the open inquiries and newsletter news (cron)"},
     {"status", cmd_status, "where each campaign stands, recipient by recipient"},
-    {"cgi", cmd_cgi, "answer one web request (run by a web server: subscribe, unsubscribe)"},
+    {"cgi", cmd_cgi, "answer one web request (a web server runs it: README)"},
 };
 
 static void usage(FILE *f)
@@ -64,8 +65,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("letterbox %s\n", LB_VERSION);
 			return 0;
-		default:
-			usage(stderr);
+		default: /* getopt said which */
+			fprintf(stderr, "(`letterbox --help` says how)\n");
 			return 64;
 		}
 	}
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	const char *name = argv[optind];
+	/* A command's bad option is said once, by the command (cli_usage). */
+	opterr = 0;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(commands[i].name, name) == 0) {
 			int rc = commands[i].fn(&g, argc - optind, argv + optind);
@@ -82,7 +85,6 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "letterbox: unknown command '%s'\n", name);
-	usage(stderr);
+	fprintf(stderr, "letterbox: unknown command '%s'\n(`letterbox --help` lists them)\n", name);
 	return 64;
 }

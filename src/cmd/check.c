@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/init_config.h"
 #include "compose/message.h"
 #include "compose/onemail.h"
 #include "compose/render.h"
 #include "compose/template.h"
 #include "core/buf.h"
+#include "core/datadir.h"
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -42,6 +44,12 @@ static void report_data(void *ctx, const char *msg)
 	struct problems *p = ctx;
 	fprintf(stderr, "%s\n", msg);
 	p->data++;
+}
+
+static void report_line(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
 }
 
 static void report_err(struct problems *p, const struct lb_err *err)
@@ -79,12 +87,16 @@ static void names_free(struct names *ns)
 static void check_template(struct cli *g, const char *file, enum tpl_escape esc,
 			   struct template_names *tn, struct problems *p)
 {
-	char *rel = path_join("templates", file);
-	char *path = config_path(&g->cfg, rel);
+	bool installed;
+	char *path = datadir_template(&g->cfg, file, &installed);
+	char *rel = installed ? xstrdup(path) : path_join("templates", file);
 	struct buf src = BUF_INIT;
 	struct lb_err err = {0};
 	struct tpl *t = NULL;
-	if (fsx_read(path, &src, 1 << 20, &err) || tpl_compile(rel, src.p, src.n, esc, &t, &err)) {
+	int rc = fsx_read(path, &src, 1 << 20, &err);
+	if (rc == LB_ENOINPUT)
+		datadir_missing(file, &err);
+	if (rc || tpl_compile(rel, src.p, src.n, esc, &t, &err)) {
 		report_err(p, &err);
 	} else {
 		tpl_check(t, newsletter_known_name, tn, report_data, p);
@@ -125,6 +137,26 @@ static int urgent_words(const struct config *cfg)
 	return 0;
 }
 
+/* The installed templates the site goes without: not a problem (they are
+ * used), but said, since the site's own copy is where one edits them. */
+static void note_installed(struct cli *g)
+{
+	char *dir = path_join(datadir(), "templates");
+	char **files = fsx_list(dir, "");
+	for (char **f = files; *f; f++) {
+		const char *base = strrchr(*f, '/') + 1;
+		char *site = datadir_template(&g->cfg, base, NULL);
+		if (strcmp(site, *f) == 0)
+			fprintf(stderr,
+				"check: templates/%s: not in the site; where needed, %s is used "
+				"(`letterbox init --templates` copies it in)\n",
+				base, *f);
+		free(site);
+	}
+	fsx_list_free(files);
+	free(dir);
+}
+
 int cmd_check(struct cli *g, int argc, char **argv)
 {
 	if (cli_help(argc, argv, usage))
@@ -143,6 +175,9 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	g->cfg_loaded = true;
 	if (words)
 		return urgent_words(&g->cfg);
+
+	/* What `letterbox init` left for the user to fill in. */
+	p.config += init_placeholders_file(g->cfg.file, report_line, NULL);
 
 	/* What send and poll check before they connect: the same functions. */
 	struct transport_opts to = {&g->cfg.out, g->cfg.site_dir, 60};
@@ -195,6 +230,7 @@ int cmd_check(struct cli *g, int argc, char **argv)
 			 "turn in an emergency",
 			 g->cfg.file);
 
+	note_installed(g);
 	size_t nlists = ls.n;
 	sublists_free(&ls);
 	names_free(&akeys);

@@ -19,6 +19,7 @@ struct cli {
 
 typedef int (*cmd_fn)(struct cli *g, int argc, char **argv);
 
+int cmd_init(struct cli *g, int argc, char **argv);
 int cmd_preview(struct cli *g, int argc, char **argv);
 int cmd_check(struct cli *g, int argc, char **argv);
 int cmd_subscribers(struct cli *g, int argc, char **argv);
@@ -43,8 +44,12 @@ int cli_now(const char *arg, time_t *now);
 int cli_article(struct cli *g, const char *name, struct article *a, struct lb_err *err);
 /* Paths of every newsletters/NAME.md, sorted; NULL-terminated. */
 char **cli_article_paths(struct cli *g);
-/* A usage error: prints the message and the command's usage line; returns 64. */
+/* A usage error: prints the message and a hint (`letterbox CMD --help`),
+ * not the whole usage; returns 64. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After getopt_long returned '?': the option it stopped at ("--frob",
+ * "-x", or one whose value is missing), for a cli_usage message. */
+const char *cli_bad_option(char **argv);
 /* True when argv[1] is -h or --help (then the usage was printed). */
 bool cli_help(int argc, char **argv, const char *usage);
 /* One run at a time: create the state directory (0700) and take

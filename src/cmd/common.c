@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,9 +93,35 @@ int cli_usage(const char *usage, const char *fmt, ...)
 	struct buf msg = BUF_INIT;
 	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	term_printf(stderr, "letterbox: %s\nusage: %s\n", buf_cstr(&msg), usage);
+	/* One line and a hint, not the whole help: the command is the usage's
+	 * words up to its first argument ("letterbox subscribers add"). */
+	size_t n = 0;
+	for (const char *w = usage; *w && *w != '\n';) {
+		const char *end = w + strcspn(w, " \n");
+		if (end == w || *w < 'a' || *w > 'z' || memchr(w, '|', (size_t)(end - w)))
+			break;
+		n = (size_t)(end - usage);
+		w = *end == ' ' ? end + 1 : end;
+	}
+	term_printf(stderr, "letterbox: %s\n(`%.*s --help` says how)\n", buf_cstr(&msg), (int)n,
+		    usage);
 	buf_free(&msg);
 	return LB_EUSAGE;
+}
+
+const char *cli_bad_option(char **argv)
+{
+	static char one[3];
+	const char *last = optind > 0 ? argv[optind - 1] : NULL;
+	if (last && strncmp(last, "--", 2) == 0)
+		return last;
+	/* A short option getopt did not know, or one whose value is missing. */
+	if (optopt > ' ' && optopt < 127) {
+		one[0] = '-';
+		one[1] = (char)optopt;
+		return one;
+	}
+	return last ? last : "?";
 }
 
 bool cli_help(int argc, char **argv, const char *usage)

@@ -21,7 +21,8 @@
 #include "store/suppressions.h"
 
 static const char usage[] =
-    "letterbox digest [--to ADDR] [--html FILE] [--always] [--dry-run] [--now TIME]\n"
+    "letterbox digest [--to ADDR] [--html FILE] [--always] [--dry-run]\n"
+    "                 [--now TIME]\n"
     "\n"
     "Mail staff.digest_to one report: the new and open inquiries (urgent first,\n"
     "then oldest; age, sender, subject, article, and an urgent alert or\n"
@@ -52,8 +53,10 @@ struct report {
 	size_t ninq, nwaiting; /* waiting: new and open, sorted to the front */
 	size_t status[4];      /* new, open, answered, closed */
 	size_t arrived, urgent_waiting;
-	struct campaign *camp;
-	size_t ncamp;
+	struct campaign *camp; /* every campaign; listed: those with news */
+	struct campaign_after *after;
+	bool *active, *listed;
+	size_t ncamp, nlisted;
 	size_t started;
 	size_t bounces, complaints, unsubscribes, removed;
 	size_t pending, pending_new; /* unlinked reports awaiting confirmation */
@@ -114,16 +117,19 @@ static int gather_campaigns(struct report *r, struct lb_err *err)
 	free(dir);
 	if (!paths)
 		return err->code;
-	size_t cap = 0;
+	size_t cap = 0, acap = 0;
 	int rc = 0;
 	for (char **p = paths; *p && !rc; p++) {
 		const char *slug = strrchr(*p, '/') + 1;
 		char *journal = path_join(*p, "journal");
-		bool active = campaign_exists(r->cfg, slug) && mtime(journal) > r->since;
+		bool active = mtime(journal) > r->since;
 		free(journal);
-		if (!active)
+		/* Every campaign: one sent long ago may have had bounces since. */
+		if (!campaign_exists(r->cfg, slug))
 			continue;
 		r->camp = xgrowarray(r->camp, &cap, r->ncamp + 1, sizeof *r->camp);
+		r->active = xgrowarray(r->active, &acap, r->ncamp + 1, sizeof *r->active);
+		r->active[r->ncamp] = active;
 		rc = campaign_load(r->cfg, slug, &r->camp[r->ncamp], err);
 		if (!rc && r->camp[r->ncamp].started > r->since)
 			r->started++;
@@ -178,6 +184,18 @@ static int gather(struct report *r, struct lb_err *err)
 			break;
 		}
 	}
+	/* A campaign is listed when its journal moved, or when what followed it
+	 * (a bounce, a complaint, an unsubscribe) is among what is new. */
+	r->after = xcalloc(r->ncamp + 1, sizeof *r->after);
+	r->listed = xcalloc(r->ncamp + 1, sizeof *r->listed);
+	campaign_after(r->camp, r->ncamp, sup, r->after);
+	bool news = r->bounces || r->complaints || r->unsubscribes;
+	for (size_t i = 0; i < r->ncamp; i++) {
+		const struct campaign_after *a = &r->after[i];
+		r->listed[i] =
+		    r->active[i] || (news && (a->bounced || a->complained || a->unsubscribed));
+		r->nlisted += r->listed[i];
+	}
 	v = suppressions_pending_list(sup, &r->pending);
 	for (size_t i = 0; i < r->pending; i++)
 		r->pending_new += v[i]->when > r->since;
@@ -187,7 +205,7 @@ static int gather(struct report *r, struct lb_err *err)
 
 static bool anything_new(const struct report *r)
 {
-	return r->arrived || r->ncamp || r->bounces || r->complaints || r->unsubscribes ||
+	return r->arrived || r->nlisted || r->bounces || r->complaints || r->unsubscribes ||
 	       r->removed || r->pending_new;
 }
 
@@ -197,6 +215,9 @@ static void report_free(struct report *r)
 	for (size_t i = 0; i < r->ncamp; i++)
 		campaign_free(&r->camp[i]);
 	free(r->camp);
+	free(r->after);
+	free(r->active);
+	free(r->listed);
 }
 
 /* ---- writing ----------------------------------------------------------------------------------
@@ -222,7 +243,8 @@ static void subject(const struct report *r, struct buf *b)
 	buf_printf(b, " - %s", r->cfg->site_name);
 }
 
-static void campaign_line(struct buf *b, const struct campaign *c)
+static void campaign_line(struct buf *b, const struct campaign *c,
+			  const struct campaign_after *after)
 {
 	struct campaign_counts k;
 	campaign_count(c, &k);
@@ -232,6 +254,10 @@ static void campaign_line(struct buf *b, const struct campaign *c)
 	if (k.pending)
 		buf_printf(b, ", %zu pending", k.pending);
 	buf_adds(b, c->finished ? " (finished)" : " (in progress)");
+	if (after->bounced || after->complained || after->unsubscribed) {
+		buf_adds(b, "; since: ");
+		campaign_after_text(b, after);
+	}
 }
 
 static void text_report(const struct report *r, struct buf *t)
@@ -273,10 +299,12 @@ static void text_report(const struct report *r, struct buf *t)
 	since(r, &s);
 	buf_printf(t, "Newsletter %s:\n\n", s.p);
 	buf_printf(t, "  Campaigns sent: %zu started", r->started);
-	buf_adds(t, r->ncamp ? "; with activity:\n" : "\n");
+	buf_adds(t, r->nlisted ? "; with activity:\n" : "\n");
 	for (size_t i = 0; i < r->ncamp; i++) {
+		if (!r->listed[i])
+			continue;
 		buf_printf(t, "    %s: ", r->camp[i].slug);
-		campaign_line(t, &r->camp[i]);
+		campaign_line(t, &r->camp[i], &r->after[i]);
 		buf_addc(t, '\n');
 	}
 	buf_printf(t, "  Bounces: %zu\n  Complaints: %zu\n  New unsubscribes: %zu\n", r->bounces,
@@ -383,11 +411,13 @@ static void html_report(const struct report *r, struct buf *h)
 		   "<li>Campaigns sent: %zu started",
 		   r->started);
 	for (size_t i = 0; i < r->ncamp; i++) {
+		if (!r->listed[i])
+			continue;
 		buf_adds(h, "<br>\n");
 		esc(h, r->camp[i].slug);
 		buf_adds(h, ": ");
 		buf_reset(&s);
-		campaign_line(&s, &r->camp[i]);
+		campaign_line(&s, &r->camp[i], &r->after[i]);
 		esc(h, s.p);
 	}
 	buf_printf(h,
@@ -564,7 +594,8 @@ int cmd_digest(struct cli *g, int argc, char **argv)
 			printf("usage: %s\n", usage);
 			return 0;
 		default:
-			return cli_usage(usage, "digest: bad option");
+			return cli_usage(usage, "digest: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 		}
 	}
 	if (optind != argc)

@@ -18,56 +18,94 @@
 #include "store/inquiries.h"
 
 static const char usage[] =
-    "letterbox inquiries [list] [--status new|open|answered|closed|all] [--urgent]\n"
-    "                    [--assignee NAME] [--json]\n"
+    "letterbox inquiries [list] [--status new|open|answered|closed|all]\n"
+    "                    [--urgent] [--assignee NAME] [--json]\n"
     "letterbox inquiries show N [--full | --copy K [--raw]]\n"
     "letterbox inquiries attachment N [M.]K [--out FILE]\n"
-    "letterbox inquiries set N [status=S] [assign=NAME] [priority=urgent|normal] [--by NAME]\n"
+    "letterbox inquiries set N [status=S] [assign=NAME]\n"
+    "                          [priority=urgent|normal] [--by NAME]\n"
     "letterbox inquiries note N TEXT... [--by NAME]\n"
     "letterbox inquiries reply N --file REPLY.md [--dry-run] [--by NAME]\n"
     "letterbox inquiries purge --closed-before DATE [--dry-run]\n"
     "\n"
-    "list (the default): a table of inquiries - number, age, sender, subject, the\n"
-    "article it answers, status, assignee - urgent ones first, then oldest first.\n"
-    "By default the new and open ones.\n"
-    "  --status S    only those with status S (all: every inquiry)\n"
-    "  --urgent      only the urgent ones\n"
-    "  --assignee N  only those assigned to N\n"
-    "  --json        one JSON array of objects: number, received, from, from_name,\n"
-    "                subject, article, subscriber, status, priority, assignee,\n"
-    "                unparsed, attachments, messages (how many the conversation\n"
-    "                holds from the person: 1 and its later ones)\n"
+    "  list        the waiting ones, urgent first, then oldest (the default)\n"
+    "  show        one inquiry: the person's words, attachments, its history\n"
+    "  attachment  save an attachment, decoded, to a new file\n"
+    "  set         change the status, assignee or priority\n"
+    "  note        add a note to the history\n"
+    "  reply       answer in Markdown, from the practice's address, in the thread\n"
+    "  purge       delete the inquiries closed before DATE\n"
     "\n"
-    "show N: the inquiry's details, the person's own words (the quoted newsletter\n"
-    "and earlier quoted mail trimmed; --full shows everything), attachments (listed,\n"
-    "with the command that saves each) and its history.  When the conversation went\n"
-    "on (later messages that answered a reply or continued the thread, replies\n"
-    "sent), every message in order, numbered, each with when and from.  --copy K\n"
-    "prints the K-th reply sent, decoded (From, To, Date, Subject, its text);\n"
-    "with --raw, its source as sent.\n"
-    "\n"
-    "attachment N K: save the K-th attachment of inquiry N's first message (M.K:\n"
-    "of message M of the conversation, as show numbers them), decoded, to\n"
-    "./inquiry-N-attachment-K.EXT (inquiry-N-M-attachment-K.EXT), or to FILE with\n"
-    "--out; the name in the message is never used as a path.  The file is written\n"
-    "0600 and an existing one is never replaced.\n"
-    "\n"
-    "set N: change the status (new, open, answered, closed), who it is assigned to\n"
-    "(assign= with no name: nobody) or its priority.  note N TEXT: add a note.\n"
-    "Both are recorded in the history with the time and --by (default: your login).\n"
-    "\n"
-    "reply N --file REPLY.md: write the answer in Markdown; letterbox renders it with\n"
-    "templates/reply.html and reply.txt, sends it from the practice's address as\n"
-    "\"Re: <their subject>\" in the same thread, keeps a copy with the inquiry and sets\n"
-    "its status to answered.  --dry-run shows the text and sends nothing.  When the\n"
-    "mail cannot be sent the status stays as it was and the reason is printed.\n"
-    "\n"
-    "purge --closed-before DATE: delete closed inquiries (message, record, history,\n"
-    "replies) closed before DATE, and list them; --dry-run only lists them.\n"
-    "\n"
-    "Exit 0 when done, 64 for a bad command line (number, status, date), 65 when\n"
-    "there is no such inquiry or the file to write exists, 66 when there is no\n"
-    "such attachment, 69/75 when a reply could not be sent.";
+    "`letterbox inquiries SUBCOMMAND --help` says more.  Exit 0 when done, 64 for\n"
+    "a bad command line, 65 when there is no such inquiry or the file to write\n"
+    "exists, 66 when there is no such attachment, 69/75 when a reply could not be\n"
+    "sent.";
+
+/* `inquiries SUBCOMMAND --help`: each one's details. */
+static const struct {
+	const char *name, *text;
+} sub_help[] = {
+    {"list", "letterbox inquiries [list] [--status new|open|answered|closed|all]\n"
+	     "                    [--urgent] [--assignee NAME] [--json]\n"
+	     "\n"
+	     "A table of inquiries - number, age, sender, subject, the article it answers,\n"
+	     "status, assignee - urgent ones first, then oldest first.  By default the new\n"
+	     "and open ones.\n"
+	     "  --status S    only those with status S (all: every inquiry)\n"
+	     "  --urgent      only the urgent ones\n"
+	     "  --assignee N  only those assigned to N\n"
+	     "  --json        one JSON array of objects: number, received, from, from_name,\n"
+	     "                subject, article, subscriber, status, priority, assignee,\n"
+	     "                unparsed, attachments, messages (how many the conversation\n"
+	     "                holds from the person: 1 and its later ones)"},
+    {"show", "letterbox inquiries show N [--full | --copy K [--raw]]\n"
+	     "\n"
+	     "The inquiry's details, the person's own words (the quoted newsletter and\n"
+	     "earlier quoted mail trimmed; --full shows everything), attachments (listed,\n"
+	     "with the command that saves each) and its history.  When the conversation\n"
+	     "went on (later messages that answered a reply or continued the thread,\n"
+	     "replies sent), every message in order, numbered, each with when and from.\n"
+	     "--copy K prints the K-th reply sent, decoded (From, To, Date, Subject, its\n"
+	     "text); with --raw, its source as sent."},
+    {"attachment", "letterbox inquiries attachment N [M.]K [--out FILE]\n"
+		   "\n"
+		   "Save the K-th attachment of inquiry N's first message (M.K: of message M of\n"
+		   "the conversation, as show numbers them), decoded, to\n"
+		   "./inquiry-N-attachment-K.EXT (inquiry-N-M-attachment-K.EXT), or to FILE with\n"
+		   "--out; the name in the message is never used as a path.  The file is written\n"
+		   "0600 and an existing one is never replaced."},
+    {"set", "letterbox inquiries set N [status=S] [assign=NAME]\n"
+	    "                          [priority=urgent|normal] [--by NAME]\n"
+	    "\n"
+	    "Change the status (new, open, answered, closed), who it is assigned to\n"
+	    "(assign= with no name: nobody) or its priority.  Recorded in the history\n"
+	    "with the time and --by (default: your login)."},
+    {"note", "letterbox inquiries note N TEXT... [--by NAME]\n"
+	     "\n"
+	     "Add a note to the history, with the time and --by (default: your login)."},
+    {"reply", "letterbox inquiries reply N --file REPLY.md [--dry-run] [--by NAME]\n"
+	      "\n"
+	      "Write the answer in Markdown; letterbox renders it with\n"
+	      "templates/reply.html and reply.txt, sends it from the practice's address as\n"
+	      "\"Re: <their subject>\" in the same thread, keeps a copy with the inquiry and\n"
+	      "sets its status to answered.  --dry-run shows the text and sends nothing.\n"
+	      "When the mail cannot be sent the status stays as it was and the reason is\n"
+	      "printed."},
+    {"purge", "letterbox inquiries purge --closed-before DATE [--dry-run]\n"
+	      "\n"
+	      "Delete closed inquiries (message, record, history, replies) closed before\n"
+	      "DATE, and list them; --dry-run only lists them."},
+};
+
+/* The help for the subcommand argv names, or the overview. */
+static const char *help_for(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		for (size_t k = 0; k < sizeof sub_help / sizeof sub_help[0]; k++)
+			if (strcmp(argv[i], sub_help[k].name) == 0)
+				return sub_help[k].text;
+	return usage;
+}
 
 static bool is_status(const char *s)
 {
@@ -427,10 +465,11 @@ int cmd_inquiries(struct cli *g, int argc, char **argv)
 			before = optarg;
 			break;
 		case 'h':
-			printf("usage: %s\n", usage);
+			printf("usage: %s\n", help_for(argc, argv));
 			return 0;
 		default:
-			return cli_usage(usage, "inquiries: bad option");
+			return cli_usage(usage, "inquiries: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 		}
 	}
 	if (status && !is_status(status))

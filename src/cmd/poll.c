@@ -31,16 +31,11 @@ static const char usage[] =
     "With incoming.sent set, the staff's Sent folder is read too (never changed):\n"
     "a reply there that answers an inquiry marks it answered.\n"
     "\n"
-    "  --json      one JSON object per message handled, one per line: source,\n"
+    "  --json      a JSON object per message handled, a line each: source,\n"
     "              message_id, kind (inquiry, bounce, complaint, unsubscribe,\n"
-    "              auto-reply), hard (bounces), addresses, status, reason,\n"
-    "              inquiry (its number), urgent, followup (true when the message\n"
-    "              joined an earlier inquiry's conversation instead of starting\n"
-    "              one), article (its slug), duplicate;\n"
-    "              subscriber (whom a linked report acted on), pending (how many\n"
-    "              unlinked reports were kept as evidence); for a message read in\n"
-    "              incoming.sent: sent (its id), kind \"staff-reply\", inquiry (the\n"
-    "              one it answered, if any)\n"
+    "              auto-reply, staff-reply), hard, addresses, status, reason,\n"
+    "              inquiry, urgent, followup, article, duplicate, subscriber,\n"
+    "              pending, sent (README \"Receiving\" says what each means)\n"
     "  --watch     stay connected and file messages as they arrive (IMAP IDLE)\n"
     "  --now TIME  the time to file messages at (tests)\n"
     "\n"
@@ -446,7 +441,8 @@ int cmd_poll(struct cli *g, int argc, char **argv)
 			printf("usage: %s\n", usage);
 			return 0;
 		default:
-			return cli_usage(usage, "poll: bad option");
+			return cli_usage(usage, "poll: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 		}
 	}
 	if (optind != argc)

@@ -136,7 +136,8 @@ int cmd_preview(struct cli *g, int argc, char **argv)
 			printf("usage: %s\n", usage);
 			return 0;
 		default:
-			return cli_usage(usage, "preview: bad option");
+			return cli_usage(usage, "preview: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 		}
 	}
 	if (optind != argc - 1)

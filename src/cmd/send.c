@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/init_config.h"
 #include "compose/message.h"
 #include "core/addr.h"
 #include "core/fsx.h"
@@ -21,22 +22,24 @@
 #include "store/suppressions.h"
 
 static const char usage[] =
-    "letterbox send [ARTICLE] [--dry-run] [--to ADDR] [--limit N] [--resend-uncertain]\n"
-    "               [--now TIME]\n"
+    "letterbox send [ARTICLE] [--dry-run] [--to ADDR] [--limit N]\n"
+    "               [--resend-uncertain] [--now TIME]\n"
     "\n"
     "Without ARTICLE: send every due article (send_at, else date, has passed; not a\n"
     "draft; not sent yet), oldest first, and resume any campaign an earlier run left\n"
     "unfinished.  Articles older than send.catch_up are reported as missed, not sent.\n"
     "With ARTICLE: send that article now, whatever its date.\n"
     "\n"
-    "  --dry-run           compose everything and report who would get what; send nothing\n"
-    "  --to ADDR           a test send of ARTICLE to ADDR only (not recorded anywhere)\n"
+    "  --dry-run           compose everything, list who would get what; send nothing\n"
+    "  --to ADDR           a test send of ARTICLE to ADDR only, the subject marked\n"
+    "                      send.test_prefix (\"[TEST] \"); recorded nowhere\n"
     "  --limit N           at most N messages in this run\n"
-    "  --resend-uncertain  send again to recipients whose earlier delivery is uncertain\n"
+    "  --resend-uncertain  send again where an earlier delivery is uncertain\n"
     "  --now TIME          act as if it were TIME (e.g. \"2026-11-25 09:00\")\n"
     "\n"
-    "Exit 0 when done, 75 when deferred recipients remain or another send is running\n"
-    "(cron will retry), 69 when the server is unavailable, 78 for configuration errors.";
+    "Exit 0 when done, 75 when deferred recipients remain or another send is\n"
+    "running (cron will retry), 69 when the server is unavailable, 78 for\n"
+    "configuration errors.";
 
 struct send_ctx {
 	struct cli *g;
@@ -110,8 +113,8 @@ static int dry_run(struct send_ctx *s, const struct article *a, struct lb_err *e
 		struct recipient r = {c.r[i].email, c.r[i].name, c.r[i].fields, c.r[i].nfields};
 		rc = newsletter_compose(nl, &r, s->now, &m, err);
 		bytes += m.size;
-		if (!rc && log_verbose)
-			printf("  would send to %s\n", c.r[i].email);
+		if (!rc)
+			term_printf(stdout, "  would send to %s\n", c.r[i].email);
 	}
 	if (!rc) {
 		printf("%s: would send %zu message%s (%.0f KB each), skip %zu\n", a->slug, c.n,
@@ -184,6 +187,8 @@ static int test_send(struct send_ctx *s, const struct article *a, const char *to
 	struct message m;
 	message_init(&m);
 	int rc = newsletter_prepare(&s->g->cfg, a, &s->secret, s->now, &nl, err);
+	if (!rc && s->g->cfg.test_prefix && *s->g->cfg.test_prefix)
+		newsletter_subject_prefix(nl, s->g->cfg.test_prefix);
 	struct recipient r = {rcpt.spec, rcpt.display, NULL, 0};
 	if (!rc)
 		rc = newsletter_compose(nl, &r, time(NULL), &m, err);
@@ -300,12 +305,25 @@ static int send_due(struct send_ctx *s, struct lb_err *err)
 	return rc;
 }
 
+static void report_placeholder(void *ctx, const char *msg)
+{
+	(void)ctx;
+	term_printf(stderr, "letterbox: %s\n", msg);
+}
+
 static int send_main(struct send_ctx *s, const char *name, const char *to)
 {
 	struct lb_err err = {0};
 	const struct config *cfg = &s->g->cfg;
 	int lockfd = -1, rc;
 	struct article a = {0};
+	/* Never a newsletter whose footer says CHANGE-ME: a dry run and a test
+	 * send are how one looks at it first. */
+	if (!to && !s->dry_run && init_placeholders_file(cfg->file, report_placeholder, NULL)) {
+		term_printf(stderr, "letterbox: send: letterbox.yaml still holds placeholders "
+				    "(above): nothing sent; fill them in (letterbox check)\n");
+		return LB_ECONFIG;
+	}
 	if ((rc = fsx_mkdirs(cfg->state_dir, 0700, &err)) ||
 	    (!to && !s->dry_run && (rc = cli_lock(cfg, "send", &lockfd, &err))) ||
 	    (rc = secret_load(cfg->state_dir, true, &s->secret, &err)) ||
@@ -374,7 +392,8 @@ int cmd_send(struct cli *g, int argc, char **argv)
 			printf("usage: %s\n", usage);
 			return 0;
 		default:
-			return cli_usage(usage, "send: bad option");
+			return cli_usage(usage, "send: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 		}
 	}
 	if (argc - optind > 1)

@@ -23,14 +23,18 @@ static const char usage[] =
     "For each campaign (or ARTICLE's): how many recipients were sent, deferred,\n"
     "failed, uncertain (the message may have been delivered; never resent without\n"
     "send --resend-uncertain), pending, and skipped (suppressed or invalid), then\n"
-    "the recipients that need attention, with reasons.  Articles reported as missed\n"
+    "the recipients that need attention, with reasons, and what followed the\n"
+    "sending (\"since: 1 bounced later, 1 unsubscribed\": suppressions of its\n"
+    "recipients recorded after it, each counted for the latest campaign that\n"
+    "reached the address).  Articles reported as missed\n"
     "(older than send.catch_up when first seen) are listed too.  Without ARTICLE,\n"
     "the waiting inquiries whose urgent alert or acknowledgement may not have been\n"
     "sent (poll was interrupted) are listed last.\n"
     "\n"
     "--json prints one JSON object per campaign, one per line:\n"
     "  {\"article\", \"started\", \"finished\", \"counts\": {sent, deferred, failed,\n"
-    "   uncertain, pending, skipped}, \"recipients\": [{\"email\", \"state\", \"code\",\n"
+    "   uncertain, pending, skipped}, \"after\": {bounced, complained, unsubscribed},\n"
+    "   \"recipients\": [{\"email\", \"state\", \"code\",\n"
     "   \"reason\"}] (those not sent), \"skipped\": [{\"email\", \"reason\"}]}\n"
     "  and {\"article\", \"missed\": reason} for missed articles.\n"
     "Then reports about subscribers that are not tied to a message of ours, kept\n"
@@ -44,7 +48,8 @@ static void iso(struct buf *b, time_t t)
 		time_iso(b, t);
 }
 
-static void print_json(const struct campaign *c, const struct campaign_counts *k)
+static void print_json(const struct campaign *c, const struct campaign_counts *k,
+		       const struct campaign_after *after)
 {
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	int first = 1;
@@ -63,6 +68,9 @@ static void print_json(const struct campaign *c, const struct campaign_counts *k
 		   "{\"sent\":%zu,\"deferred\":%zu,\"failed\":%zu,\"uncertain\":%zu,"
 		   "\"pending\":%zu,\"skipped\":%zu}",
 		   k->sent, k->deferred, k->failed, k->uncertain, k->pending, k->skipped);
+	json_key(&b, "after", &first);
+	buf_printf(&b, "{\"bounced\":%zu,\"complained\":%zu,\"unsubscribed\":%zu}", after->bounced,
+		   after->complained, after->unsubscribed);
 	json_key(&b, "recipients", &first);
 	buf_addc(&b, '[');
 	int any = 0;
@@ -106,7 +114,8 @@ static void print_json(const struct campaign *c, const struct campaign_counts *k
 	buf_free(&t);
 }
 
-static void print_text(const struct campaign *c, const struct campaign_counts *k)
+static void print_text(const struct campaign *c, const struct campaign_counts *k,
+		       const struct campaign_after *after)
 {
 	struct buf t = BUF_INIT;
 	if (c->started)
@@ -115,6 +124,10 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 	       c->finished ? "finished" : "not finished");
 	printf("  %zu sent, %zu deferred, %zu failed, %zu uncertain, %zu pending, %zu skipped\n",
 	       k->sent, k->deferred, k->failed, k->uncertain, k->pending, k->skipped);
+	buf_reset(&t);
+	campaign_after_text(&t, after);
+	if (t.n)
+		printf("  since: %s\n", t.p);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct crcpt *r = &c->r[i];
 		if (r->state == RS_SENT || r->state == RS_PENDING || r->state == RS_SKIPPED)
@@ -145,56 +158,105 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 	buf_free(&t);
 }
 
-static int show(struct cli *g, const char *slug, bool json)
+/* An article reported as missed (no campaign): say so. */
+static int show_missed(struct cli *g, const char *slug, bool json)
 {
-	struct campaign c;
 	struct lb_err err = {0};
 	char *dir = campaign_dir(&g->cfg, slug);
 	char *missed = path_join(dir, "missed");
 	int rc = 0;
-	if (!campaign_exists(&g->cfg, slug)) {
-		/* Not there: nothing to say.  One we cannot read is an error. */
-		struct buf why = BUF_INIT;
-		int r = fsx_read_state(missed, &why, 4096, &err);
-		if (r && r != LB_ENOINPUT)
-			rc = cli_fail(&err);
-		if (r == 0) {
-			struct span s = span_trim(buf_span(&why));
-			if (json) {
-				struct buf b = BUF_INIT;
-				int first = 1;
-				buf_addc(&b, '{');
-				json_key(&b, "article", &first);
-				json_str(&b, slug);
-				char *w = span_dup(s);
-				json_key(&b, "missed", &first);
-				json_str(&b, w);
-				free(w);
-				buf_addc(&b, '}');
-				puts(b.p);
-				buf_free(&b);
-			} else {
-				term_printf(stdout, "%s: missed: %.*s\n", slug, (int)s.n, s.p);
-			}
+	/* Not there: nothing to say.  One we cannot read is an error. */
+	struct buf why = BUF_INIT;
+	int r = fsx_read_state(missed, &why, 4096, &err);
+	if (r && r != LB_ENOINPUT)
+		rc = cli_fail(&err);
+	if (r == 0) {
+		struct span s = span_trim(buf_span(&why));
+		if (json) {
+			struct buf b = BUF_INIT;
+			int first = 1;
+			buf_addc(&b, '{');
+			json_key(&b, "article", &first);
+			json_str(&b, slug);
+			char *w = span_dup(s);
+			json_key(&b, "missed", &first);
+			json_str(&b, w);
+			free(w);
+			buf_addc(&b, '}');
+			puts(b.p);
+			buf_free(&b);
+		} else {
+			term_printf(stdout, "%s: missed: %.*s\n", slug, (int)s.n, s.p);
 		}
-		buf_free(&why);
-		goto out;
 	}
-	if ((rc = campaign_load(&g->cfg, slug, &c, &err)) != 0) {
-		campaign_free(&c); /* what it loaded before the error */
-		cli_fail(&err);
-		goto out;
-	}
-	struct campaign_counts k;
-	campaign_count(&c, &k);
-	if (json)
-		print_json(&c, &k);
-	else
-		print_text(&c, &k);
-	campaign_free(&c);
-out:
+	buf_free(&why);
 	free(missed);
 	free(dir);
+	return rc;
+}
+
+/* Every campaign in state/campaigns, loaded (so that what followed each can
+ * be told apart), and printed: all, or only slug's. */
+static int show_all(struct cli *g, const char *only, bool json)
+{
+	struct lb_err err = {0};
+	char *dir = path_join(g->cfg.state_dir, "campaigns");
+	char **paths = fsx_list_err(dir, "", &err);
+	free(dir);
+	if (!paths)
+		return cli_fail(&err);
+	if (!paths[0] && !json && !only)
+		printf("no campaigns yet\n");
+	size_t np = 0;
+	while (paths[np])
+		np++;
+	struct campaign *cs = xcalloc(np + 1, sizeof *cs);
+	int *loaded = xcalloc(np + 1, sizeof *loaded); /* 1 loaded, 0 none, -1 error */
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; i < np; i++) {
+		const char *slug = strrchr(paths[i], '/') + 1;
+		if (!campaign_exists(&g->cfg, slug))
+			continue;
+		if (campaign_load(&g->cfg, slug, &cs[n], &err) != 0) {
+			campaign_free(&cs[n]); /* what it loaded before the error */
+			loaded[i] = -1;
+			if (!only || strcmp(only, slug) == 0)
+				rc = rc ? rc : cli_fail(&err);
+			continue;
+		}
+		loaded[i] = 1;
+		n++;
+	}
+	struct suppressions *sup = NULL;
+	struct campaign_after *after = xcalloc(n + 1, sizeof *after);
+	if (suppressions_load(g->cfg.state_dir, &sup, &err) != 0)
+		rc = rc ? rc : cli_fail(&err);
+	else
+		campaign_after(cs, n, sup, after);
+	suppressions_free(sup);
+	for (size_t i = 0, k = 0; i < np; i++) {
+		const char *slug = strrchr(paths[i], '/') + 1;
+		bool shown = !only || strcmp(only, slug) == 0;
+		if (loaded[i] == 1) {
+			struct campaign_counts cnt;
+			campaign_count(&cs[k], &cnt);
+			if (shown && json)
+				print_json(&cs[k], &cnt, &after[k]);
+			else if (shown)
+				print_text(&cs[k], &cnt, &after[k]);
+			k++;
+		} else if (loaded[i] == 0 && shown) {
+			int r = show_missed(g, slug, json);
+			rc = rc ? rc : r;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		campaign_free(&cs[i]);
+	free(cs);
+	free(after);
+	free(loaded);
+	fsx_list_free(paths);
 	return rc;
 }
 
@@ -288,7 +350,8 @@ int cmd_status(struct cli *g, int argc, char **argv)
 		else if (c == 'h')
 			return printf("usage: %s\n", usage), 0;
 		else
-			return cli_usage(usage, "status: bad option");
+			return cli_usage(usage, "status: unknown option or missing value: %s",
+					 cli_bad_option(argv));
 	}
 	if (argc - optind > 1)
 		return cli_usage(usage, "status: at most one article");
@@ -310,26 +373,13 @@ int cmd_status(struct cli *g, int argc, char **argv)
 			free(missed);
 			free(dir);
 		}
-		rc = show(g, a.slug, json);
+		rc = show_all(g, a.slug, json);
 		article_free(&a);
 		return rc;
 	}
 	/* No state/campaigns yet: nothing sent yet.  One we cannot read is an
 	 * error, never "no campaigns". */
-	struct lb_err err = {0};
-	char *dir = path_join(g->cfg.state_dir, "campaigns");
-	char **paths = fsx_list_err(dir, "", &err);
-	free(dir);
-	if (!paths)
-		return cli_fail(&err);
-	if (!paths[0] && !json)
-		printf("no campaigns yet\n");
-	for (char **p = paths; *p; p++) {
-		int r = show(g, strrchr(*p, '/') + 1, json);
-		if (r && !rc)
-			rc = r;
-	}
-	fsx_list_free(paths);
+	rc = show_all(g, NULL, json);
 	int prc = show_pending(g, json);
 	rc = rc ? rc : prc;
 	if (!json) {

@@ -26,7 +26,7 @@
 static const char usage[] =
     "letterbox subscribers list|add|remove|import|suppressions ...\n"
     "\n"
-    "  list [--list LIST] [--json]           every subscriber and whether they are mailed\n"
+    "  list [--list LIST] [--json]           every subscriber, and if they are mailed\n"
     "  add ADDRESS [--name NAME] [--list LIST]   add someone (or re-subscribe them)\n"
     "  remove ADDRESS                        stop mailing someone (a suppression)\n"
     "  import FILE.csv [--list LIST]         add everyone in a CSV export\n"
@@ -217,7 +217,8 @@ static int parse_opts(int argc, char **argv, const char *use, const char *allowe
 			return -1;
 		}
 		if (c == '?' || !strchr(allowed, c))
-			return cli_usage(use, "%s: unknown option", argv[0]);
+			return cli_usage(use, "%s: unknown option or missing value: %s", argv[0],
+					 cli_bad_option(argv));
 		if (c == 'l')
 			o->list = optarg;
 		else if (c == 'n')

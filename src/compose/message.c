@@ -9,6 +9,7 @@
 
 #include "compose/mime.h"
 #include "compose/render.h"
+#include "core/datadir.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
@@ -179,10 +180,13 @@ static int load_template(const struct config *cfg, const char *file, enum tpl_es
 			 struct tpl **out, struct buf *src, struct lb_err *err)
 {
 	char *rel = path_join("templates", file);
-	char *path = config_path(cfg, rel);
+	bool installed;
+	char *path = datadir_template(cfg, file, &installed);
 	int rc = fsx_read(path, src, 1 << 20, err);
+	if (rc == LB_ENOINPUT)
+		datadir_missing(file, err);
 	if (!rc)
-		rc = tpl_compile(rel, src->p, src->n, esc, out, err);
+		rc = tpl_compile(installed ? path : rel, src->p, src->n, esc, out, err);
 	free(path);
 	free(rel);
 	return rc;
@@ -240,6 +244,15 @@ static void base36(char *out, size_t cap, unsigned long long v)
 	for (; i < n && i + 1 < cap; i++)
 		out[i] = tmp[n - 1 - i];
 	out[i] = '\0';
+}
+
+void newsletter_subject_prefix(struct newsletter *nl, const char *prefix)
+{
+	struct buf subject = BUF_INIT;
+	buf_printf(&subject, "%s%s", prefix, nl->a->title);
+	buf_reset(&nl->h_subject);
+	hdr_text(&nl->h_subject, "Subject", buf_cstr(&subject));
+	buf_free(&subject);
 }
 
 static void prepare_headers(struct newsletter *nl)

@@ -48,6 +48,8 @@ struct newsletter; /* opaque: the prepared campaign */
 int newsletter_prepare(const struct config *cfg, const struct article *a, const struct secret *s,
 		       time_t stamp, struct newsletter **nl, struct lb_err *err);
 void newsletter_free(struct newsletter *nl);
+/* A test send's subject: PREFIX then the article's title (send --to). */
+void newsletter_subject_prefix(struct newsletter *nl, const char *prefix);
 
 /* The rendered parts, as the templates produced them before encoding, for
  * preview files: HTML with a placeholder recipient filled in. */

@@ -11,6 +11,7 @@
 
 #include "compose/mime.h"
 #include "compose/render.h"
+#include "core/datadir.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
@@ -396,15 +397,15 @@ static int compile_file(const struct config *cfg, const char *file, enum tpl_esc
 			struct tpl **t, struct lb_err *err)
 {
 	char *rel = path_join("templates", file);
-	char *path = config_path(cfg, rel);
+	bool installed;
+	char *path = datadir_template(cfg, file, &installed);
 	struct buf src = BUF_INIT;
 	*t = NULL;
 	int rc = fsx_read(path, &src, 1 << 20, err);
 	if (rc == LB_ENOINPUT)
-		err_set(err, rc,
-			"%s: the template is missing (a sample is in letterbox's templates/)", rel);
+		datadir_missing(file, err);
 	if (!rc)
-		rc = tpl_compile(rel, src.p, src.n, esc, t, err);
+		rc = tpl_compile(installed ? path : rel, src.p, src.n, esc, t, err);
 	buf_free(&src);
 	free(path);
 	free(rel);
@@ -445,8 +446,7 @@ size_t onemail_check(const struct config *cfg, const char *name, bool required,
 	for (int html = 0; html < 2; html++) {
 		struct buf file = BUF_INIT;
 		buf_printf(&file, "%s.%s", name, html ? "html" : "txt");
-		char *rel = path_join("templates", file.p);
-		char *path = config_path(cfg, rel);
+		char *path = datadir_template(cfg, file.p, NULL);
 		if ((!html && required) || fsx_exists(path)) {
 			struct tpl *t = NULL;
 			struct lb_err err = {0};
@@ -458,7 +458,6 @@ size_t onemail_check(const struct config *cfg, const char *name, bool required,
 			files++;
 		}
 		free(path);
-		free(rel);
 		buf_free(&file);
 	}
 	return files;
@@ -478,8 +477,7 @@ int onemail_template(const struct config *cfg, const char *name, const struct om
 	int rc = render_file(cfg, file.p, TPL_ESC_NONE, &vc, text, err);
 	buf_reset(&file);
 	buf_printf(&file, "%s.html", name);
-	char *rel = path_join("templates", file.p);
-	char *path = config_path(cfg, rel);
+	char *path = datadir_template(cfg, file.p, NULL);
 	if (!rc && fsx_exists(path)) {
 		vc.html = true;
 		rc = render_file(cfg, file.p, TPL_ESC_HTML, &vc, html, err);
@@ -487,7 +485,6 @@ int onemail_template(const struct config *cfg, const char *name, const struct om
 		onemail_text_html(html, buf_cstr(text), cfg->site_lang);
 	}
 	free(path);
-	free(rel);
 	buf_free(&file);
 	return rc;
 }

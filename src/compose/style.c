@@ -3,6 +3,7 @@
  * refusing schemes a mail client would run).
  */
 #include "compose/render.h"
+#include "core/datadir.h"
 #include "core/fsx.h"
 #include "core/config.h"
 
@@ -331,7 +332,7 @@ int render_markdown(const struct config *cfg, const char *md, size_t n, enum md_
 	int rc = 0;
 	if (styles_from) {
 		char *rel = path_join("templates", styles_from);
-		char *path = config_path(cfg, rel);
+		char *path = datadir_template(cfg, styles_from, NULL);
 		struct buf src = BUF_INIT;
 		if (fsx_exists(path) && (rc = fsx_read(path, &src, 1 << 20, err)) == 0)
 			rc = style_from_template(&st, rel, src.p, src.n, err);

@@ -368,8 +368,10 @@ static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct
 		return rc;
 
 	if ((n = ymap_get(d, root, "send"))) {
-		static const char *const skeys[] = {"catch_up", "give_up", NULL};
+		static const char *const skeys[] = {"catch_up", "give_up", "test_prefix", NULL};
 		if ((rc = ymap_check(d, n, "send", skeys, CFG, err)) ||
+		    (rc = yget_str(d, ymap_get(d, n, "test_prefix"), "test_prefix", &c->test_prefix,
+				   CFG, err)) ||
 		    (rc = yget_duration(d, ymap_get(d, n, "catch_up"), "catch_up", &c->catch_up,
 					CFG, err)) ||
 		    (rc = yget_duration(d, ymap_get(d, n, "give_up"), "give_up", &c->give_up, CFG,
@@ -447,6 +449,7 @@ int config_load(struct config *c, const char *site_dir, const char *path, struct
 	endpoint_defaults(&c->out);
 	endpoint_defaults(&c->in);
 	c->catch_up = c->give_up = 3 * 86400;
+	c->test_prefix = xstrdup("[TEST] ");
 
 	struct buf text = BUF_INIT;
 	struct ydoc d = {0};
@@ -499,6 +502,7 @@ void config_free(struct config *c)
 	free(c->site_lang);
 	free(c->site_timezone);
 	free(c->crisis_line);
+	free(c->test_prefix);
 	free(c->article_url);
 	addr_free(&c->from);
 	free(c->reply_to);

@@ -63,6 +63,7 @@ struct config {
 
 	struct endpoint out, in;
 	long catch_up, give_up; /* seconds */
+	char *test_prefix;	/* send.test_prefix: a test send's subject starts with it */
 
 	char **digest_to, **urgent_to; /* NULL-terminated */
 	char **urgent_words;	       /* extra crisis phrases (receive/lexicon.h) */

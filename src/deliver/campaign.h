@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "compose/article.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "store/subscribers.h"
@@ -113,5 +114,17 @@ void campaign_apply(struct campaign *c, const char *line, size_t n);
 time_t campaign_backoff(time_t deferred_at, unsigned k);
 
 const char *rcpt_state_name(enum rcpt_state s);
+
+/* What followed the sending (deliver/campaign_after.c): current suppressions
+ * (hard bounce, complaint, unsubscribe) of addresses a campaign was sent to,
+ * recorded after it started.  Each counts once, for the latest of the n
+ * campaigns cs that was sent to the address before it; out[i] is cs[i]'s. */
+struct campaign_after {
+	size_t bounced, complained, unsubscribed;
+};
+void campaign_after(const struct campaign *cs, size_t n, const struct suppressions *sup,
+		    struct campaign_after *out);
+/* "1 bounced later, 1 unsubscribed" (only what is not zero) appended to b. */
+void campaign_after_text(struct buf *b, const struct campaign_after *a);
 
 #endif

@@ -146,3 +146,34 @@ check "  lists Dee as skipped, with the reason" grep -q "skipped   $DEE: suppres
 check "  lists Jose as skipped, with the reason" grep -q "skipped   $JOSE: suppressed: unsubscribed" "$T_TMP/out"
 check "  and the campaign as finished" grep -q "finished" "$T_TMP/out"
 stop_faultsmtp
+
+# --- what followed the sending: status and the digest count it per campaign --------------------
+rm -rf "$S"
+make_site "$S"
+mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
+expect_exit 0 "send the newsletter to six" lb -C "$S" send --now "$NOW"
+expect_exit 0 "a digest: nothing after sending yet" lb -C "$S" digest --dry-run --now "$NOW"
+check "  no 'since:' yet" test -z "$(grep 'since:' "$T_TMP/out")"
+dsn "bounces+$(tok $ADA)@example.org" "$ADA" 5.1.1 failed
+printf 'From: <%s>\nTo: unsubscribe+%s@example.org\nSubject: unsubscribe\nMessage-ID: <u3.%s@example.net>\n\nunsubscribe\n' \
+	"$ZOE" "$(tok $ZOE)" "$$" >"$S/inbox/new/u3.localhost"
+dsn news@example.org "$MEI" 5.1.1 failed # unlinked: evidence only, not counted
+poll "poll a linked bounce, an unsubscribe and an unlinked bounce"
+expect_exit 0 "status" lb -C "$S" status
+check "  6 sent, then 1 bounced later, 1 unsubscribed" \
+	grep -qx "  since: 1 bounced later, 1 unsubscribed" "$T_TMP/out"
+expect_exit 0 "status --json" lb -C "$S" status --json
+check "  \"after\" counts them" $PY -c "
+import json; d=json.loads(open('$T_TMP/out').read().splitlines()[0])
+assert d['counts']['sent'] == 6 and d['after'] == {'bounced': 1, 'complained': 0, 'unsubscribed': 1}, d"
+expect_exit 0 "the digest" lb -C "$S" digest --dry-run --now "2026-11-26 08:00"
+check "  names the campaign with what followed it" \
+	grep -q "healing-through-connection: 6 delivered.*since: 1 bounced later, 1 unsubscribed" "$T_TMP/out"
+# A later campaign to the same people: what followed the first stays the first's.
+sed -e 's/^date: .*/date: 2026-11-27 09:00/' -e 's/^title: .*/title: "Second"/' \
+	"$S/newsletters/2026-11-25-healing-through-connection.md" >"$S/newsletters/2026-11-27-second.md"
+expect_exit 0 "send a second article" lb -C "$S" send --now "2026-11-27 09:10"
+expect_exit 0 "status" lb -C "$S" status
+same "  the first keeps its bounce and unsubscribe" \
+	"$(grep -A2 "^healing-through-connection:" "$T_TMP/out" | grep "since:")" "  since: 1 bounced later, 1 unsubscribed"
+check "  the second has none" test -z "$(grep -A2 '^second:' "$T_TMP/out" | grep 'since:')"

@@ -69,6 +69,11 @@ expect_exit 0 "send --to a draft" lb -C "$S" send healing-through-connection --t
 check "one test message" test "$(outbox_count)" = 1
 check "to the test address" grep -q '^To: Proof Reader <proof@example.org>' "$S"/outbox/new/*
 check "not journaled" test ! -e "$S/state/campaigns/healing-through-connection"
+check "the test's subject is marked [TEST]" grep -q '^Subject: \[TEST\] Healing Through' "$S"/outbox/new/*
+rm -f "$S"/outbox/new/*
+sed -i 's/^send:$/send:\n  test_prefix: "Proof: "/' "$S/letterbox.yaml"
+expect_exit 0 "send --to with send.test_prefix" lb -C "$S" send healing-through-connection --to proof@example.org
+check "the subject is marked with send.test_prefix" grep -q '^Subject: Proof: Healing Through' "$S"/outbox/new/*
 
 # --- recipients: dedupe, invalid, unknown list ----------------------------------------------
 fresh
