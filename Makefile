@@ -7,7 +7,7 @@ BUILD     ?= build
 CC        ?= cc
 DEPS      := scripts/deps
 
-PKGS      := libcurl libcmark yaml-0.1 gnutls libidn2
+PKGS      := libcurl libcmark yaml-0.1 gnutls nettle libidn2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libetpan's .pc leaks Debian build flags (a non-PIE link spec): link it plainly.

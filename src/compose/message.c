@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compose/dkim.h"
 #include "compose/mime.h"
 #include "compose/render.h"
 #include "core/fsx.h"
@@ -44,6 +45,7 @@ struct newsletter {
 	struct buf mime_end;
 	time_t date_cached;
 	char date_hdr[64];
+	struct dkim *dkim; /* NULL: not signing */
 };
 
 /* ---- template values -------------------------------------------------------------------- */
@@ -349,6 +351,10 @@ int newsletter_prepare(const struct config *cfg, const struct article *a, const 
 		return rc;
 	}
 	prepare_headers(nl);
+	if ((rc = dkim_open(cfg, &nl->dkim, err))) {
+		newsletter_free(nl);
+		return rc;
+	}
 	*out = nl;
 	return 0;
 }
@@ -383,6 +389,7 @@ void newsletter_free(struct newsletter *nl)
 	buf_free(&nl->mime_text);
 	buf_free(&nl->mime_html);
 	buf_free(&nl->mime_end);
+	dkim_free(nl->dkim);
 	free(nl);
 }
 
@@ -402,6 +409,9 @@ void message_free(struct message *m)
 	buf_free(&m->message_id);
 	buf_free(&m->unsub_url);
 	buf_free(&m->unsub_mailto);
+	if (m->dkim)
+		buf_free(&m->dkim->fields);
+	free(m->dkim);
 	free(m->seg);
 	free(m->iov);
 	memset(m, 0, sizeof *m);
@@ -457,20 +467,6 @@ static int compose_part(const struct part *pt, struct person_ctx *pc, struct mes
 		}
 	}
 	return 0;
-}
-
-static void build_iov(struct message *m)
-{
-	m->iov = xgrowarray(m->iov, &m->iovcap, m->nseg + 1, sizeof *m->iov);
-	m->iov[0] = (struct iovec){m->head.p, m->head.n};
-	m->size = m->head.n;
-	for (size_t i = 0; i < m->nseg; i++) {
-		const struct msg_seg *s = &m->seg[i];
-		const char *p = s->p ? s->p : m->own.p + s->off;
-		m->iov[i + 1] = (struct iovec){(void *)(uintptr_t)p, s->n};
-		m->size += s->n;
-	}
-	m->niov = m->nseg + 1;
 }
 
 static void person_setup(struct newsletter *nl, const struct recipient *r, struct message *m,
@@ -565,7 +561,13 @@ int newsletter_compose(struct newsletter *nl, const struct recipient *r, time_t 
 	if ((rc = compose_part(&nl->html, &pc, m, err)))
 		return rc;
 	seg_shared(m, buf_span(&nl->mime_end));
-	build_iov(m);
+	if (nl->dkim && !m->dkim)
+		m->dkim = xcalloc(1, sizeof *m->dkim);
+	if (m->dkim) {
+		m->dkim->signer = nl->dkim;
+		m->dkim->when = now;
+	}
+	message_build_iov(m);
 	return 0;
 }
 
@@ -581,45 +583,4 @@ int newsletter_render_parts(struct newsletter *nl, const struct recipient *r, st
 		rc = tpl_plan_render(&nl->text.plan, person_lookup, &pc, text, err);
 	message_free(&m);
 	return rc;
-}
-
-void message_from_bytes(struct message *m, const char *raw, size_t n)
-{
-	buf_reset(&m->head);
-	buf_add(&m->head, raw, n);
-	m->nseg = 0;
-	build_iov(m);
-}
-
-void message_flatten(const struct message *m, struct buf *out)
-{
-	for (size_t i = 0; i < m->niov; i++)
-		buf_add(out, m->iov[i].iov_base, m->iov[i].iov_len);
-}
-
-int message_write(const struct message *m, int fd, struct lb_err *err)
-{
-	size_t i = 0, skip = 0;
-	while (i < m->niov) {
-		struct iovec v[64];
-		int k = 0;
-		for (size_t j = i; j < m->niov && k < 64; j++, k++)
-			v[k] = m->iov[j];
-		v[0].iov_base = (char *)v[0].iov_base + skip;
-		v[0].iov_len -= skip;
-		ssize_t w = writev(fd, v, k);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_sys(err, LB_EIO, "write");
-		}
-		size_t left = (size_t)w;
-		while (i < m->niov && left >= m->iov[i].iov_len - skip) {
-			left -= m->iov[i].iov_len - skip;
-			skip = 0;
-			i++;
-		}
-		skip += left;
-	}
-	return 0;
 }

@@ -37,6 +37,13 @@ struct endpoint {
 
 enum { FOLDER_INQUIRIES, FOLDER_BOUNCES, FOLDER_AUTO_REPLIES, FOLDER_UNSUBSCRIBES, FOLDER_FAILED };
 
+/* One DKIM key of the `dkim:` section (compose/dkim.h). */
+struct dkim_key_cfg {
+	char *selector;
+	char *key_file; /* PEM private key, must be 0600 */
+	char *algorithm; /* "rsa-sha256" (default) or "ed25519-sha256" */
+};
+
 struct style_override {
 	char *key, *css;
 };
@@ -69,6 +76,11 @@ struct config {
 	char *crisis_line;	       /* where to turn in an emergency; NULL: unset */
 	bool acknowledge;
 	bool alert_body; /* include the message text in urgent alerts (off) */
+
+	/* dkim: sign every outgoing mail; dkim_keys[0].selector NULL: do not sign.
+	 * dkim_keys[1] is the optional second signature (`dkim.second`). */
+	char *dkim_domain; /* default: From's domain */
+	struct dkim_key_cfg dkim_keys[2];
 };
 
 /* Load path (site_dir/letterbox.yaml unless given) into cfg.  On error cfg is
