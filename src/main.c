@@ -21,6 +21,7 @@ static const struct command {
     {"inquiries", cmd_inquiries, "the people who wrote back: list, show, set, note, reply"},
     {"digest", cmd_digest, "mail staff the open inquiries and newsletter news (cron)"},
     {"status", cmd_status, "where each campaign stands, recipient by recipient"},
+    {"dkim", cmd_dkim, "make a DKIM signing key and print its DNS record"},
 };
 
 static void usage(FILE *f)

@@ -17,8 +17,16 @@
 /* The fields signed, in this order (RFC 6376 5.4.1; RFC 8058 3.3 for the
  * List-Unsubscribe pair). */
 static const char *const signed_fields[] = {
-    "From",	    "To",      "Subject",	   "Date",		      "Message-ID",
-    "MIME-Version", "Content-Type", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "MIME-Version",
+    "Content-Type",
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
 };
 #define NSIGNED (sizeof signed_fields / sizeof signed_fields[0])
 
@@ -137,8 +145,8 @@ static int sig_init(struct dkim_sig *s, const char *selector, enum dkim_alg alg,
 			     "(RFC 8301): make a 2048-bit one",
 			     bits);
 	else if (alg == DKIM_ED25519_SHA256 && pk != GNUTLS_PK_EDDSA_ED25519)
-		rc = err_set(err, LB_ECONFIG,
-			     "not an Ed25519 key, but algorithm is ed25519-sha256");
+		rc =
+		    err_set(err, LB_ECONFIG, "not an Ed25519 key, but algorithm is ed25519-sha256");
 	struct buf pub = BUF_INIT;
 	if (!rc)
 		rc = public_of(k, alg, &pub, err);
@@ -291,7 +299,7 @@ static void body_flush(struct dkim_body *b)
 	if (b->blank)
 		sha256_update(&b->sha, 1, (const uint8_t *)" ");
 	b->blank = false;
-	b->midline = true;
+	b->midline = b->any = true;
 }
 
 void dkim_body_update(struct dkim_body *b, const char *p, size_t n)
@@ -336,7 +344,7 @@ void dkim_body_final(struct dkim_body *b, uint8_t hash[SHA256_DIGEST_SIZE])
 		sha256_update(&b->sha, 1, (const uint8_t *)"\r");
 	}
 	/* A last line without its CRLF gets one; empty lines at the end go. */
-	if (b->midline)
+	if (b->midline || (b->crlfs && b->any))
 		sha256_update(&b->sha, 2, (const uint8_t *)"\r\n");
 	sha256_digest(&b->sha, SHA256_DIGEST_SIZE, hash);
 }
@@ -510,8 +518,7 @@ static int sign_one(const struct dkim *d, const struct dkim_sig *s, struct field
 		const char *colon = strchr(names, ':');
 		size_t len = colon ? (size_t)(colon - names) : strlen(names);
 		buf_reset(&tag);
-		buf_printf(&tag, "%s%.*s%s", first ? "h=" : "", (int)len, names,
-			   colon ? ":" : ";");
+		buf_printf(&tag, "%s%.*s%s", first ? "h=" : "", (int)len, names, colon ? ":" : ";");
 		fold_add(out, &col, first ? " " : "", tag.p);
 		names += len + (colon ? 1 : 0);
 	}
@@ -602,11 +609,11 @@ int dkim_keygen(enum dkim_alg alg, struct buf *pem, struct buf *record, struct l
 	if (alg == DKIM_RSA_SHA256)
 		g = gnutls_x509_privkey_generate(k, GNUTLS_PK_RSA, 2048, 0);
 	else
-		g = gnutls_x509_privkey_generate(
-		    k, GNUTLS_PK_EDDSA_ED25519, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519), 0);
+		g = gnutls_x509_privkey_generate(k, GNUTLS_PK_EDDSA_ED25519,
+						 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519), 0);
 	if (g >= 0)
-		g = gnutls_x509_privkey_export2_pkcs8(k, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN,
-						      &out);
+		g = gnutls_x509_privkey_export2_pkcs8(k, GNUTLS_X509_FMT_PEM, NULL,
+						      GNUTLS_PKCS_PLAIN, &out);
 	gnutls_x509_privkey_deinit(k);
 	if (g < 0)
 		return err_set(err, LB_ESOFTWARE, "cannot make a key: %s", gnutls_strerror(g));

@@ -76,10 +76,11 @@ int dkim_sign_site(const struct config *cfg, struct buf *msg, time_t now, struct
  * blanks may straddle two pieces). */
 struct dkim_body {
 	struct sha256_ctx sha;
-	size_t crlfs;  /* line ends seen but not hashed yet: empty lines at the end are not */
-	bool blank;    /* a run of SP/HTAB seen but not hashed yet */
-	bool cr;       /* the last byte was a CR */
-	bool midline;  /* hashed something since the last line end */
+	size_t crlfs; /* line ends seen but not hashed yet: empty lines at the end are not */
+	bool blank;   /* a run of SP/HTAB seen but not hashed yet */
+	bool cr;      /* the last byte was a CR */
+	bool midline; /* hashed something since the last line end */
+	bool any;     /* hashed something at all */
 };
 void dkim_body_init(struct dkim_body *b);
 void dkim_body_update(struct dkim_body *b, const char *p, size_t n);

@@ -82,7 +82,7 @@ struct message {
 	struct iovec *iov; /* valid after compose, until the next compose; iov[0] is
 			      the DKIM-Signature fields (empty until message_seal) */
 	size_t niov, iovcap;
-	size_t size; /* total octets, without the DKIM-Signature fields */
+	size_t size;		   /* total octets, without the DKIM-Signature fields */
 	struct message_dkim *dkim; /* NULL: not signed */
 	char token[TOKEN_LEN + 1];
 	struct buf envelope_from;	    /* MAIL FROM: bounce_to (VERP) or the From address */

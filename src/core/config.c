@@ -203,8 +203,8 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 }
 
 static const char *const top_keys[] = {
-    "site",	"from", "reply_to", "list_id", "unsubscribe", "bounce_to", "outgoing",
-    "incoming", "send", "staff",    "triage",  "compose",     "styles",	   "dkim", NULL};
+    "site", "from",  "reply_to", "list_id", "unsubscribe", "bounce_to", "outgoing", "incoming",
+    "send", "staff", "triage",	 "compose", "styles",	   "dkim",	NULL};
 
 /* triage.urgent_words are phrases in the lexicon's notation (lexicon.h);
  * triage.urgent_languages name its built-in files. */

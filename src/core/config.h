@@ -40,7 +40,7 @@ enum { FOLDER_INQUIRIES, FOLDER_BOUNCES, FOLDER_AUTO_REPLIES, FOLDER_UNSUBSCRIBE
 /* One DKIM key of the `dkim:` section (compose/dkim.h). */
 struct dkim_key_cfg {
 	char *selector;
-	char *key_file; /* PEM private key, must be 0600 */
+	char *key_file;	 /* PEM private key, must be 0600 */
 	char *algorithm; /* "rsa-sha256" (default) or "ed25519-sha256" */
 };
 
