@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "compose/dkim.h"
 #include "compose/message.h"
 #include "compose/onemail.h"
 #include "compose/render.h"
@@ -150,6 +151,10 @@ int cmd_check(struct cli *g, int argc, char **argv)
 		report_err(&p, &err);
 	if (source_check(&g->cfg.in, g->cfg.site_dir, &err))
 		report_err(&p, &err);
+	struct dkim *dk = NULL; /* the keys, as send reads them */
+	if (dkim_open(&g->cfg, &dk, &err))
+		report_err(&p, &err);
+	dkim_free(dk);
 
 	struct names akeys = {0}, skeys = {0};
 	char **paths = cli_article_paths(g);
