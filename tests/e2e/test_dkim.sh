@@ -3,6 +3,7 @@
 # independent verifier (python3-dkim, Ed25519 through python3-nacl), and one
 # altered signed header or body byte makes it fail; keygen; bad keys.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/servers.sh"
 NOW="2026-11-25 10:00"
 FX=$TOP/tests/fixtures/dkim
 mapfile -t REC <"$FX/records"
@@ -44,7 +45,9 @@ expect_exit 64 "keygen --selector with a dot-dot-slash" lb -C "$S" dkim keygen -
 # The key keygen made signs what its record verifies.
 printf 'dkim:\n  selector: s2\n  key_file: dkim/s2.key\n  algorithm: ed25519-sha256\n' >>"$S/letterbox.yaml"
 expect_exit 0 "preview with the new key" lb -C "$S" preview healing-through-connection --now "$NOW" --to a@example.org --out "$T_TMP/kp"
-check "  verifies with the record keygen printed" $PY "$TOP/tests/tools/dkim_verify.py" "$(first_eml "$T_TMP/kp")" "s2._domainkey.example.org=$rec"
+REC=("s2._domainkey.example.org=$rec")
+check "  verifies with the record keygen printed" verify "$(first_eml "$T_TMP/kp")"
+mapfile -t REC <"$FX/records"
 
 echo "-- a newsletter, both algorithms at once"
 S=$T_TMP/both
@@ -89,6 +92,23 @@ for alg in rsa ed25519; do
 	same "  6 messages, all verify ($alg)" "$n $bad" "6 0"
 	check "  one signature each" test -z "$(grep -c '^DKIM-Signature:' "$S"/outbox/new/* | grep -v ':1$')"
 done
+
+echo "-- send over SMTP, 4 connections: signed on the connections' threads"
+if start_faultsmtp; then
+	S=$T_TMP/smtp
+	dkim_site "$S" both
+	sed -i "s|  url: maildir:outbox|  url: smtp://127.0.0.1:$FAULT_PORT\n  connections: 4|" "$S/letterbox.yaml"
+	expect_exit 0 "send over SMTP" lb -C "$S" send --now "$NOW"
+	n=0 bad=0
+	for f in "$FAULT_DIR"/msg-*.eml; do
+		n=$((n + 1))
+		verify "$f" || bad=$((bad + 1))
+	done
+	same "  6 messages received, all verify" "$n $bad" "6 0"
+	stop_faultsmtp
+else
+	fail "faultsmtp starts"
+fi
 
 echo "-- one-off mails: an acknowledgement (poll) and a reply"
 S=$T_TMP/one
