@@ -81,10 +81,20 @@ struct dkim_body {
 	bool cr;      /* the last byte was a CR */
 	bool midline; /* hashed something since the last line end */
 	bool any;     /* hashed something at all */
+	size_t nstage;
+	uint8_t stage[4096]; /* canonical bytes not hashed yet */
 };
 void dkim_body_init(struct dkim_body *b);
 void dkim_body_update(struct dkim_body *b, const char *p, size_t n);
 void dkim_body_final(struct dkim_body *b, uint8_t hash[SHA256_DIGEST_SIZE]);
+/* True when p[0..n) is its own relaxed canonical form wherever it stands
+ * (not empty, no HTAB, no CR but in a CRLF, blanks and CRLFs only before
+ * an ordinary byte, none at either end).  Such a piece is hashed without a
+ * look at its bytes: the newsletter's shared pieces are checked once per
+ * campaign, so per recipient only the personal pieces are scanned. */
+bool dkim_body_clean(const char *p, size_t n);
+/* dkim_body_update for a piece dkim_body_clean() said yes to. */
+void dkim_body_update_clean(struct dkim_body *b, const char *p, size_t n);
 
 /* Make d's DKIM-Signature field(s) for the header section head[0..n)
  * (fields with their CRLFs, without the empty line) and the body hash bh,

@@ -19,6 +19,7 @@ struct part {
 	struct tpl *tpl;
 	struct tpl_plan plan;
 	struct span *enc; /* per piece: encoded TP_TEXT, else empty */
+	bool *clean;	  /* per piece: relaxed canonicalisation leaves it as it is (dkim.h) */
 	struct buf encbuf;
 	char *content; /* the rendered article for {{{content}}} */
 };
@@ -202,8 +203,11 @@ static void encode_plan(struct part *pt)
 	}
 	off[pt->plan.n] = pt->encbuf.n;
 	pt->enc = xcalloc(pt->plan.n + 1, sizeof *pt->enc);
-	for (size_t i = 0; i < pt->plan.n; i++)
+	pt->clean = xcalloc(pt->plan.n + 1, sizeof *pt->clean);
+	for (size_t i = 0; i < pt->plan.n; i++) {
 		pt->enc[i] = (struct span){buf_cstr(&pt->encbuf) + off[i], off[i + 1] - off[i]};
+		pt->clean[i] = dkim_body_clean(pt->enc[i].p, pt->enc[i].n);
+	}
 	free(off);
 }
 
@@ -364,6 +368,7 @@ static void part_free(struct part *pt)
 	tpl_free(pt->tpl);
 	tpl_plan_free(&pt->plan);
 	free(pt->enc);
+	free(pt->clean);
 	buf_free(&pt->encbuf);
 	free(pt->content);
 }
@@ -417,12 +422,12 @@ void message_free(struct message *m)
 	memset(m, 0, sizeof *m);
 }
 
-static void seg_shared(struct message *m, struct span s)
+static void seg_shared(struct message *m, struct span s, bool clean)
 {
 	if (s.n == 0)
 		return;
 	m->seg = xgrowarray(m->seg, &m->segcap, m->nseg + 1, sizeof *m->seg);
-	m->seg[m->nseg++] = (struct msg_seg){s.p, 0, s.n};
+	m->seg[m->nseg++] = (struct msg_seg){s.p, 0, s.n, clean};
 }
 
 static void seg_own(struct message *m, size_t off)
@@ -430,7 +435,7 @@ static void seg_own(struct message *m, size_t off)
 	if (m->own.n == off)
 		return;
 	m->seg = xgrowarray(m->seg, &m->segcap, m->nseg + 1, sizeof *m->seg);
-	m->seg[m->nseg++] = (struct msg_seg){NULL, off, m->own.n - off};
+	m->seg[m->nseg++] = (struct msg_seg){NULL, off, m->own.n - off, false};
 }
 
 static bool span_empty(struct span s)
@@ -446,7 +451,7 @@ static int compose_part(const struct part *pt, struct person_ctx *pc, struct mes
 		const struct tpl_piece *pc_i = &plan->pieces[i];
 		struct span v;
 		if (pc_i->kind == TP_TEXT) {
-			seg_shared(m, pt->enc[i]);
+			seg_shared(m, pt->enc[i], pt->clean[i]);
 			continue;
 		}
 		if (pc_i->kind == TP_END)
@@ -553,14 +558,14 @@ int newsletter_compose(struct newsletter *nl, const struct recipient *r, time_t 
 	m->nseg = 0;
 	person_setup(nl, r, m, &pc);
 	person_headers(nl, r, now, &pc, m);
-	seg_shared(m, buf_span(&nl->mime_text));
+	seg_shared(m, buf_span(&nl->mime_text), false);
 	int rc = compose_part(&nl->text, &pc, m, err);
 	if (rc)
 		return rc;
-	seg_shared(m, buf_span(&nl->mime_html));
+	seg_shared(m, buf_span(&nl->mime_html), false);
 	if ((rc = compose_part(&nl->html, &pc, m, err)))
 		return rc;
-	seg_shared(m, buf_span(&nl->mime_end));
+	seg_shared(m, buf_span(&nl->mime_end), false);
 	if (nl->dkim && !m->dkim)
 		m->dkim = xcalloc(1, sizeof *m->dkim);
 	if (m->dkim) {

@@ -21,6 +21,7 @@
 #ifndef LB_MESSAGE_H
 #define LB_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -59,6 +60,7 @@ int newsletter_render_parts(struct newsletter *nl, const struct recipient *r, st
 struct msg_seg {
 	const char *p; /* shared piece, or NULL: `off` into the message's own buffer */
 	size_t off, n;
+	bool clean; /* dkim_body_clean(), found once per campaign for a shared piece */
 };
 
 struct dkim;
