@@ -19,7 +19,8 @@ void message_build_iov(struct message *m)
 		d->sealed = false;
 	}
 	m->iov = xgrowarray(m->iov, &m->iovcap, m->nseg + 2, sizeof *m->iov);
-	m->iov[0] = (struct iovec){NULL, 0};
+	static char unsigned_[1]; /* iov[0] until message_seal: empty, never NULL */
+	m->iov[0] = (struct iovec){unsigned_, 0};
 	m->iov[1] = (struct iovec){m->head.p, m->head.n};
 	m->size = m->head.n;
 	for (size_t i = 0; i < m->nseg; i++) {
