@@ -46,6 +46,7 @@ const char *dkim_alg_name(enum dkim_alg alg)
 void dkim_body_init(struct dkim_body *b)
 {
 	memset(b, 0, offsetof(struct dkim_body, stage));
+	b->capture = NULL;
 	sha256_init(&b->sha);
 }
 
@@ -53,6 +54,10 @@ void dkim_body_init(struct dkim_body *b)
  * is then a byte copied, not a call into the hash. */
 static void emit(struct dkim_body *b, size_t n, const uint8_t *p)
 {
+	if (b->capture) { /* dkim_piece_prepare: keep the canonical bytes */
+		buf_add(b->capture, p, n);
+		return;
+	}
 	if (b->nstage + n > sizeof b->stage) {
 		sha256_update(&b->sha, b->nstage, b->stage);
 		b->nstage = 0;
@@ -100,21 +105,6 @@ static const char *clean_run(const char *p, const char *end)
 		else
 			return q;
 	}
-}
-
-bool dkim_body_clean(const char *p, size_t n)
-{
-	return n > 0 && !special[(uint8_t)p[0]] && clean_run(p, p + n) == p + n;
-}
-
-void dkim_body_update_clean(struct dkim_body *b, const char *p, size_t n)
-{
-	if (b->cr || b->blank) {
-		dkim_body_update(b, p, n);
-		return;
-	}
-	body_flush(b);
-	emit(b, n, (const uint8_t *)p);
 }
 
 void dkim_body_update(struct dkim_body *b, const char *p, size_t n)
@@ -169,6 +159,49 @@ void dkim_body_final(struct dkim_body *b, uint8_t hash[SHA256_DIGEST_SIZE])
 	sha256_update(&b->sha, b->nstage, b->stage);
 	b->nstage = 0;
 	sha256_digest(&b->sha, SHA256_DIGEST_SIZE, hash);
+}
+
+/* SP, HTAB, CR, LF: a piece's ends, up to its first and from its last other byte. */
+static bool edge(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+void dkim_piece_prepare(const char *p, size_t n, struct buf *store, struct dkim_piece *pc)
+{
+	size_t lead = 0, tail = 0;
+	while (lead < n && edge(p[lead]))
+		lead++;
+	while (tail < n - lead && edge(p[n - 1 - tail]))
+		tail++;
+	*pc = (struct dkim_piece){lead, tail, store->n, 0};
+	if (lead == n)
+		return;
+	/* The middle starts and ends with an ordinary byte: nothing before it can
+	 * change how it reads, and it leaves nothing held back. */
+	struct dkim_body b;
+	dkim_body_init(&b);
+	b.capture = store;
+	dkim_body_update(&b, p + lead, n - lead - tail);
+	pc->n = store->n - pc->off;
+}
+
+void dkim_body_update_piece(struct dkim_body *b, const char *p, size_t n,
+			    const struct dkim_piece *pc, const char *canon)
+{
+	if (pc->lead == n) {
+		dkim_body_update(b, p, n);
+		return;
+	}
+	dkim_body_update(b, p, pc->lead);
+	if (b->cr) { /* a CR before an ordinary byte is one itself */
+		b->cr = false;
+		body_flush(b);
+		emit(b, 1, (const uint8_t *)"\r");
+	}
+	body_flush(b);
+	emit(b, pc->n, (const uint8_t *)canon);
+	dkim_body_update(b, p + n - pc->tail, pc->tail);
 }
 
 /* ---- header fields (RFC 6376 3.4.2) ------------------------------------------------------ */

@@ -76,25 +76,34 @@ int dkim_sign_site(const struct config *cfg, struct buf *msg, time_t now, struct
  * blanks may straddle two pieces). */
 struct dkim_body {
 	struct sha256_ctx sha;
-	size_t crlfs; /* line ends seen but not hashed yet: empty lines at the end are not */
-	bool blank;   /* a run of SP/HTAB seen but not hashed yet */
-	bool cr;      /* the last byte was a CR */
-	bool midline; /* hashed something since the last line end */
-	bool any;     /* hashed something at all */
+	size_t crlfs;	     /* line ends seen but not hashed yet: empty lines at the end are not */
+	bool blank;	     /* a run of SP/HTAB seen but not hashed yet */
+	bool cr;	     /* the last byte was a CR */
+	bool midline;	     /* hashed something since the last line end */
+	bool any;	     /* hashed something at all */
+	struct buf *capture; /* dkim_piece_prepare's: bytes go here, not to the hash */
 	size_t nstage;
 	uint8_t stage[4096]; /* canonical bytes not hashed yet */
 };
 void dkim_body_init(struct dkim_body *b);
 void dkim_body_update(struct dkim_body *b, const char *p, size_t n);
 void dkim_body_final(struct dkim_body *b, uint8_t hash[SHA256_DIGEST_SIZE]);
-/* True when p[0..n) is its own relaxed canonical form wherever it stands
- * (not empty, no HTAB, no CR but in a CRLF, blanks and CRLFs only before
- * an ordinary byte, none at either end).  Such a piece is hashed without a
- * look at its bytes: the newsletter's shared pieces are checked once per
- * campaign, so per recipient only the personal pieces are scanned. */
-bool dkim_body_clean(const char *p, size_t n);
-/* dkim_body_update for a piece dkim_body_clean() said yes to. */
-void dkim_body_update_clean(struct dkim_body *b, const char *p, size_t n);
+
+/* A piece of body that many messages share (a newsletter's template text),
+ * canonicalised once: only its ends depend on what comes before and after
+ * it, so per message the ends are canonicalised and the middle, kept in
+ * canonical form, is hashed as it is.  This is how the body hash folds into
+ * compose/message.c's splice without a scan of the shared bytes. */
+struct dkim_piece {
+	size_t lead, tail; /* bytes at the start and end: blanks and line ends */
+	size_t off, n;	   /* the canonical middle: store->p + off, n bytes (n 0: none) */
+};
+/* Prepare p[0..n): the canonical middle is appended to store. */
+void dkim_piece_prepare(const char *p, size_t n, struct buf *store, struct dkim_piece *pc);
+/* The same as dkim_body_update(b, p, n) for a piece prepared as pc whose
+ * canonical middle is at canon. */
+void dkim_body_update_piece(struct dkim_body *b, const char *p, size_t n,
+			    const struct dkim_piece *pc, const char *canon);
 
 /* Make d's DKIM-Signature field(s) for the header section head[0..n)
  * (fields with their CRLFs, without the empty line) and the body hash bh,

@@ -18,8 +18,9 @@
 struct part {
 	struct tpl *tpl;
 	struct tpl_plan plan;
-	struct span *enc; /* per piece: encoded TP_TEXT, else empty */
-	bool *clean;	  /* per piece: relaxed canonicalisation leaves it as it is (dkim.h) */
+	struct span *enc;      /* per piece: encoded TP_TEXT, else empty */
+	struct dkim_piece *dk; /* per piece: prepared for the DKIM body hash (dkim.h) */
+	struct buf dkbuf;      /* their canonical middles */
 	struct buf encbuf;
 	char *content; /* the rendered article for {{{content}}} */
 };
@@ -203,10 +204,10 @@ static void encode_plan(struct part *pt)
 	}
 	off[pt->plan.n] = pt->encbuf.n;
 	pt->enc = xcalloc(pt->plan.n + 1, sizeof *pt->enc);
-	pt->clean = xcalloc(pt->plan.n + 1, sizeof *pt->clean);
+	pt->dk = xcalloc(pt->plan.n + 1, sizeof *pt->dk);
 	for (size_t i = 0; i < pt->plan.n; i++) {
 		pt->enc[i] = (struct span){buf_cstr(&pt->encbuf) + off[i], off[i + 1] - off[i]};
-		pt->clean[i] = dkim_body_clean(pt->enc[i].p, pt->enc[i].n);
+		dkim_piece_prepare(pt->enc[i].p, pt->enc[i].n, &pt->dkbuf, &pt->dk[i]);
 	}
 	free(off);
 }
@@ -368,7 +369,8 @@ static void part_free(struct part *pt)
 	tpl_free(pt->tpl);
 	tpl_plan_free(&pt->plan);
 	free(pt->enc);
-	free(pt->clean);
+	free(pt->dk);
+	buf_free(&pt->dkbuf);
 	buf_free(&pt->encbuf);
 	free(pt->content);
 }
@@ -422,12 +424,14 @@ void message_free(struct message *m)
 	memset(m, 0, sizeof *m);
 }
 
-static void seg_shared(struct message *m, struct span s, bool clean)
+static void seg_shared(struct message *m, struct span s, const struct dkim_piece *dk,
+		       const struct buf *dkbuf)
 {
 	if (s.n == 0)
 		return;
 	m->seg = xgrowarray(m->seg, &m->segcap, m->nseg + 1, sizeof *m->seg);
-	m->seg[m->nseg++] = (struct msg_seg){s.p, 0, s.n, clean};
+	m->seg[m->nseg++] =
+	    (struct msg_seg){s.p, 0, s.n, dk, dk ? buf_cstr(dkbuf) + dk->off : NULL};
 }
 
 static void seg_own(struct message *m, size_t off)
@@ -435,7 +439,7 @@ static void seg_own(struct message *m, size_t off)
 	if (m->own.n == off)
 		return;
 	m->seg = xgrowarray(m->seg, &m->segcap, m->nseg + 1, sizeof *m->seg);
-	m->seg[m->nseg++] = (struct msg_seg){NULL, off, m->own.n - off, false};
+	m->seg[m->nseg++] = (struct msg_seg){NULL, off, m->own.n - off, NULL, NULL};
 }
 
 static bool span_empty(struct span s)
@@ -451,7 +455,7 @@ static int compose_part(const struct part *pt, struct person_ctx *pc, struct mes
 		const struct tpl_piece *pc_i = &plan->pieces[i];
 		struct span v;
 		if (pc_i->kind == TP_TEXT) {
-			seg_shared(m, pt->enc[i], pt->clean[i]);
+			seg_shared(m, pt->enc[i], &pt->dk[i], &pt->dkbuf);
 			continue;
 		}
 		if (pc_i->kind == TP_END)
@@ -558,14 +562,14 @@ int newsletter_compose(struct newsletter *nl, const struct recipient *r, time_t 
 	m->nseg = 0;
 	person_setup(nl, r, m, &pc);
 	person_headers(nl, r, now, &pc, m);
-	seg_shared(m, buf_span(&nl->mime_text), false);
+	seg_shared(m, buf_span(&nl->mime_text), NULL, NULL);
 	int rc = compose_part(&nl->text, &pc, m, err);
 	if (rc)
 		return rc;
-	seg_shared(m, buf_span(&nl->mime_html), false);
+	seg_shared(m, buf_span(&nl->mime_html), NULL, NULL);
 	if ((rc = compose_part(&nl->html, &pc, m, err)))
 		return rc;
-	seg_shared(m, buf_span(&nl->mime_end), false);
+	seg_shared(m, buf_span(&nl->mime_end), NULL, NULL);
 	if (nl->dkim && !m->dkim)
 		m->dkim = xcalloc(1, sizeof *m->dkim);
 	if (m->dkim) {

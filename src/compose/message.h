@@ -60,10 +60,13 @@ int newsletter_render_parts(struct newsletter *nl, const struct recipient *r, st
 struct msg_seg {
 	const char *p; /* shared piece, or NULL: `off` into the message's own buffer */
 	size_t off, n;
-	bool clean; /* dkim_body_clean(), found once per campaign for a shared piece */
+	/* A shared piece's preparation for the DKIM body hash (dkim.h), or NULL. */
+	const struct dkim_piece *dk;
+	const char *dk_canon;
 };
 
 struct dkim;
+struct dkim_piece;
 /* The DKIM part of a message: its body hash is taken while compose splices
  * the body; the signature is made by message_seal, on the transport's
  * thread (compose/dkim.h). */

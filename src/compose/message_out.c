@@ -29,8 +29,8 @@ void message_build_iov(struct message *m)
 		m->iov[i + 2] = (struct iovec){(void *)(uintptr_t)p, s->n};
 		m->size += s->n;
 		/* The body starts after the empty line that opens the first segment. */
-		if (d && s->clean)
-			dkim_body_update_clean(&body, p, s->n);
+		if (d && s->dk)
+			dkim_body_update_piece(&body, p, s->n, s->dk, s->dk_canon);
 		else if (d)
 			dkim_body_update(&body, i == 0 ? p + 2 : p, i == 0 ? s->n - 2 : s->n);
 	}
