@@ -192,7 +192,7 @@ static int load_template(const struct config *cfg, const char *file, enum tpl_es
 	return rc;
 }
 
-static void encode_plan(struct part *pt)
+static void encode_plan(struct part *pt, bool dkim)
 {
 	/* Encode into one buffer first, then point the spans: the buffer moves while it grows. */
 	size_t *off = xcalloc(pt->plan.n + 1, sizeof *off);
@@ -204,10 +204,11 @@ static void encode_plan(struct part *pt)
 	}
 	off[pt->plan.n] = pt->encbuf.n;
 	pt->enc = xcalloc(pt->plan.n + 1, sizeof *pt->enc);
-	pt->dk = xcalloc(pt->plan.n + 1, sizeof *pt->dk);
+	pt->dk = dkim ? xcalloc(pt->plan.n + 1, sizeof *pt->dk) : NULL;
 	for (size_t i = 0; i < pt->plan.n; i++) {
 		pt->enc[i] = (struct span){buf_cstr(&pt->encbuf) + off[i], off[i + 1] - off[i]};
-		dkim_piece_prepare(pt->enc[i].p, pt->enc[i].n, &pt->dkbuf, &pt->dk[i]);
+		if (dkim)
+			dkim_piece_prepare(pt->enc[i].p, pt->enc[i].n, &pt->dkbuf, &pt->dk[i]);
 	}
 	free(off);
 }
@@ -221,7 +222,7 @@ static int prepare_part(struct newsletter *nl, struct part *pt, const char *file
 	struct static_ctx sc = {nl, pt->content, esc == TPL_ESC_NONE};
 	if ((rc = tpl_bind(pt->tpl, static_lookup, &sc, &pt->plan, err)))
 		return rc;
-	encode_plan(pt);
+	encode_plan(pt, nl->cfg->dkim_keys[0].selector != NULL);
 	return 0;
 }
 
@@ -455,7 +456,7 @@ static int compose_part(const struct part *pt, struct person_ctx *pc, struct mes
 		const struct tpl_piece *pc_i = &plan->pieces[i];
 		struct span v;
 		if (pc_i->kind == TP_TEXT) {
-			seg_shared(m, pt->enc[i], &pt->dk[i], &pt->dkbuf);
+			seg_shared(m, pt->enc[i], pt->dk ? &pt->dk[i] : NULL, &pt->dkbuf);
 			continue;
 		}
 		if (pc_i->kind == TP_END)

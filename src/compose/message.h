@@ -57,6 +57,9 @@ void newsletter_free(struct newsletter *nl);
 int newsletter_render_parts(struct newsletter *nl, const struct recipient *r, struct buf *html,
 			    struct buf *text, struct lb_err *err);
 
+struct dkim;
+struct dkim_piece;
+
 struct msg_seg {
 	const char *p; /* shared piece, or NULL: `off` into the message's own buffer */
 	size_t off, n;
@@ -65,8 +68,6 @@ struct msg_seg {
 	const char *dk_canon;
 };
 
-struct dkim;
-struct dkim_piece;
 /* The DKIM part of a message: its body hash is taken while compose splices
  * the body; the signature is made by message_seal, on the transport's
  * thread (compose/dkim.h). */
