@@ -10,11 +10,11 @@ BUILD     ?= build
 CC        ?= cc
 DEPS      := scripts/deps
 
-PKGS      := libcurl libcmark yaml-0.1 gnutls libidn2
+PKGS      := libcurl libcmark yaml-0.1 gnutls nettle libidn2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libetpan's .pc leaks Debian build flags (a non-PIE link spec): link it plainly.
-LIBS       = $(PKG_LIBS) -letpan -pthread
+LIBS       = $(PKG_LIBS) -letpan -lresolv -pthread
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
 	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wnull-dereference -Wdouble-promotion \

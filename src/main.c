@@ -23,6 +23,7 @@ static const struct command {
     {"digest", cmd_digest, "mail staff the open inquiries and newsletter news (cron)"},
     {"status", cmd_status, "where each campaign stands, recipient by recipient"},
     {"cgi", cmd_cgi, "answer one web request (a web server runs it: README)"},
+    {"dkim", cmd_dkim, "make a DKIM signing key and print its DNS record"},
 };
 
 static void usage(FILE *f)

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/check_dns.h"
 #include "cmd/cmd.h"
 #include "cmd/init_config.h"
+#include "compose/dkim.h"
 #include "compose/message.h"
 #include "compose/onemail.h"
 #include "compose/render.h"
@@ -22,7 +24,7 @@
 #include "store/subscribers.h"
 
 static const char usage[] =
-    "letterbox check [--urgent-words]\n"
+    "letterbox check [--urgent-words | --dns]\n"
     "\n"
     "Validate letterbox.yaml, every article in newsletters/, every template in\n"
     "templates/ and every list in subscribers/, with the checks the commands\n"
@@ -33,7 +35,13 @@ static const char usage[] =
     "\n"
     "--urgent-words prints the crisis phrases that make an inquiry urgent: the\n"
     "built-in lexicon in the languages of triage.urgent_languages, then\n"
-    "triage.urgent_words (notation: data/urgent/README.md in the sources).";
+    "triage.urgent_words (notation: data/urgent/README.md in the sources).\n"
+    "\n"
+    "--dns looks up what the From domain publishes for receivers (SPF, DMARC,\n"
+    "the DKIM key of each dkim: selector) through the system resolver and says\n"
+    "what is missing or does not match the key: exit 0 all good, 65 something\n"
+    "to fix, 69 DNS did not answer.  The only command that uses the network\n"
+    "for DNS; never run by make test against the internet.";
 
 struct problems {
 	size_t data, config;
@@ -162,8 +170,9 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	if (cli_help(argc, argv, usage))
 		return 0;
 	bool words = argc == 2 && strcmp(argv[1], "--urgent-words") == 0;
-	if (argc > 1 && !words)
-		return cli_usage(usage, "check takes no arguments but --urgent-words");
+	bool dns = argc == 2 && strcmp(argv[1], "--dns") == 0;
+	if (argc > 1 && !words && !dns)
+		return cli_usage(usage, "check takes no arguments but --urgent-words or --dns");
 	struct problems p = {0};
 	struct lb_err err = {0};
 	if (config_load(&g->cfg, g->site_dir, g->config_path, &err) != 0) {
@@ -175,6 +184,8 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	g->cfg_loaded = true;
 	if (words)
 		return urgent_words(&g->cfg);
+	if (dns)
+		return check_dns(&g->cfg);
 
 	/* What `letterbox init` left for the user to fill in. */
 	p.config += init_placeholders_file(g->cfg.file, report_line, NULL);
@@ -185,6 +196,10 @@ int cmd_check(struct cli *g, int argc, char **argv)
 		report_err(&p, &err);
 	if (source_check(&g->cfg.in, g->cfg.site_dir, &err))
 		report_err(&p, &err);
+	struct dkim *dk = NULL; /* the keys, as send reads them */
+	if (dkim_open(&g->cfg, &dk, &err))
+		report_err(&p, &err);
+	dkim_free(dk);
 
 	struct names akeys = {0}, skeys = {0};
 	char **paths = cli_article_paths(g);

@@ -29,6 +29,7 @@ int cmd_poll(struct cli *g, int argc, char **argv);
 int cmd_inquiries(struct cli *g, int argc, char **argv);
 int cmd_digest(struct cli *g, int argc, char **argv);
 int cmd_cgi(struct cli *g, int argc, char **argv);
+int cmd_dkim(struct cli *g, int argc, char **argv);
 
 /* Shared helpers for commands (cmd/common.c). */
 

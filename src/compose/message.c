@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compose/dkim.h"
 #include "compose/mime.h"
 #include "compose/render.h"
 #include "core/datadir.h"
@@ -18,7 +19,9 @@
 struct part {
 	struct tpl *tpl;
 	struct tpl_plan plan;
-	struct span *enc; /* per piece: encoded TP_TEXT, else empty */
+	struct span *enc;      /* per piece: encoded TP_TEXT, else empty */
+	struct dkim_piece *dk; /* per piece: prepared for the DKIM body hash (dkim.h) */
+	struct buf dkbuf;      /* their canonical middles */
 	struct buf encbuf;
 	char *content; /* the rendered article for {{{content}}} */
 };
@@ -45,6 +48,7 @@ struct newsletter {
 	struct buf mime_end;
 	time_t date_cached;
 	char date_hdr[64];
+	struct dkim *dkim; /* NULL: not signing */
 };
 
 /* ---- template values -------------------------------------------------------------------- */
@@ -192,7 +196,7 @@ static int load_template(const struct config *cfg, const char *file, enum tpl_es
 	return rc;
 }
 
-static void encode_plan(struct part *pt)
+static void encode_plan(struct part *pt, bool dkim)
 {
 	/* Encode into one buffer first, then point the spans: the buffer moves while it grows. */
 	size_t *off = xcalloc(pt->plan.n + 1, sizeof *off);
@@ -204,8 +208,12 @@ static void encode_plan(struct part *pt)
 	}
 	off[pt->plan.n] = pt->encbuf.n;
 	pt->enc = xcalloc(pt->plan.n + 1, sizeof *pt->enc);
-	for (size_t i = 0; i < pt->plan.n; i++)
+	pt->dk = dkim ? xcalloc(pt->plan.n + 1, sizeof *pt->dk) : NULL;
+	for (size_t i = 0; i < pt->plan.n; i++) {
 		pt->enc[i] = (struct span){buf_cstr(&pt->encbuf) + off[i], off[i + 1] - off[i]};
+		if (dkim)
+			dkim_piece_prepare(pt->enc[i].p, pt->enc[i].n, &pt->dkbuf, &pt->dk[i]);
+	}
 	free(off);
 }
 
@@ -218,7 +226,7 @@ static int prepare_part(struct newsletter *nl, struct part *pt, const char *file
 	struct static_ctx sc = {nl, pt->content, esc == TPL_ESC_NONE};
 	if ((rc = tpl_bind(pt->tpl, static_lookup, &sc, &pt->plan, err)))
 		return rc;
-	encode_plan(pt);
+	encode_plan(pt, nl->cfg->dkim_keys[0].selector != NULL);
 	return 0;
 }
 
@@ -362,6 +370,10 @@ int newsletter_prepare(const struct config *cfg, const struct article *a, const 
 		return rc;
 	}
 	prepare_headers(nl);
+	if ((rc = dkim_open(cfg, &nl->dkim, err))) {
+		newsletter_free(nl);
+		return rc;
+	}
 	*out = nl;
 	return 0;
 }
@@ -371,6 +383,8 @@ static void part_free(struct part *pt)
 	tpl_free(pt->tpl);
 	tpl_plan_free(&pt->plan);
 	free(pt->enc);
+	free(pt->dk);
+	buf_free(&pt->dkbuf);
 	buf_free(&pt->encbuf);
 	free(pt->content);
 }
@@ -396,6 +410,7 @@ void newsletter_free(struct newsletter *nl)
 	buf_free(&nl->mime_text);
 	buf_free(&nl->mime_html);
 	buf_free(&nl->mime_end);
+	dkim_free(nl->dkim);
 	free(nl);
 }
 
@@ -415,17 +430,22 @@ void message_free(struct message *m)
 	buf_free(&m->message_id);
 	buf_free(&m->unsub_url);
 	buf_free(&m->unsub_mailto);
+	if (m->dkim)
+		buf_free(&m->dkim->fields);
+	free(m->dkim);
 	free(m->seg);
 	free(m->iov);
 	memset(m, 0, sizeof *m);
 }
 
-static void seg_shared(struct message *m, struct span s)
+static void seg_shared(struct message *m, struct span s, const struct dkim_piece *dk,
+		       const struct buf *dkbuf)
 {
 	if (s.n == 0)
 		return;
 	m->seg = xgrowarray(m->seg, &m->segcap, m->nseg + 1, sizeof *m->seg);
-	m->seg[m->nseg++] = (struct msg_seg){s.p, 0, s.n};
+	m->seg[m->nseg++] =
+	    (struct msg_seg){s.p, 0, s.n, dk, dk ? buf_cstr(dkbuf) + dk->off : NULL};
 }
 
 static void seg_own(struct message *m, size_t off)
@@ -433,7 +453,7 @@ static void seg_own(struct message *m, size_t off)
 	if (m->own.n == off)
 		return;
 	m->seg = xgrowarray(m->seg, &m->segcap, m->nseg + 1, sizeof *m->seg);
-	m->seg[m->nseg++] = (struct msg_seg){NULL, off, m->own.n - off};
+	m->seg[m->nseg++] = (struct msg_seg){NULL, off, m->own.n - off, NULL, NULL};
 }
 
 static bool span_empty(struct span s)
@@ -449,7 +469,7 @@ static int compose_part(const struct part *pt, struct person_ctx *pc, struct mes
 		const struct tpl_piece *pc_i = &plan->pieces[i];
 		struct span v;
 		if (pc_i->kind == TP_TEXT) {
-			seg_shared(m, pt->enc[i]);
+			seg_shared(m, pt->enc[i], pt->dk ? &pt->dk[i] : NULL, &pt->dkbuf);
 			continue;
 		}
 		if (pc_i->kind == TP_END)
@@ -470,20 +490,6 @@ static int compose_part(const struct part *pt, struct person_ctx *pc, struct mes
 		}
 	}
 	return 0;
-}
-
-static void build_iov(struct message *m)
-{
-	m->iov = xgrowarray(m->iov, &m->iovcap, m->nseg + 1, sizeof *m->iov);
-	m->iov[0] = (struct iovec){m->head.p, m->head.n};
-	m->size = m->head.n;
-	for (size_t i = 0; i < m->nseg; i++) {
-		const struct msg_seg *s = &m->seg[i];
-		const char *p = s->p ? s->p : m->own.p + s->off;
-		m->iov[i + 1] = (struct iovec){(void *)(uintptr_t)p, s->n};
-		m->size += s->n;
-	}
-	m->niov = m->nseg + 1;
 }
 
 static void person_setup(struct newsletter *nl, const struct recipient *r, struct message *m,
@@ -570,15 +576,21 @@ int newsletter_compose(struct newsletter *nl, const struct recipient *r, time_t 
 	m->nseg = 0;
 	person_setup(nl, r, m, &pc);
 	person_headers(nl, r, now, &pc, m);
-	seg_shared(m, buf_span(&nl->mime_text));
+	seg_shared(m, buf_span(&nl->mime_text), NULL, NULL);
 	int rc = compose_part(&nl->text, &pc, m, err);
 	if (rc)
 		return rc;
-	seg_shared(m, buf_span(&nl->mime_html));
+	seg_shared(m, buf_span(&nl->mime_html), NULL, NULL);
 	if ((rc = compose_part(&nl->html, &pc, m, err)))
 		return rc;
-	seg_shared(m, buf_span(&nl->mime_end));
-	build_iov(m);
+	seg_shared(m, buf_span(&nl->mime_end), NULL, NULL);
+	if (nl->dkim && !m->dkim)
+		m->dkim = xcalloc(1, sizeof *m->dkim);
+	if (m->dkim) {
+		m->dkim->signer = nl->dkim;
+		m->dkim->when = now;
+	}
+	message_build_iov(m);
 	return 0;
 }
 
@@ -594,45 +606,4 @@ int newsletter_render_parts(struct newsletter *nl, const struct recipient *r, st
 		rc = tpl_plan_render(&nl->text.plan, person_lookup, &pc, text, err);
 	message_free(&m);
 	return rc;
-}
-
-void message_from_bytes(struct message *m, const char *raw, size_t n)
-{
-	buf_reset(&m->head);
-	buf_add(&m->head, raw, n);
-	m->nseg = 0;
-	build_iov(m);
-}
-
-void message_flatten(const struct message *m, struct buf *out)
-{
-	for (size_t i = 0; i < m->niov; i++)
-		buf_add(out, m->iov[i].iov_base, m->iov[i].iov_len);
-}
-
-int message_write(const struct message *m, int fd, struct lb_err *err)
-{
-	size_t i = 0, skip = 0;
-	while (i < m->niov) {
-		struct iovec v[64];
-		int k = 0;
-		for (size_t j = i; j < m->niov && k < 64; j++, k++)
-			v[k] = m->iov[j];
-		v[0].iov_base = (char *)v[0].iov_base + skip;
-		v[0].iov_len -= skip;
-		ssize_t w = writev(fd, v, k);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_sys(err, LB_EIO, "write");
-		}
-		size_t left = (size_t)w;
-		while (i < m->niov && left >= m->iov[i].iov_len - skip) {
-			left -= m->iov[i].iov_len - skip;
-			skip = 0;
-			i++;
-		}
-		skip += left;
-	}
-	return 0;
 }

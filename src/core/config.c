@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/config_dkim.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
@@ -211,8 +212,9 @@ static int load_endpoint(struct ydoc *d, yaml_node_t *m, const char *what, bool 
 }
 
 static const char *const top_keys[] = {
-    "site", "from",  "reply_to", "list_id", "unsubscribe", "bounce_to", "outgoing",  "incoming",
-    "send", "staff", "triage",	 "compose", "styles",	   "web",	"subscribe", NULL};
+    "site",	"from",	    "reply_to",	 "list_id", "unsubscribe", "bounce_to",
+    "outgoing", "incoming", "send",	 "staff",   "triage",	   "compose",
+    "styles",	"web",	    "subscribe", "dkim",    NULL};
 
 /* triage.urgent_words are phrases in the lexicon's notation (lexicon.h);
  * triage.urgent_languages name its built-in files. */
@@ -416,6 +418,8 @@ static int load_root(struct ydoc *d, yaml_node_t *root, struct config *c, struct
 				    CFG, err)))
 			return rc;
 	}
+	if ((n = ymap_get(d, root, "dkim")) && (rc = config_load_dkim(d, n, c, err)))
+		return rc;
 	if ((n = ymap_get(d, root, "styles"))) {
 		if ((rc = ymap_check(d, n, "styles", NULL, CFG, err)))
 			return rc;
@@ -525,5 +529,6 @@ void config_free(struct config *c)
 	free(c->web_consent);
 	strlist_free(c->web_staff);
 	free(c->subscribe_mailto);
+	config_free_dkim(c);
 	memset(c, 0, sizeof *c);
 }

@@ -37,6 +37,13 @@ struct endpoint {
 
 enum { FOLDER_INQUIRIES, FOLDER_BOUNCES, FOLDER_AUTO_REPLIES, FOLDER_UNSUBSCRIBES, FOLDER_FAILED };
 
+/* One DKIM key of the `dkim:` section (compose/dkim.h). */
+struct dkim_key_cfg {
+	char *selector;
+	char *key_file;	 /* PEM private key, must be 0600 */
+	char *algorithm; /* "rsa-sha256" (default) or "ed25519-sha256" */
+};
+
 struct style_override {
 	char *key, *css;
 };
@@ -78,6 +85,10 @@ struct config {
 	bool web_archive;  /* serve /archive/ (default on) */
 	char **web_staff;  /* who may use /staff/ (REMOTE_USER names); NULL: any logged-in user */
 	char *subscribe_mailto; /* pattern with {list}: sign-up by mail; NULL: off */
+	/* dkim: sign every outgoing mail; dkim_keys[0].selector NULL: do not sign.
+	 * dkim_keys[1] is the optional second signature (`dkim.second`). */
+	char *dkim_domain; /* default: From's domain */
+	struct dkim_key_cfg dkim_keys[2];
 };
 
 /* Load path (site_dir/letterbox.yaml unless given) into cfg.  On error cfg is

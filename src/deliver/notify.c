@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "compose/dkim.h"
 #include "compose/onemail.h"
 #include "core/addr.h"
 #include "core/fsx.h"
@@ -56,9 +57,22 @@ static void on_done(void *ctx, struct tx_job *job, const struct outcome *o)
 	s->outs[(size_t)(uintptr_t)job->user] = *o;
 }
 
-static int send_on(struct transport *t, const char *raw, size_t n, const char *mail_from,
-		   const char *const *rcpts, size_t *nsent, struct outcome *o, struct lb_err *err)
+static int send_on(const struct config *cfg, struct transport *t, const char *raw, size_t n,
+		   const char *mail_from, const char *const *rcpts, size_t *nsent,
+		   struct outcome *o, struct lb_err *err)
 {
+	struct buf sealed = BUF_INIT;
+	*o = (struct outcome){.kind = OUT_NOT_SENT};
+	if (cfg->dkim_keys[0].selector) {
+		buf_add(&sealed, raw, n);
+		int src = dkim_sign_site(cfg, &sealed, time(NULL), err);
+		if (src) {
+			buf_free(&sealed);
+			return src;
+		}
+		raw = sealed.p;
+		n = sealed.n;
+	}
 	struct message m;
 	message_init(&m);
 	message_from_bytes(&m, raw, n);
@@ -104,6 +118,7 @@ static int send_on(struct transport *t, const char *raw, size_t n, const char *m
 	free(jobs);
 	free(st.outs);
 	message_free(&m);
+	buf_free(&sealed);
 	return rc;
 }
 
@@ -122,7 +137,7 @@ int mail_send_now(const struct config *cfg, const char *raw, size_t n, const cha
 		*nsent = 0;
 	int rc = open_transport(cfg, &t, err);
 	if (!rc)
-		rc = send_on(t, raw, n, mail_from, rcpts, nsent, o, err);
+		rc = send_on(cfg, t, raw, n, mail_from, rcpts, nsent, o, err);
 	transport_close(t);
 	return rc;
 }
@@ -137,7 +152,7 @@ static int notifier_send(struct notifier *nt, const struct buf *raw, const char 
 	*nsent = 0;
 	int rc = nt->t ? 0 : open_transport(nt->cfg, &nt->t, err);
 	if (!rc)
-		rc = send_on(nt->t, raw->p, raw->n, mail_from, rcpts, nsent, o, err);
+		rc = send_on(nt->cfg, nt->t, raw->p, raw->n, mail_from, rcpts, nsent, o, err);
 	if (rc == LB_EUNAVAIL || rc == LB_ECONFIG) {
 		transport_close(nt->t);
 		nt->t = NULL;

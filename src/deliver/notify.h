@@ -83,7 +83,10 @@ const char *notify_doubt_ack(const struct inquiry *q);
  * recipient's server took it; else LB_ETEMP (deferred, not sent, or
  * uncertain: `o->kind` says which), LB_EDATA (refused with 5xx), or the
  * transport's LB_EUNAVAIL / LB_ECONFIG; err says why.  Used for replies and
- * digests; the notifier uses the same code with a connection it keeps. */
+ * digests; the notifier uses the same code with a connection it keeps.
+ * With `dkim:` in letterbox.yaml the mail is DKIM-signed first
+ * (compose/dkim.h: dkim_sign_site); a key that cannot be used is
+ * LB_ECONFIG, and nothing is sent. */
 int mail_send_now(const struct config *cfg, const char *raw, size_t n, const char *mail_from,
 		  const char *const *rcpts, size_t *nsent, struct outcome *o, struct lb_err *err);
 

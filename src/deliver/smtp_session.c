@@ -319,6 +319,13 @@ static CURLcode message(struct conn *c, struct xfer *x)
 {
 	struct tx_job *job = x->job;
 	struct buf *o = &c->out;
+	/* DKIM signing happens here, on this connection's thread: RSA costs a
+	 * millisecond or two, and the connections' threads share the cores. */
+	struct lb_err serr = {0};
+	if (message_seal(job->msg, &serr)) {
+		snprintf(c->errbuf, sizeof c->errbuf, "%.200s", serr.msg);
+		return CURLE_ABORTED_BY_CALLBACK;
+	}
 	buf_reset(o);
 	smtp_stuff(job->msg, o);
 	buf_adds(o, ".\r\n");

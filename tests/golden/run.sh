@@ -33,3 +33,35 @@ for who in zoe mei; do
 		fi
 	done
 done
+
+# DKIM: the same article signed with the fixed test keys (tests/fixtures/dkim)
+# at the fixed time: RSA PKCS#1 v1.5 and Ed25519 signatures are deterministic,
+# so the whole signed message is a golden file too.
+dsite=$T_TMP/dkim-site
+make_site "$dsite"
+mkdir -p "$dsite/dkim"
+cp "$TOP/tests/fixtures/dkim/rsa.key" "$TOP/tests/fixtures/dkim/ed25519.key" "$dsite/dkim/"
+chmod 600 "$dsite"/dkim/*.key
+printf 'dkim:\n  selector: test-rsa\n  key_file: dkim/rsa.key\n  second:\n    selector: test-ed\n    key_file: dkim/ed25519.key\n    algorithm: ed25519-sha256\n' >>"$dsite/letterbox.yaml"
+signed_preview() {
+	lb -C "$dsite" preview healing-through-connection --now "2026-11-25 09:00" \
+		--to "mei.chen@example.org" --out "$out/dkim" >/dev/null
+}
+check "signed preview (rsa-sha256 + ed25519-sha256)" signed_preview
+f=healing-through-connection.eml
+if [ "${LB_UPDATE_GOLDEN:-0}" = 1 ]; then
+	mkdir -p "$exp/dkim"
+	cp "$out/dkim/$f" "$exp/dkim/$f"
+fi
+if cmp -s "$out/dkim/$f" "$exp/dkim/$f"; then
+	pass "golden dkim/$f"
+else
+	fail "golden dkim/$f differs:"
+	diff -u "$exp/dkim/$f" "$out/dkim/$f" | head -20 | sed 's/^/       /'
+fi
+mapfile -t rec <"$TOP/tests/fixtures/dkim/records"
+dkim_verify() { $PY "$TOP/tests/tools/dkim_verify.py" "$@" >"$T_TMP/v" 2>&1 || { cat "$T_TMP/v"; false; }; }
+check "golden dkim/$f verifies (python3-dkim)" dkim_verify "$exp/dkim/$f" "${rec[@]}"
+# The signed message is the unsigned one with the two DKIM-Signature fields in front.
+check "golden dkim/$f is mei/$f plus the signatures" \
+	cmp -s <(awk '/^DKIM-Signature:/{s=1;next} s&&/^\t/{next} {s=0; print}' "$exp/dkim/$f") "$exp/mei/$f"
