@@ -121,6 +121,22 @@ void token_make(const struct secret *s, const char *list_id, const char *address
 	out[TOKEN_LEN] = '\0';
 }
 
+bool token_parse(const char *p, size_t n, char out[TOKEN_LEN + 1])
+{
+	if (n != TOKEN_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
+			return false;
+		out[i] = c;
+	}
+	out[TOKEN_LEN] = '\0';
+	return true;
+}
+
 bool token_verify(const struct secret *s, const char *list_id, const char *address,
 		  const char *token)
 {
