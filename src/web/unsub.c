@@ -34,7 +34,7 @@ void web_mask_address(struct buf *b, const char *address)
 	}
 	/* the first character whole, even when it is not ASCII */
 	size_t first = 1;
-	while (address + first < at && ((unsigned char)address[first] & 0xC0) == 0x80)
+	while (first < 4 && address + first < at && ((unsigned char)address[first] & 0xC0) == 0x80)
 		first++;
 	buf_add(b, address, first);
 	buf_adds(b, "***");
