@@ -19,12 +19,11 @@
 #include "core/config.h"
 #include "core/token.h"
 
-/* Call fn for each address letterbox knows: the list files' entries (in
- * file order, lists sorted by name), then each campaign's recipients.  An
- * address may come more than once.  A non-zero return from fn stops the walk
- * and is returned.  A list file or snapshot that cannot be read is left out
- * (a snapshot with a warning): its people's tokens stay unknown, so a report
- * of theirs acts on nobody. */
+/* Call fn for each address letterbox knows: each campaign's recipients
+ * (newest campaign first), then the list files' entries (in file order,
+ * lists sorted by name).  An address may come more than once.  A non-zero return from fn stops the
+ * walk and is returned.  A list file or snapshot that cannot be read is left out (a snapshot with a
+ * warning): its people's tokens stay unknown, so a report of theirs acts on nobody. */
 typedef int (*tokens_address_fn)(void *ctx, const char *address);
 int tokens_each_address(const struct config *cfg, tokens_address_fn fn, void *ctx);
 
