@@ -513,7 +513,10 @@ int sup_append(const char *dir, const char *path, const char *header, const stru
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			goto fail;
-	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0))
+	/* 0600 (0660 in shared-group mode); another user's file in a shared
+	 * state/ is left as its owner made it */
+	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != fsx_mode(0600) &&
+				   st.st_uid == geteuid() && fchmod(fd, fsx_mode(0600)) < 0))
 		goto fail;
 	off_t size = st.st_size;
 	if ((size > 0 && drop_torn_tail(fd, &size) < 0) ||
