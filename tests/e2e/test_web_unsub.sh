@@ -11,13 +11,14 @@ S=$T_TMP/site
 make_site "$S"
 start_lighttpd "$S" || { fail "lighttpd did not start"; exit 1; }
 ORIGIN=${WEB_BASE%/news}
-# web.url set, unsubscribe.url left to its default {web.url}/u/{token}
+# web.url is this server (the sample site's is make serve's), unsubscribe.url
+# left to its default {web.url}/u/{token}
 $PY - "$S/letterbox.yaml" "$WEB_BASE" <<'PY'
 import sys
 p, base = sys.argv[1], sys.argv[2]
 y = open(p).read()
-y = y.replace('  url: "https://www.example.org/unsubscribe?t={token}"\n', "")
-open(p, "w").write(y + "\nweb:\n  url: %s\n" % base)
+assert "\n  url: http://127.0.0.1:8080/news\n" in y and "unsubscribe?t=" not in y
+open(p, "w").write(y.replace("\n  url: http://127.0.0.1:8080/news\n", "\n  url: %s\n" % base))
 PY
 
 req() {
