@@ -48,7 +48,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: unit-bin tool-bin bench-bin fuzz-bin fuzz-lib
 .PHONY: all deps test unit check-build demo asan ubsan leakcheck fuzz fuzz-long lint format \
-	format-check install uninstall deb clean help screenshot bench
+	format-check install uninstall deb clean help screenshot bench serve
 all: $(BUILD)/letterbox
 
 deps:
@@ -111,6 +111,12 @@ demo:
 	@$(DEPS) build
 	@$(MAKE) --no-print-directory all
 	@scripts/demo $(BUILD)/letterbox
+
+# The sample site's web side on http://127.0.0.1:8080/news (lighttpd, contrib/lighttpd.conf).
+serve:
+	@$(DEPS) serve
+	@$(MAKE) --no-print-directory all
+	@scripts/serve $(BUILD)/letterbox
 
 # ---- sanitizers and valgrind -------------------------------------------------------------------
 asan:
@@ -227,6 +233,6 @@ clean:
 	rm -rf build
 
 help:
-	@echo "targets: all test demo asan ubsan leakcheck fuzz lint format install uninstall deb screenshot bench"
+	@echo "targets: all test demo asan ubsan leakcheck fuzz lint format install uninstall deb screenshot bench serve"
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

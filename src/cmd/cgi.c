@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/fsx.h"
 #include "core/log.h"
 #include "core/termsafe.h"
 #include "web/web.h"
@@ -38,7 +39,10 @@ int cmd_cgi(struct cli *g, int argc, char **argv)
 	} else {
 		struct lb_err cerr = {0};
 		struct config cfg;
-		if (config_load(&cfg, g->site_dir, g->config_path, &cerr)) {
+		/* state/ checked as every command does; this is also where a
+		 * shared-group state/ (mode 2770) is found (core/fsx.h) */
+		if (config_load(&cfg, g->site_dir, g->config_path, &cerr) ||
+		    (fsx_exists(cfg.state_dir) && fsx_state_dir(cfg.state_dir, &cerr))) {
 			/* the visitor learns nothing about the site; the log does */
 			log_warn("cgi: %s", cerr.msg);
 			resp.status = 500;

@@ -39,10 +39,12 @@ static const char usage_list[] =
     "\n"
     "Every subscriber of every list (or of LIST), in file order, as columns\n"
     "LIST ADDRESS STATUS NAME.  STATUS is 'active' or why the address is not\n"
-    "mailed: unsubscribed, hard-bounce, complaint, removed, failed.\n"
+    "mailed: unsubscribed, hard-bounce, complaint, removed, failed, with where\n"
+    "that came from: \"unsubscribed (web)\" (see `subscribers suppressions`).\n"
     "\n"
     "  --json  one JSON array of objects with the keys \"list\", \"address\",\n"
-    "          \"name\" (null when there is none) and \"status\" (as above)";
+    "          \"name\" (null when there is none), \"status\" (as above) and\n"
+    "          \"source\" (web, mail, send or staff; null when active)";
 
 static const char usage_add[] =
     "letterbox subscribers add ADDRESS [--name NAME] [--list LIST]\n"
@@ -75,7 +77,10 @@ static const char usage_import[] =
 static const char usage_suppressions[] =
     "letterbox subscribers suppressions [--pending] [--json]\n"
     "\n"
-    "The addresses letterbox will not mail, as WHEN REASON ADDRESS EVIDENCE.\n"
+    "The addresses letterbox will not mail, as WHEN REASON ADDRESS SOURCE EVIDENCE;\n"
+    "SOURCE is where the record came from: web (the /u/ page or a one-click\n"
+    "unsubscribe), mail (a report poll filed), send (a refusal at send time) or\n"
+    "staff (these commands).\n"
     "\n"
     "  --pending  instead, the reports about subscribers that are not tied to a\n"
     "             message of ours (no verified token): evidence only, nobody is\n"
@@ -84,7 +89,7 @@ static const char usage_suppressions[] =
     "             can do)\n"
     "  --json     one JSON array of objects with the keys \"address\", \"reason\"\n"
     "             (unsubscribed, hard-bounce, complaint, removed, failed), \"when\"\n"
-    "             (ISO 8601 UTC, 2026-11-25T17:35:00Z) and \"evidence\"";
+    "             (ISO 8601 UTC, 2026-11-25T17:35:00Z), \"source\" and \"evidence\"";
 
 struct site {
 	struct sublists ls;
@@ -251,19 +256,25 @@ static void json_row(struct buf *b, bool first, const char *const *kv, size_t n)
 }
 
 static void list_row(struct buf *b, bool json, bool first, size_t wl, size_t wa, const char *list,
-		     const struct subscriber *e, const char *status)
+		     const struct subscriber *e, const char *status, const char *source)
 {
 	if (json)
 		json_row(b, first,
 			 (const char *[]){"list", list, "address", e->email, "name", e->name,
-					  "status", status},
-			 4);
-	else if (e->name) {
-		buf_printf(b, "%-*s  %-*s  %-12s  ", (int)wl, list, (int)wa, e->email, status);
-		term_safe(b, e->name, strlen(e->name), 0);
-		buf_addc(b, '\n');
-	} else
-		buf_printf(b, "%-*s  %-*s  %s\n", (int)wl, list, (int)wa, e->email, status);
+					  "status", status, "source", source},
+			 5);
+	else {
+		/* "unsubscribed (web)": the source beside the reason */
+		char st[64];
+		snprintf(st, sizeof st, source ? "%s (%s)" : "%s", status, source);
+		if (e->name) {
+			buf_printf(b, "%-*s  %-*s  %-20s  ", (int)wl, list, (int)wa, e->email, st);
+			term_safe(b, e->name, strlen(e->name), 0);
+			buf_addc(b, '\n');
+		} else {
+			buf_printf(b, "%-*s  %-*s  %s\n", (int)wl, list, (int)wa, e->email, st);
+		}
+	}
 }
 
 static int do_list(struct cli *g, int argc, char **argv)
@@ -293,16 +304,17 @@ static int do_list(struct cli *g, int argc, char **argv)
 	struct buf b = BUF_INIT;
 	bool first = true;
 	if (!o.json)
-		buf_printf(&b, "%-*s  %-*s  %-12s  NAME\n", (int)wl, "LIST", (int)wa, "ADDRESS",
+		buf_printf(&b, "%-*s  %-*s  %-20s  NAME\n", (int)wl, "LIST", (int)wa, "ADDRESS",
 			   "STATUS");
 	for (size_t i = 0; i < s.ls.n; i++) {
 		const struct sublist *l = &s.ls.v[i];
 		if (o.list && strcmp(o.list, l->id) != 0)
 			continue;
 		for (size_t j = 0; j < l->n; j++, first = false) {
-			enum sup_reason why = suppressions_check(s.sup, l->v[j].email);
+			const struct suppression *x = suppressions_get(s.sup, l->v[j].email);
 			list_row(&b, o.json, first, wl, wa, l->id, &l->v[j],
-				 why ? sup_reason_name(why) : "active");
+				 x ? sup_reason_name(x->reason) : "active",
+				 x ? sup_source(x) : NULL);
 			if (b.n > 65536) {
 				fwrite(b.p, 1, b.n, stdout);
 				buf_reset(&b);
@@ -464,8 +476,8 @@ static int do_suppressions(struct cli *g, int argc, char **argv)
 	}
 	struct buf b = BUF_INIT, when = BUF_INIT;
 	if (!o.json)
-		buf_printf(&b, "%-20s  %-*s  %-*s  EVIDENCE\n", "WHEN", (int)wr, "REASON", (int)wa,
-			   "ADDRESS");
+		buf_printf(&b, "%-20s  %-*s  %-*s  %-6s  EVIDENCE\n", "WHEN", (int)wr, "REASON",
+			   (int)wa, "ADDRESS", "SOURCE");
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&when);
 		if (o.json)
@@ -476,12 +488,14 @@ static int do_suppressions(struct cli *g, int argc, char **argv)
 		if (o.json) {
 			json_row(&b, i == 0,
 				 (const char *[]){"address", v[i]->address, "reason", reason,
-						  "when", when.p, "evidence", v[i]->evidence},
-				 4);
+						  "when", when.p, "source", sup_source(v[i]),
+						  "evidence", v[i]->evidence},
+				 5);
 		} else {
 			struct buf ev = BUF_INIT;
-			buf_printf(&b, "%-20s  %-*s  %-*s  %s\n", when.p, (int)wr, reason, (int)wa,
-				   v[i]->address, term_str(&ev, v[i]->evidence));
+			buf_printf(&b, "%-20s  %-*s  %-*s  %-6s  %s\n", when.p, (int)wr, reason,
+				   (int)wa, v[i]->address, sup_source(v[i]),
+				   term_str(&ev, v[i]->evidence));
 			buf_free(&ev);
 		}
 	}

@@ -16,6 +16,25 @@
 #include "core/log.h"
 #include "core/mem.h"
 
+/* Shared-group mode (fsx_state_dir): the modes asked for get the owner's
+ * read and write bits for the group too. */
+static bool group_mode;
+
+bool fsx_group_mode(void)
+{
+	return group_mode;
+}
+
+mode_t fsx_mode(mode_t mode)
+{
+	if (!group_mode)
+		return mode;
+	mode_t g = (mode & 0600) >> 3;
+	if (mode & 0100)
+		g |= 0010 | S_ISGID; /* directories: the group passes on */
+	return mode | g;
+}
+
 int fsx_errno_code(int e)
 {
 	return e == EACCES || e == EPERM ? LB_ENOPERM : LB_EIO;
@@ -38,6 +57,7 @@ int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err)
 	flags |= O_NOFOLLOW | O_CLOEXEC;
 	/* O_NONBLOCK until fstat says it is a regular file: opening a FIFO
 	 * planted in state/ would otherwise wait for a writer for ever. */
+	mode = fsx_mode(mode);
 	int fd = open(path, flags | O_NONBLOCK, mode);
 	if (fd < 0) {
 		open_error(path, flags, err);
@@ -50,6 +70,11 @@ int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err)
 		err_sys(err, LB_EIO, "%s", path);
 	else if (!S_ISREG(st.st_mode))
 		err_set(err, LB_EIO, "%s: not a regular file: refused", path);
+	/* a file we just made, in a shared state/: the group's bits despite
+	 * the umask (the other user must append to it) */
+	else if (group_mode && (flags & O_CREAT) && st.st_uid == geteuid() &&
+		 (st.st_mode & mode & 0060) != (mode & 0060) && fchmod(fd, st.st_mode | mode) < 0)
+		err_sys(err, LB_EIO, "chmod %s", path);
 	else
 		return fd;
 	close(fd);
@@ -211,6 +236,7 @@ static int write_whole(const char *path, const void *data, size_t n, mode_t mode
 		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
 		goto out;
 	}
+	mode = fsx_mode(mode);
 	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
@@ -269,8 +295,14 @@ int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err)
 			continue;
 		char c = *s;
 		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			rc = err_sys(err, fsx_errno_code(errno), "mkdir %s", p);
+		if (mkdir(p, fsx_mode(mode)) < 0) {
+			if (errno != EEXIST) {
+				rc = err_sys(err, fsx_errno_code(errno), "mkdir %s", p);
+				break;
+			}
+		} else if (group_mode && chmod(p, fsx_mode(mode)) < 0) {
+			/* the umask took the group's bits */
+			rc = err_sys(err, fsx_errno_code(errno), "chmod %s", p);
 			break;
 		}
 		*s = c;
@@ -371,7 +403,10 @@ int fsx_state_dir(const char *dir, struct lb_err *err)
 		return err_sys(err, fsx_errno_code(errno), "%s", dir);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(err, LB_EIO, "%s: not a directory", dir);
-	if (!(st.st_mode & 077))
+	/* Shared-group mode: setgid, the group's rwx, nothing for others
+	 * (chmod 2770): cron's user and the web server's share the state. */
+	group_mode = (st.st_mode & 07777) == 02770;
+	if (!(st.st_mode & 077) || group_mode)
 		return 0;
 	if (st.st_uid != geteuid())
 		return err_set(err, LB_ENOPERM,

@@ -35,8 +35,19 @@ int fsx_open_state(const char *path, int flags, mode_t mode, struct lb_err *err)
 
 /* Make sure the state directory is ours alone: created 0700 when missing;
  * an existing one looser than 0700 is tightened to 0700 with a warning
- * when it is ours, refused (LB_ENOPERM) when it is not. */
+ * when it is ours, refused (LB_ENOPERM) when it is not.
+ *
+ * The one exception is shared-group mode, for a web server and cron that
+ * run as different users (README "The web side"): a state/ of mode 2770
+ * exactly (setgid, the group's rwx, nothing for others) is kept, and from
+ * then on this process makes its files and directories for the group too
+ * (fsx_mode: 0600 -> 0660, 0700 -> 2770) whatever its umask. */
 int fsx_state_dir(const char *dir, struct lb_err *err);
+/* Whether fsx_state_dir found shared-group mode. */
+bool fsx_group_mode(void);
+/* mode as this process makes state files: itself, or in shared-group mode
+ * with the owner's read/write (and a directory's setgid) for the group. */
+mode_t fsx_mode(mode_t mode);
 
 /* Remove what runs killed with -9 left in dir: fsx_write_atomic's temp
  * files (NAME.tmp.PID) whose PID is not running, or that are older than an

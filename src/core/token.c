@@ -69,9 +69,10 @@ int secret_load(const char *state_dir, bool create, struct secret *s, struct lb_
 				     "%s", path);
 		goto out;
 	}
-	if (st.st_mode & 077) {
-		rc = err_set(err, LB_ECONFIG, "%s: readable by others (mode %03o): chmod 600 it",
-			     path, (unsigned)(st.st_mode & 0777));
+	/* the group may read it only in a shared state/ (fsx_state_dir) */
+	if (st.st_mode & (fsx_group_mode() ? 007 : 077)) {
+		rc = err_set(err, LB_ECONFIG, "%s: readable by others (mode %03o): chmod %s it",
+			     path, (unsigned)(st.st_mode & 0777), fsx_group_mode() ? "660" : "600");
 		goto out;
 	}
 	rc = fsx_read_state(path, &text, 1024, err);
@@ -119,6 +120,22 @@ void token_make(const struct secret *s, const char *list_id, const char *address
 		lo >>= 5;
 	}
 	out[TOKEN_LEN] = '\0';
+}
+
+bool token_parse(const char *p, size_t n, char out[TOKEN_LEN + 1])
+{
+	if (n != TOKEN_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
+			return false;
+		out[i] = c;
+	}
+	out[TOKEN_LEN] = '\0';
+	return true;
 }
 
 bool token_verify(const struct secret *s, const char *list_id, const char *address,

@@ -14,6 +14,7 @@
 #define LB_TOKEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/err.h"
 
@@ -32,6 +33,12 @@ int secret_load(const char *state_dir, bool create, struct secret *s, struct lb_
 /* out receives TOKEN_LEN characters and a NUL. */
 void token_make(const struct secret *s, const char *list_id, const char *address,
 		char out[TOKEN_LEN + 1]);
+
+/* Whether the n bytes at p have a token's shape (TOKEN_LEN characters of
+ * the base32 alphabet, either case); if so out gets it lower-cased, as
+ * token_make writes it, and a NUL.  What a URL or an address part brings is
+ * checked with this before any look-up. */
+bool token_parse(const char *p, size_t n, char out[TOKEN_LEN + 1]);
 
 /* Constant-time comparison of token against the one for (list_id, address);
  * case-insensitive. */

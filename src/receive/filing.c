@@ -17,6 +17,7 @@
 #include "store/conversation.h"
 #include "store/inquiries.h"
 #include "store/subscribers.h"
+#include "store/tokens.h"
 
 #define SOFT_BOUNCE_LIMIT  3
 #define SOFT_BOUNCE_WINDOW (30L * 86400)
@@ -26,13 +27,10 @@ struct filer {
 	const struct secret *secret;
 	struct suppressions *sup;
 	struct pollstate *ps;
-	struct strset subscribers; /* addr keys of everyone on a list */
-	struct strset tokens;	   /* token -> address (built when first needed) */
-	char **addresses;	   /* what tokens' values point at */
-	size_t naddr, addrcap;
-	bool tokens_built;
-	unsigned next_number;	   /* the next inquiry number to try */
-	struct followups *threads; /* which inquiry a message continues */
+	struct strset subscribers;  /* addr keys of everyone on a list */
+	struct token_index *tokens; /* built when first needed */
+	unsigned next_number;	    /* the next inquiry number to try */
+	struct followups *threads;  /* which inquiry a message continues */
 	char *from_domain;
 	const char *markers[3];
 	struct classify_ctx cctx;
@@ -48,76 +46,14 @@ static int note_subscriber(void *ctx, const struct subscriber *s)
 	return 0;
 }
 
-static void add_token(struct filer *f, const char *address)
-{
-	char tok[TOKEN_LEN + 1];
-	token_make(f->secret, f->cfg->list_id, address, tok);
-	char *copy = xstrdup(address);
-	if (strset_add_copy(&f->tokens, tok, copy, NULL)) {
-		f->addresses =
-		    xgrowarray(f->addresses, &f->addrcap, f->naddr + 1, sizeof *f->addresses);
-		f->addresses[f->naddr++] = copy;
-	} else {
-		free(copy);
-	}
-}
-
-/* Tokens of everyone on a list now, and of everyone any campaign was sent
- * to (people leave lists; their replies and bounces still arrive). */
-static void build_tokens(struct filer *f)
-{
-	f->tokens_built = true;
-	char **paths = sublist_paths(f->cfg->site_dir);
-	for (char **p = paths; *p; p++) {
-		struct sublist l;
-		struct lb_err err;
-		if (sublist_load(*p, &l, NULL, NULL, &err) == 0)
-			for (size_t i = 0; i < l.n; i++)
-				add_token(f, l.v[i].email);
-		sublist_free(&l);
-	}
-	fsx_list_free(paths);
-	char *cdir = path_join(f->cfg->state_dir, "campaigns");
-	char **camps = fsx_list(cdir, "");
-	for (char **c = camps; *c; c++) {
-		char *snap = path_join(*c, "recipients");
-		struct buf text = BUF_INIT;
-		struct lb_err err;
-		int rc = fsx_read_state(snap, &text, 0, &err);
-		if (rc && rc != LB_ENOINPUT)
-			/* its people's tokens stay unknown: a report of theirs is
-			 * then unlinked evidence, acting on nobody */
-			log_warn("%s", err.msg);
-		if (rc == 0) {
-			/* "R<TAB>address<TAB>…" lines */
-			char *p = text.p, *end = text.p + text.n;
-			while (p < end) {
-				char *nl = memchr(p, '\n', (size_t)(end - p));
-				if (!nl)
-					break;
-				*nl = '\0';
-				if (p[0] == 'R' && p[1] == '\t') {
-					char *tab = strchr(p + 2, '\t');
-					if (tab)
-						*tab = '\0';
-					add_token(f, p + 2);
-				}
-				p = nl + 1;
-			}
-		}
-		buf_free(&text);
-		free(snap);
-	}
-	fsx_list_free(camps);
-	free(cdir);
-}
-
+/* Tokens are looked up only when a message carries one: the index (one
+ * HMAC per known address) is built on the first. */
 static bool resolve(void *cb, const char *token, char **address_out)
 {
 	struct filer *f = cb;
-	if (!f->tokens_built)
-		build_tokens(f);
-	const char *a = strset_get(&f->tokens, token, NULL);
+	if (!f->tokens)
+		f->tokens = token_index_build(f->cfg, f->secret);
+	const char *a = token_index_get(f->tokens, token);
 	if (!a)
 		return false;
 	*address_out = xstrdup(a);
@@ -222,10 +158,7 @@ void filer_close(struct filer *f)
 	if (!f)
 		return;
 	strset_free(&f->subscribers);
-	strset_free(&f->tokens);
-	for (size_t i = 0; i < f->naddr; i++)
-		free(f->addresses[i]);
-	free(f->addresses);
+	token_index_free(f->tokens);
 	free(f->from_domain);
 	followups_free(f->threads);
 	lexicon_free(f->urgent_extra);
@@ -337,7 +270,7 @@ static enum sup_reason report_reason(const struct classification *c)
 /* A linked report (a verified token, README "What a report can do") acts on
  * its subscriber, whatever addresses it names.  The token is proof enough
  * that we mailed the address: it was made for a list entry or a campaign's
- * snapshot (build_tokens), so an address since deleted from its list file
+ * snapshot (store/tokens.h), so an address since deleted from its list file
  * but still in an unfinished campaign is suppressed too.  A soft bounce
  * counts toward SOFT_BOUNCE_LIMIT and confirms nothing else. */
 static int act_linked(struct filer *f, struct filed *d, const struct classification *c,

@@ -85,6 +85,21 @@ const char *sup_reason_name(enum sup_reason r)
 	return reason_names[r];
 }
 
+const char *sup_source(const struct suppression *x)
+{
+	const char *e = x->evidence ? x->evidence : "";
+	if (strncmp(e, SUP_WEB_EVIDENCE, strlen(SUP_WEB_EVIDENCE)) == 0)
+		return "web";
+	if (strncmp(e, "`letterbox ", 11) == 0)
+		return "staff";
+	/* sender.c: "550 5.1.1 … (campaign SLUG)", or a pending report it
+	 * confirmed: "confirmed by a 5xx at send time: …" (pending.c) */
+	if (strncmp(e, "confirmed by a 5xx at send time", 31) == 0 ||
+	    (strncmp(e, "confirmed by ", 13) != 0 && strstr(e, " (campaign ")))
+		return "send";
+	return "mail";
+}
+
 static enum sup_reason reason_from(struct span s)
 {
 	for (size_t i = 1; i < sizeof reason_names / sizeof reason_names[0]; i++)
@@ -498,7 +513,10 @@ int sup_append(const char *dir, const char *path, const char *header, const stru
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			goto fail;
-	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0))
+	/* 0600 (0660 in shared-group mode); another user's file in a shared
+	 * state/ is left as its owner made it */
+	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != fsx_mode(0600) &&
+				   st.st_uid == geteuid() && fchmod(fd, fsx_mode(0600)) < 0))
 		goto fail;
 	off_t size = st.st_size;
 	if ((size > 0 && drop_torn_tail(fd, &size) < 0) ||

@@ -85,6 +85,14 @@ const struct suppression *const *suppressions_pending_list(const struct suppress
 int suppressions_confirm(struct suppressions *s, const char *address, enum sup_reason kind,
 			 time_t when, const char *how, bool *done, struct lb_err *err);
 
+/* Where a record came from, read off its evidence: "web" (evidence that
+ * starts "web: ", written by the web pages, /u/TOKEN), "staff" (`letterbox
+ * subscribers ...`), "send" (a refusal at send time, or a pending report it
+ * confirmed), else "mail" (a report that `poll` filed).  Writers keep to
+ * these openings; the record format has no field of its own for it. */
+const char *sup_source(const struct suppression *x);
+#define SUP_WEB_EVIDENCE "web: " /* how the web's evidence starts */
+
 const char *sup_reason_name(enum sup_reason r);
 /* Parse a reason name; SUP_NONE when unknown. */
 enum sup_reason sup_reason_parse(const char *name);

@@ -49,6 +49,17 @@ int web_request_read(struct web_req *req, FILE *in, time_t now, struct lb_err *e
 		return err_set(err, LB_EDATA, "CONTENT_LENGTH '%.40s' is not a number", cl);
 	if (len > WEB_MAX_BODY) {
 		req->too_large = true;
+		/* Read it (up to a bound) without keeping it: Apache's cgid and
+		 * fcgiwrap drop the connection, our 413 with it, when the CGI
+		 * exits before taking the body they are writing. */
+		char sink[8192];
+		for (unsigned long long left = len < WEB_DRAIN_MAX ? len : WEB_DRAIN_MAX; left;) {
+			size_t r =
+			    fread(sink, 1, left < sizeof sink ? (size_t)left : sizeof sink, in);
+			if (r == 0)
+				break;
+			left -= r;
+		}
 		return 0;
 	}
 	if (!buf_grow(&req->body, (size_t)len))

@@ -19,6 +19,8 @@ struct route {
 static const struct route routes[] = {
     {"/", web_get_home, NULL},
     {"/static/letterbox.css", web_get_css, NULL},
+    /* unsub.c (issue 12) */
+    {"/u/*", web_get_unsub, web_post_unsub},
 };
 
 static bool seg_char(char c)

@@ -11,4 +11,11 @@ typedef void (*web_handler)(struct web *w);
 void web_get_css(struct web *w);  /* GET /static/letterbox.css */
 void web_get_home(struct web *w); /* GET / */
 
+/* unsub.c: one-click unsubscribe (issue 12) */
+void web_get_unsub(struct web *w);  /* GET /u/TOKEN: the page, no change */
+void web_post_unsub(struct web *w); /* POST /u/TOKEN: unsubscribe, or resubscribe=1 */
+/* "z***@example.org": the first character of the local part, then the
+ * domain; what a page shows of an address. */
+void web_mask_address(struct buf *b, const char *address);
+
 #endif

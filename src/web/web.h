@@ -28,6 +28,10 @@
 #include "web/form.h"
 
 #define WEB_MAX_BODY (64 * 1024)
+/* How much of a larger body is read and dropped before answering 413 (some
+ * servers lose the answer of a CGI that leaves its body unread); the server
+ * in front caps bodies anyway (contrib/: 128 KB). */
+#define WEB_DRAIN_MAX (1024 * 1024)
 
 struct web_req {
 	const char *method;	  /* REQUEST_METHOD, upper case as sent */

@@ -375,26 +375,16 @@ start_postfix() {
 		{ cat "$d/start.log" "$d/maillog" >&2 2>/dev/null; return 1; }
 }
 
+# start_lighttpd SITE [LETTERBOX]: contrib/lighttpd.conf (scripts/web-conf),
+# letterbox cgi at /news.  WEB_BASE WEB_PORT WEB_DIR (www/ is the document
+# root) WEB_LOG (the CGI's stderr)
 start_lighttpd() {
 	local site=$1 bin=${2:-$LB}
 	WEB_DIR=$(mktemp -d "$SV_DIR/web.XXXXXX")
 	WEB_PORT=$(sv_free_port)
 	WEB_BASE="http://127.0.0.1:$WEB_PORT/news"
 	WEB_LOG="$WEB_DIR/cgi.log"
-	mkdir -p "$WEB_DIR/www"
-	printf '#!/bin/sh\nexec %s -C %s cgi\n' "$bin" "$site" >"$WEB_DIR/www/news.cgi"
-	chmod 755 "$WEB_DIR/www/news.cgi"
-	cat >"$WEB_DIR/lighttpd.conf" <<EOF
-server.modules = ("mod_alias", "mod_cgi")
-server.bind = "127.0.0.1"
-server.port = $WEB_PORT
-server.document-root = "$WEB_DIR/www"
-server.errorlog = "$WEB_DIR/error.log"
-server.breakagelog = "$WEB_LOG"
-alias.url = ("/news" => "$WEB_DIR/www/news.cgi")
-cgi.assign = (".cgi" => "")
-static-file.exclude-extensions = (".cgi")
-EOF
+	"$SV_TOP/scripts/web-conf" "$WEB_DIR" 127.0.0.1 "$WEB_PORT" "$site" "$bin" || return 1
 	/usr/sbin/lighttpd -D -f "$WEB_DIR/lighttpd.conf" >"$WEB_DIR/stdout" 2>&1 &
 	SV_PIDS+=("$!")
 	sv_wait_listen "$WEB_PORT" || { cat "$WEB_DIR/stdout" "$WEB_DIR/error.log" >&2; return 1; }

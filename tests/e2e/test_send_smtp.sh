@@ -86,7 +86,7 @@ grep_err "rcpt9@example.net: connection lost after the message was sent" "names 
 same "all others delivered once, after the 421 too" "$(fault_got)" "$(want 40 rcpt3@example.net rcpt5@example.net rcpt9@example.net)"
 same "status: 37 sent, 1 deferred, 1 failed, 1 uncertain" "$(counts)" "37 1 1 1 0 0"
 check "550 5.1.1 suppressed the address (hard bounce)" grep -q "hard-bounce.*rcpt5@example.net" <(lb -C "$S" subscribers suppressions)
-check "... with the server's code once in the evidence" grep -q "rcpt5@example.net  550 5.1.1 <rcpt5@example.net>" <(lb -C "$S" subscribers suppressions)
+check "... with the server's code once in the evidence, source send" grep -qE "rcpt5@example.net  send +550 5.1.1 <rcpt5@example.net>" <(lb -C "$S" subscribers suppressions)
 lb -C "$S" status >"$T_TMP/status"
 check "status gives each code once" grep -q "failed .*rcpt5@example.net: 550 5.1.1 <rcpt5@example.net>" "$T_TMP/status"
 check "... a deferral's too" grep -q "deferred .*rcpt3@example.net: 451 4.2.0 <rcpt3@example.net>" "$T_TMP/status"

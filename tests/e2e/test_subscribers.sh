@@ -19,7 +19,7 @@ check "list shows the six sample subscribers" test "$(grep -c '@example.org' "$T
 check "list shows the status" out_has '^friends +ada.lovelace@example.org +active +Ada Lovelace$'
 expect_exit 0 "list --json" lb -C "$S" subscribers list --json
 jcheck "JSON: one array of 6 objects with the documented keys" \
-	'len(d) == 6 and all(sorted(o) == ["address", "list", "name", "status"] for o in d)'
+	'len(d) == 6 and all(sorted(o) == ["address", "list", "name", "source", "status"] for o in d)'
 jcheck "JSON: names as written, null when there is none, all active" \
 	'd[1]["name"] == "Zoë Ångström" and d[3]["name"] == "Dana \"Dee\" Whitfield" and d[5]["name"] is None and {o["status"] for o in d} == {"active"}'
 expect_exit 64 "list --list of a list that does not exist" lb -C "$S" subscribers list --list nope
@@ -84,7 +84,7 @@ jcheck "the removed subscriber shows as removed, the rest active" \
 	'[o["status"] for o in d] == ["removed"] + ["active"] * 5'
 expect_exit 0 "suppressions --json" lb -C "$S" subscribers suppressions --json
 jcheck "suppressions: address, reason, when (ISO 8601 UTC), evidence" \
-	'[o["address"] for o in d] == ["Ada.Lovelace@example.org", "ghost@example.org"] and all(sorted(o) == ["address", "evidence", "reason", "when"] and o["reason"] == "removed" and __import__("re").fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", o["when"]) for o in d)'
+	'[o["address"] for o in d] == ["Ada.Lovelace@example.org", "ghost@example.org"] and all(sorted(o) == ["address", "evidence", "reason", "source", "when"] and o["reason"] == "removed" and o["source"] == "staff" and __import__("re").fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", o["when"]) for o in d)'
 expect_exit 0 "suppressions as text" lb -C "$S" subscribers suppressions
 check "text has a row per suppression" test "$(grep -c removed "$T_TMP/out")" = 2
 

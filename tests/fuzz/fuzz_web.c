@@ -1,4 +1,5 @@
-/* Fuzz the web side's decoders: the form decoder and the router.  The first
+/* Fuzz the web side's decoders: the form decoder and the router, the
+ * token shape check and the address mask of /u/ (first line).  The first
  * line of the input is a path to route, the rest a form body. */
 #include <stdint.h>
 #include <stdio.h>
@@ -6,8 +7,10 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/token.h"
 #include "web/form.h"
 #include "web/router.h"
+#include "web/routes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,6 +37,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(arg.p[i] != '/' && arg.p[i] != '%');
 		REQUIRE(!(arg.n == 2 && memcmp(arg.p, "..", 2) == 0));
 	}
+	/* unsub.c: a /u/ segment's token shape; what a page shows of an address */
+	char tok[TOKEN_LEN + 1], again[TOKEN_LEN + 1];
+	if (token_parse(path, strlen(path), tok)) {
+		for (size_t i = 0; i < TOKEN_LEN; i++)
+			REQUIRE((tok[i] >= 'a' && tok[i] <= 'z') ||
+				(tok[i] >= '2' && tok[i] <= '7'));
+		REQUIRE(tok[TOKEN_LEN] == '\0' && token_parse(tok, TOKEN_LEN, again));
+		REQUIRE(memcmp(tok, again, sizeof tok) == 0);
+	}
+	struct buf masked = BUF_INIT;
+	web_mask_address(&masked, path);
+	const char *at = strrchr(path, '@');
+	/* never more of the local part than its first character */
+	REQUIRE(at && at != path ? strcmp(buf_cstr(&masked) + masked.n - strlen(at), at) == 0 &&
+				       masked.n <= 3 + 4 + strlen(at)
+				 : strcmp(buf_cstr(&masked), "***") == 0);
+	buf_free(&masked);
 	free(path);
 
 	const char *body = nl ? nl + 1 : s + size;
