@@ -20,7 +20,7 @@
  * without bound. */
 #define MAX_REFERENCES 10
 
-static const char *const kind_names[] = {"reply", "ack", "alert", "digest"};
+static const char *const kind_names[] = {"reply", "ack", "alert", "digest", "confirm"};
 
 /* A msg-id we may copy into our header: printable ASCII, no blanks, no
  * angle brackets (hdr_raw would otherwise have to refuse it). */

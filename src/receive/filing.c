@@ -167,8 +167,8 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 		struct buf text = BUF_INIT;
 		rc = fsx_read(*p, &text, 0, err);
 		if (!rc)
-			rc = sublist_stream(*p, text.p, text.n, NULL, note_subscriber, NULL, f,
-					    NULL, err);
+			rc = sublist_stream(*p, text.p, text.n, NULL, NULL, note_subscriber, NULL,
+					    f, NULL, err);
 		buf_free(&text);
 	}
 	fsx_list_free(paths);

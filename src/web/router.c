@@ -19,6 +19,9 @@ struct route {
 static const struct route routes[] = {
     {"/", web_get_home, NULL},
     {"/static/letterbox.css", web_get_css, NULL},
+    /* subscribe.c */
+    {"/subscribe", web_get_subscribe, web_post_subscribe},
+    {"/confirm/*", web_get_confirm, web_post_confirm},
 };
 
 static bool seg_char(char c)

@@ -11,4 +11,10 @@ typedef void (*web_handler)(struct web *w);
 void web_get_css(struct web *w);  /* GET /static/letterbox.css */
 void web_get_home(struct web *w); /* GET / */
 
+/* subscribe.c */
+void web_get_subscribe(struct web *w);	/* GET /subscribe: the form */
+void web_post_subscribe(struct web *w); /* POST /subscribe: send the confirmation */
+void web_get_confirm(struct web *w);	/* GET /confirm/TOKEN: a button */
+void web_post_confirm(struct web *w);	/* POST /confirm/TOKEN: subscribed */
+
 #endif
