@@ -65,7 +65,7 @@ int signup_by_mail(const struct config *cfg, const struct secret *secret, const 
 	struct confirm_req r = {0};
 	char *title = NULL, *key = NULL, *tkey = NULL;
 	int rc = 0;
-	if (!m->from || !m->return_path || !*m->return_path ||
+	if (!m->from || (m->return_path && !*m->return_path) ||
 	    addr_parse_spec(span_cstr(m->from), &from, &e)) {
 		log_warn("sign-up by mail: no sender to answer (a null or unreadable address)");
 		goto out;
