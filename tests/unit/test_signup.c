@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <gnutls/crypto.h>
+
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/token.h"
@@ -71,6 +73,47 @@ static void test_confirm_tokens(void)
 	char h[33];
 	consent_hash("abc", h); /* SHA-256("abc") begins ba7816bf8f01cfea414140de5dae2223 */
 	CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223");
+}
+
+static void b64u(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned v = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		v = v << 8 | p[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			buf_addc(b, a[(v >> bits) & 63]);
+		}
+	}
+	if (bits)
+		buf_addc(b, a[(v << (6 - bits)) & 63]);
+}
+
+/* The kind's own label: the same payload with a MAC made without it (as a
+ * plain HMAC over the data, the way another kind of token might be) is
+ * not a confirmation token. */
+static void test_confirm_label(void)
+{
+	const char payload[] = "1000000\nweb\nfriends\nzoe@example.org\n\n\n00";
+	unsigned char mac[32];
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key.key, sizeof key.key, payload, sizeof payload - 1,
+			 mac);
+	struct buf t = BUF_INIT;
+	b64u(&t, (const unsigned char *)payload, sizeof payload - 1);
+	buf_addc(&t, '.');
+	b64u(&t, mac, 16);
+	struct confirm_req got;
+	CHECK_INT(confirm_token_parse(&key, t.p, 1000000, &got), CONFIRM_FORGED);
+	/* and the encoder above is right: the real token has this payload part */
+	char list[] = "friends", addr[] = "zoe@example.org", web[] = "web", none[] = "", h[] = "00";
+	struct confirm_req r = {1000000, web, list, addr, none, none, h};
+	char *real = confirm_token_make(&key, &r);
+	CHECK(real && strncmp(real, t.p, (size_t)(strchr(t.p, '.') - t.p) + 1) == 0);
+	free(real);
+	buf_free(&t);
 }
 
 static void test_limits(void)
@@ -197,6 +240,7 @@ int main(void)
 	for (int i = 0; i < SECRET_LEN; i++)
 		key.key[i] = (unsigned char)(i * 7);
 	RUN(test_confirm_tokens);
+	RUN(test_confirm_label);
 	RUN(test_limits);
 	RUN(test_confirm);
 	char cmd[128];
