@@ -78,6 +78,12 @@ same "  nothing sent" "$(mails)" 0
 same "POST from another site: 403" "$(req POST /subscribe -H 'Origin: https://evil.example' --data-urlencode email=zoe@example.org --data-urlencode list=friends)" 403
 same "POST with another site's Referer: 403" "$(req POST /subscribe -H 'Referer: https://evil.example/form' --data-urlencode email=zoe@example.org --data-urlencode list=friends)" 403
 same "POST with neither Origin nor Referer: 403" "$(req POST /subscribe --data-urlencode email=zoe@example.org --data-urlencode list=friends)" 403
+# Browsers post our forms with `Origin: null` (our Referrer-Policy: no-referrer); their
+# Sec-Fetch-Site says where the form was
+same "Origin: null alone: 403" "$(req POST /subscribe -H 'Origin: null' --data-urlencode email=zoe@example.org --data-urlencode list=friends)" 403
+same "Sec-Fetch-Site: cross-site: 403" "$(req POST /subscribe -H "Origin: $ORIGIN" -H 'Sec-Fetch-Site: cross-site' --data-urlencode email=zoe@example.org --data-urlencode list=friends)" 403
+same "Sec-Fetch-Site: same-site (a sibling host): 403" "$(req POST /subscribe -H 'Sec-Fetch-Site: same-site' --data-urlencode email=zoe@example.org --data-urlencode list=friends)" 403
+same "  nothing sent" "$(mails)" 0
 head -c 70000 /dev/zero | tr '\0' a >"$T_TMP/big"
 same "a body over 64 KB: 413" "$(req POST /subscribe -H "Origin: $ORIGIN" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary @"$T_TMP/big")" 413
 same "  nothing sent" "$(mails)" 0
@@ -98,7 +104,8 @@ same "  one confirmation mail" "$(mails)" 1
 M=$(newest)
 check "  to the address" grep -q '^To: <zoe@example.org>' "$M"
 check "  marked automatic" grep -q '^Auto-Submitted: auto-generated' "$M"
-same "a subscriber's address: 200" "$(sign_up ada@example.org --data-urlencode list=friends)" 200
+same "a subscriber's address, as a browser posts it (Origin: null, Sec-Fetch-Site: same-origin): 200" \
+	"$(req POST /subscribe -H 'Origin: null' -H 'Sec-Fetch-Site: same-origin' --data-urlencode email=ada@example.org --data-urlencode list=friends)" 200
 cmp -s "$T_TMP/b" "$T_TMP/page.new" && pass "  the very same page" || fail "  the very same page"
 same "the honeypot filled: 200" "$(sign_up bot@example.org --data-urlencode list=friends --data-urlencode website=http://spam.example)" 200
 cmp -s "$T_TMP/b" "$T_TMP/page.new" && pass "  the very same page" || fail "  the very same page"
