@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Signing up by mail through a Maildir inbox: a message to subscribe.mailto
+# Signing up by mail through a Maildir inbox (then through a real Dovecot
+# on 127.0.0.1, the way poll reads a practice's mailbox): a message to subscribe.mailto
 # makes `poll` send the confirmation (Reply-To the same address); a reply
 # quoting its link confirms (source mail); auto-replies, bounces, someone
 # else's link and a list that is not open never do.
@@ -83,5 +84,34 @@ printf 'public: true\n' >>"$S/subscribers/friends.yaml"
 for i in 1 2 3 4; do deliver $'From: dee@example.net\nTo: subscribe+friends@example.org\nSubject: subscribe '$i "x"; done
 poll
 same "four requests from one address in a day: three mails" "$(mails_to dee@example.net)" 3
+
+# ---- the same through a real Dovecot (IMAP on 127.0.0.1)
+source "$(dirname "$0")/servers.sh"
+start_dovecot || { fail "dovecot did not start"; exit 1; }
+rm -rf "$S"
+make_site "$S"
+printf 'secret\n' >"$S/pw"
+chmod 600 "$S/pw"
+$PY - "$S/letterbox.yaml" "imap://127.0.0.1:$DOVECOT_IMAP_PORT/INBOX" <<'PY'
+import sys
+p, url = sys.argv[1:3]
+s = open(p).read().replace("  url: maildir:inbox", f"  url: {url}\n  username: test\n  password_file: pw")
+s += 'web:\n  url: https://news.example.org/news\nsubscribe:\n  mailto: "subscribe+{list}@example.org"\n'
+open(p, "w").write(s)
+PY
+imap_save() { doveadm -c "$DOVECOT_CONF" save -u test -m INBOX; }
+printf 'From: Flo Field <flo@example.net>\nTo: subscribe+friends@example.org\nSubject: subscribe\nDate: Thu, 03 Dec 2026 10:00:00 +0000\nMessage-ID: <imap1@example.net>\n\nplease\n' | imap_save
+poll
+same "through IMAP: a request sends a confirmation" "$(mails_to flo@example.net)" 1
+TOK=$(token_in flo@example.net)
+printf 'From: flo@example.net\nTo: subscribe+friends@example.org\nAuto-Submitted: auto-replied\nSubject: Auto: Please confirm\nDate: Thu, 03 Dec 2026 10:01:00 +0000\nMessage-ID: <imap2@example.net>\n\naway\n> https://news.example.org/news/confirm/%s\n' "$TOK" | imap_save
+poll
+same "  an auto-reply with the link does not confirm" "$(grep -c flo@example.net "$S/subscribers/friends.yaml")" 0
+printf 'From: Flo Field <flo@example.net>\nTo: subscribe+friends@example.org\nSubject: Re: Please confirm\nDate: Thu, 03 Dec 2026 10:02:00 +0000\nMessage-ID: <imap3@example.net>\n\nyes\n> https://news.example.org/news/confirm/%s\n' "$TOK" | imap_save
+poll
+same "  the reply confirms" "$(grep -c flo@example.net "$S/subscribers/friends.yaml")" 1
+check "  a consent record, source mail" grep -q $'\tmail\tfriends\tflo@example.net\t' "$S/state/consent"
+poll
+same "  polling again changes nothing" "$(grep -c flo@example.net "$S/subscribers/friends.yaml") $(grep -c flo@example.net "$S/state/consent")" "1 1"
 
 exit 0
