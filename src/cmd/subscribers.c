@@ -20,7 +20,6 @@
 #include "core/timefmt.h"
 #include "store/csv.h"
 #include "store/listedit.h"
-#include "store/signup.h"
 #include "store/subscribers.h"
 #include "store/suppressions.h"
 
@@ -87,19 +86,6 @@ static const char usage_suppressions[] =
     "  --json     one JSON array of objects with the keys \"address\", \"reason\"\n"
     "             (unsubscribed, hard-bounce, complaint, removed, failed), \"when\"\n"
     "             (ISO 8601 UTC, 2026-11-25T17:35:00Z) and \"evidence\"";
-
-static const char usage_consent[] =
-    "letterbox subscribers consent [ADDRESS] [--json]\n"
-    "\n"
-    "The consent records of people who signed up and confirmed (the web form or\n"
-    "mail to subscribe.mailto), oldest first, or those of ADDRESS: when they\n"
-    "asked and confirmed (UTC), how (web, mail), the list, the address, the IP\n"
-    "each step came from, and the hash of the consent text they agreed to (the\n"
-    "first 128 bits of its SHA-256: `printf %s TEXT | sha256sum`).\n"
-    "\n"
-    "  --json  one JSON array of objects with the keys \"confirmed\", \"requested\",\n"
-    "          \"source\", \"list\", \"address\", \"ip_request\", \"ip_confirm\",\n"
-    "          \"consent_sha256\"";
 
 struct site {
 	struct sublists ls;
@@ -506,78 +492,6 @@ out:
 	return rc;
 }
 
-static int do_consent(struct cli *g, int argc, char **argv)
-{
-	struct opts o;
-	struct consents c = {0};
-	struct lb_err err = {0};
-	char *want = NULL;
-	bool positional = false; /* ADDRESS is optional */
-	for (int i = 1; i < argc; i++)
-		positional |= argv[i][0] != '-';
-	int rc = parse_opts(argc, argv, usage_consent, "j", positional, &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = cli_config(g)))
-		return rc;
-	if (o.arg) {
-		struct addr a;
-		if (addr_parse(span_cstr(o.arg), &a, &err)) {
-			fprintf(stderr, "letterbox: not an address: %s\n", err.msg);
-			return LB_EDATA;
-		}
-		want = addr_key(a.spec);
-		addr_free(&a);
-	}
-	if ((rc = consents_load(g->cfg.state_dir, &c, &err))) {
-		free(want);
-		return cli_fail(&err);
-	}
-	struct buf b = BUF_INIT, t1 = BUF_INIT, t2 = BUF_INIT;
-	bool first = true;
-	if (!o.json)
-		buf_printf(&b, "%-20s  %-20s  %-6s  %-12s  %s  %s  %s  %s\n", "CONFIRMED",
-			   "REQUESTED", "SOURCE", "LIST", "ADDRESS", "IP-REQUEST", "IP-CONFIRM",
-			   "CONSENT");
-	for (size_t i = 0; i < c.n; i++) {
-		const struct consent *r = &c.v[i];
-		char *key = addr_key(r->address);
-		bool skip = want && strcmp(key, want) != 0;
-		free(key);
-		if (skip)
-			continue;
-		buf_reset(&t1);
-		buf_reset(&t2);
-		time_iso(&t1, r->confirmed);
-		time_iso(&t2, r->requested);
-		if (o.json) {
-			json_row(&b, first,
-				 (const char *[]){"confirmed", t1.p, "requested", t2.p, "source",
-						  r->source, "list", r->list, "address", r->address,
-						  "ip_request", r->ip_request, "ip_confirm",
-						  r->ip_confirm, "consent_sha256", r->hash},
-				 8);
-		} else {
-			struct buf ad = BUF_INIT;
-			buf_printf(&b, "%-20s  %-20s  %-6s  %-12s  %s  %s  %s  %s\n", t1.p, t2.p,
-				   r->source, r->list, term_str(&ad, r->address),
-				   *r->ip_request ? r->ip_request : "-",
-				   *r->ip_confirm ? r->ip_confirm : "-", r->hash);
-			buf_free(&ad);
-		}
-		first = false;
-	}
-	if (o.json)
-		buf_adds(&b, first ? "[]\n" : "\n]\n");
-	fwrite(buf_cstr(&b), 1, b.n, stdout);
-	buf_free(&b);
-	buf_free(&t1);
-	buf_free(&t2);
-	consents_free(&c);
-	free(want);
-	return 0;
-}
-
 struct person {
 	char *email, *name, *key;
 };
@@ -743,7 +657,7 @@ int cmd_subscribers(struct cli *g, int argc, char **argv)
 		    {"remove", do_remove},
 		    {"import", do_import},
 		    {"suppressions", do_suppressions},
-		    {"consent", do_consent}};
+		    {"consent", subscribers_consent}};
 	if (argc < 2)
 		return cli_usage(usage, "subscribers: name a subcommand");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
