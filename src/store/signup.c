@@ -179,6 +179,8 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 		   struct lb_err *err)
 {
 	memset(res, 0, sizeof *res);
+	if (!signup_list_id_ok(r->list))
+		return err_set(err, LB_EDATA, "sign-up for '%.64s': not a list name", r->list);
 	struct addr a = {0};
 	struct sublist l;
 	struct suppressions *sup = NULL;
@@ -188,8 +190,6 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 	const char *why;
 	int fd = -1, rc;
 	bool have_list = false;
-	if (!signup_list_id_ok(r->list))
-		return err_set(err, LB_EDATA, "sign-up for '%.64s': not a list name", r->list);
 	if ((rc = addr_parse_spec(span_cstr(r->address), &a, err)))
 		goto out;
 	const char *name = r->name && *r->name ? r->name : NULL;
