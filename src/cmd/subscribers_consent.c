@@ -58,7 +58,7 @@ int subscribers_consent(struct cli *g, int argc, char **argv)
 		want = addr_key(a.spec);
 		addr_free(&a);
 	}
-	if ((rc = consents_load(g->cfg.state_dir, &c, &err))) {
+	if (consents_load(g->cfg.state_dir, &c, &err)) {
 		free(want);
 		return cli_fail(&err);
 	}
