@@ -63,6 +63,18 @@ make_site() {
 	printf '%s\n' 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f >"$d/state/secret"
 	chmod 600 "$d/state/secret"
 }
+# set_web_url SITE [URL]: the site's web.url set to URL, or the web: block
+# taken out when there is none (the sample's is http://127.0.0.1:8080/news).
+set_web_url() {
+	"$PY" - "$1/letterbox.yaml" "${2:-}" <<'PY'
+import re, sys
+p, url = sys.argv[1], sys.argv[2]
+s = re.sub(r"(?m)^web:\n(  .*\n)*", "", open(p).read())
+if url:
+    s += "web:\n  url: %s\n" % url
+open(p, "w").write(s)
+PY
+}
 # Run letterbox, under valgrind when LB_VALGRIND=1.
 lb() {
 	if [ "${LB_VALGRIND:-0}" = 1 ]; then

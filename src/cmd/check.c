@@ -238,6 +238,9 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	ntemplates += onemail_check(&g->cfg, "reply", true, report_data, &p);
 	ntemplates +=
 	    onemail_check(&g->cfg, "acknowledgement", g->cfg.acknowledge, report_data, &p);
+	/* the web sign-up (web.url) and sign-up by mail need confirm.txt */
+	ntemplates += onemail_check(&g->cfg, "confirm", g->cfg.web_url || g->cfg.subscribe_mailto,
+				    report_data, &p);
 	/* A warning, not a problem: the site's own template may say it in words. */
 	if (g->cfg.acknowledge && (!g->cfg.crisis_line || !*g->cfg.crisis_line))
 		log_warn("%s: triage.crisis_line is not set: acknowledgements go out with "

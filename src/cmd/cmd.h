@@ -23,6 +23,7 @@ int cmd_init(struct cli *g, int argc, char **argv);
 int cmd_preview(struct cli *g, int argc, char **argv);
 int cmd_check(struct cli *g, int argc, char **argv);
 int cmd_subscribers(struct cli *g, int argc, char **argv);
+int subscribers_consent(struct cli *g, int argc, char **argv); /* subscribers_consent.c */
 int cmd_send(struct cli *g, int argc, char **argv);
 int cmd_status(struct cli *g, int argc, char **argv);
 int cmd_poll(struct cli *g, int argc, char **argv);

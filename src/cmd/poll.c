@@ -70,7 +70,7 @@ struct poll_ctx {
 		bool followup; /* a later message joined it: only an alert may be due */
 	} * filed;	       /* inquiries to notify about */
 	size_t nfiled, filedcap;
-	size_t kinds[5], urgent, hard, duplicates, suppressed, pending, followups;
+	size_t kinds[MAIL_SUBSCRIBE + 1], urgent, hard, duplicates, suppressed, pending, followups;
 	struct lb_err *err;
 };
 
@@ -330,6 +330,9 @@ static void summary(const struct poll_ctx *p)
 	       p->kinds[MAIL_UNSUBSCRIBE], p->kinds[MAIL_UNSUBSCRIBE] == 1 ? "" : "s",
 	       p->kinds[MAIL_AUTO_REPLY], p->kinds[MAIL_AUTO_REPLY] == 1 ? "y" : "ies",
 	       p->suppressed, p->duplicates);
+	if (p->kinds[MAIL_SUBSCRIBE])
+		printf("poll: %zu sign-up request%s by mail (a confirmation sent, or confirmed)\n",
+		       p->kinds[MAIL_SUBSCRIBE], p->kinds[MAIL_SUBSCRIBE] == 1 ? "" : "s");
 	if (p->followups)
 		printf("poll: %zu of the inquiries continued an earlier one (a follow-up): "
 		       "letterbox inquiries show N\n",

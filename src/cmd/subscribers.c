@@ -24,13 +24,14 @@
 #include "store/suppressions.h"
 
 static const char usage[] =
-    "letterbox subscribers list|add|remove|import|suppressions ...\n"
+    "letterbox subscribers list|add|remove|import|suppressions|consent ...\n"
     "\n"
     "  list [--list LIST] [--json]           every subscriber, and if they are mailed\n"
     "  add ADDRESS [--name NAME] [--list LIST]   add someone (or re-subscribe them)\n"
     "  remove ADDRESS                        stop mailing someone (a suppression)\n"
     "  import FILE.csv [--list LIST]         add everyone in a CSV export\n"
     "  suppressions [--pending] [--json]     who is not mailed, why and since when\n"
+    "  consent [ADDRESS] [--json]            the records of confirmed sign-ups\n"
     "\n"
     "`letterbox subscribers SUBCOMMAND --help` says more.";
 
@@ -673,7 +674,8 @@ int cmd_subscribers(struct cli *g, int argc, char **argv)
 		    {"add", do_add},
 		    {"remove", do_remove},
 		    {"import", do_import},
-		    {"suppressions", do_suppressions}};
+		    {"suppressions", do_suppressions},
+		    {"consent", subscribers_consent}};
 	if (argc < 2)
 		return cli_usage(usage, "subscribers: name a subcommand");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {

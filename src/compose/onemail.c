@@ -21,7 +21,7 @@
  * without bound. */
 #define MAX_REFERENCES 10
 
-static const char *const kind_names[] = {"reply", "ack", "alert", "digest"};
+static const char *const kind_names[] = {"reply", "ack", "alert", "digest", "confirm"};
 
 /* A msg-id we may copy into our header: printable ASCII, no blanks, no
  * angle brackets (hdr_raw would otherwise have to refuse it). */
@@ -429,18 +429,24 @@ static const char *const person_names[] = {"person.name", "person.first_name", "
 					   "inquiry.number", "inquiry.subject"};
 static const char *const reply_names[] = {"content", "original.date", "original.text",
 					  "original.quoted", "staff.name"};
+/* deliver/signup_mail.c's */
+static const char *const confirm_names[] = {"confirm.url", "list.name", "consent"};
 
 size_t onemail_check(const struct config *cfg, const char *name, bool required,
 		     void (*report)(void *rctx, const char *msg), void *rctx)
 {
 	struct om_var vars[sizeof person_names / sizeof *person_names +
-			   sizeof reply_names / sizeof *reply_names];
+			   sizeof reply_names / sizeof *reply_names +
+			   sizeof confirm_names / sizeof *confirm_names];
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof person_names / sizeof *person_names; i++)
 		vars[n++] = (struct om_var){person_names[i], "", NULL};
 	for (size_t i = 0;
 	     strcmp(name, "reply") == 0 && i < sizeof reply_names / sizeof *reply_names; i++)
 		vars[n++] = (struct om_var){reply_names[i], "", NULL};
+	for (size_t i = 0;
+	     strcmp(name, "confirm") == 0 && i < sizeof confirm_names / sizeof *confirm_names; i++)
+		vars[n++] = (struct om_var){confirm_names[i], "", NULL};
 	struct var_ctx vc = {cfg, vars, n, false, "2026"};
 	size_t files = 0;
 	for (int html = 0; html < 2; html++) {

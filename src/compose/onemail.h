@@ -26,10 +26,11 @@
 #include "core/err.h"
 
 enum onemail_kind {
-	OM_REPLY,  /* written by a person: no Auto-Submitted */
-	OM_ACK,	   /* Auto-Submitted: auto-replied (RFC 3834) */
-	OM_ALERT,  /* Auto-Submitted: auto-generated */
-	OM_DIGEST, /* Auto-Submitted: auto-generated */
+	OM_REPLY,   /* written by a person: no Auto-Submitted */
+	OM_ACK,	    /* Auto-Submitted: auto-replied (RFC 3834) */
+	OM_ALERT,   /* Auto-Submitted: auto-generated */
+	OM_DIGEST,  /* Auto-Submitted: auto-generated */
+	OM_CONFIRM, /* a sign-up's confirmation request: Auto-Submitted: auto-generated */
 };
 
 struct onemail {

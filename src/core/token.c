@@ -154,3 +154,155 @@ bool token_verify(const struct secret *s, const char *list_id, const char *addre
 	}
 	return diff == 0;
 }
+
+/* ---- confirmation tokens ----------------------------------------------------------------- */
+
+static const char confirm_label[] = "letterbox confirm v1";
+#define CONFIRM_MAC_LEN 16
+
+static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void b64u_encode(struct buf *out, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		size_t k = n - i < 3 ? n - i : 3;
+		if (k > 1)
+			v |= (unsigned)p[i + 1] << 8;
+		if (k > 2)
+			v |= p[i + 2];
+		for (size_t j = 0; j < k + 1; j++)
+			buf_addc(out, b64u[(v >> (18 - 6 * j)) & 63]);
+	}
+}
+
+/* Strict: only the alphabet, no padding, no bits left over. */
+static bool b64u_decode(struct buf *out, const char *s, size_t n)
+{
+	if (n % 4 == 1)
+		return false;
+	unsigned v = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *c = memchr(b64u, s[i], 64);
+		if (!c || !s[i])
+			return false;
+		v = (v << 6) | (unsigned)(c - b64u);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addc(out, (char)((v >> bits) & 255));
+		}
+	}
+	return (v & ((1u << bits) - 1)) == 0;
+}
+
+static void confirm_mac(const struct secret *s, const char *payload, size_t n,
+			unsigned char mac[32])
+{
+	gnutls_hmac_hd_t h;
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, s->key, sizeof s->key) < 0)
+		abort();				     /* SHA-256 HMAC is always there */
+	gnutls_hmac(h, confirm_label, sizeof confirm_label); /* with its NUL */
+	gnutls_hmac(h, payload, n);
+	gnutls_hmac_deinit(h, mac);
+}
+
+char *confirm_token_make(const struct secret *s, const struct confirm_req *r)
+{
+	const char *f[] = {r->source,	       r->list,
+			   r->address,	       r->name ? r->name : "",
+			   r->ip ? r->ip : "", r->consent ? r->consent : ""};
+	struct buf p = BUF_INIT, out = BUF_INIT;
+	buf_printf(&p, "%lld", (long long)r->requested);
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		if (strpbrk(f[i], "\r\n")) {
+			buf_free(&p);
+			return NULL;
+		}
+		buf_printf(&p, "\n%s", f[i]);
+	}
+	unsigned char mac[32];
+	confirm_mac(s, p.p, p.n, mac);
+	b64u_encode(&out, (const unsigned char *)p.p, p.n);
+	buf_addc(&out, '.');
+	b64u_encode(&out, mac, CONFIRM_MAC_LEN);
+	buf_free(&p);
+	return buf_take(&out);
+}
+
+static char *next_field(char **cur)
+{
+	char *s = *cur, *nl = s ? strchr(s, '\n') : NULL;
+	if (nl) {
+		*nl = '\0';
+		*cur = nl + 1;
+	} else {
+		*cur = NULL;
+	}
+	return s ? xstrdup(s) : NULL;
+}
+
+enum confirm_check confirm_token_parse(const struct secret *s, const char *token, time_t now,
+				       struct confirm_req *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *dot = strchr(token, '.');
+	if (!dot || strchr(dot + 1, '.') || strlen(token) > 4096)
+		return CONFIRM_FORGED;
+	struct buf p = BUF_INIT, m = BUF_INIT;
+	enum confirm_check rc = CONFIRM_FORGED;
+	if (!b64u_decode(&p, token, (size_t)(dot - token)) ||
+	    !b64u_decode(&m, dot + 1, strlen(dot + 1)) || m.n != CONFIRM_MAC_LEN || !p.n)
+		goto out;
+	unsigned char mac[32];
+	confirm_mac(s, p.p, p.n, mac);
+	unsigned diff = 0;
+	for (size_t i = 0; i < CONFIRM_MAC_LEN; i++)
+		diff |= (unsigned)(mac[i] ^ (unsigned char)m.p[i]);
+	if (diff || memchr(p.p, '\0', p.n))
+		goto out;
+	char *cur = p.p, *end;
+	errno = 0;
+	long long t = strtoll(cur, &end, 10);
+	if (end == cur || *end != '\n' || errno)
+		goto out;
+	cur = end + 1;
+	out->requested = (time_t)t;
+	char **f[] = {&out->source, &out->list, &out->address, &out->name, &out->ip, &out->consent};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		*f[i] = next_field(&cur);
+	if (!out->consent || cur) {
+		confirm_req_free(out);
+		goto out;
+	}
+	rc = t > (long long)now + 300 || (long long)now - t > CONFIRM_TTL ? CONFIRM_EXPIRED
+									  : CONFIRM_OK;
+out:
+	buf_free(&p);
+	buf_free(&m);
+	return rc;
+}
+
+void confirm_req_free(struct confirm_req *r)
+{
+	free(r->source);
+	free(r->list);
+	free(r->address);
+	free(r->name);
+	free(r->ip);
+	free(r->consent);
+	memset(r, 0, sizeof *r);
+}
+
+void consent_hash(const char *text, char out[33])
+{
+	unsigned char h[32];
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, text, strlen(text), h);
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < 16; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 15];
+	}
+	out[32] = '\0';
+}

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "core/err.h"
 
@@ -44,5 +45,49 @@ bool token_parse(const char *p, size_t n, char out[TOKEN_LEN + 1]);
  * case-insensitive. */
 bool token_verify(const struct secret *s, const char *list_id, const char *address,
 		  const char *token);
+
+/* Confirmation tokens (sign-up with double opt-in): a separate kind, never
+ * taken for a recipient token (its HMAC input starts with its own label,
+ * and it has another shape).  It carries what the confirmation needs, so
+ * nothing is stored until the person confirms:
+ *
+ *     token = base64url(payload) "." base64url(first 16 bytes of
+ *             HMAC-SHA256(secret, "letterbox confirm v1" NUL payload))
+ *     payload = requested LF source LF list LF address LF name LF ip LF consent
+ *
+ * (requested: decimal seconds; source "web" or "mail"; name and ip may be
+ * empty; consent: the consent text's hash, hex).  Made of [A-Za-z0-9_.-],
+ * so it is one URL path segment.  It is valid for CONFIRM_TTL seconds. */
+#define CONFIRM_TTL (7L * 86400)
+
+struct confirm_req {
+	time_t requested;
+	char *source;  /* "web" or "mail" */
+	char *list;    /* the list id */
+	char *address; /* addr-spec */
+	char *name;    /* "" when none */
+	char *ip;      /* where the request came from; "" when unknown */
+	char *consent; /* hex SHA-256 prefix of the consent text (consent_hash) */
+};
+
+/* The token for r, or NULL when a field holds a line break (so that the
+ * payload could not be split back the same way).  Caller frees. */
+char *confirm_token_make(const struct secret *s, const struct confirm_req *r);
+
+enum confirm_check {
+	CONFIRM_OK,
+	CONFIRM_FORGED,	 /* not ours, altered, or not a token at all */
+	CONFIRM_EXPIRED, /* ours, but older than CONFIRM_TTL (or issued in the future) */
+};
+
+/* Check token (a constant-time MAC comparison first) and, when it is ours,
+ * fill *out (also for CONFIRM_EXPIRED; free with confirm_req_free). */
+enum confirm_check confirm_token_parse(const struct secret *s, const char *token, time_t now,
+				       struct confirm_req *out);
+void confirm_req_free(struct confirm_req *r);
+
+/* The hash a consent record keeps of the consent text: the first 128 bits of
+ * its SHA-256, as 32 hex digits and a NUL. */
+void consent_hash(const char *text, char out[33]);
 
 #endif

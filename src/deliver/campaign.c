@@ -218,7 +218,7 @@ int campaign_recipients(const struct config *cfg, const struct article *a,
 			buf_reset(&text);
 			rc = fsx_read(*p, &text, 0, err);
 			if (!rc)
-				rc = sublist_stream(*p, text.p, text.n, NULL, collect_entry,
+				rc = sublist_stream(*p, text.p, text.n, NULL, NULL, collect_entry,
 						    collect_invalid, &k, NULL, err);
 		}
 		free(id);

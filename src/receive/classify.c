@@ -15,8 +15,8 @@
 
 const char *mail_kind_name(enum mail_kind k)
 {
-	static const char *const names[] = {"inquiry", "bounce", "complaint", "unsubscribe",
-					    "auto-reply"};
+	static const char *const names[] = {"inquiry",	   "bounce",	 "complaint",
+					    "unsubscribe", "auto-reply", "subscribe"};
 	return (unsigned)k < sizeof names / sizeof *names ? names[k] : "inquiry";
 }
 
@@ -34,8 +34,9 @@ struct pattern {
 	bool ok; /* the pattern is set and has a hole */
 };
 
-static struct pattern pattern_parse(const char *pattern)
+static struct pattern pattern_hole(const char *pattern, const char *hole_name)
 {
+	size_t hn = strlen(hole_name);
 	struct pattern pt = {{NULL, 0}, {NULL, 0}, false};
 	if (!pattern)
 		return pt;
@@ -46,14 +47,19 @@ static struct pattern pattern_parse(const char *pattern)
 		pat = (struct span){lt + 1, gt ? (size_t)(gt - lt - 1) : strlen(lt + 1)};
 	}
 	pat = span_trim(pat);
-	const char *hole = memmem(pat.p, pat.n, "{token}", 7);
+	const char *hole = memmem(pat.p, pat.n, hole_name, hn);
 	if (!hole)
 		return pt;
 	size_t pre = (size_t)(hole - pat.p);
 	pt.pre = (struct span){pat.p, pre};
-	pt.suf = (struct span){hole + 7, pat.n - pre - 7};
+	pt.suf = (struct span){hole + hn, pat.n - pre - hn};
 	pt.ok = true;
 	return pt;
+}
+
+static struct pattern pattern_parse(const char *pattern)
+{
+	return pattern_hole(pattern, "{token}");
 }
 
 /* The token in addr if it fits the pattern, lower-cased into tok. */
@@ -209,6 +215,35 @@ static void find_tokens(struct finder *f, const struct inmsg *m, bool report)
 		try_msgid(f, m->original.message_id, TOKEN_ORIGINAL);
 		try_list_unsubscribe(f, m->original.list_unsubscribe);
 	}
+}
+
+/* Sign-up by mail: the list named by a recipient address that fits
+ * subscribe.mailto ("subscribe+{list}@example.org"), as written (list ids
+ * are file names: letters, digits, '.', '_', '-'). */
+static char *subscribe_list(const char *pattern, const struct inmsg *m)
+{
+	static const char id_chars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+	struct pattern pt = pattern_hole(pattern, "{list}");
+	const struct strv *lists[] = {&m->delivered_to, &m->x_original_to, &m->envelope_to, &m->to,
+				      &m->cc};
+	for (size_t i = 0; pt.ok && i < sizeof lists / sizeof *lists; i++) {
+		for (size_t j = 0; j < lists[i]->n; j++) {
+			const char *a = lists[i]->v[j];
+			size_t n = strlen(a), pre = pt.pre.n, suf = pt.suf.n;
+			if (n <= pre + suf || n - pre - suf > 64 ||
+			    strncasecmp(a, pt.pre.p, pre) != 0 ||
+			    strncasecmp(a + n - suf, pt.suf.p, suf) != 0)
+				continue;
+			struct span id = {a + pre, n - pre - suf};
+			size_t ok = 0;
+			while (ok < id.n && strchr(id_chars, id.p[ok]))
+				ok++;
+			if (ok == id.n && id.p[0] != '.' && id.p[0] != '-')
+				return span_dup(id);
+		}
+	}
+	return NULL;
 }
 
 /* ---- reports --------------------------------------------------------------------------------- */
@@ -408,15 +443,23 @@ void classify_message(const struct inmsg *m, const struct classify_ctx *ctx,
 	} else if (f.to_bounce) {
 		out->kind = MAIL_AUTO_REPLY;
 		set_reason(out, "sent to the bounce address", NULL, NULL);
+	} else if ((out->list = subscribe_list(ctx->subscribe, m))) {
+		out->kind = MAIL_SUBSCRIBE;
+		set_reason(out, "sent to the subscribe address", NULL, NULL);
 	} else {
 		set_reason(out, "from a person", NULL, NULL);
 	}
-	if (out->kind == MAIL_INQUIRY || out->kind == MAIL_UNSUBSCRIBE)
+	if (out->kind == MAIL_INQUIRY || out->kind == MAIL_UNSUBSCRIBE ||
+	    out->kind == MAIL_SUBSCRIBE)
 		check_urgent(m, ctx, out);
 	/* "Stop. I can't go on." must reach a person, not just the list. */
 	if (out->kind == MAIL_UNSUBSCRIBE && out->urgent) {
 		out->kind = MAIL_INQUIRY;
 		set_reason(out, "asks to unsubscribe, in crisis words", NULL, NULL);
+	}
+	if (out->kind == MAIL_SUBSCRIBE && out->urgent) {
+		out->kind = MAIL_INQUIRY;
+		set_reason(out, "sent to the subscribe address, in crisis words", NULL, NULL);
 	}
 }
 
@@ -428,6 +471,7 @@ void classification_free(struct classification *c)
 	free(c->status);
 	free(c->diagnostic);
 	free(c->feedback_type);
+	free(c->list);
 	strv_free(&c->addresses);
 	*c = (struct classification){0};
 }

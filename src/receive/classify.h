@@ -21,7 +21,9 @@
  *      with a second sign (X-Auto-Response-Suppress, the null sender, an
  *      out-of-office text); also delivery reports that report no failure
  *      and anything else sent to our bounce address;
- *   7. otherwise an inquiry.
+ *   7. sign-up: mail to subscribe.mailto ("subscribe+{list}@…"), which
+ *      names the list; one in crisis words is an urgent inquiry instead;
+ *   8. otherwise an inquiry.
  * A person's reply from an ordinary mail client carries none of the
  * machine signs, so it is never taken for a bounce or an auto-reply.
  */
@@ -41,9 +43,10 @@ enum mail_kind {
 	MAIL_COMPLAINT,
 	MAIL_UNSUBSCRIBE,
 	MAIL_AUTO_REPLY,
+	MAIL_SUBSCRIBE, /* a sign-up request (or a reply to its confirmation) */
 };
 
-/* "inquiry", "bounce", "complaint", "unsubscribe", "auto-reply". */
+/* "inquiry", "bounce", "complaint", "unsubscribe", "auto-reply", "subscribe". */
 const char *mail_kind_name(enum mail_kind k);
 
 enum token_source {
@@ -80,6 +83,8 @@ struct classify_ctx {
 	/* urgent_words compiled (lexicon_of_phrases), when the caller keeps
 	 * them for many messages, as a poll does; NULL: compiled per message. */
 	const struct lexicon *urgent_extra;
+	/* subscribe.mailto, holding "{list}"; NULL: no sign-up by mail. */
+	const char *subscribe;
 };
 
 struct classification {
@@ -99,6 +104,7 @@ struct classification {
 	bool urgent;		 /* inquiries: crisis language in the subject or text */
 	const char *urgent_word; /* the phrase that matched (built in or config) */
 	char reason[96];	 /* why, for logs; holds no message content */
+	char *list;		 /* MAIL_SUBSCRIBE: the list the address names */
 };
 
 /* Classify m.  Never fails and keeps no state of its own (reentrant as far

@@ -1,4 +1,5 @@
 #include "receive/filing.h"
+#include "receive/signup_in.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,8 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 		struct buf text = BUF_INIT;
 		rc = fsx_read(*p, &text, 0, err);
 		if (!rc)
-			rc = sublist_stream(*p, text.p, text.n, NULL, note_subscriber, NULL, f,
-					    NULL, err);
+			rc = sublist_stream(*p, text.p, text.n, NULL, NULL, note_subscriber, NULL,
+					    f, NULL, err);
 		buf_free(&text);
 	}
 	fsx_list_free(paths);
@@ -145,7 +146,8 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 					f,
 					(const char *const *)cfg->urgent_words,
 					(const char *const *)cfg->urgent_languages,
-					NULL};
+					NULL,
+					cfg->subscribe_mailto};
 	/* The site's own crisis phrases, compiled once for the whole poll. */
 	f->urgent_extra = lexicon_of_phrases((const char *const *)cfg->urgent_words);
 	f->cctx.urgent_extra = f->urgent_extra;
@@ -262,6 +264,7 @@ static enum sup_reason report_reason(const struct classification *c)
 		return SUP_UNSUBSCRIBED;
 	case MAIL_INQUIRY:
 	case MAIL_AUTO_REPLY:
+	case MAIL_SUBSCRIBE:
 		break;
 	}
 	return SUP_NONE;
@@ -404,7 +407,8 @@ static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg 
 	const char *from = c->subscriber		 ? c->subscriber
 			   : c->kind == MAIL_UNSUBSCRIBE ? m->from
 							 : NULL;
-	if (!who->n && from && c->kind != MAIL_INQUIRY && c->kind != MAIL_AUTO_REPLY) {
+	if (!who->n && from && c->kind != MAIL_INQUIRY && c->kind != MAIL_AUTO_REPLY &&
+	    c->kind != MAIL_SUBSCRIBE) {
 		strv_add(&one, span_cstr(from), true);
 		who = &one;
 	}
@@ -412,13 +416,16 @@ static int apply(struct filer *f, const struct src_msg *msg, const struct inmsg 
 	bool linked = c->token && c->subscriber;
 	if (c->kind == MAIL_INQUIRY)
 		rc = file_inquiry(f, msg, m, c, now, d, err);
+	else if (c->kind == MAIL_SUBSCRIBE)
+		rc = signup_by_mail(f->cfg, f->secret, m, c->list, now, err);
 	else if (reason != SUP_NONE && linked)
 		rc = act_linked(f, d, c, reason, now, &ev, err);
 	else if (reason != SUP_NONE)
 		rc = act_unlinked(f, d, who, reason, now, &ev, err);
 	for (size_t i = 0; i < who->n; i++)
 		strv_add(&d->addresses, span_cstr(who->v[i]), true);
-	if (linked && c->kind != MAIL_INQUIRY && c->kind != MAIL_AUTO_REPLY)
+	if (linked && c->kind != MAIL_INQUIRY && c->kind != MAIL_AUTO_REPLY &&
+	    c->kind != MAIL_SUBSCRIBE)
 		d->subscriber = xstrdup(c->subscriber);
 	strv_free(&one);
 	buf_free(&ev.text);
@@ -440,6 +447,8 @@ static const char *folder_for(const struct config *cfg, const struct filed *d)
 		return f[FOLDER_UNSUBSCRIBES];
 	case MAIL_AUTO_REPLY:
 		return f[FOLDER_AUTO_REPLIES];
+	case MAIL_SUBSCRIBE:
+		return NULL; /* no folder of its own: it stays where it came */
 	}
 	return NULL;
 }
@@ -462,7 +471,7 @@ int filer_file(struct filer *f, const struct src_msg *msg, time_t now, struct fi
 		/* Filed by a run that died before recording it: record it now. */
 		if (k && !pollstate_logged(f->ps, d->key))
 			pollstate_mark(f->ps, d->key, k, now, msg->id);
-		for (enum mail_kind i = MAIL_INQUIRY; k && i <= MAIL_AUTO_REPLY; i++)
+		for (enum mail_kind i = MAIL_INQUIRY; k && i <= MAIL_SUBSCRIBE; i++)
 			if (strcmp(k, mail_kind_name(i)) == 0)
 				d->folder = folder_for(f->cfg, &(struct filed){.kind = i});
 		goto out;

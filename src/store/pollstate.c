@@ -118,8 +118,8 @@ char *pollstate_key(const char *message_id, const struct sent *s, const char *ra
 }
 
 /* Kinds are few: seen keys point at one copy of each name. */
-static const char *const kinds[] = {"inquiry",	   "bounce",	 "complaint",
-				    "unsubscribe", "auto-reply", NULL};
+static const char *const kinds[] = {"inquiry",	  "bounce",    "complaint", "unsubscribe",
+				    "auto-reply", "subscribe", NULL};
 
 static void *kind_ref(const char *kind)
 {

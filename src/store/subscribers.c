@@ -283,7 +283,7 @@ static int read_entries(struct stream *s, sub_entry_fn on_entry, sub_invalid_fn 
 	}
 }
 
-int sublist_stream(const char *path, const char *text, size_t len, char **title,
+int sublist_stream(const char *path, const char *text, size_t len, char **title, bool *public,
 		   sub_entry_fn on_entry, sub_invalid_fn bad, void *ctx, size_t *invalid,
 		   struct lb_err *err)
 {
@@ -294,7 +294,7 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 	size_t dummy = 0;
 	if (!invalid)
 		invalid = &dummy;
-	bool seen_name = false, seen_subs = false;
+	bool seen_name = false, seen_subs = false, seen_public = false;
 	int rc;
 	/* STREAM_START, then DOCUMENT_START or STREAM_END (an empty file), then the root. */
 	for (int i = 0; i < 3; i++)
@@ -316,21 +316,35 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 		}
 		struct span k = ev_scalar(&s.e);
 		yaml_mark_t km = s.e.start_mark;
-		bool is_name = span_eq(k, "name"), is_subs = span_eq(k, "subscribers");
-		if (!is_name && !is_subs) {
+		bool is_name = span_eq(k, "name"), is_subs = span_eq(k, "subscribers"),
+		     is_public = span_eq(k, "public");
+		if (!is_name && !is_subs && !is_public) {
 			rc = at(&s, km, "unknown key '%.*s' in a subscriber list", (int)k.n, k.p);
 			break;
 		}
-		if ((is_name && seen_name) || (is_subs && seen_subs)) {
+		if ((is_name && seen_name) || (is_subs && seen_subs) ||
+		    (is_public && seen_public)) {
 			rc = at(&s, km, "duplicate key '%s' in a subscriber list",
-				is_name ? "name" : "subscribers");
+				is_name	  ? "name"
+				: is_subs ? "subscribers"
+					  : "public");
 			break;
 		}
 		seen_name |= is_name;
 		seen_subs |= is_subs;
+		seen_public |= is_public;
 		if ((rc = next(&s)))
 			break;
-		if (is_subs) {
+		if (is_public) {
+			/* whether the web sign-up form offers the list */
+			bool scalar = s.e.type == YAML_SCALAR_EVENT;
+			bool yes = scalar && span_eq(ev_scalar(&s.e), "true");
+			bool no = scalar && span_eq(ev_scalar(&s.e), "false");
+			if (!yes && !no)
+				rc = at(&s, s.e.start_mark, "'public' must be true or false");
+			else if (public)
+				*public = yes;
+		} else if (is_subs) {
 			rc = read_entries(&s, on_entry, bad, ctx, invalid);
 		} else if (s.e.type != YAML_SCALAR_EVENT) {
 			rc = at(&s, s.e.start_mark, "'name' must be a string");
@@ -423,8 +437,8 @@ int sublist_parse(const char *path, const char *text, size_t len, struct sublist
 {
 	sublist_init(l, path);
 	struct collect_ctx c = {l, bad, ctx};
-	return sublist_stream(path, text, len, &l->title, collect_entry, collect_bad, &c,
-			      &l->invalid, err);
+	return sublist_stream(path, text, len, &l->title, &l->public, collect_entry, collect_bad,
+			      &c, &l->invalid, err);
 }
 
 void sublist_free(struct sublist *l)

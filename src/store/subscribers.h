@@ -1,6 +1,7 @@
 /* Subscriber lists: subscribers/NAME.yaml (contract).
  *
  *     name: Friends of the practice        # optional, for people
+ *     public: true                         # optional: offered on the web sign-up form
  *     subscribers:
  *       - email: ada@example.org
  *         name: Ada Lovelace               # optional
@@ -34,6 +35,7 @@ struct sublist {
 	char *id; /* file name without .yaml: what articles' `lists:` name */
 	char *path;
 	char *title; /* `name:`, may be NULL */
+	bool public; /* `public: true`: the web sign-up form offers it */
 	struct subscriber *v;
 	size_t n, cap;
 	size_t invalid; /* entries left out */
@@ -52,12 +54,13 @@ void sublist_free(struct sublist *l);
 /* The streaming form, for lists of any size: on_entry is called for each
  * valid subscriber (the struct and its strings are valid only during the
  * call; copy what you keep), bad for each entry left out, and *invalid counts
- * those.  *title (may be NULL) receives the list's `name:`.  A non-zero
+ * those.  *title (may be NULL) receives the list's `name:`, *public (may be
+ * NULL) its `public:` (left alone when the file has none).  A non-zero
  * return from on_entry stops the parse and is returned. */
 typedef int (*sub_entry_fn)(void *ctx, const struct subscriber *s);
 /* bad's email is the entry's address as written (NULL when it has none). */
 typedef void (*sub_invalid_fn)(void *ctx, const char *email, const char *msg);
-int sublist_stream(const char *path, const char *text, size_t len, char **title,
+int sublist_stream(const char *path, const char *text, size_t len, char **title, bool *public,
 		   sub_entry_fn on_entry, sub_invalid_fn bad, void *ctx, size_t *invalid,
 		   struct lb_err *err);
 

@@ -1,5 +1,6 @@
-/* What suppressions.c shares with pending.c (the unconfirmed reports):
- * the record format and the durable append.  Not for other modules. */
+/* What suppressions.c shares with pending.c (the unconfirmed reports) and
+ * signup.c (the consent records): the record format and the durable
+ * append.  Not for modules outside src/store/. */
 #ifndef LB_SUPPRESSIONS_INT_H
 #define LB_SUPPRESSIONS_INT_H
 

@@ -82,8 +82,8 @@ int tokens_each_address(const struct config *cfg, tokens_address_fn fn, void *ct
 		struct buf text = BUF_INIT;
 		struct lb_err err = {0};
 		if (fsx_read(*p, &text, 0, &err) == 0) {
-			int r = sublist_stream(*p, text.p, text.n, NULL, list_entry, NULL, &w, NULL,
-					       &err);
+			int r = sublist_stream(*p, text.p, text.n, NULL, NULL, list_entry, NULL, &w,
+					       NULL, &err);
 			/* fn's own stop is passed on; a list that is not valid YAML
 			 * just ends its walk (`letterbox check` reports it) */
 			if (r > 0 && !err.code)

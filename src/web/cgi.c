@@ -33,6 +33,7 @@ int web_request_read(struct web_req *req, FILE *in, time_t now, struct lb_err *e
 	req->remote_user = user && *user ? user : NULL;
 	req->origin = getenv("HTTP_ORIGIN");
 	req->referer = getenv("HTTP_REFERER");
+	req->fetch_site = getenv("HTTP_SEC_FETCH_SITE");
 	req->host = env_or("HTTP_HOST", env_or("SERVER_NAME", ""));
 	req->script_name = env_or("SCRIPT_NAME", "");
 	const char *https = getenv("HTTPS"), *scheme = getenv("REQUEST_SCHEME");

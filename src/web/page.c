@@ -160,6 +160,14 @@ bool web_same_origin(const struct web *w, bool strict)
 	const struct web_req *r = w->req;
 	const char *claimed = r->origin;
 	size_t cn;
+	/* A header only a browser sets, and never from a script: what it says
+	 * is what the browser knows.  ("none", typed or bookmarked, says
+	 * nothing about a form: fall through.) */
+	if (r->fetch_site && strcmp(r->fetch_site, "same-origin") == 0)
+		return true;
+	if (r->fetch_site &&
+	    (strcmp(r->fetch_site, "cross-site") == 0 || strcmp(r->fetch_site, "same-site") == 0))
+		return false;
 	if (claimed && strcmp(claimed, "null") != 0) {
 		cn = strlen(claimed);
 	} else if (claimed) {

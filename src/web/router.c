@@ -21,6 +21,9 @@ static const struct route routes[] = {
     {"/static/letterbox.css", web_get_css, NULL},
     /* unsub.c (issue 12) */
     {"/u/*", web_get_unsub, web_post_unsub},
+    /* subscribe.c */
+    {"/subscribe", web_get_subscribe, web_post_subscribe},
+    {"/confirm/*", web_get_confirm, web_post_confirm},
 };
 
 static bool seg_char(char c)

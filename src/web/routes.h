@@ -17,5 +17,10 @@ void web_post_unsub(struct web *w); /* POST /u/TOKEN: unsubscribe, or resubscrib
 /* "z***@example.org": the first character of the local part, then the
  * domain; what a page shows of an address. */
 void web_mask_address(struct buf *b, const char *address);
+/* subscribe.c */
+void web_get_subscribe(struct web *w);	/* GET /subscribe: the form */
+void web_post_subscribe(struct web *w); /* POST /subscribe: send the confirmation */
+void web_get_confirm(struct web *w);	/* GET /confirm/TOKEN: a button */
+void web_post_confirm(struct web *w);	/* POST /confirm/TOKEN: subscribed */
 
 #endif

@@ -44,7 +44,11 @@ static const char css[] =
     ".date{color:var(--muted);font-size:.9rem;display:block}\n"
     "table{border-collapse:collapse;width:100%}\n"
     "th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);"
-    "vertical-align:top}\n";
+    "vertical-align:top}\n"
+    /* subscribe.c: the sign-up form and its answers */
+    ".problem{color:#8a1f11;background:#fbeae7;border-left:4px solid #c0392b;"
+    "padding:.5rem .75rem}\n"
+    ".consent{color:var(--muted);font-size:.9rem}\n";
 
 /* GET /static/letterbox.css: ours, then the site's templates/page.css when
  * it has one (its rules come later, so they win). */

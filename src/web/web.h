@@ -42,6 +42,7 @@ struct web_req {
 	const char *remote_user;  /* REMOTE_USER; NULL unless the server authenticated */
 	const char *origin;	  /* HTTP_ORIGIN; NULL when absent */
 	const char *referer;	  /* HTTP_REFERER; NULL when absent */
+	const char *fetch_site;	  /* HTTP_SEC_FETCH_SITE; NULL when absent */
 	const char *host;	  /* HTTP_HOST, else SERVER_NAME[:SERVER_PORT]; "" when absent */
 	const char *script_name;  /* SCRIPT_NAME: where our URLs start ("" at the root) */
 	bool https;		  /* HTTPS=on, or REQUEST_SCHEME=https */
@@ -109,9 +110,12 @@ void web_html(struct buf *b, const char *text);
  * SCRIPT_NAME + path ("/news" + "/u/abc").  Caller frees. */
 char *web_link(const struct web *w, const char *path);
 
-/* Whether a state-changing POST comes from one of our own pages: the Origin
- * header (or, without one, the Referer's scheme://host[:port]) is this
- * request's own origin or web.url's.  With neither header, strict decides:
+/* Whether a state-changing POST comes from one of our own pages: the
+ * browser's Sec-Fetch-Site says "same-origin" (browsers send `Origin: null`
+ * for a form posted from a page with our `Referrer-Policy: no-referrer`;
+ * "cross-site" or "same-site" is refused), else the Origin header (or,
+ * without one, the Referer's scheme://host[:port]) is this request's own
+ * origin or web.url's.  With none of them, strict decides:
  * true for forms that only a browser posts (/subscribe, /staff/), false
  * where mail providers post without one (RFC 8058 one-click). */
 bool web_same_origin(const struct web *w, bool strict);

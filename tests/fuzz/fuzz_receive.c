@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (urgent((const char *)data, size, phrases, NULL, &hit))
 		REQUIRE(hit && *hit);
 	classify_message(&m, &ctx, &c);
-	REQUIRE((unsigned)c.kind <= MAIL_AUTO_REPLY && (unsigned)c.severity <= BOUNCE_DELAYED);
+	REQUIRE((unsigned)c.kind <= MAIL_SUBSCRIBE && (unsigned)c.severity <= BOUNCE_DELAYED);
 	REQUIRE((c.kind == MAIL_BOUNCE) == (c.severity != BOUNCE_NONE));
 	REQUIRE(!c.token || c.subscriber);
 	REQUIRE(c.reason[0] != '\0' && memchr(c.reason, '\0', sizeof c.reason));

@@ -1,6 +1,7 @@
-/* Fuzz the web side's decoders: the form decoder and the router, the
- * token shape check and the address mask of /u/ (first line).  The first
- * line of the input is a path to route, the rest a form body. */
+/* Fuzz the web side's decoders: the form decoder, the router, the
+ * confirmation token's decoder, the token shape check and the address mask
+ * of /u/.  The first line of the input is a path to route (and what "*"
+ * matched, a token to check), the rest a form body. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < arg.n; i++)
 			REQUIRE(arg.p[i] != '/' && arg.p[i] != '%');
 		REQUIRE(!(arg.n == 2 && memcmp(arg.p, "..", 2) == 0));
+		/* a token from the path: forged unless its MAC is right; then every
+		 * field is there and it is made again the same */
+		static struct secret key; /* all zero: a fixed secret */
+		char *tok = strndup(arg.p, arg.n);
+		struct confirm_req r;
+		enum confirm_check c = confirm_token_parse(&key, tok, 1000000000, &r);
+		if (c == CONFIRM_FORGED) {
+			REQUIRE(!r.address && !r.list && !r.consent);
+		} else {
+			REQUIRE(r.source && r.list && r.address && r.name && r.ip && r.consent);
+			confirm_req_free(&r);
+		}
+		free(tok);
 	}
 	/* unsub.c: a /u/ segment's token shape; what a page shows of an address */
 	char tok[TOKEN_LEN + 1], again[TOKEN_LEN + 1];

@@ -588,6 +588,7 @@ static void test_kind_names(void)
 	CHECK_STR(mail_kind_name(MAIL_COMPLAINT), "complaint");
 	CHECK_STR(mail_kind_name(MAIL_UNSUBSCRIBE), "unsubscribe");
 	CHECK_STR(mail_kind_name(MAIL_AUTO_REPLY), "auto-reply");
+	CHECK_STR(mail_kind_name(MAIL_SUBSCRIBE), "subscribe");
 	CHECK_STR(mail_kind_name((enum mail_kind)99), "inquiry");
 	CHECK_INT(bounce_severity_of("5.1.1", NULL), BOUNCE_HARD);
 	CHECK_INT(bounce_severity_of(NULL, "452 4.2.2 mailbox full"), BOUNCE_SOFT);
@@ -596,9 +597,73 @@ static void test_kind_names(void)
 	CHECK_INT(bounce_severity_of(NULL, "hello"), BOUNCE_NONE);
 }
 
+/* Mail to subscribe.mailto: a sign-up request naming its list, unless it is
+ * automatic, a bounce, or in crisis words (then a person reads it). */
+static void test_subscribe(void)
+{
+	struct classify_ctx sc = ctx;
+	sc.subscribe = "Sign-up <subscribe+{list}@example.org>";
+	static const struct {
+		const char *headers, *body;
+		enum mail_kind kind;
+		const char *list;
+	} cases[] = {
+	    {"To: subscribe+friends@example.org\nSubject: subscribe", "", MAIL_SUBSCRIBE,
+	     "friends"},
+	    {"To: Subscribe+Parents.2026@Example.ORG\nSubject: hi", "please", MAIL_SUBSCRIBE,
+	     "Parents.2026"},
+	    {"To: x@example.net\nCc: subscribe+friends@example.org\nSubject: s", "", MAIL_SUBSCRIBE,
+	     "friends"},
+	    {"To: hello@example.org\nSubject: subscribe", "", MAIL_INQUIRY, NULL},
+	    {"To: subscribe+@example.org\nSubject: s", "", MAIL_INQUIRY, NULL},
+	    {"To: subscribe+../x@example.org\nSubject: s", "", MAIL_INQUIRY, NULL},
+	    {"To: subscribe+friends@example.org\nAuto-Submitted: auto-replied\nSubject: Re: Please "
+	     "confirm",
+	     "I am away", MAIL_AUTO_REPLY, NULL},
+	    {"To: subscribe+friends@example.org\nSubject: Out of office\nReturn-Path: <>",
+	     "I am out of the office.", MAIL_AUTO_REPLY, NULL},
+	    {"To: subscribe+friends@example.org\nSubject: subscribe", "I want to kill myself",
+	     MAIL_INQUIRY, NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct buf raw = BUF_INIT;
+		struct classification c;
+		buf_printf(&raw, "From: Person <p@example.net>\n%s\n\n%s\n", cases[i].headers,
+			   cases[i].body);
+		classify_text(buf_cstr(&raw), &sc, &c);
+		CHECK_INT(c.kind, cases[i].kind);
+		if (cases[i].list)
+			CHECK_STR(c.list, cases[i].list);
+		else
+			CHECK(c.list == NULL || c.kind != MAIL_SUBSCRIBE);
+		if (c.kind != cases[i].kind)
+			fprintf(stderr, "    case %zu: %s\n", i, c.reason);
+		classification_free(&c);
+		buf_free(&raw);
+	}
+	/* a bounce of the confirmation mail sent to the subscribe address */
+	struct classification c;
+	classify_text(
+	    "From: MAILER-DAEMON@example.net\nTo: subscribe+friends@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=b\n\n--b\n\nfailed\n--b\n"
+	    "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+	    "Final-Recipient: rfc822; p@example.net\nAction: failed\nStatus: 5.1.1\n"
+	    "\n--b--\n",
+	    &sc, &c);
+	CHECK_INT(c.kind, MAIL_BOUNCE);
+	classification_free(&c);
+	/* without subscribe.mailto: an inquiry like any other */
+	classify_text("From: p@example.net\nTo: subscribe+friends@example.org\nSubject: s\n\nx\n",
+		      &ctx, &c);
+	CHECK_INT(c.kind, MAIL_INQUIRY);
+	classification_free(&c);
+}
+
 int main(void)
 {
 	RUN(test_fixtures);
+	RUN(test_subscribe);
 	RUN(test_report_details);
 	RUN(test_tokens);
 	RUN(test_auto_reply_rules);

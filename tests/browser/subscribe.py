@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Sign up in a real browser (headless Chromium through chromedriver):
+the form, the confirmation mail read from the Maildir outbox, its link
+followed, the button.  Prints one "ok"/"FAIL" line per check.
+
+    subscribe.py BASE_URL OUTBOX SHOT_DIR
+"""
+import email
+import glob
+import os
+import re
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+base, outbox, shots = sys.argv[1:4]
+failed = 0
+
+
+def check(what, ok):
+    global failed
+    print(("  ok   " if ok else "  FAIL ") + what)
+    failed += not ok
+
+
+def viewport(d, width, height):
+    # headless windows have a minimum width; the emulated viewport has none
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": width, "height": height, "deviceScaleFactor": 1,
+                       "mobile": width < 600})
+
+
+def browser(width):
+    o = Options()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update",
+              "--hide-scrollbars", "--window-size=1024,900"):
+        o.add_argument(a)
+    o.binary_location = "/usr/bin/chromium"
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    d.lb_width = width
+    viewport(d, width, 900)
+    return d
+
+
+def shot(d, name):
+    # the page's full height, so nothing is cut off
+    viewport(d, d.lb_width, 600)
+    h = d.execute_script("return document.documentElement.scrollHeight")
+    viewport(d, d.lb_width, max(h, 300))
+    d.save_screenshot(os.path.join(shots, name))
+
+
+d = browser(375)
+try:
+    d.get(base + "/subscribe")
+    shot(d, "subscribe-375.png")
+    check("the form is there", d.find_element(By.ID, "email").is_displayed())
+    hp = d.find_element(By.ID, "website")
+    check("the honeypot is not visible", not hp.is_displayed())
+    inside = d.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return r.right > 0 && r.left < innerWidth",
+        hp)
+    check("  nor on the screen", not inside)
+    check("the page is 375 px wide", d.execute_script("return innerWidth") == 375)
+    check("no horizontal scrolling at 375 px",
+          d.execute_script("return document.documentElement.scrollWidth <= innerWidth"))
+    d.find_element(By.ID, "email").send_keys("browser@example.org")
+    d.find_element(By.ID, "name").send_keys("Bo Wser")
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    check("the request is answered", "Check your inbox" in d.find_element(By.TAG_NAME, "h1").text)
+
+    mails = [p for p in glob.glob(os.path.join(outbox, "new", "*"))
+             if "browser@example.org" in open(p, errors="replace").read()]
+    check("a confirmation mail in the outbox", len(mails) == 1)
+    link = None
+    for p in email.message_from_binary_file(open(mails[0], "rb")).walk():
+        if p.get_content_type() == "text/plain":
+            m = re.search(r"(\S+/confirm/[A-Za-z0-9._~-]+)", p.get_payload(decode=True).decode())
+            link = m and m.group(1)
+    check("  with a link", bool(link))
+    d.get(link)
+    check("the link shows a button", d.find_element(By.CSS_SELECTOR, "button").is_displayed())
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    check("the button subscribes", "You are subscribed" in d.find_element(By.TAG_NAME, "h1").text)
+    shot(d, "confirmed-375.png")
+finally:
+    d.quit()
+
+# the same pages at a desktop width, for the README
+d = browser(1024)
+try:
+    d.get(base + "/subscribe")
+    shot(d, "subscribe.png")
+    d.get(link)
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    check("confirming again is fine", "You are subscribed" in d.find_element(By.TAG_NAME, "h1").text)
+    shot(d, "confirmed.png")
+finally:
+    d.quit()
+sys.exit(1 if failed else 0)
