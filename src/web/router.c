@@ -19,6 +19,11 @@ struct route {
 static const struct route routes[] = {
     {"/", web_get_home, NULL},
     {"/static/letterbox.css", web_get_css, NULL},
+    /* archive.c, feed.c (feed.xml before the slug: "*" would match it) */
+    {"/archive/", web_get_archive, NULL},
+    {"/archive", web_get_archive, NULL},
+    {"/archive/feed.xml", web_get_archive_feed, NULL},
+    {"/archive/*", web_get_archive_article, NULL},
 };
 
 static bool seg_char(char c)

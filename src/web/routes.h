@@ -11,4 +11,9 @@ typedef void (*web_handler)(struct web *w);
 void web_get_css(struct web *w);  /* GET /static/letterbox.css */
 void web_get_home(struct web *w); /* GET / */
 
+/* archive.c, feed.c: the sent newsletters */
+void web_get_archive(struct web *w);	     /* GET /archive/ */
+void web_get_archive_article(struct web *w); /* GET /archive/SLUG */
+void web_get_archive_feed(struct web *w);    /* GET /archive/feed.xml */
+
 #endif
