@@ -46,7 +46,7 @@ static const char css[] =
     "th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);"
     "vertical-align:top}\n"
     /* the archive (archive.c): a newsletter's content without its inline styles */
-    ".summary{display:block;margin:.2rem 0 0}\n"
+    ".summary{display:block;margin:.1rem 0 0}\n"
     ".article blockquote,blockquote.closing{margin:0 0 1rem;padding:.25rem 0 .25rem 1rem;"
     "border-left:3px solid #9dbfb3;color:#4f5a56}\n"
     "blockquote.closing{background:#f3f7f5;padding:1rem 1.25rem;font-style:italic}\n"
@@ -61,7 +61,10 @@ static const char css[] =
     "margin:1rem 0 .5rem}\n"
     ".article li{margin:0 0 .4rem}\n"
     ".article a{overflow-wrap:anywhere}\n"
-    "a.image::before{content:\"\\1F5BC\\FE0E  \"}\n";
+    ".article h1{font-size:1.35rem;margin:1.5rem 0 .5rem}\n"
+    "ul.archive li>a{font-weight:600}\n"
+    "ul.archive .summary{font-size:.95rem}\n"
+    "ul.archive+.note{border-top:1px solid var(--line);padding-top:1rem;margin-top:.5rem}\n";
 
 /* GET /static/letterbox.css: ours, then the site's templates/page.css when
  * it has one (its rules come later, so they win). */
