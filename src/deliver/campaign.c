@@ -396,7 +396,7 @@ int campaign_first_sent(const struct config *cfg, const char *slug, time_t *when
 	/* The S records follow the first batch of A records: the first read
 	 * nearly always finds one.  A line cut at the buffer's end is kept for
 	 * the next read. */
-	char buf[8192];
+	char buf[4096];
 	size_t have = 0;
 	for (;;) {
 		ssize_t got = read(fd, buf + have, sizeof buf - have);
