@@ -133,7 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!allow_html)
 		check_balanced(buf_cstr(&html));
 	if (o.web && !allow_html)
-		LB_ASSERT(!strstr(buf_cstr(&html), " style=") && !strstr(buf_cstr(&html), "<img"));
+		LB_ASSERT(!strstr(buf_cstr(&html), " style=\"") &&
+			  !strstr(buf_cstr(&html), "<img"));
 	if (valid_utf8((const unsigned char *)md, n)) {
 		LB_ASSERT(valid_utf8((const unsigned char *)text.p, text.n));
 		LB_ASSERT(allow_html || valid_utf8((const unsigned char *)html.p, html.n));
