@@ -282,7 +282,8 @@ void web_get_archive_article(struct web *w)
 		web_html(&b, a->author);
 	}
 	buf_adds(&b, "</p>\n<div class=\"article\">\n");
-	render_markdown_web(w->cfg, a->body, strlen(a->body), &b);
+	const char *body = a->body ? a->body : ""; /* a loaded article has one */
+	render_markdown_web(w->cfg, body, strlen(body), &b);
 	buf_adds(&b, "</div>\n");
 	if (a->closing) {
 		buf_adds(&b, "<blockquote class=\"closing\"><p>");

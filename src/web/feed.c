@@ -156,7 +156,8 @@ void web_get_archive_feed(struct web *w)
 		if (e->summary)
 			element(b, "summary", e->summary);
 		buf_reset(&html);
-		render_markdown_web(w->cfg, e->a.body, strlen(e->a.body), &html);
+		const char *body = e->a.body ? e->a.body : ""; /* a loaded article has one */
+		render_markdown_web(w->cfg, body, strlen(body), &html);
 		buf_adds(b, "<content type=\"html\">");
 		xml_escape(b, html.p ? html.p : "", html.n);
 		buf_adds(b, "</content>\n</entry>\n");
