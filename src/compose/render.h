@@ -69,6 +69,11 @@ struct render_opts {
 	bool allow_html;      /* pass raw HTML through (else dropped) */
 	const struct style_table *styles;
 	int width; /* text wrap width, 72 */
+	/* For a web page under a strict Content-Security-Policy (the archive):
+	 * no style attributes (the page's stylesheet styles the elements), and
+	 * each image a link to it, named by its alt text, since the policy
+	 * loads no images. */
+	bool web;
 };
 
 /* How render_markdown reads line ends inside a paragraph. */
@@ -86,6 +91,12 @@ enum md_breaks {
 int render_markdown(const struct config *cfg, const char *md, size_t n, enum md_breaks breaks,
 		    const char *styles_from, struct buf *html, struct buf *text,
 		    struct lb_err *err);
+
+/* Markdown md[0..n) to HTML for a web page (render_opts.web: no inline
+ * styles, images as links), links resolved against site.url, raw HTML only
+ * with compose.allow_html: the archive's copy of a newsletter.  Appends to
+ * html. */
+void render_markdown_web(const struct config *cfg, const char *md, size_t n, struct buf *html);
 
 /* Append the email HTML for doc to out. */
 void render_html(cmark_node *doc, const struct render_opts *o, struct buf *out);

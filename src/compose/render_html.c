@@ -64,6 +64,8 @@ static void add_text(struct buf *out, const char *s)
 /* The style attribute for k; extra (more declarations) wins over the table. */
 static void add_style(struct html *h, enum style_key k, const char *extra)
 {
+	if (h->o->web)
+		return;
 	const char *css = h->st->css[k];
 	size_t n = css ? strlen(css) : 0;
 	if (!n && !extra)
@@ -181,11 +183,36 @@ static void add_title(struct buf *out, cmark_node *n)
 	}
 }
 
+static bool in_link(cmark_node *n)
+{
+	for (cmark_node *p = cmark_node_parent(n); p; p = cmark_node_parent(p))
+		if (cmark_node_get_type(p) == CMARK_NODE_LINK)
+			return true;
+	return false;
+}
+
 static void image(struct html *h, cmark_iter *it, cmark_node *n)
 {
 	const char *src = dest(h, n);
 	if (!src) {
 		add_alt(h->out, n); /* a refused image is its description */
+	} else if (h->o->web) {
+		/* Inside a link the image is only its words: links do not nest. */
+		bool linked = in_link(n);
+		if (!linked) {
+			buf_adds(h->out, "<a class=\"image\" href=\"");
+			add_escaped_cstr(h->out, src);
+			buf_addc(h->out, '"');
+			add_title(h->out, n);
+			buf_addc(h->out, '>');
+		}
+		buf_adds(h->out, "Image: ");
+		size_t alt = h->out->n;
+		add_alt(h->out, n);
+		if (h->out->n == alt)
+			buf_adds(h->out, "(no description)");
+		if (!linked)
+			buf_adds(h->out, "</a>");
 	} else {
 		buf_adds(h->out, "<img src=\"");
 		add_escaped_cstr(h->out, src);

@@ -357,3 +357,12 @@ int render_markdown(const struct config *cfg, const char *md, size_t n, enum md_
 	style_free(&st);
 	return rc;
 }
+
+void render_markdown_web(const struct config *cfg, const char *md, size_t n, struct buf *html)
+{
+	int opts = CMARK_OPT_SMART | (cfg->allow_html ? CMARK_OPT_UNSAFE : 0);
+	cmark_node *doc = cmark_parse_document(md, n, opts);
+	struct render_opts ro = {cfg->site_url, cfg->allow_html, NULL, 72, true};
+	render_html(doc, &ro, html);
+	cmark_node_free(doc);
+}

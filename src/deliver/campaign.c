@@ -1,8 +1,10 @@
 #include "deliver/campaign.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/addr.h"
 #include "core/buf.h"
@@ -355,6 +357,69 @@ void campaign_apply(struct campaign *c, const char *line, size_t n)
 	/* Reasons matter for those not sent; 100,000 "250 Ok" copies would not. */
 	if (text && kind != 'S')
 		r->why = own(c, text, tn);
+}
+
+/* The time of the first "S idx time ..." line in text[0..n), complete lines
+ * only; 0 when there is none. */
+static time_t first_s(const char *text, size_t n, size_t *consumed)
+{
+	const char *p = text, *end = text + n;
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		if (nl - p > 4 && p[0] == 'S' && p[1] == ' ') {
+			char *next;
+			strtoull(p + 2, &next, 10);
+			long long t = strtoll(next, &next, 10);
+			if (next < nl && *next == ' ' && t > 0)
+				return *consumed = (size_t)(nl + 1 - text), (time_t)t;
+		}
+		p = nl + 1;
+	}
+	*consumed = (size_t)(p - text);
+	return 0;
+}
+
+int campaign_first_sent(const struct config *cfg, const char *slug, time_t *when,
+			struct lb_err *err)
+{
+	*when = 0;
+	char *dir = campaign_dir(cfg, slug);
+	char *path = path_join(dir, "journal");
+	int fd = fsx_open_state(path, O_RDONLY, 0, err);
+	int rc = 0;
+	if (fd < 0) {
+		rc = err->code == LB_ENOINPUT ? 0 : err->code; /* no journal: never sent */
+		goto out;
+	}
+	/* The S records follow the first batch of A records: the first read
+	 * nearly always finds one.  A line cut at the buffer's end is kept for
+	 * the next read. */
+	char buf[4096];
+	size_t have = 0;
+	for (;;) {
+		ssize_t got = read(fd, buf + have, sizeof buf - have);
+		if (got < 0) {
+			rc = err_sys(err, LB_EIO, "%s", path);
+			break;
+		}
+		if (got == 0)
+			break; /* the end, or a torn last line: not an S we can trust */
+		have += (size_t)got;
+		size_t used;
+		if ((*when = first_s(buf, have, &used)) != 0)
+			break;
+		if (used == 0 && have == sizeof buf)
+			used = have; /* a line longer than the buffer: not a record of ours */
+		memmove(buf, buf + used, have - used);
+		have -= used;
+	}
+	close(fd);
+out:
+	free(path);
+	free(dir);
+	return rc;
 }
 
 static void replay(struct campaign *c)

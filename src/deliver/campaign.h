@@ -107,6 +107,16 @@ void campaign_free(struct campaign *c);
 
 void campaign_count(const struct campaign *c, struct campaign_counts *k);
 
+/* Whether campaign SLUG has gone out, and when: the time of its journal's
+ * first S record (a message accepted for someone).  Reads the journal only
+ * as far as that record, so the answer costs a few kilobytes however many
+ * recipients the campaign has.  A campaign with no S record (not started,
+ * only deferred, failed or uncertain so far) and an article with no
+ * campaign are not sent: 0 with *when = 0.  A journal that cannot be read
+ * is an error (LB_EIO, LB_ENOPERM), never "not sent". */
+int campaign_first_sent(const struct config *cfg, const char *slug, time_t *when,
+			struct lb_err *err);
+
 /* Apply one journal line to c (used by load and by the sender as it goes). */
 void campaign_apply(struct campaign *c, const char *line, size_t n);
 

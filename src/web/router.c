@@ -24,6 +24,11 @@ static const struct route routes[] = {
     /* subscribe.c */
     {"/subscribe", web_get_subscribe, web_post_subscribe},
     {"/confirm/*", web_get_confirm, web_post_confirm},
+    /* archive.c, feed.c (feed.xml before the slug: "*" would match it) */
+    {"/archive/", web_get_archive, NULL},
+    {"/archive", web_get_archive, NULL},
+    {"/archive/feed.xml", web_get_archive_feed, NULL},
+    {"/archive/*", web_get_archive_article, NULL},
 };
 
 static bool seg_char(char c)

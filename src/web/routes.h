@@ -22,5 +22,9 @@ void web_get_subscribe(struct web *w);	/* GET /subscribe: the form */
 void web_post_subscribe(struct web *w); /* POST /subscribe: send the confirmation */
 void web_get_confirm(struct web *w);	/* GET /confirm/TOKEN: a button */
 void web_post_confirm(struct web *w);	/* POST /confirm/TOKEN: subscribed */
+/* archive.c, feed.c: the sent newsletters */
+void web_get_archive(struct web *w);	     /* GET /archive/ */
+void web_get_archive_article(struct web *w); /* GET /archive/SLUG */
+void web_get_archive_feed(struct web *w);    /* GET /archive/feed.xml */
 
 #endif

@@ -48,7 +48,27 @@ static const char css[] =
     /* subscribe.c: the sign-up form and its answers */
     ".problem{color:#8a1f11;background:#fbeae7;border-left:4px solid #c0392b;"
     "padding:.5rem .75rem}\n"
-    ".consent{color:var(--muted);font-size:.9rem}\n";
+    ".consent{color:var(--muted);font-size:.9rem}\n"
+    /* the archive (archive.c): a newsletter's content without its inline styles */
+    ".summary{display:block;margin:.1rem 0 0}\n"
+    ".article blockquote,blockquote.closing{margin:0 0 1rem;padding:.25rem 0 .25rem 1rem;"
+    "border-left:3px solid #9dbfb3;color:#4f5a56}\n"
+    "blockquote.closing{background:#f3f7f5;padding:1rem 1.25rem;font-style:italic}\n"
+    "blockquote.closing .signature{font-style:normal;color:var(--accent);margin:0}\n"
+    ".article pre{background:#f5f3ee;border:1px solid #ebe6dc;padding:.8rem 1rem;"
+    "white-space:pre-wrap;overflow-wrap:break-word;font-size:.85rem}\n"
+    ".article code{background:#f5f3ee;padding:0 .25rem;font-size:.9em}\n"
+    ".article pre code{padding:0}\n"
+    ".article hr{border:0;border-top:1px solid var(--line);margin:2rem 0}\n"
+    ".article h3{font-size:1.1rem;margin:1.25rem 0 .5rem}\n"
+    ".article h4{font-size:.95rem;text-transform:uppercase;letter-spacing:.03em;"
+    "margin:1rem 0 .5rem}\n"
+    ".article li{margin:0 0 .4rem}\n"
+    ".article a{overflow-wrap:anywhere}\n"
+    ".article h1{font-size:1.35rem;margin:1.5rem 0 .5rem}\n"
+    "ul.archive li>a{font-weight:600}\n"
+    "ul.archive .summary{font-size:.95rem}\n"
+    "ul.archive+.note{border-top:1px solid var(--line);padding-top:1rem;margin-top:.5rem}\n";
 
 /* GET /static/letterbox.css: ours, then the site's templates/page.css when
  * it has one (its rules come later, so they win). */

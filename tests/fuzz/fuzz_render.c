@@ -123,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    cmark_parse_document(md, n, CMARK_OPT_SMART | (allow_html ? CMARK_OPT_UNSAFE : 0));
 	struct render_opts o = {flags & 0x80 ? NULL : "https://example.org/blog/", allow_html, &st,
 				width};
+	o.web = flags & 0x20; /* the archive's page: no inline style, no image loaded */
 	struct buf html = BUF_INIT, text = BUF_INIT;
 	render_html(doc, &o, &html);
 	render_text(doc, &o, &text);
@@ -131,6 +132,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!allow_html)
 		check_balanced(buf_cstr(&html));
+	if (o.web && !allow_html)
+		LB_ASSERT(!strstr(buf_cstr(&html), " style=\"") &&
+			  !strstr(buf_cstr(&html), "<img"));
 	if (valid_utf8((const unsigned char *)md, n)) {
 		LB_ASSERT(valid_utf8((const unsigned char *)text.p, text.n));
 		LB_ASSERT(allow_html || valid_utf8((const unsigned char *)html.p, html.n));

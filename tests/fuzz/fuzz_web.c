@@ -9,6 +9,8 @@
 
 #include "core/buf.h"
 #include "core/token.h"
+#include "core/utf8.h"
+#include "web/archive.h"
 #include "web/form.h"
 #include "web/router.h"
 #include "web/routes.h"
@@ -84,5 +86,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(why && f.n == 0 && !f.v);
 	}
 	form_free(&f);
+
+	/* The body as text for the Atom feed (archive.h): well-formed XML
+	 * character data whatever the bytes, every '&' an entity of ours. */
+	struct buf x = BUF_INIT;
+	xml_escape(&x, body, blen);
+	for (size_t i = 0; i < x.n;) {
+		unsigned char c = (unsigned char)x.p[i];
+		REQUIRE(c != '<' && c != '>' && c != '"' && c != '\'');
+		REQUIRE(c >= 0x20 || c == '\t' || c == '\n' || c == '\r');
+		if (c == '&')
+			REQUIRE(strncmp(x.p + i, "&amp;", 5) == 0 ||
+				strncmp(x.p + i, "&lt;", 4) == 0 ||
+				strncmp(x.p + i, "&gt;", 4) == 0 ||
+				strncmp(x.p + i, "&quot;", 6) == 0 ||
+				strncmp(x.p + i, "&apos;", 6) == 0);
+		size_t len = utf8_len((const unsigned char *)x.p + i, x.n - i);
+		REQUIRE(len > 0);
+		i += len;
+	}
+	buf_free(&x);
 	return 0;
 }

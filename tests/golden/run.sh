@@ -65,3 +65,30 @@ check "golden dkim/$f verifies (python3-dkim)" dkim_verify "$exp/dkim/$f" "${rec
 # The signed message is the unsigned one with the two DKIM-Signature fields in front.
 check "golden dkim/$f is mei/$f plus the signatures" \
 	cmp -s <(awk '/^DKIM-Signature:/{s=1;next} s&&/^\t/{next} {s=0; print}' "$exp/dkim/$f") "$exp/mei/$f"
+
+# The archive's page and feed for the seed article (src/web/archive.c,
+# feed.c), from a campaign that went out at a fixed time: the bodies as the
+# CGI answers them.
+asite=$T_TMP/archive-site
+make_site "$asite"
+set_web_url "$asite" https://news.example.org/news
+mkdir -p "$asite/state/campaigns/healing-through-connection" "$out/archive"
+printf '# letterbox campaign healing-through-connection started 1795597200\nR\tmei.chen@example.org\t\tfriends\n' \
+	>"$asite/state/campaigns/healing-through-connection/recipients"
+printf 'A 0 1795597201\nS 0 1795597202 250 2.0.0 ok\nE 1795597203\n' \
+	>"$asite/state/campaigns/healing-through-connection/journal"
+for page in healing-through-connection:healing-through-connection.html feed.xml:feed.xml; do
+	REQUEST_METHOD=GET SCRIPT_NAME=/news PATH_INFO="/archive/${page%%:*}" HTTP_HOST=news.example.org \
+		lb -C "$asite" cgi | sed '1,/^\r$/d' >"$out/archive/${page#*:}"
+	f=archive/${page#*:}
+	if [ "${LB_UPDATE_GOLDEN:-0}" = 1 ]; then
+		mkdir -p "$exp/archive"
+		cp "$out/$f" "$exp/$f"
+	fi
+	if cmp -s "$out/$f" "$exp/$f"; then
+		pass "golden $f"
+	else
+		fail "golden $f differs:"
+		diff -u "$exp/$f" "$out/$f" | head -20 | sed 's/^/       /'
+	fi
+done

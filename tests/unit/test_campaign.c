@@ -121,6 +121,56 @@ static void test_replay(void)
 	CHECK_INT(campaign_backoff(0, 3), 3600);
 }
 
+/* Whether a campaign went out, and when: the journal's first S record. */
+static void test_first_sent(void)
+{
+	struct config cfg = {0};
+	cfg.state_dir = dir;
+	char cdir[128], path[160];
+	struct lb_err err = {0};
+	time_t when = 1;
+	CHECK_INT(campaign_first_sent(&cfg, "none", &when, &err), 0);
+	CHECK_INT(when, 0); /* no campaign: not sent */
+	snprintf(cdir, sizeof cdir, "%s/campaigns/fs", dir);
+	CHECK_INT(fsx_mkdirs(cdir, 0700, &err), 0);
+	snprintf(path, sizeof path, "%s/journal", cdir);
+	struct {
+		const char *journal;
+		long long want;
+	} cases[] = {
+	    {"", 0},
+	    {"A 0 100\nA 1 100\n", 0}, /* uncertain only */
+	    {"A 0 100\nD 0 101 450 4.2.0 busy\nF 0 200 550 5.1.1 no\nE 300\n", 0}, /* failed */
+	    {"A 0 100\nS 0 105 250 2.0.0 ok\nS 1 109 250 2.0.0 ok\n", 105},
+	    {"A 0 100\nF 0 101 550 5.1.1 no\nA 1 102\nS 1 107 250 2.0.0 ok\nE 110\n", 107},
+	    {"A 0 100\nS 0 105 250 2.0", 0},		 /* a torn last line is not trusted */
+	    {"S 0 x\nS 0 0 250 ok\nSS 1 5 250 ok\n", 0}, /* not records */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		write_file(path, cases[i].journal);
+		CHECK_INT(campaign_first_sent(&cfg, "fs", &when, &err), 0);
+		CHECK_INT(when, cases[i].want);
+	}
+	/* The first S far past the first read, across a read boundary, after a
+	 * line longer than the buffer. */
+	struct buf big = BUF_INIT;
+	for (int k = 0; k < 2000; k++)
+		buf_printf(&big, "A %d 100\nD %d 101 421 4.3.0 try later\n", k, k);
+	buf_addc(&big, 'K');
+	for (int k = 0; k < 9000; k++)
+		buf_addc(&big, 'x');
+	buf_adds(&big, "\nS 7 4242 250 2.0.0 ok\n");
+	write_file(path, big.p);
+	CHECK_INT(campaign_first_sent(&cfg, "fs", &when, &err), 0);
+	CHECK_INT(when, 4242);
+	buf_free(&big);
+	/* A journal that cannot be read is an error, never "not sent". */
+	unlink(path);
+	CHECK(symlink("/etc/passwd", path) == 0);
+	CHECK(campaign_first_sent(&cfg, "fs", &when, &err) != 0);
+	unlink(path);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/lbcamp.XXXXXX");
@@ -128,6 +178,7 @@ int main(void)
 		return 2;
 	RUN(test_journal);
 	RUN(test_replay);
+	RUN(test_first_sent);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

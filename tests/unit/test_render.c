@@ -400,8 +400,38 @@ static void test_text_deep_list(void)
 	}
 }
 
+/* The archive's web mode: the same elements, no style attribute anywhere
+ * (the page's CSP allows only its stylesheet), images as links to them. */
+static void test_html_web(void)
+{
+	static const struct md_case cases[] = {
+	    {"# T\n\n> q\n\n- a\n- b\n\n`c` *e* **s**\n\n---\n",
+	     "<h1>T</h1>\n<blockquote>\n<p>q</p>\n</blockquote>\n<ul>\n<li>a</li>\n<li>b</li>\n"
+	     "</ul>\n<p><code>c</code> <em>e</em> <strong>s</strong></p>\n<hr>\n"},
+	    {"![A *cat*](cat.png \"T\")",
+	     "<p><a class=\"image\" href=\"https://example.org/blog/cat.png\" title=\"T\">Image: A "
+	     "cat</a></p>\n"},
+	    {"![](x.png)",
+	     "<p><a class=\"image\" href=\"https://example.org/blog/x.png\">Image: (no "
+	     "description)</a></p>\n"},
+	    {"[![logo](l.png)](/home)",
+	     "<p><a href=\"https://example.org/home\">Image: logo</a></p>\n"},
+	    {"![pic](javascript:x)", "<p>pic</p>\n"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		cmark_node *doc = cmark_parse_document(cases[i].md, strlen(cases[i].md), 0);
+		struct render_opts o = {BASE, false, NULL, 72, true};
+		struct buf out = BUF_INIT;
+		render_html(doc, &o, &out);
+		CHECK_STR(buf_cstr(&out), cases[i].want);
+		cmark_node_free(doc);
+		buf_free(&out);
+	}
+}
+
 int main(void)
 {
+	RUN(test_html_web);
 	RUN(test_html_blocks);
 	RUN(test_html_links_images);
 	RUN(test_html_escape_and_raw);
