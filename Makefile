@@ -202,6 +202,7 @@ install: all
 			*) to=$(DESTDIR)$(DATADIR)/examples/$${f#contrib/}; mkdir -p $${to%/*} ;; esac; \
 		sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/usr/local/share/letterbox|$(DATADIR)|g' \
 			$$f >$$to && chmod 644 $$to || exit 1; \
+		if [ -x $$f ]; then chmod 755 $$to; fi; \
 	done
 
 # ---- a Debian package ---------------------------------------------------------------------------
