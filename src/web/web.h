@@ -59,6 +59,7 @@ struct web {
 	const struct web_req *req;
 	struct web_resp *resp;
 	struct span arg;  /* the path segment a route's "*" matched, as sent (not decoded) */
+	struct span arg2; /* what a second "*" matched (empty without one) */
 	struct form form; /* POST: the urlencoded body; GET/HEAD: the query string */
 };
 
