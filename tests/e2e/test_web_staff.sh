@@ -209,3 +209,21 @@ same "  every note is there" "$(history "$N_X" | grep -c 'while polling')" 20
 same "  every message is filed" "$(lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')" 43
 check "  the CGI logged nothing alarming" bash -c "! grep -qiE 'error|warning' '$WEB_LOG'"
 
+
+# --- campaigns and subscribers ----------------------------------------------------------------------
+same "campaigns: none yet" "$(req bob GET /staff/campaigns)" 200
+check "  says so" grep -q 'No campaigns yet' "$T_TMP/b"
+expect_exit 0 "a campaign goes out" lb -C "$S" send --now "2026-11-25 12:00"
+lb -C "$S" subscribers remove ada.lovelace@example.org >/dev/null
+same "campaigns: each one's counts" "$(req bob GET /staff/campaigns)" 200
+check "  sent" grep -q '<dt>Sent</dt><dd>6</dd>' "$T_TMP/b"
+check "  a removal since is not a report" grep -q '<dt>Unsubscribed since</dt><dd>0</dd>' "$T_TMP/b"
+same "  no-store" "$(hdr Cache-Control)" no-store
+same "  staff only" "$(req eve GET /staff/campaigns)" 403
+same "subscribers: search" "$(req ann GET '/staff/subscribers?q=LOVELACE')" 200
+check "  finds by address, any case" grep -q 'ada.lovelace@example.org' "$T_TMP/b"
+check "  says she is suppressed" grep -q '<strong>removed</strong> since' "$T_TMP/b"
+check "  and only her" test "$(grep -c 'class="by"' "$T_TMP/b")" = 1
+req ann GET '/staff/subscribers?q=%22Dee%22' >/dev/null
+check "  by name, escaped" grep -q 'Dana &quot;Dee&quot; Whitfield' "$T_TMP/b"
+same "  staff only" "$(req - GET /staff/subscribers)" 401
