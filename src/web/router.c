@@ -28,7 +28,7 @@ static const struct route routes[] = {
     {"/staff/inquiries/*/note", NULL, web_post_staff_note},
     {"/staff/inquiries/*/reply", NULL, web_post_staff_reply},
     {"/staff/campaigns", web_get_staff_campaigns, NULL},
-    {"/staff/subscribers", web_get_staff_subscribers, NULL},
+    {"/staff/subscribers", web_get_staff_subscribers, web_post_staff_subscribers},
 };
 
 static bool seg_char(char c)

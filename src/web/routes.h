@@ -12,13 +12,14 @@ void web_get_css(struct web *w);  /* GET /static/letterbox.css */
 void web_get_home(struct web *w); /* GET / */
 
 /* staff.c, staff_inquiry.c, staff_actions.c, staff_more.c: /staff/ (issue 13) */
-void web_get_staff(struct web *w);	       /* GET /staff/ */
-void web_get_staff_inquiry(struct web *w);     /* GET /staff/inquiries/N */
-void web_get_staff_attachment(struct web *w);  /* GET /staff/inquiries/N/attachments/K */
-void web_post_staff_set(struct web *w);	       /* POST /staff/inquiries/N/set */
-void web_post_staff_note(struct web *w);       /* POST /staff/inquiries/N/note */
-void web_post_staff_reply(struct web *w);      /* POST /staff/inquiries/N/reply */
-void web_get_staff_campaigns(struct web *w);   /* GET /staff/campaigns */
-void web_get_staff_subscribers(struct web *w); /* GET /staff/subscribers */
+void web_get_staff(struct web *w);		/* GET /staff/ */
+void web_get_staff_inquiry(struct web *w);	/* GET /staff/inquiries/N */
+void web_get_staff_attachment(struct web *w);	/* GET /staff/inquiries/N/attachments/K */
+void web_post_staff_set(struct web *w);		/* POST /staff/inquiries/N/set */
+void web_post_staff_note(struct web *w);	/* POST /staff/inquiries/N/note */
+void web_post_staff_reply(struct web *w);	/* POST /staff/inquiries/N/reply */
+void web_get_staff_campaigns(struct web *w);	/* GET /staff/campaigns */
+void web_get_staff_subscribers(struct web *w);	/* GET /staff/subscribers */
+void web_post_staff_subscribers(struct web *w); /* POST /staff/subscribers */
 
 #endif

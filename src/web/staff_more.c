@@ -7,10 +7,12 @@
 
 #include "core/addr.h"
 #include "core/fsx.h"
+#include "store/listedit.h"
 #include "core/log.h"
 #include "deliver/campaign.h"
 #include "store/subscribers.h"
 #include "store/suppressions.h"
+#include "triage/members.h"
 #include "web/routes.h"
 #include "web/staff_int.h"
 
@@ -123,6 +125,39 @@ void web_get_staff_campaigns(struct web *w)
 	suppressions_free(sup);
 }
 
+/* A "remove" button for one address. */
+static void remove_form(struct web *w, struct buf *b, const char *user, const char *email)
+{
+	staff_form_open(w, b, user, "/staff/subscribers", "f-take");
+	buf_adds(b, "<input type=\"hidden\" name=\"action\" value=\"remove\"><input "
+		    "type=\"hidden\" name=\"email\" value=\"");
+	web_html(b, email);
+	buf_adds(b, "\"><button type=\"submit\" class=\"second\">Stop mailing<span class=\"vh\"> ");
+	web_html(b, email);
+	buf_adds(b, "</span></button></form>");
+}
+
+static void add_form(struct web *w, struct buf *b, const char *user, const struct sublists *ls)
+{
+	buf_adds(b, "<h2>Add someone</h2>\n");
+	staff_form_open(w, b, user, "/staff/subscribers", "f-add");
+	buf_adds(b, "<input type=\"hidden\" name=\"action\" value=\"add\"><label "
+		    "for=\"a-email\">Address</label><input type=\"email\" id=\"a-email\" "
+		    "name=\"email\" required><label for=\"a-name\">Name (optional)</label><input "
+		    "type=\"text\" id=\"a-name\" name=\"name\">");
+	if (ls->n > 1) {
+		buf_adds(b,
+			 "<label for=\"a-list\">List</label><select id=\"a-list\" name=\"list\">");
+		for (size_t i = 0; i < ls->n; i++) {
+			buf_adds(b, "<option>");
+			web_html(b, ls->v[i].id);
+			buf_adds(b, "</option>");
+		}
+		buf_adds(b, "</select>");
+	}
+	buf_adds(b, "<button type=\"submit\">Add</button></form>\n");
+}
+
 /* GET /staff/subscribers?q=TEXT: every entry whose address or name holds
  * TEXT (any case), with its list and whether it is suppressed. */
 void web_get_staff_subscribers(struct web *w)
@@ -188,6 +223,7 @@ void web_get_staff_subscribers(struct web *w)
 				buf_free(&t);
 			} else {
 				buf_adds(&b, "receives the newsletter");
+				remove_form(w, &b, user, s->email);
 			}
 			buf_adds(&b, "</li>\n");
 		}
@@ -195,8 +231,67 @@ void web_get_staff_subscribers(struct web *w)
 		buf_adds(&b, "</ul>\n");
 	else if (q && *q)
 		buf_adds(&b, "<p>Nobody found.</p>\n");
+	add_form(w, &b, user, &ls);
 	web_page(w, 200, "Subscribers", b.p);
 	buf_free(&b);
 	sublists_free(&ls);
 	suppressions_free(sup);
+}
+
+/* POST /staff/subscribers: action=add (email, name, list) or remove
+ * (email), as `letterbox subscribers add/remove`; then back to a search for
+ * the address, which shows what it is now. */
+void web_post_staff_subscribers(struct web *w)
+{
+	const char *user = staff_post_enter(w);
+	if (!user)
+		return;
+	const char *action = form_get(&w->form, "action");
+	const char *email = form_get(&w->form, "email");
+	const char *name = form_get(&w->form, "name");
+	const char *list = form_get(&w->form, "list");
+	bool add = action && !strcmp(action, "add");
+	if (!add && !(action && !strcmp(action, "remove"))) {
+		web_error(w, 400, "Not changed", "Say what to do: add or remove.");
+		return;
+	}
+	struct addr a = {0};
+	struct lb_err err = {0};
+	struct buf said = BUF_INIT, how = BUF_INIT;
+	const char *why = NULL;
+	int rc = addr_parse_spec(span_cstr(email ? email : ""), &a, &err);
+	if (rc) {
+		web_error(w, 400, "Not changed", "That is not an address we can mail.");
+		goto out;
+	}
+	if (name && !*name)
+		name = NULL;
+	if (add && name && !listedit_name_ok(name, &why)) {
+		web_error(w, 400, "Not changed", why);
+		goto out;
+	}
+	buf_printf(&how, "the staff pages (%s) by %s", add ? "add" : "remove", user);
+	rc = add ? members_add(w->cfg, list && *list ? list : NULL, &a, name, how.p, w->req->now,
+			       &said, &err)
+		 : members_remove(w->cfg, &a, how.p, w->req->now, &said, &err);
+	if (rc == LB_EUSAGE || rc == LB_EDATA) {
+		web_error(w, 400, "Not changed", err.msg);
+	} else if (rc) {
+		log_warn("staff: %s", err.msg);
+		web_error(w, 500, "Not changed", "The change could not be saved; try again.");
+	} else {
+		struct buf p = BUF_INIT;
+		buf_adds(&p, "/staff/subscribers?q=");
+		for (const char *c = a.spec; *c; c++) /* an addr-spec: escape what a query needs */
+			if (strchr("%&+#= ?", *c))
+				buf_printf(&p, "%%%02X", (unsigned char)*c);
+			else
+				buf_addc(&p, *c);
+		staff_redirect(w, p.p);
+		buf_free(&p);
+	}
+out:
+	buf_free(&said);
+	buf_free(&how);
+	addr_free(&a);
 }

@@ -227,3 +227,16 @@ check "  and only her" test "$(grep -c 'class="by"' "$T_TMP/b")" = 1
 req ann GET '/staff/subscribers?q=%22Dee%22' >/dev/null
 check "  by name, escaped" grep -q 'Dana &quot;Dee&quot; Whitfield' "$T_TMP/b"
 same "  staff only" "$(req - GET /staff/subscribers)" 401
+stok=$(token ann /staff/subscribers /staff/subscribers)
+same "ann adds someone: 303" "$(post ann /staff/subscribers --data-urlencode "csrf=$stok" -d action=add -d email=new.person@example.org --data-urlencode 'name=New "Person"')" 303
+same "  back to a search for them" "$(hdr Location)" "/news/staff/subscribers?q=new.person@example.org"
+check "  in the list file, as the CLI writes it" grep -q 'email: new.person@example.org' "$S/subscribers/friends.yaml"
+check "  the CLI lists them" grep -q 'new.person@example.org' <(lb -C "$S" subscribers list)
+same "  again: not added twice" "$(post ann /staff/subscribers --data-urlencode "csrf=$stok" -d action=add -d email=new.person@example.org)" 303
+same "  once in the file" "$(grep -c 'new.person@example.org' "$S/subscribers/friends.yaml")" 1
+stok=$(token bob /staff/subscribers /staff/subscribers)
+same "bob removes someone: 303" "$(post bob /staff/subscribers --data-urlencode "csrf=$stok" -d action=remove -d email=jose.nunez@example.org)" 303
+check "  suppressed, and the evidence names bob" grep -q 'jose.nunez@example.org.*by bob' <(lb -C "$S" subscribers suppressions)
+same "  a bad address: 400" "$(post bob /staff/subscribers --data-urlencode "csrf=$stok" -d action=remove -d email=nope)" 400
+same "  without a csrf field: 403" "$(post bob /staff/subscribers -d action=remove -d email=mei.chen@example.org)" 403
+check "  and nobody was removed" bash -c "! grep -q mei.chen <('$LB' -C '$S' subscribers suppressions)"
