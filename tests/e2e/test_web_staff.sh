@@ -32,9 +32,9 @@ MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary=XX
 
 --XX
-Content-Type: text/html; charset=utf-8
+Content-Type: text/plain; charset=utf-8
 
-<p>I need help <script>alert(2)</script> <a href="javascript:alert(3)">click</a> "><img src=x onerror=alert(5)></p>
+I need help <script>alert(2)</script> "><img src=x onerror=alert(5)> javascript:alert(3)
 --XX
 Content-Type: text/html; name="\"><img src=x onerror=alert(4)>javascript:.html"
 Content-Disposition: attachment; filename="\"><img src=x onerror=alert(4)>javascript:.html"
@@ -43,9 +43,21 @@ Content-Transfer-Encoding: base64
 PHNjcmlwdD5hbGVydCg2KTwvc2NyaXB0Pg==
 --XX--
 EOF
+# 2: an HTML body: never rendered as HTML
+cat >"$S/inbox/new/h.host" <<'EOF'
+From: Hal <hal@people.test>
+To: hello@example.org
+Subject: In HTML
+Message-ID: <h1@people.test>
+Date: Tue, 24 Nov 2026 09:30:00 +0000
+MIME-Version: 1.0
+Content-Type: text/html; charset=utf-8
+
+<p>Hello <b>bold</b> <a href="javascript:alert(8)">link</a> <img src=x onerror=alert(9)></p>
+EOF
 mail a.host "Pat <pat@people.test>" "Help - my partner hurts me" "I am scared to go home tonight. He hit me again."
 mail b.host "Sam <sam@people.test>" "Forms" "Which emergency contact should I put on the intake form?"
-expect_exit 0 "poll files three inquiries" lb -C "$S" poll
+expect_exit 0 "poll files four inquiries" lb -C "$S" poll
 
 # req USER METHOD PATH [curl args]: headers to $T_TMP/h, body to $T_TMP/b; prints the status
 req() {
@@ -83,11 +95,11 @@ same "  Cache-Control: no-store" "$(hdr Cache-Control)" no-store
 same "  CSP with frame-ancestors 'none'" "$(hdr Content-Security-Policy)" \
 	"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
 same "  urgent first" "$(grep -o 'class="subject"[^#]*#[0-9]* [^<]*' "$T_TMP/b" | head -1 | sed 's/.*#[0-9]* //')" "Help - my partner hurts me"
-check "  counts per status" grep -q 'new <strong>3</strong>' "$T_TMP/b"
+check "  counts per status" grep -q 'new <strong>4</strong>' "$T_TMP/b"
 N_PAT=$(grep -o 'inquiries/[0-9]*">[^#]*#[0-9]* Help - my' "$T_TMP/b" | sed 's/inquiries\/\([0-9]*\).*/\1/')
 N_SAM=$(grep -o 'inquiries/[0-9]*">#[0-9]* Forms' "$T_TMP/b" | sed 's/inquiries\/\([0-9]*\).*/\1/')
 N_X=$(grep -o 'inquiries/[0-9]*">#[0-9]* Help &quot;' "$T_TMP/b" | sed 's/inquiries\/\([0-9]*\).*/\1/')
-check "  all three listed ($N_PAT $N_SAM $N_X)" test -n "$N_PAT" -a -n "$N_SAM" -a -n "$N_X"
+check "  three of them listed ($N_PAT $N_SAM $N_X)" test -n "$N_PAT" -a -n "$N_SAM" -a -n "$N_X"
 same "  filter urgent" "$(req ann GET '/staff/?urgent=1' >/dev/null; grep -o 'class="subject"' "$T_TMP/b" | wc -l)" 1
 same "  filter status=closed: none" "$(req ann GET '/staff/?status=closed' >/dev/null; grep -c 'Nothing here' "$T_TMP/b")" 1
 same "  a bad status: 400" "$(req ann GET '/staff/?status=nope')" 400
@@ -102,9 +114,14 @@ check "  shown as text" grep -q 'Help &quot;&gt;&lt;img src=x onerror=alert(1)&g
 same "the inquiry page" "$(req ann GET "/staff/inquiries/$N_X")" 200
 check "  markup from mail escaped" nomarkup
 check "  the name as text" grep -q '&lt;script&gt;alert(1)&lt;/script&gt; Ann' "$T_TMP/b"
-check "  the HTML body as text" grep -q 'I need help' "$T_TMP/b"
+check "  the body as text" grep -q 'I need help &lt;script&gt;alert(2)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(5)&gt; javascript:alert(3)' "$T_TMP/b"
 check "  the attachment name as text" grep -q '&quot;&gt;&lt;img src=x onerror=alert(4)&gt;javascript:.html</a>' "$T_TMP/b"
 check "  linked for download" grep -q "href=\"/news/staff/inquiries/$N_X/attachments/1\" download" "$T_TMP/b"
+N_H=$(lb -C "$S" inquiries list --json | $PY -c 'import json,sys; print([q["number"] for q in json.load(sys.stdin) if q["subject"] == "In HTML"][0])')
+same "an HTML mail's page" "$(req ann GET "/staff/inquiries/$N_H")" 200
+check "  is not rendered as HTML" nomarkup
+check "  its text is there" grep -q 'Hello' "$T_TMP/b"
+check "  said to be HTML" grep -q 'Sent as HTML: shown as plain text.' "$T_TMP/b"
 same "the attachment" "$(req ann GET "/staff/inquiries/$N_X/attachments/1")" 200
 same "  as a download" "$(hdr Content-Disposition)" "attachment; filename=\"inquiry-$N_X-attachment-1.html\""
 same "  of no type a browser shows" "$(hdr Content-Type)" application/octet-stream
@@ -206,7 +223,7 @@ same "poll while staff work: ends well" "$?" 0
 for p in "${CURLS[@]}"; do wait "$p"; done
 same "  every note answered 303" "$(cat "$T_TMP"/c* | grep -o 303 | wc -l)" 20
 same "  every note is there" "$(history "$N_X" | grep -c 'while polling')" 20
-same "  every message is filed" "$(lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')" 43
+same "  every message is filed" "$(lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')" 44
 check "  the CGI logged nothing alarming" bash -c "! grep -qiE 'error|warning' '$WEB_LOG'"
 
 
