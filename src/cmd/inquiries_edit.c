@@ -7,20 +7,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "compose/onemail.h"
-#include "compose/render.h"
-#include "core/addr.h"
 #include "core/buf.h"
 #include "core/fsx.h"
-#include "core/log.h"
 #include "core/mem.h"
 #include "core/termsafe.h"
 #include "core/timefmt.h"
-#include "core/token.h"
-#include "deliver/notify.h"
-#include "receive/parse.h"
-#include "receive/source.h"
-#include "store/conversation.h"
 #include "store/inquiries.h"
 #include "triage/triage.h"
 
