@@ -292,8 +292,8 @@ void web_get_staff(struct web *w)
 			buf_adds(&b, "nobody's yet");
 		}
 		buf_adds(&b, "</span>");
-		if (inquiry_is_waiting(q) &&
-		    !(q->assignee && !strcmp(q->assignee, user) && !strcmp(q->status, "open")))
+		if (inquiry_is_waiting(q) && !(q->assignee && !strcmp(q->assignee, user) &&
+					       q->status && !strcmp(q->status, "open")))
 			staff_take_form(w, &b, user, q->number, "list");
 		buf_adds(&b, "</li>\n");
 		buf_free(&p);

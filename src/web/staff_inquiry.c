@@ -115,7 +115,10 @@ static void conversation(struct web *w, struct buf *b, const struct inquiry *q, 
 	size_t n = 0, k = 0;
 	struct conv_msg *v;
 	struct conv_item *items = conv_items(state, q, &k, &v, &n);
-	buf_printf(b, "<h2>Conversation%s</h2>\n", k > 1 ? "" : "");
+	if (k > 1)
+		buf_printf(b, "<h2>Conversation (%zu messages)</h2>\n", k);
+	else
+		buf_adds(b, "<h2>Conversation</h2>\n");
 	for (size_t i = 0; i < k; i++) {
 		buf_reset(&raw);
 		if (conv_item_raw(state, q, &items[i], &first, &raw, &err)) {
@@ -266,7 +269,7 @@ void staff_inquiry_head(struct web *w, struct buf *b, const char *user, const st
 		buf_adds(b, "<p class=\"note\">Larger than incoming.max_size: only its headers "
 			    "were kept.</p>\n");
 	if (inquiry_is_waiting(q) &&
-	    !(q->assignee && !strcmp(q->assignee, user) && !strcmp(q->status, "open")))
+	    !(q->assignee && !strcmp(q->assignee, user) && q->status && !strcmp(q->status, "open")))
 		staff_take_form(w, b, user, q->number, "inquiry");
 	buf_free(&t);
 }
