@@ -25,6 +25,8 @@ static void forbidden(struct web *w, const char *text)
 const char *staff_enter(struct web *w)
 {
 	web_header(w, "Cache-Control", "no-store");
+	/* a form's POST then carries our Origin (no-referrer: "null", refused) */
+	web_header(w, "Referrer-Policy", "same-origin");
 	const char *user = w->req->remote_user;
 	if (!user) {
 		forbidden(w, "These pages are only served behind a login. The web server must "

@@ -10,7 +10,8 @@
  *     Content-Security-Policy: default-src 'none'; style-src 'self';
  *         form-action 'self'; frame-ancestors 'none'
  *     X-Content-Type-Options: nosniff
- *     Referrer-Policy: no-referrer
+ *     Referrer-Policy: no-referrer   (unless the handler set one: with
+ *         no-referrer a browser's form POST carries "Origin: null")
  *
  * and a body.  Unknown paths are 404, a known path with another method 405
  * with Allow, a body over WEB_MAX_BODY 413.  HEAD is answered as GET without

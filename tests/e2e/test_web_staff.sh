@@ -92,6 +92,8 @@ check "  naming the README and contrib/" grep -q 'contrib/' "$T_TMP/direct"
 check "  and nothing about the inquiries" bash -c "! grep -q 'pat@people.test' '$T_TMP/direct'"
 same "ann: the list" "$(req ann GET /staff/)" 200
 same "  Cache-Control: no-store" "$(hdr Cache-Control)" no-store
+same "  Referrer-Policy same-origin, once (no-referrer makes browsers post Origin: null)" \
+	"$(grep -ci '^Referrer-Policy:' "$T_TMP/h") $(hdr Referrer-Policy)" "1 same-origin"
 same "  CSP with frame-ancestors 'none'" "$(hdr Content-Security-Policy)" \
 	"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
 same "  urgent first" "$(grep -o 'class="subject"[^#]*#[0-9]* [^<]*' "$T_TMP/b" | head -1 | sed 's/.*#[0-9]* //')" "Help - my partner hurts me"
