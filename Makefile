@@ -29,7 +29,7 @@ ALL_CFLAGS = $(CPPFLAGS) -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' -DLB
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/store/*.c src/compose/*.c src/deliver/*.c \
-	src/receive/*.c src/web/*.c src/cmd/*.c))
+	src/receive/*.c src/triage/*.c src/web/*.c src/cmd/*.c))
 # The crisis lexicon (data/urgent/LANG.txt) is compiled in as a generated C file.
 LEXICON   := $(sort $(wildcard data/urgent/*.txt))
 LEXICON_C := $(BUILD)/gen/lexicon_files.c

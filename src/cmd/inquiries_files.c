@@ -163,6 +163,56 @@ static bool which_parse(const char *s, unsigned long *msg, unsigned long *k)
 	return !*end && *msg && *k && *msg <= 100000 && *k <= 100000;
 }
 
+int inquiry_attachment_get(const char *state, const struct inquiry *q, const char *which,
+			   struct inmsg *m, struct buf *name, struct lb_err *err)
+{
+	unsigned long msg, k;
+	memset(m, 0, sizeof *m);
+	if (!which_parse(which, &msg, &k))
+		return err_set(err, LB_EUSAGE,
+			       "attachment: '%.40s' is not K or M.K (numbers from 1)", which);
+	unsigned num = q->number;
+	size_t nitems, nv;
+	struct conv_msg *v;
+	struct conv_item *items = conv_items(state, q, &nitems, &v, &nv);
+	struct buf first = BUF_INIT, raw = BUF_INIT, ext = BUF_INIT;
+	int rc = 0;
+	if (msg > nitems) {
+		rc = err_set(err, LB_ENOINPUT, "inquiry %u has no message %lu (it has %zu)", num,
+			     msg, nitems);
+		goto out;
+	}
+	if (msg == 1 && (rc = inquiry_message(state, q, &first, err)) != 0)
+		goto out;
+	if ((rc = conv_item_raw(state, q, &items[msg - 1], &first, &raw, err)) != 0)
+		goto out;
+	struct parse_opts po = {NULL, (size_t)k};
+	inmsg_parse(raw.p, raw.n, &po, m);
+	if (k > m->natt || !m->att_bytes) {
+		if (msg == 1 && nitems == 1)
+			rc = err_set(err, LB_ENOINPUT,
+				     "inquiry %u has no attachment %lu (it has %zu)", num, k,
+				     m->natt);
+		else
+			rc = err_set(err, LB_ENOINPUT,
+				     "message %lu of inquiry %u has no attachment %lu (it has %zu)",
+				     msg, num, k, m->natt);
+		goto out;
+	}
+	extension(&ext, &m->att[k - 1]);
+	buf_printf(name, "inquiry-%u", num);
+	if (msg > 1)
+		buf_printf(name, "-%lu", msg);
+	buf_printf(name, "-attachment-%lu.%s", k, ext.p);
+out:
+	free(items);
+	conv_msgs_free(v, nv);
+	buf_free(&first);
+	buf_free(&raw);
+	buf_free(&ext);
+	return rc;
+}
+
 int inquiries_attachment(struct cli *g, const char *number, const char *which, const char *out,
 			 const char *usage)
 {
@@ -181,57 +231,18 @@ int inquiries_attachment(struct cli *g, const char *number, const char *which, c
 		inquiry_free(&q);
 		return cli_fail(&err);
 	}
-	size_t nitems, nv;
-	struct conv_msg *v;
-	struct conv_item *items = conv_items(state, &q, &nitems, &v, &nv);
-	struct buf first = BUF_INIT, raw = BUF_INIT, path = BUF_INIT, ext = BUF_INIT;
-	struct inmsg m = {0};
-	int rc = 0;
-	if (msg > nitems) {
-		rc = err_set(&err, LB_ENOINPUT, "inquiry %lu has no message %lu (it has %zu)", num,
-			     msg, nitems);
-		goto out;
-	}
-	if (msg == 1 && (rc = inquiry_message(state, &q, &first, &err)) != 0)
-		goto out;
-	if ((rc = conv_item_raw(state, &q, &items[msg - 1], &first, &raw, &err)) != 0)
-		goto out;
-	struct parse_opts po = {NULL, (size_t)k};
-	inmsg_parse(raw.p, raw.n, &po, &m);
-	if (k > m.natt || !m.att_bytes) {
-		if (msg == 1 && nitems == 1)
-			rc = err_set(&err, LB_ENOINPUT,
-				     "inquiry %lu has no attachment %lu (it has %zu)", num, k,
-				     m.natt);
-		else
-			rc =
-			    err_set(&err, LB_ENOINPUT,
-				    "message %lu of inquiry %lu has no attachment %lu (it has %zu)",
-				    msg, num, k, m.natt);
-		goto out;
-	}
-	if (out) {
-		buf_adds(&path, out);
-	} else {
-		extension(&ext, &m.att[k - 1]);
-		buf_printf(&path, "inquiry-%lu", num);
-		if (msg > 1)
-			buf_printf(&path, "-%lu", msg);
-		buf_printf(&path, "-attachment-%lu.%s", k, ext.p);
-	}
-	if ((rc = fsx_write_new(path.p, m.att_bytes, m.att_bytes_len, 0600, &err)) != 0)
-		goto out;
-	term_printf(stdout, "wrote %s (%zu bytes)\n", path.p, m.att_bytes_len);
-out:
+	struct buf name = BUF_INIT;
+	struct inmsg m;
+	int rc = inquiry_attachment_get(state, &q, which, &m, &name, &err);
+	const char *path = out ? out : name.p;
+	if (!rc)
+		rc = fsx_write_new(path, m.att_bytes, m.att_bytes_len, 0600, &err);
 	if (rc)
 		rc = cli_fail(&err);
+	else
+		term_printf(stdout, "wrote %s (%zu bytes)\n", path, m.att_bytes_len);
 	inmsg_free(&m);
-	free(items);
-	conv_msgs_free(v, nv);
-	buf_free(&first);
-	buf_free(&raw);
-	buf_free(&path);
-	buf_free(&ext);
+	buf_free(&name);
 	inquiry_free(&q);
 	return rc;
 }

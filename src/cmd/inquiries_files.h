@@ -14,6 +14,7 @@
 #include "cmd/cmd.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "receive/parse.h"
 #include "store/conversation.h"
 #include "store/inquiries.h"
 
@@ -41,6 +42,16 @@ int conv_item_raw(const char *state_dir, const struct inquiry *q, const struct c
 /* show N --copy K: reply copy k decoded (From, To, Date, Subject, then its
  * text in UTF-8), made safe for the terminal; raw: the source as sent. */
 int inquiries_copy(struct cli *g, const struct inquiry *q, unsigned k, bool raw);
+
+/* The attachment `which` ("K", or "M.K": of message M of q's conversation)
+ * parsed into *m (m->att_bytes: its decoded bytes; inmsg_free it, also on an
+ * error) and the file name it is saved under into name:
+ * inquiry-N-attachment-K.EXT (inquiry-N-M-attachment-K.EXT for M > 1), EXT
+ * from the declared name or type ([a-z0-9]{1,8}, else "bin"): never the name
+ * the message gives.  LB_EUSAGE for a bad which, LB_ENOINPUT when there is
+ * no such message or attachment.  The staff pages serve it the same way. */
+int inquiry_attachment_get(const char *state, const struct inquiry *q, const char *which,
+			   struct inmsg *m, struct buf *name, struct lb_err *err);
 
 /* attachment N K [--out FILE]: the K-th attachment ("M.K": of message M of
  * the conversation; K alone: of the first message) decoded into FILE, or

@@ -22,6 +22,7 @@
 #include "store/listedit.h"
 #include "store/subscribers.h"
 #include "store/suppressions.h"
+#include "triage/members.h"
 
 static const char usage[] =
     "letterbox subscribers list|add|remove|import|suppressions|consent ...\n"
@@ -92,12 +93,6 @@ static const char usage_suppressions[] =
     "             (unsubscribed, hard-bounce, complaint, removed, failed), \"when\"\n"
     "             (ISO 8601 UTC, 2026-11-25T17:35:00Z), \"source\" and \"evidence\"";
 
-struct site {
-	struct sublists ls;
-	struct suppressions *sup;
-	int lock_fd;
-};
-
 static void warn_entry(void *ctx, const char *msg)
 {
 	(void)ctx;
@@ -106,7 +101,7 @@ static void warn_entry(void *ctx, const char *msg)
 
 /* Load what a subcommand needs; with lock, first take state/lock.subscribers
  * so that two edits never interleave (and wait for the other one). */
-static int site_open(struct cli *g, struct site *s, bool lock, bool warn)
+static int site_open(struct cli *g, struct members *s, bool lock, bool warn)
 {
 	struct lb_err err = {0};
 	memset(s, 0, sizeof *s);
@@ -114,39 +109,13 @@ static int site_open(struct cli *g, struct site *s, bool lock, bool warn)
 	int rc = cli_config(g);
 	if (rc)
 		return rc;
-	if (lock) {
-		char *path = path_join(g->cfg.state_dir, "lock.subscribers");
-		rc = fsx_state_dir(g->cfg.state_dir, &err);
-		if (!rc)
-			rc = fsx_lock(path, true, &s->lock_fd, &err);
-		free(path);
-		/* list files an edit killed with -9 left half-written */
-		char *lists = path_join(g->site_dir, "subscribers");
-		if (!rc)
-			fsx_clean_tmp(lists);
-		free(lists);
-	}
-	if (!rc)
-		rc = sublists_load(g->site_dir, &s->ls, warn ? warn_entry : NULL, NULL, &err);
-	if (!rc)
-		rc = suppressions_load(g->cfg.state_dir, &s->sup, &err);
+	rc = members_open(&g->cfg, lock, warn ? warn_entry : NULL, s, &err);
 	return rc ? cli_fail(&err) : 0;
 }
 
-static void site_close(struct site *s)
+static void site_close(struct members *s)
 {
-	sublists_free(&s->ls);
-	suppressions_free(s->sup);
-	if (s->lock_fd >= 0)
-		close(s->lock_fd);
-}
-
-static bool list_id_ok(const char *id)
-{
-	size_t n = strlen(id);
-	if (n == 0 || n > 64 || id[0] == '.' || id[0] == '-')
-		return false;
-	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+	members_close(s);
 }
 
 static void list_names(struct buf *b, const struct sublists *ls)
@@ -157,10 +126,10 @@ static void list_names(struct buf *b, const struct sublists *ls)
 
 /* The list an edit goes to: --list, or the only one.  *l is NULL when the
  * named list does not exist yet (the edit creates it). */
-static int pick_list(struct site *s, const char *opt, const char *use, const char **id,
+static int pick_list(struct members *s, const char *opt, const char *use, const char **id,
 		     struct sublist **l)
 {
-	if (opt && !list_id_ok(opt))
+	if (opt && !members_list_id_ok(opt))
 		return cli_usage(use, "--list '%s': a list name is letters, digits, '.', '_', '-'",
 				 opt);
 	if (!opt && s->ls.n != 1) {
@@ -191,14 +160,6 @@ static const char *who(void)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	return pw ? pw->pw_name : "unknown user";
-}
-
-static bool on_list(const struct sublist *l, const char *key)
-{
-	for (size_t i = 0; l && i < l->n; i++)
-		if (strcmp(l->v[i].key, key) == 0)
-			return true;
-	return false;
 }
 
 /* A parsed command line: options and one optional positional argument. */
@@ -281,7 +242,7 @@ static void list_row(struct buf *b, bool json, bool first, size_t wl, size_t wa,
 static int do_list(struct cli *g, int argc, char **argv)
 {
 	struct opts o;
-	struct site s = {.lock_fd = -1};
+	struct members s = {.lock_fd = -1};
 	int rc = parse_opts(argc, argv, usage_list, "lj", false, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -352,115 +313,62 @@ static int get_address(const char *arg, const char *name_opt, struct addr *a, ch
 	return 0;
 }
 
-static void say_when(struct buf *b, const struct suppression *x)
-{
-	buf_printf(b, "%s since ", sup_reason_name(x->reason));
-	time_local(b, x->when);
-}
-
 static int do_add(struct cli *g, int argc, char **argv)
 {
 	struct opts o;
-	struct site s = {.lock_fd = -1};
 	struct addr a = {0};
 	struct lb_err err = {0};
-	char *name = NULL, *path = NULL;
-	struct buf msg = BUF_INIT;
-	const char *id = NULL;
-	struct sublist *l = NULL;
+	char *name = NULL;
+	struct buf said = BUF_INIT, how = BUF_INIT;
 	int rc = parse_opts(argc, argv, usage_add, "ln", true, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if ((rc = get_address(o.arg, o.name, &a, &name)) || (rc = site_open(g, &s, true, false)) ||
-	    (rc = pick_list(&s, o.list, usage_add, &id, &l)))
+	if ((rc = get_address(o.arg, o.name, &a, &name)) || (rc = cli_config(g)))
 		goto out;
-	path = list_path(g, id);
-	char *key = addr_key(a.spec);
-	bool there = on_list(l, key);
-	free(key);
-	if (!there) {
-		struct listedit_entry e = {a.spec, name};
-		if ((rc = listedit_append(path, id, &e, 1, &err))) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		printf("added %s to %s (%s%s)\n", a.spec, id, path, l ? "" : ", a new list");
-	} else {
-		printf("%s is already on %s: not added again\n", a.spec, id);
-	}
-	const struct suppression *was = suppressions_get(s.sup, a.spec);
-	if (was) {
-		struct buf ev = BUF_INIT;
-		say_when(&msg, was); /* before the add below turns was into the new record */
-		buf_printf(&ev, "`letterbox subscribers add` by %s, after %s", who(), msg.p);
-		rc = suppressions_add(s.sup, a.spec, SUP_RESUBSCRIBED, time(NULL), ev.p, &err);
-		buf_free(&ev);
-		if (rc) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		printf("%s had been suppressed (%s): re-subscribed, it will be mailed again\n",
-		       a.spec, msg.p);
-	}
+	buf_printf(&how, "`letterbox subscribers add` by %s", who());
+	rc = members_add(&g->cfg, o.list, &a, name, how.p, time(NULL), &said, &err);
+	fputs(buf_cstr(&said), stdout);
+	if (rc == LB_EUSAGE)
+		rc = cli_usage(usage_add, "%s", err.msg);
+	else if (rc)
+		rc = cli_fail(&err);
 out:
-	buf_free(&msg);
-	free(path);
+	buf_free(&said);
+	buf_free(&how);
 	free(name);
 	addr_free(&a);
-	site_close(&s);
 	return rc;
 }
 
 static int do_remove(struct cli *g, int argc, char **argv)
 {
 	struct opts o;
-	struct site s = {.lock_fd = -1};
 	struct addr a = {0};
 	struct lb_err err = {0};
-	struct buf lists = BUF_INIT, ev = BUF_INIT;
 	char *name = NULL;
+	struct buf said = BUF_INIT, how = BUF_INIT;
 	int rc = parse_opts(argc, argv, usage_remove, "", true, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if ((rc = get_address(o.arg, NULL, &a, &name)) || (rc = site_open(g, &s, true, false)))
+	if ((rc = get_address(o.arg, NULL, &a, &name)) || (rc = cli_config(g)))
 		goto out;
-	char *key = addr_key(a.spec);
-	for (size_t i = 0; i < s.ls.n; i++)
-		if (on_list(&s.ls.v[i], key))
-			buf_printf(&lists, "%s%s", lists.n ? ", " : "", s.ls.v[i].id);
-	free(key);
-	const struct suppression *was = suppressions_get(s.sup, a.spec);
-	if (was) {
-		buf_reset(&ev);
-		say_when(&ev, was);
-		printf("%s is already suppressed (%s): nothing to do\n", a.spec, ev.p);
-		goto out;
-	}
-	buf_printf(&ev, "`letterbox subscribers remove` by %s", who());
-	if ((rc = suppressions_add(s.sup, a.spec, SUP_REMOVED, time(NULL), ev.p, &err))) {
+	buf_printf(&how, "`letterbox subscribers remove` by %s", who());
+	rc = members_remove(&g->cfg, &a, how.p, time(NULL), &said, &err);
+	fputs(buf_cstr(&said), stdout);
+	if (rc)
 		rc = cli_fail(&err);
-		goto out;
-	}
-	if (lists.n)
-		printf("removed %s: it will not be mailed again (on %s; the list file is left "
-		       "as it is)\n",
-		       a.spec, lists.p);
-	else
-		printf("%s is not on any list: suppressed anyway, it will never be mailed\n",
-		       a.spec);
 out:
-	buf_free(&lists);
-	buf_free(&ev);
+	buf_free(&said);
+	buf_free(&how);
 	free(name);
 	addr_free(&a);
-	site_close(&s);
 	return rc;
 }
 
 static int do_suppressions(struct cli *g, int argc, char **argv)
 {
 	struct opts o;
-	struct site s = {.lock_fd = -1};
+	struct members s = {.lock_fd = -1};
 	int rc = parse_opts(argc, argv, usage_suppressions, "jp", false, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -534,7 +442,7 @@ static void skip(struct imported *im, const char *file, size_t row, const char *
 }
 
 /* One data row: added to im, or skipped with the reason. */
-static void import_row(struct site *s, const char *file, const char *id, struct csv_row *r,
+static void import_row(struct members *s, const char *file, const char *id, struct csv_row *r,
 		       const struct csv_people *c, struct strset *seen, struct imported *im)
 {
 	struct span email = span_trim(span_cstr(csv_field(r, c->email)));
@@ -582,7 +490,7 @@ static void import_row(struct site *s, const char *file, const char *id, struct 
 	addr_free(&a);
 }
 
-static int import_csv(struct cli *g, struct site *s, const char *file, const char *id,
+static int import_csv(struct cli *g, struct members *s, const char *file, const char *id,
 		      struct sublist *l)
 {
 	struct lb_err err = {0};
@@ -652,7 +560,7 @@ out:
 static int do_import(struct cli *g, int argc, char **argv)
 {
 	struct opts o;
-	struct site s = {.lock_fd = -1};
+	struct members s = {.lock_fd = -1};
 	const char *id = NULL;
 	struct sublist *l = NULL;
 	int rc = parse_opts(argc, argv, usage_import, "l", true, &o);

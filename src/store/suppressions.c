@@ -90,7 +90,7 @@ const char *sup_source(const struct suppression *x)
 	const char *e = x->evidence ? x->evidence : "";
 	if (strncmp(e, SUP_WEB_EVIDENCE, strlen(SUP_WEB_EVIDENCE)) == 0)
 		return "web";
-	if (strncmp(e, "`letterbox ", 11) == 0)
+	if (strncmp(e, "`letterbox ", 11) == 0 || strncmp(e, "the staff pages ", 16) == 0)
 		return "staff";
 	/* sender.c: "550 5.1.1 … (campaign SLUG)", or a pending report it
 	 * confirmed: "confirmed by a 5xx at send time: …" (pending.c) */

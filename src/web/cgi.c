@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/mem.h"
 
@@ -125,6 +126,19 @@ const char *web_status_text(int status)
 	}
 }
 
+/* Whether a handler set header name itself ("Name:" at a line's start). */
+static bool has_header(const struct buf *h, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = h->p; p && *p;) {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return true;
+		const char *nl = strchr(p, '\n');
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
 bool web_respond(const struct web_req *req, const struct web_resp *resp, FILE *out)
 {
 	fprintf(out,
@@ -132,10 +146,14 @@ bool web_respond(const struct web_req *req, const struct web_resp *resp, FILE *o
 		"Content-Type: %s\r\n"
 		"Content-Security-Policy: default-src 'none'; style-src 'self'; "
 		"form-action 'self'; frame-ancestors 'none'\r\n"
-		"X-Content-Type-Options: nosniff\r\n"
-		"Referrer-Policy: no-referrer\r\n",
+		"X-Content-Type-Options: nosniff\r\n",
 		resp->status, web_status_text(resp->status),
 		resp->content_type ? resp->content_type : "text/html; charset=utf-8");
+	/* no-referrer unless a handler says otherwise: under it browsers send
+	 * "Origin: null" with a form's POST, which web_same_origin refuses, so
+	 * pages whose forms must pass it (the staff's) choose same-origin */
+	if (!has_header(&resp->headers, "Referrer-Policy"))
+		fputs("Referrer-Policy: no-referrer\r\n", out);
 	fwrite(resp->headers.p, 1, resp->headers.n, out);
 	fprintf(out, "Content-Length: %zu\r\n\r\n", resp->body.n);
 	if (strcmp(req->method, "HEAD") != 0)

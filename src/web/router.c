@@ -10,7 +10,8 @@
 
 /* A pattern is a path; a "*" segment matches one non-empty segment of
  * [A-Za-z0-9._~-] (what our tokens and slugs are made of), which the
- * handler gets as w->arg. */
+ * handler gets as w->arg (a second "*": w->arg2, as in
+ * /staff/inquiries/N/attachments/K). */
 struct route {
 	const char *pattern;
 	web_handler get, post;
@@ -29,6 +30,15 @@ static const struct route routes[] = {
     {"/archive", web_get_archive, NULL},
     {"/archive/feed.xml", web_get_archive_feed, NULL},
     {"/archive/*", web_get_archive_article, NULL},
+    /* staff (issue 13) */
+    {"/staff/", web_get_staff, NULL},
+    {"/staff/inquiries/*", web_get_staff_inquiry, NULL},
+    {"/staff/inquiries/*/attachments/*", web_get_staff_attachment, NULL},
+    {"/staff/inquiries/*/set", NULL, web_post_staff_set},
+    {"/staff/inquiries/*/note", NULL, web_post_staff_note},
+    {"/staff/inquiries/*/reply", NULL, web_post_staff_reply},
+    {"/staff/campaigns", web_get_staff_campaigns, NULL},
+    {"/staff/subscribers", web_get_staff_subscribers, web_post_staff_subscribers},
 };
 
 static bool seg_char(char c)
@@ -37,10 +47,11 @@ static bool seg_char(char c)
 	       c == '.' || c == '_' || c == '~' || c == '-';
 }
 
-/* Whether path matches pattern; *arg gets what "*" matched. */
-static bool match(const char *pattern, const char *path, struct span *arg)
+/* Whether path matches pattern; arg[0], arg[1] get what each "*" matched. */
+static bool match(const char *pattern, const char *path, struct span arg[2])
 {
 	const char *p = pattern, *s = path;
+	int nargs = 0;
 	while (*p) {
 		if (*p == '*') {
 			const char *start = s;
@@ -49,7 +60,8 @@ static bool match(const char *pattern, const char *path, struct span *arg)
 			if (s == start || (s - start == 1 && *start == '.') ||
 			    (s - start == 2 && start[0] == '.' && start[1] == '.'))
 				return false;
-			*arg = (struct span){start, (size_t)(s - start)};
+			if (nargs < 2)
+				arg[nargs++] = (struct span){start, (size_t)(s - start)};
 			p++;
 			continue;
 		}
@@ -59,13 +71,24 @@ static bool match(const char *pattern, const char *path, struct span *arg)
 	return *s == '\0';
 }
 
+int web_route_find2(const char *path, struct span *arg, struct span *arg2)
+{
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		struct span a[2] = {{"", 0}, {"", 0}};
+		if (match(routes[i].pattern, path, a)) {
+			*arg = a[0];
+			*arg2 = a[1];
+			return (int)i;
+		}
+	}
+	*arg = *arg2 = (struct span){"", 0};
+	return -1;
+}
+
 int web_route_find(const char *path, struct span *arg)
 {
-	*arg = (struct span){"", 0};
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-		if (match(routes[i].pattern, path, arg))
-			return (int)i;
-	return -1;
+	struct span arg2;
+	return web_route_find2(path, arg, &arg2);
 }
 
 static void allow(struct web *w, const struct route *r)
@@ -81,7 +104,7 @@ static void allow(struct web *w, const struct route *r)
 void web_dispatch(const struct config *cfg, const struct web_req *req, struct web_resp *resp)
 {
 	struct web w = {.cfg = cfg, .req = req, .resp = resp};
-	int i = web_route_find(req->path, &w.arg);
+	int i = web_route_find2(req->path, &w.arg, &w.arg2);
 	if (i < 0) {
 		web_error(&w, 404, "Not found", "There is no page at this address.");
 		return;

@@ -26,5 +26,15 @@ void web_post_confirm(struct web *w);	/* POST /confirm/TOKEN: subscribed */
 void web_get_archive(struct web *w);	     /* GET /archive/ */
 void web_get_archive_article(struct web *w); /* GET /archive/SLUG */
 void web_get_archive_feed(struct web *w);    /* GET /archive/feed.xml */
+/* staff.c, staff_inquiry.c, staff_actions.c, staff_more.c: /staff/ (issue 13) */
+void web_get_staff(struct web *w);		/* GET /staff/ */
+void web_get_staff_inquiry(struct web *w);	/* GET /staff/inquiries/N */
+void web_get_staff_attachment(struct web *w);	/* GET /staff/inquiries/N/attachments/K */
+void web_post_staff_set(struct web *w);		/* POST /staff/inquiries/N/set */
+void web_post_staff_note(struct web *w);	/* POST /staff/inquiries/N/note */
+void web_post_staff_reply(struct web *w);	/* POST /staff/inquiries/N/reply */
+void web_get_staff_campaigns(struct web *w);	/* GET /staff/campaigns */
+void web_get_staff_subscribers(struct web *w);	/* GET /staff/subscribers */
+void web_post_staff_subscribers(struct web *w); /* POST /staff/subscribers */
 
 #endif

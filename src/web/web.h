@@ -10,7 +10,8 @@
  *     Content-Security-Policy: default-src 'none'; style-src 'self';
  *         form-action 'self'; frame-ancestors 'none'
  *     X-Content-Type-Options: nosniff
- *     Referrer-Policy: no-referrer
+ *     Referrer-Policy: no-referrer   (unless the handler set one: with
+ *         no-referrer a browser's form POST carries "Origin: null")
  *
  * and a body.  Unknown paths are 404, a known path with another method 405
  * with Allow, a body over WEB_MAX_BODY 413.  HEAD is answered as GET without
@@ -64,6 +65,7 @@ struct web {
 	const struct web_req *req;
 	struct web_resp *resp;
 	struct span arg;  /* the path segment a route's "*" matched, as sent (not decoded) */
+	struct span arg2; /* what a second "*" matched (empty without one) */
 	struct form form; /* POST: the urlencoded body; GET/HEAD: the query string */
 };
 

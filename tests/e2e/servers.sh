@@ -32,6 +32,8 @@
 #                           letterbox binary, default $LB), the way contrib/ sets it up
 #                           WEB_PORT WEB_BASE (http://127.0.0.1:PORT/news) WEB_DIR
 #                           WEB_LOG (the CGI's stderr: lighttpd's server.breakagelog)
+#                           With WEB_AUTH="user:password ..." set, /news/staff/ asks for
+#                           a login (mod_auth basic, an htpasswd file made here)
 #   stop_all                stop everything started here, remove $SV_DIR
 #
 # Pitfall: after a failed AUTH through Postfix, Dovecot delays the next
@@ -385,6 +387,19 @@ start_lighttpd() {
 	WEB_BASE="http://127.0.0.1:$WEB_PORT/news"
 	WEB_LOG="$WEB_DIR/cgi.log"
 	"$SV_TOP/scripts/web-conf" "$WEB_DIR" 127.0.0.1 "$WEB_PORT" "$site" "$bin" || return 1
+	if [ -n "${WEB_AUTH:-}" ]; then
+		local up
+		: >"$WEB_DIR/htpasswd"
+		for up in $WEB_AUTH; do
+			printf '%s:%s\n' "${up%%:*}" "$(openssl passwd -apr1 "${up#*:}")" >>"$WEB_DIR/htpasswd"
+		done
+		cat >>"$WEB_DIR/lighttpd.conf" <<EOF
+server.modules += ("mod_auth", "mod_authn_file")
+auth.backend = "htpasswd"
+auth.backend.htpasswd.userfile = "$WEB_DIR/htpasswd"
+auth.require = ("/news/staff" => ("method" => "basic", "realm" => "staff", "require" => "valid-user"))
+EOF
+	fi
 	/usr/sbin/lighttpd -D -f "$WEB_DIR/lighttpd.conf" >"$WEB_DIR/stdout" 2>&1 &
 	SV_PIDS+=("$!")
 	sv_wait_listen "$WEB_PORT" || { cat "$WEB_DIR/stdout" "$WEB_DIR/error.log" >&2; return 1; }

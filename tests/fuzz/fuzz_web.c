@@ -1,7 +1,8 @@
 /* Fuzz the web side's decoders: the form decoder, the router, the
  * confirmation token's decoder, the token shape check and the address mask
- * of /u/.  The first line of the input is a path to route (and what "*"
- * matched, a token to check), the rest a form body. */
+ * of /u/, the staff forms' CSRF check.  The first line of the input is a
+ * path to route (and what "*" matched, a token to check), the rest a form
+ * body. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "core/token.h"
 #include "core/utf8.h"
 #include "web/archive.h"
+#include "web/csrf.h"
 #include "web/form.h"
 #include "web/router.h"
 #include "web/routes.h"
@@ -31,8 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nl = memchr(s, '\n', size);
 	size_t plen = nl ? (size_t)(nl - s) : size;
 	char *path = strndup(s, plen);
-	struct span arg;
-	int r = web_route_find(path, &arg);
+	struct span arg, arg2;
+	int r = web_route_find2(path, &arg, &arg2);
+	REQUIRE(r == web_route_find(path, &arg2));
 	if (r >= 0) {
 		/* what "*" matched lies inside the path, and is a clean segment */
 		REQUIRE(arg.n == 0 || (arg.p >= path && arg.p + arg.n <= path + strlen(path)));
@@ -70,6 +73,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       masked.n <= 3 + 4 + strlen(at)
 				 : strcmp(buf_cstr(&masked), "***") == 0);
 	buf_free(&masked);
+	/* any text as a token: never accepted unless it is the one made */
+	static struct secret sec = {{1, 2, 3}};
+	char tok[CSRF_MAX_LEN];
+	csrf_make(&sec, "ann", "/staff/inquiries/1/set", 1796300000, tok);
+	bool ok = csrf_check(&sec, "ann", "/staff/inquiries/1/set", path, 1796300000);
+	REQUIRE(ok == (strcmp(path, tok) == 0));
 	free(path);
 
 	const char *body = nl ? nl + 1 : s + size;

@@ -3,6 +3,7 @@
 
 #include "harness.h"
 #include "web/form.h"
+#include "web/csrf.h"
 #include "web/router.h"
 
 static void test_form(void)
@@ -47,11 +48,63 @@ static void test_routes(void)
 	CHECK(web_route_find("/static/", &arg) < 0);
 	CHECK(web_route_find("", &arg) < 0);
 	CHECK(web_route_find("/nope", &arg) < 0);
+
+	/* Two "*" segments: the first is arg, the second arg2. */
+	struct span a2;
+	int r = web_route_find2("/staff/inquiries/12/attachments/2.3", &arg, &a2);
+	CHECK(r >= 0);
+	CHECK(span_eq(arg, "12") && span_eq(a2, "2.3"));
+	CHECK(web_route_find2("/staff/inquiries/12/set", &arg, &a2) >= 0);
+	CHECK(span_eq(arg, "12") && a2.n == 0);
+	CHECK(web_route_find2("/staff/inquiries/12", &arg, &a2) >= 0);
+	CHECK(span_eq(arg, "12"));
+	CHECK(web_route_find("/staff/inquiries/12/attachments/..", &arg) < 0);
+	CHECK(web_route_find("/staff/inquiries//set", &arg) < 0);
+	CHECK(web_route_find("/staff/inquiries/1/2/set", &arg) < 0);
+	CHECK(web_route_find("/staff/", &arg) >= 0);
+}
+
+static void test_csrf(void)
+{
+	struct secret s, other;
+	memset(s.key, 7, sizeof s.key);
+	memset(other.key, 8, sizeof other.key);
+	const char *act = "/staff/inquiries/3/set";
+	time_t now = 1796300000; /* inside a window */
+	char tok[CSRF_MAX_LEN];
+	csrf_make(&s, "ann", act, now, tok);
+	CHECK(csrf_check(&s, "ann", act, tok, now));
+	CHECK(csrf_check(&s, "ann", act, tok, now + CSRF_WINDOW));	/* the next window */
+	CHECK(!csrf_check(&s, "ann", act, tok, now + 2 * CSRF_WINDOW)); /* expired */
+	CHECK(!csrf_check(&s, "ann", act, tok, now - CSRF_WINDOW));	/* from the future */
+	CHECK(!csrf_check(&s, "bob", act, tok, now));
+	CHECK(!csrf_check(&s, "ann", "/staff/inquiries/3/note", tok, now));
+	CHECK(!csrf_check(&other, "ann", act, tok, now));
+	/* "ann" + "x/..." must not collide with "annx" + "/...": NUL-separated */
+	char t2[CSRF_MAX_LEN];
+	csrf_make(&s, "annx", "/a", now, t2);
+	CHECK(!csrf_check(&s, "ann", "x/a", t2, now));
+	/* Garbage, a changed digit, another spelling of the window */
+	static const char *const bad[] = {"", ".", "1.", "x.00", "01.0", NULL};
+	for (size_t i = 0; bad[i]; i++)
+		CHECK(!csrf_check(&s, "ann", act, bad[i], now));
+	CHECK(!csrf_check(&s, "ann", act, NULL, now));
+	char t3[CSRF_MAX_LEN + 2];
+	memcpy(t3, tok, strlen(tok) + 1);
+	t3[strlen(t3) - 1] ^= 1;
+	CHECK(!csrf_check(&s, "ann", act, t3, now));
+	t3[0] = '0';
+	CHECK(!csrf_check(&s, "ann", act, t3, now));
+	memcpy(t3, tok, strlen(tok) + 1);
+	memmove(t3 + 1, t3, strlen(t3) + 1);
+	t3[0] = '0';
+	CHECK(!csrf_check(&s, "ann", act, t3, now));
 }
 
 int main(void)
 {
 	RUN(test_form);
 	RUN(test_routes);
+	RUN(test_csrf);
 	return harness_done("web");
 }
