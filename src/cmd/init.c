@@ -108,7 +108,22 @@ static int put_templates(const char *dir, bool replace, bool verbose, struct lb_
 	return rc;
 }
 
-/* Nothing there yet, or only dot files (a fresh git repository). */
+/* A directory with nothing in it at all. */
+static bool bare_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool bare = true;
+	while (bare && (e = readdir(d)))
+		bare = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	return bare;
+}
+
+/* Nothing there yet, or only dot files (a fresh git repository) and an
+ * empty state/ (tmpfiles.d makes the shared-group one in advance). */
 static bool dir_empty(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -116,8 +131,15 @@ static bool dir_empty(const char *dir)
 		return true;
 	struct dirent *e;
 	bool empty = true;
-	while (empty && (e = readdir(d)))
-		empty = e->d_name[0] == '.';
+	while (empty && (e = readdir(d))) {
+		if (strcmp(e->d_name, "state") == 0) {
+			char *state = path_join(dir, "state");
+			empty = bare_dir(state);
+			free(state);
+		} else {
+			empty = e->d_name[0] == '.';
+		}
+	}
 	closedir(d);
 	return empty;
 }

@@ -190,6 +190,13 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		check "tmpfiles.d: the site directory, group setgid" bash -c \
 			"systemd-tmpfiles --root='$R' --create '$SH/examples/systemd/letterbox-tmpfiles.conf' &&
 			 [ \"\$(stat -c %a '$R/var/lib/letterbox')\" = 2770 ]"
+		check "tmpfiles.d: state/ shared-group (2770)" \
+			test "$(stat -c %a "$R/var/lib/letterbox/state")" = 2770
+		# init fills a site directory whose state/ tmpfiles.d made in advance
+		mkdir -p "$T_TMP/pre/state"
+		expect_exit 0 "init with an empty state/ already there" lb init "$T_TMP/pre"
+		mkdir -p "$T_TMP/pre2/state" && : >"$T_TMP/pre2/state/secret"
+		expect_exit 64 "init refuses a state/ with something in it" lb init "$T_TMP/pre2"
 	fi
 	# poll --watch stops on SIGTERM with exit 0 and nothing on stderr (systemctl stop).
 	(cd "$I" && exec "$IL" poll --watch) 2>"$T_TMP/watch.err" &
