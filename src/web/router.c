@@ -104,6 +104,13 @@ static void allow(struct web *w, const struct route *r)
 void web_dispatch(const struct config *cfg, const struct web_req *req, struct web_resp *resp)
 {
 	struct web w = {.cfg = cfg, .req = req, .resp = resp};
+	if (strncmp(req->path, "/staff", 6) == 0) {
+		/* Health data: no copy kept by any cache, whatever the answer.
+		 * same-origin: a form's POST then carries our Origin (under
+		 * no-referrer browsers send "Origin: null", which is refused). */
+		web_header(&w, "Cache-Control", "no-store");
+		web_header(&w, "Referrer-Policy", "same-origin");
+	}
 	int i = web_route_find2(req->path, &w.arg, &w.arg2);
 	if (i < 0) {
 		web_error(&w, 404, "Not found", "There is no page at this address.");

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# What a review of the web side found, each case run straight through
+# `letterbox cgi` with a CGI environment (no web server needed): who may
+# enter /staff/ (REMOTE_USER blank or space-padded), the staff headers on
+# every answer under /staff/ (the router's 404, 405 and 413 too).
+source "$(dirname "$0")/../lib.sh"
+
+S=$T_TMP/site
+make_site "$S"
+
+# cgi METHOD PATH [VAR=value...]: the whole CGI response to $T_TMP/r; prints its status code
+cgi() {
+	local m=$1 p=$2
+	shift 2
+	env -i PATH="$PATH" REQUEST_METHOD="$m" PATH_INFO="$p" SCRIPT_NAME=/news \
+		HTTP_HOST=127.0.0.1 "$@" "$LB" -C "$S" cgi </dev/null >"$T_TMP/r" 2>"$T_TMP/err"
+	head -1 "$T_TMP/r" | tr -d '\r' | cut -d' ' -f2
+}
+hdr() { sed -n '1,/^\r$/p' "$T_TMP/r" | grep -i "^$1:" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
+
+# ---- REMOTE_USER: a name, not blank or padded --------------------------------------------------
+same "/staff/ as ann (no web.staff: any login)" "$(cgi GET /staff/ REMOTE_USER=ann)" 200
+same "/staff/ with REMOTE_USER empty: 403" "$(cgi GET /staff/ REMOTE_USER=)" 403
+same "/staff/ with REMOTE_USER one space: 403" "$(cgi GET /staff/ 'REMOTE_USER= ')" 403
+same "/staff/ with REMOTE_USER a tab: 403" "$(cgi GET /staff/ "REMOTE_USER=$(printf '\t')")" 403
+same "/staff/ with REMOTE_USER 'ann ' (padded): 403" "$(cgi GET /staff/ 'REMOTE_USER=ann ')" 403
+same "/staff/ with a line break in REMOTE_USER: 403" "$(cgi GET /staff/ "REMOTE_USER=$(printf 'a\nb')")" 403
+sed -i 's|^web:$|web:\n  staff: [ann]|' "$S/letterbox.yaml"
+same "web.staff [ann]: ann enters" "$(cgi GET /staff/ REMOTE_USER=ann)" 200
+same "  ' ann' does not" "$(cgi GET /staff/ 'REMOTE_USER= ann')" 403
+same "  'Ann' does not" "$(cgi GET /staff/ REMOTE_USER=Ann)" 403
+
+# ---- Cache-Control: no-store on every answer under /staff/ -------------------------------------
+for c in "GET /staff/" "GET /staff/nope" "DELETE /staff/" "POST /staff/" "GET /staff/inquiries/1/x"; do
+	cgi $c REMOTE_USER=ann >/dev/null
+	same "$c: Cache-Control no-store" "$(hdr Cache-Control)" no-store
+	same "$c:   Referrer-Policy same-origin" "$(hdr Referrer-Policy)" same-origin
+	same "$c:   once" "$(sed -n '1,/^\r$/p' "$T_TMP/r" | grep -ci '^Cache-Control:')" 1
+done
+same "a 70 KB body to /staff/: 413" "$(cgi POST /staff/inquiries/1/note CONTENT_LENGTH=70000)" 413
+same "  no-store" "$(hdr Cache-Control)" no-store
+cgi GET /subscribe >/dev/null
+same "the public pages keep no-referrer" "$(hdr Referrer-Policy)" no-referrer
+
