@@ -124,7 +124,13 @@ void web_html(struct buf *b, const char *text)
 
 void web_header(struct web *w, const char *name, const char *value)
 {
-	buf_printf(&w->resp->headers, "%s: %s\r\n", name, value);
+	/* One line whatever value holds: a CR or LF from data (a file name, an
+	 * address in a Location) must never start a header of its own. */
+	buf_printf(&w->resp->headers, "%s: ", name);
+	for (const char *c = value; *c; c++)
+		if ((unsigned char)*c >= 0x20 && *c != 0x7f)
+			buf_addc(&w->resp->headers, *c);
+	buf_adds(&w->resp->headers, "\r\n");
 }
 
 char *web_link(const struct web *w, const char *path)

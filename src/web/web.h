@@ -94,7 +94,8 @@ const char *web_status_text(int status);
 
 /* ---- for handlers ------------------------------------------------------------------------ */
 
-/* Add a response header line ("Name: value"); value must be one line. */
+/* Add a response header line ("Name: value"); control characters in value
+ * (CR, LF) are dropped, so it stays one line. */
 void web_header(struct web *w, const char *name, const char *value);
 
 /* Answer with the site's page (templates/page.html, else a built-in one)
