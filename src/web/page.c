@@ -177,7 +177,11 @@ bool web_same_origin(const struct web *w, bool strict)
 	if (claimed && strcmp(claimed, "null") != 0) {
 		cn = strlen(claimed);
 	} else if (claimed) {
-		return false; /* "null": a sandboxed or privacy-sensitive context */
+		/* "null": a sandboxed or privacy-sensitive context, and what a
+		 * browser without Sec-Fetch-Site (Safari before 16.4) sends with
+		 * a form from our own no-referrer pages: it says nothing either
+		 * way, like no header at all */
+		return !strict;
 	} else if (r->referer) {
 		claimed = r->referer;
 		cn = origin_len(claimed);

@@ -118,7 +118,7 @@ char *web_link(const struct web *w, const char *path);
  * for a form posted from a page with our `Referrer-Policy: no-referrer`;
  * "cross-site" or "same-site" is refused), else the Origin header (or,
  * without one, the Referer's scheme://host[:port]) is this request's own
- * origin or web.url's.  With none of them, strict decides:
+ * origin or web.url's.  With none of them, or "Origin: null", strict decides:
  * true for forms that only a browser posts (/subscribe, /staff/), false
  * where mail providers post without one (RFC 8058 one-click). */
 bool web_same_origin(const struct web *w, bool strict);

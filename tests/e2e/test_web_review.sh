@@ -8,17 +8,21 @@ source "$(dirname "$0")/../lib.sh"
 S=$T_TMP/site
 make_site "$S"
 
-# cgi METHOD PATH [VAR=value...]: the whole CGI response to $T_TMP/r; prints its status code
+# cgi METHOD PATH [VAR=value...]: the whole CGI response to $T_TMP/r; prints its
+# status code.  $BODY, when set, is the urlencoded request body.
 cgi() {
 	local m=$1 p=$2
 	shift 2
-	env -i PATH="$PATH" REQUEST_METHOD="$m" PATH_INFO="$p" SCRIPT_NAME=/news \
-		HTTP_HOST=127.0.0.1 "$@" "$LB" -C "$S" cgi </dev/null >"$T_TMP/r" 2>"$T_TMP/err"
+	printf '%s' "${BODY:-}" | env -i PATH="$PATH" REQUEST_METHOD="$m" PATH_INFO="$p" \
+		SCRIPT_NAME=/news HTTP_HOST=127.0.0.1 CONTENT_LENGTH="${#BODY}" \
+		CONTENT_TYPE=application/x-www-form-urlencoded "$@" "$LB" -C "$S" cgi \
+		>"$T_TMP/r" 2>"$T_TMP/err"
 	head -1 "$T_TMP/r" | tr -d '\r' | cut -d' ' -f2
 }
 hdr() { sed -n '1,/^\r$/p' "$T_TMP/r" | grep -i "^$1:" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
 
 # ---- REMOTE_USER: a name, not blank or padded --------------------------------------------------
+BODY=
 same "/staff/ as ann (no web.staff: any login)" "$(cgi GET /staff/ REMOTE_USER=ann)" 200
 same "/staff/ with REMOTE_USER empty: 403" "$(cgi GET /staff/ REMOTE_USER=)" 403
 same "/staff/ with REMOTE_USER one space: 403" "$(cgi GET /staff/ 'REMOTE_USER= ')" 403
@@ -41,4 +45,19 @@ same "a 70 KB body to /staff/: 413" "$(cgi POST /staff/inquiries/1/note CONTENT_
 same "  no-store" "$(hdr Cache-Control)" no-store
 cgi GET /subscribe >/dev/null
 same "the public pages keep no-referrer" "$(hdr Referrer-Policy)" no-referrer
+
+# ---- "Origin: null" without Sec-Fetch-Site (Safari before 16.4 posting our own
+# no-referrer page): the confirmation button works; /subscribe stays strict.
+MINT=$(tool confirm_token) || { fail "tests/tools/confirm_token"; exit 1; }
+TOK=$("$MINT" "$S/state" "$(date +%s)" friends safari@example.org)
+same "POST /confirm/TOKEN, Origin: null alone: 200" "$(cgi POST "/confirm/$TOK" HTTP_ORIGIN=null)" 200
+check "  on the list" grep -q "safari@example.org" "$S/subscribers/friends.yaml"
+TOK=$("$MINT" "$S/state" "$(date +%s)" friends cross@example.org)
+same "  Origin: null with Sec-Fetch-Site: cross-site: 403" \
+	"$(cgi POST "/confirm/$TOK" HTTP_ORIGIN=null HTTP_SEC_FETCH_SITE=cross-site)" 403
+same "  another site's Origin: 403" "$(cgi POST "/confirm/$TOK" HTTP_ORIGIN=https://evil.example)" 403
+check "  neither added" sh -c "! grep -q cross@example.org '$S/subscribers/friends.yaml'"
+BODY="email=zoe%40example.org"
+same "POST /subscribe, Origin: null alone: still 403" "$(cgi POST /subscribe HTTP_ORIGIN=null)" 403
+BODY=
 
