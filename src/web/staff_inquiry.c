@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/inquiries_files.h"
+#include "triage/conv.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "receive/parse.h"
