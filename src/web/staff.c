@@ -231,22 +231,10 @@ void web_get_staff(struct web *w)
 		web_error(w, 500, "Not available", "The inquiries cannot be read right now.");
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct inquiry *q = &v[i];
+	for (size_t i = 0; i < n; i++)
 		for (size_t s = 0; s < 4; s++)
-			counts[s] += q->status && !strcmp(q->status, statuses[s]);
-		bool keep = !strcmp(status, "all") ||
-			    (!strcmp(status, "waiting") ? inquiry_is_waiting(q)
-							: q->status && !strcmp(q->status, status));
-		keep = keep && (!urgent || inquiry_is_urgent(q));
-		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
-		if (keep)
-			v[k++] = v[i];
-		else
-			inquiry_free(&v[i]);
-	}
-	if (k)
-		qsort(v, k, sizeof *v, inquiry_cmp_triage);
+			counts[s] += v[i].status && !strcmp(v[i].status, statuses[s]);
+	k = inquiries_select(v, n, status, assignee, urgent);
 
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	staff_nav(w, &b, user);
