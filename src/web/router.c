@@ -136,13 +136,19 @@ void web_dispatch(const struct config *cfg, const struct web_req *req, struct we
 		 * body (RFC 8058's senders always send one) needs no type. */
 		const char *ct = req->content_type;
 		size_t ctn = strcspn(ct, "; \t");
-		if (req->body.n &&
-		    !(ctn == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)) {
+		bool urlenc =
+		    ctn == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+		/* RFC 8058 says a one-click POST SHOULD be multipart/form-data:
+		 * taken, with no fields read (a handler that needs fields finds
+		 * none; /u/ needs none) */
+		bool multipart = ctn == 19 && strncasecmp(ct, "multipart/form-data", 19) == 0;
+		if (req->body.n && !urlenc && !multipart) {
 			web_error(&w, 415, "Unsupported form",
 				  "Send the form as application/x-www-form-urlencoded.");
 			return;
 		}
-		ok = form_parse(&w.form, req->body.p ? req->body.p : "", req->body.n, &why);
+		ok = multipart ||
+		     form_parse(&w.form, req->body.p ? req->body.p : "", req->body.n, &why);
 	} else {
 		ok = form_parse(&w.form, req->query, strlen(req->query), &why);
 	}

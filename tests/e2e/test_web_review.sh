@@ -57,6 +57,19 @@ same "  Origin: null with Sec-Fetch-Site: cross-site: 403" \
 	"$(cgi POST "/confirm/$TOK" HTTP_ORIGIN=null HTTP_SEC_FETCH_SITE=cross-site)" 403
 same "  another site's Origin: 403" "$(cgi POST "/confirm/$TOK" HTTP_ORIGIN=https://evil.example)" 403
 check "  neither added" sh -c "! grep -q cross@example.org '$S/subscribers/friends.yaml'"
+# ---- RFC 8058: the one-click POST SHOULD be multipart/form-data (its own example) -------------
+TA=$($PY -c 'import base64,hashlib,hmac
+m=hmac.new(bytes(range(32)),b"news.example.org\0ada.lovelace@example.org",hashlib.sha256).digest()
+print(base64.b32encode(m[:10]).decode().lower())')
+BODY=$(printf -- '---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n---FormBoundaryjWmhtjORrn--\r\n')
+same "one-click POST as multipart/form-data: 200" \
+	"$(cgi POST "/u/$TA" CONTENT_TYPE='multipart/form-data; boundary=---FormBoundaryjWmhtjORrn')" 200
+same "  recorded as unsubscribed by web" \
+	"$(grep -c $'\tunsubscribed\tada.lovelace@example.org\tweb: ' "$S/state/suppressions" 2>/dev/null)" 1
+same "  a multipart POST to a staff form: still 403 (no csrf)" "$(cgi POST /staff/inquiries/1/note \
+	CONTENT_TYPE='multipart/form-data; boundary=x' REMOTE_USER=ann HTTP_SEC_FETCH_SITE=same-origin)" 403
+same "  text/plain: still 415" "$(cgi POST "/u/$TA" CONTENT_TYPE=text/plain)" 415
+
 BODY="email=zoe%40example.org"
 same "POST /subscribe, Origin: null alone: still 403" "$(cgi POST /subscribe HTTP_ORIGIN=null)" 403
 BODY=
