@@ -201,19 +201,7 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 	struct lb_err err = {0};
 	if (inquiries_load(g->cfg.state_dir, &v, &n, &err) != 0)
 		return cli_fail(&err);
-	for (size_t i = 0; i < n; i++) {
-		const struct inquiry *q = &v[i];
-		bool keep = status ? (!strcmp(status, "all") || !strcmp(q->status, status))
-				   : (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
-		keep = keep && (!urgent_only || inquiry_is_urgent(q));
-		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
-		if (keep)
-			v[k++] = v[i];
-		else
-			inquiry_free(&v[i]);
-	}
-	if (k)
-		qsort(v, k, sizeof *v, inquiry_cmp_triage);
+	k = inquiries_select(v, n, status, assignee, urgent_only);
 	if (json) {
 		print_json(v, k);
 	} else if (!k) {
@@ -380,13 +368,8 @@ static int show(struct cli *g, const char *arg, bool full, const char *copy, boo
 			if (nl)
 				*nl = '\0';
 			/* time TAB who TAB what TAB detail */
-			char *f[4] = {p, NULL, NULL, NULL};
-			for (int i = 1; i < 4; i++) {
-				char *tab = strchr(f[i - 1], '\t');
-				if (tab)
-					*tab = '\0';
-				f[i] = tab ? tab + 1 : f[i - 1] + strlen(f[i - 1]);
-			}
+			char *f[4];
+			inquiry_history_fields(p, f);
 			buf_reset(&t); /* the store's UTC, shown local */
 			time_local_iso(&t, f[0]);
 			term_printf(stdout, "  %s  %-10s %s%s%s\n", t.p, f[1], f[2],

@@ -129,7 +129,7 @@ static void list_names(struct buf *b, const struct sublists *ls)
 static int pick_list(struct members *s, const char *opt, const char *use, const char **id,
 		     struct sublist **l)
 {
-	if (opt && !members_list_id_ok(opt))
+	if (opt && !sublist_id_ok(opt))
 		return cli_usage(use, "--list '%s': a list name is letters, digits, '.', '_', '-'",
 				 opt);
 	if (!opt && s->ls.n != 1) {

@@ -240,6 +240,28 @@ bool inquiry_is_waiting(const struct inquiry *q)
 	return q->status && (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
 }
 
+size_t inquiries_select(struct inquiry *v, size_t n, const char *status, const char *assignee,
+			bool urgent_only)
+{
+	size_t k = 0;
+	bool waiting = !status || !strcmp(status, "waiting"),
+	     all = status && !strcmp(status, "all");
+	for (size_t i = 0; i < n; i++) {
+		const struct inquiry *q = &v[i];
+		bool keep = all || (waiting ? inquiry_is_waiting(q)
+					    : q->status && !strcmp(q->status, status));
+		keep = keep && (!urgent_only || inquiry_is_urgent(q));
+		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
+		if (keep)
+			v[k++] = v[i];
+		else
+			inquiry_free(&v[i]);
+	}
+	if (k)
+		qsort(v, k, sizeof *v, inquiry_cmp_triage);
+	return k;
+}
+
 int inquiry_cmp_triage(const void *a, const void *b)
 {
 	const struct inquiry *x = a, *y = b;
@@ -385,4 +407,15 @@ int inquiry_lock_load(const char *state_dir, unsigned number, int *fd, struct in
 	if (rc)
 		*err = e;
 	return rc;
+}
+
+void inquiry_history_fields(char *line, char *f[4])
+{
+	f[0] = line;
+	for (int i = 1; i < 4; i++) {
+		char *tab = strchr(f[i - 1], '\t');
+		if (tab)
+			*tab = '\0';
+		f[i] = tab ? tab + 1 : f[i - 1] + strlen(f[i - 1]);
+	}
 }

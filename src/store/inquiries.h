@@ -109,6 +109,12 @@ int inquiry_cmp_triage(const void *a, const void *b);
 bool inquiry_is_urgent(const struct inquiry *q);
 /* Still waiting for staff: new or open. */
 bool inquiry_is_waiting(const struct inquiry *q);
+/* The list staff ask for (`inquiries list` and GET /staff/ alike): keeps in
+ * v[0..k) those with status (NULL or "waiting": new or open; "all": any),
+ * assigned to assignee (NULL: anyone), urgent when urgent_only, in the
+ * order of inquiry_cmp_triage; frees the others.  Returns k. */
+size_t inquiries_select(struct inquiry *v, size_t n, const char *status, const char *assignee,
+			bool urgent_only);
 
 #define INQ_NOTED_ACK	1u
 #define INQ_NOTED_ALERT 2u
@@ -119,6 +125,9 @@ int inquiry_history_add(const char *state_dir, unsigned number, time_t when, con
 /* N's history as "time<TAB>who<TAB>what<TAB>detail" lines ("" when none);
  * caller frees. */
 char *inquiry_history(const char *state_dir, unsigned number);
+/* Split one history line (no '\n') in place into its four fields; a
+ * missing one is "". */
+void inquiry_history_fields(char *line, char *f[4]);
 
 /* Append q's raw message to out. */
 int inquiry_message(const char *state_dir, const struct inquiry *q, struct buf *out,

@@ -23,14 +23,6 @@
 #define LIMITS_HEADER "# letterbox sign-up limits: machine-written, pruned after a day\n"
 #define NFIELDS	      8
 
-bool signup_list_id_ok(const char *id)
-{
-	size_t n = strlen(id);
-	if (n == 0 || n > 64 || id[0] == '.' || id[0] == '-')
-		return false;
-	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 /* ---- consent records ------------------------------------------------------------------ */
 
 /* One field of a record: no tab, no line break, no control character. */
@@ -179,7 +171,7 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 		   struct lb_err *err)
 {
 	memset(res, 0, sizeof *res);
-	if (!signup_list_id_ok(r->list))
+	if (!sublist_id_ok(r->list))
 		return err_set(err, LB_EDATA, "sign-up for '%.64s': not a list name", r->list);
 	struct addr a = {0};
 	struct sublist l;

@@ -67,8 +67,4 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 int signup_ratelimit(const char *state_dir, const char *address, const char *ip, time_t now,
 		     long *retry_after, struct lb_err *err);
 
-/* Whether id can name a list file: letters, digits, '.', '_', '-', not
- * starting with '.' or '-', at most 64 bytes. */
-bool signup_list_id_ok(const char *id);
-
 #endif

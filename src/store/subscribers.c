@@ -500,3 +500,11 @@ struct sublist *sublists_find(struct sublists *ls, const char *id)
 			return &ls->v[i];
 	return NULL;
 }
+
+bool sublist_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 64 || id[0] == '.' || id[0] == '-')
+		return false;
+	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}

@@ -78,4 +78,8 @@ char **sublist_paths(const char *site_dir);
 char *sublist_id(const char *path);
 struct sublist *sublists_find(struct sublists *ls, const char *id);
 
+/* Whether id can name a list file (subscribers/ID.yaml): letters, digits,
+ * '.', '_', '-', not starting with '.' or '-', at most 64 bytes. */
+bool sublist_id_ok(const char *id);
+
 #endif

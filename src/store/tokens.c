@@ -11,15 +11,25 @@
 #include "core/strset.h"
 #include "store/subscribers.h"
 
-struct list_walk {
+/* fn once per address: the same people are in every campaign's snapshot,
+ * and a token no one has (a forged one) is tried against all of them. */
+struct once {
 	tokens_address_fn fn;
 	void *ctx;
+	struct strset seen;
 };
+
+static int once_address(void *ctx, const char *address)
+{
+	struct once *o = ctx;
+	if (!strset_add_copy(&o->seen, address, NULL, NULL))
+		return 0;
+	return o->fn(o->ctx, address);
+}
 
 static int list_entry(void *ctx, const struct subscriber *s)
 {
-	struct list_walk *w = ctx;
-	return w->fn(w->ctx, s->email);
+	return once_address(ctx, s->email);
 }
 
 /* A snapshot's "R<TAB>address<TAB>…" lines; text is modified. */
@@ -75,8 +85,8 @@ static int walk_snapshots(const struct config *cfg, tokens_address_fn fn, void *
 
 int tokens_each_address(const struct config *cfg, tokens_address_fn fn, void *ctx)
 {
-	int rc = walk_snapshots(cfg, fn, ctx);
-	struct list_walk w = {fn, ctx};
+	struct once w = {fn, ctx, STRSET_INIT};
+	int rc = walk_snapshots(cfg, once_address, &w);
 	char **paths = rc ? NULL : sublist_paths(cfg->site_dir);
 	for (char **p = paths; p && *p && !rc; p++) {
 		struct buf text = BUF_INIT;
@@ -92,6 +102,7 @@ int tokens_each_address(const struct config *cfg, tokens_address_fn fn, void *ct
 		buf_free(&text);
 	}
 	fsx_list_free(paths);
+	strset_free(&w.seen);
 	return rc;
 }
 

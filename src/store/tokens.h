@@ -21,7 +21,7 @@
 
 /* Call fn for each address letterbox knows: each campaign's recipients
  * (newest campaign first), then the list files' entries (in file order,
- * lists sorted by name).  An address may come more than once.  A non-zero return from fn stops the
+ * lists sorted by name), each address (as spelled) once.  A non-zero return from fn stops the
  * walk and is returned.  A list file or snapshot that cannot be read is left out (a snapshot with a
  * warning): its people's tokens stay unknown, so a report of theirs acts on nobody. */
 typedef int (*tokens_address_fn)(void *ctx, const char *address);

@@ -44,14 +44,6 @@ void members_close(struct members *m)
 	m->lock_fd = -1;
 }
 
-bool members_list_id_ok(const char *id)
-{
-	size_t n = strlen(id);
-	if (n == 0 || n > 64 || id[0] == '.' || id[0] == '-')
-		return false;
-	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 static bool on_list(const struct sublist *l, const char *key)
 {
 	for (size_t i = 0; l && i < l->n; i++)
@@ -72,7 +64,7 @@ int members_add(const struct config *cfg, const char *list, const struct addr *a
 	struct members s;
 	struct buf msg = BUF_INIT, rel = BUF_INIT, ev = BUF_INIT;
 	char *path = NULL;
-	if (list && !members_list_id_ok(list))
+	if (list && !sublist_id_ok(list))
 		return err_set(err, LB_EUSAGE,
 			       "--list '%.64s': a list name is letters, digits, '.', '_', '-'",
 			       list);

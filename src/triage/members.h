@@ -31,9 +31,6 @@ int members_open(const struct config *cfg, bool lock, sub_report_fn warn, struct
 		 struct lb_err *err);
 void members_close(struct members *m);
 
-/* Whether id is a list name: letters, digits, '.', '_', '-' (not first). */
-bool members_list_id_ok(const char *id);
-
 /* Add a (name: NULL or checked with listedit_name_ok) to list (NULL: the
  * only list; LB_EUSAGE when there are several or none), unless it is on it
  * already; lift a suppression of the address (re-subscribed). */

@@ -124,7 +124,13 @@ void web_html(struct buf *b, const char *text)
 
 void web_header(struct web *w, const char *name, const char *value)
 {
-	buf_printf(&w->resp->headers, "%s: %s\r\n", name, value);
+	/* One line whatever value holds: a CR or LF from data (a file name, an
+	 * address in a Location) must never start a header of its own. */
+	buf_printf(&w->resp->headers, "%s: ", name);
+	for (const char *c = value; *c; c++)
+		if ((unsigned char)*c >= 0x20 && *c != 0x7f)
+			buf_addc(&w->resp->headers, *c);
+	buf_adds(&w->resp->headers, "\r\n");
 }
 
 char *web_link(const struct web *w, const char *path)
@@ -171,7 +177,11 @@ bool web_same_origin(const struct web *w, bool strict)
 	if (claimed && strcmp(claimed, "null") != 0) {
 		cn = strlen(claimed);
 	} else if (claimed) {
-		return false; /* "null": a sandboxed or privacy-sensitive context */
+		/* "null": a sandboxed or privacy-sensitive context, and what a
+		 * browser without Sec-Fetch-Site (Safari before 16.4) sends with
+		 * a form from our own no-referrer pages: it says nothing either
+		 * way, like no header at all */
+		return !strict;
 	} else if (r->referer) {
 		claimed = r->referer;
 		cn = origin_len(claimed);

@@ -104,6 +104,13 @@ static void allow(struct web *w, const struct route *r)
 void web_dispatch(const struct config *cfg, const struct web_req *req, struct web_resp *resp)
 {
 	struct web w = {.cfg = cfg, .req = req, .resp = resp};
+	if (strncmp(req->path, "/staff", 6) == 0) {
+		/* Health data: no copy kept by any cache, whatever the answer.
+		 * same-origin: a form's POST then carries our Origin (under
+		 * no-referrer browsers send "Origin: null", which is refused). */
+		web_header(&w, "Cache-Control", "no-store");
+		web_header(&w, "Referrer-Policy", "same-origin");
+	}
 	int i = web_route_find2(req->path, &w.arg, &w.arg2);
 	if (i < 0) {
 		web_error(&w, 404, "Not found", "There is no page at this address.");
@@ -129,13 +136,19 @@ void web_dispatch(const struct config *cfg, const struct web_req *req, struct we
 		 * body (RFC 8058's senders always send one) needs no type. */
 		const char *ct = req->content_type;
 		size_t ctn = strcspn(ct, "; \t");
-		if (req->body.n &&
-		    !(ctn == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)) {
+		bool urlenc =
+		    ctn == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+		/* RFC 8058 says a one-click POST SHOULD be multipart/form-data:
+		 * taken, with no fields read (a handler that needs fields finds
+		 * none; /u/ needs none) */
+		bool multipart = ctn == 19 && strncasecmp(ct, "multipart/form-data", 19) == 0;
+		if (req->body.n && !urlenc && !multipart) {
 			web_error(&w, 415, "Unsupported form",
 				  "Send the form as application/x-www-form-urlencoded.");
 			return;
 		}
-		ok = form_parse(&w.form, req->body.p ? req->body.p : "", req->body.n, &why);
+		ok = multipart ||
+		     form_parse(&w.form, req->body.p ? req->body.p : "", req->body.n, &why);
 	} else {
 		ok = form_parse(&w.form, req->query, strlen(req->query), &why);
 	}

@@ -24,9 +24,8 @@ static void forbidden(struct web *w, const char *text)
 
 const char *staff_enter(struct web *w)
 {
-	web_header(w, "Cache-Control", "no-store");
-	/* a form's POST then carries our Origin (no-referrer: "null", refused) */
-	web_header(w, "Referrer-Policy", "same-origin");
+	/* Cache-Control and Referrer-Policy: web_dispatch, for every answer
+	 * under /staff/ (its 404s, 405s and 413s too) */
 	const char *user = w->req->remote_user;
 	if (!user) {
 		forbidden(w, "These pages are only served behind a login. The web server must "
@@ -35,11 +34,14 @@ const char *staff_enter(struct web *w)
 			     "README and the examples in contrib/.");
 		return NULL;
 	}
-	/* The name goes into history lines (TAB-separated): nothing odd in it. */
+	/* The name goes into history lines (TAB-separated): nothing odd in it,
+	 * and no blank or space-padded name (" " is no one; "ann " is not ann). */
+	size_t un = strlen(user);
+	bool blank = span_trim(span_cstr(user)).n != un;
 	bool listed = !w->cfg->web_staff;
 	for (char **s = w->cfg->web_staff; s && *s && !listed; s++)
 		listed = strcmp(*s, user) == 0;
-	if (term_unsafe(user) || strchr(user, '\t') || !listed) {
+	if (blank || term_unsafe(user) || strchr(user, '\t') || !listed) {
 		forbidden(w, "You are signed in, but not as one of the staff named in web.staff "
 			     "of letterbox.yaml.");
 		return NULL;
@@ -229,22 +231,10 @@ void web_get_staff(struct web *w)
 		web_error(w, 500, "Not available", "The inquiries cannot be read right now.");
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct inquiry *q = &v[i];
+	for (size_t i = 0; i < n; i++)
 		for (size_t s = 0; s < 4; s++)
-			counts[s] += q->status && !strcmp(q->status, statuses[s]);
-		bool keep = !strcmp(status, "all") ||
-			    (!strcmp(status, "waiting") ? inquiry_is_waiting(q)
-							: q->status && !strcmp(q->status, status));
-		keep = keep && (!urgent || inquiry_is_urgent(q));
-		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
-		if (keep)
-			v[k++] = v[i];
-		else
-			inquiry_free(&v[i]);
-	}
-	if (k)
-		qsort(v, k, sizeof *v, inquiry_cmp_triage);
+			counts[s] += v[i].status && !strcmp(v[i].status, statuses[s]);
+	k = inquiries_select(v, n, status, assignee, urgent);
 
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	staff_nav(w, &b, user);

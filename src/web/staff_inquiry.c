@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/inquiries_files.h"
+#include "triage/conv.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "receive/parse.h"
@@ -146,13 +146,8 @@ static void history(struct web *w, struct buf *b, unsigned num)
 		char *nl = strchr(p, '\n');
 		if (nl)
 			*nl = '\0';
-		char *f[4] = {p, NULL, NULL, NULL};
-		for (int i = 1; i < 4; i++) {
-			char *tab = strchr(f[i - 1], '\t');
-			if (tab)
-				*tab = '\0';
-			f[i] = tab ? tab + 1 : f[i - 1] + strlen(f[i - 1]);
-		}
+		char *f[4];
+		inquiry_history_fields(p, f);
 		time_t t;
 		struct buf when = BUF_INIT;
 		if (time_parse(span_cstr(f[0]), &t))

@@ -94,7 +94,8 @@ const char *web_status_text(int status);
 
 /* ---- for handlers ------------------------------------------------------------------------ */
 
-/* Add a response header line ("Name: value"); value must be one line. */
+/* Add a response header line ("Name: value"); control characters in value
+ * (CR, LF) are dropped, so it stays one line. */
 void web_header(struct web *w, const char *name, const char *value);
 
 /* Answer with the site's page (templates/page.html, else a built-in one)
@@ -117,7 +118,7 @@ char *web_link(const struct web *w, const char *path);
  * for a form posted from a page with our `Referrer-Policy: no-referrer`;
  * "cross-site" or "same-site" is refused), else the Origin header (or,
  * without one, the Referer's scheme://host[:port]) is this request's own
- * origin or web.url's.  With none of them, strict decides:
+ * origin or web.url's.  With none of them, or "Origin: null", strict decides:
  * true for forms that only a browser posts (/subscribe, /staff/), false
  * where mail providers post without one (RFC 8058 one-click). */
 bool web_same_origin(const struct web *w, bool strict);

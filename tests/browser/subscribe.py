@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Sign up in a real browser (headless Chromium through chromedriver):
 the form, the confirmation mail read from the Maildir outbox, its link
-followed, the button.  Prints one "ok"/"FAIL" line per check.
+followed, the button; then the unsubscribe link of the newsletter
+(UNSUB_URL: /u/TOKEN of the address signed up), its button, and the
+re-subscribe button (a form posted from our no-referrer page: "Origin:
+null", let through by Sec-Fetch-Site).  Prints one "ok"/"FAIL" line per
+check.
 
-    subscribe.py BASE_URL OUTBOX SHOT_DIR
+    subscribe.py BASE_URL OUTBOX SHOT_DIR UNSUB_URL
 """
 import email
 import glob
@@ -15,8 +19,10 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
-base, outbox, shots = sys.argv[1:4]
+base, outbox, shots, unsub = sys.argv[1:5]
 failed = 0
 
 
@@ -46,6 +52,13 @@ def browser(width):
     return d
 
 
+def submit(d):
+    """Press the page's button and wait for the next page."""
+    old = d.find_element(By.TAG_NAME, "html")
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(d, 20).until(EC.staleness_of(old))
+
+
 def shot(d, name):
     # the page's full height, so nothing is cut off
     viewport(d, d.lb_width, 600)
@@ -70,7 +83,7 @@ try:
           d.execute_script("return document.documentElement.scrollWidth <= innerWidth"))
     d.find_element(By.ID, "email").send_keys("browser@example.org")
     d.find_element(By.ID, "name").send_keys("Bo Wser")
-    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(d)
     check("the request is answered", "Check your inbox" in d.find_element(By.TAG_NAME, "h1").text)
 
     mails = [p for p in glob.glob(os.path.join(outbox, "new", "*"))
@@ -84,9 +97,19 @@ try:
     check("  with a link", bool(link))
     d.get(link)
     check("the link shows a button", d.find_element(By.CSS_SELECTOR, "button").is_displayed())
-    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(d)
     check("the button subscribes", "You are subscribed" in d.find_element(By.TAG_NAME, "h1").text)
     shot(d, "confirmed-375.png")
+
+    d.get(unsub)
+    check("the unsubscribe link shows a button",
+          d.find_element(By.CSS_SELECTOR, "button[type=submit]").text == "Unsubscribe")
+    submit(d)
+    check("the button unsubscribes", "You are unsubscribed" in d.find_element(By.TAG_NAME, "h1").text)
+    shot(d, "unsubscribed-375.png")
+    submit(d)
+    check("the re-subscribe button works from our own page",
+          "You are subscribed again" in d.find_element(By.TAG_NAME, "h1").text)
 finally:
     d.quit()
 
@@ -96,9 +119,13 @@ try:
     d.get(base + "/subscribe")
     shot(d, "subscribe.png")
     d.get(link)
-    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(d)
     check("confirming again is fine", "You are subscribed" in d.find_element(By.TAG_NAME, "h1").text)
     shot(d, "confirmed.png")
+    d.get(unsub)
+    submit(d)
+    check("unsubscribed at 1024 px too", "You are unsubscribed" in d.find_element(By.TAG_NAME, "h1").text)
+    shot(d, "unsubscribed.png")
 finally:
     d.quit()
 sys.exit(1 if failed else 0)

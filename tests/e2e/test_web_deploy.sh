@@ -47,6 +47,10 @@ live() {
 		-w '%{http_code}' -H 'Content-Type: application/x-www-form-urlencoded' --data-binary @- \
 		"$base/news/u/$TA")" 413
 	rm -f "$S/state/suppressions"
+	# No login is configured here: a Basic header the server never checked
+	# (nginx's $remote_user is just what the client sent) lets nobody in.
+	same "$name: /staff/ with an unchecked Basic header: 403" "$(curl -s -o /dev/null \
+		-w '%{http_code}' -u eve:anything "$base/news/staff/")" 403
 }
 
 # ---- Apache -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include "web/form.h"
 #include "web/csrf.h"
 #include "web/router.h"
+#include "web/web.h"
 
 static void test_form(void)
 {
@@ -101,10 +102,23 @@ static void test_csrf(void)
 	CHECK(!csrf_check(&s, "ann", act, t3, now));
 }
 
+/* A header value from data never becomes two header lines. */
+static void test_header(void)
+{
+	struct web_resp resp;
+	web_resp_init(&resp);
+	struct web w = {.resp = &resp};
+	web_header(&w, "Location", "/news/a\r\nSet-Cookie: x=1\n\tb");
+	web_header(&w, "Retry-After", "60");
+	CHECK_STR(resp.headers.p, "Location: /news/aSet-Cookie: x=1b\r\nRetry-After: 60\r\n");
+	web_resp_free(&resp);
+}
+
 int main(void)
 {
 	RUN(test_form);
 	RUN(test_routes);
 	RUN(test_csrf);
+	RUN(test_header);
 	return harness_done("web");
 }
