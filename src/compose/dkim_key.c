@@ -170,7 +170,8 @@ static int read_key_file(const char *path, struct buf *pem, struct lb_err *err)
 			       "%s: the DKIM key is owned by uid %u, not by the user running "
 			       "letterbox (uid %u)",
 			       path, (unsigned)st.st_uid, (unsigned)geteuid());
-	int rc = fsx_read(path, pem, 1 << 16, err);
+	/* O_NOFOLLOW: a link swapped in after the lstat is refused too. */
+	int rc = fsx_read_state(path, pem, 1 << 16, err);
 	if (rc)
 		return err_set(err, LB_ECONFIG, "%s", err->msg);
 	return 0;
