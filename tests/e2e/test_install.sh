@@ -82,6 +82,14 @@ check "--templates copied the missing one" cmp -s "$TOP/templates/acknowledgemen
 check "--templates kept the site's own" grep -q "^# mine" "$S/templates/reply.txt"
 expect_exit 64 "init --templates where there is no site" lb init "$T_TMP/none" --templates
 
+# A From address whose local part list_id cannot take as it is ('+'): the
+# site still loads.
+expect_exit 0 "init --from news+nl@..." lb init "$T_TMP/plus" --name N --from news+nl@plus.example \
+	--postal-address P
+check "  list_id made of it a domain-like name" grep -qF 'list_id: "news-nl.plus.example"' \
+	"$T_TMP/plus/letterbox.yaml"
+expect_exit 0 "  check passes" lb -C "$T_TMP/plus" check
+
 # ---- a bad value: one line and a hint ---------------------------------------------------------
 expect_exit 64 "init --from with a bad address" lb init "$T_TMP/bad" --from "not an address"
 check "one line and a hint" test "$(wc -l <"$T_TMP/err")" -le 2
