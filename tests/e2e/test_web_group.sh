@@ -86,6 +86,7 @@ chmod 640 "$S3/dkim/ed25519.key"
 expect_exit 0 "DKIM: the web's user signs with cron's user's 0640 group key" \
 	as_web "$LB" -C "$S3" send healing-through-connection --to a@example.org --now "$NOW"
 check "  the mail is signed" grep -q '^DKIM-Signature:' "$(find "$S3/outbox" -type f | head -1)"
+expect_exit 0 "  check, as the web's user, agrees" as_web "$LB" -C "$S3" check
 chmod 660 "$S3/dkim/ed25519.key"
 expect_exit 78 "  a key the group may write is refused" \
 	as_web "$LB" -C "$S3" send healing-through-connection --to a@example.org --now "$NOW"
