@@ -182,6 +182,10 @@ int cmd_check(struct cli *g, int argc, char **argv)
 		return LB_ECONFIG;
 	}
 	g->cfg_loaded = true;
+	/* As every command finds state/ (cmd/common.c): whether it is shared
+	 * decides which modes the secret and the DKIM keys may have. */
+	if (fsx_exists(g->cfg.state_dir) && fsx_state_dir(g->cfg.state_dir, &err))
+		report_err(&p, &err);
 	if (words)
 		return urgent_words(&g->cfg);
 	if (dns)

@@ -22,6 +22,7 @@
 #include "compose/dkim.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/termsafe.h"
 
 enum lookup { FOUND, NONE, BROKEN };
 
@@ -57,13 +58,19 @@ static int dns_open(struct dns *d, struct lb_err *err)
 	return 0;
 }
 
-/* The TXT records at name, each as one string (its pieces joined), into
- * out (NULL-terminated).  NONE: the name or the record does not exist. */
-static enum lookup txt(struct dns *d, const char *name, char ***out, struct buf *why)
+/* Room for the largest DNS message (one over TCP): a domain may publish
+ * many TXT records (site verifications), and a smaller buffer gets a cut
+ * answer whose length res_nquery reports as the whole one's. */
+enum { ANS_MAX = 65535 };
+
+/* The TXT records in the answer ans[0..n) (n: res_nquery's result) into out. */
+static enum lookup parse_txt(struct dns *d, const unsigned char *ans, int n, char ***out,
+			     struct buf *why)
 {
-	unsigned char ans[8192];
-	*out = xcalloc(1, sizeof **out);
-	int n = res_nquery(&d->rs, name, ns_c_in, ns_t_txt, ans, sizeof ans);
+	if (n > ANS_MAX) {
+		buf_adds(why, "an answer too large for DNS");
+		return BROKEN;
+	}
 	if (n < 0) {
 		int h = d->rs.res_h_errno;
 		if (h == HOST_NOT_FOUND || h == NO_DATA)
@@ -98,6 +105,18 @@ static enum lookup txt(struct dns *d, const char *name, char ***out, struct buf 
 		(*out)[k] = NULL;
 	}
 	return k ? FOUND : NONE;
+}
+
+/* The TXT records at name, each as one string (its pieces joined), into
+ * out (NULL-terminated).  NONE: the name or the record does not exist. */
+static enum lookup txt(struct dns *d, const char *name, char ***out, struct buf *why)
+{
+	unsigned char *ans = xmalloc(ANS_MAX);
+	*out = xcalloc(1, sizeof **out);
+	int n = res_nquery(&d->rs, name, ns_c_in, ns_t_txt, ans, ANS_MAX);
+	enum lookup r = parse_txt(d, ans, n, out, why);
+	free(ans);
+	return r;
 }
 
 static void free_list(char **v)
@@ -155,12 +174,18 @@ static void say(const char *what, const char *name, const char *verdict, const c
     __attribute__((format(printf, 4, 5)));
 static void say(const char *what, const char *name, const char *verdict, const char *fmt, ...)
 {
+	/* The records are whatever a DNS server sent: made safe for the terminal
+	 * (core/termsafe.h), on one line. */
+	struct buf raw = BUF_INIT, safe = BUF_INIT;
 	va_list ap;
-	printf("%-6s %s: %s: ", what, name, verdict);
+	buf_printf(&raw, "%-6s %s: %s: ", what, name, verdict);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	buf_vprintf(&raw, fmt, ap);
 	va_end(ap);
-	printf("\n");
+	term_safe(&safe, raw.p, raw.n, 0);
+	printf("%s\n", buf_cstr(&safe));
+	buf_free(&raw);
+	buf_free(&safe);
 }
 
 static void check_spf(struct dns *d, const char *domain)

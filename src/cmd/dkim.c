@@ -89,6 +89,15 @@ static int keygen(struct cli *g, int argc, char **argv)
 		rc = dkim_keygen(alg, &pem, &record, &err);
 	if (!rc)
 		rc = fsx_write_new(path, pem.p, pem.n, 0600, &err);
+	if (!rc && !out) {
+		/* A site is often a git repository (init writes a .gitignore for
+		 * state/): a private key in dkim/ must not be committed with it. */
+		char *ignore = path_join(dir, ".gitignore");
+		static const char keep_out[] = "# private keys: never committed\n*\n";
+		if (!fsx_exists(ignore))
+			rc = fsx_write_new(ignore, keep_out, sizeof keep_out - 1, 0644, &err);
+		free(ignore);
+	}
 	if (!rc) {
 		const char *domain = cfg->dkim_domain ? cfg->dkim_domain : cfg->from.domain;
 		printf("wrote %s (%s, mode 0600)\n\n"

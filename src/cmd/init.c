@@ -16,6 +16,7 @@
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/termsafe.h"
+#include "core/timefmt.h"
 
 static const char usage[] =
     "letterbox init [DIR] [--name NAME] [--from \"Name <addr>\"]\n"
@@ -35,7 +36,8 @@ static const char usage[] =
     "  --url URL              the web site (site.url)\n"
     "  --timezone ZONE        the time zone, like Europe/London (site.timezone)\n"
     "  --force                also when DIR is not empty: letterbox.yaml is\n"
-    "                         replaced; templates, articles and lists are kept\n"
+    "                         replaced (the old one kept as letterbox.yaml.old);\n"
+    "                         templates, articles and lists are kept\n"
     "  --templates            copy the templates a site lacks into DIR/templates\n"
     "                         (the site's own are never replaced)";
 
@@ -155,10 +157,13 @@ static int bad_value(const char *opt, const char *val, const char *hint)
 static int check_values(const struct init_values *v)
 {
 	const char *all[] = {v->name, v->from, v->postal_address, v->url, v->timezone};
+	/* Control characters (DEL too) and bytes that are not UTF-8 would make
+	 * a letterbox.yaml that YAML refuses to read. */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		for (const char *p = all[i]; p && *p; p++)
-			if ((unsigned char)*p < 0x20)
-				return bad_value("value", all[i], "a value is one line of text");
+		if (all[i] && term_unsafe(all[i]))
+			return bad_value(
+			    "value", all[i],
+			    "a value is one line of UTF-8 text, without control characters");
 	struct addr a;
 	struct lb_err err;
 	if (v->from && addr_parse(span_cstr(v->from), &a, &err))
@@ -167,21 +172,38 @@ static int check_values(const struct init_values *v)
 		addr_free(&a);
 	if (v->url && strncmp(v->url, "https://", 8) != 0 && strncmp(v->url, "http://", 7) != 0)
 		return bad_value("--url", v->url, "a web address starts with https://");
-	if (v->timezone) {
-		/* A name in the zone database; where there is none (no tzdata), a
-		 * name that looks like one. */
-		char *zone = path_join("/usr/share/zoneinfo", v->timezone);
-		bool ok = v->timezone[0] && v->timezone[0] != '/' && !strstr(v->timezone, "..") &&
-			  strspn(v->timezone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					      "0123456789/_+-") == strlen(v->timezone) &&
-			  (fsx_exists(zone) || !fsx_exists("/usr/share/zoneinfo"));
-		free(zone);
-		if (!ok)
-			return bad_value("--timezone", v->timezone,
-					 "not a time zone: expected a name like Europe/London "
-					 "(see /usr/share/zoneinfo)");
-	}
+	/* The rule config.c applies to site.timezone, so that init never writes a
+	 * zone the site then refuses to load. */
+	if (v->timezone && !time_zone_known(v->timezone))
+		return bad_value("--timezone", v->timezone,
+				 "not a time zone: expected a name like Europe/London "
+				 "(see /usr/share/zoneinfo)");
 	return 0;
+}
+
+/* --force replaces letterbox.yaml: the one there is kept first, beside it,
+ * as letterbox.yaml.old (or .old.N when that exists too), never lost (its
+ * outgoing settings, list_id that every unsubscribe link was made with...).
+ * *kept: the copy's path, NULL when there was nothing to keep. */
+static int keep_old_config(const char *dir, char **kept, struct lb_err *err)
+{
+	char *path = path_join(dir, "letterbox.yaml");
+	struct buf old = BUF_INIT, name = BUF_INIT;
+	*kept = NULL;
+	int rc = fsx_exists(path) ? fsx_read(path, &old, 0, err) : 0;
+	for (unsigned i = 0; !rc && old.p && !*kept; i++) {
+		buf_reset(&name);
+		buf_printf(&name, i ? "%s.old.%u" : "%s.old", path, i);
+		if (i == 1000)
+			rc = err_set(err, LB_EIO, "%s: too many old copies beside it", path);
+		else if (!fsx_exists(name.p) &&
+			 !(rc = fsx_write_new(name.p, old.p, old.n, 0600, err)))
+			*kept = buf_take(&name);
+	}
+	buf_free(&old);
+	buf_free(&name);
+	free(path);
+	return rc;
 }
 
 static int new_site(struct cli *g, const char *dir, const struct init_values *v, bool force)
@@ -214,6 +236,9 @@ static int new_site(struct cli *g, const char *dir, const struct init_values *v,
 		free(p);
 	}
 	bool wrote;
+	char *kept = NULL;
+	if (!rc)
+		rc = keep_old_config(dir, &kept, &err);
 	if (!rc)
 		rc = put(dir, "letterbox.yaml", buf_cstr(&conf), true, &wrote, &err);
 	if (!rc)
@@ -230,8 +255,13 @@ static int new_site(struct cli *g, const char *dir, const struct init_values *v,
 		rc = put(dir, ".gitignore", gitignore, false, &wrote, &err);
 	buf_free(&conf);
 	buf_free(&article);
-	if (rc)
+	if (rc) {
+		free(kept);
 		return cli_fail(&err);
+	}
+	if (kept)
+		term_printf(stdout, "letterbox: the old letterbox.yaml is kept as %s\n", kept);
+	free(kept);
 	term_printf(stdout, "letterbox: a new site in %s\n", dir);
 	fflush(stdout);
 

@@ -24,7 +24,7 @@ enum {
 /* KEY is dotted: its depth is its indentation; a NULL VALUE is a section,
  * commented out when each of its keys is.  $name $from $fromname $local
  * $domain $postal_address $url $timezone are the flags' values, or
- * placeholders. */
+ * placeholders; $label is $local made a DNS label for list_id. */
 static const struct init_key {
 	const char *key, *value;
 	unsigned flags;
@@ -43,7 +43,7 @@ static const struct init_key {
     {"from", "$from", 0, "who newsletters are from: \"Name <address>\""},
     {"reply_to", "$fromname <$local+{token}@$domain>", 0,
      "where replies go; {token} tells poll who wrote (the mailbox must take LOCAL+anything)"},
-    {"list_id", "$local.$domain", 0, "the list's name in List-Id: a domain-like name"},
+    {"list_id", "$label.$domain", 0, "the list's name in List-Id: a domain-like name"},
     {"unsubscribe", NULL, 0, "How a reader leaves: in every message's List-Unsubscribe."},
     {"unsubscribe.mailto", "unsubscribe+{token}@$domain", 0,
      "an address that reaches the incoming mailbox below"},
@@ -122,8 +122,24 @@ static const struct init_key {
 
 /* The values $NAME stands for. */
 struct vars {
-	char *name, *from, *fromname, *local, *domain, *postal, *url, *tz;
+	char *name, *from, *fromname, *local, *label, *domain, *postal, *url, *tz;
 };
+
+/* The local part as list_id's first label: config.c takes only letters,
+ * digits, '.' and '-' there ("news+nl" -> "news-nl", quotes dropped). */
+static char *list_label(const char *local)
+{
+	struct buf b = BUF_INIT;
+	for (const char *p = local; *p; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-')
+			buf_addc(&b, *p);
+		else if (*p != '"')
+			buf_addc(&b, '-');
+	if (!b.n)
+		buf_adds(&b, "news");
+	return buf_take(&b);
+}
 
 /* A display name as it goes before <address>: quoted when it has a special. */
 static char *display_name(const char *s)
@@ -149,6 +165,7 @@ static void vars_init(struct vars *x, const struct init_values *v)
 	x->name = xstrdup(v->name ? v->name : INIT_PLACEHOLDER " your organisation");
 	x->fromname = display_name(from && a.display ? a.display : x->name);
 	x->local = xstrdup(from ? a.local : "news");
+	x->label = list_label(x->local);
 	x->domain = xstrdup(from ? a.domain : INIT_PLACEHOLDER ".example.org");
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "%s <%s@%s>", x->fromname, x->local, x->domain);
@@ -169,6 +186,7 @@ static void vars_free(struct vars *x)
 	free(x->from);
 	free(x->fromname);
 	free(x->local);
+	free(x->label);
 	free(x->domain);
 	free(x->postal);
 	free(x->url);
@@ -186,6 +204,7 @@ static void expand(const struct vars *x, const char *pat, struct buf *out)
 	    {"$from", offsetof(struct vars, from)},
 	    {"$name", offsetof(struct vars, name)},
 	    {"$local", offsetof(struct vars, local)},
+	    {"$label", offsetof(struct vars, label)},
 	    {"$domain", offsetof(struct vars, domain)},
 	    {"$postal_address", offsetof(struct vars, postal)},
 	    {"$url", offsetof(struct vars, url)},

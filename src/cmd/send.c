@@ -236,7 +236,7 @@ static void report_missed(struct send_ctx *s, const struct article *a)
 	char *marker = path_join(dir, "missed");
 	if (!fsx_exists(marker)) {
 		struct buf when = BUF_INIT, text = BUF_INIT;
-		time_iso(&when, a->send_at);
+		time_local(&when, a->send_at); /* said to a person, and by status */
 		buf_printf(&text, "%s was due at %s, more than send.catch_up ago: not sent\n",
 			   a->slug, when.p);
 		fprintf(stderr, "letterbox: %s", text.p);

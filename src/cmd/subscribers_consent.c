@@ -77,8 +77,9 @@ int subscribers_consent(struct cli *g, int argc, char **argv)
 			continue;
 		buf_reset(&t1);
 		buf_reset(&t2);
-		time_iso(&t1, r->confirmed);
-		time_iso(&t2, r->requested);
+		/* JSON keeps UTC for programs; the table is for a person: local. */
+		(json ? time_iso : time_local)(&t1, r->confirmed);
+		(json ? time_iso : time_local)(&t2, r->requested);
 		if (json) {
 			const char *kv[] = {
 			    "confirmed",  t1.p,		 "requested",	   t2.p,

@@ -46,7 +46,8 @@ const char *dkim_alg_name(enum dkim_alg alg);
 
 /* Load cfg's dkim keys.  *out is NULL (and 0 returned) when cfg has no
  * `dkim:` section.  A key file that is missing, not a regular file of ours,
- * readable by group or others (it must be 0600), not a PEM private key, or
+ * readable by group or others (it must be 0600; in a shared-group state/,
+ * core/fsx.h, 0640 and the group's, owned by either user), not a PEM private key, or
  * of another kind than `algorithm` says: LB_ECONFIG naming the file.
  * Free with dkim_free (NULL is fine). */
 int dkim_open(const struct config *cfg, struct dkim **out, struct lb_err *err);

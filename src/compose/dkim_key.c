@@ -152,25 +152,50 @@ void dkim_free(struct dkim *d)
 	free(d);
 }
 
-/* The key file as a password file is read: ours, regular, not a link, 0600. */
+/* Whether this process is in group gid (its own or a supplementary one). */
+static bool in_group(gid_t gid)
+{
+	if (gid == getegid())
+		return true;
+	gid_t v[256];
+	int n = getgroups(256, v);
+	for (int i = 0; i < n; i++)
+		if (v[i] == gid)
+			return true;
+	return false;
+}
+
+/* The key file as a password file is read: ours, regular, not a link, 0600.
+ * In a shared-group state/ (core/fsx.h: the web server's user and cron's
+ * are two users in one group, and both send mail: confirmations, and
+ * newsletters) the key may be the group's to read, 0640, as the secret may
+ * be there; never writable by the group nor readable by others. */
 static int read_key_file(const char *path, struct buf *pem, struct lb_err *err)
 {
 	struct stat st;
+	bool shared = fsx_group_mode();
 	if (lstat(path, &st) != 0)
 		return err_sys(err, LB_ECONFIG, "%s: cannot read the DKIM key", path);
 	if (!S_ISREG(st.st_mode))
 		return err_set(err, LB_ECONFIG, "%s: the DKIM key is not a regular file", path);
-	if (st.st_mode & 077)
+	if (st.st_mode & (shared ? 027 : 077))
 		return err_set(err, LB_ECONFIG,
-			       "%s: the DKIM key has mode %04o; it must be 0600 or stricter "
-			       "(chmod 600 %s)",
-			       path, (unsigned)(st.st_mode & 07777), path);
-	if (st.st_uid != geteuid())
+			       "%s: the DKIM key has mode %04o; it must be %s or stricter "
+			       "(chmod %s %s)",
+			       path, (unsigned)(st.st_mode & 07777), shared ? "0640" : "0600",
+			       shared ? "640" : "600", path);
+	if (shared && (st.st_mode & 040) && !in_group(st.st_gid))
+		return err_set(err, LB_ECONFIG,
+			       "%s: the DKIM key is readable by group %u, not the shared group "
+			       "of state/",
+			       path, (unsigned)st.st_gid);
+	if (st.st_uid != geteuid() && !(shared && in_group(st.st_gid)))
 		return err_set(err, LB_ECONFIG,
 			       "%s: the DKIM key is owned by uid %u, not by the user running "
 			       "letterbox (uid %u)",
 			       path, (unsigned)st.st_uid, (unsigned)geteuid());
-	int rc = fsx_read(path, pem, 1 << 16, err);
+	/* O_NOFOLLOW: a link swapped in after the lstat is refused too. */
+	int rc = fsx_read_state(path, pem, 1 << 16, err);
 	if (rc)
 		return err_set(err, LB_ECONFIG, "%s", err->msg);
 	return 0;

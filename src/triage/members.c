@@ -52,10 +52,15 @@ static bool on_list(const struct sublist *l, const char *key)
 	return false;
 }
 
-static void say_when(struct buf *b, const struct suppression *x)
+/* "removed since WHEN": local (site.timezone) for the person told, UTC for
+ * the evidence kept in state/. */
+static void say_when(struct buf *b, const struct suppression *x, bool local)
 {
 	buf_printf(b, "%s since ", sup_reason_name(x->reason));
-	time_iso(b, x->when);
+	if (local)
+		time_local(b, x->when);
+	else
+		time_iso(b, x->when);
 }
 
 int members_add(const struct config *cfg, const char *list, const struct addr *a, const char *name,
@@ -102,8 +107,11 @@ int members_add(const struct config *cfg, const char *list, const struct addr *a
 	}
 	const struct suppression *was = suppressions_get(s.sup, a->spec);
 	if (was) {
-		say_when(&msg, was); /* before the add below turns was into the new record */
+		/* before the add below turns was into the new record */
+		say_when(&msg, was, false);
 		buf_printf(&ev, "%s, after %s", how, msg.p);
+		buf_reset(&msg);
+		say_when(&msg, was, true);
 		if ((rc = suppressions_add(s.sup, a->spec, SUP_RESUBSCRIBED, now, ev.p, err)))
 			goto out;
 		buf_printf(said,
@@ -134,7 +142,7 @@ int members_remove(const struct config *cfg, const struct addr *a, const char *h
 	free(key);
 	const struct suppression *was = suppressions_get(s.sup, a->spec);
 	if (was) {
-		say_when(&ev, was);
+		say_when(&ev, was, true);
 		buf_printf(said, "%s is already suppressed (%s): nothing to do\n", a->spec, ev.p);
 		goto out;
 	}

@@ -84,6 +84,21 @@ zone "${GOOD[@]:0:3}"
 dns 0 "not signing: SPF and DMARC only"
 says '^DKIM   example.org: OFF: letterbox does not sign' "  says letterbox does not sign"
 
+# A domain with many TXT records (site verifications): the answer passes
+# 8 KB and comes over TCP; read whole, not cut (nor read past its buffer).
+FILL=$(printf 'x%.0s' $(seq 2000))
+zone "example.org=a $FILL" "example.org=b $FILL" "example.org=c $FILL" "example.org=d $FILL" \
+	"example.org=e $FILL" "${GOOD[@]:0:3}"
+dns 0 "an answer of 10 KB (over TCP)"
+says '^SPF    example.org: ok: "v=spf1 mx -all"' "  the SPF record after 10 KB of others is found"
+
+# What a DNS server sends is printed made safe: no escape sequence reaches
+# the terminal.
+zone "example.org=v=spf1 mx -all $(printf '\033]0;owned\007\033[2J')" "${GOOD[@]:1:2}"
+dns 0 "a record with terminal escapes"
+if grep -q $'\033' "$T_TMP/out"; then fail "  an ESC reached the terminal"; else pass "  no ESC on stdout"; fi
+says 'mx -all \\x1b\]0;owned\\x07' "  the escapes shown visibly"
+
 kill "$DNS_PID" 2>/dev/null
 wait "$DNS_PID" 2>/dev/null
 dns 69 "no DNS server answering"

@@ -32,6 +32,9 @@ make_site "$S"
 expect_exit 0 "keygen --selector s1 (RSA)" lb -C "$S" dkim keygen --selector s1
 check "  the key is 0600" test "$(stat -c %a "$S/dkim/s1.key")" = 600
 check "  the key is PEM PKCS#8" grep -q "BEGIN PRIVATE KEY" "$S/dkim/s1.key"
+# A site kept in git: `git add -A` must not take the private key along.
+git -C "$S" init -q 2>/dev/null && git -C "$S" add -A
+check "  git add -A in the site leaves the key out" test -z "$(git -C "$S" ls-files dkim)"
 check "  the record names the selector" grep -q '^s1._domainkey.example.org. IN TXT "v=DKIM1; k=rsa; p=MII' "$T_TMP/out"
 check "  no zone string over 255 octets" test -z "$(grep -o '"[^"]*"' "$T_TMP/out" | awk 'length > 257')"
 expect_exit 65 "keygen over an existing key" lb -C "$S" dkim keygen --selector s1
@@ -137,7 +140,12 @@ check "  nothing sent" test -z "$(ls "$S/outbox/new" 2>/dev/null)"
 expect_exit 78 "check says so too" lb -C "$S" check
 grep_err "must be 0600" "  check: the mode"
 chmod 600 "$S/dkim/rsa.key"
-sed -i 's|key_file: dkim/rsa.key|key_file: dkim/ed25519.key|' "$S/letterbox.yaml"
+ln -s rsa.key "$S/dkim/link.key"
+sed -i 's|key_file: dkim/rsa.key|key_file: dkim/link.key|' "$S/letterbox.yaml"
+expect_exit 78 "a key file that is a symbolic link" lb -C "$S" send --now "$NOW"
+grep_err "link.key: the DKIM key is not a regular file" "  says so"
+check "  nothing sent" test -z "$(ls "$S/outbox/new" 2>/dev/null)"
+sed -i 's|key_file: dkim/link.key|key_file: dkim/ed25519.key|' "$S/letterbox.yaml"
 expect_exit 78 "an Ed25519 key with algorithm rsa-sha256" lb -C "$S" send --now "$NOW"
 grep_err "ed25519.key: not an RSA key" "  says which"
 sed -i 's|key_file: dkim/ed25519.key|key_file: dkim/none.key|' "$S/letterbox.yaml"

@@ -72,12 +72,23 @@ expect_exit 0 "init --force on a site" lb init --force "$S" --name Other --from 
 check "--force: the list is kept" grep -q ada@example.org "$S/subscribers/news.yaml"
 check "--force: the site's template is kept" grep -q "^# mine" "$S/templates/reply.txt"
 check "--force: letterbox.yaml replaced" grep -qF 'name: "Other"' "$S/letterbox.yaml"
+check "--force: the old letterbox.yaml kept beside it" \
+	grep -qF 'name: "Smith & Jones, LLC"' "$S/letterbox.yaml.old"
+check "--force: and said so" grep -q "old letterbox.yaml is kept as .*letterbox.yaml.old" "$T_TMP/out"
 rm "$S/templates/acknowledgement.txt"
 expect_exit 0 "init --templates" lb init "$S" --templates
 check "--templates copied the missing one" cmp -s "$TOP/templates/acknowledgement.txt" \
 	"$S/templates/acknowledgement.txt"
 check "--templates kept the site's own" grep -q "^# mine" "$S/templates/reply.txt"
 expect_exit 64 "init --templates where there is no site" lb init "$T_TMP/none" --templates
+
+# A From address whose local part list_id cannot take as it is ('+'): the
+# site still loads.
+expect_exit 0 "init --from news+nl@..." lb init "$T_TMP/plus" --name N --from news+nl@plus.example \
+	--postal-address P
+check "  list_id made of it a domain-like name" grep -qF 'list_id: "news-nl.plus.example"' \
+	"$T_TMP/plus/letterbox.yaml"
+expect_exit 0 "  check passes" lb -C "$T_TMP/plus" check
 
 # ---- a bad value: one line and a hint ---------------------------------------------------------
 expect_exit 64 "init --from with a bad address" lb init "$T_TMP/bad" --from "not an address"
@@ -87,6 +98,16 @@ grep_err "init --help" "hints at --help"
 expect_exit 64 "init --timezone Mars/Olympus" lb init "$T_TMP/bad" --timezone Mars/Olympus
 grep_err "Europe/London" "says what a time zone looks like"
 check "nothing made for a bad value" test ! -e "$T_TMP/bad"
+# Values YAML cannot hold (DEL, bytes that are not UTF-8) are refused, not
+# written into a letterbox.yaml that then does not load.
+expect_exit 64 "init --name with a DEL" lb init "$T_TMP/bad1" --name "$(printf 'a\177b')"
+expect_exit 64 "init --name not UTF-8" lb init "$T_TMP/bad2" --name "$(printf 'Caf\351')"
+check "nothing made for either" test ! -e "$T_TMP/bad1" -a ! -e "$T_TMP/bad2"
+# The zone is checked as config.c checks site.timezone (against TZDIR when
+# set), so init never writes one the site then refuses.
+mkdir -p "$T_TMP/nozones"
+TZDIR=$T_TMP/nozones expect_exit 64 "init --timezone a zone TZDIR lacks" \
+	lb init "$T_TMP/bad3" --timezone Europe/London
 
 # ---- check: the templates the features need -------------------------------------------------
 S=$T_TMP/site

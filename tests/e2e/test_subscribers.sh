@@ -78,6 +78,7 @@ expect_exit 0 "remove an address on no list" lb -C "$S" subscribers remove ghost
 check "says it is on no list" out_has 'not on any list: suppressed anyway'
 expect_exit 0 "remove it again" lb -C "$S" subscribers remove ghost@example.org
 check "says it is already suppressed" out_has 'already suppressed \(removed since'
+check "  since a local time, with its zone" out_has 'removed since [0-9-]+ [0-9:]+ [A-Z+0-9-]+\)'
 expect_exit 65 "remove a bad address" lb -C "$S" subscribers remove 'not an address'
 expect_exit 0 "list --json after remove" lb -C "$S" subscribers list --json
 jcheck "the removed subscriber shows as removed, the rest active" \

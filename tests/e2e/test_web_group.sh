@@ -67,3 +67,31 @@ chmod 2770 "$S2/state"
 chmod 604 "$S2/state/secret"
 expect_exit 78 "a 2770 state/ still refuses a secret others can read" lb -C "$S2" send --now "$NOW"
 grep_err "chmod 660" "  says chmod 660"
+
+# DKIM in a shared-group state/: both users send mail (the web's user the
+# confirmations, cron's the newsletters), so the key may be the group's to
+# read (0640), owned by either; not the group's to write, nor others'.
+S3=$T_TMP/dkim
+make_site "$S3"
+mkdir -p "$S3/dkim" "$S3/outbox"
+cp "$TOP/tests/fixtures/dkim/ed25519.key" "$S3/dkim/"
+printf 'dkim:\n  selector: test-ed\n  key_file: dkim/ed25519.key\n  algorithm: ed25519-sha256\n' >>"$S3/letterbox.yaml"
+chmod -R a+rX "$S3"
+chown -R daemon "$S3"
+chown -R daemon:$G "$S3/state" "$S3/outbox"
+chmod 2770 "$S3/state" "$S3/outbox"
+chmod 640 "$S3/state/secret"
+chown daemon:$G "$S3/dkim/ed25519.key"
+chmod 640 "$S3/dkim/ed25519.key"
+expect_exit 0 "DKIM: the web's user signs with cron's user's 0640 group key" \
+	as_web "$LB" -C "$S3" send healing-through-connection --to a@example.org --now "$NOW"
+check "  the mail is signed" grep -q '^DKIM-Signature:' "$(find "$S3/outbox" -type f | head -1)"
+expect_exit 0 "  check, as the web's user, agrees" as_web "$LB" -C "$S3" check
+chmod 660 "$S3/dkim/ed25519.key"
+expect_exit 78 "  a key the group may write is refused" \
+	as_web "$LB" -C "$S3" send healing-through-connection --to a@example.org --now "$NOW"
+grep_err "must be 0640 or stricter" "  says so"
+chmod 640 "$S3/dkim/ed25519.key"
+chgrp 4243 "$S3/dkim/ed25519.key"
+expect_exit 78 "  a key another group may read is refused" \
+	as_cron "$LB" -C "$S3" send healing-through-connection --to a@example.org --now "$NOW"

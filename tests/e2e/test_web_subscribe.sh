@@ -143,6 +143,7 @@ same "  added once" "$(list_sum)" "$AFTER"
 same "  recorded once" "$(grep -c $'\tzoe@example.org\t' "$S/state/consent")" 1
 "$LB" -C "$S" subscribers consent zoe@example.org >"$T_TMP/consent"
 check "subscribers consent ADDRESS shows the record" grep -q "web.*friends.*zoe@example.org.*127.0.0.1.*$c_hash" "$T_TMP/consent"
+check "  its times local, with the zone" grep -qE "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} [A-Z]+ +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} [A-Z]+ " "$T_TMP/consent"
 same "  --json" "$("$LB" -C "$S" subscribers consent --json | $PY -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["address"], r["source"], r["consent_sha256"])')" "zoe@example.org web $c_hash"
 
 # ---- forged, altered, expired

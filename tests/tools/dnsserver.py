@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""dnsserver: a tiny DNS server for tests, on 127.0.0.1 (UDP) only.
+"""dnsserver: a tiny DNS server for tests, on 127.0.0.1 (UDP and TCP) only.
 
     dnsserver.py --records FILE --port-file FILE
 
@@ -11,6 +11,9 @@ type gets an empty answer.  The records file is read again for every query,
 so a test can change it between runs.  The chosen port is written to the
 port file once the server listens.  letterbox is pointed at it with
 LETTERBOX_TEST_DNS=127.0.0.1:PORT (test-only; see src/cmd/check_dns.c).
+An answer longer than 1232 octets goes over UDP truncated (TC set, no
+records), so the resolver asks again over TCP on the same port, as with a
+real server.
 """
 import argparse
 import socket
@@ -62,6 +65,37 @@ def answer(data, recs):
     return head + question + b"".join(rrs)
 
 
+UDP_MAX = 1232
+
+
+def truncated(resp):
+    """The header and question of resp, TC set, no records."""
+    qid, flags = struct.unpack(">HH", resp[:4])
+    off = 12
+    while resp[off] != 0:
+        off += 1 + resp[off]
+    return struct.pack(">HHHHHH", qid, flags | 0x0200, 1, 0, 0, 0) + resp[12:off + 5]
+
+
+def serve_tcp(t, path):
+    while True:
+        conn, _ = t.accept()
+        try:
+            conn.settimeout(5)
+            data = b""
+            while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            resp = answer(data[2:], load(path))
+            conn.sendall(struct.pack(">H", len(resp)) + resp)
+        except (IndexError, struct.error, OSError):
+            pass
+        finally:
+            conn.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", required=True)
@@ -69,6 +103,12 @@ def main():
     a = ap.parse_args()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind(("127.0.0.1", s.getsockname()[1]))
+    t.listen(8)
+    import threading
+    threading.Thread(target=serve_tcp, args=(t, a.records), daemon=True).start()
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(s.getsockname()[1]))
     import os
@@ -76,7 +116,8 @@ def main():
     while True:
         data, peer = s.recvfrom(4096)
         try:
-            s.sendto(answer(data, load(a.records)), peer)
+            resp = answer(data, load(a.records))
+            s.sendto(truncated(resp) if len(resp) > UDP_MAX else resp, peer)
         except (IndexError, struct.error, OSError):
             pass
 
