@@ -251,6 +251,12 @@ int inquiry_cmp_triage(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
+int inquiry_ptr_cmp_triage(const void *a, const void *b)
+{
+	return inquiry_cmp_triage(*(const struct inquiry *const *)a,
+				  *(const struct inquiry *const *)b);
+}
+
 int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
 			const char *what, const char *detail, struct lb_err *err)
 {
@@ -296,7 +302,7 @@ int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t coun
 	char *next = NULL, *old = NULL;
 	int rc = inq_lock(dir, &fd, err);
 	if (!rc)
-		rc = inq_read_log(dir, &b, 0, NULL, err);
+		rc = inq_read_log(dir, &b, err);
 	if (rc)
 		goto out;
 	unsigned g = (unsigned)strtoul(b.gen + strlen("messages."), NULL, 10);

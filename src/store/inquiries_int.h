@@ -16,6 +16,12 @@
 /* The log's first line, followed by the messages file's name. */
 #define INQ_HEADER "# letterbox inquiries "
 
+/* One history line ("H N<TAB>…") of the log: where it is in the text read. */
+struct hist_ref {
+	unsigned number;
+	size_t off, len; /* from the log's start; the line without "H N<TAB>" and newline */
+};
+
 /* The log as read: every inquiry's latest record, with its thread. */
 struct book {
 	struct inquiry *v; /* indexed by number; number 0 = absent */
@@ -25,13 +31,15 @@ struct book {
 	/* The M lines' entries, by number, until the log is read. */
 	struct buf *threads;
 	size_t tcap;
+	/* Every history line, in the log's order. */
+	struct hist_ref *hist;
+	size_t nhist, hcap;
 };
 
-/* Read the whole log into *b (history: when not NULL, number hist_of's
- * history lines are appended); free with inq_book_free.  Readers that need
- * no history use the copy store/inquiries_log.c keeps up to date instead. */
-int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
-		 struct lb_err *err);
+/* Read the whole log into *b; free with inq_book_free.  Readers use the copy
+ * store/inquiries_log.c keeps up to date instead; this is for compaction,
+ * which holds the lock and must see the file as it is. */
+int inq_read_log(const char *dir, struct book *b, struct lb_err *err);
 void inq_book_free(struct book *b);
 
 /* state_dir/inquiries; caller frees. */

@@ -3,6 +3,7 @@
  * (store/inquiries.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +71,14 @@ void inq_render(struct buf *b, const struct inquiry *q)
 
 static char *unescape(struct span v)
 {
+	const char *bs = memchr(v.p, '\\', v.n);
+	if (!bs) /* the usual case: one allocation of the right size */
+		return xstrndup(v.p, v.n);
 	struct buf b = BUF_INIT;
 	buf_grow(&b, v.n);
 	const char *p = v.p, *end = v.p + v.n;
 	while (p < end) {
-		const char *bs = memchr(p, '\\', (size_t)(end - p));
+		bs = memchr(p, '\\', (size_t)(end - p));
 		if (!bs || bs + 1 >= end) {
 			buf_add(&b, p, (size_t)(end - p));
 			break;
@@ -86,23 +90,38 @@ static char *unescape(struct span v)
 	return buf_take(&b);
 }
 
+/* The record's text fields by key (a table, compared by length first: the
+ * log has some ten of these lines per record, and a store tens of
+ * thousands of records). */
+/* clang-format off */
+#define TEXT_FIELD(name) {#name, sizeof #name - 1, offsetof(struct inquiry, name)}
+/* clang-format on */
+static const struct {
+	const char *name;
+	size_t len;
+	size_t off;
+} text_fields[] = {
+    TEXT_FIELD(from),	 TEXT_FIELD(from_name),	  TEXT_FIELD(subject),	    TEXT_FIELD(message_id),
+    TEXT_FIELD(article), TEXT_FIELD(status),	  TEXT_FIELD(priority),	    TEXT_FIELD(assignee),
+    TEXT_FIELD(excerpt), TEXT_FIELD(attachments), TEXT_FIELD(acknowledged), TEXT_FIELD(alerted),
+    TEXT_FIELD(copies),	 TEXT_FIELD(ack_state),	  TEXT_FIELD(alert_state),  TEXT_FIELD(key),
+};
+
 static char **field_slot(struct inquiry *q, struct span k)
 {
-	static const char *const names[] = {"from",    "from_name",   "subject",      "message_id",
-					    "article", "status",      "priority",     "assignee",
-					    "excerpt", "attachments", "acknowledged", "alerted",
-					    "copies",  "ack_state",   "alert_state",  "key",
-					    NULL};
-	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
-			  &q->article, &q->status,	&q->priority,	  &q->assignee,
-			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key};
-	for (size_t i = 0; names[i]; i++)
-		if (span_eq(k, names[i]))
-			return slots[i];
+	for (size_t i = 0; i < sizeof text_fields / sizeof text_fields[0]; i++)
+		if (k.n == text_fields[i].len && memcmp(k.p, text_fields[i].name, k.n) == 0)
+			return (char **)(void *)((char *)q + text_fields[i].off);
 	return NULL;
 }
 
+static bool key_is(struct span k, const char *name, size_t len)
+{
+	return k.n == len && memcmp(k.p, name, len) == 0;
+}
+#define KEY_IS(k, lit) key_is(k, lit, sizeof lit - 1)
+
+/* One "key: value" line of a record; only text fields allocate. */
 static void parse_line(struct inquiry *q, struct span line)
 {
 	const char *colon = memchr(line.p, ':', line.n);
@@ -110,27 +129,29 @@ static void parse_line(struct inquiry *q, struct span line)
 		return;
 	struct span k = {line.p, (size_t)(colon - line.p)};
 	struct span v = {colon + 2, line.n - k.n - 2};
-	char *val = unescape(v);
 	char **slot = field_slot(q, k);
 	if (slot) {
 		free(*slot);
-		*slot = val;
+		*slot = unescape(v);
 		return;
 	}
-	if (span_eq(k, "received")) {
-		time_parse(span_cstr(val), &q->received);
-	} else if (span_eq(k, "subscriber")) {
-		q->subscriber = strcmp(val, "yes") == 0;
-	} else if (span_eq(k, "unparsed")) {
+	if (KEY_IS(k, "received")) {
+		time_parse(v, &q->received);
+	} else if (KEY_IS(k, "subscriber")) {
+		q->subscriber = KEY_IS(v, "yes");
+	} else if (KEY_IS(k, "unparsed")) {
 		q->unparsed = true;
-	} else if (span_eq(k, "truncated")) {
+	} else if (KEY_IS(k, "truncated")) {
 		q->truncated = true;
-	} else if (span_eq(k, "message")) {
+	} else if (KEY_IS(k, "message")) {
+		char num[48]; /* "OFFSET LENGTH", NUL-terminated for strto* */
+		size_t n = v.n < sizeof num - 1 ? v.n : sizeof num - 1;
+		memcpy(num, v.p, n);
+		num[n] = '\0';
 		char *end;
-		q->msg_off = strtoll(val, &end, 10);
+		q->msg_off = strtoll(num, &end, 10);
 		q->msg_len = (size_t)strtoull(end, NULL, 10);
 	}
-	free(val);
 }
 
 /* ---- the log, read ------------------------------------------------------------------------ */
@@ -141,6 +162,7 @@ void inq_book_free(struct book *b)
 		inquiry_free(&b->v[i]);
 	free(b->v);
 	free(b->gen);
+	free(b->hist);
 }
 
 static struct inquiry *slot(struct book *b, unsigned n)
@@ -214,14 +236,14 @@ static void threads_settle(struct book *b)
 	b->tcap = 0;
 }
 
-/* Parse the log's text [p, end) into b; history (when not NULL) gets N's
- * history lines.  Returns how much of it was read for good: up to the end
- * of the last line outside a record, so that a record being written (or cut
- * short) is read again, whole, next time. */
-static size_t parse_log(struct book *b, const char *text, const char *end, unsigned hist_of,
-			struct buf *history)
+/* Parse the log's text [base + from, end) into b; its history lines are
+ * noted by their offset from base (the log's start).  Returns how much of it
+ * was read for good: up to the end of the last line outside a record, so
+ * that a record being written (or cut short) is read again, whole, next
+ * time. */
+static size_t parse_log(struct book *b, const char *base, size_t from, const char *end)
 {
-	const char *p = text;
+	const char *text = base + from, *p = text;
 	size_t done = 0;
 	struct inquiry cur = {0};
 	bool in_record = false;
@@ -266,13 +288,13 @@ static size_t parse_log(struct book *b, const char *text, const char *end, unsig
 			} else if (line.p[0] == 'H' && n < b->cap && b->v[n].number) {
 				b->v[n].noted |= history_noted(line);
 			}
-			if (line.p[0] == 'H' && history && n == hist_of) {
-				const char *tab = memchr(line.p, '\t', line.n);
-				if (tab) {
-					buf_add(history, tab + 1,
-						line.n - (size_t)(tab + 1 - line.p));
-					buf_addc(history, '\n');
-				}
+			const char *tab = line.p[0] == 'H' ? memchr(line.p, '\t', line.n) : NULL;
+			if (tab) {
+				b->hist =
+				    xgrowarray(b->hist, &b->hcap, b->nhist + 1, sizeof *b->hist);
+				b->hist[b->nhist++] =
+				    (struct hist_ref){n, (size_t)(tab + 1 - base),
+						      line.n - (size_t)(tab + 1 - line.p)};
 			}
 			if (n > b->highest)
 				b->highest = n;
@@ -291,10 +313,7 @@ static size_t parse_log(struct book *b, const char *text, const char *end, unsig
 	return done;
 }
 
-/* Read the whole log.  history: when not NULL, N's history lines are
- * appended. */
-int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
-		 struct lb_err *err)
+int inq_read_log(const char *dir, struct book *b, struct lb_err *err)
 {
 	memset(b, 0, sizeof *b);
 	char *path = path_join(dir, "log");
@@ -302,7 +321,7 @@ int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *
 	int rc = fsx_read_state(path, &text, 0, err);
 	free(path);
 	if (rc == 0)
-		parse_log(b, buf_cstr(&text), buf_cstr(&text) + text.n, hist_of, history);
+		parse_log(b, buf_cstr(&text), 0, buf_cstr(&text) + text.n);
 	if (!b->gen)
 		b->gen = xstrdup("messages.1");
 	buf_free(&text);
@@ -322,6 +341,7 @@ static struct {
 	ino_t ino;
 	off_t done;
 	struct book b;
+	struct buf text; /* the log up to done: the history lines are read from it */
 } cache;
 
 /* Whether fd's log is the one the cache read: the same file, not shorter,
@@ -359,22 +379,27 @@ static int book_current(const char *dir, const struct book **out, struct lb_err 
 		free(cache.path);
 		cache.path = NULL;
 		cache.done = 0;
+		buf_free(&cache.text);
 	}
+	/* What was appended since goes after what was read, in one buffer: one
+	 * read(2) of the whole log the first time, of the new lines after. */
 	if (!rc && fd >= 0 && st.st_size > cache.done) {
-		struct buf tail = BUF_INIT;
+		struct buf *t = &cache.text;
 		size_t want = (size_t)(st.st_size - cache.done);
-		ssize_t got = buf_grow(&tail, want) ? pread(fd, tail.p, want, cache.done) : -1;
+		ssize_t got = buf_grow(t, want) ? pread(fd, t->p + t->n, want, cache.done) : -1;
 		if (got < 0) {
 			rc = err_sys(err, LB_EIO, "%s", path);
 		} else {
-			tail.n = (size_t)got;
-			tail.p[tail.n] = '\0';
-			cache.done += (off_t)parse_log(&cache.b, tail.p, tail.p + tail.n, 0, NULL);
+			size_t from = t->n;
+			t->n += (size_t)got;
+			t->p[t->n] = '\0';
+			cache.done += (off_t)parse_log(&cache.b, t->p, from, t->p + t->n);
+			t->n = (size_t)cache.done; /* an unfinished record: read again */
+			t->p[t->n] = '\0';
 			cache.path = cache.path ? cache.path : xstrdup(path);
 			cache.dev = st.st_dev;
 			cache.ino = st.st_ino;
 		}
-		buf_free(&tail);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -444,14 +469,38 @@ int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct 
 	return rc;
 }
 
+int inquiries_view(const char *state_dir, const struct inquiry ***v, size_t *n, struct lb_err *err)
+{
+	*v = NULL;
+	*n = 0;
+	char *dir = inq_store_dir(state_dir);
+	const struct book *b;
+	int rc = book_current(dir, &b, err);
+	size_t k = 0;
+	for (size_t i = 0; !rc && i < b->cap; i++)
+		k += b->v[i].number != 0;
+	if (k) {
+		*v = xmalloc(k * sizeof **v);
+		for (size_t i = 0; i < b->cap; i++)
+			if (b->v[i].number)
+				(*v)[(*n)++] = &b->v[i];
+	}
+	free(dir);
+	return rc;
+}
+
 char *inquiry_history(const char *state_dir, unsigned number)
 {
 	char *dir = inq_store_dir(state_dir);
-	struct book b;
+	const struct book *b;
 	struct buf h = BUF_INIT;
 	struct lb_err err;
-	inq_read_log(dir, &b, number, &h, &err);
-	inq_book_free(&b);
+	if (!book_current(dir, &b, &err))
+		for (size_t i = 0; i < b->nhist; i++)
+			if (b->hist[i].number == number) {
+				buf_add(&h, cache.text.p + b->hist[i].off, b->hist[i].len);
+				buf_addc(&h, '\n');
+			}
 	free(dir);
 	return buf_take(&h);
 }
