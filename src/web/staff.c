@@ -221,16 +221,16 @@ void web_get_staff(struct web *w)
 			  "Status: waiting, new, open, answered, closed or all.");
 		return;
 	}
-	struct inquiry *v = NULL;
+	const struct inquiry **v = NULL;
 	size_t n = 0, k = 0, counts[4] = {0};
 	struct lb_err err = {0};
-	if (inquiries_load(w->cfg->state_dir, &v, &n, &err)) {
+	if (inquiries_view(w->cfg->state_dir, &v, &n, &err)) {
 		log_warn("staff: %s", err.msg);
 		web_error(w, 500, "Not available", "The inquiries cannot be read right now.");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct inquiry *q = &v[i];
+		const struct inquiry *q = v[i];
 		for (size_t s = 0; s < 4; s++)
 			counts[s] += q->status && !strcmp(q->status, statuses[s]);
 		bool keep = !strcmp(status, "all") ||
@@ -240,11 +240,9 @@ void web_get_staff(struct web *w)
 		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
 		if (keep)
 			v[k++] = v[i];
-		else
-			inquiry_free(&v[i]);
 	}
 	if (k)
-		qsort(v, k, sizeof *v, inquiry_cmp_triage);
+		qsort(v, k, sizeof *v, inquiry_ptr_cmp_triage);
 
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	staff_nav(w, &b, user);
@@ -265,7 +263,7 @@ void web_get_staff(struct web *w)
 	else
 		buf_adds(&b, "<ol class=\"inq\">\n");
 	for (size_t i = 0; i < k && i < LIST_MAX; i++) {
-		const struct inquiry *q = &v[i];
+		const struct inquiry *q = v[i];
 		bool urg = inquiry_is_urgent(q);
 		struct buf p = BUF_INIT;
 		buf_printf(&p, "/staff/inquiries/%u", q->number);
@@ -308,5 +306,5 @@ void web_get_staff(struct web *w)
 	web_page(w, 200, "Inquiries", b.p);
 	buf_free(&b);
 	buf_free(&t);
-	inquiries_free(v, k);
+	free(v);
 }
