@@ -236,6 +236,19 @@ static void threads_settle(struct book *b)
 	b->tcap = 0;
 }
 
+/* The N of an "R N", "H N<TAB>…", "M N<TAB>…" or "D N" line, as strtoul
+ * reads it; the usual few digits without the call. */
+static unsigned line_number(struct span line)
+{
+	unsigned n = 0;
+	size_t i = 2;
+	for (; i < line.n && i < 11 && line.p[i] >= '0' && line.p[i] <= '9'; i++)
+		n = n * 10 + (unsigned)(line.p[i] - '0');
+	if (i == 2 || i == 11) /* not a plain number: as strtoul has it */
+		return (unsigned)strtoul(line.p + 2, NULL, 10);
+	return n;
+}
+
 /* Parse the log's text [base + from, end) into b; its history lines are
  * noted by their offset from base (the log's start).  Returns how much of it
  * was read for good: up to the end of the last line outside a record, so
@@ -253,7 +266,7 @@ static size_t parse_log(struct book *b, const char *base, size_t from, const cha
 			break; /* an unfinished last line */
 		struct span line = {p, (size_t)(nl - p)};
 		p = nl + 1;
-		if (in_record && span_eq(line, ".")) {
+		if (in_record && line.n == 1 && line.p[0] == '.') {
 			if (cur.number) {
 				struct inquiry *s = slot(b, cur.number);
 				cur.noted = s->noted;
@@ -275,7 +288,7 @@ static size_t parse_log(struct book *b, const char *base, size_t from, const cha
 				inquiry_free(&cur);
 			in_record = false;
 			memset(&cur, 0, sizeof cur);
-			unsigned n = (unsigned)strtoul(line.p + 2, NULL, 10);
+			unsigned n = line_number(line);
 			if (line.p[0] == 'R') {
 				in_record = true;
 				cur.number = n;
