@@ -19,7 +19,8 @@
 /* One history line ("H N<TAB>…") of the log: where it is in the text read. */
 struct hist_ref {
 	unsigned number;
-	size_t off, len; /* from the log's start; the line without "H N<TAB>" and newline */
+	const char *p; /* the line after "H N<TAB>", without its newline */
+	size_t len;
 };
 
 /* The log as read: every inquiry's latest record, with its thread. */
@@ -31,7 +32,12 @@ struct book {
 	/* The M lines' entries, by number, until the log is read. */
 	struct buf *threads;
 	size_t tcap;
-	/* Every history line, in the log's order. */
+	/* borrowed: the records' text fields (not thread) point into the log's
+	 * text as read, unescaped and NUL-terminated in place, and hist lists
+	 * every history line in the log's order: the text stays as long as the
+	 * book (the copy store/inquiries_log.c keeps).  Otherwise the records
+	 * own their fields (inquiry_free) and hist is empty. */
+	bool borrowed;
 	struct hist_ref *hist;
 	size_t nhist, hcap;
 };

@@ -121,15 +121,41 @@ static bool key_is(struct span k, const char *name, size_t len)
 }
 #define KEY_IS(k, lit) key_is(k, lit, sizeof lit - 1)
 
-/* One "key: value" line of a record; only text fields allocate. */
-static void parse_line(struct inquiry *q, struct span line)
+/* v unescaped where it is (it can only shrink), and NUL-terminated there. */
+static char *unescape_in_place(char *v, size_t n)
 {
-	const char *colon = memchr(line.p, ':', line.n);
-	if (!colon || colon + 1 >= line.p + line.n)
+	char *bs = memchr(v, '\\', n);
+	if (bs) {
+		char *w = bs;
+		for (const char *r = bs, *end = v + n; r < end; r++) {
+			if (*r == '\\' && r + 1 < end) {
+				r++;
+				*w++ = *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r;
+			} else {
+				*w++ = *r;
+			}
+		}
+		n = (size_t)(w - v);
+	}
+	v[n] = '\0';
+	return v;
+}
+
+/* One "key: value" line of a record (line.p[line.n] is its newline).  Text
+ * fields: a copy of their own, or, in a book that borrows (struct book),
+ * the text itself, unescaped and NUL-terminated where it is. */
+static void parse_line(struct book *b, struct inquiry *q, char *line, size_t len)
+{
+	const char *colon = memchr(line, ':', len);
+	if (!colon || colon + 1 >= line + len)
 		return;
-	struct span k = {line.p, (size_t)(colon - line.p)};
-	struct span v = {colon + 2, line.n - k.n - 2};
+	struct span k = {line, (size_t)(colon - line)};
+	struct span v = {colon + 2, len - k.n - 2};
 	char **slot = field_slot(q, k);
+	if (slot && b->borrowed) {
+		*slot = unescape_in_place(line + k.n + 2, v.n);
+		return;
+	}
 	if (slot) {
 		free(*slot);
 		*slot = unescape(v);
@@ -156,10 +182,21 @@ static void parse_line(struct inquiry *q, struct span line)
 
 /* ---- the log, read ------------------------------------------------------------------------ */
 
+/* Free what q owns: everything, or in a book that borrows only its thread. */
+static void record_drop(const struct book *b, struct inquiry *q)
+{
+	if (b->borrowed) {
+		free(q->thread);
+		memset(q, 0, sizeof *q);
+	} else {
+		inquiry_free(q);
+	}
+}
+
 void inq_book_free(struct book *b)
 {
 	for (size_t i = 0; i < b->cap; i++)
-		inquiry_free(&b->v[i]);
+		record_drop(b, &b->v[i]);
 	free(b->v);
 	free(b->gen);
 	free(b->hist);
@@ -249,21 +286,22 @@ static unsigned line_number(struct span line)
 	return n;
 }
 
-/* Parse the log's text [base + from, end) into b; its history lines are
- * noted by their offset from base (the log's start).  Returns how much of it
- * was read for good: up to the end of the last line outside a record, so
+/* Parse the log's text [text, end) into b (a book that borrows keeps
+ * pointers into text, and changes it: see struct book).  Returns how much of
+ * it was read for good: up to the end of the last line outside a record, so
  * that a record being written (or cut short) is read again, whole, next
  * time. */
-static size_t parse_log(struct book *b, const char *base, size_t from, const char *end)
+static size_t parse_log(struct book *b, char *text, char *end)
 {
-	const char *text = base + from, *p = text;
+	char *p = text;
 	size_t done = 0;
 	struct inquiry cur = {0};
 	bool in_record = false;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			break; /* an unfinished last line */
+		char *start = p;
 		struct span line = {p, (size_t)(nl - p)};
 		p = nl + 1;
 		if (in_record && line.n == 1 && line.p[0] == '.') {
@@ -272,12 +310,12 @@ static size_t parse_log(struct book *b, const char *base, size_t from, const cha
 				cur.noted = s->noted;
 				cur.thread = s->thread; /* M lines read before */
 				s->thread = NULL;
-				inquiry_free(s);
+				record_drop(b, s);
 				*s = cur;
 				if (cur.number > b->highest)
 					b->highest = cur.number;
 			} else {
-				inquiry_free(&cur);
+				record_drop(b, &cur);
 			}
 			memset(&cur, 0, sizeof cur);
 			in_record = false;
@@ -285,7 +323,7 @@ static size_t parse_log(struct book *b, const char *base, size_t from, const cha
 			   (line.p[0] == 'R' || line.p[0] == 'H' || line.p[0] == 'D' ||
 			    line.p[0] == 'M')) {
 			if (in_record) /* a record cut short by a crash */
-				inquiry_free(&cur);
+				record_drop(b, &cur);
 			in_record = false;
 			memset(&cur, 0, sizeof cur);
 			unsigned n = line_number(line);
@@ -295,24 +333,24 @@ static size_t parse_log(struct book *b, const char *base, size_t from, const cha
 			} else if (line.p[0] == 'M' && n < b->cap && b->v[n].number) {
 				thread_line(b, n, line);
 			} else if (line.p[0] == 'D' && n < b->cap) {
-				inquiry_free(&b->v[n]);
+				record_drop(b, &b->v[n]);
 				if (n < b->tcap)
 					buf_free(&b->threads[n]);
 			} else if (line.p[0] == 'H' && n < b->cap && b->v[n].number) {
 				b->v[n].noted |= history_noted(line);
 			}
-			const char *tab = line.p[0] == 'H' ? memchr(line.p, '\t', line.n) : NULL;
+			const char *tab =
+			    line.p[0] == 'H' && b->borrowed ? memchr(line.p, '\t', line.n) : NULL;
 			if (tab) {
 				b->hist =
 				    xgrowarray(b->hist, &b->hcap, b->nhist + 1, sizeof *b->hist);
-				b->hist[b->nhist++] =
-				    (struct hist_ref){n, (size_t)(tab + 1 - base),
-						      line.n - (size_t)(tab + 1 - line.p)};
+				b->hist[b->nhist++] = (struct hist_ref){
+				    n, tab + 1, line.n - (size_t)(tab + 1 - line.p)};
 			}
 			if (n > b->highest)
 				b->highest = n;
 		} else if (in_record) {
-			parse_line(&cur, line);
+			parse_line(b, &cur, start, line.n);
 		} else if (span_starts_with(line, INQ_HEADER)) {
 			free(b->gen);
 			b->gen = span_dup((struct span){line.p + strlen(INQ_HEADER),
@@ -321,7 +359,7 @@ static size_t parse_log(struct book *b, const char *base, size_t from, const cha
 		if (!in_record)
 			done = (size_t)(p - text);
 	}
-	inquiry_free(&cur);
+	record_drop(b, &cur);
 	threads_settle(b);
 	return done;
 }
@@ -334,7 +372,7 @@ int inq_read_log(const char *dir, struct book *b, struct lb_err *err)
 	int rc = fsx_read_state(path, &text, 0, err);
 	free(path);
 	if (rc == 0)
-		parse_log(b, buf_cstr(&text), 0, buf_cstr(&text) + text.n);
+		parse_log(b, text.p, text.p + text.n);
 	if (!b->gen)
 		b->gen = xstrdup("messages.1");
 	buf_free(&text);
@@ -354,7 +392,9 @@ static struct {
 	ino_t ino;
 	off_t done;
 	struct book b;
-	struct buf text; /* the log up to done: the history lines are read from it */
+	/* What was read of the log, one piece a read: b borrows from them. */
+	char **pieces;
+	size_t npieces, pcap;
 } cache;
 
 /* Whether fd's log is the one the cache read: the same file, not shorter,
@@ -392,26 +432,35 @@ static int book_current(const char *dir, const struct book **out, struct lb_err 
 		free(cache.path);
 		cache.path = NULL;
 		cache.done = 0;
-		buf_free(&cache.text);
+		for (size_t i = 0; i < cache.npieces; i++)
+			free(cache.pieces[i]);
+		cache.npieces = 0;
 	}
-	/* What was appended since goes after what was read, in one buffer: one
-	 * read(2) of the whole log the first time, of the new lines after. */
+	cache.b.borrowed = true;
+	/* One read(2) of the whole log the first time, of what was appended
+	 * after; the records point into what was read (no copy of each field),
+	 * so it is kept, and never moves. */
 	if (!rc && fd >= 0 && st.st_size > cache.done) {
-		struct buf *t = &cache.text;
 		size_t want = (size_t)(st.st_size - cache.done);
-		ssize_t got = buf_grow(t, want) ? pread(fd, t->p + t->n, want, cache.done) : -1;
+		char *piece = xmalloc(want + 1);
+		ssize_t got = pread(fd, piece, want, cache.done);
+		size_t used = 0;
 		if (got < 0) {
 			rc = err_sys(err, LB_EIO, "%s", path);
 		} else {
-			size_t from = t->n;
-			t->n += (size_t)got;
-			t->p[t->n] = '\0';
-			cache.done += (off_t)parse_log(&cache.b, t->p, from, t->p + t->n);
-			t->n = (size_t)cache.done; /* an unfinished record: read again */
-			t->p[t->n] = '\0';
+			piece[got] = '\0';
+			used = parse_log(&cache.b, piece, piece + got);
+			cache.done += (off_t)used;
 			cache.path = cache.path ? cache.path : xstrdup(path);
 			cache.dev = st.st_dev;
 			cache.ino = st.st_ino;
+		}
+		if (used) {
+			cache.pieces = xgrowarray(cache.pieces, &cache.pcap, cache.npieces + 1,
+						  sizeof *cache.pieces);
+			cache.pieces[cache.npieces++] = piece;
+		} else {
+			free(piece); /* nothing in it was read for good */
 		}
 	}
 	if (fd >= 0)
@@ -511,7 +560,7 @@ char *inquiry_history(const char *state_dir, unsigned number)
 	if (!book_current(dir, &b, &err))
 		for (size_t i = 0; i < b->nhist; i++)
 			if (b->hist[i].number == number) {
-				buf_add(&h, cache.text.p + b->hist[i].off, b->hist[i].len);
+				buf_add(&h, b->hist[i].p, b->hist[i].len);
 				buf_addc(&h, '\n');
 			}
 	free(dir);
