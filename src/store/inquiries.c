@@ -232,7 +232,7 @@ void inquiries_free(struct inquiry *v, size_t n)
 
 bool inquiry_is_urgent(const struct inquiry *q)
 {
-	return q->priority && strcmp(q->priority, "urgent") == 0;
+	return q->priority && q->priority[0] == 'u' && strcmp(q->priority, "urgent") == 0;
 }
 
 bool inquiry_is_waiting(const struct inquiry *q)

@@ -90,28 +90,44 @@ static char *unescape(struct span v)
 	return buf_take(&b);
 }
 
-/* The record's text fields by key (a table, compared by length first: the
- * log has some ten of these lines per record, and a store tens of
+/* A record's keys, in the order inq_render writes them, with where the
+ * text fields go (NO_SLOT: the others, parsed by parse_line): looking from
+ * after the last key found, the next line's is usually the first tried
+ * (the log has a dozen of these lines per record, and a store tens of
  * thousands of records). */
+#define NO_SLOT ((size_t)-1)
 /* clang-format off */
 #define TEXT_FIELD(name) {#name, sizeof #name - 1, offsetof(struct inquiry, name)}
+#define OTHER_FIELD(name) {#name, sizeof #name - 1, NO_SLOT}
 /* clang-format on */
 static const struct {
 	const char *name;
 	size_t len;
 	size_t off;
-} text_fields[] = {
-    TEXT_FIELD(from),	 TEXT_FIELD(from_name),	  TEXT_FIELD(subject),	    TEXT_FIELD(message_id),
-    TEXT_FIELD(article), TEXT_FIELD(status),	  TEXT_FIELD(priority),	    TEXT_FIELD(assignee),
-    TEXT_FIELD(excerpt), TEXT_FIELD(attachments), TEXT_FIELD(acknowledged), TEXT_FIELD(alerted),
-    TEXT_FIELD(copies),	 TEXT_FIELD(ack_state),	  TEXT_FIELD(alert_state),  TEXT_FIELD(key),
+} fields[] = {
+    OTHER_FIELD(received),  TEXT_FIELD(from),	     TEXT_FIELD(from_name),
+    TEXT_FIELD(subject),    TEXT_FIELD(message_id),  TEXT_FIELD(key),
+    TEXT_FIELD(article),    OTHER_FIELD(subscriber), TEXT_FIELD(status),
+    TEXT_FIELD(priority),   TEXT_FIELD(assignee),    OTHER_FIELD(unparsed),
+    OTHER_FIELD(truncated), TEXT_FIELD(attachments), TEXT_FIELD(acknowledged),
+    TEXT_FIELD(alerted),    TEXT_FIELD(ack_state),   TEXT_FIELD(alert_state),
+    TEXT_FIELD(excerpt),    OTHER_FIELD(message),    TEXT_FIELD(copies),
 };
+#define N_FIELDS (sizeof fields / sizeof fields[0])
 
-static char **field_slot(struct inquiry *q, struct span k)
+/* Where key k's text goes in q; NULL for the other keys and unknown ones.
+ * *hint: where to start looking (after the last key found). */
+static char **field_slot(struct inquiry *q, struct span k, size_t *hint)
 {
-	for (size_t i = 0; i < sizeof text_fields / sizeof text_fields[0]; i++)
-		if (k.n == text_fields[i].len && memcmp(k.p, text_fields[i].name, k.n) == 0)
-			return (char **)(void *)((char *)q + text_fields[i].off);
+	for (size_t j = 0; j < N_FIELDS; j++) {
+		size_t i = (*hint + j) % N_FIELDS;
+		if (k.n == fields[i].len && memcmp(k.p, fields[i].name, k.n) == 0) {
+			*hint = i + 1;
+			return fields[i].off == NO_SLOT
+				   ? NULL
+				   : (char **)(void *)((char *)q + fields[i].off);
+		}
+	}
 	return NULL;
 }
 
@@ -144,14 +160,14 @@ static char *unescape_in_place(char *v, size_t n)
 /* One "key: value" line of a record (line.p[line.n] is its newline).  Text
  * fields: a copy of their own, or, in a book that borrows (struct book),
  * the text itself, unescaped and NUL-terminated where it is. */
-static void parse_line(struct book *b, struct inquiry *q, char *line, size_t len)
+static void parse_line(struct book *b, struct inquiry *q, char *line, size_t len, size_t *hint)
 {
 	const char *colon = memchr(line, ':', len);
 	if (!colon || colon + 1 >= line + len)
 		return;
 	struct span k = {line, (size_t)(colon - line)};
 	struct span v = {colon + 2, len - k.n - 2};
-	char **slot = field_slot(q, k);
+	char **slot = field_slot(q, k, hint);
 	if (slot && b->borrowed) {
 		*slot = unescape_in_place(line + k.n + 2, v.n);
 		return;
@@ -297,6 +313,7 @@ static size_t parse_log(struct book *b, char *text, char *end)
 	size_t done = 0;
 	struct inquiry cur = {0};
 	bool in_record = false;
+	size_t hint = 0; /* field_slot's */
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -350,7 +367,7 @@ static size_t parse_log(struct book *b, char *text, char *end)
 			if (n > b->highest)
 				b->highest = n;
 		} else if (in_record) {
-			parse_line(b, &cur, start, line.n);
+			parse_line(b, &cur, start, line.n, &hint);
 		} else if (span_starts_with(line, INQ_HEADER)) {
 			free(b->gen);
 			b->gen = span_dup((struct span){line.p + strlen(INQ_HEADER),
