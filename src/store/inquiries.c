@@ -232,7 +232,7 @@ void inquiries_free(struct inquiry *v, size_t n)
 
 bool inquiry_is_urgent(const struct inquiry *q)
 {
-	return q->priority && strcmp(q->priority, "urgent") == 0;
+	return q->priority && q->priority[0] == 'u' && strcmp(q->priority, "urgent") == 0;
 }
 
 bool inquiry_is_waiting(const struct inquiry *q)
@@ -240,25 +240,23 @@ bool inquiry_is_waiting(const struct inquiry *q)
 	return q->status && (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
 }
 
-size_t inquiries_select(struct inquiry *v, size_t n, const char *status, const char *assignee,
-			bool urgent_only)
+size_t inquiries_select(const struct inquiry **v, size_t n, const char *status,
+			const char *assignee, bool urgent_only)
 {
 	size_t k = 0;
 	bool waiting = !status || !strcmp(status, "waiting"),
 	     all = status && !strcmp(status, "all");
 	for (size_t i = 0; i < n; i++) {
-		const struct inquiry *q = &v[i];
+		const struct inquiry *q = v[i];
 		bool keep = all || (waiting ? inquiry_is_waiting(q)
 					    : q->status && !strcmp(q->status, status));
 		keep = keep && (!urgent_only || inquiry_is_urgent(q));
 		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
 		if (keep)
 			v[k++] = v[i];
-		else
-			inquiry_free(&v[i]);
 	}
 	if (k)
-		qsort(v, k, sizeof *v, inquiry_cmp_triage);
+		qsort(v, k, sizeof *v, inquiry_ptr_cmp_triage);
 	return k;
 }
 
@@ -271,6 +269,12 @@ int inquiry_cmp_triage(const void *a, const void *b)
 	if (x->received != y->received)
 		return x->received < y->received ? -1 : 1;
 	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+int inquiry_ptr_cmp_triage(const void *a, const void *b)
+{
+	return inquiry_cmp_triage(*(const struct inquiry *const *)a,
+				  *(const struct inquiry *const *)b);
 }
 
 int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
@@ -318,7 +322,7 @@ int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t coun
 	char *next = NULL, *old = NULL;
 	int rc = inq_lock(dir, &fd, err);
 	if (!rc)
-		rc = inq_read_log(dir, &b, 0, NULL, err);
+		rc = inq_read_log(dir, &b, err);
 	if (rc)
 		goto out;
 	unsigned g = (unsigned)strtoul(b.gen + strlen("messages."), NULL, 10);

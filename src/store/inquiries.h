@@ -103,18 +103,26 @@ void inquiry_free(struct inquiry *q);
 /* Every inquiry, by number; free with inquiries_free. */
 int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct lb_err *err);
 void inquiries_free(struct inquiry *v, size_t n);
+/* Every inquiry, by number, without copying them: (*v)[i] point into this
+ * process's copy of the log and stay valid until the next call into the
+ * store (any inquiry_* or inquiries_* function); read them, never change or
+ * free them; free(*v) after.  For readers of every record (the staff list,
+ * `inquiries list`): copying them all costs as much as reading the log. */
+int inquiries_view(const char *state_dir, const struct inquiry ***v, size_t *n, struct lb_err *err);
 
 /* The order staff work in: urgent first, then oldest first (qsort). */
 int inquiry_cmp_triage(const void *a, const void *b);
+/* The same for an array of pointers (inquiries_view's). */
+int inquiry_ptr_cmp_triage(const void *a, const void *b);
 bool inquiry_is_urgent(const struct inquiry *q);
 /* Still waiting for staff: new or open. */
 bool inquiry_is_waiting(const struct inquiry *q);
 /* The list staff ask for (`inquiries list` and GET /staff/ alike): keeps in
- * v[0..k) those with status (NULL or "waiting": new or open; "all": any),
- * assigned to assignee (NULL: anyone), urgent when urgent_only, in the
- * order of inquiry_cmp_triage; frees the others.  Returns k. */
-size_t inquiries_select(struct inquiry *v, size_t n, const char *status, const char *assignee,
-			bool urgent_only);
+ * v[0..k) (inquiries_view's pointers) those with status (NULL or "waiting":
+ * new or open; "all": any), assigned to assignee (NULL: anyone), urgent
+ * when urgent_only, in the order of inquiry_cmp_triage.  Returns k. */
+size_t inquiries_select(const struct inquiry **v, size_t n, const char *status,
+			const char *assignee, bool urgent_only);
 
 #define INQ_NOTED_ACK	1u
 #define INQ_NOTED_ALERT 2u

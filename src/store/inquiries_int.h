@@ -16,6 +16,13 @@
 /* The log's first line, followed by the messages file's name. */
 #define INQ_HEADER "# letterbox inquiries "
 
+/* One history line ("H N<TAB>…") of the log: where it is in the text read. */
+struct hist_ref {
+	unsigned number;
+	const char *p; /* the line after "H N<TAB>", without its newline */
+	size_t len;
+};
+
 /* The log as read: every inquiry's latest record, with its thread. */
 struct book {
 	struct inquiry *v; /* indexed by number; number 0 = absent */
@@ -25,13 +32,20 @@ struct book {
 	/* The M lines' entries, by number, until the log is read. */
 	struct buf *threads;
 	size_t tcap;
+	/* borrowed: the records' text fields (not thread) point into the log's
+	 * text as read, unescaped and NUL-terminated in place, and hist lists
+	 * every history line in the log's order: the text stays as long as the
+	 * book (the copy store/inquiries_log.c keeps).  Otherwise the records
+	 * own their fields (inquiry_free) and hist is empty. */
+	bool borrowed;
+	struct hist_ref *hist;
+	size_t nhist, hcap;
 };
 
-/* Read the whole log into *b (history: when not NULL, number hist_of's
- * history lines are appended); free with inq_book_free.  Readers that need
- * no history use the copy store/inquiries_log.c keeps up to date instead. */
-int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
-		 struct lb_err *err);
+/* Read the whole log into *b; free with inq_book_free.  Readers use the copy
+ * store/inquiries_log.c keeps up to date instead; this is for compaction,
+ * which holds the lock and must see the file as it is. */
+int inq_read_log(const char *dir, struct book *b, struct lb_err *err);
 void inq_book_free(struct book *b);
 
 /* state_dir/inquiries; caller frees. */

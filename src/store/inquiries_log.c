@@ -3,6 +3,7 @@
  * (store/inquiries.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +71,14 @@ void inq_render(struct buf *b, const struct inquiry *q)
 
 static char *unescape(struct span v)
 {
+	const char *bs = memchr(v.p, '\\', v.n);
+	if (!bs) /* the usual case: one allocation of the right size */
+		return xstrndup(v.p, v.n);
 	struct buf b = BUF_INIT;
 	buf_grow(&b, v.n);
 	const char *p = v.p, *end = v.p + v.n;
 	while (p < end) {
-		const char *bs = memchr(p, '\\', (size_t)(end - p));
+		bs = memchr(p, '\\', (size_t)(end - p));
 		if (!bs || bs + 1 >= end) {
 			buf_add(&b, p, (size_t)(end - p));
 			break;
@@ -86,61 +90,132 @@ static char *unescape(struct span v)
 	return buf_take(&b);
 }
 
-static char **field_slot(struct inquiry *q, struct span k)
+/* A record's keys, in the order inq_render writes them, with where the
+ * text fields go (NO_SLOT: the others, parsed by parse_line): looking from
+ * after the last key found, the next line's is usually the first tried
+ * (the log has a dozen of these lines per record, and a store tens of
+ * thousands of records). */
+#define NO_SLOT ((size_t)-1)
+/* clang-format off */
+#define TEXT_FIELD(name) {#name, sizeof #name - 1, offsetof(struct inquiry, name)}
+#define OTHER_FIELD(name) {#name, sizeof #name - 1, NO_SLOT}
+/* clang-format on */
+static const struct {
+	const char *name;
+	size_t len;
+	size_t off;
+} fields[] = {
+    OTHER_FIELD(received),  TEXT_FIELD(from),	     TEXT_FIELD(from_name),
+    TEXT_FIELD(subject),    TEXT_FIELD(message_id),  TEXT_FIELD(key),
+    TEXT_FIELD(article),    OTHER_FIELD(subscriber), TEXT_FIELD(status),
+    TEXT_FIELD(priority),   TEXT_FIELD(assignee),    OTHER_FIELD(unparsed),
+    OTHER_FIELD(truncated), TEXT_FIELD(attachments), TEXT_FIELD(acknowledged),
+    TEXT_FIELD(alerted),    TEXT_FIELD(ack_state),   TEXT_FIELD(alert_state),
+    TEXT_FIELD(excerpt),    OTHER_FIELD(message),    TEXT_FIELD(copies),
+};
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+/* Where key k's text goes in q; NULL for the other keys and unknown ones.
+ * *hint: where to start looking (after the last key found). */
+static char **field_slot(struct inquiry *q, struct span k, size_t *hint)
 {
-	static const char *const names[] = {"from",    "from_name",   "subject",      "message_id",
-					    "article", "status",      "priority",     "assignee",
-					    "excerpt", "attachments", "acknowledged", "alerted",
-					    "copies",  "ack_state",   "alert_state",  "key",
-					    NULL};
-	char **slots[] = {&q->from,    &q->from_name,	&q->subject,	  &q->message_id,
-			  &q->article, &q->status,	&q->priority,	  &q->assignee,
-			  &q->excerpt, &q->attachments, &q->acknowledged, &q->alerted,
-			  &q->copies,  &q->ack_state,	&q->alert_state,  &q->key};
-	for (size_t i = 0; names[i]; i++)
-		if (span_eq(k, names[i]))
-			return slots[i];
+	for (size_t j = 0; j < N_FIELDS; j++) {
+		size_t i = (*hint + j) % N_FIELDS;
+		if (k.n == fields[i].len && memcmp(k.p, fields[i].name, k.n) == 0) {
+			*hint = i + 1;
+			return fields[i].off == NO_SLOT
+				   ? NULL
+				   : (char **)(void *)((char *)q + fields[i].off);
+		}
+	}
 	return NULL;
 }
 
-static void parse_line(struct inquiry *q, struct span line)
+static bool key_is(struct span k, const char *name, size_t len)
 {
-	const char *colon = memchr(line.p, ':', line.n);
-	if (!colon || colon + 1 >= line.p + line.n)
+	return k.n == len && memcmp(k.p, name, len) == 0;
+}
+#define KEY_IS(k, lit) key_is(k, lit, sizeof lit - 1)
+
+/* v unescaped where it is (it can only shrink), and NUL-terminated there. */
+static char *unescape_in_place(char *v, size_t n)
+{
+	char *bs = memchr(v, '\\', n);
+	if (bs) {
+		char *w = bs;
+		for (const char *r = bs, *end = v + n; r < end; r++) {
+			if (*r == '\\' && r + 1 < end) {
+				r++;
+				*w++ = *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r;
+			} else {
+				*w++ = *r;
+			}
+		}
+		n = (size_t)(w - v);
+	}
+	v[n] = '\0';
+	return v;
+}
+
+/* One "key: value" line of a record (line.p[line.n] is its newline).  Text
+ * fields: a copy of their own, or, in a book that borrows (struct book),
+ * the text itself, unescaped and NUL-terminated where it is. */
+static void parse_line(struct book *b, struct inquiry *q, char *line, size_t len, size_t *hint)
+{
+	const char *colon = memchr(line, ':', len);
+	if (!colon || colon + 1 >= line + len)
 		return;
-	struct span k = {line.p, (size_t)(colon - line.p)};
-	struct span v = {colon + 2, line.n - k.n - 2};
-	char *val = unescape(v);
-	char **slot = field_slot(q, k);
+	struct span k = {line, (size_t)(colon - line)};
+	struct span v = {colon + 2, len - k.n - 2};
+	char **slot = field_slot(q, k, hint);
+	if (slot && b->borrowed) {
+		*slot = unescape_in_place(line + k.n + 2, v.n);
+		return;
+	}
 	if (slot) {
 		free(*slot);
-		*slot = val;
+		*slot = unescape(v);
 		return;
 	}
-	if (span_eq(k, "received")) {
-		time_parse(span_cstr(val), &q->received);
-	} else if (span_eq(k, "subscriber")) {
-		q->subscriber = strcmp(val, "yes") == 0;
-	} else if (span_eq(k, "unparsed")) {
+	if (KEY_IS(k, "received")) {
+		time_parse(v, &q->received);
+	} else if (KEY_IS(k, "subscriber")) {
+		q->subscriber = KEY_IS(v, "yes");
+	} else if (KEY_IS(k, "unparsed")) {
 		q->unparsed = true;
-	} else if (span_eq(k, "truncated")) {
+	} else if (KEY_IS(k, "truncated")) {
 		q->truncated = true;
-	} else if (span_eq(k, "message")) {
+	} else if (KEY_IS(k, "message")) {
+		char num[48]; /* "OFFSET LENGTH", NUL-terminated for strto* */
+		size_t n = v.n < sizeof num - 1 ? v.n : sizeof num - 1;
+		memcpy(num, v.p, n);
+		num[n] = '\0';
 		char *end;
-		q->msg_off = strtoll(val, &end, 10);
+		q->msg_off = strtoll(num, &end, 10);
 		q->msg_len = (size_t)strtoull(end, NULL, 10);
 	}
-	free(val);
 }
 
 /* ---- the log, read ------------------------------------------------------------------------ */
 
+/* Free what q owns: everything, or in a book that borrows only its thread. */
+static void record_drop(const struct book *b, struct inquiry *q)
+{
+	if (b->borrowed) {
+		free(q->thread);
+		memset(q, 0, sizeof *q);
+	} else {
+		inquiry_free(q);
+	}
+}
+
 void inq_book_free(struct book *b)
 {
 	for (size_t i = 0; i < b->cap; i++)
-		inquiry_free(&b->v[i]);
+		record_drop(b, &b->v[i]);
 	free(b->v);
 	free(b->gen);
+	free(b->hist);
 }
 
 static struct inquiry *slot(struct book *b, unsigned n)
@@ -214,35 +289,50 @@ static void threads_settle(struct book *b)
 	b->tcap = 0;
 }
 
-/* Parse the log's text [p, end) into b; history (when not NULL) gets N's
- * history lines.  Returns how much of it was read for good: up to the end
- * of the last line outside a record, so that a record being written (or cut
- * short) is read again, whole, next time. */
-static size_t parse_log(struct book *b, const char *text, const char *end, unsigned hist_of,
-			struct buf *history)
+/* The N of an "R N", "H N<TAB>…", "M N<TAB>…" or "D N" line, as strtoul
+ * reads it; the usual few digits without the call. */
+static unsigned line_number(struct span line)
 {
-	const char *p = text;
+	unsigned n = 0;
+	size_t i = 2;
+	for (; i < line.n && i < 11 && line.p[i] >= '0' && line.p[i] <= '9'; i++)
+		n = n * 10 + (unsigned)(line.p[i] - '0');
+	if (i == 2 || i == 11) /* not a plain number: as strtoul has it */
+		return (unsigned)strtoul(line.p + 2, NULL, 10);
+	return n;
+}
+
+/* Parse the log's text [text, end) into b (a book that borrows keeps
+ * pointers into text, and changes it: see struct book).  Returns how much of
+ * it was read for good: up to the end of the last line outside a record, so
+ * that a record being written (or cut short) is read again, whole, next
+ * time. */
+static size_t parse_log(struct book *b, char *text, char *end)
+{
+	char *p = text;
 	size_t done = 0;
 	struct inquiry cur = {0};
 	bool in_record = false;
+	size_t hint = 0; /* field_slot's */
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			break; /* an unfinished last line */
+		char *start = p;
 		struct span line = {p, (size_t)(nl - p)};
 		p = nl + 1;
-		if (in_record && span_eq(line, ".")) {
+		if (in_record && line.n == 1 && line.p[0] == '.') {
 			if (cur.number) {
 				struct inquiry *s = slot(b, cur.number);
 				cur.noted = s->noted;
 				cur.thread = s->thread; /* M lines read before */
 				s->thread = NULL;
-				inquiry_free(s);
+				record_drop(b, s);
 				*s = cur;
 				if (cur.number > b->highest)
 					b->highest = cur.number;
 			} else {
-				inquiry_free(&cur);
+				record_drop(b, &cur);
 			}
 			memset(&cur, 0, sizeof cur);
 			in_record = false;
@@ -250,34 +340,34 @@ static size_t parse_log(struct book *b, const char *text, const char *end, unsig
 			   (line.p[0] == 'R' || line.p[0] == 'H' || line.p[0] == 'D' ||
 			    line.p[0] == 'M')) {
 			if (in_record) /* a record cut short by a crash */
-				inquiry_free(&cur);
+				record_drop(b, &cur);
 			in_record = false;
 			memset(&cur, 0, sizeof cur);
-			unsigned n = (unsigned)strtoul(line.p + 2, NULL, 10);
+			unsigned n = line_number(line);
 			if (line.p[0] == 'R') {
 				in_record = true;
 				cur.number = n;
 			} else if (line.p[0] == 'M' && n < b->cap && b->v[n].number) {
 				thread_line(b, n, line);
 			} else if (line.p[0] == 'D' && n < b->cap) {
-				inquiry_free(&b->v[n]);
+				record_drop(b, &b->v[n]);
 				if (n < b->tcap)
 					buf_free(&b->threads[n]);
 			} else if (line.p[0] == 'H' && n < b->cap && b->v[n].number) {
 				b->v[n].noted |= history_noted(line);
 			}
-			if (line.p[0] == 'H' && history && n == hist_of) {
-				const char *tab = memchr(line.p, '\t', line.n);
-				if (tab) {
-					buf_add(history, tab + 1,
-						line.n - (size_t)(tab + 1 - line.p));
-					buf_addc(history, '\n');
-				}
+			const char *tab =
+			    line.p[0] == 'H' && b->borrowed ? memchr(line.p, '\t', line.n) : NULL;
+			if (tab) {
+				b->hist =
+				    xgrowarray(b->hist, &b->hcap, b->nhist + 1, sizeof *b->hist);
+				b->hist[b->nhist++] = (struct hist_ref){
+				    n, tab + 1, line.n - (size_t)(tab + 1 - line.p)};
 			}
 			if (n > b->highest)
 				b->highest = n;
 		} else if (in_record) {
-			parse_line(&cur, line);
+			parse_line(b, &cur, start, line.n, &hint);
 		} else if (span_starts_with(line, INQ_HEADER)) {
 			free(b->gen);
 			b->gen = span_dup((struct span){line.p + strlen(INQ_HEADER),
@@ -286,15 +376,12 @@ static size_t parse_log(struct book *b, const char *text, const char *end, unsig
 		if (!in_record)
 			done = (size_t)(p - text);
 	}
-	inquiry_free(&cur);
+	record_drop(b, &cur);
 	threads_settle(b);
 	return done;
 }
 
-/* Read the whole log.  history: when not NULL, N's history lines are
- * appended. */
-int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *history,
-		 struct lb_err *err)
+int inq_read_log(const char *dir, struct book *b, struct lb_err *err)
 {
 	memset(b, 0, sizeof *b);
 	char *path = path_join(dir, "log");
@@ -302,7 +389,7 @@ int inq_read_log(const char *dir, struct book *b, unsigned hist_of, struct buf *
 	int rc = fsx_read_state(path, &text, 0, err);
 	free(path);
 	if (rc == 0)
-		parse_log(b, buf_cstr(&text), buf_cstr(&text) + text.n, hist_of, history);
+		parse_log(b, text.p, text.p + text.n);
 	if (!b->gen)
 		b->gen = xstrdup("messages.1");
 	buf_free(&text);
@@ -322,6 +409,9 @@ static struct {
 	ino_t ino;
 	off_t done;
 	struct book b;
+	/* What was read of the log, one piece a read: b borrows from them. */
+	char **pieces;
+	size_t npieces, pcap;
 } cache;
 
 /* Whether fd's log is the one the cache read: the same file, not shorter,
@@ -359,22 +449,36 @@ static int book_current(const char *dir, const struct book **out, struct lb_err 
 		free(cache.path);
 		cache.path = NULL;
 		cache.done = 0;
+		for (size_t i = 0; i < cache.npieces; i++)
+			free(cache.pieces[i]);
+		cache.npieces = 0;
 	}
+	cache.b.borrowed = true;
+	/* One read(2) of the whole log the first time, of what was appended
+	 * after; the records point into what was read (no copy of each field),
+	 * so it is kept, and never moves. */
 	if (!rc && fd >= 0 && st.st_size > cache.done) {
-		struct buf tail = BUF_INIT;
 		size_t want = (size_t)(st.st_size - cache.done);
-		ssize_t got = buf_grow(&tail, want) ? pread(fd, tail.p, want, cache.done) : -1;
+		char *piece = xmalloc(want + 1);
+		ssize_t got = pread(fd, piece, want, cache.done);
+		size_t used = 0;
 		if (got < 0) {
 			rc = err_sys(err, LB_EIO, "%s", path);
 		} else {
-			tail.n = (size_t)got;
-			tail.p[tail.n] = '\0';
-			cache.done += (off_t)parse_log(&cache.b, tail.p, tail.p + tail.n, 0, NULL);
+			piece[got] = '\0';
+			used = parse_log(&cache.b, piece, piece + got);
+			cache.done += (off_t)used;
 			cache.path = cache.path ? cache.path : xstrdup(path);
 			cache.dev = st.st_dev;
 			cache.ino = st.st_ino;
 		}
-		buf_free(&tail);
+		if (used) {
+			cache.pieces = xgrowarray(cache.pieces, &cache.pcap, cache.npieces + 1,
+						  sizeof *cache.pieces);
+			cache.pieces[cache.npieces++] = piece;
+		} else {
+			free(piece); /* nothing in it was read for good */
+		}
 	}
 	if (fd >= 0)
 		close(fd);
@@ -444,14 +548,38 @@ int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct 
 	return rc;
 }
 
+int inquiries_view(const char *state_dir, const struct inquiry ***v, size_t *n, struct lb_err *err)
+{
+	*v = NULL;
+	*n = 0;
+	char *dir = inq_store_dir(state_dir);
+	const struct book *b;
+	int rc = book_current(dir, &b, err);
+	size_t k = 0;
+	for (size_t i = 0; !rc && i < b->cap; i++)
+		k += b->v[i].number != 0;
+	if (k) {
+		*v = xmalloc(k * sizeof **v);
+		for (size_t i = 0; i < b->cap; i++)
+			if (b->v[i].number)
+				(*v)[(*n)++] = &b->v[i];
+	}
+	free(dir);
+	return rc;
+}
+
 char *inquiry_history(const char *state_dir, unsigned number)
 {
 	char *dir = inq_store_dir(state_dir);
-	struct book b;
+	const struct book *b;
 	struct buf h = BUF_INIT;
 	struct lb_err err;
-	inq_read_log(dir, &b, number, &h, &err);
-	inq_book_free(&b);
+	if (!book_current(dir, &b, &err))
+		for (size_t i = 0; i < b->nhist; i++)
+			if (b->hist[i].number == number) {
+				buf_add(&h, b->hist[i].p, b->hist[i].len);
+				buf_addc(&h, '\n');
+			}
 	free(dir);
 	return buf_take(&h);
 }

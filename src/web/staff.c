@@ -223,17 +223,17 @@ void web_get_staff(struct web *w)
 			  "Status: waiting, new, open, answered, closed or all.");
 		return;
 	}
-	struct inquiry *v = NULL;
+	const struct inquiry **v = NULL;
 	size_t n = 0, k = 0, counts[4] = {0};
 	struct lb_err err = {0};
-	if (inquiries_load(w->cfg->state_dir, &v, &n, &err)) {
+	if (inquiries_view(w->cfg->state_dir, &v, &n, &err)) {
 		log_warn("staff: %s", err.msg);
 		web_error(w, 500, "Not available", "The inquiries cannot be read right now.");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t s = 0; s < 4; s++)
-			counts[s] += v[i].status && !strcmp(v[i].status, statuses[s]);
+			counts[s] += v[i]->status && !strcmp(v[i]->status, statuses[s]);
 	k = inquiries_select(v, n, status, assignee, urgent);
 
 	struct buf b = BUF_INIT, t = BUF_INIT;
@@ -255,7 +255,7 @@ void web_get_staff(struct web *w)
 	else
 		buf_adds(&b, "<ol class=\"inq\">\n");
 	for (size_t i = 0; i < k && i < LIST_MAX; i++) {
-		const struct inquiry *q = &v[i];
+		const struct inquiry *q = v[i];
 		bool urg = inquiry_is_urgent(q);
 		struct buf p = BUF_INIT;
 		buf_printf(&p, "/staff/inquiries/%u", q->number);
@@ -298,5 +298,5 @@ void web_get_staff(struct web *w)
 	web_page(w, 200, "Inquiries", b.p);
 	buf_free(&b);
 	buf_free(&t);
-	inquiries_free(v, k);
+	free(v);
 }

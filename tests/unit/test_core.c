@@ -76,6 +76,34 @@ static void test_time_parse(void)
 
 /* Times for people are local in site.timezone, with the zone; both sides of
  * each zone's spring change. */
+/* Times with a zone are computed without timegm: the same answer for every
+ * day of 1970 to 2500, and a leap second as timegm counts it. */
+static void test_time_parse_arithmetic(void)
+{
+	int wrong = 0;
+	for (int y = 1970; y <= 2500; y++)
+		for (int m = 1; m <= 12; m++)
+			for (int d = 1; d <= 31; d++) {
+				char in[40];
+				snprintf(in, sizeof in, "%04d-%02d-%02dT%02d:%02d:59+01:30", y, m,
+					 d, (y + d) % 24, (m * d) % 60);
+				time_t t;
+				if (!time_parse(span_cstr(in), &t))
+					continue; /* no such day */
+				struct tm tm = {.tm_year = y - 1900,
+						.tm_mon = m - 1,
+						.tm_mday = d,
+						.tm_hour = (y + d) % 24,
+						.tm_min = (m * d) % 60,
+						.tm_sec = 59};
+				wrong += t != timegm(&tm) - 5400;
+			}
+	CHECK_INT(wrong, 0);
+	time_t t;
+	CHECK(time_parse(span_cstr("2016-12-31T23:59:60Z"), &t));
+	CHECK_INT(t, 1483228800);
+}
+
 static void test_time_zones(void)
 {
 	CHECK(time_zone_known("Europe/London"));
@@ -436,6 +464,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 2;
 	RUN(test_time_parse);
+	RUN(test_time_parse_arithmetic);
 	RUN(test_time_zones);
 	RUN(test_termsafe);
 	RUN(test_tokens);
