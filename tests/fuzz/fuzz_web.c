@@ -75,10 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_free(&masked);
 	/* any text as a token: never accepted unless it is the one made */
 	static struct secret sec = {{1, 2, 3}};
-	char tok[CSRF_MAX_LEN];
-	csrf_make(&sec, "ann", "/staff/inquiries/1/set", 1796300000, tok);
+	char ctok[CSRF_MAX_LEN];
+	csrf_make(&sec, "ann", "/staff/inquiries/1/set", 1796300000, ctok);
 	bool ok = csrf_check(&sec, "ann", "/staff/inquiries/1/set", path, 1796300000);
-	REQUIRE(ok == (strcmp(path, tok) == 0));
+	REQUIRE(ok == (strcmp(path, ctok) == 0));
 	free(path);
 
 	const char *body = nl ? nl + 1 : s + size;
