@@ -12,9 +12,15 @@ DEPS      := scripts/deps
 
 PKGS      := libcurl libcmark yaml-0.1 gnutls nettle libidn2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is not linked but opened when first used (src/deliver/curl_load.h):
+# it and the ~25 libraries it pulls in cost milliseconds at every start, and
+# `letterbox cgi` starts once per web request.  The library is the one the
+# build finds (libcurl-gnutls.so.4 on Debian), by its SONAME.
+PKG_LIBS   = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
+CURL_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libcurl.so)" 2>/dev/null | \
+	awk '$$1 == "SONAME" {print $$2}')
 # libetpan's .pc leaks Debian build flags (a non-PIE link spec): link it plainly.
-LIBS       = $(PKG_LIBS) -letpan -lresolv -pthread
+LIBS       = $(PKG_LIBS) -letpan -lresolv -ldl -pthread
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
 	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wnull-dereference -Wdouble-promotion \
@@ -24,7 +30,8 @@ WARN += -Werror
 endif
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
-ALL_CFLAGS = $(CPPFLAGS) -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' -DLB_DATADIR='"$(DATADIR)"' $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+ALL_CFLAGS = $(CPPFLAGS) -std=c17 -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' -DLB_DATADIR='"$(DATADIR)"' \
+	$(if $(CURL_SONAME),-DLB_CURL_SONAME='"$(CURL_SONAME)"') $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
 	-Isrc $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 

@@ -1,6 +1,7 @@
 /* letterbox: publish articles by email and hear back from readers.
  * This file is the command table and the global options; nothing else. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,16 @@ static void usage(FILE *f)
 		   "74 I/O error, 75 temporary (retry later), 78 configuration error\n");
 }
 
+/* Whether letterbox runs as NAME.cgi: a link to it that a web server runs
+ * directly (README "The web side"), with the site in LETTERBOX_SITE. */
+static bool run_as_cgi(const char *argv0)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+	base = base ? base + 1 : argv0;
+	size_t n = base ? strlen(base) : 0;
+	return n > 4 && strcmp(base + n - 4, ".cgi") == 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
@@ -48,6 +59,17 @@ int main(int argc, char **argv)
 					     {NULL, 0, NULL, 0}};
 	struct cli g = {.site_dir = "."};
 	int c;
+	if (run_as_cgi(argv[0])) {
+		/* `letterbox cgi` without a shell in between.  Any arguments are
+		 * the server's (Apache passes a query without "=" as arguments,
+		 * RFC 3875 4.4), not options: they are not read. */
+		static char cgi_name[] = "cgi";
+		char *cgi_argv[] = {cgi_name, NULL};
+		int rc = cmd_cgi(&g, 1, cgi_argv);
+		if (g.cfg_loaded)
+			config_free(&g.cfg);
+		return rc;
+	}
 	/* "+": stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+C:c:vh", opts, NULL)) != -1) {
 		switch (c) {

@@ -18,6 +18,7 @@
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "deliver/curl_load.h"
 
 static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 {
@@ -247,7 +248,8 @@ int smtp_open(const struct transport_opts *o, struct transport **t, struct lb_er
 	const struct endpoint *ep = o->ep;
 	*t = NULL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return err_set(err, LB_ESOFTWARE, "cannot initialise libcurl");
+		return err_set(err, LB_ESOFTWARE, "%s",
+			       curl_load_error() ? curl_load_error() : "cannot initialise libcurl");
 	struct smtp *s = xcalloc(1, sizeof *s);
 	s->base.ops = &smtp_ops;
 	s->url = xstrdup(ep->url);

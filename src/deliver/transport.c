@@ -223,8 +223,57 @@ static bool host_is_loopback(const char *host)
 	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 }
 
+/* The plain forms, "http://127.0.0.1:8080/news" or "smtp://localhost", are
+ * answered without libcurl: config_load checks web.url with
+ * url_host_is_loopback on every run, and a `letterbox cgi` that never talks
+ * SMTP or IMAP should not open libcurl for it (curl_load.h).  True only
+ * where curl's parser says the same: SCHEME://HOST[:PORT][/PATH], HOST
+ * "localhost" or a dotted quad in 127/8, PORT 1-65535, PATH of unreserved
+ * characters and '/'; everything else goes to curl. */
+static bool plain_loopback_url(const char *url)
+{
+	static const char *const schemes[] = {"http://",  "https://", "smtp://",
+					      "smtps://", "imap://",  "imaps://"};
+	const char *p = NULL;
+	for (size_t i = 0; !p && i < sizeof schemes / sizeof schemes[0]; i++)
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+			p = url + strlen(schemes[i]);
+	if (!p)
+		return false;
+	const char *host = p;
+	while ((*p >= '0' && *p <= '9') || *p == '.' || (*p >= 'a' && *p <= 'z'))
+		p++;
+	char h[16];
+	size_t n = (size_t)(p - host);
+	if (n == 0 || n >= sizeof h)
+		return false;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	struct in_addr a4;
+	if (strcmp(h, "localhost") != 0 &&
+	    !(inet_pton(AF_INET, h, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127))
+		return false;
+	if (*p == ':') {
+		long port = 0;
+		const char *d = ++p;
+		while (*p >= '0' && *p <= '9' && p - d < 5)
+			port = port * 10 + (*p++ - '0');
+		if (p == d || port < 1 || port > 65535 || *d == '0')
+			return false;
+	}
+	if (*p && *p != '/')
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-._~/", *p)))
+			return false;
+	return true;
+}
+
 bool url_host_is_loopback(const char *url)
 {
+	if (plain_loopback_url(url))
+		return true;
 	/* Parse with curl's own URL parser, so that we judge the host curl
 	 * will connect to (it normalises forms like 127.1 or 0x7f.1). */
 	CURLU *u = curl_url();

@@ -7,12 +7,38 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 
 static const char *env_or(const char *name, const char *dflt)
 {
 	const char *v = getenv(name);
 	return v ? v : dflt;
+}
+
+extern char **environ;
+
+/* name's value when the environment holds it exactly once.  A gateway that
+ * passes a variable twice (nginx's fastcgi_params sets REMOTE_USER from any
+ * Basic header; a later fastcgi_param only adds a second entry, which
+ * fcgiwrap hands over as it is) leaves getenv() the first, unchecked one: a
+ * login nobody checked.  Twice is taken as not at all, and said. */
+static const char *env_once(const char *name)
+{
+	size_t n = strlen(name), seen = 0;
+	const char *value = NULL;
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') {
+			value = *e + n + 1;
+			seen++;
+		}
+	if (seen > 1) {
+		log_warn("cgi: %s is set %zu times by the web server; taken as unset "
+			 "(see contrib/nginx-letterbox.conf)",
+			 name, seen);
+		return NULL;
+	}
+	return value;
 }
 
 int web_request_read(struct web_req *req, FILE *in, time_t now, struct lb_err *err)
@@ -30,7 +56,7 @@ int web_request_read(struct web_req *req, FILE *in, time_t now, struct lb_err *e
 	req->query = env_or("QUERY_STRING", "");
 	req->content_type = env_or("CONTENT_TYPE", "");
 	req->remote_addr = env_or("REMOTE_ADDR", "");
-	const char *user = getenv("REMOTE_USER");
+	const char *user = env_once("REMOTE_USER");
 	req->remote_user = user && *user ? user : NULL;
 	req->origin = getenv("HTTP_ORIGIN");
 	req->referer = getenv("HTTP_REFERER");

@@ -29,6 +29,8 @@ for f in /usr/bin/letterbox /usr/share/man/man1/letterbox.1.gz /usr/share/man/ma
 	/usr/lib/tmpfiles.d/letterbox.conf; do
 	check "the package has $f" grep -qx "$f" "$T_TMP/contents"
 done
+check "it depends on libcurl3-gnutls (opened with dlopen: shlibs cannot see it)" bash -c \
+	"dpkg-deb -f '$DEB' Depends | grep -q 'libcurl3-gnutls'"
 check "the units run /usr/bin/letterbox" bash -c "dpkg-deb --fsys-tarfile '$DEB' |
 	tar -xOf - ./lib/systemd/system/letterbox-send.service | grep -qx 'ExecStart=/usr/bin/letterbox send'"
 

@@ -114,8 +114,13 @@ if [ -x /usr/sbin/nginx ] && [ -x /usr/sbin/fcgiwrap ]; then
 	chown www-data "$N"
 	cp /etc/nginx/fastcgi_params "$N/"
 	PORT=$(sv_free_port)
-	sed -e "s|/usr/local/lib/letterbox/letterbox.cgi|$CGI|" -e "s|unix:/run/letterbox-fcgiwrap.sock|unix:$N/fcgi.sock|" \
+	# as the file says: letterbox itself, through a link named letterbox.cgi,
+	# with the site in LETTERBOX_SITE (no wrapper)
+	ln -s "$LB" "$N/letterbox.cgi"
+	sed -e "s|/usr/local/lib/letterbox/letterbox.cgi|$N/letterbox.cgi|" \
+		-e "s|unix:/run/letterbox-fcgiwrap.sock|unix:$N/fcgi.sock|" -e "s|LETTERBOX_SITE /srv/news|LETTERBOX_SITE $S|" \
 		"$TOP/contrib/nginx-letterbox.conf" >"$N/letterbox.conf"
+	check "nginx: the site is LETTERBOX_SITE" grep -q "LETTERBOX_SITE $S;" "$N/letterbox.conf"
 	cat >"$N/nginx.conf" <<-EOF
 		user www-data;
 		worker_processes 1;

@@ -74,3 +74,17 @@ BODY="email=zoe%40example.org"
 same "POST /subscribe, Origin: null alone: still 403" "$(cgi POST /subscribe HTTP_ORIGIN=null)" 403
 BODY=
 
+
+# A gateway that passes REMOTE_USER twice (nginx's fastcgi_params, then a
+# fastcgi_param clearing it, reach a directly exec'd CGI as two entries):
+# getenv would see the first, unchecked one.  Twice is no login at all.
+dup_user() {
+	$PY -c 'import ctypes, sys
+libc = ctypes.CDLL(None)
+env = (ctypes.c_char_p * 5)(b"REQUEST_METHOD=GET", b"PATH_INFO=/staff/",
+                            b"REMOTE_USER=ann", b"REMOTE_USER=", None)
+argv = (ctypes.c_char_p * 5)(b"letterbox", b"-C", sys.argv[2].encode(), b"cgi", None)
+libc.execve(sys.argv[1].encode(), argv, env)' "$LB" "$S" 2>"$T_TMP/dup.err" | head -1 | tr -d '\r'
+}
+same "REMOTE_USER set twice: 403" "$(dup_user)" "Status: 403 Forbidden"
+check "  and the log says why" grep -q "REMOTE_USER is set 2 times" "$T_TMP/dup.err"

@@ -409,6 +409,19 @@ static void test_loopback(void)
 	    {"maildir:outbox", false},
 	    {"", false},
 	    {"not a url", false},
+	    /* the plain forms answered without libcurl, and their near misses */
+	    {"http://127.0.0.1:8080/news", true},
+	    {"http://localhost:8080/news/", true},
+	    {"https://127.9.8.7/a-b_c.d~e/", true},
+	    {"imaps://localhost", true},
+	    {"http://127.0.0.1/a@evil.example", true},
+	    {"http://127.0.0.1@evil.example/", false},
+	    {"http://127.0.0.1:80@evil.example/", false},
+	    {"http://127.0.0.1.evil.example/", false},
+	    {"http://127.0.0.1:99999/news", false},
+	    {"http://127.0.0.1 /news", false},
+	    {"foo://127.0.0.1/", false},
+	    {"http://localhostx/", false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		if (!CHECK(url_host_is_loopback(cases[i].url) == cases[i].loop))
