@@ -1,6 +1,7 @@
 #include "core/token.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <stdlib.h>
@@ -84,28 +85,30 @@ out:
 	return rc;
 }
 
-void token_make(const struct secret *s, const char *list_id, const char *address,
-		char out[TOKEN_LEN + 1])
+void token_maker_init(struct token_maker *m, const struct secret *s, const char *list_id)
 {
-	/* list_id NUL address, address lower-cased: the same person on two sites
-	 * (or lists ids) gets unrelated tokens, and case never matters. */
-	char msg[512];
-	size_t ln = strlen(list_id), an = strlen(address);
-	struct buf big = BUF_INIT;
-	char *m = msg;
-	if (ln + an + 1 > sizeof msg) {
-		buf_grow(&big, ln + an + 1);
-		m = big.p;
+	hmac_sha256_set_key(&m->ctx, sizeof s->key, s->key);
+	/* list_id NUL address: the same person on two sites (or list ids)
+	 * gets unrelated tokens */
+	hmac_sha256_update(&m->ctx, strlen(list_id) + 1, (const uint8_t *)list_id);
+}
+
+void token_maker_make(const struct token_maker *m, const char *address, char out[TOKEN_LEN + 1])
+{
+	struct hmac_sha256_ctx c = m->ctx;
+	/* the address lower-cased: case never matters */
+	uint8_t chunk[256];
+	size_t k = 0;
+	for (const char *p = address; *p; p++) {
+		chunk[k++] = (uint8_t)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		if (k == sizeof chunk) {
+			hmac_sha256_update(&c, k, chunk);
+			k = 0;
+		}
 	}
-	memcpy(m, list_id, ln);
-	m[ln] = '\0';
-	for (size_t i = 0; i < an; i++) {
-		char c = address[i];
-		m[ln + 1 + i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-	}
-	unsigned char mac[32];
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, s->key, sizeof s->key, m, ln + 1 + an, mac);
-	buf_free(&big);
+	hmac_sha256_update(&c, k, chunk);
+	uint8_t mac[SHA256_DIGEST_SIZE];
+	hmac_sha256_digest(&c, sizeof mac, mac);
 	/* 10 bytes = 80 bits = 16 base32 digits, 5 bits at a time. */
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 	unsigned long long hi = 0, lo = 0;
@@ -120,6 +123,14 @@ void token_make(const struct secret *s, const char *list_id, const char *address
 		lo >>= 5;
 	}
 	out[TOKEN_LEN] = '\0';
+}
+
+void token_make(const struct secret *s, const char *list_id, const char *address,
+		char out[TOKEN_LEN + 1])
+{
+	struct token_maker m;
+	token_maker_init(&m, s, list_id);
+	token_maker_make(&m, address, out);
 }
 
 bool token_parse(const char *p, size_t n, char out[TOKEN_LEN + 1])

@@ -109,8 +109,7 @@ int tokens_each_address(const struct config *cfg, tokens_address_fn fn, void *ct
 /* ---- one look-up ---------------------------------------------------------------------------- */
 
 struct find {
-	const struct config *cfg;
-	const struct secret *secret;
+	struct token_maker maker;
 	char want[TOKEN_LEN + 1];
 	char *found;
 };
@@ -119,7 +118,7 @@ static int find_one(void *ctx, const char *address)
 {
 	struct find *f = ctx;
 	char tok[TOKEN_LEN + 1];
-	token_make(f->secret, f->cfg->list_id, address, tok);
+	token_maker_make(&f->maker, address, tok);
 	if (memcmp(tok, f->want, TOKEN_LEN) != 0)
 		return 0;
 	f->found = xstrdup(address);
@@ -128,7 +127,8 @@ static int find_one(void *ctx, const char *address)
 
 char *tokens_find(const struct config *cfg, const struct secret *s, const char *token)
 {
-	struct find f = {cfg, s, "", NULL};
+	struct find f = {.found = NULL};
+	token_maker_init(&f.maker, s, cfg->list_id);
 	if (!token_parse(token, strlen(token), f.want))
 		return NULL; /* no address has it: nothing to read */
 	tokens_each_address(cfg, find_one, &f);
@@ -140,6 +140,7 @@ char *tokens_find(const struct config *cfg, const struct secret *s, const char *
 struct token_index {
 	const struct config *cfg;
 	const struct secret *secret;
+	struct token_maker maker;
 	struct strset tokens; /* token -> address */
 	char **addresses;     /* what the values point at */
 	size_t n, cap;
@@ -149,7 +150,7 @@ static int index_one(void *ctx, const char *address)
 {
 	struct token_index *ix = ctx;
 	char tok[TOKEN_LEN + 1];
-	token_make(ix->secret, ix->cfg->list_id, address, tok);
+	token_maker_make(&ix->maker, address, tok);
 	char *copy = xstrdup(address);
 	if (strset_add_copy(&ix->tokens, tok, copy, NULL)) {
 		ix->addresses =
@@ -166,6 +167,7 @@ struct token_index *token_index_build(const struct config *cfg, const struct sec
 	struct token_index *ix = xcalloc(1, sizeof *ix);
 	ix->cfg = cfg;
 	ix->secret = s;
+	token_maker_init(&ix->maker, s, cfg->list_id);
 	tokens_each_address(cfg, index_one, ix);
 	return ix;
 }

@@ -161,6 +161,22 @@ static void test_tokens(void)
 	CHECK(strcmp(a, c) != 0);
 	CHECK(strspn(a, "abcdefghijklmnopqrstuvwxyz234567") == TOKEN_LEN);
 	CHECK(token_verify(&s, "news.example.org", "ada@example.org", a));
+	/* The value itself: HMAC-SHA256(key, "news.example.org\0ada@example.org"),
+	 * its first 10 bytes in base32 (python3's hmac says so). */
+	CHECK_STR(a, "b4yvlsawn7nwlopf");
+	/* A maker gives every address the token token_make gives it, a long one
+	 * (past its 256-byte chunks) included. */
+	struct token_maker m;
+	token_maker_init(&m, &s, "news.example.org");
+	char longaddr[700], d[TOKEN_LEN + 1], e[TOKEN_LEN + 1];
+	memset(longaddr, 'X', sizeof longaddr - 1);
+	longaddr[sizeof longaddr - 1] = '\0';
+	const char *addrs[] = {"Ada@Example.org", "zoe@example.org", "", longaddr};
+	for (size_t i = 0; i < sizeof addrs / sizeof *addrs; i++) {
+		token_maker_make(&m, addrs[i], d);
+		token_make(&s, "news.example.org", addrs[i], e);
+		CHECK_STR(d, e);
+	}
 	for (char *p = a; *p; p++)
 		*p = (char)(*p >= 'a' ? *p - 32 : *p);
 	CHECK(token_verify(&s, "news.example.org", "ada@example.org", a));
