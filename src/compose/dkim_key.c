@@ -74,11 +74,12 @@ static int sig_init(struct dkim_sig *s, const char *selector, enum dkim_alg alg,
 	s->selector = xstrdup(selector);
 	s->alg = alg;
 	s->pem.data = xmalloc(pem_len + 1);
-	memcpy(s->pem.data, pem, pem_len);
+	if (pem_len)
+		memcpy(s->pem.data, pem, pem_len);
 	s->pem.data[pem_len] = 0;
 	s->pem.size = (unsigned)pem_len;
 	pthread_mutex_init(&s->mu, NULL);
-	gnutls_privkey_t k;
+	gnutls_privkey_t k = NULL;
 	int rc = dkim_import_key(s, &k, err);
 	if (rc)
 		return rc;

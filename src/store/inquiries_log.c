@@ -135,7 +135,7 @@ static bool key_is(struct span k, const char *name, size_t len)
 {
 	return k.n == len && memcmp(k.p, name, len) == 0;
 }
-#define KEY_IS(k, lit) key_is(k, lit, sizeof lit - 1)
+#define KEY_IS(k, lit) key_is(k, lit, sizeof(lit) - 1)
 
 /* v unescaped where it is (it can only shrink), and NUL-terminated there. */
 static char *unescape_in_place(char *v, size_t n)

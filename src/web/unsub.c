@@ -73,7 +73,7 @@ static bool unsub_open(struct web *w, struct unsub *u)
 	u->address = tokens_find(w->cfg, &s, u->token);
 	if (!u->address)
 		goto unknown;
-	if ((rc = suppressions_load(w->cfg->state_dir, &u->sup, &err)))
+	if (suppressions_load(w->cfg->state_dir, &u->sup, &err) != 0)
 		goto broken;
 	return true;
 unknown:
