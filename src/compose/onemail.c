@@ -393,8 +393,8 @@ static enum tpl_lookup_result var_lookup(void *ctx, struct span name, struct spa
 }
 
 /* templates/FILE, compiled.  A missing one is LB_ENOINPUT, said so. */
-static int compile_file(const struct config *cfg, const char *file, enum tpl_escape esc,
-			struct tpl **t, struct lb_err *err)
+int onemail_compile(const struct config *cfg, const char *file, enum tpl_escape esc, struct tpl **t,
+		    struct lb_err *err)
 {
 	char *rel = path_join("templates", file);
 	bool installed;
@@ -416,7 +416,7 @@ static int render_file(const struct config *cfg, const char *file, enum tpl_esca
 		       struct var_ctx *vc, struct buf *out, struct lb_err *err)
 {
 	struct tpl *t = NULL;
-	int rc = compile_file(cfg, file, esc, &t, err);
+	int rc = onemail_compile(cfg, file, esc, &t, err);
 	if (!rc)
 		rc = tpl_render(t, var_lookup, vc, out, err);
 	tpl_free(t);
@@ -456,7 +456,8 @@ size_t onemail_check(const struct config *cfg, const char *name, bool required,
 		if ((!html && required) || fsx_exists(path)) {
 			struct tpl *t = NULL;
 			struct lb_err err = {0};
-			if (compile_file(cfg, file.p, html ? TPL_ESC_HTML : TPL_ESC_NONE, &t, &err))
+			if (onemail_compile(cfg, file.p, html ? TPL_ESC_HTML : TPL_ESC_NONE, &t,
+					    &err))
 				report(rctx, err.msg);
 			else
 				tpl_check(t, var_lookup, &vc, report, rctx);

@@ -89,6 +89,12 @@ struct om_var {
 	const char *text, *html;
 };
 
+/* templates/FILE compiled, or the installed one when the site has none
+ * (datadir_template; -v says which).  Neither there: LB_ENOINPUT saying
+ * where it looked; a syntax error: LB_EDATA naming the file and line. */
+int onemail_compile(const struct config *cfg, const char *file, enum tpl_escape esc, struct tpl **t,
+		    struct lb_err *err);
+
 /* Render templates/NAME.txt into text and templates/NAME.html into html with
  * vars, plus site.name, site.url, site.postal_address, site.lang,
  * site.crisis_line (triage.crisis_line, empty when unset) and year.

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compose/onemail.h"
 #include "compose/template.h"
 #include "core/fsx.h"
 #include "core/log.h"
@@ -64,25 +65,20 @@ static enum tpl_lookup_result page_lookup(void *ctx, struct span name, struct sp
 	return TPL_VALUE;
 }
 
-/* The site's page template, or the built-in one when it has none.  A
- * template that does not compile is the site's mistake: said in the
- * server's log, and the built-in page is used so the visitor is served. */
+/* The site's page template (or the installed one, as for every other
+ * template), else the built-in page.  A template that does not compile is
+ * the site's mistake: said in the server's log, and the built-in page is
+ * used so the visitor is served. */
 static struct tpl *page_template(const struct config *cfg)
 {
-	char *path = config_path(cfg, "templates/page.html");
-	struct buf src = BUF_INIT;
 	struct tpl *t = NULL;
 	struct lb_err err = {0};
-	int rc = fsx_read(path, &src, 1 << 20, &err);
-	if (rc == 0 && tpl_compile("templates/page.html", src.p, src.n, TPL_ESC_HTML, &t, &err))
-		log_warn("%s (using the built-in page)", err.msg);
-	else if (rc && rc != LB_ENOINPUT)
+	int rc = onemail_compile(cfg, "page.html", TPL_ESC_HTML, &t, &err);
+	if (rc && rc != LB_ENOINPUT)
 		log_warn("%s (using the built-in page)", err.msg);
 	if (!t &&
 	    tpl_compile("page.html", builtin_page, sizeof builtin_page - 1, TPL_ESC_HTML, &t, &err))
 		abort(); /* ours: a test compiles it */
-	buf_free(&src);
-	free(path);
 	return t;
 }
 
