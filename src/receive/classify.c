@@ -8,6 +8,7 @@
 #include "core/token.h"
 #include "receive/lexicon.h"
 #include "receive/words.h"
+#include "store/subscribers.h"
 
 /* Tokens are short; anything longer in a pattern's place is not one. */
 #define MAX_TOKEN 64
@@ -218,12 +219,10 @@ static void find_tokens(struct finder *f, const struct inmsg *m, bool report)
 }
 
 /* Sign-up by mail: the list named by a recipient address that fits
- * subscribe.mailto ("subscribe+{list}@example.org"), as written (list ids
- * are file names: letters, digits, '.', '_', '-'). */
+ * subscribe.mailto ("subscribe+{list}@example.org"), as written, when it
+ * can name a list file (sublist_id_ok). */
 static char *subscribe_list(const char *pattern, const struct inmsg *m)
 {
-	static const char id_chars[] =
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 	struct pattern pt = pattern_hole(pattern, "{list}");
 	const struct strv *lists[] = {&m->delivered_to, &m->x_original_to, &m->envelope_to, &m->to,
 				      &m->cc};
@@ -231,16 +230,13 @@ static char *subscribe_list(const char *pattern, const struct inmsg *m)
 		for (size_t j = 0; j < lists[i]->n; j++) {
 			const char *a = lists[i]->v[j];
 			size_t n = strlen(a), pre = pt.pre.n, suf = pt.suf.n;
-			if (n <= pre + suf || n - pre - suf > 64 ||
-			    strncasecmp(a, pt.pre.p, pre) != 0 ||
+			if (n <= pre + suf || strncasecmp(a, pt.pre.p, pre) != 0 ||
 			    strncasecmp(a + n - suf, pt.suf.p, suf) != 0)
 				continue;
-			struct span id = {a + pre, n - pre - suf};
-			size_t ok = 0;
-			while (ok < id.n && strchr(id_chars, id.p[ok]))
-				ok++;
-			if (ok == id.n && id.p[0] != '.' && id.p[0] != '-')
-				return span_dup(id);
+			char *id = span_dup((struct span){a + pre, n - pre - suf});
+			if (sublist_id_ok(id))
+				return id;
+			free(id);
 		}
 	}
 	return NULL;
