@@ -10,7 +10,7 @@ BUILD     ?= build
 CC        ?= cc
 DEPS      := scripts/deps
 
-PKGS      := libcurl libcmark yaml-0.1 gnutls nettle libidn2
+PKGS      := libcurl libcmark yaml-0.1 gnutls nettle libidn2 sqlite3
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked but opened when first used (src/deliver/curl_load.h):
 # it and the ~25 libraries it pulls in cost milliseconds at every start, and

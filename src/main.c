@@ -8,6 +8,7 @@
 
 #include "cmd/cmd.h"
 #include "core/log.h"
+#include "store/db.h"
 
 static const struct command {
 	const char *name;
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 		static char cgi_name[] = "cgi";
 		char *cgi_argv[] = {cgi_name, NULL};
 		int rc = cmd_cgi(&g, 1, cgi_argv);
+		db_done(rc == 0);
 		if (g.cfg_loaded)
 			config_free(&g.cfg);
 		return rc;
@@ -103,6 +105,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(commands[i].name, name) == 0) {
 			int rc = commands[i].fn(&g, argc - optind, argv + optind);
+			db_done(rc == 0);
 			if (g.cfg_loaded)
 				config_free(&g.cfg);
 			return rc;

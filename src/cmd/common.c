@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/termsafe.h"
 #include "core/timefmt.h"
+#include "store/db.h"
 
 int cli_fail(const struct lb_err *err)
 {
@@ -32,6 +33,10 @@ int cli_config(struct cli *g)
 	/* state/ holds tokens' secret and people's mail: ours alone.  (Not
 	 * created here: a command that only reads finds "nothing yet".) */
 	if (fsx_exists(g->cfg.state_dir) && fsx_state_dir(g->cfg.state_dir, &err))
+		return cli_fail(&err);
+	/* A site whose state predates the indexed store is upgraded by the
+	 * first command that opens it (store/db.h). */
+	if (db_ready(g->cfg.state_dir, &err))
 		return cli_fail(&err);
 	return 0;
 }

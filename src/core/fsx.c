@@ -177,6 +177,11 @@ void fsx_defer_sync(bool defer)
 	deferred = defer;
 }
 
+bool fsx_sync_deferred(void)
+{
+	return deferred;
+}
+
 int fsx_fsync(int fd)
 {
 	return deferred ? 0 : fsync(fd);

@@ -85,6 +85,8 @@ int fsx_mkdirs(const char *path, mode_t mode, struct lb_err *err);
  * and the commit.  `letterbox poll` files thousands of messages this way:
  * one flush per batch instead of several per message. */
 void fsx_defer_sync(bool defer);
+/* Whether it is deferred now (the store's database follows it, db.h). */
+bool fsx_sync_deferred(void);
 int fsx_fsync(int fd);
 int fsx_commit(const char *dir, struct lb_err *err);
 

@@ -1,0 +1,10 @@
+/* The areas of the indexed store (db.h): each one's tables and the import
+ * of the files it kept before the database.  The store's own bookkeeping
+ * comes first. */
+#include "store/db.h"
+
+const struct db_area db_areas[] = {
+    {.name = "store",
+     .schema = "CREATE TABLE IF NOT EXISTS store_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"},
+};
+const size_t db_area_count = sizeof db_areas / sizeof db_areas[0];
