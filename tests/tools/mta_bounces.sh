@@ -170,7 +170,7 @@ for f in "$CAPTURE_DIR"/*; do
 	c=$(grep -o 'this is issue [0-9]* ([a-z-]*)' "$f" | head -1 | sed 's/.*(\(.*\))/\1/')
 	[ -n "$c" ] || c=unknown-$(basename "$f")
 	# The sink's envelope lines go; the message starts at its first field.
-	grep -v '^X-\(Client\|Helo\|Mail\|Rcpt\)-Args:' "$f" | tr -d '\r' |
+	grep -v '^X-\(Client-Addr\|Client-Proto\|Helo-Args\|Mail-Args\|Rcpt-Args\):' "$f" | tr -d '\r' |
 		sed "s|$SV_DIR/postfix|/var/spool/postfix|g" >"$OUT/postfix-$c.eml"
 done
 echo "mta_bounces: $(ls "$CAPTURE_DIR" | wc -l) bounces for $want cases in $OUT" >&2
