@@ -155,11 +155,23 @@ bool dsn_find_status(struct span s, struct span *code)
 	return false;
 }
 
+/* "5.0.0", "4.0.0": a class and nothing more. */
+static bool generic(struct span code)
+{
+	return code.n == 5 && memcmp(code.p + 1, ".0.0", 4) == 0;
+}
+
 static char *status_from(struct span status, const char *diagnostic)
 {
-	struct span code;
-	if (dsn_find_status(status, &code))
+	struct span code, said;
+	if (dsn_find_status(status, &code)) {
+		/* Exim writes 5.0.0 for every failure, a 4xx that timed out
+		 * too: a specific code in the diagnostic says more. */
+		if (generic(code) && diagnostic && dsn_find_status(span_cstr(diagnostic), &said) &&
+		    !generic(said))
+			code = said;
 		return span_dup(code);
+	}
 	if (!diagnostic)
 		return NULL;
 	struct span d = span_cstr(diagnostic);
