@@ -233,8 +233,17 @@ static bool echo_line(const char *line, const char *end)
 	       (strncasecmp(line, "to:", 3) == 0 || strncasecmp(line, "cc:", 3) == 0);
 }
 
+/* Sun's Messaging Server: "Recipient address: where it went" and, when
+ * forwarding changed it, "Original address: what we sent to". */
+static bool original_line(const char *line, const char *end)
+{
+	while (line < end && (*line == ' ' || *line == '\t'))
+		line++;
+	return end - line >= 17 && strncasecmp(line, "original address:", 17) == 0;
+}
+
 struct found {
-	struct strv strong, weak, echo;
+	struct strv original, strong, weak, echo;
 };
 
 /* Collect addresses from the report's own text (before the returned copy). */
@@ -275,9 +284,10 @@ static void scan_addresses(const struct inmsg *m, const char *text, size_t n, st
 		}
 		struct span addr = {a, (size_t)(e - a)};
 		const char *le = memchr(line, '\n', (size_t)(end - line));
-		struct strv *to = echo_line(line, le ? le : end)    ? &fd->echo
-				  : strong_context(line, a, e, end) ? &fd->strong
-								    : &fd->weak;
+		struct strv *to = echo_line(line, le ? le : end)       ? &fd->echo
+				  : original_line(line, le ? le : end) ? &fd->original
+				  : strong_context(line, a, e, end)    ? &fd->strong
+								       : &fd->weak;
 		if (!excluded(m, addr) && to->n < MAX_FAILED)
 			strv_add(to, addr, true);
 		p = e - 1;
@@ -376,6 +386,38 @@ enum bounce_severity bounce_severity_of(const char *status, const char *text)
 	return severity(&s, status, text, n);
 }
 
+/* The report's own words end where the returned message starts. */
+static size_t own_end(const struct scan *s, size_t n)
+{
+	size_t own = n;
+	for (size_t k = list_at[L_BANNERS]; k < list_at[L_BANNERS + 1]; k++)
+		if (s->first[k] < own)
+			own = s->first[k];
+	return own;
+}
+
+/* The failed addresses: first (a header's list, may be empty), else what
+ * text[0..own) names, the strongest kind found, else the original's To. */
+static void text_failed(const struct inmsg *m, const struct strv *first, const char *text,
+			size_t own, struct strv *out)
+{
+	struct found fd = {{0}, {0}, {0}, {0}};
+	if (!first->n)
+		scan_addresses(m, text, own, &fd);
+	const struct strv *src = first->n	 ? first
+				 : fd.original.n ? &fd.original
+				 : fd.strong.n	 ? &fd.strong
+				 : fd.weak.n	 ? &fd.weak
+				 : fd.echo.n	 ? &fd.echo
+						 : &m->original.to;
+	for (size_t i = 0; i < src->n && i < MAX_FAILED; i++)
+		strv_add(out, span_cstr(src->v[i]), true);
+	strv_free(&fd.original);
+	strv_free(&fd.strong);
+	strv_free(&fd.weak);
+	strv_free(&fd.echo);
+}
+
 void bounce_guess(const struct inmsg *m, struct bounce_guess *out)
 {
 	*out = (struct bounce_guess){0};
@@ -400,24 +442,8 @@ void bounce_guess(const struct inmsg *m, struct bounce_guess *out)
 	if (!out->found)
 		return;
 
-	/* The report's own words end where the returned message starts. */
-	size_t own = n;
-	for (size_t k = list_at[L_BANNERS]; k < list_at[L_BANNERS + 1]; k++)
-		if (s.first[k] < own)
-			own = s.first[k];
-
-	struct found fd = {{0}, {0}, {0}};
-	scan_addresses(m, text, own, &fd);
-	const struct strv *src = m->x_failed_recipients.n ? &m->x_failed_recipients
-				 : fd.strong.n		  ? &fd.strong
-				 : fd.weak.n		  ? &fd.weak
-				 : fd.echo.n		  ? &fd.echo
-							  : &m->original.to;
-	for (size_t i = 0; i < src->n && i < MAX_FAILED; i++)
-		strv_add(&out->failed, span_cstr(src->v[i]), true);
-	strv_free(&fd.strong);
-	strv_free(&fd.weak);
-	strv_free(&fd.echo);
+	size_t own = own_end(&s, n);
+	text_failed(m, &m->x_failed_recipients, text, own, &out->failed);
 
 	struct span code;
 	if (dsn_find_status((struct span){text, own}, &code) && code.p[0] != '2')
@@ -436,18 +462,8 @@ void bounce_text_addresses(const struct inmsg *m, struct strv *out)
 	const char *text = m->text ? m->text : "";
 	struct scan s;
 	scan(&s, text, n);
-	size_t own = n;
-	for (size_t k = list_at[L_BANNERS]; k < list_at[L_BANNERS + 1]; k++)
-		if (s.first[k] < own)
-			own = s.first[k];
-	struct found fd = {{0}, {0}, {0}};
-	scan_addresses(m, text, own, &fd);
-	const struct strv *src = fd.strong.n ? &fd.strong : fd.weak.n ? &fd.weak : &m->original.to;
-	for (size_t i = 0; i < src->n && i < MAX_FAILED; i++)
-		strv_add(out, span_cstr(src->v[i]), true);
-	strv_free(&fd.strong);
-	strv_free(&fd.weak);
-	strv_free(&fd.echo);
+	static const struct strv none = {0};
+	text_failed(m, &none, text, own_end(&s, n), out);
 }
 
 void bounce_guess_free(struct bounce_guess *g)
