@@ -95,11 +95,12 @@ perl -MSisimai -e '
 			$_->reason, $_->softbounce for @$v;
 	}' "${samples[@]}" "${corpus[@]}" >"$T_TMP/sisimai.tsv" 2>/dev/null
 
+pct() { awk -v a="${1:-0}" -v n="${2:-0}" 'BEGIN {printf "%.1f%%", n ? 100 * a / n : 0}'; }
 $PY tests/tools/bounce_sisimai.py "$T_TMP/sisimai.tsv" "$T_TMP/ours.tsv" other >"$T_TMP/sisimai.out"
 read -r _ addr_ok addr_n sev_ok kind_ok kind_n strict_ok < <(grep '^RESULT' "$T_TMP/sisimai.out")
 grep -v '^RESULT' "$T_TMP/sisimai.out"
 echo "  flufl.bounce + fixtures: Sisimai agrees on the failed addresses of $addr_ok of $addr_n" \
-	"bounces ($((addr_ok * 1000 / (addr_n ? addr_n : 1)))/1000; $strict_ok on Final-Recipient alone;" \
+	"bounces ($(pct "$addr_ok" "$addr_n"); $(pct "$strict_ok" "$addr_n") on Final-Recipient alone;" \
 	"hard vs soft for $sev_ok), on $kind_ok of $kind_n auto-replies/complaints"
 check "Sisimai agreement: at least $SISIMAI_ADDR_FLOOR bounces" test "${addr_ok:-0}" -ge "$SISIMAI_ADDR_FLOOR"
 check "Sisimai agreement: at least $SISIMAI_KIND_FLOOR auto-replies/complaints" \
@@ -109,7 +110,7 @@ $PY tests/tools/bounce_sisimai.py "$T_TMP/sisimai.tsv" "$T_TMP/ours.tsv" corpus 
 read -r _ addr_ok addr_n sev_ok kind_ok kind_n strict_ok < <(grep '^RESULT' "$T_TMP/corpus.out")
 grep -v '^RESULT' "$T_TMP/corpus.out"
 echo "  tests/data/bounces: Sisimai reads $addr_n as bounces; same failed recipients for $addr_ok" \
-	"($((addr_ok * 1000 / (addr_n ? addr_n : 1)))/1000; $strict_ok on Final-Recipient alone;" \
+	"($(pct "$addr_ok" "$addr_n"); $(pct "$strict_ok" "$addr_n") on Final-Recipient alone;" \
 	"hard vs soft for $sev_ok), on $kind_ok of $kind_n auto-replies/complaints"
 check "tests/data/bounces: Sisimai recipient agreement at least $SISIMAI_CORPUS_PCT%" \
 	test "$((${addr_ok:-0} * 100))" -ge "$((SISIMAI_CORPUS_PCT * ${addr_n:-1}))" -a "${addr_n:-0}" -gt 0
