@@ -5,8 +5,10 @@
 # those messages and on tests/fixtures/mail.  The floors are what letterbox
 # scored when this test was written: a change that loses a bounce fails here.
 #
-# Then our own corpus, tests/data/bounces/*.eml: real DSNs that Postfix made
-# on loopback (mta-*, tests/tools/mta_bounces.sh) and hand-made shapes, each
+# Then our own corpus, tests/data/bounces/*.eml: real DSNs that Postfix, Exim
+# and Sendmail made
+# on loopback (mta-*: tests/tools/mta_bounces.sh, mta_bounces_exim.sh,
+# mta_bounces_sendmail.sh) and hand-made shapes (dsn-* and others), each
 # with a .expect beside it (tests/tools/bounce_expect.py says its format).
 # Every message must be as its .expect says, and letterbox must name the same
 # failed recipients as Sisimai for at least SISIMAI_CORPUS_PCT% of the files

@@ -11,7 +11,7 @@
 # another sink, which is where they are picked up.  Everything uses
 # example.org (our side), example.net (the receiving site) and example.com
 # (remote domains).  Needs root (Postfix); run by hand, the output is
-# committed under tests/data/bounces/ (as mta-postfix-*.eml).
+# committed under tests/data/bounces/ (as mta-postfix-NN.eml with a .expect).
 set -u
 OUT=${1:?usage: mta_bounces.sh OUTDIR}
 mkdir -p "$OUT"
