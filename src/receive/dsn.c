@@ -11,6 +11,11 @@
 /* A report naming more recipients than this is not about one newsletter. */
 #define MAX_RCPT 1000
 
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -61,6 +66,60 @@ static struct span typed_address(struct span v)
 	return span_trim(v);
 }
 
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The address in a command ("|/usr/bin/x user@example.org", "\"|prog\""):
+ * its last word holding an '@' with a dot after it, without quotes and
+ * brackets; {NULL, 0} when it names none. */
+static struct span command_address(struct span v)
+{
+	struct span best = {NULL, 0};
+	size_t i = 0;
+	while (i < v.n) {
+		while (i < v.n && (is_space(v.p[i]) || strchr("\"'<>(),;", v.p[i])))
+			i++;
+		size_t s = i;
+		while (i < v.n && !is_space(v.p[i]) && !strchr("\"'<>(),;", v.p[i]))
+			i++;
+		struct span w = {v.p + s, i - s};
+		const char *at = w.n ? memchr(w.p, '@', w.n) : NULL;
+		if (at && at > w.p && memchr(at, '.', (size_t)(w.p + w.n - at)) && w.p[0] != '|' &&
+		    w.p[0] != '/' && w.p[0] != '-')
+			best = w;
+	}
+	return best;
+}
+
+/* A recipient field's address as the sender wrote it: "rfc822;
+ * <user@example.org>" → "user@example.org"; a quoted local part keeps its
+ * quotes; a pipe or file delivery gives the address its command names, else
+ * the command itself (which has no '@').  NULL when empty. */
+static char *rcpt_dup(struct span v)
+{
+	char *s = value_dup(v);
+	if (!s)
+		return NULL;
+	struct span a = typed_address(span_cstr(s));
+	size_t lead = a.n && a.p[0] == '"' ? 1 : 0;
+	if (a.n > lead && (a.p[lead] == '|' || a.p[lead] == '/')) {
+		struct span c = command_address(a);
+		if (c.n)
+			a = c;
+	}
+	char *r = a.n ? span_dup(a) : NULL;
+	free(s);
+	return r;
+}
+
+static void rcpt_once(char **dst, struct span v)
+{
+	if (!*dst)
+		*dst = rcpt_dup(v);
+}
+
 /* "smtp; 550 …" → "550 …" (only a short type word before the ';' counts). */
 static struct span after_type(struct span v)
 {
@@ -96,11 +155,23 @@ bool dsn_find_status(struct span s, struct span *code)
 	return false;
 }
 
+/* "5.0.0", "4.0.0": a class and nothing more. */
+static bool generic(struct span code)
+{
+	return code.n == 5 && memcmp(code.p + 1, ".0.0", 4) == 0;
+}
+
 static char *status_from(struct span status, const char *diagnostic)
 {
-	struct span code;
-	if (dsn_find_status(status, &code))
+	struct span code, said;
+	if (dsn_find_status(status, &code)) {
+		/* Exim writes 5.0.0 for every failure, a 4xx that timed out
+		 * too: a specific code in the diagnostic says more. */
+		if (generic(code) && diagnostic && dsn_find_status(span_cstr(diagnostic), &said) &&
+		    !generic(said))
+			code = said;
 		return span_dup(code);
+	}
 	if (!diagnostic)
 		return NULL;
 	struct span d = span_cstr(diagnostic);
@@ -178,9 +249,9 @@ static void dsn_block(void *ctx, const struct hfields *h)
 		if (!r && !(r = new_rcpt(d)))
 			return;
 		if (orig)
-			set_once(&r->original_recipient, typed_address(v));
+			rcpt_once(&r->original_recipient, v);
 		else if (final)
-			set_once(&r->final_recipient, typed_address(v));
+			rcpt_once(&r->final_recipient, v);
 		else if (HEADER_IS(name, "action"))
 			r->action = action_of(v);
 		else if (HEADER_IS(name, "status"))
@@ -196,6 +267,39 @@ void dsn_parse(struct span body, struct dsn *out)
 {
 	struct dsn_ctx c = {out};
 	each_block(body, dsn_block, &c);
+}
+
+/* An address, not a command or a bare local part. */
+static bool mailbox_like(const char *a)
+{
+	return a && a[0] != '|' && a[0] != '/' && strchr(a, '@');
+}
+
+/* a and b the same but for quotes and case ("neko..x"@h, neko..x@h). */
+static bool same_unquoted(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '"')
+			a++;
+		while (*b == '"')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		if (lower(*a++) != lower(*b++))
+			return false;
+	}
+}
+
+const char *dsn_rcpt_address(const struct dsn_rcpt *r)
+{
+	const char *o = mailbox_like(r->original_recipient) ? r->original_recipient : NULL;
+	const char *f = mailbox_like(r->final_recipient) ? r->final_recipient : NULL;
+	/* Postfix writes Original-Recipient in its internal form, which drops
+	 * the quotes the address needs: the quoted Final-Recipient is the one
+	 * we sent to. */
+	if (o && f && same_unquoted(o, f))
+		return f;
+	return o ? o : f;
 }
 
 void dsn_free(struct dsn *d)
@@ -384,11 +488,6 @@ const char *const dsn_quota_words[] = {"quota",
 				       "5.2.2",
 				       "4.2.2",
 				       NULL};
-
-static char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-}
 
 bool dsn_quota_text(const char *s)
 {

@@ -28,7 +28,9 @@ enum dsn_action {
 };
 
 struct dsn_rcpt {
-	char *final_recipient;	  /* the address, "rfc822;" and brackets removed */
+	/* The address, "rfc822;" and brackets removed, quotes kept; for a pipe
+	 * or file delivery the address in the command, else the command. */
+	char *final_recipient;
 	char *original_recipient; /* the same, as we sent it; may be NULL */
 	enum dsn_action action;
 	char *status;	  /* "5.1.1": the enhanced code only, else NULL */
@@ -42,6 +44,13 @@ struct dsn {
 	struct dsn_rcpt *rcpt;
 	size_t nrcpt, rcpt_cap;
 };
+
+/* The address a recipient block is about, as we sent it: Original-Recipient
+ * (forwarding changes Final-Recipient, not what we sent), else
+ * Final-Recipient; but the quoted Final-Recipient when Original-Recipient
+ * is the same address with its quotes lost.  NULL when neither names an
+ * address (a pipe, a file, a bare local part): the report's text may. */
+const char *dsn_rcpt_address(const struct dsn_rcpt *r);
 
 /* Read the body of a message/delivery-status part (per-message fields,
  * then one block per recipient).  A status missing from a recipient's block
