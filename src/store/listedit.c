@@ -1,6 +1,7 @@
 #include "store/listedit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
@@ -8,11 +9,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fsx.h"
 #include "core/utf8.h"
 #include "core/mem.h"
 #include "core/yamlx.h"
+#include "store/listscan.h"
 #include "store/subscribers.h"
 
 #define MAX_LIST_BYTES (256u << 20) /* as sublist_load */
@@ -334,8 +337,146 @@ static int resolve(const char *path, char **real, bool *exists, struct lb_err *e
 	return 0;
 }
 
-int listedit_append(const char *path, const char *title, const struct listedit_entry *v, size_t n,
-		    struct lb_err *err)
+/* ---- the streamed edit: lists in the usual layout, of any size ---------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy bytes [from, to) of in (to == UINT64_MAX: to its end) to out. */
+static int copy_range(int in, uint64_t from, uint64_t to, int out, char *chunk, size_t size)
+{
+	while (from < to) {
+		size_t want = to - from < size ? (size_t)(to - from) : size;
+		ssize_t r = pread(in, chunk, want, (off_t)from);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r == 0 && to != UINT64_MAX))
+			return -1;
+		if (r == 0)
+			return 0;
+		if (write_all(out, chunk, (size_t)r) < 0)
+			return -1;
+		from += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* The new entries read back from the edited file. */
+struct readback {
+	const struct listedit_entry *v;
+	size_t old_n, n, i;
+	bool ok;
+};
+
+static bool blank(const char *s)
+{
+	return !s || !span_trim(span_cstr(s)).n;
+}
+
+static int read_back(void *ctx, const struct listscan_entry *e)
+{
+	struct readback *r = ctx;
+	size_t i = r->i++;
+	if (i < r->old_n)
+		return 0;
+	const struct listedit_entry *want = i - r->old_n < r->n ? &r->v[i - r->old_n] : NULL;
+	const char *name = blank(e->name) ? NULL : e->name,
+		   *want_name = want && !blank(want->name) ? want->name : NULL;
+	if (!want || e->nul || e->nfields || e->scalar || !e->email ||
+	    e->email_len != strlen(want->email) || strcmp(e->email, want->email) != 0 ||
+	    !same_str(name, want_name))
+		r->ok = false;
+	return 0;
+}
+
+/* Append v[0..n) to the list open on fd, scanned as scan: the old bytes are
+ * copied around the new ones into a temporary file, which is scanned again
+ * (it must read as the old entries, unchanged, then v) and fsync'd before
+ * it replaces the list.  Memory: a buffer, whatever the list's size. */
+static int append_streamed(const char *path, const char *real, int fd, mode_t mode,
+			   const struct listscan *scan, const struct listedit_entry *v, size_t n,
+			   struct lb_err *err)
+{
+	struct buf add = BUF_INIT, tmp = BUF_INIT;
+	const char *eol = scan->crlf ? "\r\n" : "\n";
+	size_t size = 1u << 20;
+	char *chunk = xmalloc(size);
+	int out = -1, rc = 0;
+	if (!scan->newline_at_ins)
+		buf_adds(&add, eol);
+	put_entries(&add, (size_t)scan->dash, (size_t)scan->content, eol, v, n);
+	buf_printf(&tmp, "%s.tmp.%ld", real, (long)getpid());
+	if (unlink(tmp.p) < 0 && errno != ENOENT) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
+		goto out;
+	}
+	mode = fsx_mode(mode);
+	out = open(tmp.p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (out < 0) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
+		goto out;
+	}
+	if (fchmod(out, mode) < 0 || copy_range(fd, 0, scan->ins, out, chunk, size) < 0 ||
+	    write_all(out, add.p, add.n) < 0 ||
+	    copy_range(fd, scan->ins, UINT64_MAX, out, chunk, size) < 0 || fsx_fsync(out) < 0) {
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		goto out;
+	}
+	struct readback r = {v, scan->entries, n, 0, true};
+	struct listscan after;
+	rc = listscan_fd(out, tmp.p, read_back, &r, scan->entries, &after, err);
+	if (rc == LISTSCAN_OTHER ||
+	    (!rc && (!r.ok || after.entries != scan->entries + n || after.hash_at != scan->hash ||
+		     after.meta != scan->meta)))
+		rc = err_set(err, LB_EDATA,
+			     "%s: the edited list would not read back as intended; nothing was "
+			     "changed: please report this",
+			     path);
+	if (rc)
+		goto out;
+	if (close(out) < 0) {
+		out = -1;
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		goto out;
+	}
+	out = -1;
+	if (rename(tmp.p, real) < 0) {
+		rc = err_sys(err, LB_EIO, "rename to %s", real);
+		goto out;
+	}
+	rc = fsx_sync_parent(real, err);
+out:
+	if (out >= 0)
+		close(out);
+	if (rc && tmp.p)
+		unlink(tmp.p);
+	free(chunk);
+	buf_free(&add);
+	buf_free(&tmp);
+	return rc;
+}
+
+static int ignore_entry(void *ctx, const struct subscriber *s)
+{
+	(void)ctx;
+	(void)s;
+	return 0;
+}
+
+/* listedit_append, or with unless (a spec) listedit_add_new. */
+static int edit(const char *path, const char *title, const struct listedit_entry *v, size_t n,
+		const char *unless, bool *already, struct lb_err *err)
 {
 	struct buf old = BUF_INIT, edited = BUF_INIT;
 	char *real = NULL;
@@ -351,7 +492,34 @@ int listedit_append(const char *path, const char *title, const struct listedit_e
 			goto out;
 		}
 		mode = st.st_mode & 07777;
-		if ((rc = fsx_read(real, &old, MAX_LIST_BYTES, err)))
+		int fd = open(real, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+			goto out;
+		}
+		struct listscan scan;
+		struct listscan_key key = {0};
+		if (unless)
+			listscan_key_init(&key, unless);
+		rc = listscan_fd(fd, path, unless ? listscan_key_match : NULL, &key, 0, &scan, err);
+		if (rc == 1 && key.found)
+			*already = true;
+		else if (!rc)
+			rc = append_streamed(path, real, fd, mode, &scan, v, n, err);
+		close(fd);
+		listscan_key_free(&key);
+		if (rc == 1 && *already)
+			rc = 0;
+		if (rc != LISTSCAN_OTHER)
+			goto out;
+		if (unless && ((rc = sublist_contains(path, unless, already, err)) || *already))
+			goto out;
+		/* Not the usual layout: libyaml's streaming read first, so that a
+		 * list that does not load is refused in little memory, then the
+		 * edit through its document. */
+		if ((rc = sublist_stream_file(path, NULL, NULL, ignore_entry, NULL, NULL, NULL,
+					      err)) ||
+		    (rc = fsx_read(real, &old, MAX_LIST_BYTES, err)))
 			goto out;
 	} else {
 		mode_t um = umask(0);
@@ -375,4 +543,17 @@ out:
 	buf_free(&old);
 	buf_free(&edited);
 	return rc;
+}
+
+int listedit_append(const char *path, const char *title, const struct listedit_entry *v, size_t n,
+		    struct lb_err *err)
+{
+	return edit(path, title, v, n, NULL, NULL, err);
+}
+
+int listedit_add_new(const char *path, const char *title, const struct listedit_entry *e,
+		     bool *already, struct lb_err *err)
+{
+	*already = false;
+	return edit(path, title, e, 1, e->email, already, err);
 }
