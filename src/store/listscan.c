@@ -3,6 +3,7 @@
 #include "store/listscan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,7 +11,9 @@
 
 #include "core/addr.h"
 #include "core/mem.h"
+#include "core/fsx.h"
 #include "core/utf8.h"
+#include "store/subscribers.h"
 
 #define OTHER	 LISTSCAN_OTHER
 #define CHUNK	 (1u << 20)
@@ -562,4 +565,35 @@ int listscan_key_match(void *ctx, const struct listscan_entry *e)
 	free(key);
 	addr_free(&a);
 	return k->found ? 1 : 0;
+}
+
+/* ---- sublist_contains (store/subscribers.h): this scan, else libyaml's ---------------- */
+
+static int contains_streamed(void *ctx, const struct subscriber *s)
+{
+	struct listscan_key *c = ctx;
+	c->found |= strcmp(s->key, c->key) == 0;
+	return c->found ? 1 : 0;
+}
+
+int sublist_contains(const char *path, const char *spec, bool *there, struct lb_err *err)
+{
+	struct listscan_key c;
+	struct listscan scan;
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+	*there = false;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_sys(err, fsx_errno_code(errno), "%s", path);
+	listscan_key_init(&c, spec);
+	rc = listscan_fd(fd, path, listscan_key_match, &c, 0, &scan, err);
+	close(fd);
+	if (rc == LISTSCAN_OTHER) {
+		c.found = false;
+		rc = sublist_stream_file(path, NULL, NULL, contains_streamed, NULL, &c, NULL, err);
+	}
+	if (rc == 1)
+		rc = 0; /* found: the scan stopped there */
+	*there = c.found;
+	listscan_key_free(&c);
+	return rc;
 }

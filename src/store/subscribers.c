@@ -6,15 +6,12 @@
 #include <yaml.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "core/addr.h"
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/yamlx.h"
-#include "store/listscan.h"
 
 #define DATA LB_EDATA
 
@@ -436,35 +433,6 @@ out:
 	return rc;
 }
 
-static int contains_streamed(void *ctx, const struct subscriber *s)
-{
-	struct listscan_key *c = ctx;
-	c->found |= strcmp(s->key, c->key) == 0;
-	return c->found ? 1 : 0;
-}
-
-int sublist_contains(const char *path, const char *spec, bool *there, struct lb_err *err)
-{
-	struct listscan_key c;
-	struct listscan scan;
-	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
-	*there = false;
-	if (fd < 0)
-		return errno == ENOENT ? 0 : err_sys(err, fsx_errno_code(errno), "%s", path);
-	listscan_key_init(&c, spec);
-	rc = listscan_fd(fd, path, listscan_key_match, &c, 0, &scan, err);
-	close(fd);
-	if (rc == LISTSCAN_OTHER) {
-		c.found = false;
-		rc = sublist_stream_file(path, NULL, NULL, contains_streamed, NULL, &c, NULL, err);
-	}
-	if (rc == 1)
-		rc = 0; /* found: the scan stopped there */
-	*there = c.found;
-	listscan_key_free(&c);
-	return rc;
-}
-
 /* sublist_parse's collector: a deep copy per entry. */
 static int collect(void *ctx, const struct subscriber *src)
 {
@@ -523,14 +491,10 @@ static void sublist_init(struct sublist *l, const char *path)
 int sublist_load(const char *path, struct sublist *l, sub_report_fn bad, void *ctx,
 		 struct lb_err *err)
 {
-	struct buf text = BUF_INIT;
-	int rc = fsx_read(path, &text, 256u << 20, err);
-	if (rc)
-		sublist_init(l, path);
-	else
-		rc = sublist_parse(path, text.p, text.n, l, bad, ctx, err);
-	buf_free(&text);
-	return rc;
+	sublist_init(l, path);
+	struct collect_ctx c = {l, bad, ctx};
+	return sublist_stream_file(path, &l->title, &l->public, collect_entry, collect_bad, &c,
+				   &l->invalid, err);
 }
 
 int sublist_parse(const char *path, const char *text, size_t len, struct sublist *l,
