@@ -101,7 +101,7 @@ static void warn_entry(void *ctx, const char *msg)
 
 /* Load what a subcommand needs; with lock, first take state/lock.subscribers
  * so that two edits never interleave (and wait for the other one). */
-static int site_open(struct cli *g, struct members *s, bool lock, bool warn)
+static int site_open(struct cli *g, struct members *s, bool lock, bool lists, bool warn)
 {
 	struct lb_err err = {0};
 	memset(s, 0, sizeof *s);
@@ -109,7 +109,7 @@ static int site_open(struct cli *g, struct members *s, bool lock, bool warn)
 	int rc = cli_config(g);
 	if (rc)
 		return rc;
-	rc = members_open(&g->cfg, lock, warn ? warn_entry : NULL, s, &err);
+	rc = members_open(&g->cfg, lock, lists, warn ? warn_entry : NULL, s, &err);
 	return rc ? cli_fail(&err) : 0;
 }
 
@@ -239,55 +239,92 @@ static void list_row(struct buf *b, bool json, bool first, size_t wl, size_t wa,
 	}
 }
 
+/* `subscribers list` streams the lists twice (store/subscribers.h), and
+ * holds none: once to check them all and measure the columns, once to print. */
+struct list_walk {
+	struct members *s;
+	struct buf b;
+	bool json, first, print;
+	size_t wl, wa;
+	const char *id;
+};
+
+static int walk_entry(void *ctx, const struct subscriber *e)
+{
+	struct list_walk *w = ctx;
+	if (!w->print) {
+		w->wl = strlen(w->id) > w->wl ? strlen(w->id) : w->wl;
+		w->wa = strlen(e->email) > w->wa ? strlen(e->email) : w->wa;
+		return 0;
+	}
+	const struct suppression *x = suppressions_get(w->s->sup, e->email);
+	list_row(&w->b, w->json, w->first, w->wl, w->wa, w->id, e,
+		 x ? sup_reason_name(x->reason) : "active", x ? sup_source(x) : NULL);
+	w->first = false;
+	if (w->b.n > 65536) {
+		fwrite(w->b.p, 1, w->b.n, stdout);
+		buf_reset(&w->b);
+	}
+	return 0;
+}
+
+static void walk_bad(void *ctx, const char *email, const char *msg)
+{
+	(void)email;
+	warn_entry(NULL, msg);
+	(void)ctx;
+}
+
 static int do_list(struct cli *g, int argc, char **argv)
 {
 	struct opts o;
 	struct members s = {.lock_fd = -1};
+	struct lb_err err = {0};
+	char **paths = NULL;
+	struct list_walk w = {&s, BUF_INIT, false, true, false, 4, 7, NULL};
 	int rc = parse_opts(argc, argv, usage_list, "lj", false, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if ((rc = site_open(g, &s, false, true)))
+	if ((rc = site_open(g, &s, false, false, false)))
 		goto out;
-	if (o.list && !sublists_find(&s.ls, o.list)) {
-		struct buf names = BUF_INIT;
-		list_names(&names, &s.ls);
+	w.json = o.json;
+	paths = sublist_paths(g->site_dir);
+	struct buf names = BUF_INIT;
+	bool found = false;
+	for (char **p = paths; *p && !rc; p++) {
+		char *id = sublist_id(*p);
+		w.id = id;
+		buf_printf(&names, "%s%s", names.n ? ", " : "", id);
+		found |= o.list && strcmp(o.list, id) == 0;
+		if (sublist_stream_file(*p, NULL, NULL, walk_entry, walk_bad, &w, NULL, &err))
+			rc = cli_fail(&err);
+		free(id);
+	}
+	if (!rc && o.list && !found)
 		rc = cli_usage(usage_list, "no list '%s' (lists: %s)", o.list,
 			       names.n ? names.p : "none");
-		buf_free(&names);
+	buf_free(&names);
+	if (rc)
 		goto out;
-	}
-	size_t wl = 4, wa = 7;
-	for (size_t i = 0; i < s.ls.n; i++) {
-		for (size_t j = 0; j < s.ls.v[i].n; j++) {
-			wl = strlen(s.ls.v[i].id) > wl ? strlen(s.ls.v[i].id) : wl;
-			wa = strlen(s.ls.v[i].v[j].email) > wa ? strlen(s.ls.v[i].v[j].email) : wa;
-		}
-	}
-	struct buf b = BUF_INIT;
-	bool first = true;
 	if (!o.json)
-		buf_printf(&b, "%-*s  %-*s  %-20s  NAME\n", (int)wl, "LIST", (int)wa, "ADDRESS",
-			   "STATUS");
-	for (size_t i = 0; i < s.ls.n; i++) {
-		const struct sublist *l = &s.ls.v[i];
-		if (o.list && strcmp(o.list, l->id) != 0)
-			continue;
-		for (size_t j = 0; j < l->n; j++, first = false) {
-			const struct suppression *x = suppressions_get(s.sup, l->v[j].email);
-			list_row(&b, o.json, first, wl, wa, l->id, &l->v[j],
-				 x ? sup_reason_name(x->reason) : "active",
-				 x ? sup_source(x) : NULL);
-			if (b.n > 65536) {
-				fwrite(b.p, 1, b.n, stdout);
-				buf_reset(&b);
-			}
-		}
+		buf_printf(&w.b, "%-*s  %-*s  %-20s  NAME\n", (int)w.wl, "LIST", (int)w.wa,
+			   "ADDRESS", "STATUS");
+	w.print = true;
+	for (char **p = paths; *p && !rc; p++) {
+		char *id = sublist_id(*p);
+		w.id = id;
+		if ((!o.list || strcmp(o.list, id) == 0) &&
+		    sublist_stream_file(*p, NULL, NULL, walk_entry, NULL, &w, NULL, &err))
+			rc = cli_fail(&err); /* changed since the first reading */
+		free(id);
 	}
 	if (o.json)
-		buf_adds(&b, first ? "[]\n" : "\n]\n");
-	fwrite(buf_cstr(&b), 1, b.n, stdout);
-	buf_free(&b);
+		buf_adds(&w.b, w.first ? "[]\n" : "\n]\n");
+	fwrite(buf_cstr(&w.b), 1, w.b.n, stdout);
 out:
+	buf_free(&w.b);
+	if (paths)
+		fsx_list_free(paths);
 	site_close(&s);
 	return rc;
 }
@@ -372,7 +409,7 @@ static int do_suppressions(struct cli *g, int argc, char **argv)
 	int rc = parse_opts(argc, argv, usage_suppressions, "jp", false, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if ((rc = site_open(g, &s, false, false)))
+	if ((rc = site_open(g, &s, false, false, false)))
 		goto out;
 	size_t n;
 	const struct suppression *const *v =
@@ -566,7 +603,7 @@ static int do_import(struct cli *g, int argc, char **argv)
 	int rc = parse_opts(argc, argv, usage_import, "l", true, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (!(rc = site_open(g, &s, true, false)) &&
+	if (!(rc = site_open(g, &s, true, true, false)) &&
 	    !(rc = pick_list(&s, o.list, usage_import, &id, &l)))
 		rc = import_csv(g, &s, o.arg, id, l);
 	site_close(&s);

@@ -9,10 +9,8 @@
 #include "core/timefmt.h"
 #include "store/listedit.h"
 
-/* The lock (with lock) and the suppressions; the lists only with load:
- * an edit reads just the lists it needs, streamed (sublist_contains). */
-static int open_members(const struct config *cfg, bool lock, bool load, sub_report_fn warn,
-			struct members *m, struct lb_err *err)
+int members_open(const struct config *cfg, bool lock, bool load, sub_report_fn warn,
+		 struct members *m, struct lb_err *err)
 {
 	memset(m, 0, sizeof *m);
 	m->lock_fd = -1;
@@ -34,12 +32,6 @@ static int open_members(const struct config *cfg, bool lock, bool load, sub_repo
 	if (!rc)
 		rc = suppressions_load(cfg->state_dir, &m->sup, err);
 	return rc;
-}
-
-int members_open(const struct config *cfg, bool lock, sub_report_fn warn, struct members *m,
-		 struct lb_err *err)
-{
-	return open_members(cfg, lock, true, warn, m, err);
 }
 
 void members_close(struct members *m)
@@ -75,7 +67,7 @@ int members_add(const struct config *cfg, const char *list, const struct addr *a
 			       list);
 	char **paths = NULL, *only = NULL;
 	bool there, exists;
-	int rc = open_members(cfg, true, false, NULL, &s, err);
+	int rc = members_open(cfg, true, false, NULL, &s, err);
 	if (rc)
 		goto out;
 	paths = sublist_paths(cfg->site_dir);
@@ -142,7 +134,7 @@ int members_remove(const struct config *cfg, const struct addr *a, const char *h
 	struct members s;
 	struct buf lists = BUF_INIT, ev = BUF_INIT;
 	char **paths = NULL;
-	int rc = open_members(cfg, true, false, NULL, &s, err);
+	int rc = members_open(cfg, true, false, NULL, &s, err);
 	if (rc)
 		goto out;
 	paths = sublist_paths(cfg->site_dir);
