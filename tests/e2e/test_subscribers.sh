@@ -207,6 +207,10 @@ if [ "${LB_VALGRIND:-0}" != 1 ]; then
 	check "names the list" out_has '^removed reader299998@example.org: .*on friends'
 	expect_exit 0 "check the big list in 64 MB" limited lb -C "$S" check
 	check "counts every subscriber" out_has 'with 300001 subscribers'
+	expect_exit 0 "list --json of the big list in 64 MB" limited lb -C "$S" subscribers list --json
+	check "every subscriber listed" test "$(grep -c '"address"' "$T_TMP/out")" = 300001
+	expect_exit 0 "list of the big list in 64 MB" limited lb -C "$S" subscribers list
+	check "the removed one shown as removed" out_has '^friends +reader299998@example.org +removed \(staff\) +Reader 299998$'
 	check "no temporary file left" no_temp_files
 
 	fresh
