@@ -1,6 +1,9 @@
 /* Fuzz the subscriber-list readers against each other: where the fast scan
  * (store/listscan.h) reads a list, libyaml's reader (sublist_stream) must
- * load it too and keep the same subscribers, in the same order. */
+ * load it too and keep the same subscribers, in the same order.  And the
+ * edit: wherever a list loads, an entry appended to it (listedit_append_text)
+ * is refused with a message, or checked (listedit_verify) and then really
+ * the old list plus the entry. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 
 #include "core/addr.h"
 #include "core/buf.h"
+#include "store/listedit.h"
 #include "store/listscan.h"
 #include "store/subscribers.h"
 
@@ -39,6 +43,13 @@ static int from_scan(void *ctx, const struct listscan_entry *e)
 	return 0;
 }
 
+static int count(void *ctx, const struct subscriber *s)
+{
+	(void)s;
+	++*(size_t *)ctx;
+	return 0;
+}
+
 static int from_yaml(void *ctx, const struct subscriber *s)
 {
 	buf_printf(ctx, "%s|%s|%zu\n", s->email, s->name ? s->name : "-", s->nfields);
@@ -65,6 +76,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				buf_cstr(&b));
 		REQUIRE(strcmp(buf_cstr(&a), buf_cstr(&b)) == 0);
 		REQUIRE(scan.ins <= size && scan.entries > 0);
+	}
+	/* An edit that verifies must really be the old list plus the entry:
+	 * checked here by counting what libyaml reads of both. */
+	buf_reset(&b);
+	size_t before = 0, after = 0;
+	if (sublist_stream("f.yaml", text.p, text.n, NULL, NULL, count, NULL, &before, NULL,
+			   &err) == 0) {
+		static const struct listedit_entry add = {"new@example.org", "New: \"One\""};
+		struct buf out = BUF_INIT;
+		if (listedit_append_text("f.yaml", text, &add, 1, &out, &err) == 0 &&
+		    listedit_verify("f.yaml", text, buf_span(&out), &add, 1, &err) == 0) {
+			REQUIRE(sublist_stream("f.yaml", out.p, out.n, NULL, NULL, count, NULL,
+					       &after, NULL, &err) == 0);
+			REQUIRE(after == before + 1);
+		} else {
+			REQUIRE(err.code == LB_EDATA && err.msg[0]);
+		}
+		buf_free(&out);
 	}
 	buf_free(&a);
 	buf_free(&b);
