@@ -69,6 +69,14 @@ static void report_err(struct problems *p, const struct lb_err *err)
 		p->data++;
 }
 
+/* What check keeps of the lists: how many subscribers, and the names of
+ * their fields (for the templates' {{subscriber.X}}). */
+struct list_tally {
+	struct problems *p;
+	struct names *keys;
+	size_t n;
+};
+
 /* Names seen in the data, so that templates may use article.X / subscriber.X. */
 struct names {
 	char **v;
@@ -83,6 +91,21 @@ static void names_add(struct names *ns, const char *s)
 	ns->v = xgrowarray(ns->v, &ns->cap, ns->n + 2, sizeof *ns->v);
 	ns->v[ns->n++] = xstrdup(s);
 	ns->v[ns->n] = NULL;
+}
+
+static int tally_entry(void *ctx, const struct subscriber *s)
+{
+	struct list_tally *t = ctx;
+	t->n++;
+	for (size_t k = 0; k < s->nfields; k++)
+		names_add(t->keys, s->fields[k].key);
+	return 0;
+}
+
+static void tally_bad(void *ctx, const char *email, const char *msg)
+{
+	(void)email;
+	report_data(((struct list_tally *)ctx)->p, msg);
 }
 
 static void names_free(struct names *ns)
@@ -222,16 +245,21 @@ int cmd_check(struct cli *g, int argc, char **argv)
 	}
 	fsx_list_free(paths);
 
-	struct sublists ls;
-	size_t nsubs = 0;
-	if (sublists_load(g->site_dir, &ls, report_data, &p, &err) != 0)
-		report_err(&p, &err);
-	for (size_t i = 0; i < ls.n; i++) {
-		nsubs += ls.v[i].n;
-		for (size_t j = 0; j < ls.v[i].n; j++)
-			for (size_t k = 0; k < ls.v[i].v[j].nfields; k++)
-				names_add(&skeys, ls.v[i].v[j].fields[k].key);
+	/* Lists are streamed: memory does not grow with them. */
+	struct list_tally lt = {&p, &skeys, 0};
+	char **lists = sublist_paths(g->site_dir);
+	size_t nlists = 0;
+	for (; lists[nlists]; nlists++) {
+		if (sublist_stream_file(lists[nlists], NULL, NULL, tally_entry, tally_bad, &lt,
+					NULL, &err) != 0) {
+			report_err(&p, &err);
+			nlists++;
+			break; /* as the lists load everywhere else: up to the first that does not
+				*/
+		}
 	}
+	fsx_list_free(lists);
+	size_t nsubs = lt.n;
 
 	struct template_names tn = {(const char *const *)akeys.v, (const char *const *)skeys.v};
 	check_template(g, "newsletter.html", TPL_ESC_HTML, &tn, &p);
@@ -253,8 +281,6 @@ int cmd_check(struct cli *g, int argc, char **argv)
 			 g->cfg.file);
 
 	note_installed(g);
-	size_t nlists = ls.n;
-	sublists_free(&ls);
 	names_free(&akeys);
 	names_free(&skeys);
 	size_t total = p.data + p.config;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/subscribers_int.h"
 #include "core/addr.h"
 #include "core/fsx.h"
 #include "core/json.h"
@@ -35,18 +36,6 @@ static const char usage[] =
     "  consent [ADDRESS] [--json]            the records of confirmed sign-ups\n"
     "\n"
     "`letterbox subscribers SUBCOMMAND --help` says more.";
-
-static const char usage_list[] =
-    "letterbox subscribers list [--list LIST] [--json]\n"
-    "\n"
-    "Every subscriber of every list (or of LIST), in file order, as columns\n"
-    "LIST ADDRESS STATUS NAME.  STATUS is 'active' or why the address is not\n"
-    "mailed: unsubscribed, hard-bounce, complaint, removed, failed, with where\n"
-    "that came from: \"unsubscribed (web)\" (see `subscribers suppressions`).\n"
-    "\n"
-    "  --json  one JSON array of objects with the keys \"list\", \"address\",\n"
-    "          \"name\" (null when there is none), \"status\" (as above) and\n"
-    "          \"source\" (web, mail, send or staff; null when active)";
 
 static const char usage_add[] =
     "letterbox subscribers add ADDRESS [--name NAME] [--list LIST]\n"
@@ -93,7 +82,7 @@ static const char usage_suppressions[] =
     "             (unsubscribed, hard-bounce, complaint, removed, failed), \"when\"\n"
     "             (ISO 8601 UTC, 2026-11-25T17:35:00Z), \"source\" and \"evidence\"";
 
-static void warn_entry(void *ctx, const char *msg)
+void warn_entry(void *ctx, const char *msg)
 {
 	(void)ctx;
 	term_printf(stderr, "letterbox: warning: %s\n", msg);
@@ -101,7 +90,7 @@ static void warn_entry(void *ctx, const char *msg)
 
 /* Load what a subcommand needs; with lock, first take state/lock.subscribers
  * so that two edits never interleave (and wait for the other one). */
-static int site_open(struct cli *g, struct members *s, bool lock, bool warn)
+int site_open(struct cli *g, struct members *s, bool lock, bool lists, bool warn)
 {
 	struct lb_err err = {0};
 	memset(s, 0, sizeof *s);
@@ -109,11 +98,11 @@ static int site_open(struct cli *g, struct members *s, bool lock, bool warn)
 	int rc = cli_config(g);
 	if (rc)
 		return rc;
-	rc = members_open(&g->cfg, lock, warn ? warn_entry : NULL, s, &err);
+	rc = members_open(&g->cfg, lock, lists, warn ? warn_entry : NULL, s, &err);
 	return rc ? cli_fail(&err) : 0;
 }
 
-static void site_close(struct members *s)
+void site_close(struct members *s)
 {
 	members_close(s);
 }
@@ -162,14 +151,8 @@ static const char *who(void)
 	return pw ? pw->pw_name : "unknown user";
 }
 
-/* A parsed command line: options and one optional positional argument. */
-struct opts {
-	const char *list, *name, *arg;
-	bool json, pending;
-};
-
-static int parse_opts(int argc, char **argv, const char *use, const char *allowed, bool want_arg,
-		      struct opts *o)
+int parse_opts(int argc, char **argv, const char *use, const char *allowed, bool want_arg,
+	       struct opts *o)
 {
 	static const struct option all[] = {
 	    {"list", required_argument, NULL, 'l'}, {"name", required_argument, NULL, 'n'},
@@ -206,7 +189,7 @@ static int parse_opts(int argc, char **argv, const char *use, const char *allowe
 
 /* One object of a JSON array, on a line of its own: n pairs of key and
  * value (a NULL value is null). */
-static void json_row(struct buf *b, bool first, const char *const *kv, size_t n)
+void json_row(struct buf *b, bool first, const char *const *kv, size_t n)
 {
 	int f = 1;
 	buf_adds(b, first ? "[\n  {" : ",\n  {");
@@ -215,81 +198,6 @@ static void json_row(struct buf *b, bool first, const char *const *kv, size_t n)
 		json_str(b, kv[2 * i + 1]);
 	}
 	buf_addc(b, '}');
-}
-
-static void list_row(struct buf *b, bool json, bool first, size_t wl, size_t wa, const char *list,
-		     const struct subscriber *e, const char *status, const char *source)
-{
-	if (json)
-		json_row(b, first,
-			 (const char *[]){"list", list, "address", e->email, "name", e->name,
-					  "status", status, "source", source},
-			 5);
-	else {
-		/* "unsubscribed (web)": the source beside the reason */
-		char st[64];
-		snprintf(st, sizeof st, source ? "%s (%s)" : "%s", status, source);
-		if (e->name) {
-			buf_printf(b, "%-*s  %-*s  %-20s  ", (int)wl, list, (int)wa, e->email, st);
-			term_safe(b, e->name, strlen(e->name), 0);
-			buf_addc(b, '\n');
-		} else {
-			buf_printf(b, "%-*s  %-*s  %s\n", (int)wl, list, (int)wa, e->email, st);
-		}
-	}
-}
-
-static int do_list(struct cli *g, int argc, char **argv)
-{
-	struct opts o;
-	struct members s = {.lock_fd = -1};
-	int rc = parse_opts(argc, argv, usage_list, "lj", false, &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = site_open(g, &s, false, true)))
-		goto out;
-	if (o.list && !sublists_find(&s.ls, o.list)) {
-		struct buf names = BUF_INIT;
-		list_names(&names, &s.ls);
-		rc = cli_usage(usage_list, "no list '%s' (lists: %s)", o.list,
-			       names.n ? names.p : "none");
-		buf_free(&names);
-		goto out;
-	}
-	size_t wl = 4, wa = 7;
-	for (size_t i = 0; i < s.ls.n; i++) {
-		for (size_t j = 0; j < s.ls.v[i].n; j++) {
-			wl = strlen(s.ls.v[i].id) > wl ? strlen(s.ls.v[i].id) : wl;
-			wa = strlen(s.ls.v[i].v[j].email) > wa ? strlen(s.ls.v[i].v[j].email) : wa;
-		}
-	}
-	struct buf b = BUF_INIT;
-	bool first = true;
-	if (!o.json)
-		buf_printf(&b, "%-*s  %-*s  %-20s  NAME\n", (int)wl, "LIST", (int)wa, "ADDRESS",
-			   "STATUS");
-	for (size_t i = 0; i < s.ls.n; i++) {
-		const struct sublist *l = &s.ls.v[i];
-		if (o.list && strcmp(o.list, l->id) != 0)
-			continue;
-		for (size_t j = 0; j < l->n; j++, first = false) {
-			const struct suppression *x = suppressions_get(s.sup, l->v[j].email);
-			list_row(&b, o.json, first, wl, wa, l->id, &l->v[j],
-				 x ? sup_reason_name(x->reason) : "active",
-				 x ? sup_source(x) : NULL);
-			if (b.n > 65536) {
-				fwrite(b.p, 1, b.n, stdout);
-				buf_reset(&b);
-			}
-		}
-	}
-	if (o.json)
-		buf_adds(&b, first ? "[]\n" : "\n]\n");
-	fwrite(buf_cstr(&b), 1, b.n, stdout);
-	buf_free(&b);
-out:
-	site_close(&s);
-	return rc;
 }
 
 /* An address as given: "ada@example.org" or "Ada <ada@example.org>". */
@@ -372,7 +280,7 @@ static int do_suppressions(struct cli *g, int argc, char **argv)
 	int rc = parse_opts(argc, argv, usage_suppressions, "jp", false, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if ((rc = site_open(g, &s, false, false)))
+	if ((rc = site_open(g, &s, false, false, false)))
 		goto out;
 	size_t n;
 	const struct suppression *const *v =
@@ -566,7 +474,7 @@ static int do_import(struct cli *g, int argc, char **argv)
 	int rc = parse_opts(argc, argv, usage_import, "l", true, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (!(rc = site_open(g, &s, true, false)) &&
+	if (!(rc = site_open(g, &s, true, true, false)) &&
 	    !(rc = pick_list(&s, o.list, usage_import, &id, &l)))
 		rc = import_csv(g, &s, o.arg, id, l);
 	site_close(&s);
@@ -578,7 +486,7 @@ int cmd_subscribers(struct cli *g, int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(struct cli *, int, char **);
-	} subs[] = {{"list", do_list},
+	} subs[] = {{"list", subscribers_list},
 		    {"add", do_add},
 		    {"remove", do_remove},
 		    {"import", do_import},

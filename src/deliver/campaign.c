@@ -212,20 +212,15 @@ int campaign_recipients(const struct config *cfg, const struct article *a,
 	struct buf *out = &c->snapshot_text;
 	buf_printf(out, "# letterbox campaign %s started %lld\n", c->slug, (long long)now);
 	struct collect k = {out, NULL, sup, STRSET_INIT, report, ctx};
-	struct buf text = BUF_INIT;
 	for (char **p = paths; *p && !rc; p++) {
 		char *id = sublist_id(*p);
 		if (list_wanted(a, id)) {
 			k.list_id = id;
-			buf_reset(&text);
-			rc = fsx_read(*p, &text, 0, err);
-			if (!rc)
-				rc = sublist_stream(*p, text.p, text.n, NULL, NULL, collect_entry,
-						    collect_invalid, &k, NULL, err);
+			rc = sublist_stream_file(*p, NULL, NULL, collect_entry, collect_invalid, &k,
+						 NULL, err);
 		}
 		free(id);
 	}
-	buf_free(&text);
 	strset_free(&k.seen);
 	fsx_list_free(paths);
 	char *snap = path_join(c->dir, "recipients");

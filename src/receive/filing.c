@@ -100,14 +100,8 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 	f->ps = ps;
 	char **paths = sublist_paths(cfg->site_dir);
 	int rc = 0;
-	for (char **p = paths; *p && !rc; p++) {
-		struct buf text = BUF_INIT;
-		rc = fsx_read(*p, &text, 0, err);
-		if (!rc)
-			rc = sublist_stream(*p, text.p, text.n, NULL, NULL, note_subscriber, NULL,
-					    f, NULL, err);
-		buf_free(&text);
-	}
+	for (char **p = paths; *p && !rc; p++)
+		rc = sublist_stream_file(*p, NULL, NULL, note_subscriber, NULL, f, NULL, err);
 	fsx_list_free(paths);
 	/* Inquiries already filed count as seen, and so do the later messages
 	 * of their conversations: a crash between filing one and recording it

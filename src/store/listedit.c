@@ -1,18 +1,23 @@
 #include "store/listedit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/addr.h"
 #include "core/fsx.h"
 #include "core/utf8.h"
 #include "core/mem.h"
-#include "core/yamlx.h"
+#include "store/listedit_int.h"
+#include "store/listscan.h"
 #include "store/subscribers.h"
 
 #define MAX_LIST_BYTES (256u << 20) /* as sublist_load */
@@ -112,59 +117,6 @@ static void put_scalar(struct buf *o, const char *s)
 	buf_addc(o, '"');
 }
 
-/* libyaml counts marks in characters (a BOM not counted, CRLF as two):
- * the byte offset of character index in t. */
-static size_t byte_at(struct span t, size_t index)
-{
-	size_t i = t.n >= 3 && memcmp(t.p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-	for (; index && i < t.n; index--) {
-		unsigned char c = (unsigned char)t.p[i];
-		i += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	}
-	return i < t.n ? i : t.n;
-}
-
-static bool is_block(const yaml_node_t *n)
-{
-	return (n->type == YAML_SEQUENCE_NODE &&
-		n->data.sequence.style != YAML_FLOW_SEQUENCE_STYLE) ||
-	       (n->type == YAML_MAPPING_NODE && n->data.mapping.style != YAML_FLOW_MAPPING_STYLE);
-}
-
-/* Where a node's text ends (a character index).  Scalars and flow
- * collections know; a block collection's own end mark is where the next
- * token starts, past any comments, so take its last descendant's instead. */
-static size_t content_end(struct ydoc *d, yaml_node_t *n, int depth)
-{
-	if (!is_block(n) || depth > 64)
-		return n->end_mark.index;
-	size_t end = n->start_mark.index;
-	for (size_t i = 0; i < ylen(n); i++) {
-		yaml_node_t *c[2] = {NULL, NULL};
-		if (yis_seq(n)) {
-			c[0] = yseq_at(d, n, i);
-		} else {
-			c[0] = ymap_key(d, n, i);
-			c[1] = ymap_value(d, n, i);
-		}
-		for (int k = 0; k < 2; k++) {
-			size_t e = c[k] ? content_end(d, c[k], depth + 1) : 0;
-			end = e > end ? e : end;
-		}
-	}
-	return end;
-}
-
-/* The start of the line after the one holding byte pos (pos itself when it
- * already starts a line, the end of the text when there is no next line). */
-static size_t next_line(struct span t, size_t pos)
-{
-	if (pos > 0 && pos <= t.n && t.p[pos - 1] == '\n')
-		return pos;
-	const char *nl = pos < t.n ? memchr(t.p + pos, '\n', t.n - pos) : NULL;
-	return nl ? (size_t)(nl - t.p) + 1 : t.n;
-}
-
 static void put_entries(struct buf *o, size_t dash, size_t content, const char *eol,
 			const struct listedit_entry *v, size_t n)
 {
@@ -182,88 +134,24 @@ static void put_entries(struct buf *o, size_t dash, size_t content, const char *
 	}
 }
 
-static const char flow_help[] = "; letterbox edits a list written one entry per line:\n"
-				"    subscribers:\n"
-				"      - email: ada@example.org\n"
-				"        name: Ada Lovelace\n"
-				"rewrite it that way and try again (nothing was changed)";
-
 int listedit_append_text(const char *file, struct span old, const struct listedit_entry *v,
 			 size_t n, struct buf *out, struct lb_err *err)
 {
+	struct listedit_plan p;
 	if (!old.p)
 		old = (struct span){"", 0};
-	struct ydoc d = {0};
-	int rc = ydoc_load(&d, file, old.p, old.n, 0, LB_EDATA, err);
+	int rc = listedit_plan(file, old, &p, err);
 	if (rc)
-		goto out;
-	const char *nl = old.n ? memchr(old.p, '\n', old.n) : NULL;
-	const char *eol = nl && nl > old.p && nl[-1] == '\r' ? "\r\n" : "\n";
-	yaml_node_t *root = ydoc_root(&d), *key = NULL, *val = NULL;
-	size_t cut_from = 0, cut_to = 0, ins = old.n, dash = 2, content = 4;
-	bool add_key = false;
-	if (root && !yis_map(root)) {
-		rc =
-		    yerr(&d, root, LB_EDATA, err, "not a subscriber list (name: and subscribers:)");
-		goto out;
-	}
-	if (root && root->data.mapping.style == YAML_FLOW_MAPPING_STYLE) {
-		rc = yerr(&d, root, LB_EDATA, err, "the list is written in flow style ({...})%s",
-			  flow_help);
-		goto out;
-	}
-	for (size_t i = 0; root && i < ylen(root); i++) {
-		if (span_eq(yscalar(ymap_key(&d, root, i)), "subscribers")) {
-			key = ymap_key(&d, root, i);
-			val = ymap_value(&d, root, i);
-		}
-	}
-	if (!root) {
-		add_key = true; /* empty, or only comments */
-	} else if (!key) {
-		add_key = true;
-		ins = next_line(old, byte_at(old, content_end(&d, root, 0)));
-		dash = root->start_mark.column + 2;
-	} else if (yis_null(val) || (yis_seq(val) && !is_block(val) && ylen(val) == 0)) {
-		/* no entries yet: drop a "~" or "[]" and start the block list */
-		cut_from = byte_at(old, val->start_mark.index);
-		cut_to = byte_at(old, val->end_mark.index);
-		while (cut_from > 0 && old.p[cut_from - 1] == ' ' &&
-		       (cut_to == old.n || old.p[cut_to] == '\n' || old.p[cut_to] == '\r'))
-			cut_from--;
-		ins = next_line(old, cut_to);
-		dash = key->start_mark.column + 2;
-	} else if (!yis_seq(val)) {
-		rc = yerr(&d, val, LB_EDATA, err,
-			  "'subscribers' must be a list of entries (- email: ...)");
-		goto out;
-	} else if (!is_block(val)) {
-		rc = yerr(&d, val, LB_EDATA, err, "the list is written in flow style ([...])%s",
-			  flow_help);
-		goto out;
-	} else {
-		yaml_node_t *last = yseq_at(&d, val, ylen(val) - 1);
-		dash = val->start_mark.column;
-		/* "-   email: x" keeps its spacing; a "-" alone on its line gets 2 */
-		size_t at = byte_at(old, last->start_mark.index);
-		while (at > 0 && (old.p[at - 1] == ' ' || old.p[at - 1] == '\t'))
-			at--;
-		content = at > 0 && old.p[at - 1] == '-' ? last->start_mark.column : dash + 2;
-		ins = next_line(old, byte_at(old, content_end(&d, val, 0)));
-	}
-	if (add_key)
-		content = dash + 2;
-	buf_add(out, old.p, cut_from);
-	buf_add(out, old.p + cut_to, ins - cut_to);
-	if (ins == old.n && old.n > 0 && old.p[old.n - 1] != '\n')
-		buf_adds(out, eol);
-	if (add_key)
-		buf_printf(out, "%*ssubscribers:%s", (int)(dash - 2), "", eol);
-	put_entries(out, dash, content, eol, v, n);
-	buf_add(out, old.p + ins, old.n - ins);
-out:
-	ydoc_free(&d);
-	return rc;
+		return rc;
+	buf_add(out, old.p, p.cut_from);
+	buf_add(out, old.p + p.cut_to, p.ins - p.cut_to);
+	if (p.ins == old.n && old.n > 0 && old.p[old.n - 1] != '\n')
+		buf_adds(out, p.eol);
+	if (p.add_key)
+		buf_printf(out, "%*ssubscribers:%s", (int)(p.dash - 2), "", p.eol);
+	put_entries(out, p.dash, p.content, p.eol, v, n);
+	buf_add(out, old.p + p.ins, old.n - p.ins);
+	return 0;
 }
 
 static bool same_str(const char *a, const char *b)
@@ -271,50 +159,22 @@ static bool same_str(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static bool same_subscriber(const struct subscriber *a, const struct subscriber *b)
-{
-	if (!same_str(a->email, b->email) || !same_str(a->name, b->name) ||
-	    a->nfields != b->nfields)
-		return false;
-	for (size_t i = 0; i < a->nfields; i++)
-		if (!same_str(a->fields[i].key, b->fields[i].key) ||
-		    !same_str(a->fields[i].value, b->fields[i].value))
-			return false;
-	return true;
-}
-
-/* Did the loader read entry e back as b (a name of blanks reads as none)? */
-static bool reads_as(const struct subscriber *b, const struct listedit_entry *e)
-{
-	const char *name = e->name && span_trim(span_cstr(e->name)).n ? e->name : NULL;
-	return strcmp(b->email, e->email) == 0 && same_str(b->name, name) && b->nfields == 0;
-}
-
 int listedit_verify(const char *file, struct span old, struct span edited,
 		    const struct listedit_entry *v, size_t n, struct lb_err *err)
 {
-	struct sublist a, b;
-	int rc = sublist_parse(file, old.p, old.n, &a, NULL, NULL, err);
-	if (rc) {
-		sublist_free(&a);
-		return rc;
+	struct list_reading a = {0}, b = {0};
+	int rc = list_read(file, old.p ? old : (struct span){"", 0}, &a, err);
+	if (!rc) {
+		/* the edited list is compared as it is read: old's hashes, then v */
+		b = (struct list_reading){
+		    .hash = a.hash, .cap = a.n, .want = v, .skip = a.n, .nwant = n};
+		if ((rc = list_read(file, edited.p ? edited : (struct span){"", 0}, &b, err)))
+			err_prefix(err, "the edited list would not load");
+		else
+			rc = list_compare(file, &a, &b, err);
 	}
-	rc = sublist_parse(file, edited.p, edited.n, &b, NULL, NULL, err);
-	size_t bad = SIZE_MAX;
-	if (!rc && (!same_str(a.title, b.title) || a.invalid != b.invalid || b.n != a.n + n))
-		bad = 0;
-	for (size_t i = 0; !rc && bad == SIZE_MAX && i < b.n; i++)
-		if (i < a.n ? !same_subscriber(&a.v[i], &b.v[i]) : !reads_as(&b.v[i], &v[i - a.n]))
-			bad = i + 1;
-	if (rc)
-		err_prefix(err, "the edited list would not load");
-	else if (bad != SIZE_MAX)
-		rc = err_set(err, LB_EDATA,
-			     "%s: the edited list would not read back as intended (%s %zu); "
-			     "nothing was changed: please report this",
-			     file, bad ? "entry" : "count", bad ? bad : b.n);
-	sublist_free(&a);
-	sublist_free(&b);
+	list_reading_free(&a);
+	list_reading_free(&b);
 	return rc;
 }
 
@@ -334,10 +194,142 @@ static int resolve(const char *path, char **real, bool *exists, struct lb_err *e
 	return 0;
 }
 
-int listedit_append(const char *path, const char *title, const struct listedit_entry *v, size_t n,
-		    struct lb_err *err)
+/* ---- the streamed edit: lists in the usual layout, of any size ---------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy bytes [from, to) of in (to == UINT64_MAX: to its end) to out. */
+static int copy_range(int in, uint64_t from, uint64_t to, int out, char *chunk, size_t size)
+{
+	while (from < to) {
+		size_t want = to - from < size ? (size_t)(to - from) : size;
+		ssize_t r = pread(in, chunk, want, (off_t)from);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r == 0 && to != UINT64_MAX))
+			return -1;
+		if (r == 0)
+			return 0;
+		if (write_all(out, chunk, (size_t)r) < 0)
+			return -1;
+		from += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* The new entries read back from the edited file. */
+struct readback {
+	const struct listedit_entry *v;
+	size_t old_n, n, i;
+	bool ok;
+};
+
+static bool blank(const char *s)
+{
+	return !s || !span_trim(span_cstr(s)).n;
+}
+
+static int read_back(void *ctx, const struct listscan_entry *e)
+{
+	struct readback *r = ctx;
+	size_t i = r->i++;
+	if (i < r->old_n)
+		return 0;
+	const struct listedit_entry *want = i - r->old_n < r->n ? &r->v[i - r->old_n] : NULL;
+	const char *name = blank(e->name) ? NULL : e->name,
+		   *want_name = want && !blank(want->name) ? want->name : NULL;
+	if (!want || e->nul || e->nfields || e->scalar || !e->email ||
+	    e->email_len != strlen(want->email) || strcmp(e->email, want->email) != 0 ||
+	    !same_str(name, want_name))
+		r->ok = false;
+	return 0;
+}
+
+/* Append v[0..n) to the list open on fd, scanned as scan: the old bytes are
+ * copied around the new ones into a temporary file, which is scanned again
+ * (it must read as the old entries, unchanged, then v) and fsync'd before
+ * it replaces the list.  Memory: a buffer, whatever the list's size. */
+static int append_streamed(const char *path, const char *real, int fd, mode_t mode,
+			   const struct listscan *scan, const struct listedit_entry *v, size_t n,
+			   struct lb_err *err)
+{
+	struct buf add = BUF_INIT, tmp = BUF_INIT;
+	const char *eol = scan->crlf ? "\r\n" : "\n";
+	size_t size = 1u << 20;
+	char *chunk = xmalloc(size);
+	int out = -1, rc = 0;
+	if (!scan->newline_at_ins)
+		buf_adds(&add, eol);
+	put_entries(&add, (size_t)scan->dash, (size_t)scan->content, eol, v, n);
+	buf_printf(&tmp, "%s.tmp.%ld", real, (long)getpid());
+	if (unlink(tmp.p) < 0 && errno != ENOENT) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
+		goto out;
+	}
+	mode = fsx_mode(mode);
+	out = open(tmp.p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (out < 0) {
+		rc = err_sys(err, fsx_errno_code(errno), "%s", tmp.p);
+		goto out;
+	}
+	if (fchmod(out, mode) < 0 || copy_range(fd, 0, scan->ins, out, chunk, size) < 0 ||
+	    write_all(out, add.p, add.n) < 0 ||
+	    copy_range(fd, scan->ins, UINT64_MAX, out, chunk, size) < 0 || fsx_fsync(out) < 0) {
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		goto out;
+	}
+	struct readback r = {v, scan->entries, n, 0, true};
+	struct listscan after;
+	rc = listscan_fd(out, tmp.p, read_back, &r, scan->entries, &after, err);
+	if (rc == LISTSCAN_OTHER ||
+	    (!rc && (!r.ok || after.entries != scan->entries + n || after.hash_at != scan->hash ||
+		     after.meta != scan->meta)))
+		rc = err_set(err, LB_EDATA,
+			     "%s: the edited list would not read back as intended; nothing was "
+			     "changed: please report this",
+			     path);
+	if (rc)
+		goto out;
+	if (close(out) < 0) {
+		out = -1;
+		rc = err_sys(err, LB_EIO, "%s", tmp.p);
+		goto out;
+	}
+	out = -1;
+	if (rename(tmp.p, real) < 0) {
+		rc = err_sys(err, LB_EIO, "rename to %s", real);
+		goto out;
+	}
+	rc = fsx_sync_parent(real, err);
+out:
+	if (out >= 0)
+		close(out);
+	if (rc && tmp.p)
+		unlink(tmp.p);
+	free(chunk);
+	buf_free(&add);
+	buf_free(&tmp);
+	return rc;
+}
+
+/* listedit_append, or with unless (a spec) listedit_add_new. */
+static int edit(const char *path, const char *title, const struct listedit_entry *v, size_t n,
+		const char *unless, bool *already, struct lb_err *err)
 {
 	struct buf old = BUF_INIT, edited = BUF_INIT;
+	struct list_reading a = {.key = unless ? addr_key(unless) : NULL}, b = {0};
 	char *real = NULL;
 	bool exists;
 	mode_t mode;
@@ -351,6 +343,35 @@ int listedit_append(const char *path, const char *title, const struct listedit_e
 			goto out;
 		}
 		mode = st.st_mode & 07777;
+		int fd = open(real, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+			goto out;
+		}
+		struct listscan scan;
+		struct listscan_key key = {0};
+		if (unless)
+			listscan_key_init(&key, unless);
+		rc = listscan_fd(fd, path, unless ? listscan_key_match : NULL, &key, 0, &scan, err);
+		if (rc == 1 && key.found)
+			*already = true;
+		else if (!rc)
+			rc = append_streamed(path, real, fd, mode, &scan, v, n, err);
+		close(fd);
+		listscan_key_free(&key);
+		if (rc == 1 && *already)
+			rc = 0;
+		if (rc != LISTSCAN_OTHER)
+			goto out;
+		/* Not the usual layout: libyaml's events, streamed from the file
+		 * (a list that does not load is refused in little memory), then
+		 * the edit of its text, read back before it is written. */
+		if ((rc = list_read(path, (struct span){NULL, 0}, &a, err)))
+			goto out;
+		if (a.found) {
+			*already = true;
+			goto out;
+		}
 		if ((rc = fsx_read(real, &old, MAX_LIST_BYTES, err)))
 			goto out;
 	} else {
@@ -365,14 +386,38 @@ int listedit_append(const char *path, const char *title, const struct listedit_e
 		buf_adds(&old, "name: ");
 		put_scalar(&old, title);
 		buf_adds(&old, "\nsubscribers:\n");
+		if ((rc = list_read(path, buf_span(&old), &a, err)))
+			goto out;
 	}
-	if ((rc = listedit_append_text(path, buf_span(&old), v, n, &edited, err)) ||
-	    (rc = listedit_verify(path, buf_span(&old), buf_span(&edited), v, n, err)))
+	if ((rc = listedit_append_text(path, buf_span(&old), v, n, &edited, err)))
+		goto out;
+	b = (struct list_reading){.hash = a.hash, .cap = a.n, .want = v, .skip = a.n, .nwant = n};
+	if ((rc = list_read(path, buf_span(&edited), &b, err))) {
+		err_prefix(err, "the edited list would not load");
+		goto out;
+	}
+	if ((rc = list_compare(path, &a, &b, err)))
 		goto out;
 	rc = fsx_write_atomic(real, edited.p, edited.n, mode, err);
 out:
+	free(a.key);
+	list_reading_free(&a);
+	list_reading_free(&b);
 	free(real);
 	buf_free(&old);
 	buf_free(&edited);
 	return rc;
+}
+
+int listedit_append(const char *path, const char *title, const struct listedit_entry *v, size_t n,
+		    struct lb_err *err)
+{
+	return edit(path, title, v, n, NULL, NULL, err);
+}
+
+int listedit_add_new(const char *path, const char *title, const struct listedit_entry *e,
+		     bool *already, struct lb_err *err)
+{
+	*already = false;
+	return edit(path, title, e, 1, e->email, already, err);
 }

@@ -51,4 +51,12 @@ int listedit_verify(const char *file, struct span old, struct span edited,
 int listedit_append(const char *path, const char *title, const struct listedit_entry *v, size_t n,
 		    struct lb_err *err);
 
+/* listedit_append of e, unless the list holds its address already
+ * (sublist_contains): then *already and nothing is written.  One read of
+ * the list, and one of the edit to check it, streamed when the list is in
+ * the usual layout (store/listscan.h): a 1,000,000-subscriber list takes
+ * well under a second and a few MB.  The caller holds the subscribers lock. */
+int listedit_add_new(const char *path, const char *title, const struct listedit_entry *e,
+		     bool *already, struct lb_err *err);
+
 #endif

@@ -174,14 +174,12 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 	if (!sublist_id_ok(r->list))
 		return err_set(err, LB_EDATA, "sign-up for '%.64s': not a list name", r->list);
 	struct addr a = {0};
-	struct sublist l;
 	struct suppressions *sup = NULL;
 	struct consents c = {0};
 	struct buf rel = BUF_INIT, ev = BUF_INIT;
 	char *path = NULL, *lists = path_join(site_dir, "subscribers");
 	const char *why;
 	int fd = -1, rc;
-	bool have_list = false;
 	if ((rc = addr_parse_spec(span_cstr(r->address), &a, err)))
 		goto out;
 	const char *name = r->name && *r->name ? r->name : NULL;
@@ -192,21 +190,11 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 	fsx_clean_tmp(lists); /* what an edit killed with -9 left half-written */
 	buf_printf(&rel, "subscribers/%s.yaml", r->list);
 	path = path_join(site_dir, rel.p);
-	rc = sublist_load(path, &l, NULL, NULL, err);
-	have_list = true;
-	if (rc && rc != LB_ENOINPUT)
+	struct listedit_entry e = {a.spec, name};
+	bool there;
+	if ((rc = listedit_add_new(path, r->list, &e, &there, err)))
 		goto out;
-	char *key = addr_key(a.spec);
-	bool there = false;
-	for (size_t i = 0; i < l.n && !there; i++)
-		there = strcmp(l.v[i].key, key) == 0;
-	free(key);
-	if (!there) {
-		struct listedit_entry e = {a.spec, name};
-		if ((rc = listedit_append(path, r->list, &e, 1, err)))
-			goto out;
-		res->added = true;
-	}
+	res->added = !there;
 	if ((rc = suppressions_load(state_dir, &sup, err)))
 		goto out;
 	const struct suppression *was = suppressions_get(sup, a.spec);
@@ -228,8 +216,6 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 out:
 	consents_free(&c);
 	suppressions_free(sup);
-	if (have_list)
-		sublist_free(&l);
 	if (fd >= 0)
 		close(fd);
 	addr_free(&a);

@@ -1,5 +1,6 @@
 #include "store/subscribers.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <yaml.h>
@@ -21,11 +22,46 @@ struct stream {
 	yaml_parser_t p;
 	yaml_event_t e;
 	bool have;
-	size_t depth; /* collections open */
-	const char *path, *text;
+	size_t depth;		 /* collections open */
+	const char *path, *text; /* text: NULL when reading from a file */
 	size_t len;
 	struct lb_err *err;
 };
+
+/* yaml_problem_place for a list read from a file: the reader's errors give a
+ * byte offset only, so read up to it again, a chunk at a time. */
+static void problem_place_in_file(struct stream *s, size_t *line, size_t *col)
+{
+	*line = s->p.problem_mark.line + 1;
+	*col = s->p.problem_mark.column + 1;
+	if (s->p.error != YAML_READER_ERROR)
+		return;
+	FILE *f = fopen(s->path, "rb");
+	char chunk[65536];
+	size_t left = s->p.problem_offset, n;
+	bool cr = false;
+	*line = *col = 1;
+	while (f && left && (n = fread(chunk, 1, left < sizeof chunk ? left : sizeof chunk, f))) {
+		/* as yaml_problem_place: CR LF is one break, a lone CR one too */
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)chunk[i];
+			if (c == '\n' && cr) {
+				cr = false;
+				continue;
+			}
+			cr = c == '\r';
+			if (c == '\n' || c == '\r') {
+				(*line)++;
+				*col = 1;
+			} else if ((c & 0xc0) != 0x80) {
+				(*col)++;
+			}
+		}
+		left -= n;
+	}
+	if (f)
+		fclose(f);
+}
 
 static int at(struct stream *s, yaml_mark_t m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -46,7 +82,10 @@ static int next(struct stream *s)
 	s->have = false;
 	if (!yaml_parser_parse(&s->p, &s->e)) {
 		size_t line, col;
-		yaml_problem_place(&s->p, s->text, s->len, &line, &col);
+		if (s->text)
+			yaml_problem_place(&s->p, s->text, s->len, &line, &col);
+		else
+			problem_place_in_file(s, &line, &col);
 		return err_set(s->err, DATA, "%s:%zu:%zu: %s%s%s", s->path, line, col,
 			       s->p.problem ? s->p.problem : "invalid YAML",
 			       s->p.context ? " " : "", s->p.context ? s->p.context : "");
@@ -283,6 +322,10 @@ static int read_entries(struct stream *s, sub_entry_fn on_entry, sub_invalid_fn 
 	}
 }
 
+/* The parse of a list, its input set: sublist_stream and sublist_stream_file. */
+static int stream_list(struct stream *s, char **title, bool *public, sub_entry_fn on_entry,
+		       sub_invalid_fn bad, void *ctx, size_t *invalid);
+
 int sublist_stream(const char *path, const char *text, size_t len, char **title, bool *public,
 		   sub_entry_fn on_entry, sub_invalid_fn bad, void *ctx, size_t *invalid,
 		   struct lb_err *err)
@@ -291,6 +334,32 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 	if (!yaml_parser_initialize(&s.p))
 		return err_set(err, LB_ESOFTWARE, "%s: cannot initialise the YAML parser", path);
 	yaml_parser_set_input_string(&s.p, (const unsigned char *)(text ? text : ""), len);
+	return stream_list(&s, title, public, on_entry, bad, ctx, invalid);
+}
+
+int sublist_stream_file(const char *path, char **title, bool *public, sub_entry_fn on_entry,
+			sub_invalid_fn bad, void *ctx, size_t *invalid, struct lb_err *err)
+{
+	struct stream s = {.path = path, .err = err};
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_sys(err, errno == ENOENT ? LB_ENOINPUT : fsx_errno_code(errno), "%s",
+			       path);
+	if (!yaml_parser_initialize(&s.p)) {
+		fclose(f);
+		return err_set(err, LB_ESOFTWARE, "%s: cannot initialise the YAML parser", path);
+	}
+	yaml_parser_set_input_file(&s.p, f);
+	int rc = stream_list(&s, title, public, on_entry, bad, ctx, invalid);
+	if (!rc && ferror(f))
+		rc = err_sys(err, LB_EIO, "%s", path);
+	fclose(f);
+	return rc;
+}
+
+static int stream_list(struct stream *s, char **title, bool *public, sub_entry_fn on_entry,
+		       sub_invalid_fn bad, void *ctx, size_t *invalid)
+{
 	size_t dummy = 0;
 	if (!invalid)
 		invalid = &dummy;
@@ -298,33 +367,33 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 	int rc;
 	/* STREAM_START, then DOCUMENT_START or STREAM_END (an empty file), then the root. */
 	for (int i = 0; i < 3; i++)
-		if ((rc = next(&s)) || s.e.type == YAML_STREAM_END_EVENT)
+		if ((rc = next(s)) || s->e.type == YAML_STREAM_END_EVENT)
 			goto out;
-	if (ev_null(&s.e))
+	if (ev_null(&s->e))
 		goto out; /* an empty list is a list */
-	if (s.e.type != YAML_MAPPING_START_EVENT) {
+	if (s->e.type != YAML_MAPPING_START_EVENT) {
 		rc =
-		    at(&s, s.e.start_mark, "a subscriber list must be a mapping of keys to values");
+		    at(s, s->e.start_mark, "a subscriber list must be a mapping of keys to values");
 		goto out;
 	}
 	for (;;) {
-		if ((rc = next(&s)) || s.e.type == YAML_MAPPING_END_EVENT)
+		if ((rc = next(s)) || s->e.type == YAML_MAPPING_END_EVENT)
 			break;
-		if (s.e.type != YAML_SCALAR_EVENT) {
-			rc = at(&s, s.e.start_mark, "a subscriber list: keys must be plain words");
+		if (s->e.type != YAML_SCALAR_EVENT) {
+			rc = at(s, s->e.start_mark, "a subscriber list: keys must be plain words");
 			break;
 		}
-		struct span k = ev_scalar(&s.e);
-		yaml_mark_t km = s.e.start_mark;
+		struct span k = ev_scalar(&s->e);
+		yaml_mark_t km = s->e.start_mark;
 		bool is_name = span_eq(k, "name"), is_subs = span_eq(k, "subscribers"),
 		     is_public = span_eq(k, "public");
 		if (!is_name && !is_subs && !is_public) {
-			rc = at(&s, km, "unknown key '%.*s' in a subscriber list", (int)k.n, k.p);
+			rc = at(s, km, "unknown key '%.*s' in a subscriber list", (int)k.n, k.p);
 			break;
 		}
 		if ((is_name && seen_name) || (is_subs && seen_subs) ||
 		    (is_public && seen_public)) {
-			rc = at(&s, km, "duplicate key '%s' in a subscriber list",
+			rc = at(s, km, "duplicate key '%s' in a subscriber list",
 				is_name	  ? "name"
 				: is_subs ? "subscribers"
 					  : "public");
@@ -333,34 +402,34 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 		seen_name |= is_name;
 		seen_subs |= is_subs;
 		seen_public |= is_public;
-		if ((rc = next(&s)))
+		if ((rc = next(s)))
 			break;
 		if (is_public) {
 			/* whether the web sign-up form offers the list */
-			bool scalar = s.e.type == YAML_SCALAR_EVENT;
-			bool yes = scalar && span_eq(ev_scalar(&s.e), "true");
-			bool no = scalar && span_eq(ev_scalar(&s.e), "false");
+			bool scalar = s->e.type == YAML_SCALAR_EVENT;
+			bool yes = scalar && span_eq(ev_scalar(&s->e), "true");
+			bool no = scalar && span_eq(ev_scalar(&s->e), "false");
 			if (!yes && !no)
-				rc = at(&s, s.e.start_mark, "'public' must be true or false");
+				rc = at(s, s->e.start_mark, "'public' must be true or false");
 			else if (public)
 				*public = yes;
 		} else if (is_subs) {
-			rc = read_entries(&s, on_entry, bad, ctx, invalid);
-		} else if (s.e.type != YAML_SCALAR_EVENT) {
-			rc = at(&s, s.e.start_mark, "'name' must be a string");
-		} else if (!ev_null(&s.e) && title) {
+			rc = read_entries(s, on_entry, bad, ctx, invalid);
+		} else if (s->e.type != YAML_SCALAR_EVENT) {
+			rc = at(s, s->e.start_mark, "'name' must be a string");
+		} else if (!ev_null(&s->e) && title) {
 			free(*title);
-			*title = span_dup(ev_scalar(&s.e));
+			*title = span_dup(ev_scalar(&s->e));
 		} else {
-			rc = skip_node(&s);
+			rc = skip_node(s);
 		}
 		if (rc)
 			break;
 	}
 out:
-	if (s.have)
-		yaml_event_delete(&s.e);
-	yaml_parser_delete(&s.p);
+	if (s->have)
+		yaml_event_delete(&s->e);
+	yaml_parser_delete(&s->p);
 	return rc;
 }
 
@@ -422,14 +491,10 @@ static void sublist_init(struct sublist *l, const char *path)
 int sublist_load(const char *path, struct sublist *l, sub_report_fn bad, void *ctx,
 		 struct lb_err *err)
 {
-	struct buf text = BUF_INIT;
-	int rc = fsx_read(path, &text, 256u << 20, err);
-	if (rc)
-		sublist_init(l, path);
-	else
-		rc = sublist_parse(path, text.p, text.n, l, bad, ctx, err);
-	buf_free(&text);
-	return rc;
+	sublist_init(l, path);
+	struct collect_ctx c = {l, bad, ctx};
+	return sublist_stream_file(path, &l->title, &l->public, collect_entry, collect_bad, &c,
+				   &l->invalid, err);
 }
 
 int sublist_parse(const char *path, const char *text, size_t len, struct sublist *l,

@@ -64,6 +64,18 @@ int sublist_stream(const char *path, const char *text, size_t len, char **title,
 		   sub_entry_fn on_entry, sub_invalid_fn bad, void *ctx, size_t *invalid,
 		   struct lb_err *err);
 
+/* sublist_stream on the file at path, read through a fixed buffer: memory
+ * does not grow with the file (check and send read lists this way).
+ * LB_ENOINPUT when there is no such file. */
+int sublist_stream_file(const char *path, char **title, bool *public, sub_entry_fn on_entry,
+			sub_invalid_fn bad, void *ctx, size_t *invalid, struct lb_err *err);
+
+/* Whether the list at path holds spec (a validated addr-spec) as a
+ * subscriber the loader keeps, judged by addr_key as everywhere; a missing
+ * file holds no one.  Fast on lists in the usual layout (store/listscan.h),
+ * libyaml's streaming read otherwise; errors as sublist_load's. */
+int sublist_contains(const char *path, const char *spec, bool *there, struct lb_err *err);
+
 /* Every subscribers/NAME.yaml of the site, sorted by id. */
 struct sublists {
 	struct sublist *v;

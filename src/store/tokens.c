@@ -89,17 +89,12 @@ int tokens_each_address(const struct config *cfg, tokens_address_fn fn, void *ct
 	int rc = walk_snapshots(cfg, once_address, &w);
 	char **paths = rc ? NULL : sublist_paths(cfg->site_dir);
 	for (char **p = paths; p && *p && !rc; p++) {
-		struct buf text = BUF_INIT;
 		struct lb_err err = {0};
-		if (fsx_read(*p, &text, 0, &err) == 0) {
-			int r = sublist_stream(*p, text.p, text.n, NULL, NULL, list_entry, NULL, &w,
-					       NULL, &err);
-			/* fn's own stop is passed on; a list that is not valid YAML
-			 * just ends its walk (`letterbox check` reports it) */
-			if (r > 0 && !err.code)
-				rc = r;
-		}
-		buf_free(&text);
+		int r = sublist_stream_file(*p, NULL, NULL, list_entry, NULL, &w, NULL, &err);
+		/* fn's own stop is passed on; a list that cannot be read or is
+		 * not valid YAML just ends its walk (`letterbox check` reports it) */
+		if (r > 0 && !err.code)
+			rc = r;
 	}
 	fsx_list_free(paths);
 	strset_free(&w.seen);

@@ -9,8 +9,8 @@
 #include "core/timefmt.h"
 #include "store/listedit.h"
 
-int members_open(const struct config *cfg, bool lock, sub_report_fn warn, struct members *m,
-		 struct lb_err *err)
+int members_open(const struct config *cfg, bool lock, bool load, sub_report_fn warn,
+		 struct members *m, struct lb_err *err)
 {
 	memset(m, 0, sizeof *m);
 	m->lock_fd = -1;
@@ -27,7 +27,7 @@ int members_open(const struct config *cfg, bool lock, sub_report_fn warn, struct
 			fsx_clean_tmp(lists);
 		free(lists);
 	}
-	if (!rc)
+	if (!rc && load)
 		rc = sublists_load(cfg->site_dir, &m->ls, warn, NULL, err);
 	if (!rc)
 		rc = suppressions_load(cfg->state_dir, &m->sup, err);
@@ -42,14 +42,6 @@ void members_close(struct members *m)
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	m->lock_fd = -1;
-}
-
-static bool on_list(const struct sublist *l, const char *key)
-{
-	for (size_t i = 0; l && i < l->n; i++)
-		if (strcmp(l->v[i].key, key) == 0)
-			return true;
-	return false;
 }
 
 /* "removed since WHEN": local (site.timezone) for the person told, UTC for
@@ -73,15 +65,24 @@ int members_add(const struct config *cfg, const char *list, const struct addr *a
 		return err_set(err, LB_EUSAGE,
 			       "--list '%.64s': a list name is letters, digits, '.', '_', '-'",
 			       list);
-	int rc = members_open(cfg, true, NULL, &s, err);
+	char **paths = NULL, *only = NULL;
+	bool there, exists;
+	int rc = members_open(cfg, true, false, NULL, &s, err);
 	if (rc)
 		goto out;
-	if (!list && s.ls.n != 1) {
+	paths = sublist_paths(cfg->site_dir);
+	size_t nlists = 0;
+	while (paths[nlists])
+		nlists++;
+	if (!list && nlists != 1) {
 		struct buf names = BUF_INIT;
-		for (size_t i = 0; i < s.ls.n; i++)
-			buf_printf(&names, "%s%s", i ? ", " : "", s.ls.v[i].id);
-		rc = s.ls.n ? err_set(err, LB_EUSAGE,
-				      "there are %zu lists (%s): say which with --list", s.ls.n,
+		for (size_t i = 0; i < nlists; i++) {
+			char *id = sublist_id(paths[i]);
+			buf_printf(&names, "%s%s", i ? ", " : "", id);
+			free(id);
+		}
+		rc = nlists ? err_set(err, LB_EUSAGE,
+				      "there are %zu lists (%s): say which with --list", nlists,
 				      names.p)
 			    : err_set(err, LB_EUSAGE,
 				      "there is no list yet: name one with --list NAME (it is "
@@ -89,19 +90,16 @@ int members_add(const struct config *cfg, const char *list, const struct addr *a
 		buf_free(&names);
 		goto out;
 	}
-	const char *id = list ? list : s.ls.v[0].id;
-	const struct sublist *l = sublists_find(&s.ls, id);
+	const char *id = list ? list : (only = sublist_id(paths[0]));
 	buf_printf(&rel, "subscribers/%s.yaml", id);
 	path = path_join(cfg->site_dir, rel.p);
-	char *key = addr_key(a->spec);
-	bool there = on_list(l, key);
-	free(key);
+	exists = fsx_exists(path);
+	struct listedit_entry e = {a->spec, name};
+	if ((rc = listedit_add_new(path, id, &e, &there, err)))
+		goto out;
 	if (!there) {
-		struct listedit_entry e = {a->spec, name};
-		if ((rc = listedit_append(path, id, &e, 1, err)))
-			goto out;
 		buf_printf(said, "added %s to %s (%s%s)\n", a->spec, id, path,
-			   l ? "" : ", a new list");
+			   exists ? "" : ", a new list");
 	} else {
 		buf_printf(said, "%s is already on %s: not added again\n", a->spec, id);
 	}
@@ -120,6 +118,9 @@ int members_add(const struct config *cfg, const char *list, const struct addr *a
 	}
 out:
 	members_close(&s);
+	if (paths)
+		fsx_list_free(paths);
+	free(only);
 	buf_free(&msg);
 	buf_free(&rel);
 	buf_free(&ev);
@@ -132,14 +133,21 @@ int members_remove(const struct config *cfg, const struct addr *a, const char *h
 {
 	struct members s;
 	struct buf lists = BUF_INIT, ev = BUF_INIT;
-	int rc = members_open(cfg, true, NULL, &s, err);
+	char **paths = NULL;
+	int rc = members_open(cfg, true, false, NULL, &s, err);
 	if (rc)
 		goto out;
-	char *key = addr_key(a->spec);
-	for (size_t i = 0; i < s.ls.n; i++)
-		if (on_list(&s.ls.v[i], key))
-			buf_printf(&lists, "%s%s", lists.n ? ", " : "", s.ls.v[i].id);
-	free(key);
+	paths = sublist_paths(cfg->site_dir);
+	for (char **p = paths; *p && !rc; p++) {
+		bool there;
+		if (!(rc = sublist_contains(*p, a->spec, &there, err)) && there) {
+			char *id = sublist_id(*p);
+			buf_printf(&lists, "%s%s", lists.n ? ", " : "", id);
+			free(id);
+		}
+	}
+	if (rc)
+		goto out;
 	const struct suppression *was = suppressions_get(s.sup, a->spec);
 	if (was) {
 		say_when(&ev, was, true);
@@ -159,6 +167,8 @@ int members_remove(const struct config *cfg, const struct addr *a, const char *h
 			   a->spec);
 out:
 	members_close(&s);
+	if (paths)
+		fsx_list_free(paths);
 	buf_free(&lists);
 	buf_free(&ev);
 	return rc;

@@ -20,15 +20,16 @@
 #include "store/subscribers.h"
 #include "store/suppressions.h"
 
-/* The lists and the suppressions, loaded (and, with lock, the lock taken:
- * lock_fd >= 0 until members_close). */
+/* The suppressions and, with lists, every list loaded (with lock, the lock
+ * taken: lock_fd >= 0 until members_close).  Without lists, ls is empty:
+ * read the lists streamed (store/subscribers.h), as add and remove do. */
 struct members {
 	struct sublists ls;
 	struct suppressions *sup;
 	int lock_fd;
 };
-int members_open(const struct config *cfg, bool lock, sub_report_fn warn, struct members *m,
-		 struct lb_err *err);
+int members_open(const struct config *cfg, bool lock, bool lists, sub_report_fn warn,
+		 struct members *m, struct lb_err *err);
 void members_close(struct members *m);
 
 /* Add a (name: NULL or checked with listedit_name_ok) to list (NULL: the

@@ -177,6 +177,53 @@ check "CRLF kept, new lines CRLF too" test "$(grep -c $'\r$' "$F")" = "$(($(wc -
 check "and only added" only_added "$T_TMP/before.yaml" "$F"
 check "the mode is kept" test "$(stat -c %a "$F")" = 640
 
+# ---- big lists: streamed, in memory that does not grow with them (issue 10) ------------------------
+# 300,000 subscribers: a libyaml document of it takes ~360 MB, the text 18 MB.  Under a 64 MB
+# address-space limit the edits and check must still work: the list is streamed, never held.
+big_list() { # FILE [BAD_AT]: 300,000 entries, entry BAD_AT written as YAML that does not parse
+	"$PY" - "$1" "${2:--1}" <<'PYEOF'
+import sys
+path, bad = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as f:
+    f.write("# a big list\nname: Friends\nsubscribers:\n")
+    for i in range(300000):
+        f.write(f"  - email: reader{i}@example.org\n    name: \"Reader {i}" + ("" if i == bad else "\"") + "\n")
+PYEOF
+}
+limited() { (ulimit -v 65536; "$@"); }
+if [ "${LB_VALGRIND:-0}" != 1 ]; then
+	fresh
+	big_list "$F"
+	cp "$F" "$T_TMP/big.yaml"
+	expect_exit 0 "add to a 300,000-subscriber list in 64 MB of address space" limited lb -C "$S" subscribers add new@example.org --name "New One"
+	check "says so" out_has '^added new@example.org to friends'
+	check "only the new entry added, the rest byte for byte" only_added "$T_TMP/big.yaml" "$F"
+	check "at the end, in the file's style" test "$(tail -n 2 "$F")" = "$(printf '  - email: new@example.org\n    name: New One')"
+	cp "$F" "$T_TMP/big2.yaml"
+	expect_exit 0 "add someone already on it (last but one entry), in 64 MB" limited lb -C "$S" subscribers add READER299999@example.org
+	check "not added twice" out_has 'already on friends: not added again'
+	check "the file untouched" cmp -s "$F" "$T_TMP/big2.yaml"
+	expect_exit 0 "remove someone on it, in 64 MB" limited lb -C "$S" subscribers remove reader299998@example.org
+	check "names the list" out_has '^removed reader299998@example.org: .*on friends'
+	expect_exit 0 "check the big list in 64 MB" limited lb -C "$S" check
+	check "counts every subscriber" out_has 'with 300001 subscribers'
+	expect_exit 0 "list --json of the big list in 64 MB" limited lb -C "$S" subscribers list --json
+	check "every subscriber listed" test "$(grep -c '"address"' "$T_TMP/out")" = 300001
+	expect_exit 0 "list of the big list in 64 MB" limited lb -C "$S" subscribers list
+	check "the removed one shown as removed" out_has '^friends +reader299998@example.org +removed \(staff\) +Reader 299998$'
+	check "no temporary file left" no_temp_files
+
+	fresh
+	big_list "$F" 250000
+	cp "$F" "$T_TMP/bad.yaml"
+	expect_exit 65 "add to a big list broken near its end, in 64 MB" limited lb -C "$S" subscribers add new@example.org
+	grep_err 'friends.yaml:50000[0-9]:[0-9]+: ' "the error names the file, line and column"
+	check "the list is untouched" cmp -s "$F" "$T_TMP/bad.yaml"
+	check "no temporary file left" no_temp_files
+	expect_exit 65 "check reports it too, in 64 MB" limited lb -C "$S" check
+	grep_err 'friends.yaml:50000[0-9]:[0-9]+: ' "at its line and column"
+fi
+
 # ---- help and usage ---------------------------------------------------------------------------------------
 for sub in list add remove import suppressions; do
 	expect_exit 0 "subscribers $sub --help" lb -C "$S" subscribers $sub --help
