@@ -15,7 +15,7 @@
 
 #include "core/err.h"
 
-#define FMAP_WINDOW (4u << 20)
+#define FMAP_WINDOW (1u << 20)
 
 struct fmap {
 	const char *p; /* the contents (not NUL-terminated); "" when empty */

@@ -112,7 +112,8 @@ static void snapw_email(struct snapw *w, uint64_t off, struct buf *b)
 /* Addresses seen: open addressing on the key's hash; a slot holds a line
  * reference ((idx << 1 | is_k) + 1) and 8 bits of the hash, and a possible
  * match is confirmed against the address in the snapshot itself.  Five
- * bytes a slot, at most half full: ten bytes an address. */
+ * bytes a slot, at most 3/4 full, growing by half: under ten bytes an
+ * address. */
 struct dedupe {
 	uint32_t *ref;
 	uint8_t *tag;
@@ -139,13 +140,19 @@ static uint64_t ref_off(const struct collect *k, uint32_t ref)
 	return offtab_get(v & 1 ? &k->c->koff : &k->c->roff, v >> 1);
 }
 
+/* The first slot to look at for hash h (any capacity, not only powers of 2). */
+static size_t dd_home(const struct dedupe *d, uint64_t h)
+{
+	return (size_t)(((h & 0xffffffffu) * (uint64_t)d->cap) >> 32);
+}
+
 /* The slot for hash h: a match for key, or the empty one to fill. */
 static size_t dd_find(struct collect *k, uint64_t h, const char *key, bool *found)
 {
 	struct dedupe *d = &k->d;
-	size_t mask = d->cap - 1, i = (size_t)h & mask;
+	size_t i = dd_home(d, h);
 	uint8_t tag = (uint8_t)(h >> 56);
-	for (; d->ref[i]; i = (i + 1) & mask) {
+	for (; d->ref[i]; i = i + 1 == d->cap ? 0 : i + 1) {
 		if (d->tag[i] != tag)
 			continue;
 		snapw_email(&k->w, ref_off(k, d->ref[i]), &k->tmp);
@@ -160,21 +167,21 @@ static size_t dd_find(struct collect *k, uint64_t h, const char *key, bool *foun
 
 static void dd_put(struct dedupe *d, uint64_t h, uint32_t ref)
 {
-	size_t mask = d->cap - 1, i = (size_t)h & mask;
+	size_t i = dd_home(d, h);
 	while (d->ref[i])
-		i = (i + 1) & mask;
+		i = i + 1 == d->cap ? 0 : i + 1;
 	d->ref[i] = ref;
 	d->tag[i] = (uint8_t)(h >> 56);
 	d->n++;
 }
 
-/* A table twice the size, refilled from the snapshot written so far: the
+/* A table half as large again, refilled from the snapshot written so far: the
  * hashes are not kept, so the old table goes first and memory never holds
  * both. */
 static int dd_grow(struct collect *k)
 {
 	struct dedupe *d = &k->d;
-	size_t cap = d->cap ? d->cap * 2 : 1024;
+	size_t cap = d->cap ? d->cap + d->cap / 2 : 1024;
 	free(d->ref);
 	free(d->tag);
 	d->ref = xcalloc(cap, sizeof *d->ref);
@@ -254,7 +261,7 @@ static int collect_entry(void *ctx, const struct subscriber *s)
 	list_advance(k, s->line);
 	if (k->w.rc)
 		return k->w.rc;
-	if ((k->d.n + 1) * 2 > k->d.cap) {
+	if ((k->d.n + 1) * 4 > k->d.cap * 3) {
 		int rc = dd_grow(k);
 		if (rc)
 			return rc;
