@@ -109,9 +109,11 @@ bool campaign_exists(const struct config *cfg, const char *slug);
 /* Work out the recipients of article a at time now: its lists (default all)
  * united, deduplicated by address (case-insensitively), minus suppressions,
  * minus invalid addresses (each reported through report as file:line, and
- * kept in the snapshot as skipped).  With create, the snapshot is written
- * atomically (the campaign exists from then on); without, c is only filled
- * in (a dry run).  An article naming a list that does not exist is LB_EDATA
+ * kept in the snapshot as skipped).  The lists are streamed into the
+ * snapshot file, which c then maps: memory holds neither.  With create,
+ * the snapshot is put in place atomically and durably (the campaign exists
+ * from then on) with its index; without, it is a file unlinked at once (a
+ * dry run).  An article naming a list that does not exist is LB_EDATA
  * (campaign_check_lists, which `check` runs too). */
 int campaign_recipients(const struct config *cfg, const struct article *a,
 			const struct suppressions *sup, time_t now, bool create, struct campaign *c,
