@@ -127,15 +127,16 @@ static int print_json(struct campaign_summary *c, const struct campaign_after *a
 	/* in the snapshot, then suppressed since */
 	for (size_t i = 0; i < c->nskip + c->nattn; i++) {
 		bool snap = i < c->nskip;
-		const struct cattn *r = snap ? NULL : &c->attn[i - c->nskip];
-		if (r && r->state != RS_SKIPPED)
+		const char *email = snap ? c->skip[i].email : c->attn[i - c->nskip].email;
+		const char *why = snap ? c->skip[i].reason : c->attn[i - c->nskip].why;
+		if (!snap && c->attn[i - c->nskip].state != RS_SKIPPED)
 			continue;
 		int f = 1;
 		buf_adds(&b, any++ ? ",{" : "{");
 		json_key(&b, "email", &f);
-		json_str(&b, snap ? c->skip[i].email : r->email);
+		json_str(&b, email);
 		json_key(&b, "reason", &f);
-		json_str(&b, snap ? c->skip[i].reason : r->why);
+		json_str(&b, why);
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]}");

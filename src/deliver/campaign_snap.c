@@ -413,7 +413,7 @@ int campaign_recipients(const struct config *cfg, const struct article *a,
 		rc = err_sys(err, LB_EIO, "rename to %s", snap);
 	if (!rc && create)
 		rc = fsx_sync_parent(snap, err);
-	if (rc && create && k.w.fd >= 0)
+	if (rc && create && k.w.fd >= 0 && tmp.n)
 		unlink(tmp.p);
 	if (k.w.fd >= 0)
 		close(k.w.fd);
