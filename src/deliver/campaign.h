@@ -17,6 +17,8 @@
  *   An A with no later outcome is "uncertain": the message may have been
  *   delivered (kill -9, or the connection dropped after the data): it is
  *   never resent automatically.
+ *   summary, index  for the readers, derived from the two above (below:
+ *               "the summary"); never read by a send run.
  */
 #ifndef LB_CAMPAIGN_H
 #define LB_CAMPAIGN_H
