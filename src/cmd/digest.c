@@ -53,7 +53,7 @@ struct report {
 	size_t ninq, nwaiting; /* waiting: new and open, sorted to the front */
 	size_t status[4];      /* new, open, answered, closed */
 	size_t arrived, urgent_waiting;
-	struct campaign *camp; /* every campaign; listed: those with news */
+	struct campaign_summary *camp; /* every campaign; listed: those with news */
 	struct campaign_after *after;
 	bool *active, *listed;
 	size_t ncamp, nlisted;
@@ -130,7 +130,7 @@ static int gather_campaigns(struct report *r, struct lb_err *err)
 		r->camp = xgrowarray(r->camp, &cap, r->ncamp + 1, sizeof *r->camp);
 		r->active = xgrowarray(r->active, &acap, r->ncamp + 1, sizeof *r->active);
 		r->active[r->ncamp] = active;
-		rc = campaign_load(r->cfg, slug, &r->camp[r->ncamp], err);
+		rc = campaign_summary(r->cfg, slug, &r->camp[r->ncamp], err);
 		if (!rc && r->camp[r->ncamp].started > r->since)
 			r->started++;
 		r->ncamp++;
@@ -213,7 +213,7 @@ static void report_free(struct report *r)
 {
 	inquiries_free(r->inq, r->ninq);
 	for (size_t i = 0; i < r->ncamp; i++)
-		campaign_free(&r->camp[i]);
+		campaign_summary_free(&r->camp[i]);
 	free(r->camp);
 	free(r->after);
 	free(r->active);
@@ -243,11 +243,10 @@ static void subject(const struct report *r, struct buf *b)
 	buf_printf(b, " - %s", r->cfg->site_name);
 }
 
-static void campaign_line(struct buf *b, const struct campaign *c,
+static void campaign_line(struct buf *b, const struct campaign_summary *c,
 			  const struct campaign_after *after)
 {
-	struct campaign_counts k;
-	campaign_count(c, &k);
+	struct campaign_counts k = c->k;
 	buf_printf(b, "%zu delivered, %zu deferred, %zu failed", k.sent, k.deferred, k.failed);
 	if (k.uncertain)
 		buf_printf(b, ", %zu uncertain", k.uncertain);

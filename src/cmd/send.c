@@ -109,20 +109,25 @@ static int dry_run(struct send_ctx *s, const struct article *a, struct lb_err *e
 	struct message m;
 	message_init(&m);
 	size_t bytes = 0;
+	struct crcpt who = {0};
 	for (size_t i = 0; !rc && i < c.n; i++) {
-		struct recipient r = {c.r[i].email, c.r[i].name, c.r[i].fields, c.r[i].nfields};
+		campaign_rcpt(&c, i, &who);
+		struct recipient r = {who.email, who.name, who.fields, who.nfields};
 		rc = newsletter_compose(nl, &r, s->now, &m, err);
 		bytes += m.size;
 		if (!rc)
-			term_printf(stdout, "  would send to %s\n", c.r[i].email);
+			term_printf(stdout, "  would send to %s\n", who.email);
 	}
 	if (!rc) {
 		printf("%s: would send %zu message%s (%.0f KB each), skip %zu\n", a->slug, c.n,
 		       c.n == 1 ? "" : "s", c.n ? (double)bytes / (double)c.n / 1024 : 0.0,
 		       c.nskip);
-		for (size_t i = 0; i < c.nskip; i++)
-			term_printf(stdout, "  skip %s: %s\n", c.skip[i].email, c.skip[i].reason);
+		for (size_t i = 0; i < c.nskip; i++) {
+			campaign_skip(&c, i, &who);
+			term_printf(stdout, "  skip %s: %s\n", who.email, who.reason);
+		}
 	}
+	crcpt_free(&who);
 	message_free(&m);
 	newsletter_free(nl);
 	campaign_free(&c);
@@ -134,6 +139,12 @@ static int run_campaign(struct send_ctx *s, const struct article *a, struct lb_e
 	const struct config *cfg = &s->g->cfg;
 	struct campaign c;
 	int rc;
+	/* Nothing to do: known from the journal's last record, without loading. */
+	if (!s->resend_uncertain && campaign_finished_fast(cfg, a->slug)) {
+		if (log_verbose)
+			printf("%s: already sent\n", a->slug);
+		return 0;
+	}
 	if (campaign_exists(cfg, a->slug)) {
 		rc = campaign_load(cfg, a->slug, &c, err);
 	} else {

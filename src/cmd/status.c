@@ -1,5 +1,6 @@
 /* letterbox status: where each campaign stands, recipient by recipient. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,51 @@ static void iso(struct buf *b, time_t t)
 		time_iso(b, t);
 }
 
-static void print_json(const struct campaign *c, const struct campaign_counts *k,
-		       const struct campaign_after *after)
+/* The JSON "recipients": those not sent (and not skipped), in order: the
+ * summary's, and the pending ones read from the snapshot between them. */
+struct json_rcpts {
+	struct buf *b;
+	const struct campaign_summary *c;
+	size_t next; /* the next attention entry */
+	int any;
+};
+
+static void json_rcpt(struct json_rcpts *j, const char *email, enum rcpt_state st, int code,
+		      const char *why)
 {
+	int f = 1;
+	buf_adds(j->b, j->any++ ? ",{" : "{");
+	json_key(j->b, "email", &f);
+	json_str(j->b, email);
+	json_key(j->b, "state", &f);
+	json_str(j->b, rcpt_state_name(st));
+	json_key(j->b, "code", &f);
+	buf_printf(j->b, "%d", code);
+	json_key(j->b, "reason", &f);
+	json_str(j->b, why);
+	buf_addc(j->b, '}');
+}
+
+/* The attention entries before idx (all of them for SIZE_MAX). */
+static void json_attn_until(struct json_rcpts *j, size_t idx)
+{
+	for (; j->next < j->c->nattn && j->c->attn[j->next].idx < idx; j->next++) {
+		const struct cattn *r = &j->c->attn[j->next];
+		if (r->state != RS_SKIPPED)
+			json_rcpt(j, r->email, r->state, r->code, r->why);
+	}
+}
+
+static void json_pending(void *ctx, size_t idx, const char *email)
+{
+	struct json_rcpts *j = ctx;
+	json_attn_until(j, idx);
+	json_rcpt(j, email, RS_PENDING, 0, NULL);
+}
+
+static int print_json(struct campaign_summary *c, const struct campaign_after *after)
+{
+	const struct campaign_counts *k = &c->k;
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	int first = 1;
 	buf_addc(&b, '{');
@@ -73,50 +116,40 @@ static void print_json(const struct campaign *c, const struct campaign_counts *k
 		   after->complained, after->unsubscribed);
 	json_key(&b, "recipients", &first);
 	buf_addc(&b, '[');
-	int any = 0;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct crcpt *r = &c->r[i];
-		if (r->state == RS_SENT || r->state == RS_SKIPPED)
-			continue;
-		int f = 1;
-		buf_adds(&b, any++ ? ",{" : "{");
-		json_key(&b, "email", &f);
-		json_str(&b, r->email);
-		json_key(&b, "state", &f);
-		json_str(&b, rcpt_state_name(r->state));
-		json_key(&b, "code", &f);
-		buf_printf(&b, "%d", r->code);
-		json_key(&b, "reason", &f);
-		json_str(&b, r->why);
-		buf_addc(&b, '}');
-	}
+	struct json_rcpts j = {&b, c, 0, 0};
+	struct lb_err err = {0};
+	int rc = campaign_each_pending(c, json_pending, &j, &err);
+	json_attn_until(&j, SIZE_MAX);
 	buf_addc(&b, ']');
-	any = 0;
+	int any = 0;
 	json_key(&b, "skipped", &first);
 	buf_addc(&b, '[');
-	for (size_t i = 0; i < c->nskip + c->n; i++) {
-		/* in the snapshot, then suppressed since */
+	/* in the snapshot, then suppressed since */
+	for (size_t i = 0; i < c->nskip + c->nattn; i++) {
 		bool snap = i < c->nskip;
-		const struct crcpt *r = snap ? NULL : &c->r[i - c->nskip];
-		if (r && r->state != RS_SKIPPED)
+		const char *email = snap ? c->skip[i].email : c->attn[i - c->nskip].email;
+		const char *why = snap ? c->skip[i].reason : c->attn[i - c->nskip].why;
+		if (!snap && c->attn[i - c->nskip].state != RS_SKIPPED)
 			continue;
 		int f = 1;
 		buf_adds(&b, any++ ? ",{" : "{");
 		json_key(&b, "email", &f);
-		json_str(&b, snap ? c->skip[i].email : r->email);
+		json_str(&b, email);
 		json_key(&b, "reason", &f);
-		json_str(&b, snap ? c->skip[i].reason : r->why);
+		json_str(&b, why);
 		buf_addc(&b, '}');
 	}
 	buf_adds(&b, "]}");
-	puts(b.p);
+	if (!rc)
+		puts(b.p);
 	buf_free(&b);
 	buf_free(&t);
+	return rc ? cli_fail(&err) : 0;
 }
 
-static void print_text(const struct campaign *c, const struct campaign_counts *k,
-		       const struct campaign_after *after)
+static void print_text(const struct campaign_summary *c, const struct campaign_after *after)
 {
+	const struct campaign_counts *k = &c->k;
 	struct buf t = BUF_INIT;
 	if (c->started)
 		time_local(&t, c->started);
@@ -128,9 +161,9 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 	campaign_after_text(&t, after);
 	if (t.n)
 		printf("  since: %s\n", t.p);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct crcpt *r = &c->r[i];
-		if (r->state == RS_SENT || r->state == RS_PENDING || r->state == RS_SKIPPED)
+	for (size_t i = 0; i < c->nattn; i++) {
+		const struct cattn *r = &c->attn[i];
+		if (r->state == RS_SKIPPED)
 			continue;
 		struct buf line = BUF_INIT;
 		buf_printf(&line, "  %-9s %s", rcpt_state_name(r->state), r->email);
@@ -151,10 +184,11 @@ static void print_text(const struct campaign *c, const struct campaign_counts *k
 	}
 	for (size_t i = 0; i < c->nskip; i++)
 		term_printf(stdout, "  skipped   %s: %s\n", c->skip[i].email, c->skip[i].reason);
-	for (size_t i = 0; i < c->n; i++)
-		if (c->r[i].state == RS_SKIPPED)
+	for (size_t i = 0; i < c->nattn; i++)
+		if (c->attn[i].state == RS_SKIPPED)
 			term_printf(stdout, "  skipped   %s: %s (since the campaign started)\n",
-				    c->r[i].email, c->r[i].why ? c->r[i].why : "suppressed");
+				    c->attn[i].email,
+				    c->attn[i].why ? c->attn[i].why : "suppressed");
 	buf_free(&t);
 }
 
@@ -195,8 +229,8 @@ static int show_missed(struct cli *g, const char *slug, bool json)
 	return rc;
 }
 
-/* Every campaign in state/campaigns, loaded (so that what followed each can
- * be told apart), and printed: all, or only slug's. */
+/* Every campaign in state/campaigns, its summary read (so that what followed
+ * each can be told apart), and printed: all, or only slug's. */
 static int show_all(struct cli *g, const char *only, bool json)
 {
 	struct lb_err err = {0};
@@ -210,7 +244,7 @@ static int show_all(struct cli *g, const char *only, bool json)
 	size_t np = 0;
 	while (paths[np])
 		np++;
-	struct campaign *cs = xcalloc(np + 1, sizeof *cs);
+	struct campaign_summary *cs = xcalloc(np + 1, sizeof *cs);
 	int *loaded = xcalloc(np + 1, sizeof *loaded); /* 1 loaded, 0 none, -1 error */
 	size_t n = 0;
 	int rc = 0;
@@ -218,8 +252,8 @@ static int show_all(struct cli *g, const char *only, bool json)
 		const char *slug = strrchr(paths[i], '/') + 1;
 		if (!campaign_exists(&g->cfg, slug))
 			continue;
-		if (campaign_load(&g->cfg, slug, &cs[n], &err) != 0) {
-			campaign_free(&cs[n]); /* what it loaded before the error */
+		if (campaign_summary(&g->cfg, slug, &cs[n], &err) != 0) {
+			campaign_summary_free(&cs[n]); /* what it read before the error */
 			loaded[i] = -1;
 			if (!only || strcmp(only, slug) == 0)
 				rc = rc ? rc : cli_fail(&err);
@@ -239,12 +273,12 @@ static int show_all(struct cli *g, const char *only, bool json)
 		const char *slug = strrchr(paths[i], '/') + 1;
 		bool shown = !only || strcmp(only, slug) == 0;
 		if (loaded[i] == 1) {
-			struct campaign_counts cnt;
-			campaign_count(&cs[k], &cnt);
+			int r = 0;
 			if (shown && json)
-				print_json(&cs[k], &cnt, &after[k]);
+				r = print_json(&cs[k], &after[k]);
 			else if (shown)
-				print_text(&cs[k], &cnt, &after[k]);
+				print_text(&cs[k], &after[k]);
+			rc = rc ? rc : r;
 			k++;
 		} else if (loaded[i] == 0 && shown) {
 			int r = show_missed(g, slug, json);
@@ -252,7 +286,7 @@ static int show_all(struct cli *g, const char *only, bool json)
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		campaign_free(&cs[i]);
+		campaign_summary_free(&cs[i]);
 	free(cs);
 	free(after);
 	free(loaded);

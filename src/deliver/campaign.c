@@ -1,16 +1,19 @@
 #include "deliver/campaign.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/addr.h"
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/mem.h"
-#include "core/strset.h"
+#include "core/log.h"
+#include "deliver/campaign_int.h"
 
 char *campaign_dir(const struct config *cfg, const char *slug)
 {
@@ -44,16 +47,10 @@ time_t campaign_backoff(time_t deferred_at, unsigned k)
 	return deferred_at + (time_t)(15 * 60) * ((time_t)1 << shift);
 }
 
-static const char *own(struct campaign *c, const char *s, size_t n)
-{
-	c->owned = xgrowarray(c->owned, &c->ownedcap, c->nowned + 1, sizeof *c->owned);
-	return c->owned[c->nowned++] = xstrndup(s, n);
-}
-
-/* ---- the snapshot ------------------------------------------------------------------- */
+/* ---- the snapshot's lines -------------------------------------------------------- */
 
 /* Values are tab-separated; escape what would break a field or a line. */
-static void put_field(struct buf *b, const char *s)
+void snap_put_field(struct buf *b, const char *s)
 {
 	buf_addc(b, '\t');
 	for (; s && *s; s++) {
@@ -70,8 +67,7 @@ static void put_field(struct buf *b, const char *s)
 	}
 }
 
-/* Unescape a field in place; returns its end. */
-static char *take_field(char **cursor)
+char *snap_take_field(char **cursor)
 {
 	char *s = *cursor, *w = s, *r = s;
 	while (*r && *r != '\t' && *r != '\n') {
@@ -85,196 +81,194 @@ static char *take_field(char **cursor)
 	}
 	char end = *r;
 	*w = '\0';
-	*cursor = end ? r + 1 : r;
-	if (end == '\n')
-		*cursor = NULL; /* end of the line */
+	*cursor = end == '\t' ? r + 1 : NULL;
 	return s;
 }
 
-static void add_rcpt(struct campaign *c, size_t *cap, const char *email, const char *name,
-		     const char *lists)
+const char *snap_line(struct fmap *m, uint64_t off, size_t *len)
 {
-	c->r = xgrowarray(c->r, cap, c->n + 1, sizeof *c->r);
-	struct crcpt *r = &c->r[c->n++];
+	LB_ASSERT(off <= m->n);
+	const char *p = m->p + off;
+	const char *nl = memchr(p, '\n', m->n - (size_t)off);
+	*len = nl ? (size_t)(nl - p) : m->n - (size_t)off;
+	fmap_used(m, *len + 1);
+	return p;
+}
+
+/* Blocks of 256 lines share a 64-bit base; a line's offset is base + 32-bit
+ * delta (a block would need lines of 16 MB on average to overflow it). */
+#define OFF_BLOCK 256
+
+void offtab_push(struct offtab *t, uint64_t off)
+{
+	if (t->n % OFF_BLOCK == 0) {
+		size_t bcap = t->nbase;
+		t->base = xrealloc(t->base, (bcap + 1) * sizeof *t->base);
+		t->base[t->nbase++] = off;
+	}
+	t->delta = xgrowarray(t->delta, &t->cap, t->n + 1, sizeof *t->delta);
+	uint64_t d = off - t->base[t->n / OFF_BLOCK];
+	LB_ASSERT(d <= UINT32_MAX);
+	t->delta[t->n++] = (uint32_t)d;
+}
+
+uint64_t offtab_get(const struct offtab *t, size_t i)
+{
+	return t->base[i / OFF_BLOCK] + t->delta[i];
+}
+
+void offtab_free(struct offtab *t)
+{
+	free(t->base);
+	free(t->delta);
+	memset(t, 0, sizeof *t);
+}
+
+void crcpt_free(struct crcpt *r)
+{
+	buf_free(&r->line);
+	free(r->fields);
 	memset(r, 0, sizeof *r);
-	r->email = email;
+}
+
+void snap_fill(struct fmap *m, uint64_t off, struct crcpt *r)
+{
+	size_t n;
+	const char *p = snap_line(m, off, &n);
+	buf_reset(&r->line);
+	buf_add(&r->line, p, n);
+	buf_addc(&r->line, '\n');
+	r->email = r->name = r->lists = r->reason = NULL;
+	r->nfields = 0;
+	char *cur = r->line.p + 1;
+	if (*cur == '\t')
+		cur++;
+	else
+		cur = NULL;
+	char kind = r->line.p[0];
+	r->email = cur ? snap_take_field(&cur) : "";
+	if (kind == 'K') {
+		r->reason = cur ? snap_take_field(&cur) : "";
+		return;
+	}
+	char *name = cur ? snap_take_field(&cur) : NULL;
 	r->name = name && *name ? name : NULL;
-	r->lists = lists;
-}
-
-static void add_skip(struct campaign *c, size_t *cap, const char *email, const char *reason)
-{
-	c->skip = xgrowarray(c->skip, cap, c->nskip + 1, sizeof *c->skip);
-	c->skip[c->nskip++] = (struct cskip){email, reason};
-}
-
-/* Building a snapshot: entries are streamed from the list files straight into
- * the snapshot's text, so memory holds one copy of the recipients, whatever
- * the size of the lists. */
-struct collect {
-	struct buf *out;
-	const char *list_id;
-	const struct suppressions *sup;
-	struct strset seen;
-	void (*report)(void *ctx, const char *msg);
-	void *ctx;
-};
-
-static void collect_invalid(void *ctx, const char *email, const char *msg)
-{
-	struct collect *k = ctx;
-	if (k->report)
-		k->report(k->ctx, msg);
-	struct buf r = BUF_INIT;
-	buf_printf(&r, "invalid: %s", msg);
-	buf_addc(k->out, 'K');
-	/* the address as written, so that the skip names whom it is about */
-	put_field(k->out, email && *email ? email : "(no address)");
-	put_field(k->out, r.p);
-	buf_addc(k->out, '\n');
-	buf_free(&r);
-}
-
-static int collect_entry(void *ctx, const struct subscriber *s)
-{
-	struct collect *k = ctx;
-	/* Lists in id order, entries in file order: the first occurrence of an
-	 * address wins, whatever its case. */
-	if (!strset_add_copy(&k->seen, s->key, NULL, NULL))
-		return 0;
-	enum sup_reason why = suppressions_check(k->sup, s->email);
-	if (why != SUP_NONE) {
-		struct buf r = BUF_INIT;
-		buf_printf(&r, "suppressed: %s", sup_reason_name(why));
-		buf_addc(k->out, 'K');
-		put_field(k->out, s->email);
-		put_field(k->out, r.p);
-		buf_addc(k->out, '\n');
-		buf_free(&r);
-		return 0;
+	r->lists = cur ? snap_take_field(&cur) : "";
+	while (cur) {
+		char *kv = snap_take_field(&cur);
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		r->fields = xgrowarray(r->fields, &r->fcap, r->nfields + 1, sizeof *r->fields);
+		r->fields[r->nfields++] = (struct kv){kv, eq + 1};
 	}
-	buf_addc(k->out, 'R');
-	put_field(k->out, s->email);
-	put_field(k->out, s->name);
-	put_field(k->out, k->list_id);
-	for (size_t f = 0; f < s->nfields; f++) {
-		struct buf kv = BUF_INIT;
-		buf_printf(&kv, "%s=%s", s->fields[f].key, s->fields[f].value);
-		put_field(k->out, kv.p);
-		buf_free(&kv);
-	}
-	buf_addc(k->out, '\n');
-	return 0;
 }
 
-static bool list_wanted(const struct article *a, const char *id)
+void campaign_rcpt(struct campaign *c, size_t i, struct crcpt *r)
 {
-	if (!a->lists)
-		return true;
-	for (char **w = a->lists; *w; w++)
-		if (strcmp(*w, id) == 0)
-			return true;
-	return false;
+	LB_ASSERT(i < c->n);
+	snap_fill(&c->snap, offtab_get(&c->roff, i), r);
 }
 
-static int parse_snapshot(struct campaign *c, const char *path, struct lb_err *err);
-
-int campaign_check_lists(const struct config *cfg, const struct article *a, struct lb_err *err)
+void campaign_skip(struct campaign *c, size_t j, struct crcpt *r)
 {
-	char **paths = sublist_paths(cfg->site_dir);
-	int rc = 0;
-	for (char **w = a->lists; w && *w && !rc; w++) {
-		bool found = false;
-		for (char **p = paths; *p && !found; p++) {
-			char *id = sublist_id(*p);
-			found = strcmp(id, *w) == 0;
-			free(id);
-		}
-		if (!found)
-			rc = err_set(
-			    err, LB_EDATA,
-			    "%s:%zu:%zu: lists: there is no list '%s' (no subscribers/%s.yaml)",
-			    a->path, a->lists_line, a->lists_col, *w, *w);
-	}
-	fsx_list_free(paths);
-	return rc;
+	LB_ASSERT(j < c->nskip);
+	snap_fill(&c->snap, offtab_get(&c->koff, j), r);
 }
 
-int campaign_recipients(const struct config *cfg, const struct article *a,
-			const struct suppressions *sup, time_t now, bool create, struct campaign *c,
-			void (*report)(void *ctx, const char *msg), void *ctx, struct lb_err *err)
+void campaign_states_init(struct campaign *c)
 {
-	memset(c, 0, sizeof *c);
-	c->slug = xstrdup(a->slug);
-	c->dir = campaign_dir(cfg, a->slug);
-	char **paths = sublist_paths(cfg->site_dir);
-	int rc = campaign_check_lists(cfg, a, err);
-	struct buf *out = &c->snapshot_text;
-	buf_printf(out, "# letterbox campaign %s started %lld\n", c->slug, (long long)now);
-	struct collect k = {out, NULL, sup, STRSET_INIT, report, ctx};
-	for (char **p = paths; *p && !rc; p++) {
-		char *id = sublist_id(*p);
-		if (list_wanted(a, id)) {
-			k.list_id = id;
-			rc = sublist_stream_file(*p, NULL, NULL, collect_entry, collect_invalid, &k,
-						 NULL, err);
-		}
-		free(id);
-	}
-	strset_free(&k.seen);
-	fsx_list_free(paths);
-	char *snap = path_join(c->dir, "recipients");
-	/* Written before it is parsed: parsing unescapes the text in place. */
-	if (!rc && create && !(rc = fsx_mkdirs(c->dir, 0700, err)))
-		rc = fsx_write_atomic(snap, c->snapshot_text.p, c->snapshot_text.n, 0600, err);
-	if (!rc)
-		rc = parse_snapshot(c, snap, err);
-	free(snap);
-	return rc;
+	free(c->st);
+	c->st = xcalloc(c->n + 1, 1); /* RS_PENDING is 0 */
 }
 
-static int parse_snapshot(struct campaign *c, const char *path, struct lb_err *err)
+int campaign_scan_snapshot(struct campaign *c, const char *path, struct lb_err *err)
 {
-	char *p = c->snapshot_text.p;
-	size_t rcap = 0, scap = 0;
-	if (!p || strncmp(p, "# letterbox campaign ", 21) != 0)
+	const char *p = c->snap.p, *end = p + c->snap.n;
+	if (c->snap.n < 21 || memcmp(p, "# letterbox campaign ", 21) != 0)
 		return err_set(err, LB_EDATA, "%s: not a letterbox campaign snapshot", path);
-	const char *st = strstr(p, " started ");
+	const char *nl = memchr(p, '\n', c->snap.n);
+	if (!nl)
+		return err_set(err, LB_EDATA, "%s: not a letterbox campaign snapshot", path);
+	const char *st = memmem(p, (size_t)(nl - p), " started ", 9);
 	c->started = st ? (time_t)strtoll(st + 9, NULL, 10) : 0;
-	p = strchr(p, '\n');
-	while (p && *++p) {
-		char kind = *p;
-		char *cur = p + 1;
-		char *end = strchr(p, '\n');
-		if (!end)
+	for (p = nl + 1; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
 			break; /* written atomically: cannot happen, but never read past */
-		if (*cur == '\t')
-			cur++;
-		if (kind == 'R') {
-			char *email = take_field(&cur);
-			char *name = cur ? take_field(&cur) : NULL;
-			char *lists = cur ? take_field(&cur) : NULL;
-			add_rcpt(c, &rcap, email, name, lists ? lists : "");
-			struct crcpt *r = &c->r[c->n - 1];
-			size_t fcap = 0;
-			while (cur) {
-				char *kv = take_field(&cur);
-				char *eq = strchr(kv, '=');
-				if (!eq)
-					continue;
-				*eq = '\0';
-				r->fields =
-				    xgrowarray(r->fields, &fcap, r->nfields + 1, sizeof *r->fields);
-				r->fields[r->nfields++] = (struct kv){kv, eq + 1};
-			}
-		} else if (kind == 'K') {
-			char *email = take_field(&cur);
-			const char *reason = cur ? take_field(&cur) : "";
-			add_skip(c, &scap, email, reason);
-		}
-		p = end;
+		if (*p == 'R')
+			offtab_push(&c->roff, (uint64_t)(p - c->snap.p));
+		else if (*p == 'K')
+			offtab_push(&c->koff, (uint64_t)(p - c->snap.p));
+		fmap_used(&c->snap, (size_t)(nl + 1 - p));
 	}
+	c->n = c->roff.n;
+	c->nskip = c->koff.n;
+	campaign_states_init(c);
 	return 0;
+}
+
+/* ---- per-recipient state and detail ------------------------------------------------ */
+
+enum rcpt_state campaign_state(const struct campaign *c, size_t i)
+{
+	return (enum rcpt_state)c->st[i];
+}
+
+void campaign_set_state(struct campaign *c, size_t i, enum rcpt_state s)
+{
+	c->st[i] = (unsigned char)s;
+}
+
+static size_t dslot(const struct rdetail *v, size_t cap, uint32_t key)
+{
+	size_t mask = cap - 1, i = (key * 2654435761u) & mask;
+	while (v[i].key && v[i].key != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static struct rdetail *detail_get(const struct campaign *c, size_t idx)
+{
+	if (!c->dcap)
+		return NULL;
+	struct rdetail *d = &c->dv[dslot(c->dv, c->dcap, (uint32_t)idx + 1)];
+	return d->key ? d : NULL;
+}
+
+static struct rdetail *detail_add(struct campaign *c, size_t idx)
+{
+	struct rdetail *d = detail_get(c, idx);
+	if (d)
+		return d;
+	if ((c->dn + 1) * 2 > c->dcap) {
+		size_t cap = c->dcap ? c->dcap * 2 : 64;
+		struct rdetail *v = xcalloc(cap, sizeof *v);
+		for (size_t i = 0; i < c->dcap; i++)
+			if (c->dv[i].key)
+				v[dslot(v, cap, c->dv[i].key)] = c->dv[i];
+		free(c->dv);
+		c->dv = v;
+		c->dcap = cap;
+	}
+	d = &c->dv[dslot(c->dv, c->dcap, (uint32_t)idx + 1)];
+	d->key = (uint32_t)idx + 1;
+	c->dn++;
+	return d;
+}
+
+void campaign_detail(const struct campaign *c, size_t i, struct rcpt_detail *out)
+{
+	memset(out, 0, sizeof *out);
+	const struct rdetail *d = detail_get(c, i);
+	if (!d)
+		return;
+	out->deferrals = d->deferrals;
+	out->first_deferred = d->first_deferred;
+	out->next_at = d->deferrals ? campaign_backoff(d->last_deferred, d->deferrals) : 0;
+	out->code = d->code;
+	out->why = d->why;
 }
 
 /* ---- the journal ------------------------------------------------------------------- */
@@ -295,7 +289,6 @@ void campaign_apply(struct campaign *c, const char *line, size_t n)
 	unsigned long long idx = strtoull(p, &next, 10);
 	if (next == p || idx >= c->n)
 		return;
-	struct crcpt *r = &c->r[idx];
 	p = next;
 	time_t t = (time_t)strtoll(p, &next, 10);
 	p = next;
@@ -320,38 +313,47 @@ void campaign_apply(struct campaign *c, const char *line, size_t n)
 		text = p;
 		tn = (size_t)(end - p);
 	}
+	struct rdetail *d = detail_get(c, idx);
+	enum rcpt_state s;
 	switch (kind) {
 	case 'A':
-		r->state = RS_UNCERTAIN; /* until an outcome follows */
+		s = RS_UNCERTAIN; /* until an outcome follows */
 		break;
 	case 'S':
-		r->state = RS_SENT;
+		s = RS_SENT;
 		break;
 	case 'D':
-		if (r->deferrals == 0)
-			r->first_deferred = t;
-		r->deferrals++;
-		r->state = RS_DEFERRED;
-		r->next_at = campaign_backoff(t, r->deferrals);
+		d = detail_add(c, idx);
+		if (d->deferrals == 0)
+			d->first_deferred = t;
+		if (d->deferrals < UINT16_MAX)
+			d->deferrals++;
+		d->last_deferred = t;
+		s = RS_DEFERRED;
 		break;
 	case 'F':
-		r->state = RS_FAILED;
+		s = RS_FAILED;
 		break;
 	case 'K':
-		r->state = RS_SKIPPED;
+		s = RS_SKIPPED;
 		break;
 	case 'N':
 	case 'R':
-		r->state = r->deferrals ? RS_DEFERRED : RS_PENDING;
+		s = d && d->deferrals ? RS_DEFERRED : RS_PENDING;
 		break;
 	default:
 		return;
 	}
-	if (text) /* an outcome: its code, 0 when there was no reply (expired) */
-		r->code = code;
+	c->st[idx] = (unsigned char)s;
 	/* Reasons matter for those not sent; 100,000 "250 Ok" copies would not. */
-	if (text && kind != 'S')
-		r->why = own(c, text, tn);
+	if (text && kind != 'S') {
+		d = detail_add(c, idx);
+		d->code = code; /* 0 when there was no reply (expired) */
+		free(d->why);
+		d->why = xstrndup(text, tn);
+	} else if (text && d) {
+		d->code = code;
+	}
 }
 
 /* The time of the first "S idx time ..." line in text[0..n), complete lines
@@ -417,82 +419,115 @@ out:
 	return rc;
 }
 
-static void replay(struct campaign *c)
+/* The journal, a block at a time: memory holds a block, not the file.
+ * A torn last line is left out (journal_open cuts it before appending). */
+static int replay(struct campaign *c, const char *path, struct lb_err *err)
 {
-	const char *p = c->journal_text.p, *end = p + c->journal_text.n;
-	while (p && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break; /* a torn last line */
-		campaign_apply(c, p, (size_t)(nl - p));
-		p = nl + 1;
+	int fd = fsx_open_state(path, O_RDONLY, 0, err);
+	if (fd < 0)
+		return err->code == LB_ENOINPUT ? 0 : err->code; /* no journal yet */
+	size_t cap = 1 << 20, have = 0;
+	char *b = xmalloc(cap);
+	int rc = 0;
+	for (;;) {
+		ssize_t got = read(fd, b + have, cap - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = err_sys(err, LB_EIO, "%s", path);
+			break;
+		}
+		if (got == 0)
+			break;
+		have += (size_t)got;
+		const char *p = b, *end = b + have;
+		for (const char *nl; (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1)
+			campaign_apply(c, p, (size_t)(nl - p));
+		c->jsize += (uint64_t)(p - b);
+		have = (size_t)(end - p);
+		memmove(b, p, have);
+		if (have == cap) /* a line longer than a block: not one of ours */
+			b = xrealloc(b, cap *= 2);
 	}
+	free(b);
+	close(fd);
+	return rc;
 }
 
 int campaign_load(const struct config *cfg, const char *slug, struct campaign *c,
 		  struct lb_err *err)
 {
 	memset(c, 0, sizeof *c);
+	c->snap = (struct fmap){"", 0, 0};
 	c->slug = xstrdup(slug);
 	c->dir = campaign_dir(cfg, slug);
 	char *snap = path_join(c->dir, "recipients");
 	char *jpath = path_join(c->dir, "journal");
-	int rc = fsx_read_state(snap, &c->snapshot_text, 0, err);
+	int rc = fmap_open(snap, true, &c->snap, err);
 	if (!rc)
-		rc = parse_snapshot(c, snap, err);
-	if (!rc && fsx_exists(jpath)) {
-		rc = fsx_read_state(jpath, &c->journal_text, 0, err);
-		if (!rc)
-			replay(c);
-	}
+		rc = campaign_scan_snapshot(c, snap, err);
+	if (!rc)
+		rc = replay(c, jpath, err);
 	free(snap);
 	free(jpath);
 	return rc;
 }
 
+bool campaign_finished_fast(const struct config *cfg, const char *slug)
+{
+	char *dir = campaign_dir(cfg, slug);
+	char *path = path_join(dir, "journal");
+	struct lb_err err = {0};
+	int fd = fsx_open_state(path, O_RDONLY, 0, &err);
+	free(path);
+	free(dir);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	char tail[256];
+	bool done = false;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		off_t from = st.st_size > (off_t)sizeof tail ? st.st_size - (off_t)sizeof tail : 0;
+		ssize_t got = pread(fd, tail, (size_t)(st.st_size - from), from);
+		/* the last complete line: "E time\n" */
+		if (got > 1 && tail[got - 1] == '\n') {
+			ssize_t i = got - 1;
+			while (i > 0 && tail[i - 1] != '\n')
+				i--;
+			done = (i > 0 || from == 0) && got - i > 2 && tail[i] == 'E' &&
+			       tail[i + 1] == ' ';
+		}
+	}
+	close(fd);
+	return done;
+}
+
 void campaign_free(struct campaign *c)
 {
-	/* The strings live in the snapshot text or in `owned`; only the arrays are ours. */
-	for (size_t i = 0; i < c->n; i++)
-		free(c->r[i].fields);
-	free(c->r);
-	free(c->skip);
-	for (size_t i = 0; i < c->nowned; i++)
-		free(c->owned[i]);
-	free(c->owned);
-	buf_free(&c->snapshot_text);
-	buf_free(&c->journal_text);
+	for (size_t i = 0; i < c->dcap; i++)
+		free(c->dv[i].why);
+	free(c->dv);
+	free(c->st);
+	offtab_free(&c->roff);
+	offtab_free(&c->koff);
+	fmap_close(&c->snap);
 	free(c->slug);
 	free(c->dir);
 	memset(c, 0, sizeof *c);
+	c->snap = (struct fmap){"", 0, 0};
 }
 
 void campaign_count(const struct campaign *c, struct campaign_counts *k)
 {
 	memset(k, 0, sizeof *k);
-	for (size_t i = 0; i < c->n; i++) {
-		switch (c->r[i].state) {
-		case RS_SENT:
-			k->sent++;
-			break;
-		case RS_DEFERRED:
-			k->deferred++;
-			break;
-		case RS_FAILED:
-			k->failed++;
-			break;
-		case RS_UNCERTAIN:
-		case RS_INFLIGHT:
-			k->uncertain++;
-			break;
-		case RS_PENDING:
-			k->pending++;
-			break;
-		case RS_SKIPPED:
-			k->skipped++;
-			break;
-		}
-	}
-	k->skipped += c->nskip;
+	size_t by[8] = {0};
+	for (size_t i = 0; i < c->n; i++)
+		by[c->st[i] & 7]++;
+	k->sent = by[RS_SENT];
+	k->deferred = by[RS_DEFERRED];
+	k->failed = by[RS_FAILED];
+	k->uncertain = by[RS_UNCERTAIN] + by[RS_INFLIGHT];
+	k->pending = by[RS_PENDING];
+	k->skipped = by[RS_SKIPPED] + c->nskip;
 	k->total = c->n + c->nskip;
 }

@@ -53,6 +53,33 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
+/* The length of path's complete lines: a torn last line (a crash mid-write)
+ * is what follows the last '\n'.  Reads the end of the file only. */
+static int complete_length(int fd, const char *path, uint64_t *keep, struct lb_err *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return err_sys(err, LB_EIO, "%s", path);
+	uint64_t end = (uint64_t)st.st_size;
+	char b[4096];
+	while (end > 0) {
+		size_t n = end > sizeof b ? sizeof b : (size_t)end;
+		ssize_t got = pread(fd, b, n, (off_t)(end - n));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != (ssize_t)n)
+			return err_sys(err, LB_EIO, "%s", path);
+		const char *nl = memrchr(b, '\n', n);
+		if (nl) {
+			*keep = end - n + (uint64_t)(nl - b) + 1;
+			return 0;
+		}
+		end -= n;
+	}
+	*keep = 0;
+	return 0;
+}
+
 int journal_open(const char *path, struct buf *contents, struct journal **out, struct lb_err *err)
 {
 	bool existed = fsx_exists(path);
@@ -60,26 +87,24 @@ int journal_open(const char *path, struct buf *contents, struct journal **out, s
 	int fd = fsx_open_state(path, O_RDWR | O_CREAT | O_APPEND, 0600, err);
 	if (fd < 0)
 		return err->code;
-	struct buf all = BUF_INIT;
-	int rc = existed ? fsx_read_state(path, &all, 0, err) : fsx_sync_parent(path, err);
+	uint64_t keep = 0;
+	int rc = existed ? complete_length(fd, path, &keep, err) : fsx_sync_parent(path, err);
+	struct stat st;
+	/* Cut a torn last line so that new records start on a fresh line. */
+	if (!rc && existed && fstat(fd, &st) == 0 && (uint64_t)st.st_size != keep &&
+	    (ftruncate(fd, (off_t)keep) < 0 || fdatasync(fd) < 0))
+		rc = err_sys(err, LB_EIO, "%s: cutting a torn last record", path);
+	if (!rc && contents && keep) {
+		struct buf all = BUF_INIT;
+		rc = fsx_read_state(path, &all, 0, err);
+		if (!rc)
+			buf_add(contents, all.p, (size_t)keep < all.n ? (size_t)keep : all.n);
+		buf_free(&all);
+	}
 	if (rc) {
 		close(fd);
 		return rc;
 	}
-	/* Cut a torn last line so that new records start on a fresh line. */
-	size_t keep = all.n;
-	while (keep && all.p[keep - 1] != '\n')
-		keep--;
-	if (keep != all.n && (ftruncate(fd, (off_t)keep) < 0 || fdatasync(fd) < 0)) {
-		rc = err_sys(err, LB_EIO, "%s: cutting a torn last record", path);
-		buf_free(&all);
-		close(fd);
-		return rc;
-	}
-	if (contents) {
-		buf_add(contents, all.p, keep);
-	}
-	buf_free(&all);
 	struct journal *j = xcalloc(1, sizeof *j);
 	j->fd = fd;
 	j->path = xstrdup(path);

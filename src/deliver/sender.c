@@ -20,8 +20,13 @@ struct slot {
 	struct journal *j;
 	uint64_t seq; /* of its A record */
 	size_t idx;
+	struct crcpt who; /* the recipient, from the snapshot: the job points into it */
 	bool busy;
 };
+
+/* A byte per recipient for the run: queued, and attempts not sent. */
+#define QUEUED	   0x80
+#define RETRIES(m) ((m)&0x0f)
 
 struct run {
 	const struct config *cfg;
@@ -35,9 +40,10 @@ struct run {
 	struct slot *slots;
 	struct slot **batch; /* start()'s, nslots long */
 	size_t nslots;
-	size_t *queue, qhead, qn, qcap; /* the eligible recipients */
+	unsigned char *mark; /* QUEUED and RETRIES per recipient */
+	size_t cursor, qn;   /* the next queued is at or after cursor; how many */
 	size_t inflight;
-	unsigned char *retries; /* NOT_SENT count per recipient in this run */
+	struct crcpt scratch;
 	struct buf line;
 	int error;
 	struct lb_err *err;
@@ -134,10 +140,9 @@ static bool recipient_gone(const char *status, const char *text)
  * is suppressed for every campaign; a mailbox refused for good (5.2.x)
  * confirms a pending bounce report about it (store/suppressions.h); any
  * other 5xx (policy, our sender, the protocol) changes nothing. */
-static void after_5xx(struct run *r, size_t idx, int code, const char *status, const char *text,
-		      time_t now)
+static void after_5xx(struct run *r, const char *who, int code, const char *status,
+		      const char *text, time_t now)
 {
-	const char *who = r->c->r[idx].email;
 	struct lb_err e = {0};
 	struct buf ev = BUF_INIT;
 	outcome_reason(&ev, code, status, text);
@@ -190,29 +195,24 @@ static void on_done(void *ctx, struct tx_job *job, const struct outcome *out)
 		record(r, "F %zu %lld %d %s %s", idx, (long long)now, out->code, status, text);
 		r->st->failed++;
 		if (out->code / 100 == 5)
-			after_5xx(r, idx, out->code, status, text, now);
+			after_5xx(r, s->who.email, out->code, status, text, now);
 		break;
 	case OUT_UNCERTAIN:
 		/* Leave the A record without an outcome: that is what uncertain means. */
-		r->c->r[idx].state = RS_UNCERTAIN;
+		campaign_set_state(r->c, idx, RS_UNCERTAIN);
 		r->st->uncertain++;
 		log_warn("%s: connection lost after the message was sent; not resending "
 			 "(letterbox status lists it)",
-			 r->c->r[idx].email);
+			 s->who.email);
 		break;
 	case OUT_NOT_SENT:
 		record(r, "N %zu %lld", idx, (long long)now);
 		r->st->not_sent++;
 		/* Try again in this run, a few times, at the front of the queue. */
-		if (r->retries[idx] < 5 && r->error == 0) {
-			r->retries[idx]++;
-			if (r->qhead == 0) {
-				r->queue =
-				    xgrowarray(r->queue, &r->qcap, r->qn + 1, sizeof *r->queue);
-				memmove(r->queue + 1, r->queue, r->qn * sizeof *r->queue);
-				r->qhead = 1;
-			}
-			r->queue[--r->qhead] = idx;
+		if (RETRIES(r->mark[idx]) < 5 && r->error == 0) {
+			r->mark[idx] = (unsigned char)((r->mark[idx] + 1) | QUEUED);
+			if (idx < r->cursor)
+				r->cursor = idx;
 			r->qn++;
 		}
 		break;
@@ -240,17 +240,21 @@ static int start(struct run *r, struct lb_err *err)
 	int rc = 0;
 	while (n < room && r->qn && r->inflight + n < r->nslots &&
 	       (r->o->limit == 0 || r->st->attempted < (size_t)r->o->limit)) {
-		size_t idx = r->queue[r->qhead];
+		while (r->cursor < r->c->n && !(r->mark[r->cursor] & QUEUED))
+			r->cursor++;
+		LB_ASSERT(r->cursor < r->c->n);
+		size_t idx = r->cursor;
 		struct slot *s = free_slot(r);
 		LB_ASSERT(s);
-		struct crcpt *c = &r->c->r[idx];
+		struct crcpt *c = &s->who;
+		campaign_rcpt(r->c, idx, c);
 		struct recipient who = {c->email, c->name, c->fields, c->nfields};
 		if ((rc = newsletter_compose(r->nl, &who, time(NULL), &s->m, err)))
 			break; /* the ones composed so far still go */
-		r->qhead++;
+		r->mark[idx] &= (unsigned char)~QUEUED;
 		r->qn--;
 		s->seq = record(r, "A %zu %lld", idx, (long long)run_now(r));
-		c->state = RS_INFLIGHT;
+		campaign_set_state(r->c, idx, RS_INFLIGHT);
 		r->st->attempted++;
 		s->j = r->j;
 		s->idx = idx;
@@ -274,44 +278,48 @@ static void build_queue(struct run *r)
 {
 	struct campaign *c = r->c;
 	time_t now = r->o->now;
+	struct rcpt_detail d;
 	for (size_t i = 0; i < c->n; i++) {
-		struct crcpt *p = &c->r[i];
-		if (p->state == RS_UNCERTAIN && r->o->resend_uncertain)
+		if (campaign_state(c, i) == RS_UNCERTAIN && r->o->resend_uncertain)
 			record(r, "R %zu %lld", i, (long long)now);
+		enum rcpt_state st = campaign_state(c, i);
+		if (st != RS_PENDING && st != RS_DEFERRED)
+			continue;
 		/* Suppressed since the snapshot was taken (removed, unsubscribed,
 		 * bounced while the campaign was under way or deferred): the
 		 * suppressions as of this run decide, not the snapshot. */
-		enum sup_reason why = p->state == RS_PENDING || p->state == RS_DEFERRED
-					  ? suppressions_check(r->sup, p->email)
-					  : SUP_NONE;
+		campaign_rcpt(c, i, &r->scratch);
+		enum sup_reason why = suppressions_check(r->sup, r->scratch.email);
 		if (why != SUP_NONE) {
 			record(r, "K %zu %lld suppressed: %s", i, (long long)now,
 			       sup_reason_name(why));
 			r->st->skipped++;
 			continue;
 		}
-		if (p->state == RS_DEFERRED && p->first_deferred + r->cfg->give_up <= now) {
+		campaign_detail(c, i, &d);
+		if (st == RS_DEFERRED && d.first_deferred + r->cfg->give_up <= now) {
 			struct buf since = BUF_INIT;
-			time_local(&since, p->first_deferred);
+			time_local(&since, d.first_deferred);
 			record(r, "F %zu %lld 0 - expired: deferred since %s", i, (long long)now,
 			       since.p);
 			buf_free(&since);
 			r->st->expired++;
 			continue;
 		}
-		if (p->state == RS_PENDING || (p->state == RS_DEFERRED && p->next_at <= now)) {
-			r->queue = xgrowarray(r->queue, &r->qcap, r->qn + 1, sizeof *r->queue);
-			r->queue[r->qn++] = i;
+		if (st == RS_PENDING || (st == RS_DEFERRED && d.next_at <= now)) {
+			r->mark[i] |= QUEUED;
+			r->qn++;
 		}
 	}
 }
 
 static bool campaign_done(const struct campaign *c)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->r[i].state == RS_PENDING || c->r[i].state == RS_DEFERRED ||
-		    c->r[i].state == RS_INFLIGHT)
+	for (size_t i = 0; i < c->n; i++) {
+		enum rcpt_state s = campaign_state(c, i);
+		if (s == RS_PENDING || s == RS_DEFERRED || s == RS_INFLIGHT)
 			return false;
+	}
 	return true;
 }
 
@@ -360,7 +368,7 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 	r.batch = xcalloc(r.nslots, sizeof *r.batch);
 	for (size_t i = 0; i < r.nslots; i++)
 		message_init(&r.slots[i].m);
-	r.retries = xcalloc(c->n + 1, 1);
+	r.mark = xcalloc(c->n + 1, 1);
 
 	if (c->finished && o->resend_uncertain)
 		c->finished = false;
@@ -368,20 +376,27 @@ int campaign_send(const struct config *cfg, struct campaign *c, struct newslette
 	rc = run_loop(&r);
 	if (!rc && campaign_done(c) && !c->finished)
 		record(&r, "E %lld", (long long)run_now(&r));
+	c->jsize = journal_appended(r.j);
 	struct lb_err jerr = {0};
 	int jrc = journal_close(r.j, &jerr);
 	if (jrc && !rc) {
 		*err = jerr;
 		rc = jrc;
 	}
+	/* For status: the journal as this run left it (only when it is all on
+	 * disk; else the next reader rebuilds it from the journal). */
+	if (!jrc && campaign_summary_write(c, &jerr))
+		log_warn("%s", jerr.msg);
 	draw_progress(&r, true);
 	st->seconds = mono() - r.t0;
-	for (size_t i = 0; i < r.nslots; i++)
+	for (size_t i = 0; i < r.nslots; i++) {
 		message_free(&r.slots[i].m);
+		crcpt_free(&r.slots[i].who);
+	}
+	crcpt_free(&r.scratch);
 	free(r.slots);
 	free(r.batch);
-	free(r.retries);
-	free(r.queue);
+	free(r.mark);
 	buf_free(&r.line);
 	return rc;
 }

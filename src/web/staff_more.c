@@ -19,15 +19,15 @@
 #define ATTENTION_MAX 100
 
 /* Reports since the campaign started about the people it went to. */
-static void later_reports(const struct campaign *c, const struct suppressions *sup, size_t *bounces,
-			  size_t *complaints, size_t *unsubscribes)
+static void later_reports(struct campaign_summary *c, const struct suppressions *sup,
+			  size_t *bounces, size_t *complaints, size_t *unsubscribes)
 {
 	*bounces = *complaints = *unsubscribes = 0;
-	for (size_t i = 0; sup && i < c->n; i++) {
-		if (c->r[i].state != RS_SENT)
-			continue;
-		const struct suppression *x = suppressions_get(sup, c->r[i].email);
-		if (!x || x->when < c->started)
+	size_t n = 0;
+	const struct suppression *const *v = sup ? suppressions_list(sup, &n) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct suppression *x = v[i];
+		if (x->when < c->started || !campaign_sent_to(c, x->key))
 			continue;
 		*bounces += x->reason == SUP_HARD_BOUNCE;
 		*complaints += x->reason == SUP_COMPLAINT;
@@ -35,11 +35,10 @@ static void later_reports(const struct campaign *c, const struct suppressions *s
 	}
 }
 
-static void campaign_block(struct web *w, struct buf *b, const struct campaign *c,
+static void campaign_block(struct web *w, struct buf *b, struct campaign_summary *c,
 			   const struct suppressions *sup)
 {
-	struct campaign_counts k;
-	campaign_count(c, &k);
+	struct campaign_counts k = c->k;
 	size_t bo, co, un;
 	later_reports(c, sup, &bo, &co, &un);
 	struct buf t = BUF_INIT;
@@ -57,9 +56,9 @@ static void campaign_block(struct web *w, struct buf *b, const struct campaign *
 		   "</dl>\n",
 		   k.sent, k.deferred, k.failed, k.uncertain, k.pending, k.skipped, bo, co, un);
 	size_t shown = 0;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct crcpt *r = &c->r[i];
-		if (r->state == RS_SENT || r->state == RS_PENDING || r->state == RS_SKIPPED)
+	for (size_t i = 0; i < c->nattn; i++) {
+		const struct cattn *r = &c->attn[i];
+		if (r->state == RS_SKIPPED)
 			continue;
 		if (!shown)
 			buf_adds(b, "<h3>Needs attention</h3><ul class=\"history\">\n");
@@ -108,8 +107,8 @@ void web_get_staff_campaigns(struct web *w)
 	while (paths[n])
 		n++;
 	for (size_t i = n; i-- > 0;) {
-		struct campaign c;
-		if (campaign_load(w->cfg, strrchr(paths[i], '/') + 1, &c, &err)) {
+		struct campaign_summary c;
+		if (campaign_summary(w->cfg, strrchr(paths[i], '/') + 1, &c, &err)) {
 			log_warn("staff: %s", err.msg);
 			buf_adds(&b, "<p>A campaign cannot be read right now: ");
 			web_html(&b, strrchr(paths[i], '/') + 1);
@@ -117,7 +116,7 @@ void web_get_staff_campaigns(struct web *w)
 		} else {
 			campaign_block(w, &b, &c, sup);
 		}
-		campaign_free(&c);
+		campaign_summary_free(&c);
 	}
 	web_page(w, 200, "Campaigns", b.p);
 	buf_free(&b);
