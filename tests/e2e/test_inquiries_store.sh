@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The upgrade of a site's inquiries (store/inquiries_import.c): the state
+# The inquiry store (store/inquiries.h).  The upgrade of a site's
+# inquiries (store/inquiries_import.c): the state
 # the release before the indexed store wrote (tests/data/state-v1) is read
 # into state/letterbox.db on the first command, and every command then
 # prints what that release printed; state/inquiries becomes inquiries.pre-1
 # and goes after the next successful command.  kill -9 during the upgrade,
 # at random and at its crash points, loses nothing and reads nothing twice.
+# A purge really deletes; the digest lists the 50 most pressing waiting
+# inquiries and counts the rest, with the staff pages' link.
 source "$(dirname "$0")/../lib.sh"
 FIX=$TOP/tests/data/state-v1
 S=$T_TMP/site
@@ -86,5 +89,22 @@ same "  its rows are gone" "$(sql 'SELECT count(*) FROM inq_records WHERE number
 sql 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 if grep -q "posteo" "$S/state/letterbox.db"; then fail "  its message is not in the file (secure_delete)"; else
 	pass "  its message is not in the file (secure_delete)"; fi
+
+echo "-- the digest: the 50 most pressing, the rest counted, the link to all of them"
+fresh
+expect_exit 0 "the upgrade" lbs inquiries
+sql "WITH RECURSIVE c(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM c WHERE i < 69)
+	INSERT INTO inq_records(number, received, from_addr, subject, status, priority)
+	SELECT i, 1796000000 + i, 'p' || i || '@example.org', 'question ' || i, 'new',
+	CASE WHEN i = 69 THEN 'urgent' ELSE 'normal' END FROM c"
+expect_exit 0 "digest --dry-run with 62 waiting" lbs digest --dry-run
+same "  lists 50" "$(grep -c '^  #[0-9]' "$T_TMP/out")" 50
+same "  urgent first, then oldest" "$(grep -o '^  #[0-9]*' "$T_TMP/out" | head -4 | xargs)" "#2 #69 #3 #10"
+check "  counts the rest" grep -qx "  and 12 more" "$T_TMP/out"
+check "  links to the staff pages" grep -qx "All of them: http://127.0.0.1:8080/news/staff/" "$T_TMP/out"
+check "  says how many wait" grep -q "^Inquiries: 62 new, 0 open, 1 answered" "$T_TMP/out"
+set_web_url "$S" ""
+expect_exit 0 "without web.url" lbs digest --dry-run
+if grep -q "/staff/" "$T_TMP/out"; then fail "  no link"; else pass "  no link"; fi
 
 [ -z "$(grep -c fail "$T_RESULTS" | grep -v '^0$')" ]
