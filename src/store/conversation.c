@@ -299,34 +299,3 @@ time_t inquiry_last_message(const struct inquiry *q)
 	conv_msgs_free(v, n);
 	return last;
 }
-
-int inq_put_entry(sqlite3 *db, unsigned number, const char *entry, const char *message_id,
-		  const char *key, time_t when, struct lb_err *err)
-{
-	sqlite3_stmt *st;
-	int rc = db_prepare(
-	    db, "INSERT INTO inq_thread(number, entry, message_id, key) VALUES (?, ?, ?, ?)", &st,
-	    err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, number);
-	sqlite3_bind_text(st, 2, entry, -1, SQLITE_STATIC);
-	db_bind_text(st, 3, message_id && *message_id ? message_id : NULL);
-	db_bind_text(st, 4, key && *key ? key : NULL);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, "state/" DB_FILE ": inq_thread", err);
-	sqlite3_finalize(st);
-	if (rc)
-		return rc;
-	rc = db_prepare(
-	    db, "UPDATE inq_records SET last_message = max(last_message, ?) WHERE number = ?", &st,
-	    err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)when);
-	sqlite3_bind_int64(st, 2, number);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, "state/" DB_FILE ": inq_records", err);
-	sqlite3_finalize(st);
-	return rc;
-}

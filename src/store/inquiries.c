@@ -17,19 +17,58 @@ int inq_db(const char *state_dir, sqlite3 **db, struct lb_err *err)
 	return db_get(state_dir, db, err);
 }
 
-/* Step a statement that returns no rows, and finalize it. */
+/* The writing statements, kept prepared while a batch runs (inq_batch):
+ * the import writes hundreds of thousands of rows, and preparing each
+ * statement anew would cost more than the row. */
+enum { S_PUT, S_HIST, S_NOTED, S_BLOB, S_HIGHEST, S_ENTRY, S_LAST, S_TAKEN, S_COUNT };
+static struct {
+	bool on;
+	sqlite3_stmt *st[S_COUNT];
+} batch;
+
+void inq_batch(bool on)
+{
+	for (size_t i = 0; !on && i < S_COUNT; i++) {
+		sqlite3_finalize(batch.st[i]);
+		batch.st[i] = NULL;
+	}
+	batch.on = on;
+}
+
+static int prep(sqlite3 *db, int slot, const char *sql, sqlite3_stmt **st, struct lb_err *err)
+{
+	if (batch.on && batch.st[slot]) {
+		*st = batch.st[slot];
+		sqlite3_clear_bindings(*st);
+		return 0;
+	}
+	int rc = db_prepare(db, sql, st, err);
+	if (!rc && batch.on)
+		batch.st[slot] = *st;
+	return rc;
+}
+
+static void unprep(sqlite3_stmt *st)
+{
+	if (batch.on)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+}
+
+/* Step a statement that returns no rows, and release it. */
 static int done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct lb_err *err)
 {
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, what, err);
-	sqlite3_finalize(st);
+	unprep(st);
 	return rc;
 }
 
 int inq_put(sqlite3 *db, const struct inquiry *q, struct lb_err *err)
 {
 	sqlite3_stmt *st;
-	int rc = db_prepare(
-	    db,
+	int rc = prep(
+	    db, S_PUT,
 	    "INSERT INTO inq_records(" INQ_COLUMNS
 	    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 	    "?,?,?,?,0) ON CONFLICT(number) DO UPDATE SET received=excluded.received,"
@@ -99,10 +138,10 @@ int inq_put_history_text(sqlite3 *db, unsigned number, const char *time, const c
 			 const char *what, const char *detail, struct lb_err *err)
 {
 	sqlite3_stmt *st;
-	int rc = db_prepare(db,
-			    "INSERT INTO inq_history(number, time, who, what, detail)"
-			    " VALUES (?, ?, ?, ?, ?)",
-			    &st, err);
+	int rc = prep(db, S_HIST,
+		      "INSERT INTO inq_history(number, time, who, what, detail)"
+		      " VALUES (?, ?, ?, ?, ?)",
+		      &st, err);
 	if (rc)
 		return rc;
 	char *f[] = {flat(who), flat(what), flat(detail)};
@@ -140,7 +179,7 @@ int inq_put_blob(sqlite3 *db, unsigned number, const char *raw, size_t n, long l
 		 struct lb_err *err)
 {
 	sqlite3_stmt *st;
-	int rc = db_prepare(db, "INSERT INTO inq_blobs(number, data) VALUES (?, ?)", &st, err);
+	int rc = prep(db, S_BLOB, "INSERT INTO inq_blobs(number, data) VALUES (?, ?)", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, number);
@@ -154,21 +193,46 @@ int inq_put_blob(sqlite3 *db, unsigned number, const char *raw, size_t n, long l
 int inq_put_highest(sqlite3 *db, unsigned n, struct lb_err *err)
 {
 	sqlite3_stmt *st;
-	int rc = db_prepare(db,
-			    "INSERT INTO inq_meta(key, value) VALUES ('highest', ?1)"
-			    " ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)",
-			    &st, err);
+	int rc = prep(db, S_HIGHEST,
+		      "INSERT INTO inq_meta(key, value) VALUES ('highest', ?1)"
+		      " ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)",
+		      &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, n);
 	return done(db, st, "state/" DB_FILE ": inq_meta", err);
 }
 
+int inq_put_entry(sqlite3 *db, unsigned number, const char *entry, const char *message_id,
+		  const char *key, time_t when, struct lb_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = prep(db, S_ENTRY,
+		      "INSERT INTO inq_thread(number, entry, message_id, key) VALUES (?, ?, ?, ?)",
+		      &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, number);
+	sqlite3_bind_text(st, 2, entry, -1, SQLITE_STATIC);
+	db_bind_text(st, 3, message_id && *message_id ? message_id : NULL);
+	db_bind_text(st, 4, key && *key ? key : NULL);
+	if ((rc = done(db, st, "state/" DB_FILE ": inq_thread", err)) != 0)
+		return rc;
+	rc = prep(db, S_LAST,
+		  "UPDATE inq_records SET last_message = max(last_message, ?) WHERE number = ?",
+		  &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)when);
+	sqlite3_bind_int64(st, 2, number);
+	return done(db, st, "state/" DB_FILE ": inq_records", err);
+}
+
 /* Whether number is in use. */
 static int taken(sqlite3 *db, unsigned number, bool *yes, struct lb_err *err)
 {
 	sqlite3_stmt *st;
-	int rc = db_prepare(db, "SELECT 1 FROM inq_records WHERE number = ?", &st, err);
+	int rc = prep(db, S_TAKEN, "SELECT 1 FROM inq_records WHERE number = ?", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, number);
@@ -176,7 +240,7 @@ static int taken(sqlite3 *db, unsigned number, bool *yes, struct lb_err *err)
 	*yes = s == SQLITE_ROW;
 	if (s != SQLITE_ROW && s != SQLITE_DONE)
 		rc = db_fail(db, "state/" DB_FILE ": inq_records", err);
-	sqlite3_finalize(st);
+	unprep(st);
 	return rc;
 }
 

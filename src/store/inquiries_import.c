@@ -337,6 +337,11 @@ int inquiries_import(sqlite3 *db, const char *state_dir, struct lb_err *err)
 		if (im.fd < 0 && errno != ENOENT)
 			rc = err_sys(err, fsx_errno_code(errno), "%s", msgs);
 	}
+	/* Statements prepared once, and a larger page cache (the indexes take
+	 * rows in no order of theirs) for the length of the import. */
+	inq_batch(true);
+	if (!rc)
+		rc = db_exec(db, "PRAGMA cache_size = -8000", err);
 	for (size_t i = 0; !rc && i < b.cap; i++)
 		if (b.v[i].number)
 			rc = move_record(
@@ -353,6 +358,8 @@ int inquiries_import(sqlite3 *db, const char *state_dir, struct lb_err *err)
 	}
 	if (!rc && b.highest)
 		rc = inq_put_highest(db, b.highest, err);
+	inq_batch(false);
+	sqlite3_exec(db, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
 	if (im.fd >= 0)
 		close(im.fd);
 	free(msgs);

@@ -93,6 +93,10 @@ int inq_read_blob(const char *state_dir, long long id, size_t len, struct buf *o
 /* The highest number ever given goes up to n. */
 int inq_put_highest(sqlite3 *db, unsigned n, struct lb_err *err);
 
+/* Keep the writing statements prepared from now on (on), or finalize them
+ * (off): for the import's many rows, before the connection closes. */
+void inq_batch(bool on);
+
 /* The INQ_NOTED_* bit of a history entry (who, what), or 0. */
 unsigned inq_noted_bit(const char *who, const char *what);
 
