@@ -77,7 +77,7 @@ int inquiry_add_copy(const char *state_dir, struct inquiry *q, const char *raw, 
 		buf_printf(&c, "%lld:%zu", id, n);
 		q->copies = buf_take(&c);
 		*k = count;
-		rc = inq_put(db, q, err);
+		rc = inq_put(db, q, 0, err);
 	}
 	if (rc) {
 		db_rollback(db);
@@ -243,7 +243,7 @@ int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_ms
 		rc = inq_put_entry(db, q->number, line.p, m->message_id, m->key, m->when, err);
 	}
 	if (!rc && save)
-		rc = inq_put(db, q, err);
+		rc = inq_put(db, q, 0, err);
 	for (size_t i = 0; !rc && i < nnotes; i++)
 		rc = inq_put_history(db, q->number, m->when, "letterbox", notes[i].what,
 				     notes[i].detail, err);

@@ -64,14 +64,14 @@ static int done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct lb_err *
 	return rc;
 }
 
-int inq_put(sqlite3 *db, const struct inquiry *q, struct lb_err *err)
+int inq_put(sqlite3 *db, const struct inquiry *q, time_t last, struct lb_err *err)
 {
 	sqlite3_stmt *st;
 	int rc = prep(
 	    db, S_PUT,
-	    "INSERT INTO inq_records(" INQ_COLUMNS
-	    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	    "?,?,?,?,0) ON CONFLICT(number) DO UPDATE SET received=excluded.received,"
+	    "INSERT INTO inq_records(" INQ_COLUMNS ", last_message)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(number) DO "
+	    "UPDATE SET received=excluded.received,"
 	    " from_addr=excluded.from_addr, from_name=excluded.from_name,"
 	    " subject=excluded.subject, message_id=excluded.message_id, key=excluded.key,"
 	    " article=excluded.article, subscriber=excluded.subscriber, status=excluded.status,"
@@ -104,6 +104,8 @@ int inq_put(sqlite3 *db, const struct inquiry *q, struct lb_err *err)
 	sqlite3_bind_int64(st, i++, q->msg_off);
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)q->msg_len);
 	db_bind_text(st, i++, q->copies);
+	sqlite3_bind_int(st, i++, (int)q->noted);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)(last ? last : q->received));
 	return done(db, st, "state/" DB_FILE ": inq_records", err);
 }
 
@@ -135,7 +137,7 @@ static char *flat(const char *s)
 }
 
 int inq_put_history_text(sqlite3 *db, unsigned number, const char *time, const char *who,
-			 const char *what, const char *detail, struct lb_err *err)
+			 const char *what, const char *detail, bool mark, struct lb_err *err)
 {
 	sqlite3_stmt *st;
 	int rc = prep(db, S_HIST,
@@ -153,7 +155,7 @@ int inq_put_history_text(sqlite3 *db, unsigned number, const char *time, const c
 	unsigned bit = inq_noted_bit(f[0], f[1]);
 	for (int i = 0; i < 3; i++)
 		free(f[i]);
-	if (!rc && bit) {
+	if (!rc && bit && mark) {
 		rc = db_prepare(db, "UPDATE inq_records SET noted = noted | ? WHERE number = ?",
 				&st, err);
 		if (!rc) {
@@ -170,7 +172,7 @@ int inq_put_history(sqlite3 *db, unsigned number, time_t when, const char *who, 
 {
 	struct buf t = BUF_INIT;
 	time_iso(&t, when);
-	int rc = inq_put_history_text(db, number, t.p, who, what, detail, err);
+	int rc = inq_put_history_text(db, number, t.p, who, what, detail, true, err);
 	buf_free(&t);
 	return rc;
 }
@@ -216,7 +218,7 @@ int inq_put_entry(sqlite3 *db, unsigned number, const char *entry, const char *m
 	sqlite3_bind_text(st, 2, entry, -1, SQLITE_STATIC);
 	db_bind_text(st, 3, message_id && *message_id ? message_id : NULL);
 	db_bind_text(st, 4, key && *key ? key : NULL);
-	if ((rc = done(db, st, "state/" DB_FILE ": inq_thread", err)) != 0)
+	if ((rc = done(db, st, "state/" DB_FILE ": inq_thread", err)) != 0 || !when)
 		return rc;
 	rc = prep(db, S_LAST,
 		  "UPDATE inq_records SET last_message = max(last_message, ?) WHERE number = ?",
@@ -263,7 +265,7 @@ int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size
 		rc = inq_put_blob(db, q->number, raw, n, &q->msg_off, err);
 	if (!rc) {
 		q->msg_len = n;
-		rc = inq_put(db, q, err);
+		rc = inq_put(db, q, 0, err);
 	}
 	if (!rc)
 		rc = inq_put_highest(db, q->number, err);
@@ -288,7 +290,7 @@ int inquiry_save_noted(const char *state_dir, const struct inquiry *q, time_t wh
 	int rc = inq_db(state_dir, &db, err);
 	if (rc || (rc = db_begin(db, err)))
 		return rc;
-	rc = inq_put(db, q, err);
+	rc = inq_put(db, q, 0, err);
 	if (!rc)
 		rc = inq_put_highest(db, q->number, err);
 	if (!rc && what)

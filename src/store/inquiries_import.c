@@ -49,22 +49,21 @@ struct book {
 	size_t nhist, hcap;
 };
 
+/* v with its escapes (\\n, \\r, \\\\) undone, in an allocation of its own
+ * size (a store has hundreds of thousands of these). */
 static char *unescape(struct span v)
 {
-	struct buf b = BUF_INIT;
-	buf_grow(&b, v.n);
-	const char *p = v.p, *end = v.p + v.n;
-	while (p < end) {
-		const char *bs = memchr(p, '\\', (size_t)(end - p));
-		if (!bs || bs + 1 >= end) {
-			buf_add(&b, p, (size_t)(end - p));
-			break;
+	char *out = xmalloc(v.n + 1), *w = out;
+	for (const char *p = v.p, *end = v.p + v.n; p < end; p++) {
+		if (*p == '\\' && p + 1 < end) {
+			p++;
+			*w++ = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
+		} else {
+			*w++ = *p;
 		}
-		buf_add(&b, p, (size_t)(bs - p));
-		buf_addc(&b, bs[1] == 'n' ? '\n' : bs[1] == 'r' ? '\r' : bs[1]);
-		p = bs + 2;
 	}
-	return buf_take(&b);
+	*w = '\0';
+	return out;
 }
 
 #define TEXT_FIELD(name)                                                                           \
@@ -262,9 +261,6 @@ static int move_entry(struct importer *im, unsigned number, const char *entry, s
 	char *copy = xstrdup(entry);
 	char *f[7];
 	size_t k = split(copy, f, 7);
-	time_t when = 0;
-	if (k >= 2)
-		time_parse(span_cstr(f[1]), &when);
 	int rc = 0;
 	if (k == 7 && !strcmp(f[0], "in")) {
 		long long id;
@@ -273,10 +269,10 @@ static int move_entry(struct importer *im, unsigned number, const char *entry, s
 		struct buf e = BUF_INIT;
 		buf_printf(&e, "in\t%s\t%lld\t%s\t%s\t%s\t%s", f[1], id, f[3], f[4], f[5], f[6]);
 		if (!rc)
-			rc = inq_put_entry(im->db, number, e.p, f[5], f[4], when, err);
+			rc = inq_put_entry(im->db, number, e.p, f[5], f[4], 0, err);
 		buf_free(&e);
 	} else {
-		rc = inq_put_entry(im->db, number, entry, k == 4 ? f[2] : NULL, NULL, when, err);
+		rc = inq_put_entry(im->db, number, entry, k == 4 ? f[2] : NULL, NULL, 0, err);
 	}
 	free(copy);
 	return rc;
@@ -303,8 +299,20 @@ static int move_record(struct importer *im, struct inquiry *q, const char *threa
 		q->copies = copies.n ? buf_take(&copies) : NULL;
 	}
 	buf_free(&copies);
+	/* noted and last_message go in with the record: an UPDATE of each row
+	 * after it, within the upgrade's one transaction, costs SQLite memory
+	 * in proportion to the store */
+	time_t last = q->received;
+	for (const char *t = thread; t && *t;) {
+		const char *tab = strchr(t, '\t'), *nl = strchr(t, '\n');
+		time_t w;
+		if (tab && (!nl || tab < nl) && time_parse((struct span){tab + 1, 20}, &w) &&
+		    w > last)
+			last = w;
+		t = nl ? nl + 1 : NULL;
+	}
 	if (!rc)
-		rc = inq_put(im->db, q, err);
+		rc = inq_put(im->db, q, last, err);
 	for (const char *t = thread; !rc && t && *t;) {
 		const char *nl = strchr(t, '\n');
 		char *entry = nl ? xstrndup(t, (size_t)(nl - t)) : xstrdup(t);
@@ -337,6 +345,13 @@ int inquiries_import(sqlite3 *db, const char *state_dir, struct lb_err *err)
 		if (im.fd < 0 && errno != ENOENT)
 			rc = err_sys(err, fsx_errno_code(errno), "%s", msgs);
 	}
+	for (size_t i = 0; i < b.nhist; i++)
+		if (present(&b, b.hist[i].number)) {
+			char *f[4], *copy = xstrdup(b.hist[i].line);
+			if (split(copy, f, 4) == 4)
+				b.v[b.hist[i].number].noted |= inq_noted_bit(f[1], f[2]);
+			free(copy);
+		}
 	/* Statements prepared once, and a larger page cache (the indexes take
 	 * rows in no order of theirs) for the length of the import. */
 	inq_batch(true);
@@ -354,7 +369,7 @@ int inquiries_import(sqlite3 *db, const char *state_dir, struct lb_err *err)
 		static char none[1];
 		char *f[4] = {none, none, none, none};
 		split(b.hist[i].line, f, 4);
-		rc = inq_put_history_text(db, b.hist[i].number, f[0], f[1], f[2], f[3], err);
+		rc = inq_put_history_text(db, b.hist[i].number, f[0], f[1], f[2], f[3], false, err);
 	}
 	if (!rc && b.highest)
 		rc = inq_put_highest(db, b.highest, err);

@@ -72,16 +72,18 @@ void inq_row(sqlite3_stmt *st, struct inquiry *q);
 /* q->thread from inq_thread. */
 int inq_thread_read(sqlite3 *db, struct inquiry *q, struct lb_err *err);
 
-/* Insert or replace q's record (noted and last_message kept). */
-int inq_put(sqlite3 *db, const struct inquiry *q, struct lb_err *err);
+/* Insert or replace q's record.  A new one gets q->noted and last_message
+ * last (0: q->received); a new version keeps the stored ones. */
+int inq_put(sqlite3 *db, const struct inquiry *q, time_t last, struct lb_err *err);
 /* A history line; a letterbox entry on an outcome sets its INQ_NOTED_* bit. */
 int inq_put_history(sqlite3 *db, unsigned number, time_t when, const char *who, const char *what,
 		    const char *detail, struct lb_err *err);
-/* A history line as the old log had it: its time as text. */
+/* A history line as the old log had it: its time as text; mark: set the
+ * record's INQ_NOTED_* bit for it (the import sets them with the record). */
 int inq_put_history_text(sqlite3 *db, unsigned number, const char *time, const char *who,
-			 const char *what, const char *detail, struct lb_err *err);
+			 const char *what, const char *detail, bool mark, struct lb_err *err);
 /* A thread entry (its text; message_id and key for look-ups may be NULL);
- * an "in" entry at when moves last_message. */
+ * when (0: not) moves the record's last_message. */
 int inq_put_entry(sqlite3 *db, unsigned number, const char *entry, const char *message_id,
 		  const char *key, time_t when, struct lb_err *err);
 /* Store raw as number's; *id receives its row. */
