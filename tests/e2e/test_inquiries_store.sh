@@ -22,7 +22,7 @@ fresh() {
 	chmod -R go-rwx "$S/state"
 }
 lbs() { lb -C "$S" "$@"; }
-sql() { sqlite3 "$S/state/letterbox.db" "$1"; }
+sql() { sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "$1"; }
 
 echo "-- the first command upgrades; it and the next print what the release printed"
 fresh

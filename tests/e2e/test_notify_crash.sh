@@ -161,7 +161,7 @@ urgent "Kim Example" kim@people.test
 same "a poll killed after the alert's intent" "$(crash after-alert-intent)" 137
 KIM=$(inq_of kim@people.test)
 # The record as the old code wrote it: the intent without its state.
-sqlite3 "$S/state/letterbox.db" "UPDATE inq_records SET alert_state = NULL, ack_state = NULL"
+sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "UPDATE inq_records SET alert_state = NULL, ack_state = NULL"
 expect_exit 0 "the next poll" lbs poll
 grep_err "inquiry $KIM: urgent alert may not have been sent" "  reports the intent with no outcome in the history"
 if grep -qE "inquiry ($JO|$FAY|$GUS|$HAL|$ERIN|$LOU|$MAX): " "$T_TMP/err"; then fail "  not those whose history has the outcome"; else
@@ -190,7 +190,7 @@ rm "$S/state/acknowledged"
 mv "$T_TMP/acklog" "$S/state/acknowledged"
 
 echo "-- kill -9 at random during a poll of 40 urgent messages"
-sqlite3 "$S/state/letterbox.db" "DELETE FROM inq_blobs; DELETE FROM inq_thread; DELETE FROM inq_history;
+sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "DELETE FROM inq_blobs; DELETE FROM inq_thread; DELETE FROM inq_history;
 	DELETE FROM inq_records; DELETE FROM inq_meta"
 rm -rf "$S/state/poll" "$S/state/acknowledged" "$S/outbox" "$S/inbox"
 mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"

@@ -327,7 +327,7 @@ def local(iso):
     t = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zoneinfo.ZoneInfo(zone))
     return t.strftime("%Y-%m-%d %H:%M %Z")
 print(local(q["received"]) + " | " + local(note))' "$1" "$DEE" \
-		"$(sqlite3 "$S/state/letterbox.db" "SELECT time FROM inq_history WHERE number = $DEE AND who = 'maria' AND what = 'note' LIMIT 1")"
+		"$(sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "SELECT time FROM inq_history WHERE number = $DEE AND who = 'maria' AND what = 'note' LIMIT 1")"
 }
 same "  London: Received and history in GMT/BST" "$london" "$(want Europe/London)"
 check "  ... (both times there: '$london')" grep -qxE '([0-9-]{10} [0-9:]{5} (GMT|BST)( \| )?){2}' <<<"$london"
