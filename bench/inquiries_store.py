@@ -195,26 +195,38 @@ def fmt(n):
     return "%dk" % (n // 1000) if n >= 1000 else str(n)
 
 
-def pollack(builds, n, m):
+def pollack(builds, n, ms):
+    """For each build and store (empty, n): a poll of each count in ms; with
+    two counts, the cost of one more message (the slope) and the run's fixed
+    cost (the intercept: opening the store, poll's index of the inquiries)."""
     tmp = tempfile.mkdtemp(prefix="lbinqpoll.")
     try:
         for size in (0, n):
             base = os.path.join(tmp, "gen%d" % size)
             make_site(base, size)
             for name, lb in builds:
-                site = os.path.join(tmp, "%s%d" % (name, size))
-                shutil.copytree(base, site, symlinks=True)
-                run(lb, site, ["inquiries", "list", "--status", "new"])  # the upgrade, untimed
-                for i in range(m):
-                    with open("%s/inbox/new/a%d.m" % (site, i), "w") as f:
-                        f.write("From: New %d <new%d@people.test>\nTo: news@example.org\nSubject: a question %d\n"
-                                "Message-ID: <a%d@people.test>\nDate: Tue, 24 Nov 2026 10:00:00 +0000\n\n"
-                                "Do you offer evening sessions?\n" % (i, i, i, i))
-                dt, rss, rc = run(lb, site, ["poll", "--now", "2026-11-25 09:00"])
-                print("poll, acknowledgements on: %s, store of %d: %d messages in %.2f s = %.2f ms/message"
-                      " (cpu %.2f ms/message), %.1f MB"
-                      % (name, size, m, dt, dt * 1000 / m, run.cpu * 1000 / m, rss / 1024), flush=True)
-                shutil.rmtree(site)
+                pts = []
+                for m in ms:
+                    site = os.path.join(tmp, "%s%d" % (name, size))
+                    shutil.copytree(base, site, symlinks=True)
+                    run(lb, site, ["inquiries", "list", "--status", "new"])  # the upgrade, untimed
+                    for i in range(m):
+                        with open("%s/inbox/new/a%d.m" % (site, i), "w") as f:
+                            f.write("From: New %d <new%d@people.test>\nTo: news@example.org\n"
+                                    "Subject: a question %d\nMessage-ID: <a%d@people.test>\n"
+                                    "Date: Tue, 24 Nov 2026 10:00:00 +0000\n\n"
+                                    "Do you offer evening sessions?\n" % (i, i, i, i))
+                    dt, rss, rc = run(lb, site, ["poll", "--now", "2026-11-25 09:00"])
+                    pts.append((m, dt, run.cpu))
+                    print("poll, acknowledgements on: %s, store of %d: %d messages in %.2f s = %.2f ms/message"
+                          " (cpu %.2f ms/message), %.1f MB"
+                          % (name, size, m, dt, dt * 1000 / m, run.cpu * 1000 / m, rss / 1024), flush=True)
+                    shutil.rmtree(site)
+                if len(pts) == 2:
+                    (m1, t1, c1), (m2, t2, c2) = pts
+                    print("  %s, store of %d: one more message %.2f ms (cpu %.2f ms); fixed %.2f s (cpu %.2f s)"
+                          % (name, size, (t2 - t1) * 1000 / (m2 - m1), (c2 - c1) * 1000 / (m2 - m1),
+                             t1 - m1 * (t2 - t1) / (m2 - m1), c1 - m1 * (c2 - c1) / (m2 - m1)), flush=True)
             shutil.rmtree(base)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -227,4 +239,4 @@ if __name__ == "__main__":
         sizes = [int(x) for x in sys.argv[3].split(",")]
         table(builds, sizes, int(sys.argv[4]))
     else:
-        pollack(builds, int(sys.argv[3]), int(sys.argv[4]))
+        pollack(builds, int(sys.argv[3]), [int(x) for x in sys.argv[4].split(",")])
