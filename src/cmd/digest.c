@@ -50,7 +50,7 @@ struct report {
 	unsigned top;	  /* this one's */
 	bool first;
 	struct inquiry *inq;
-	size_t ninq, nwaiting; /* waiting: new and open, sorted to the front */
+	size_t ninq, nwaiting; /* the first DIGEST_LISTED waiting (new, open) of nwaiting */
 	size_t status[4];      /* new, open, answered, closed */
 	size_t arrived, urgent_waiting;
 	struct campaign_summary *camp; /* every campaign; listed: those with news */
@@ -64,12 +64,10 @@ struct report {
 
 static const char *const status_names[] = {"new", "open", "answered", "closed"};
 
-static int by_waiting_urgency_age(const void *a, const void *b)
-{
-	const struct inquiry *x = a, *y = b;
-	int wx = inquiry_is_waiting(x), wy = inquiry_is_waiting(y);
-	return wx != wy ? wy - wx : inquiry_cmp_triage(a, b);
-}
+/* The waiting inquiries a digest lists (the most pressing: urgent first,
+ * then oldest); the rest are counted, and the web's staff pages list them
+ * all. */
+#define DIGEST_LISTED 50
 
 /* ---- gathering ------------------------------------------------------------------------------- */
 
@@ -141,21 +139,27 @@ static int gather_campaigns(struct report *r, struct lb_err *err)
 
 static int gather(struct report *r, struct lb_err *err)
 {
-	int rc = inquiries_load(r->cfg->state_dir, &r->inq, &r->ninq, err);
+	/* Counts and the first DIGEST_LISTED, each a query through an index:
+	 * a digest costs the same with 100 inquiries or 100,000. */
+	const char *state = r->cfg->state_dir;
+	struct inq_query waiting = {.status = "waiting", .limit = DIGEST_LISTED};
+	int rc = inquiries_query(state, &waiting, &r->inq, &r->ninq, &r->nwaiting, err);
+	for (size_t s = 0; !rc && s < 4; s++)
+		rc = inquiries_count(state, &(struct inq_query){.status = status_names[s]},
+				     &r->status[s], err);
+	if (!rc)
+		rc = inquiries_count(state, &(struct inq_query){.urgent_only = true},
+				     &r->urgent_waiting, err);
+	if (!rc)
+		rc = r->first
+			 ? inquiries_count_after(state, true, (long long)r->since, &r->arrived, err)
+			 : inquiries_count_after(state, false, r->highest, &r->arrived, err);
+	unsigned next = 1;
+	if (!rc)
+		rc = inquiries_next_number(state, &next, err);
+	r->top = next - 1;
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < r->ninq; i++) {
-		const struct inquiry *q = &r->inq[i];
-		for (size_t s = 0; s < 4; s++)
-			if (q->status && !strcmp(q->status, status_names[s]))
-				r->status[s]++;
-		r->arrived += r->first ? q->received > r->since : q->number > r->highest;
-		r->top = q->number > r->top ? q->number : r->top;
-		r->nwaiting += inquiry_is_waiting(q);
-		r->urgent_waiting += inquiry_is_waiting(q) && inquiry_is_urgent(q);
-	}
-	if (r->ninq)
-		qsort(r->inq, r->ninq, sizeof *r->inq, by_waiting_urgency_age);
 	if ((rc = gather_campaigns(r, err)))
 		return rc;
 	struct suppressions *sup = NULL;
@@ -272,7 +276,7 @@ static void text_report(const struct report *r, struct buf *t)
 		buf_adds(t, "No inquiry is waiting for an answer.\n\n");
 	else
 		buf_adds(t, "Waiting for an answer, urgent first:\n\n");
-	for (size_t i = 0; i < r->nwaiting; i++) {
+	for (size_t i = 0; i < r->ninq; i++) {
 		const struct inquiry *q = &r->inq[i];
 		buf_reset(&s);
 		time_age(&s, q->received, r->now);
@@ -292,6 +296,10 @@ static void text_report(const struct report *r, struct buf *t)
 				buf_printf(t, "      Check: %s\n", doubts[j]);
 		buf_addc(t, '\n');
 	}
+	if (r->nwaiting > r->ninq)
+		buf_printf(t, "  and %zu more\n\n", r->nwaiting - r->ninq);
+	if (r->nwaiting && r->cfg->web_url)
+		buf_printf(t, "All of them: %s/staff/\n", r->cfg->web_url);
 	if (r->nwaiting)
 		buf_adds(t, "Read one with: letterbox inquiries show N\n\n");
 	buf_reset(&s);
@@ -364,7 +372,7 @@ static void html_report(const struct report *r, struct buf *h)
 		buf_adds(h, "<p style=\"margin:0 0 18px 0;\">No inquiry is waiting for an "
 			    "answer.</p>\n");
 	}
-	for (size_t i = 0; i < r->nwaiting; i++) {
+	for (size_t i = 0; i < r->ninq; i++) {
 		const struct inquiry *q = &r->inq[i];
 		buf_reset(&s);
 		time_age(&s, q->received, r->now);
@@ -400,6 +408,19 @@ static void html_report(const struct report *r, struct buf *h)
 	}
 	if (r->nwaiting)
 		buf_adds(h, "</table>\n");
+	if (r->nwaiting > r->ninq)
+		buf_printf(h, "<p style=\"margin:0 0 12px 0;\">and %zu more</p>\n",
+			   r->nwaiting - r->ninq);
+	if (r->nwaiting && r->cfg->web_url) {
+		struct buf u = BUF_INIT;
+		buf_printf(&u, "%s/staff/", r->cfg->web_url);
+		buf_adds(h, "<p style=\"margin:0 0 12px 0;\">All of them: <a href=\"");
+		esc(h, u.p);
+		buf_adds(h, "\">");
+		esc(h, u.p);
+		buf_adds(h, "</a></p>\n");
+		buf_free(&u);
+	}
 	buf_reset(&s);
 	since(r, &s);
 	buf_adds(h, "<h2 style=\"margin:18px 0 8px 0;font-size:18px;font-weight:normal;"

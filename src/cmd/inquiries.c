@@ -144,12 +144,12 @@ static void cell(struct buf *b, const char *s, int w)
 		buf_addc(b, ' ');
 }
 
-static void print_json(const struct inquiry *const *v, size_t n)
+static void print_json(const struct inquiry *v, size_t n)
 {
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	buf_addc(&b, '[');
 	for (size_t i = 0; i < n; i++) {
-		const struct inquiry *q = v[i];
+		const struct inquiry *q = &v[i];
 		int first = 1;
 		buf_adds(&b, i ? ",\n{" : "{");
 		json_key(&b, "number", &first);
@@ -196,12 +196,13 @@ static void print_json(const struct inquiry *const *v, size_t n)
 static int list(struct cli *g, const char *status, bool urgent_only, const char *assignee,
 		bool json)
 {
-	const struct inquiry **v;
-	size_t n, k = 0;
+	struct inquiry *v;
+	size_t k = 0;
 	struct lb_err err = {0};
-	if (inquiries_view(g->cfg.state_dir, &v, &n, &err) != 0)
+	struct inq_query sel = {
+	    .status = status, .assignee = assignee, .urgent_only = urgent_only, .threads = json};
+	if (inquiries_query(g->cfg.state_dir, &sel, &v, &k, NULL, &err) != 0)
 		return cli_fail(&err);
-	k = inquiries_select(v, n, status, assignee, urgent_only);
 	if (json) {
 		print_json(v, k);
 	} else if (!k) {
@@ -211,7 +212,7 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 		printf("   #  %-6s %-4s %-26s %-30s %-18s %-8s %s\n", "", "age", "from", "subject",
 		       "article", "status", "assignee");
 		for (size_t i = 0; i < k; i++) {
-			const struct inquiry *q = v[i];
+			const struct inquiry *q = &v[i];
 			struct buf line = BUF_INIT;
 			buf_printf(&line, "%4u  %-6s ", q->number,
 				   inquiry_is_urgent(q) ? "URGENT" : "");
@@ -234,7 +235,7 @@ static int list(struct cli *g, const char *status, bool urgent_only, const char 
 			buf_free(&t);
 		}
 	}
-	free(v);
+	inquiries_free(v, k);
 	return 0;
 }
 

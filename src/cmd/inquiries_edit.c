@@ -162,36 +162,6 @@ int inquiries_reply(struct cli *g, const char *number, const char *file, bool dr
 /* ---- purge ------------------------------------------------------------------------------------
  */
 
-/* When q was closed: the last history line that set status closed, else
- * when it arrived. */
-static time_t closed_at(const struct config *cfg, const struct inquiry *q)
-{
-	time_t when = q->received;
-	char *h = inquiry_history(cfg->state_dir, q->number);
-	for (char *p = h; *p;) {
-		char *nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		char *f[4] = {p, NULL, NULL, NULL};
-		for (int i = 1; i < 4; i++) {
-			char *tab = f[i - 1] ? strchr(f[i - 1], '\t') : NULL;
-			if (tab)
-				*tab = '\0';
-			f[i] = tab ? tab + 1 : NULL;
-		}
-		size_t dn = f[3] ? strlen(f[3]) : 0;
-		time_t t;
-		if (f[2] && !strcmp(f[2], "status") && dn >= 6 &&
-		    !strcmp(f[3] + dn - 6, "closed") && time_parse(span_cstr(f[0]), &t))
-			when = t;
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	free(h);
-	return when;
-}
-
 int inquiries_purge(struct cli *g, const char *before, bool dry_run, const char *usage)
 {
 	time_t limit;
@@ -202,30 +172,25 @@ int inquiries_purge(struct cli *g, const char *before, bool dry_run, const char 
 		    usage, "purge: --closed-before '%s': expected a date like 2026-01-31", before);
 	const struct config *cfg = &g->cfg;
 	struct lb_err err = {0};
-	struct inquiry *v = NULL;
-	size_t n = 0, removed = 0, cap = 0;
+	struct inq_closed *v = NULL;
+	size_t n = 0, removed = 0;
 	unsigned *gone = NULL;
 	int fd = -1;
 	int rc = lock_inquiries(g, &fd, &err);
 	if (!rc)
-		rc = inquiries_load(cfg->state_dir, &v, &n, &err);
+		rc = inquiries_closed(cfg->state_dir, limit, &v, &n, &err);
 	struct buf t = BUF_INIT;
+	if (n)
+		gone = xcalloc(n, sizeof *gone);
 	for (size_t i = 0; !rc && i < n; i++) {
-		const struct inquiry *q = &v[i];
-		if (!q->status || strcmp(q->status, "closed") != 0)
-			continue;
-		time_t c = closed_at(cfg, q);
-		if (c >= limit)
-			continue;
 		buf_reset(&t);
-		time_local(&t, c);
+		time_local(&t, v[i].closed);
 		term_printf(stdout, "%s inquiry %u (from %s, closed %s)\n",
-			    dry_run ? "would remove" : "removing", q->number,
-			    q->from ? q->from : "?", t.p);
-		gone = xgrowarray(gone, &cap, removed + 1, sizeof *gone);
-		gone[removed++] = q->number;
+			    dry_run ? "would remove" : "removing", v[i].number,
+			    v[i].from ? v[i].from : "?", t.p);
+		gone[removed++] = v[i].number;
 	}
-	/* All at once: the store compacts its files once for the lot. */
+	/* All at once: one transaction, and the pages given back once. */
 	if (!rc && !dry_run && removed)
 		rc = inquiries_remove(cfg->state_dir, gone, removed, &err);
 	free(gone);
@@ -237,6 +202,6 @@ int inquiries_purge(struct cli *g, const char *before, bool dry_run, const char 
 		printf("purge: %zu inquir%s %s\n", removed, removed == 1 ? "y" : "ies",
 		       dry_run ? "would be removed (dry run)" : "removed");
 	buf_free(&t);
-	inquiries_free(v, n);
+	inq_closed_free(v, n);
 	return rc;
 }

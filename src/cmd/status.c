@@ -353,7 +353,8 @@ static int print_doubts(const struct config *cfg)
 	struct inquiry *v;
 	size_t n;
 	struct lb_err err = {0};
-	if (inquiries_load(cfg->state_dir, &v, &n, &err))
+	if (inquiries_query(cfg->state_dir, &(struct inq_query){.status = "waiting"}, &v, &n, NULL,
+			    &err))
 		return cli_fail(&err);
 	bool head = false;
 	for (size_t i = 0; i < n; i++) {

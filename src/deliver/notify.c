@@ -599,7 +599,8 @@ int notifier_catch_up(struct notifier *n, time_t now, struct lb_err *err)
 	size_t k;
 	/* Loaded even with both off: an intent an earlier run left in doubt is
 	 * reported all the same. */
-	int rc = inquiries_load(cfg->state_dir, &v, &k, err);
+	struct inq_query due = {.notify = true, .threads = true};
+	int rc = inquiries_query(cfg->state_dir, &due, &v, &k, NULL, err);
 	for (size_t i = 0; !rc && i < k; i++) {
 		const struct inquiry *q = &v[i];
 		struct lb_err e = {0};

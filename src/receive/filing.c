@@ -90,6 +90,22 @@ static char *stored_key(void *ctx, const char *raw, size_t n)
 	return key;
 }
 
+/* An inquiry filed already (inquiries_scan): indexed for its conversation,
+ * and its messages count as seen. */
+static int remember_inquiry(void *ctx, const struct inquiry *q)
+{
+	struct filer *f = ctx;
+	followup_add(f->threads, q);
+	size_t nlater;
+	struct conv_msg *later = conv_msgs(q, &nlater);
+	for (size_t j = 0; j < nlater; j++)
+		if (later[j].dir == CONV_IN && later[j].key)
+			pollstate_remember_key(f->ps, later[j].key);
+	conv_msgs_free(later, nlater);
+	pollstate_remember_inquiry(f->ps, q, stored_key, f);
+	return 0;
+}
+
 int filer_open(const struct config *cfg, const struct secret *secret, struct suppressions *sup,
 	       struct pollstate *ps, struct filer **out, struct lb_err *err)
 {
@@ -106,22 +122,9 @@ int filer_open(const struct config *cfg, const struct secret *secret, struct sup
 	/* Inquiries already filed count as seen, and so do the later messages
 	 * of their conversations: a crash between filing one and recording it
 	 * must not file it again. */
-	struct inquiry *v;
-	size_t n;
 	f->threads = followups_new();
-	if (!rc && (rc = inquiries_load(cfg->state_dir, &v, &n, err)) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			followup_add(f->threads, &v[i]);
-			size_t nlater;
-			struct conv_msg *later = conv_msgs(&v[i], &nlater);
-			for (size_t j = 0; j < nlater; j++)
-				if (later[j].dir == CONV_IN && later[j].key)
-					pollstate_remember_key(ps, later[j].key);
-			conv_msgs_free(later, nlater);
-			pollstate_remember_inquiry(ps, &v[i], stored_key, f);
-		}
-		inquiries_free(v, n);
-	}
+	if (!rc)
+		rc = inquiries_scan(cfg->state_dir, remember_inquiry, f, err);
 	if (!rc)
 		rc = inquiries_next_number(cfg->state_dir, &f->next_number, err);
 	if (rc) {

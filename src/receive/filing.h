@@ -1,7 +1,7 @@
 /* Filing one received message: parse, classify, apply its effect durably.
  *
  * The effect of each kind:
- *   inquiry      filed in state/inquiries (store/inquiries.h), urgent when
+ *   inquiry      filed in the inquiry store (store/inquiries.h), urgent when
  *                its text holds crisis language; or, when it continues an
  *                inquiry's conversation (receive/followup.h), filed with
  *                that one (store/conversation.h): it reopens it when

@@ -1,5 +1,5 @@
 /* The messages of an inquiry's conversation and the copies of the replies
- * sent: stored in the messages file next to the first message (see
+ * sent: rows of the store next to the first message (see
  * store/conversation.h and store/inquiries.h). */
 #include "store/conversation.h"
 
@@ -12,37 +12,40 @@
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "store/db.h"
 #include "store/inquiries_int.h"
 
-/* ---- reading messages back ---------------------------------------------------------------- */
+/* ---- messages and copies ------------------------------------------------------------------ */
 
-int inq_read_blob(const char *state_dir, long long off, size_t len, struct buf *out,
+int inq_read_blob(const char *state_dir, long long id, size_t len, struct buf *out,
 		  struct lb_err *err)
 {
-	char *dir = inq_store_dir(state_dir);
-	char *gen = NULL;
-	int rc = inq_generation(dir, &gen, err);
-	char *path = path_join(dir, gen);
-	int fd = rc ? -1 : fsx_open_state(path, O_RDONLY, 0, err);
-	if (!rc && fd < 0)
-		rc = err->code;
-	if (!rc && !buf_grow(out, len))
-		rc = err_set(err, LB_EDATA, "%s: a message too large to read", path);
-	if (!rc) {
-		ssize_t got = pread(fd, out->p + out->n, len, (off_t)off);
-		if (got != (ssize_t)len)
-			rc =
-			    err_set(err, LB_EIO, "%s: the message at %lld is cut short", path, off);
-		else {
-			out->n += len;
-			out->p[out->n] = '\0';
-		}
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int rc = inq_db(state_dir, &db, err);
+	if (!rc)
+		rc = db_prepare(db, "SELECT data FROM inq_blobs WHERE id = ?", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		const void *p = sqlite3_column_blob(st, 0);
+		if (n != len)
+			rc = err_set(err, LB_EDATA,
+				     "state/" DB_FILE ": message %lld is %zu bytes, not %zu", id, n,
+				     len);
+		else if (!buf_grow(out, n))
+			rc = err_set(err, LB_EDATA, "a message too large to read");
+		else
+			buf_add(out, p, n);
+	} else if (s == SQLITE_DONE) {
+		rc = err_set(err, LB_EDATA, "state/" DB_FILE ": message %lld is missing", id);
+	} else {
+		rc = db_fail(db, "state/" DB_FILE ": inq_blobs", err);
 	}
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	free(gen);
-	free(dir);
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -55,17 +58,13 @@ int inquiry_message(const char *state_dir, const struct inquiry *q, struct buf *
 int inquiry_add_copy(const char *state_dir, struct inquiry *q, const char *raw, size_t n,
 		     unsigned *k, struct lb_err *err)
 {
-	char *dir = inq_store_dir(state_dir);
-	char *gen = NULL;
-	int fd = -1;
-	long long off = 0;
-	int rc = inq_lock(dir, &fd, err);
-	if (!rc)
-		rc = inq_generation(dir, &gen, err);
-	if (!rc)
-		rc = inq_add_blob(dir, gen, q->number, raw, n, &off, err);
-	if (fd >= 0)
-		close(fd);
+	sqlite3 *db;
+	long long id = 0;
+	int rc = inq_db(state_dir, &db, err);
+	if (rc || (rc = db_begin(db, err)))
+		return rc;
+	rc = inq_put_blob(db, q->number, raw, n, &id, err);
+	char *before = q->copies;
 	if (!rc) {
 		struct buf c = BUF_INIT;
 		unsigned count = 1;
@@ -75,15 +74,21 @@ int inquiry_add_copy(const char *state_dir, struct inquiry *q, const char *raw, 
 				count += *s == ' ';
 			count++;
 		}
-		buf_printf(&c, "%lld:%zu", off, n);
-		free(q->copies);
+		buf_printf(&c, "%lld:%zu", id, n);
 		q->copies = buf_take(&c);
 		*k = count;
-		rc = inquiry_save(state_dir, q, err);
+		rc = inq_put(db, q, 0, err);
 	}
-	free(gen);
-	free(dir);
-	return rc;
+	if (rc) {
+		db_rollback(db);
+		if (q->copies != before) {
+			free(q->copies);
+			q->copies = before;
+		}
+		return rc;
+	}
+	free(before);
+	return db_commit(db, err);
 }
 
 int inquiry_copy(const char *state_dir, const struct inquiry *q, unsigned k, struct buf *out,
@@ -97,9 +102,9 @@ int inquiry_copy(const char *state_dir, const struct inquiry *q, unsigned k, str
 	if (!*s || k == 0)
 		return err_set(err, LB_EDATA, "inquiry %u has no copy %u", q->number, k);
 	char *end;
-	long long off = strtoll(s, &end, 10);
+	long long id = strtoll(s, &end, 10);
 	size_t len = *end == ':' ? (size_t)strtoull(end + 1, NULL, 10) : 0;
-	return inq_read_blob(state_dir, off, len, out, err);
+	return inq_read_blob(state_dir, id, len, out, err);
 }
 
 /* ---- the thread ----------------------------------------------------------------------------- */
@@ -218,38 +223,16 @@ void conv_msgs_free(struct conv_msg *v, size_t n)
 	free(v);
 }
 
-/* The log line that adds entry (one thread line) to number's thread. */
-static void m_line(struct buf *b, unsigned number, struct span entry)
-{
-	buf_printf(b, "M %u\t", number);
-	buf_addspan(b, entry);
-	buf_addc(b, '\n');
-}
-
-void inq_render_thread(struct buf *b, const struct inquiry *q)
-{
-	for (const char *p = q->thread ? q->thread : ""; *p;) {
-		const char *nl = strchr(p, '\n');
-		struct span line = {p, nl ? (size_t)(nl - p) : strlen(p)};
-		m_line(b, q->number, line);
-		p = nl ? nl + 1 : p + line.n;
-	}
-}
-
 int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_msg *m,
 			const char *raw, size_t n, bool save, const struct inq_note *notes,
 			size_t nnotes, struct lb_err *err)
 {
-	char *dir = inq_store_dir(state_dir);
-	char *gen = NULL;
-	int fd = -1;
-	struct buf rec = BUF_INIT, line = BUF_INIT;
-	int rc = inq_lock(dir, &fd, err);
-	if (!rc)
-		rc = inq_generation(dir, &gen, err);
-	/* The message first, then the log lines that point at it. */
-	if (!rc)
-		rc = inq_add_blob(dir, gen, q->number, raw, n, &m->off, err);
+	sqlite3 *db;
+	struct buf line = BUF_INIT;
+	int rc = inq_db(state_dir, &db, err);
+	if (rc || (rc = db_begin(db, err)))
+		return rc;
+	rc = inq_put_blob(db, q->number, raw, n, &m->off, err);
 	const char *crash = getenv("LETTERBOX_TEST_CRASH"); /* receive/followup.c */
 	if (!rc && crash && strcmp(crash, "after-followup-message") == 0)
 		raise(SIGKILL);
@@ -257,21 +240,20 @@ int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_ms
 		m->dir = CONV_IN;
 		m->len = n;
 		in_entry(&line, m);
-		thread_add(q, &line);
-		m_line(&rec, q->number, buf_span(&line));
-		if (save)
-			inq_render(&rec, q);
-		for (size_t i = 0; i < nnotes; i++)
-			inq_history_line(&rec, q->number, m->when, "letterbox", notes[i].what,
-					 notes[i].detail);
-		rc = inq_append(dir, "log", rec.p, rec.n, NULL, err);
+		rc = inq_put_entry(db, q->number, line.p, m->message_id, m->key, m->when, err);
 	}
-	if (fd >= 0)
-		close(fd);
-	buf_free(&rec);
+	if (!rc && save)
+		rc = inq_put(db, q, 0, err);
+	for (size_t i = 0; !rc && i < nnotes; i++)
+		rc = inq_put_history(db, q->number, m->when, "letterbox", notes[i].what,
+				     notes[i].detail, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	else
+		db_rollback(db);
+	if (!rc)
+		thread_add(q, &line);
 	buf_free(&line);
-	free(gen);
-	free(dir);
 	return rc;
 }
 
@@ -280,21 +262,20 @@ int inquiry_note_sent(const char *state_dir, struct inquiry *q, time_t when, con
 {
 	if (!message_id || !*message_id)
 		return 0;
-	char *dir = inq_store_dir(state_dir);
-	struct buf line = BUF_INIT, rec = BUF_INIT;
-	int fd = -1;
+	sqlite3 *db;
+	struct buf line = BUF_INIT;
 	out_entry(&line, when, message_id, kind);
-	m_line(&rec, q->number, buf_span(&line));
-	int rc = inq_lock(dir, &fd, err);
-	if (!rc)
-		rc = inq_append(dir, "log", rec.p, rec.n, NULL, err);
+	int rc = inq_db(state_dir, &db, err);
+	if (!rc && !(rc = db_begin(db, err))) {
+		rc = inq_put_entry(db, q->number, line.p, message_id, NULL, when, err);
+		if (!rc)
+			rc = db_commit(db, err);
+		else
+			db_rollback(db);
+	}
 	if (!rc)
 		thread_add(q, &line);
-	if (fd >= 0)
-		close(fd);
 	buf_free(&line);
-	buf_free(&rec);
-	free(dir);
 	return rc;
 }
 
@@ -317,64 +298,4 @@ time_t inquiry_last_message(const struct inquiry *q)
 			last = v[i].when;
 	conv_msgs_free(v, n);
 	return last;
-}
-
-/* ---- compaction ------------------------------------------------------------------------------ */
-
-/* Append blob as number's to msgs; returns where its bytes start. */
-static size_t put_blob(struct buf *msgs, unsigned number, const struct buf *blob)
-{
-	buf_printf(msgs, "#%u %zu\n", number, blob->n);
-	size_t off = msgs->n;
-	buf_addspan(msgs, buf_span(blob));
-	buf_addc(msgs, '\n');
-	return off;
-}
-
-int inq_relocate(const char *state_dir, struct inquiry *q, struct buf *msgs, struct lb_err *err)
-{
-	struct buf blob = BUF_INIT;
-	int rc = inquiry_message(state_dir, q, &blob, err);
-	q->msg_off = (long long)put_blob(msgs, q->number, &blob);
-	struct buf copies = BUF_INIT;
-	for (unsigned k = 1; !rc && q->copies && *q->copies; k++) {
-		buf_reset(&blob);
-		struct lb_err e = {0};
-		if (inquiry_copy(state_dir, q, k, &blob, &e) != 0)
-			break;
-		size_t off = put_blob(msgs, q->number, &blob);
-		buf_printf(&copies, "%s%zu:%zu", copies.n ? " " : "", off, blob.n);
-	}
-	if (q->copies) {
-		free(q->copies);
-		q->copies = copies.n ? buf_take(&copies) : NULL;
-	}
-	/* The thread, its entries rewritten with their messages' new places. */
-	size_t n = 0;
-	struct conv_msg *v = rc ? NULL : conv_msgs(q, &n);
-	struct buf thread = BUF_INIT;
-	for (size_t i = 0; !rc && i < n; i++) {
-		struct buf line = BUF_INIT;
-		if (v[i].dir == CONV_IN) {
-			buf_reset(&blob);
-			rc = conv_msg_raw(state_dir, &v[i], &blob, err);
-			v[i].off = (long long)put_blob(msgs, q->number, &blob);
-			in_entry(&line, &v[i]);
-		} else {
-			out_entry(&line, v[i].when, v[i].message_id, v[i].from);
-		}
-		if (thread.n)
-			buf_addc(&thread, '\n');
-		buf_addspan(&thread, buf_span(&line));
-		buf_free(&line);
-	}
-	if (!rc && q->thread) {
-		free(q->thread);
-		q->thread = thread.n ? buf_take(&thread) : NULL;
-	}
-	conv_msgs_free(v, n);
-	buf_free(&thread);
-	buf_free(&copies);
-	buf_free(&blob);
-	return rc;
 }

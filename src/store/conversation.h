@@ -2,23 +2,22 @@
  * every later message that joined it (receive/followup.h says which do) and
  * the mails letterbox sent about it (replies, acknowledgements).
  *
- * The log keeps them in "M N<TAB>entry" lines (not in N's record, so that a
- * record stays small and a new version of it, written by anyone, cannot
- * drop an entry); reading the log gathers them, oldest first, one entry a
- * line, in the record's `thread`.  An entry's fields are separated by tabs:
+ * The store keeps them as rows of their own (inq_thread: not in N's record,
+ * so that a record stays small and a new version of it, written by anyone,
+ * cannot drop an entry); loading a record gathers them, oldest first, one
+ * entry a line, in the record's `thread`.  An entry's fields are separated by tabs:
  *   in<TAB>TIME<TAB>OFF<TAB>LEN<TAB>KEY<TAB>MESSAGE-ID<TAB>FROM
- *       a later message: when it was filed, where its raw bytes are in the
- *       messages file, poll's dedupe key (store/pollstate.h), its Message-ID
+ *       a later message: when it was filed, where its raw bytes are (OFF:
+ *       their row in the store), poll's dedupe key (store/pollstate.h), its Message-ID
  *       ("" when it had none) and its sender;
  *   out<TAB>TIME<TAB>MESSAGE-ID<TAB>KIND
  *       a mail of ours (KIND "reply" or "ack"): its Message-ID, so that an
  *       answer to it joins the inquiry.  The reply's text is its copy
  *       (inquiry_copy).
- * A later message is filed like a first one: its raw bytes first, then one
- * write holding its entry, the record's new version when it changed, and
- * the history lines, so a crash in between leaves an unreferenced message,
- * never a dangling entry, and the entry's key tells the next poll that it
- * was filed.
+ * A later message is filed like a first one: its raw bytes, its entry, the
+ * record's new version when it changed, and the history lines in one
+ * transaction, so a crash leaves all or nothing, and the entry's key tells
+ * the next poll that it was filed.
  */
 #ifndef LB_CONVERSATION_H
 #define LB_CONVERSATION_H
@@ -57,7 +56,7 @@ struct inq_note {
  * key, message_id and from (dir, off and len are set here).  Its entry joins
  * q's thread; with save, q as the caller changed it (status, priority) is
  * stored too; the notes go into the history (by "letterbox", at m->when);
- * all in one write.  A caller that changes q holds the lock that
+ * all in one transaction.  A caller that changes q holds the lock that
  * read-modify-writes of records take (state/lock.inquiries).  Durable when
  * it returns 0 (unless syncing is deferred, see fsx.h). */
 int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_msg *m,
@@ -65,7 +64,7 @@ int inquiry_add_message(const char *state_dir, struct inquiry *q, struct conv_ms
 			size_t nnotes, struct lb_err *err);
 
 /* Note a mail of ours (kind "reply" or "ack") sent about q at when in its
- * thread (appended to the log at once; q->thread follows).  A NULL
+ * thread (stored at once; q->thread follows).  A NULL
  * message_id notes nothing. */
 int inquiry_note_sent(const char *state_dir, struct inquiry *q, time_t when, const char *message_id,
 		      const char *kind, struct lb_err *err);

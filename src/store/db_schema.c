@@ -2,9 +2,16 @@
  * of the files it kept before the database.  The store's own bookkeeping
  * comes first. */
 #include "store/db.h"
+#include "store/inquiries_int.h"
+
+static const char *const inquiries_old[] = {"inquiries", NULL};
 
 const struct db_area db_areas[] = {
     {.name = "store",
      .schema = "CREATE TABLE IF NOT EXISTS store_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"},
+    {.name = "inquiries",
+     .schema = INQ_SCHEMA,
+     .import = inquiries_import,
+     .old_files = inquiries_old},
 };
 const size_t db_area_count = sizeof db_areas / sizeof db_areas[0];

@@ -1,190 +1,281 @@
+/* The inquiry store, written: records, history, numbers, removal
+ * (store/inquiries.h).  The reading side is store/inquiries_read.c. */
 #include "store/inquiries.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "store/db.h"
 #include "store/inquiries_int.h"
 
-/* ---- appending ---------------------------------------------------------------------------- */
-
-char *inq_store_dir(const char *state_dir)
+int inq_db(const char *state_dir, sqlite3 **db, struct lb_err *err)
 {
-	return path_join(state_dir, "inquiries");
+	return db_get(state_dir, db, err);
 }
 
-/* Take the store's lock (creating the directory).  *fd to close. */
-int inq_lock(const char *dir, int *fd, struct lb_err *err)
+/* The writing statements, kept prepared while a batch runs (inq_batch):
+ * the import writes hundreds of thousands of rows, and preparing each
+ * statement anew would cost more than the row. */
+enum { S_PUT, S_HIST, S_NOTED, S_BLOB, S_HIGHEST, S_ENTRY, S_LAST, S_TAKEN, S_COUNT };
+static struct {
+	bool on;
+	sqlite3_stmt *st[S_COUNT];
+} batch;
+
+void inq_batch(bool on)
 {
-	char *path = path_join(dir, "lock");
-	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (*fd < 0 && errno == ENOENT) {
-		int rc = fsx_mkdirs(dir, 0700, err);
-		if (rc) {
-			free(path);
-			return rc;
-		}
-		*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	for (size_t i = 0; !on && i < S_COUNT; i++) {
+		sqlite3_finalize(batch.st[i]);
+		batch.st[i] = NULL;
 	}
-	int rc = 0;
-	if (*fd < 0)
-		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
+	batch.on = on;
+}
+
+static int prep(sqlite3 *db, int slot, const char *sql, sqlite3_stmt **st, struct lb_err *err)
+{
+	if (batch.on && batch.st[slot]) {
+		*st = batch.st[slot];
+		sqlite3_clear_bindings(*st);
+		return 0;
+	}
+	int rc = db_prepare(db, sql, st, err);
+	if (!rc && batch.on)
+		batch.st[slot] = *st;
+	return rc;
+}
+
+static void unprep(sqlite3_stmt *st)
+{
+	if (batch.on)
+		sqlite3_reset(st);
 	else
-		while (flock(*fd, LOCK_EX) < 0)
-			if (errno != EINTR) {
-				rc = err_sys(err, LB_EIO, "lock %s", path);
-				close(*fd);
-				*fd = -1;
-				break;
-			}
-	free(path);
+		sqlite3_finalize(st);
+}
+
+/* Step a statement that returns no rows, and release it. */
+static int done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct lb_err *err)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, what, err);
+	unprep(st);
 	return rc;
 }
 
-/* Append data to dir/name (under the lock); *off receives where it starts.
- * A log that does not end in a newline (a crash mid-write) gets one first,
- * so that the new lines stand on their own. */
-int inq_append(const char *dir, const char *name, const char *data, size_t n, long long *off,
-	       struct lb_err *err)
+int inq_put(sqlite3 *db, const struct inquiry *q, time_t last, struct lb_err *err)
 {
-	char *path = path_join(dir, name);
-	int fd = fsx_open_state(path, O_RDWR | O_APPEND | O_CREAT, 0600, err);
-	int rc = 0;
-	if (fd < 0) {
-		free(path);
-		return err->code;
-	}
-	off_t size = lseek(fd, 0, SEEK_END);
-	bool fresh = size == 0;
-	char last = '\n';
-	if (size > 0 && pread(fd, &last, 1, size - 1) != 1)
-		rc = err_sys(err, LB_EIO, "%s", path);
-	struct buf b = BUF_INIT;
-	if (last != '\n')
-		buf_addc(&b, '\n');
-	if (off)
-		*off = (long long)size + (long long)b.n;
-	buf_add(&b, data, n);
-	const char *p = b.p;
-	size_t left = b.n;
-	while (!rc && left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			rc = err_sys(err, LB_EIO, "%s", path);
-		else {
-			p += w;
-			left -= (size_t)w;
+	sqlite3_stmt *st;
+	int rc = prep(
+	    db, S_PUT,
+	    "INSERT INTO inq_records(" INQ_COLUMNS ", last_message)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(number) DO "
+	    "UPDATE SET received=excluded.received,"
+	    " from_addr=excluded.from_addr, from_name=excluded.from_name,"
+	    " subject=excluded.subject, message_id=excluded.message_id, key=excluded.key,"
+	    " article=excluded.article, subscriber=excluded.subscriber, status=excluded.status,"
+	    " priority=excluded.priority, assignee=excluded.assignee,"
+	    " unparsed=excluded.unparsed, truncated=excluded.truncated,"
+	    " excerpt=excluded.excerpt, attachments=excluded.attachments,"
+	    " acknowledged=excluded.acknowledged, alerted=excluded.alerted,"
+	    " ack_state=excluded.ack_state, alert_state=excluded.alert_state, msg=excluded.msg,"
+	    " msg_len=excluded.msg_len, copies=excluded.copies",
+	    &st, err);
+	if (rc)
+		return rc;
+	int i = 1;
+	sqlite3_bind_int64(st, i++, q->number);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)q->received);
+	const char *text1[] = {q->from,	      q->from_name, q->subject,
+			       q->message_id, q->key,	    q->article};
+	for (size_t k = 0; k < sizeof text1 / sizeof text1[0]; k++)
+		db_bind_text(st, i++, text1[k]);
+	sqlite3_bind_int(st, i++, q->subscriber);
+	db_bind_text(st, i++, q->status);
+	db_bind_text(st, i++, q->priority);
+	db_bind_text(st, i++, q->assignee);
+	sqlite3_bind_int(st, i++, q->unparsed);
+	sqlite3_bind_int(st, i++, q->truncated);
+	const char *text2[] = {q->excerpt, q->attachments, q->acknowledged,
+			       q->alerted, q->ack_state,   q->alert_state};
+	for (size_t k = 0; k < sizeof text2 / sizeof text2[0]; k++)
+		db_bind_text(st, i++, text2[k]);
+	sqlite3_bind_int64(st, i++, q->msg_off);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)q->msg_len);
+	db_bind_text(st, i++, q->copies);
+	sqlite3_bind_int(st, i++, (int)q->noted);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)(last ? last : q->received));
+	return done(db, st, "state/" DB_FILE ": inq_records", err);
+}
+
+unsigned inq_noted_bit(const char *who, const char *what)
+{
+	static const struct {
+		const char *what;
+		unsigned bit;
+	} outcomes[] = {{"acknowledged", INQ_NOTED_ACK},   {"ack-failed", INQ_NOTED_ACK},
+			{"ack-uncertain", INQ_NOTED_ACK},  {"alerted", INQ_NOTED_ALERT},
+			{"alert-failed", INQ_NOTED_ALERT}, {"alert-uncertain", INQ_NOTED_ALERT}};
+	if (!who || !what || strcmp(who, "letterbox") != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
+		if (!strcmp(what, outcomes[i].what))
+			return outcomes[i].bit;
+	return 0;
+}
+
+/* A field of a history line: tabs and line breaks made blanks (the line is
+ * read back as tab-separated fields). */
+static char *flat(const char *s)
+{
+	char *c = xstrdup(s ? s : "");
+	for (char *p = c; *p; p++)
+		if (*p == '\t' || *p == '\n' || *p == '\r')
+			*p = ' ';
+	return c;
+}
+
+int inq_put_history_text(sqlite3 *db, unsigned number, const char *time, const char *who,
+			 const char *what, const char *detail, bool mark, struct lb_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = prep(db, S_HIST,
+		      "INSERT INTO inq_history(number, time, who, what, detail)"
+		      " VALUES (?, ?, ?, ?, ?)",
+		      &st, err);
+	if (rc)
+		return rc;
+	char *f[] = {flat(who), flat(what), flat(detail)};
+	sqlite3_bind_int64(st, 1, number);
+	sqlite3_bind_text(st, 2, time, -1, SQLITE_TRANSIENT);
+	for (int i = 0; i < 3; i++)
+		sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_TRANSIENT);
+	rc = done(db, st, "state/" DB_FILE ": inq_history", err);
+	unsigned bit = inq_noted_bit(f[0], f[1]);
+	for (int i = 0; i < 3; i++)
+		free(f[i]);
+	if (!rc && bit && mark) {
+		rc = db_prepare(db, "UPDATE inq_records SET noted = noted | ? WHERE number = ?",
+				&st, err);
+		if (!rc) {
+			sqlite3_bind_int(st, 1, (int)bit);
+			sqlite3_bind_int64(st, 2, number);
+			rc = done(db, st, "state/" DB_FILE ": inq_records", err);
 		}
 	}
-	if (!rc && fsx_fsync(fd) < 0)
-		rc = err_sys(err, LB_EIO, "fsync %s", path);
-	close(fd);
-	if (!rc && fresh)
-		rc = fsx_sync_dir(dir, err);
-	buf_free(&b);
-	free(path);
 	return rc;
 }
 
-/* The messages file the log names, creating the log if there is none. */
-int inq_generation(const char *dir, char **gen, struct lb_err *err)
+int inq_put_history(sqlite3 *db, unsigned number, time_t when, const char *who, const char *what,
+		    const char *detail, struct lb_err *err)
 {
-	char *path = path_join(dir, "log");
-	char head[128];
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = 0;
-	if (fd < 0 && errno != ENOENT) {
-		rc = err_sys(err, fsx_errno_code(errno), "%s", path);
-		*gen = xstrdup("messages.1"); /* not used: rc says why */
-	} else if (fd < 0) {
-		*gen = xstrdup("messages.1");
-		struct buf h = BUF_INIT;
-		buf_printf(&h, INQ_HEADER "%s\n", *gen);
-		rc = inq_append(dir, "log", h.p, h.n, NULL, err);
-		buf_free(&h);
-	} else {
-		ssize_t got = pread(fd, head, sizeof head - 1, 0);
-		close(fd);
-		head[got > 0 ? got : 0] = '\0';
-		char *nl = strchr(head, '\n');
-		if (nl)
-			*nl = '\0';
-		*gen = xstrdup(strncmp(head, INQ_HEADER, strlen(INQ_HEADER)) == 0
-				   ? head + strlen(INQ_HEADER)
-				   : "messages.1");
-	}
-	free(path);
+	struct buf t = BUF_INIT;
+	time_iso(&t, when);
+	int rc = inq_put_history_text(db, number, t.p, who, what, detail, true, err);
+	buf_free(&t);
 	return rc;
 }
 
-int inq_add_blob(const char *dir, const char *gen, unsigned number, const char *raw, size_t n,
-		 long long *off, struct lb_err *err)
+int inq_put_blob(sqlite3 *db, unsigned number, const char *raw, size_t n, long long *id,
+		 struct lb_err *err)
 {
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "#%u %zu\n", number, n);
-	size_t head = b.n;
-	buf_add(&b, raw, n);
-	buf_addc(&b, '\n');
-	int rc = inq_append(dir, gen, b.p, b.n, off, err);
-	*off += (long long)head;
-	buf_free(&b);
+	sqlite3_stmt *st;
+	int rc = prep(db, S_BLOB, "INSERT INTO inq_blobs(number, data) VALUES (?, ?)", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, number);
+	sqlite3_bind_blob64(st, 2, n ? raw : "", n, SQLITE_STATIC);
+	rc = done(db, st, "state/" DB_FILE ": inq_blobs", err);
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(db);
 	return rc;
 }
 
-void inq_history_line(struct buf *b, unsigned number, time_t when, const char *who,
-		      const char *what, const char *detail)
+int inq_put_highest(sqlite3 *db, unsigned n, struct lb_err *err)
 {
-	const char *f[] = {who, what, detail};
-	buf_printf(b, "H %u\t", number);
-	time_iso(b, when);
-	for (size_t i = 0; i < 3; i++) {
-		buf_addc(b, '\t');
-		for (const char *s = f[i]; s && *s; s++)
-			buf_addc(b, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
-	}
-	buf_addc(b, '\n');
+	sqlite3_stmt *st;
+	int rc = prep(db, S_HIGHEST,
+		      "INSERT INTO inq_meta(key, value) VALUES ('highest', ?1)"
+		      " ON CONFLICT(key) DO UPDATE SET value = max(value, ?1)",
+		      &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, n);
+	return done(db, st, "state/" DB_FILE ": inq_meta", err);
+}
+
+int inq_put_entry(sqlite3 *db, unsigned number, const char *entry, const char *message_id,
+		  const char *key, time_t when, struct lb_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = prep(db, S_ENTRY,
+		      "INSERT INTO inq_thread(number, entry, message_id, key) VALUES (?, ?, ?, ?)",
+		      &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, number);
+	sqlite3_bind_text(st, 2, entry, -1, SQLITE_STATIC);
+	db_bind_text(st, 3, message_id && *message_id ? message_id : NULL);
+	db_bind_text(st, 4, key && *key ? key : NULL);
+	if ((rc = done(db, st, "state/" DB_FILE ": inq_thread", err)) != 0 || !when)
+		return rc;
+	rc = prep(db, S_LAST,
+		  "UPDATE inq_records SET last_message = max(last_message, ?) WHERE number = ?",
+		  &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)when);
+	sqlite3_bind_int64(st, 2, number);
+	return done(db, st, "state/" DB_FILE ": inq_records", err);
+}
+
+/* Whether number is in use. */
+static int taken(sqlite3 *db, unsigned number, bool *yes, struct lb_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = prep(db, S_TAKEN, "SELECT 1 FROM inq_records WHERE number = ?", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, number);
+	int s = sqlite3_step(st);
+	*yes = s == SQLITE_ROW;
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = db_fail(db, "state/" DB_FILE ": inq_records", err);
+	unprep(st);
+	return rc;
 }
 
 int inquiry_file(const char *state_dir, struct inquiry *q, const char *raw, size_t n,
 		 const char *history, const char *detail, struct lb_err *err)
 {
-	char *dir = inq_store_dir(state_dir);
-	char *gen = NULL;
-	int fd = -1;
-	struct buf rec = BUF_INIT;
-	int rc = inq_lock(dir, &fd, err);
-	if (!rc && !q->number)
-		rc = inquiries_next_number(state_dir, &q->number, err);
+	sqlite3 *db;
+	int rc = inq_db(state_dir, &db, err);
+	if (rc || (rc = db_begin(db, err)))
+		return rc;
+	/* From q->number on, and never one given before (a purged one). */
+	unsigned next = 1;
+	rc = inquiries_next_number(state_dir, &next, err);
+	if (q->number < next)
+		q->number = next;
+	for (bool yes = true; !rc && yes;)
+		if (!(rc = taken(db, q->number, &yes, err)) && yes)
+			q->number++;
 	if (!rc)
-		rc = inq_generation(dir, &gen, err);
-	/* The message first, then the record that points at it: a crash in
-	 * between leaves an unreferenced message, never a dangling record. */
-	if (!rc)
-		rc = inq_add_blob(dir, gen, q->number, raw, n, &q->msg_off, err);
+		rc = inq_put_blob(db, q->number, raw, n, &q->msg_off, err);
 	if (!rc) {
 		q->msg_len = n;
-		inq_render(&rec, q);
-		if (history)
-			inq_history_line(&rec, q->number, q->received, "letterbox", history,
-					 detail);
-		rc = inq_append(dir, "log", rec.p, rec.n, NULL, err);
+		rc = inq_put(db, q, 0, err);
 	}
-	if (fd >= 0)
-		close(fd);
-	buf_free(&rec);
-	free(gen);
-	free(dir);
-	return rc;
+	if (!rc)
+		rc = inq_put_highest(db, q->number, err);
+	if (!rc && history)
+		rc = inq_put_history(db, q->number, q->received, "letterbox", history, detail, err);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
 }
 
 int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *err)
@@ -195,20 +286,35 @@ int inquiry_save(const char *state_dir, const struct inquiry *q, struct lb_err *
 int inquiry_save_noted(const char *state_dir, const struct inquiry *q, time_t when, const char *who,
 		       const char *what, const char *detail, struct lb_err *err)
 {
-	char *dir = inq_store_dir(state_dir);
-	struct buf rec = BUF_INIT;
-	int fd = -1;
-	inq_render(&rec, q);
-	if (what)
-		inq_history_line(&rec, q->number, when, who, what, detail);
-	int rc = inq_lock(dir, &fd, err);
+	sqlite3 *db;
+	int rc = inq_db(state_dir, &db, err);
+	if (rc || (rc = db_begin(db, err)))
+		return rc;
+	rc = inq_put(db, q, 0, err);
 	if (!rc)
-		rc = inq_append(dir, "log", rec.p, rec.n, NULL, err);
-	if (fd >= 0)
-		close(fd);
-	buf_free(&rec);
-	free(dir);
-	return rc;
+		rc = inq_put_highest(db, q->number, err);
+	if (!rc && what)
+		rc = inq_put_history(db, q->number, when, who, what, detail, err);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
+}
+
+int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
+			const char *what, const char *detail, struct lb_err *err)
+{
+	sqlite3 *db;
+	int rc = inq_db(state_dir, &db, err);
+	if (rc || (rc = db_begin(db, err)))
+		return rc;
+	rc = inq_put_history(db, number, when, who, what, detail, err);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
 }
 
 void inquiry_free(struct inquiry *q)
@@ -240,26 +346,6 @@ bool inquiry_is_waiting(const struct inquiry *q)
 	return q->status && (!strcmp(q->status, "new") || !strcmp(q->status, "open"));
 }
 
-size_t inquiries_select(const struct inquiry **v, size_t n, const char *status,
-			const char *assignee, bool urgent_only)
-{
-	size_t k = 0;
-	bool waiting = !status || !strcmp(status, "waiting"),
-	     all = status && !strcmp(status, "all");
-	for (size_t i = 0; i < n; i++) {
-		const struct inquiry *q = v[i];
-		bool keep = all || (waiting ? inquiry_is_waiting(q)
-					    : q->status && !strcmp(q->status, status));
-		keep = keep && (!urgent_only || inquiry_is_urgent(q));
-		keep = keep && (!assignee || (q->assignee && !strcmp(q->assignee, assignee)));
-		if (keep)
-			v[k++] = v[i];
-	}
-	if (k)
-		qsort(v, k, sizeof *v, inquiry_ptr_cmp_triage);
-	return k;
-}
-
 int inquiry_cmp_triage(const void *a, const void *b)
 {
 	const struct inquiry *x = a, *y = b;
@@ -271,110 +357,42 @@ int inquiry_cmp_triage(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
-int inquiry_ptr_cmp_triage(const void *a, const void *b)
-{
-	return inquiry_cmp_triage(*(const struct inquiry *const *)a,
-				  *(const struct inquiry *const *)b);
-}
-
-int inquiry_history_add(const char *state_dir, unsigned number, time_t when, const char *who,
-			const char *what, const char *detail, struct lb_err *err)
-{
-	char *dir = inq_store_dir(state_dir);
-	struct buf line = BUF_INIT;
-	int fd = -1;
-	inq_history_line(&line, number, when, who, what, detail);
-	int rc = inq_lock(dir, &fd, err);
-	if (!rc)
-		rc = inq_append(dir, "log", line.p, line.n, NULL, err);
-	if (fd >= 0)
-		close(fd);
-	buf_free(&line);
-	free(dir);
-	return rc;
-}
-
-/* ---- removal: compaction into a new generation -------------------------------------------- */
-
-static bool listed(const unsigned *v, size_t n, unsigned x)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == x)
-			return true;
-	return false;
-}
-
-static int write_new(const char *dir, const char *name, const struct buf *b, struct lb_err *err)
-{
-	char *path = path_join(dir, name);
-	int rc = fsx_write_atomic(path, buf_cstr(b), b->n, 0600, err);
-	free(path);
-	return rc;
-}
+/* ---- removal ----------------------------------------------------------------------------------
+ */
 
 int inquiries_remove(const char *state_dir, const unsigned *numbers, size_t count,
 		     struct lb_err *err)
 {
-	char *dir = inq_store_dir(state_dir);
-	int fd = -1;
-	struct book b = {0};
-	struct buf msgs = BUF_INIT, log = BUF_INIT;
-	char *next = NULL, *old = NULL;
-	int rc = inq_lock(dir, &fd, err);
-	if (!rc)
-		rc = inq_read_log(dir, &b, err);
-	if (rc)
-		goto out;
-	unsigned g = (unsigned)strtoul(b.gen + strlen("messages."), NULL, 10);
-	struct buf name = BUF_INIT;
-	buf_printf(&name, "messages.%u", g + 1);
-	next = buf_take(&name);
-	old = path_join(dir, b.gen);
-	buf_printf(&log, INQ_HEADER "%s\n", next);
-	for (size_t i = 0; i < b.cap && !rc; i++) {
-		struct inquiry *q = &b.v[i];
-		if (!q->number || listed(numbers, count, q->number))
-			continue;
-		/* its messages and copies move to the new generation */
-		rc = inq_relocate(state_dir, q, &msgs, err);
-		inq_render(&log, q);
-		inq_render_thread(&log, q);
-	}
-	/* The history of those that stay, in the order it was written. */
-	struct buf old_log = BUF_INIT;
-	char *log_path = path_join(dir, "log");
-	if (!rc)
-		rc = fsx_read_state(log_path, &old_log, 0, err);
-	free(log_path);
-	for (const char *l = buf_cstr(&old_log); !rc && *l;) {
-		const char *nl = strchr(l, '\n');
-		if (!nl)
-			break;
-		if (l[0] == 'H' && l[1] == ' ') {
-			unsigned hn = (unsigned)strtoul(l + 2, NULL, 10);
-			if (hn < b.cap && b.v[hn].number && !listed(numbers, count, hn))
-				buf_add(&log, l, (size_t)(nl + 1 - l));
+	static const char *const sql[] = {
+	    "DELETE FROM inq_blobs WHERE number = ?", "DELETE FROM inq_thread WHERE number = ?",
+	    "DELETE FROM inq_history WHERE number = ?", "DELETE FROM inq_records WHERE number = ?"};
+	enum { NSQL = sizeof sql / sizeof sql[0] };
+	sqlite3 *db;
+	sqlite3_stmt *st[NSQL] = {0};
+	int rc = inq_db(state_dir, &db, err);
+	if (rc || (rc = db_begin(db, err)))
+		return rc;
+	for (size_t i = 0; !rc && i < NSQL; i++)
+		rc = db_prepare(db, sql[i], &st[i], err);
+	/* Each by its index: what this costs is what goes, not what stays. */
+	for (size_t k = 0; !rc && k < count; k++)
+		for (size_t i = 0; !rc && i < NSQL; i++) {
+			sqlite3_reset(st[i]);
+			sqlite3_bind_int64(st[i], 1, numbers[k]);
+			if (sqlite3_step(st[i]) != SQLITE_DONE)
+				rc = db_fail(db, "state/" DB_FILE ": removing inquiries", err);
 		}
-		l = nl + 1;
+	for (size_t i = 0; i < NSQL; i++)
+		sqlite3_finalize(st[i]);
+	if (rc) {
+		db_rollback(db);
+		return rc;
 	}
-	buf_free(&old_log);
-	/* New messages file, then the log that names it (the commit), then the
-	 * old messages file goes. */
+	rc = db_commit(db, err);
+	/* The freed pages (already overwritten: secure_delete) go back to the
+	 * file system. */
 	if (!rc)
-		rc = write_new(dir, next, &msgs, err);
-	if (!rc)
-		rc = write_new(dir, "log", &log, err);
-	if (!rc && unlink(old) < 0 && errno != ENOENT)
-		rc = err_sys(err, LB_EIO, "%s", old);
-out:
-	if (fd >= 0)
-		close(fd);
-	inq_book_free(&b);
-	buf_free(&msgs);
-	buf_free(&log);
-	free(next);
-	free(old);
-	free(dir);
+		rc = db_reclaim(db, err);
 	return rc;
 }
 
@@ -385,6 +403,10 @@ int inquiry_remove(const char *state_dir, unsigned number, struct lb_err *err)
 	inquiry_free(&q);
 	return rc ? rc : inquiries_remove(state_dir, &number, 1, err);
 }
+
+/* ---- the lock
+ * ------------------------------------------------------------------------------------
+ */
 
 int inquiries_lock(const char *state_dir, int *fd, struct lb_err *err)
 {

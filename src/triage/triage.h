@@ -3,7 +3,7 @@
  * pages (web/staff_inquiry.c) call these and only say the outcome their own
  * way.  Each validates all of its input before it changes anything (a bad
  * value is LB_EUSAGE, an inquiry that does not exist LB_EDATA; then nothing
- * was written), takes state/inquiries/lock for the change (poll's filing and
+ * was written), takes state/lock.inquiries for the change (poll's filing and
  * notifications take it too) and appends every change to the inquiry's
  * history with the time and who.  Nothing here prints.
  */

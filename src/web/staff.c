@@ -223,18 +223,23 @@ void web_get_staff(struct web *w)
 			  "Status: waiting, new, open, answered, closed or all.");
 		return;
 	}
-	const struct inquiry **v = NULL;
+	/* The first LIST_MAX in triage order, and how many there are: one
+	 * query through the triage index, and a count per status. */
+	struct inquiry *v = NULL;
 	size_t n = 0, k = 0, counts[4] = {0};
 	struct lb_err err = {0};
-	if (inquiries_view(w->cfg->state_dir, &v, &n, &err)) {
+	struct inq_query sel = {
+	    .status = status, .assignee = assignee, .urgent_only = urgent, .limit = LIST_MAX};
+	int rc = inquiries_query(w->cfg->state_dir, &sel, &v, &n, &k, &err);
+	for (size_t s = 0; !rc && s < 4; s++)
+		rc = inquiries_count(w->cfg->state_dir, &(struct inq_query){.status = statuses[s]},
+				     &counts[s], &err);
+	if (rc) {
 		log_warn("staff: %s", err.msg);
 		web_error(w, 500, "Not available", "The inquiries cannot be read right now.");
+		inquiries_free(v, n);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t s = 0; s < 4; s++)
-			counts[s] += v[i]->status && !strcmp(v[i]->status, statuses[s]);
-	k = inquiries_select(v, n, status, assignee, urgent);
 
 	struct buf b = BUF_INIT, t = BUF_INIT;
 	staff_nav(w, &b, user);
@@ -254,8 +259,8 @@ void web_get_staff(struct web *w)
 		buf_adds(&b, "<p>Nothing here.</p>\n");
 	else
 		buf_adds(&b, "<ol class=\"inq\">\n");
-	for (size_t i = 0; i < k && i < LIST_MAX; i++) {
-		const struct inquiry *q = v[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct inquiry *q = &v[i];
 		bool urg = inquiry_is_urgent(q);
 		struct buf p = BUF_INIT;
 		buf_printf(&p, "/staff/inquiries/%u", q->number);
@@ -298,5 +303,5 @@ void web_get_staff(struct web *w)
 	web_page(w, 200, "Inquiries", b.p);
 	buf_free(&b);
 	buf_free(&t);
-	free(v);
+	inquiries_free(v, n);
 }

@@ -148,11 +148,8 @@ expect_exit 77 "subscribers suppressions, likewise" as_nobody subscribers suppre
 expect_exit 77 "digest --dry-run, likewise" as_nobody digest --dry-run
 expect_exit 77 "send --dry-run, likewise" as_nobody send --dry-run --now "2026-11-25 10:00"
 chmod 755 "$S/state"
-chmod 700 "$S/state/inquiries"
-expect_exit 77 "inquiries with only state/inquiries closed" as_nobody inquiries
-chmod 755 "$S/state/inquiries"
-chmod 600 "$S/state/inquiries/log"
-expect_exit 77 "inquiries with only the log unreadable" as_nobody inquiries
+chmod 600 "$S/state/letterbox.db"
+expect_exit 77 "inquiries with only the database unreadable" as_nobody inquiries
 chmod 700 "$S/state/campaigns"
 expect_exit 77 "status with only state/campaigns closed" as_nobody status
 mv "$S/state/campaigns" "$S/state/campaigns.d"

@@ -161,7 +161,7 @@ urgent "Kim Example" kim@people.test
 same "a poll killed after the alert's intent" "$(crash after-alert-intent)" 137
 KIM=$(inq_of kim@people.test)
 # The record as the old code wrote it: the intent without its state.
-sed -i '/^alert_state: /d; /^ack_state: /d' "$S/state/inquiries/log"
+sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "UPDATE inq_records SET alert_state = NULL, ack_state = NULL"
 expect_exit 0 "the next poll" lbs poll
 grep_err "inquiry $KIM: urgent alert may not have been sent" "  reports the intent with no outcome in the history"
 if grep -qE "inquiry ($JO|$FAY|$GUS|$HAL|$ERIN|$LOU|$MAX): " "$T_TMP/err"; then fail "  not those whose history has the outcome"; else
@@ -190,7 +190,9 @@ rm "$S/state/acknowledged"
 mv "$T_TMP/acklog" "$S/state/acknowledged"
 
 echo "-- kill -9 at random during a poll of 40 urgent messages"
-rm -rf "$S/state/inquiries" "$S/state/poll" "$S/state/acknowledged" "$S/outbox" "$S/inbox"
+sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "DELETE FROM inq_blobs; DELETE FROM inq_thread; DELETE FROM inq_history;
+	DELETE FROM inq_records; DELETE FROM inq_meta"
+rm -rf "$S/state/poll" "$S/state/acknowledged" "$S/outbox" "$S/inbox"
 mkdir -p "$S/inbox/new" "$S/inbox/cur" "$S/inbox/tmp"
 for i in $(seq 1 40); do urgent "Person $i" "p$i@people.test"; done
 kills=$(kill_runs 0.02 0.03 0.04 0.05 0.06 0.08 0.1 0.12 0.15 0.02 0.04 0.06 0.08 0.1 0.2 0.03 0.05 \

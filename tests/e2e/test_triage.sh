@@ -321,13 +321,13 @@ london=$(shown "$DEE")
 want() {
 	lbs inquiries list --status all --json | "$PY" -c '
 import datetime, json, re, sys, zoneinfo
-zone, dee, hist = sys.argv[1], int(sys.argv[2]), open(sys.argv[3]).read()
+zone, dee, note = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 q = [q for q in json.load(sys.stdin) if q["number"] == dee][0]
-note = re.search(r"^H %d\t(\S+)\tmaria\tnote\t" % dee, hist, re.M).group(1)
 def local(iso):
     t = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zoneinfo.ZoneInfo(zone))
     return t.strftime("%Y-%m-%d %H:%M %Z")
-print(local(q["received"]) + " | " + local(note))' "$1" "$DEE" "$(grep -rlP '\tmaria\tnote\t' "$S/state" | head -1)"
+print(local(q["received"]) + " | " + local(note))' "$1" "$DEE" \
+		"$(sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "SELECT time FROM inq_history WHERE number = $DEE AND who = 'maria' AND what = 'note' LIMIT 1")"
 }
 same "  London: Received and history in GMT/BST" "$london" "$(want Europe/London)"
 check "  ... (both times there: '$london')" grep -qxE '([0-9-]{10} [0-9:]{5} (GMT|BST)( \| )?){2}' <<<"$london"

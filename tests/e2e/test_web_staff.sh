@@ -185,7 +185,7 @@ same "an empty note: 400" "$(post ann "/staff/inquiries/$N_SAM/note" --data-urle
 
 # --- CSRF: 403 and nothing changed ----------------------------------------------------------------
 Q=/staff/inquiries/$N_X
-logsum() { md5sum <"$S/state/inquiries/log"; }
+logsum() { sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "SELECT * FROM inq_records; SELECT * FROM inq_history; SELECT * FROM inq_thread" | md5sum; }
 before=$(logsum)
 good=$(token ann "$Q" "$Q/note")
 same "no csrf field: 403" "$(post ann "$Q/note" -d text=x)" 403
