@@ -63,6 +63,7 @@ deps:
 
 $(BUILD)/liblb.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/letterbox: $(BUILD)/src/main.o $(BUILD)/liblb.a
