@@ -493,7 +493,7 @@ int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char 
 	}
 	if (!rc)
 		rc = db_prepare(ps->db,
-				"SELECT key FROM poll_soft_bounces"
+				"SELECT count(*) FROM poll_soft_bounces"
 				" WHERE address = ? AND at > ? AND at <= ? AND key <> ?",
 				&st, err);
 	if (!rc) {
@@ -501,10 +501,11 @@ int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char 
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)(when - window));
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)when);
 		sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
-		int r;
-		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-			rows_read++;
-			(*count)++;
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			*count = (size_t)sqlite3_column_int64(st, 0);
+			rows_read += *count; /* the index entries counted */
+			r = SQLITE_DONE;
 		}
 		if (r != SQLITE_DONE)
 			rc = db_fail(ps->db, "state/" DB_FILE ": poll_soft_bounces", err);
