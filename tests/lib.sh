@@ -75,6 +75,12 @@ if url:
 open(p, "w").write(s)
 PY
 }
+# Query site $S's indexed store (state/letterbox.db) with the sqlite3 CLI.
+# (Nothing, status 1, when there is none yet: the CLI would make one.)
+db() {
+	[ -f "$S/state/letterbox.db" ] || return 1
+	sqlite3 -batch -cmd ".timeout 10000" "$S/state/letterbox.db" "$@"
+}
 # Run letterbox, under valgrind when LB_VALGRIND=1.
 lb() {
 	if [ "${LB_VALGRIND:-0}" = 1 ]; then

@@ -3,7 +3,7 @@
  *
  * Order for each: decide under the inquiries lock, record the intent in the
  * inquiry record (atomic, durable; its state "pending") and, for
- * acknowledgements, in state/acknowledged; release the lock; compose and
+ * acknowledgements, in the acknowledgement log (notify_rules.h); release the lock; compose and
  * send; record the outcome (state and history, in one write).  A crash in
  * between leaves the intent pending: never sent twice by itself, and the
  * next poll reports it (report_doubts) and repeats an urgent alert, marked

@@ -26,8 +26,8 @@
  * (Auto-Submitted, X-Autoreply, Precedence bulk/list/junk, a report), a
  * bounce (null Return-Path), a list message (List-Id, List-Unsubscribe), a
  * no-reply / MAILER-DAEMON / -request address, or one of our own addresses;
- * at most one per sender per 7 days (state/acknowledged: keyed HMACs of the
- * addresses, not the addresses, pruned after 7 days).
+ * at most one per sender per 7 days (the store's poll_acks: keyed HMACs of
+ * the addresses, not the addresses, pruned after 7 days).
  *
  * Test-only: LETTERBOX_TEST_CRASH=after-alert-intent | after-ack-intent |
  * after-repeat-intent kills the process (SIGKILL) right after the intent is

@@ -15,17 +15,11 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "deliver/notify.h"
+#include "store/db.h"
 #include "store/conversation.h"
 
 #define ACK_WINDOW     (7L * 86400) /* one acknowledgement per sender per 7 days */
-#define ACK_LOG	       "acknowledged"
 #define ACK_HMAC_LABEL "letterbox acknowledged senders"
-
-static void iso(struct buf *b, time_t t)
-{
-	buf_reset(b);
-	time_iso(b, t);
-}
 
 /* Local parts of addresses that no person reads, or that a reply must never
  * go to (RFC 3834 3.1.1 and list conventions). */
@@ -146,109 +140,82 @@ const char *ack_machine_message(const struct inmsg *m)
 	return NULL;
 }
 
-/* state/acknowledged: "ISO<TAB>HMAC<TAB>N" lines, one per acknowledgement
- * within the last ACK_WINDOW.  The HMAC (keyed with the site secret) stands
- * for the address, so the file names nobody. */
+/* The acknowledgement log: a row per acknowledgement within the last
+ * ACK_WINDOW in the indexed store (poll_acks, store/pollstate_import.h).
+ * The HMAC (keyed with the site secret) stands for the address, so the log
+ * names nobody. */
 static void sender_hash(const struct secret *secret, const char *spec, char out[TOKEN_LEN + 1])
 {
 	token_make(secret, ACK_HMAC_LABEL, spec, out);
 }
 
-struct ack_line {
-	time_t when;
-	char hash[TOKEN_LEN + 1];
-	unsigned number;
-};
-
-/* The log's entries (*out to free, also on error).  A log not there yet is
- * empty; one that cannot be read is an error: taken for empty, a sender
- * would be acknowledged twice within the window, and the rewrite would drop
- * every entry. */
-static int ack_read(const struct config *cfg, struct ack_line **out, size_t *nout,
-		    struct lb_err *err)
+static int ack_step(sqlite3 *db, sqlite3_stmt *st, struct lb_err *err)
 {
-	char *path = path_join(cfg->state_dir, ACK_LOG);
-	struct buf text = BUF_INIT;
-	size_t n = 0, cap = 0;
-	*out = NULL;
-	int rc = fsx_read_state(path, &text, 16 << 20, err);
-	if (rc == LB_ENOINPUT)
-		rc = 0;
-	else if (rc == 0) {
-		char *p = text.p, *end = text.p + text.n;
-		while (p < end) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
-			if (!nl)
-				break; /* a torn last line: ignore */
-			*nl = '\0';
-			char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-			struct ack_line l = {0};
-			if (t2 && t2 - t1 - 1 == TOKEN_LEN) {
-				*t1 = '\0';
-				memcpy(l.hash, t1 + 1, TOKEN_LEN);
-				l.number = (unsigned)strtoul(t2 + 1, NULL, 10);
-				if (time_parse(span_cstr(p), &l.when)) {
-					*out = xgrowarray(*out, &cap, n + 1, sizeof **out);
-					(*out)[n++] = l;
-				}
-			}
-			p = nl + 1;
-		}
-	}
-	buf_free(&text);
-	free(path);
-	*nout = n;
+	int rc =
+	    sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, "state/" DB_FILE ": poll_acks", err);
+	sqlite3_finalize(st);
 	return rc;
 }
 
-/* Rewrite the log atomically: entries older than the window dropped, the
- * entry for drop_number removed (0: none), add appended (may be NULL). */
-static int ack_write(const struct config *cfg, time_t now, unsigned drop_number,
-		     const struct ack_line *add, struct lb_err *err)
+/* In one transaction: entries older than the window dropped, the entry for
+ * drop_number removed (0: none), and hash's entry for number added (hash
+ * NULL: none). */
+static int ack_write(const struct config *cfg, time_t now, unsigned drop_number, const char *hash,
+		     struct lb_err *err)
 {
-	struct ack_line *v;
-	size_t n = 0;
-	int rc = ack_read(cfg, &v, &n, err);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int rc = db_get(cfg->state_dir, &db, err);
+	if (rc || (rc = db_begin(db, err)))
+		return rc;
+	rc = db_prepare(db, "DELETE FROM poll_acks WHERE at < ? OR inquiry = ?", &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - ACK_WINDOW));
+		sqlite3_bind_int64(st, 2, drop_number ? (sqlite3_int64)drop_number : -1);
+		rc = ack_step(db, st, err);
+	}
+	if (!rc && hash &&
+	    !(rc = db_prepare(db, "INSERT INTO poll_acks(hash, inquiry, at) VALUES (?, ?, ?)", &st,
+			      err))) {
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, drop_number);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+		rc = ack_step(db, st, err);
+	}
 	if (rc) {
-		free(v);
+		db_rollback(db);
 		return rc;
 	}
-	struct buf out = BUF_INIT, t = BUF_INIT;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].when < now - ACK_WINDOW || (drop_number && v[i].number == drop_number))
-			continue;
-		iso(&t, v[i].when);
-		buf_printf(&out, "%s\t%s\t%u\n", t.p, v[i].hash, v[i].number);
-	}
-	if (add) {
-		iso(&t, add->when);
-		buf_printf(&out, "%s\t%s\t%u\n", t.p, add->hash, add->number);
-	}
-	char *path = path_join(cfg->state_dir, ACK_LOG);
-	rc = fsx_write_atomic(path, out.p ? out.p : "", out.n, 0600, err);
-	free(path);
-	free(v);
-	buf_free(&out);
-	buf_free(&t);
-	return rc;
+	return db_commit(db, err);
 }
 
+/* Whether spec was acknowledged within the window, for an inquiry other
+ * than number: one look-up in the (hash, at) index. */
 static int acked_recently(const struct config *cfg, const struct secret *secret, const char *spec,
 			  unsigned number, time_t now, bool *hit, struct lb_err *err)
 {
 	char h[TOKEN_LEN + 1];
 	sender_hash(secret, spec, h);
-	struct ack_line *v;
-	size_t n = 0;
-	int rc = ack_read(cfg, &v, &n, err);
 	*hit = false;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int rc = db_get(cfg->state_dir, &db, err);
 	/* Not this inquiry's own entry: that is a run that died before the
 	 * intent reached the record, so nothing went out.  The record, not this
 	 * log, keeps an inquiry from being acknowledged twice. */
-	for (size_t i = 0; i < n && !*hit; i++)
-		*hit = strcmp(v[i].hash, h) == 0 && v[i].number != number &&
-		       v[i].when >= now - ACK_WINDOW;
-	free(v);
+	if (!rc && !(rc = db_prepare(db,
+				     "SELECT 1 FROM poll_acks WHERE hash = ? AND at >= ?"
+				     " AND inquiry <> ? LIMIT 1",
+				     &st, err))) {
+		sqlite3_bind_text(st, 1, h, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - ACK_WINDOW));
+		sqlite3_bind_int64(st, 3, number);
+		int r = sqlite3_step(st);
+		*hit = r == SQLITE_ROW;
+		if (r != SQLITE_ROW && r != SQLITE_DONE)
+			rc = db_fail(db, "state/" DB_FILE ": poll_acks", err);
+		sqlite3_finalize(st);
+	}
 	return rc;
 }
 
@@ -300,9 +267,9 @@ const char *ack_refusal(const struct config *cfg, const struct secret *secret,
 int acklog_add(const struct config *cfg, const struct secret *secret, const char *spec,
 	       unsigned number, time_t now, struct lb_err *err)
 {
-	struct ack_line l = {.when = now, .number = number};
-	sender_hash(secret, spec, l.hash);
-	return ack_write(cfg, now, number, &l, err);
+	char h[TOKEN_LEN + 1];
+	sender_hash(secret, spec, h);
+	return ack_write(cfg, now, number, h, err);
 }
 
 int acklog_drop(const struct config *cfg, unsigned number, time_t now, struct lb_err *err)

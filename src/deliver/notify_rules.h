@@ -3,10 +3,10 @@
  * intent to send (an alert's or an acknowledgement's).  Internal to
  * deliver/notify.c (and its tests).
  *
- * state/acknowledged holds "ISO-TIME<TAB>HMAC<TAB>N" lines: the HMAC (keyed
- * with the site secret) stands for the sender's address, so the file names
- * nobody; lines older than 7 days are dropped whenever it is rewritten
- * (atomically).
+ * The log is the indexed store's poll_acks table (store/pollstate_import.h):
+ * a row per acknowledgement, HMAC, inquiry number and time; the HMAC (keyed
+ * with the site secret) stands for the sender's address, so the log names
+ * nobody; rows older than 7 days are deleted whenever it is written.
  */
 #ifndef LB_NOTIFY_RULES_H
 #define LB_NOTIFY_RULES_H
@@ -37,7 +37,7 @@ const char *ack_machine_message(const struct inmsg *m);
 
 /* Why inquiry q must not be acknowledged now, or NULL.  Reads q's message:
  * when *parsed is set on return, *m holds it (inmsg_free it).  When the
- * reason is an error (state/acknowledged cannot be read: then whether the
+ * reason is an error (the log cannot be read: then whether the
  * sender was acknowledged within 7 days is unknown, and nothing is sent),
  * err says which (err->code non-zero); else err->code is 0. */
 const char *ack_refusal(const struct config *cfg, const struct secret *secret,
@@ -45,8 +45,8 @@ const char *ack_refusal(const struct config *cfg, const struct secret *secret,
 			struct lb_err *err);
 
 /* Record that inquiry number's sender is being acknowledged at now (an
- * earlier entry for number is replaced).  A log that cannot be read is an
- * error (it is not rewritten: its entries stay). */
+ * earlier entry for number is replaced), in one transaction: on an error
+ * the log is as it was. */
 int acklog_add(const struct config *cfg, const struct secret *secret, const char *spec,
 	       unsigned number, time_t now, struct lb_err *err);
 /* Withdraw that record (the acknowledgement certainly did not go out). */

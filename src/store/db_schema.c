@@ -5,6 +5,7 @@
 #include "store/inquiries_int.h"
 
 static const char *const inquiries_old[] = {"inquiries", NULL};
+#include "store/pollstate_import.h"
 
 const struct db_area db_areas[] = {
     {.name = "store",
@@ -13,5 +14,9 @@ const struct db_area db_areas[] = {
      .schema = INQ_SCHEMA,
      .import = inquiries_import,
      .old_files = inquiries_old},
+    {.name = "poll",
+     .schema = pollstate_schema,
+     .import = pollstate_import,
+     .old_files = pollstate_old_files},
 };
 const size_t db_area_count = sizeof db_areas / sizeof db_areas[0];

@@ -1,21 +1,18 @@
+/* What the poller remembers, in the indexed store (pollstate.h). */
 #include "store/pollstate.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/addr.h"
 #include "core/buf.h"
-#include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/strset.h"
-#include "core/timefmt.h"
+#include "store/db.h"
 #include "store/inquiries.h"
 
 /* An inquiry filed before keys had digests: where its message is stored, and
@@ -30,26 +27,21 @@ struct stored {
 };
 
 struct pollstate {
-	char *state_dir, *dir;
-	char *seen_path, *cursor_path, *soft_path;
-	struct strset seen;	   /* key -> kind (| REMEMBERED) */
-	struct strset legacy_refs; /* "mid:ID<TAB>ref" of a record before digests -> kind */
-	struct strset legacy_inq;  /* "mid:ID" -> first of its stored (index + 1) */
+	char *state_dir;
+	char *cursor_name; /* poll_cursors' key for the source's URL */
+	sqlite3 *db;
+	/* prepared once, by the primary key or an index: O(log N) each */
+	sqlite3_stmt *get_seen, *put_seen, *get_legacy, *put_legacy;
+	bool in_tx;		  /* marks since the last pollstate_sync, uncommitted */
+	struct lb_err mark_err;	  /* the first failure of a mark, for pollstate_sync */
+	struct strset remembered; /* keys known from inquiries (pollstate_remember_*) */
+	struct strset legacy_inq; /* "mid:ID" -> first of its stored (index + 1) */
 	struct stored *stored;
 	size_t nstored, storedcap;
 	pollstate_key_fn key_of; /* the key of a stored message, see pollstate_remember_inquiry */
 	void *key_ctx;
-	struct buf pending; /* seen records not yet written */
 	struct cursor cur;
-	/* soft bounces, loaded when the first one is recorded */
-	struct soft {
-		time_t when;
-		char *akey, *key;
-	} * soft;
-	size_t nsoft, softcap;
-	bool soft_loaded;
-	time_t stamp_at; /* pollstate_mark formats its time once a second */
-	char stamp[32];
+	unsigned long long rows_read; /* pollstate_rows_read */
 };
 
 static void hex(struct buf *b, const unsigned char *p, size_t n)
@@ -165,10 +157,55 @@ static const char *stored_key(struct pollstate *ps, struct stored *s)
 
 /* Look key (of a message fetched as ref) up: its own entry, or else a record
  * from before digests that provably stands for this message (pollstate_key). */
+static unsigned long long rows_read;
+
+unsigned long long pollstate_rows_read(void)
+{
+	return rows_read;
+}
+
+/* Step a look-up statement with its parameters bound: whether it found a
+ * row.  A failing step counts as "not found" with a warning: the caller's
+ * question (seen?) has no error path, and the next write reports the
+ * database's trouble. */
+static bool step_row(sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		rows_read++;
+		return true;
+	}
+	if (r != SQLITE_DONE)
+		log_warn("state/" DB_FILE ": %s", sqlite3_errstr(r));
+	return false;
+}
+
+/* The kind recorded in the seen table for key (as kind_ref, 0 for a kind
+ * this version does not name), or -1 when key is not there. */
+static long seen_row(const struct pollstate *ps, const char *key)
+{
+	sqlite3_stmt *st = ps->get_seen;
+	long kind = -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (step_row(st))
+		kind = (long)(uintptr_t)kind_ref((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return kind;
+}
+
+/* Look key (of a message fetched as ref) up: its own entry, or else a record
+ * from before digests that provably stands for this message (pollstate_key). */
 static bool lookup(struct pollstate *ps, const char *key, const char *ref, uintptr_t *val)
 {
+	long kind = seen_row(ps, key);
+	if (kind >= 0) {
+		*val = (uintptr_t)kind;
+		return true;
+	}
 	bool found;
-	*val = (uintptr_t)strset_get(&ps->seen, key, &found);
+	strset_get(&ps->remembered, key, &found);
+	*val = KIND_INQUIRY | REMEMBERED;
 	if (found)
 		return true;
 	char *lk = legacy_key(key);
@@ -184,11 +221,15 @@ static bool lookup(struct pollstate *ps, const char *key, const char *ref, uintp
 	/* other kinds (idempotent effects): this message was fetched under the
 	 * record's ref.  A Message-ID alone proves nothing. */
 	if (!found && ref && *ref) {
-		struct buf b = BUF_INIT;
-		buf_printf(&b, "%s\t%s", lk, ref);
-		*val = (uintptr_t)strset_get(&ps->legacy_refs, b.p, &found);
-		found = found && (*val & KIND_BITS) != KIND_INQUIRY;
-		buf_free(&b);
+		sqlite3_stmt *st = ps->get_legacy;
+		sqlite3_bind_text(st, 1, lk, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+		if (step_row(st)) {
+			*val = (uintptr_t)kind_ref((const char *)sqlite3_column_text(st, 0));
+			found = (*val & KIND_BITS) != KIND_INQUIRY;
+		}
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
 	}
 	free(lk);
 	return found;
@@ -205,114 +246,7 @@ const char *pollstate_seen_kind(struct pollstate *ps, const char *key, const cha
 
 bool pollstate_logged(const struct pollstate *ps, const char *key)
 {
-	bool found;
-	uintptr_t k = (uintptr_t)strset_get(&ps->seen, key, &found);
-	return found && !(k & REMEMBERED);
-}
-
-/* Both logs are tab-separated records, one a line, a torn last line ignored:
- * call fn with each complete record's fields (missing ones are ""). */
-typedef void (*record_fn)(struct pollstate *ps, char *const f[3]);
-
-static int read_records(struct pollstate *ps, const char *path, record_fn fn, struct lb_err *err)
-{
-	struct buf text = BUF_INIT;
-	/* A log not there yet is empty; one we cannot read is an error: taken
-	 * for empty, every message would be filed again. */
-	int rc = fsx_read_state(path, &text, 0, err);
-	if (rc == LB_ENOINPUT)
-		rc = 0;
-	else if (rc == 0) {
-		char *p = text.p, *end = text.p + text.n;
-		char *nl;
-		while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
-			*nl = '\0';
-			char *f[3] = {p, nl, nl};
-			for (int i = 1; i < 3; i++) {
-				char *tab = strchr(f[i - 1], '\t');
-				if (!tab)
-					break;
-				*tab = '\0';
-				f[i] = tab + 1;
-			}
-			fn(ps, f);
-			p = nl + 1;
-		}
-	}
-	buf_free(&text);
-	return rc;
-}
-
-/* key TAB kind TAB when TAB ref: the latest record of a key wins.  The ref
- * of a record from before digests is kept (see lookup). */
-static void seen_record(struct pollstate *ps, char *const f[3])
-{
-	void *kind = kind_ref(f[1]);
-	if (!strset_add_copy(&ps->seen, f[0], kind, NULL))
-		strset_set(&ps->seen, f[0], kind);
-	const char *ref = strchr(f[2], '\t');
-	if (strncmp(f[0], "mid:", 4) == 0 && !strchr(f[0], ' ') && ref && ref[1]) {
-		struct buf b = BUF_INIT;
-		buf_printf(&b, "%s\t%s", f[0], ref + 1);
-		if (!strset_add_copy(&ps->legacy_refs, b.p, kind, NULL))
-			strset_set(&ps->legacy_refs, b.p, kind);
-		buf_free(&b);
-	}
-}
-
-static int load_seen(struct pollstate *ps, struct lb_err *err)
-{
-	return read_records(ps, ps->seen_path, seen_record, err);
-}
-
-/* dir/cursor.HASH for a mailbox's URL. */
-static char *cursor_path(const char *dir, const char *url)
-{
-	unsigned char h[32];
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, url, strlen(url), h);
-	struct buf name = BUF_INIT;
-	buf_adds(&name, "cursor.");
-	hex(&name, h, 8);
-	char *path = path_join(dir, name.p);
-	buf_free(&name);
-	return path;
-}
-
-static void parse_cursor(const char *text, struct cursor *c)
-{
-	char *end;
-	c->uidvalidity = (uint32_t)strtoul(text, &end, 10);
-	c->last_uid = (uint32_t)strtoul(end, NULL, 10);
-}
-
-int pollstate_open(const char *state_dir, const char *source_url, struct pollstate **out,
-		   struct lb_err *err)
-{
-	struct pollstate *ps = xcalloc(1, sizeof *ps);
-	ps->state_dir = xstrdup(state_dir);
-	ps->dir = path_join(state_dir, "poll");
-	ps->seen_path = path_join(ps->dir, "seen");
-	ps->soft_path = path_join(ps->dir, "soft-bounces");
-	ps->cursor_path = cursor_path(ps->dir, source_url);
-	int rc = fsx_mkdirs(ps->dir, 0700, err);
-	if (rc) {
-		struct lb_err ignore;
-		pollstate_close(ps, &ignore);
-		return rc;
-	}
-	struct buf text = BUF_INIT;
-	rc = load_seen(ps, err);
-	if (!rc && (rc = fsx_read_state(ps->cursor_path, &text, 256, err)) == 0) {
-		parse_cursor(buf_cstr(&text), &ps->cur);
-	}
-	buf_free(&text);
-	if (rc && rc != LB_ENOINPUT) {
-		struct lb_err ignore;
-		pollstate_close(ps, &ignore);
-		return rc;
-	}
-	*out = ps;
-	return 0;
+	return seen_row(ps, key) >= 0;
 }
 
 bool pollstate_seen(struct pollstate *ps, const char *key, const char *ref)
@@ -321,9 +255,73 @@ bool pollstate_seen(struct pollstate *ps, const char *key, const char *ref)
 	return lookup(ps, key, ref, &v);
 }
 
+char *pollstate_cursor_name(const char *url)
+{
+	unsigned char h[32];
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, url, strlen(url), h);
+	struct buf name = BUF_INIT;
+	hex(&name, h, 8);
+	return buf_take(&name);
+}
+
+static int cursor_get(sqlite3 *db, const char *name, struct cursor *c, struct lb_err *err)
+{
+	*c = (struct cursor){0};
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, "SELECT uidvalidity, last_uid FROM poll_cursors WHERE mailbox = ?",
+			    &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		c->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		c->last_uid = (uint32_t)sqlite3_column_int64(st, 1);
+	} else if (r != SQLITE_DONE) {
+		rc = db_fail(db, "state/" DB_FILE ": poll_cursors", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pollstate_open(const char *state_dir, const char *source_url, struct pollstate **out,
+		   struct lb_err *err)
+{
+	struct pollstate *ps = xcalloc(1, sizeof *ps);
+	ps->state_dir = xstrdup(state_dir);
+	ps->cursor_name = pollstate_cursor_name(source_url);
+	int rc = db_get(state_dir, &ps->db, err);
+	if (!rc)
+		rc = db_prepare(ps->db, "SELECT kind FROM poll_seen WHERE key = ?", &ps->get_seen,
+				err);
+	if (!rc)
+		rc = db_prepare(ps->db,
+				"INSERT OR REPLACE INTO poll_seen(key, kind, at, ref)"
+				" VALUES (?, ?, ?, ?)",
+				&ps->put_seen, err);
+	if (!rc)
+		rc = db_prepare(ps->db,
+				"SELECT kind FROM poll_seen_legacy WHERE key = ? AND ref = ?",
+				&ps->get_legacy, err);
+	if (!rc)
+		rc = db_prepare(ps->db,
+				"INSERT OR REPLACE INTO poll_seen_legacy(key, ref, kind)"
+				" VALUES (?, ?, ?)",
+				&ps->put_legacy, err);
+	if (!rc)
+		rc = cursor_get(ps->db, ps->cursor_name, &ps->cur, err);
+	if (rc) {
+		struct lb_err ignore;
+		pollstate_close(ps, &ignore);
+		return rc;
+	}
+	*out = ps;
+	return 0;
+}
+
 void pollstate_remember_key(struct pollstate *ps, const char *key)
 {
-	strset_add_copy(&ps->seen, key, (void *)(uintptr_t)(KIND_INQUIRY | REMEMBERED), NULL);
+	strset_add_copy(&ps->remembered, key, NULL, NULL);
 }
 
 void pollstate_remember_inquiry(struct pollstate *ps, const struct inquiry *q,
@@ -349,75 +347,68 @@ void pollstate_remember_inquiry(struct pollstate *ps, const struct inquiry *q,
 	free(lk);
 }
 
-static void field(struct buf *b, const char *s)
+/* Marks go into one transaction, begun by the first and committed by
+ * pollstate_sync: the group commit the seen log's buffer was. */
+static int mark_tx(struct pollstate *ps)
 {
-	for (; s && *s; s++)
-		buf_addc(b, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
+	if (ps->in_tx)
+		return 0;
+	int rc = db_begin(ps->db, &ps->mark_err);
+	ps->in_tx = rc == 0;
+	return rc;
 }
 
-static void append_record(struct pollstate *ps, const char *key, const char *kind, time_t when,
-			  const char *ref)
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct lb_err *err)
 {
-	field(&ps->pending, key);
-	buf_addc(&ps->pending, '\t');
-	field(&ps->pending, kind);
-	buf_addc(&ps->pending, '\t');
-	if (when != ps->stamp_at || !ps->stamp[0]) {
-		struct buf t = BUF_INIT;
-		time_iso(&t, when);
-		size_t n = t.n < sizeof ps->stamp - 1 ? t.n : sizeof ps->stamp - 1;
-		memcpy(ps->stamp, buf_cstr(&t), n);
-		ps->stamp[n] = '\0';
-		ps->stamp_at = when;
-		buf_free(&t);
-	}
-	buf_adds(&ps->pending, ps->stamp);
-	buf_addc(&ps->pending, '\t');
-	field(&ps->pending, ref);
-	buf_addc(&ps->pending, '\n');
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, what, err);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
 }
 
 void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
 		    const char *ref)
 {
-	append_record(ps, key, kind, when, ref);
-	if (!strset_add_copy(&ps->seen, key, kind_ref(kind), NULL))
-		strset_set(&ps->seen, key, kind_ref(kind));
+	if (ps->mark_err.code || mark_tx(ps))
+		return;
+	sqlite3_stmt *st = ps->put_seen;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind ? kind : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)when);
+	sqlite3_bind_text(st, 4, ref ? ref : "", -1, SQLITE_STATIC);
+	if (step_done(ps->db, st, "state/" DB_FILE ": poll_seen", &ps->mark_err))
+		return;
+	/* A key without a digest is a legacy record: it stands for the message
+	 * fetched under its ref (lookup). */
+	if (pollstate_legacy_record(key) && ref && *ref) {
+		st = ps->put_legacy;
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, kind ? kind : "", -1, SQLITE_STATIC);
+		step_done(ps->db, st, "state/" DB_FILE ": poll_seen_legacy", &ps->mark_err);
+	}
 }
 
-/* Append data to path and fsync; a new file's directory entry is synced too. */
-static int append_sync(const char *path, const char *dir, const char *data, size_t n,
-		       struct lb_err *err)
+bool pollstate_legacy_record(const char *key)
 {
-	bool existed = fsx_exists(path);
-	int fd = fsx_open_state(path, O_WRONLY | O_APPEND | O_CREAT, 0600, err);
-	if (fd < 0)
-		return err->code;
-	int rc = 0;
-	while (n && !rc) {
-		ssize_t w = write(fd, data, n);
-		if (w < 0 && errno != EINTR)
-			rc = err_sys(err, LB_EIO, "%s", path);
-		else if (w > 0) {
-			data += w;
-			n -= (size_t)w;
-		}
-	}
-	if (!rc && fsx_fsync(fd) < 0)
-		rc = err_sys(err, LB_EIO, "fsync %s", path);
-	close(fd);
-	if (!rc && !existed)
-		rc = fsx_sync_dir(dir, err);
-	return rc;
+	return strncmp(key, "mid:", 4) == 0 && !strchr(key, ' ');
 }
 
 int pollstate_sync(struct pollstate *ps, struct lb_err *err)
 {
-	if (!ps->pending.n)
-		return 0;
-	int rc = append_sync(ps->seen_path, ps->dir, ps->pending.p, ps->pending.n, err);
-	if (!rc)
-		buf_reset(&ps->pending);
+	int rc = 0;
+	if (ps->mark_err.code) {
+		/* A mark failed: none of the batch is recorded, and the caller
+		 * acknowledges none of it (its messages are fetched again). */
+		*err = ps->mark_err;
+		rc = err->code;
+		if (ps->in_tx)
+			db_rollback(ps->db);
+		ps->mark_err = (struct lb_err){0};
+	} else if (ps->in_tx) {
+		rc = db_commit(ps->db, err);
+	}
+	ps->in_tx = false;
 	return rc;
 }
 
@@ -426,14 +417,33 @@ struct cursor pollstate_cursor(const struct pollstate *ps)
 	return ps->cur;
 }
 
+/* Store a cursor with the records not yet committed, in one transaction. */
+static int cursor_put(struct pollstate *ps, const char *name, struct cursor c, struct lb_err *err)
+{
+	int rc = ps->mark_err.code ? 0 : mark_tx(ps);
+	if (!rc && !ps->mark_err.code) {
+		sqlite3_stmt *st;
+		rc =
+		    db_prepare(ps->db,
+			       "INSERT OR REPLACE INTO poll_cursors(mailbox, uidvalidity, last_uid)"
+			       " VALUES (?, ?, ?)",
+			       &st, &ps->mark_err);
+		if (!rc) {
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, c.uidvalidity);
+			sqlite3_bind_int64(st, 3, c.last_uid);
+			step_done(ps->db, st, "state/" DB_FILE ": poll_cursors", &ps->mark_err);
+			sqlite3_finalize(st);
+		}
+	}
+	return pollstate_sync(ps, err);
+}
+
 int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *err)
 {
 	if (c.uidvalidity == ps->cur.uidvalidity && c.last_uid == ps->cur.last_uid)
 		return 0;
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "%u %u\n", c.uidvalidity, c.last_uid);
-	int rc = fsx_write_atomic(ps->cursor_path, b.p, b.n, 0600, err);
-	buf_free(&b);
+	int rc = cursor_put(ps, ps->cursor_name, c, err);
 	if (!rc)
 		ps->cur = c;
 	return rc;
@@ -442,50 +452,18 @@ int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *e
 int pollstate_cursor_of(const struct pollstate *ps, const char *url, struct cursor *c,
 			struct lb_err *err)
 {
-	*c = (struct cursor){0};
-	char *path = cursor_path(ps->dir, url);
-	struct buf text = BUF_INIT;
-	int rc = fsx_read_state(path, &text, 256, err);
-	if (!rc)
-		parse_cursor(buf_cstr(&text), c);
-	else if (rc == LB_ENOINPUT)
-		rc = 0;
-	buf_free(&text);
-	free(path);
+	char *name = pollstate_cursor_name(url);
+	int rc = cursor_get(ps->db, name, c, err);
+	free(name);
 	return rc;
 }
 
 int pollstate_set_cursor_of(struct pollstate *ps, const char *url, struct cursor c,
 			    struct lb_err *err)
 {
-	char *path = cursor_path(ps->dir, url);
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "%u %u\n", c.uidvalidity, c.last_uid);
-	int rc = fsx_write_atomic(path, b.p, b.n, 0600, err);
-	buf_free(&b);
-	free(path);
-	return rc;
-}
-
-static void soft_add(struct pollstate *ps, time_t when, const char *akey, const char *key)
-{
-	ps->soft = xgrowarray(ps->soft, &ps->softcap, ps->nsoft + 1, sizeof *ps->soft);
-	ps->soft[ps->nsoft++] = (struct soft){when, xstrdup(akey), xstrdup(key)};
-}
-
-/* when TAB address-key TAB message-key */
-static void soft_record(struct pollstate *ps, char *const f[3])
-{
-	time_t at = 0;
-	time_parse(span_cstr(f[0]), &at);
-	if (*f[2])
-		soft_add(ps, at, f[1], f[2]);
-}
-
-static int soft_load(struct pollstate *ps, struct lb_err *err)
-{
-	int rc = read_records(ps, ps->soft_path, soft_record, err);
-	ps->soft_loaded = rc == 0;
+	char *name = pollstate_cursor_name(url);
+	int rc = cursor_put(ps, name, c, err);
+	free(name);
 	return rc;
 }
 
@@ -493,33 +471,50 @@ int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char 
 			  long window, size_t *count, struct lb_err *err)
 {
 	*count = 0;
-	int rc = ps->soft_loaded ? 0 : soft_load(ps, err);
-	if (rc)
-		return rc;
 	char *akey = addr_key(address);
-	bool dup = false;
-	for (size_t i = 0; i < ps->nsoft; i++) {
-		const struct soft *b = &ps->soft[i];
-		if (strcmp(b->akey, akey) != 0)
-			continue;
-		if (strcmp(b->key, key) == 0)
-			dup = true; /* the same bounce again (a re-poll): counted once */
-		else if (b->when > when - window && b->when <= when)
-			(*count)++;
+	sqlite3_stmt *st = NULL;
+	/* Another bounce of the same address and message (a re-poll) counts
+	 * once: kept by the primary key; the count walks the (address, when)
+	 * index over the window only. */
+	int rc = db_begin(ps->db, err);
+	if (rc) {
+		free(akey);
+		return rc;
 	}
-	if (!dup) {
-		struct buf line = BUF_INIT;
-		time_iso(&line, when);
-		buf_addc(&line, '\t');
-		field(&line, akey);
-		buf_addc(&line, '\t');
-		field(&line, key);
-		buf_addc(&line, '\n');
-		rc = append_sync(ps->soft_path, ps->dir, line.p, line.n, err);
-		buf_free(&line);
-		if (!rc)
-			soft_add(ps, when, akey, key);
+	rc = db_prepare(
+	    ps->db, "INSERT OR IGNORE INTO poll_soft_bounces(address, key, at) VALUES (?, ?, ?)",
+	    &st, err);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, akey, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)when);
+		rc = step_done(ps->db, st, "state/" DB_FILE ": poll_soft_bounces", err);
+		sqlite3_finalize(st);
 	}
+	if (!rc)
+		rc = db_prepare(ps->db,
+				"SELECT count(*) FROM poll_soft_bounces"
+				" WHERE address = ? AND at > ? AND at <= ? AND key <> ?",
+				&st, err);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, akey, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)(when - window));
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)when);
+		sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+		int r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			*count = (size_t)sqlite3_column_int64(st, 0);
+			rows_read += *count; /* the index entries counted */
+			r = SQLITE_DONE;
+		}
+		if (r != SQLITE_DONE)
+			rc = db_fail(ps->db, "state/" DB_FILE ": poll_soft_bounces", err);
+		sqlite3_finalize(st);
+	}
+	if (rc)
+		db_rollback(ps->db);
+	else
+		rc = db_commit(ps->db, err);
 	(*count)++; /* this one */
 	free(akey);
 	return rc;
@@ -529,24 +524,18 @@ int pollstate_close(struct pollstate *ps, struct lb_err *err)
 {
 	if (!ps)
 		return 0;
-	int rc = pollstate_sync(ps, err);
-	strset_free(&ps->seen);
-	strset_free(&ps->legacy_refs);
+	int rc = ps->db ? pollstate_sync(ps, err) : 0;
+	sqlite3_finalize(ps->get_seen);
+	sqlite3_finalize(ps->put_seen);
+	sqlite3_finalize(ps->get_legacy);
+	sqlite3_finalize(ps->put_legacy);
+	strset_free(&ps->remembered);
 	strset_free(&ps->legacy_inq);
 	for (size_t i = 0; i < ps->nstored; i++)
 		free(ps->stored[i].key);
 	free(ps->stored);
-	buf_free(&ps->pending);
-	for (size_t i = 0; i < ps->nsoft; i++) {
-		free(ps->soft[i].akey);
-		free(ps->soft[i].key);
-	}
-	free(ps->soft);
 	free(ps->state_dir);
-	free(ps->dir);
-	free(ps->seen_path);
-	free(ps->cursor_path);
-	free(ps->soft_path);
+	free(ps->cursor_name);
 	free(ps);
 	return rc;
 }

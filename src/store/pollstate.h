@@ -1,11 +1,20 @@
-/* What the poller remembers between runs, in state/poll/ (0700):
- *   seen          append-only "key<TAB>kind<TAB>when<TAB>ref" per message handled,
- *                 key = "mid:<Message-ID> <digest>" or "sha:<SHA-256 of the raw bytes>"
- *   cursor.HASH   per mailbox (HASH of its URL): "uidvalidity last_uid"
- *   soft-bounces  append-only "when<TAB>address<TAB>key"
+/* What the poller remembers between runs, in the indexed store (store/db.h):
+ *   poll_seen          a row per message handled: key, kind, when, ref;
+ *                      key = "mid:<Message-ID> <digest>" or "sha:<SHA-256 of
+ *                      the raw bytes>"; the latest record of a key wins
+ *   poll_seen_legacy   the records from before keys had digests ("mid:ID"),
+ *                      by key and ref (pollstate_key says why)
+ *   poll_cursors       per mailbox (pollstate_cursor_name of its URL):
+ *                      uidvalidity, last_uid
+ *   poll_soft_bounces  address key, message key, when; counted by an index
+ *                      on (address, when)
  * Nothing is filed twice: a message whose key is seen, or that an inquiry
- * already carries, is skipped.  Records are appended with pollstate_mark and
- * made durable in groups with pollstate_sync.
+ * already carries, is skipped.  Each look-up is one indexed query, so a run's
+ * start, memory and per-message cost do not grow with the history.  Records
+ * are added with pollstate_mark into one transaction that pollstate_sync
+ * commits (the group commit: while fsx_defer_sync is on, fsx_commit makes
+ * it durable).  store/pollstate_import.c reads the files of the release
+ * before the database (state/poll/seen, cursor.HASH, soft-bounces).
  */
 #ifndef LB_POLLSTATE_H
 #define LB_POLLSTATE_H
@@ -88,14 +97,19 @@ void pollstate_remember_inquiry(struct pollstate *ps, const struct inquiry *q,
 /* Treat a message filed into an inquiry by its key (a later message of a
  * conversation, store/conversation.h) as seen, as above. */
 void pollstate_remember_key(struct pollstate *ps, const char *key);
-/* Append a record (buffered; see pollstate_sync). */
+/* Add a record, in the transaction pollstate_sync commits.  A failure is
+ * kept and returned by pollstate_sync (which then records none of the
+ * batch). */
 void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
 		    const char *ref);
-/* Write and fsync the buffered records. */
+/* Commit the records marked since the last call (durable at once, or, while
+ * fsx_defer_sync is on, with the caller's fsx_commit). */
 int pollstate_sync(struct pollstate *ps, struct lb_err *err);
 
 struct cursor pollstate_cursor(const struct pollstate *ps);
-/* Store the cursor atomically (after pollstate_sync). */
+/* Store the cursor, in one transaction with the records not yet committed
+ * (call it after pollstate_sync and fsx_commit: nothing the server is told
+ * before the records that cover it are durable). */
 int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *err);
 
 /* The cursor of another mailbox of the same account (the staff's Sent
@@ -109,5 +123,15 @@ int pollstate_set_cursor_of(struct pollstate *ps, const char *url, struct cursor
  * distinct soft bounces it had in the window ending at when. */
 int pollstate_soft_bounce(struct pollstate *ps, const char *address, const char *key, time_t when,
 			  long window, size_t *count, struct lb_err *err);
+
+/* The name a mailbox's cursor is stored under: the first 8 bytes of the
+ * SHA-256 of its URL in hex (as the release before the database named its
+ * file state/poll/cursor.NAME).  Caller frees. */
+char *pollstate_cursor_name(const char *url);
+/* Whether key is a record from before digests ("mid:ID" without one). */
+bool pollstate_legacy_record(const char *key);
+/* Rows this process's look-ups and soft-bounce counts have read (tests: the
+ * cost of a look-up does not grow with the history). */
+unsigned long long pollstate_rows_read(void);
 
 #endif

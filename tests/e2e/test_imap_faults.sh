@@ -45,7 +45,7 @@ server() {
 }
 faults() { printf '%s\n' "$@" >"$D/faults"; }
 # The cursor's last UID (0 before one is stored).
-cursor() { cat "$S"/state/poll/cursor.* 2>/dev/null | awk '{print $2}' | grep . || echo 0; }
+cursor() { db "SELECT last_uid FROM poll_cursors" 2>/dev/null | grep . || echo 0; }
 # inquiries: messages filed as inquiries (one that continues an earlier one's
 # conversation counts too)
 inquiries() {

@@ -58,9 +58,12 @@ same "  and files nothing" "$(inquiries)" 2
 # (the first to come by since, as after a Maildir move) is filed; the old one is not.
 mail 1004.d.host legacy@form.example "Filed last week by an older letterbox."
 expect_exit 0 "  a message, filed" lb -C "$S" poll --json
-sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "UPDATE inq_records SET key = NULL WHERE key LIKE 'mid:legacy@form.example %'"
-sed -i 's/^mid:legacy@form\.example [0-9a-f]*\t/mid:legacy@form.example\t/' "$S/state/poll/seen"
-check "  and made as an older letterbox left it" grep -qP '^mid:legacy@form\.example\tinquiry\t' "$S/state/poll/seen"
+db "UPDATE inq_records SET key = NULL WHERE key LIKE 'mid:legacy@form.example %'"
+# (as the upgrade reads such a record in: the key without its digest, and by its ref)
+db "UPDATE poll_seen SET key = 'mid:legacy@form.example' WHERE key LIKE 'mid:legacy@form.example %';
+    INSERT INTO poll_seen_legacy SELECT key, ref, kind FROM poll_seen WHERE key = 'mid:legacy@form.example'"
+same "  and made as an older letterbox left it" \
+	"$(db "SELECT kind FROM poll_seen WHERE key = 'mid:legacy@form.example'")" inquiry
 mail 1005.e.host legacy@form.example "I need to talk to someone today, I am not safe."
 expect_exit 0 "  a new message with that Message-ID" lb -C "$S" poll --json
 check "  is not a duplicate" grep -q '"duplicate":false' "$T_TMP/out"
@@ -84,7 +87,7 @@ rm -f "$NEW/1006.fifo.host"
 rmdir "$NEW/1007.dir.host"
 # Filed inquiries count as seen (a crash between filing and recording): by their key, so
 # a different message reusing the ID is still filed.
-rm "$S/state/poll/seen"
+db "DELETE FROM poll_seen; DELETE FROM poll_seen_legacy"
 mv "$S/inbox/cur/1001.a.host:2,S" "$NEW/1001.a.host"
 mv "$S/inbox/cur/1002.b.host:2,S" "$NEW/1002.b.host"
 mail 1009.g.host reused@form.example "A third question, same Message-ID."
@@ -93,8 +96,8 @@ expect_exit 0 "maildir: the seen log lost, two filed messages fetched again and 
 same "  the two are duplicates (known from the inquiries)" "$(grep -c '"duplicate":true' "$T_TMP/out")" 2
 same "  the new one is filed" "$(inquiries)" 6
 # Inquiries filed before keys had digests know only the Message-ID: it stands for one message.
-sqlite3 -cmd ".timeout 10000" "$S/state/letterbox.db" "UPDATE inq_records SET key = NULL"
-rm "$S/state/poll/seen"
+db "UPDATE inq_records SET key = NULL"
+db "DELETE FROM poll_seen; DELETE FROM poll_seen_legacy"
 mv "$S/inbox/cur/1009.g.host:2,S" "$NEW/1009.g.host"
 mail 1010.h.host reused@form.example "A fourth question, same Message-ID."
 expect_exit 0 "  inquiries without a key: one fetched again and a new one" lb -C "$S" poll --json
@@ -213,7 +216,7 @@ for delay in 0.05 0.1 0.2; do
 	wait "$pid" 2>/dev/null
 done
 expect_exit 0 "after $kills kill -9s, poll again to the end" lb -C "$S" poll
-seen=$(cut -f1 "$S/state/poll/seen" | sort | uniq | wc -l)
+seen=$(db "SELECT count(*) FROM poll_seen")
 same "  every message recorded once" "$seen" 2000
 humans=$($PY -c "
 import glob; r=len(glob.glob('$FX/reply_*.eml')); d=len(glob.glob('$FX/dsn_*.eml')); a=len(glob.glob('$FX/auto_*.eml'))

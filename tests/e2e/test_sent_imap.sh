@@ -93,7 +93,7 @@ before=$(snapshot)
 expect_exit 0 "poll" lbs poll --json
 same "  reads only the new one" "$(grep -o '"sent":"[^"]*"' "$T_TMP/out" | xargs)" "sent:uid:3"
 same "  the Sent folder has its own cursor, at its last UID" \
-	"$(cat "$S"/state/poll/cursor.* | awk '{print $2}' | sort | xargs)" "2 3"
+	"$(db "SELECT last_uid FROM poll_cursors ORDER BY last_uid" | xargs)" "2 3"
 same "  Ben's inquiry is answered" "$(field ben@people.test status)" answered
 same "  the Sent folder is unchanged" "$(snapshot)" "$before"
 lbs inquiries show "$ALICE" >"$T_TMP/show"
