@@ -327,8 +327,12 @@ static int ready(struct conn *c, struct lb_err *err)
 			return rc;
 	}
 	long long pending = 0;
-	if (meta_get(db, "renames_pending", &pending) == 0 && pending > 0)
+	if (meta_get(db, "renames_pending", &pending) == 0 && pending > 0) {
+		/* An upgrade killed before its renames: finished here, and the
+		 * old files kept, as after any upgrade, until the next run. */
 		rc = rename_old(db, c->state_dir, (int)pending, err);
+		c->upgraded = true;
+	}
 	return rc;
 }
 

@@ -32,7 +32,6 @@ struct pollstate {
 	sqlite3 *db;
 	/* prepared once, by the primary key or an index: O(log N) each */
 	sqlite3_stmt *get_seen, *put_seen, *get_legacy, *put_legacy;
-	bool in_tx;		  /* marks since the last pollstate_sync, uncommitted */
 	struct lb_err mark_err;	  /* the first failure of a mark, for pollstate_sync */
 	struct strset remembered; /* keys known from inquiries (pollstate_remember_*) */
 	struct strset legacy_inq; /* "mid:ID" -> first of its stored (index + 1) */
@@ -347,17 +346,6 @@ void pollstate_remember_inquiry(struct pollstate *ps, const struct inquiry *q,
 	free(lk);
 }
 
-/* Marks go into one transaction, begun by the first and committed by
- * pollstate_sync: the group commit the seen log's buffer was. */
-static int mark_tx(struct pollstate *ps)
-{
-	if (ps->in_tx)
-		return 0;
-	int rc = db_begin(ps->db, &ps->mark_err);
-	ps->in_tx = rc == 0;
-	return rc;
-}
-
 static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct lb_err *err)
 {
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, what, err);
@@ -369,24 +357,32 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct lb_
 void pollstate_mark(struct pollstate *ps, const char *key, const char *kind, time_t when,
 		    const char *ref)
 {
-	if (ps->mark_err.code || mark_tx(ps))
+	/* Each mark is its own short transaction: the database's write lock is
+	 * never held across a batch (while messages are fetched), so the web's
+	 * requests and staff commands write meanwhile.  In poll's batch syncing
+	 * is deferred (db.h): the commit is only written, and the checkpoint's
+	 * fsx_commit makes the batch durable before anything is acknowledged. */
+	if (ps->mark_err.code || db_begin(ps->db, &ps->mark_err))
 		return;
 	sqlite3_stmt *st = ps->put_seen;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, kind ? kind : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)when);
 	sqlite3_bind_text(st, 4, ref ? ref : "", -1, SQLITE_STATIC);
-	if (step_done(ps->db, st, "state/" DB_FILE ": poll_seen", &ps->mark_err))
-		return;
+	int rc = step_done(ps->db, st, "state/" DB_FILE ": poll_seen", &ps->mark_err);
 	/* A key without a digest is a legacy record: it stands for the message
 	 * fetched under its ref (lookup). */
-	if (pollstate_legacy_record(key) && ref && *ref) {
+	if (!rc && pollstate_legacy_record(key) && ref && *ref) {
 		st = ps->put_legacy;
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, kind ? kind : "", -1, SQLITE_STATIC);
-		step_done(ps->db, st, "state/" DB_FILE ": poll_seen_legacy", &ps->mark_err);
+		rc = step_done(ps->db, st, "state/" DB_FILE ": poll_seen_legacy", &ps->mark_err);
 	}
+	if (rc)
+		db_rollback(ps->db);
+	else
+		db_commit(ps->db, &ps->mark_err);
 }
 
 bool pollstate_legacy_record(const char *key)
@@ -398,17 +394,13 @@ int pollstate_sync(struct pollstate *ps, struct lb_err *err)
 {
 	int rc = 0;
 	if (ps->mark_err.code) {
-		/* A mark failed: none of the batch is recorded, and the caller
-		 * acknowledges none of it (its messages are fetched again). */
+		/* A mark failed (and every one after it was not tried): the
+		 * caller acknowledges none of the batch, whose messages are
+		 * fetched again; those marked before are duplicates then. */
 		*err = ps->mark_err;
 		rc = err->code;
-		if (ps->in_tx)
-			db_rollback(ps->db);
 		ps->mark_err = (struct lb_err){0};
-	} else if (ps->in_tx) {
-		rc = db_commit(ps->db, err);
 	}
-	ps->in_tx = false;
 	return rc;
 }
 
@@ -417,26 +409,31 @@ struct cursor pollstate_cursor(const struct pollstate *ps)
 	return ps->cur;
 }
 
-/* Store a cursor with the records not yet committed, in one transaction. */
+/* Store a cursor (after the marks it covers: a failed mark fails it). */
 static int cursor_put(struct pollstate *ps, const char *name, struct cursor c, struct lb_err *err)
 {
-	int rc = ps->mark_err.code ? 0 : mark_tx(ps);
-	if (!rc && !ps->mark_err.code) {
-		sqlite3_stmt *st;
-		rc =
-		    db_prepare(ps->db,
-			       "INSERT OR REPLACE INTO poll_cursors(mailbox, uidvalidity, last_uid)"
-			       " VALUES (?, ?, ?)",
-			       &st, &ps->mark_err);
-		if (!rc) {
-			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, c.uidvalidity);
-			sqlite3_bind_int64(st, 3, c.last_uid);
-			step_done(ps->db, st, "state/" DB_FILE ": poll_cursors", &ps->mark_err);
-			sqlite3_finalize(st);
-		}
+	if (ps->mark_err.code)
+		return pollstate_sync(ps, err);
+	int rc = db_begin(ps->db, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st;
+	rc = db_prepare(ps->db,
+			"INSERT OR REPLACE INTO poll_cursors(mailbox, uidvalidity, last_uid)"
+			" VALUES (?, ?, ?)",
+			&st, err);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, c.uidvalidity);
+		sqlite3_bind_int64(st, 3, c.last_uid);
+		rc = step_done(ps->db, st, "state/" DB_FILE ": poll_cursors", err);
+		sqlite3_finalize(st);
 	}
-	return pollstate_sync(ps, err);
+	if (rc)
+		db_rollback(ps->db);
+	else
+		rc = db_commit(ps->db, err);
+	return rc;
 }
 
 int pollstate_set_cursor(struct pollstate *ps, struct cursor c, struct lb_err *err)
