@@ -9,30 +9,66 @@
 #include "receive/lhost_ses.h"
 
 /* Reports say what failed near the top; the rest is the returned message. */
-#define SCAN_MAX  65536
-#define LINE_MAX  512 /* longer lines name no recipient in any shape */
-#define MAX_RCPT  20
-#define MAX_SIGNS 7
+#define SCAN_MAX   65536
+#define LINE_MAX   512 /* longer lines name no recipient in any shape */
+#define MAX_RCPT   20
+#define REASON_MAX 1024 /* how far past the last recipient the reason is looked for */
+#define MAX_SIGNS  7
+
+static bool pat_match(const char *pat, const char *s, const char *e, struct span *addr);
 
 /* ---- header signs ---------------------------------------------------------------------------- */
 
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Whether s holds needle, ignoring ASCII case. */
 static bool has_ci(struct span s, const char *needle)
 {
 	size_t k = strlen(needle);
-	for (size_t i = 0; k && i + k <= s.n; i++)
-		if (strncasecmp(s.p + i, needle, k) == 0)
+	if (!k || k > s.n)
+		return false;
+	char first = lower(needle[0]);
+	for (size_t i = 0; i + k <= s.n; i++)
+		if (lower(s.p[i]) == first && strncasecmp(s.p + i + 1, needle + 1, k - 1) == 0)
 			return true;
 	return false;
 }
 
+/* One field of a raw header block: *p moves past it (and its folds). */
+static bool next_field(const char **p, const char *end, struct span *name, struct span *value)
+{
+	while (*p < end) {
+		const char *line = *p, *e = line;
+		/* the field and its folds */
+		do {
+			const char *nl = memchr(e, '\n', (size_t)(end - e));
+			e = nl ? nl + 1 : end;
+		} while (e < end && (*e == ' ' || *e == '\t'));
+		*p = e;
+		const char *colon = memchr(line, ':', (size_t)(e - line));
+		if (!colon || colon == line || memchr(line, ' ', (size_t)(colon - line)))
+			continue;
+		*name = (struct span){line, (size_t)(colon - line)};
+		const char *v = colon + 1;
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		*value = (struct span){v, (size_t)(e - v)}; /* the line end and folds stay */
+		return true;
+	}
+	return false;
+}
+
 enum sign_kind {
-	FROM_HAS,	  /* the sender's address contains s */
+	FROM_HAS,	  /* the sender's address contains s (holding '*': matches it) */
 	FROM_NAME_STARTS, /* the sender's display name starts with s */
 	SUBJECT_IS,
 	SUBJECT_STARTS,
 	SUBJECT_HAS,
-	FIELD_HAS,    /* "Name:value": a field Name whose value contains value ("": any) */
-	RECEIVED_HAS, /* some Received field contains s */
+	FIELD_HAS,    /* "name:value": a field name whose value contains value ("": any) */
+	RECEIVED_HAS, /* some Received field contains s (lower case) */
 	MSGID_HAS,    /* the Message-ID contains s */
 };
 
@@ -41,35 +77,48 @@ struct sign {
 	const char *s;
 };
 
-static bool sign_holds(const struct inmsg *m, const struct hfields *h, const struct sign *g)
+/* The message's own values, measured once. */
+struct seen {
+	struct span from, subject, msgid;
+};
+
+/* Whether a sign that is not about a header field holds. */
+static bool sign_holds(const struct inmsg *m, const struct seen *v, const struct sign *g)
 {
-	struct span subj = span_cstr(m->subject ? m->subject : "");
 	switch (g->k) {
 	case FROM_HAS:
-		return m->from && has_ci(span_cstr(m->from), g->s);
+		if (m->from && strchr(g->s, '*')) {
+			struct span a;
+			return pat_match(g->s, v->from.p, v->from.p + v->from.n, &a);
+		}
+		return has_ci(v->from, g->s);
 	case FROM_NAME_STARTS:
 		return m->from_name && strncasecmp(m->from_name, g->s, strlen(g->s)) == 0;
 	case SUBJECT_IS:
-		return m->subject && span_eq_ci(span_trim(subj), g->s);
+		return m->subject && span_eq_ci(span_trim(v->subject), g->s);
 	case SUBJECT_STARTS:
-		return span_starts_with_ci(subj, g->s);
+		return span_starts_with_ci(v->subject, g->s);
 	case SUBJECT_HAS:
-		return has_ci(subj, g->s);
+		return has_ci(v->subject, g->s);
 	case MSGID_HAS:
-		return m->message_id && has_ci(span_cstr(m->message_id), g->s);
+		return has_ci(v->msgid, g->s);
 	case FIELD_HAS:
-	case RECEIVED_HAS: {
-		const char *name = g->k == RECEIVED_HAS ? "received" : g->s;
-		size_t nn = g->k == RECEIVED_HAS ? 8 : (size_t)(strchr(g->s, ':') - g->s);
-		const char *want = g->k == RECEIVED_HAS ? g->s : strchr(g->s, ':') + 1;
-		for (size_t i = 0; i < h->n; i++)
-			if (h->v[i].name.n == nn && strncasecmp(h->v[i].name.p, name, nn) == 0 &&
-			    (!*want || has_ci(h->v[i].value, want)))
-				return true;
-		return false;
-	}
+	case RECEIVED_HAS:
+		break;
 	}
 	return false;
+}
+
+/* Whether header field name: value is what sign g asks for. */
+static bool field_holds(const struct sign *g, struct span name, struct span value)
+{
+	if (g->k == RECEIVED_HAS)
+		return HEADER_IS(name, "received") && has_ci(value, g->s);
+	if (g->k != FIELD_HAS)
+		return false;
+	const char *colon = strchr(g->s, ':');
+	return name.n == (size_t)(colon - g->s) && strncasecmp(name.p, g->s, name.n) == 0 &&
+	       (!colon[1] || has_ci(value, colon + 1));
 }
 
 /* ---- recipient lines ------------------------------------------------------------------------- */
@@ -162,7 +211,7 @@ struct shape {
 static const struct shape shapes[] = {
     {"au by KDDI",
      1,
-     {{FROM_HAS, "dion.ne.jp"},
+     {{FROM_HAS, "no-reply@*dion.ne.jp"},
       {FIELD_HAS, "reply-to:auone-net.jp"},
       {RECEIVED_HAS, "ezweb.ne.jp ("},
       {RECEIVED_HAS, ".au.com ("}},
@@ -329,6 +378,18 @@ static const char *line_with(const char *p, const char *end, const char *const *
 	return NULL;
 }
 
+/* Whether a is the returned message's sender or an address the report was
+ * sent to: ours, not the failed one.  (The report's own sender may be the
+ * failed address: Lotus Notes writes from it.) */
+static bool ours(const struct inmsg *m, struct span a)
+{
+	char *s = span_dup(a);
+	bool yes =
+	    (m->original.from && strcasecmp(s, m->original.from) == 0) || strv_has(&m->to, s);
+	free(s);
+	return yes;
+}
+
 static bool shape_read(const struct shape *sh, const struct inmsg *m, struct lhost_report *out)
 {
 	const char *text = m->text ? m->text : "";
@@ -345,6 +406,7 @@ static bool shape_read(const struct shape *sh, const struct inmsg *m, struct lho
 		if (st)
 			to = st;
 	}
+	const char *last = NULL; /* the end of the last line naming a recipient */
 	for (const char *p = from; p < to;) {
 		const char *nl = memchr(p, '\n', (size_t)(to - p));
 		const char *e = nl ? nl : to;
@@ -353,17 +415,21 @@ static bool shape_read(const struct shape *sh, const struct inmsg *m, struct lho
 			s++;
 		for (size_t i = 0; e - s < LINE_MAX && i < 4 && sh->rcpt[i]; i++) {
 			struct span a;
-			if (pat_match(sh->rcpt[i], s, e, &a)) {
-				if (out->rcpt.n < MAX_RCPT)
-					strv_add(&out->rcpt, a, true);
-				break;
-			}
+			if (!pat_match(sh->rcpt[i], s, e, &a))
+				continue;
+			if (out->rcpt.n < MAX_RCPT && !ours(m, a))
+				strv_add(&out->rcpt, a, true);
+			last = e;
+			break;
 		}
 		p = nl ? nl + 1 : to;
 	}
 	if (!out->rcpt.n)
 		return false;
 
+	/* The reason is given near the recipient, not in the returned text. */
+	if ((size_t)(to - last) > REASON_MAX)
+		to = last + REASON_MAX;
 	struct span sec = {from, (size_t)(to - from)}, code;
 	out->kind = LHOST_BOUNCE;
 	out->shape = sh->name;
@@ -401,12 +467,11 @@ static bool hotmail_complaint(const struct inmsg *m, struct lhost_report *out)
 	    !((m->from && has_ci(span_cstr(m->from), "hotmail.com")) ||
 	      (m->subject && has_ci(span_cstr(m->subject), "complaint about message from"))))
 		return false;
-	struct hfields h = {0};
-	header_scan(span_cstr(m->orig_header), false, &h);
-	struct span v = header_get(&h, "X-HmXmrOriginalRecipient");
-	if (v.p)
-		header_mailboxes(v, add_mailbox, &out->rcpt);
-	hfields_free(&h);
+	const char *p = m->orig_header, *end = p + strlen(p);
+	struct span name, value;
+	while (!out->rcpt.n && next_field(&p, end, &name, &value))
+		if (HEADER_IS(name, "x-hmxmroriginalrecipient"))
+			header_mailboxes(value, add_mailbox, &out->rcpt);
 	if (!out->rcpt.n)
 		return false;
 	out->kind = LHOST_COMPLAINT;
@@ -415,27 +480,40 @@ static bool hotmail_complaint(const struct inmsg *m, struct lhost_report *out)
 	return true;
 }
 
+#define NSHAPES (sizeof shapes / sizeof *shapes)
+
 bool lhost_report(const struct inmsg *m, struct lhost_report *out)
 {
 	*out = (struct lhost_report){0};
-	if (lhost_ses(m, out) || hotmail_complaint(m, out))
+	/* One pass over the header for the field signs of every shape. */
+	bool field[NSHAPES][MAX_SIGNS] = {{false}}, sns = false;
+	const char *p = m->header ? m->header : "", *end = p + strlen(p);
+	struct span name, value;
+	while (next_field(&p, end, &name, &value)) {
+		char c = lower(name.p[0]);
+		if (c != 'x' && c != 'r') /* the signs' fields: X-…, Received, Reply-To */
+			continue;
+		sns |= HEADER_IS(name, "x-amz-sns-message-id");
+		for (size_t i = 0; i < NSHAPES; i++)
+			for (size_t j = 0; j < MAX_SIGNS && shapes[i].signs[j].s; j++)
+				field[i][j] |= field_holds(&shapes[i].signs[j], name, value);
+	}
+	if ((sns && lhost_ses(m, out)) || hotmail_complaint(m, out))
 		return true;
-	struct hfields h = {0};
-	header_scan(span_cstr(m->header ? m->header : ""), false, &h);
-	bool found = false;
-	for (size_t i = 0; !found && i < sizeof shapes / sizeof *shapes; i++) {
+	struct seen v = {span_cstr(m->from ? m->from : ""), span_cstr(m->subject ? m->subject : ""),
+			 span_cstr(m->message_id ? m->message_id : "")};
+	for (size_t i = 0; i < NSHAPES; i++) {
 		const struct shape *sh = &shapes[i];
 		int holds = 0;
-		for (size_t j = 0; j < MAX_SIGNS && sh->signs[j].s; j++)
-			holds += sign_holds(m, &h, &sh->signs[j]);
+		for (size_t j = 0; j < MAX_SIGNS && sh->signs[j].s && holds < sh->need; j++)
+			holds += field[i][j] || sign_holds(m, &v, &sh->signs[j]);
 		if (holds < sh->need)
 			continue;
-		found = shape_read(sh, m, out);
-		if (!found)
-			lhost_report_free(out);
+		if (shape_read(sh, m, out))
+			return true;
+		lhost_report_free(out);
 	}
-	hfields_free(&h);
-	return found;
+	return false;
 }
 
 void lhost_report_free(struct lhost_report *r)
@@ -492,30 +570,36 @@ static const char *const reply_prefixes[] = {"automatic reply",
 const char *lhost_auto_reply(const struct inmsg *m)
 {
 	const char *why = NULL;
-	if (m->header) {
-		struct hfields h = {0};
-		header_scan(span_cstr(m->header), false, &h);
-		for (size_t i = 0; !why && i < sizeof reply_fields / sizeof *reply_fields; i++) {
-			struct span v = span_trim(header_get(&h, reply_fields[i].name));
-			if (!v.p)
+	const char *p = m->header ? m->header : "", *end = p + strlen(p);
+	struct span name, v;
+	while (!why && next_field(&p, end, &name, &v)) {
+		char c = lower(name.p[0]);
+		for (size_t i = 0; (c == 'x' || c == 'p') && !why &&
+				   i < sizeof reply_fields / sizeof *reply_fields;
+		     i++) {
+			if (!span_eq_ci(name, reply_fields[i].name))
 				continue;
+			v = span_trim(v);
 			if (reply_fields[i].value ? span_starts_with_ci(v, reply_fields[i].value)
 						  : v.n && !span_eq_ci(v, "no"))
 				why = reply_fields[i].name;
 		}
-		hfields_free(&h);
 	}
-	const char *s = m->subject;
+	/* Each prefix ends in a colon (perhaps a full-width one). */
+	const char *s =
+	    m->subject && (strchr(m->subject, ':') || strstr(m->subject, "\xef\xbc\x9a"))
+		? m->subject
+		: NULL;
 	while (!why && s && (*s == ' ' || *s == '['))
 		s++;
 	for (size_t i = 0; !why && s && reply_prefixes[i]; i++) {
 		size_t k = strlen(reply_prefixes[i]);
 		if (strncasecmp(s, reply_prefixes[i], k) != 0)
 			continue;
-		const char *p = s + k;
-		while (*p == ' ' || (p[0] == '\xc2' && p[1] == '\xa0' && p++))
-			p++;
-		if (*p == ':' || strncmp(p, "\xef\xbc\x9a", 3) == 0) /* or a full-width colon */
+		const char *q = s + k;
+		while (*q == ' ' || (q[0] == '\xc2' && q[1] == '\xa0' && q++))
+			q++;
+		if (*q == ':' || strncmp(q, "\xef\xbc\x9a", 3) == 0) /* or a full-width colon */
 			why = "automatic-reply subject";
 	}
 	return why;

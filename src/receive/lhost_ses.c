@@ -139,7 +139,7 @@ static char *string_dup(struct span j, const char *key, struct buf *b)
 
 bool lhost_ses(const struct inmsg *m, struct lhost_report *out)
 {
-	if (!m->text || !m->header || !strcasestr(m->header, "x-amz-sns-message-id"))
+	if (!m->text)
 		return false;
 	struct span j = span_trim((struct span){m->text, m->text_len});
 	if (!j.n || *j.p != '{')

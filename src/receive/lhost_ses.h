@@ -7,7 +7,8 @@
 
 #include "receive/lhost.h"
 
-/* Whether m is one; fills *out (zeroed by the caller) as lhost_report(). */
+/* Whether m, whose header has X-Amz-Sns-Message-Id (the caller looks),
+ * is one; fills *out (zeroed by the caller) as lhost_report(). */
 bool lhost_ses(const struct inmsg *m, struct lhost_report *out);
 
 #endif
