@@ -36,6 +36,8 @@ static const char *string_end(const char *p, const char *e)
  * to the end of j; {NULL, 0} when there is none. */
 static struct span value_of(struct span j, const char *key)
 {
+	if (!j.p)
+		return (struct span){NULL, 0};
 	const char *p = j.p, *e = j.p + j.n;
 	size_t k = strlen(key);
 	while (p < e) {
