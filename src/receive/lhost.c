@@ -541,12 +541,12 @@ static const struct {
 
 /* Subject prefixes that mail programs put on their automatic replies, each
  * followed by a colon; a person does not start a subject so.  Not a bare
- * "Auto:" (Sisimai takes it): in German that is a car. */
+ * "Auto:" (Sisimai takes it): in German that is a car; nor "Out of office:",
+ * which a person may write (it needs a second sign: classify.c). */
 static const char *const reply_prefixes[] = {"automatic reply",
 					     "auto response",
 					     "autoreply",
 					     "auto-reply",
-					     "out of office",
 					     "automatische antwort",
 					     "réponse automatique",
 					     "respuesta automática",
