@@ -1,5 +1,6 @@
 #include "receive/lhost.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -107,18 +108,6 @@ static bool sign_holds(const struct inmsg *m, const struct seen *v, const struct
 		break;
 	}
 	return false;
-}
-
-/* Whether header field name: value is what sign g asks for. */
-static bool field_holds(const struct sign *g, struct span name, struct span value)
-{
-	if (g->k == RECEIVED_HAS)
-		return HEADER_IS(name, "received") && has_ci(value, g->s);
-	if (g->k != FIELD_HAS)
-		return false;
-	const char *colon = strchr(g->s, ':');
-	return name.n == (size_t)(colon - g->s) && strncasecmp(name.p, g->s, name.n) == 0 &&
-	       (!colon[1] || has_ci(value, colon + 1));
 }
 
 /* ---- recipient lines ------------------------------------------------------------------------- */
@@ -482,10 +471,40 @@ static bool hotmail_complaint(const struct inmsg *m, struct lhost_report *out)
 
 #define NSHAPES (sizeof shapes / sizeof *shapes)
 
+/* The signs about header fields, gathered once: whose they are, the field's
+ * name and what its value must hold ("": anything). */
+static struct {
+	unsigned char shape, sign;
+	struct span name;
+	const char *value;
+} field_signs[NSHAPES * MAX_SIGNS];
+static size_t nfield_signs;
+static pthread_once_t field_signs_once = PTHREAD_ONCE_INIT;
+
+static void field_signs_build(void)
+{
+	for (size_t i = 0; i < NSHAPES; i++) {
+		for (size_t j = 0; j < MAX_SIGNS && shapes[i].signs[j].s; j++) {
+			const struct sign *g = &shapes[i].signs[j];
+			if (g->k != FIELD_HAS && g->k != RECEIVED_HAS)
+				continue;
+			const char *colon = g->k == FIELD_HAS ? strchr(g->s, ':') : NULL;
+			field_signs[nfield_signs].shape = (unsigned char)i;
+			field_signs[nfield_signs].sign = (unsigned char)j;
+			field_signs[nfield_signs].name =
+			    colon ? (struct span){g->s, (size_t)(colon - g->s)}
+				  : span_cstr("received");
+			field_signs[nfield_signs].value = colon ? colon + 1 : g->s;
+			nfield_signs++;
+		}
+	}
+}
+
 bool lhost_report(const struct inmsg *m, struct lhost_report *out)
 {
 	*out = (struct lhost_report){0};
 	/* One pass over the header for the field signs of every shape. */
+	pthread_once(&field_signs_once, field_signs_build);
 	bool field[NSHAPES][MAX_SIGNS] = {{false}}, sns = false;
 	const char *p = m->header ? m->header : "", *end = p + strlen(p);
 	struct span name, value;
@@ -494,9 +513,11 @@ bool lhost_report(const struct inmsg *m, struct lhost_report *out)
 		if (c != 'x' && c != 'r') /* the signs' fields: X-…, Received, Reply-To */
 			continue;
 		sns |= HEADER_IS(name, "x-amz-sns-message-id");
-		for (size_t i = 0; i < NSHAPES; i++)
-			for (size_t j = 0; j < MAX_SIGNS && shapes[i].signs[j].s; j++)
-				field[i][j] |= field_holds(&shapes[i].signs[j], name, value);
+		for (size_t k = 0; k < nfield_signs; k++)
+			if (field_signs[k].name.n == name.n &&
+			    strncasecmp(field_signs[k].name.p, name.p, name.n) == 0 &&
+			    (!*field_signs[k].value || has_ci(value, field_signs[k].value)))
+				field[field_signs[k].shape][field_signs[k].sign] = true;
 	}
 	if ((sns && lhost_ses(m, out)) || hotmail_complaint(m, out))
 		return true;
