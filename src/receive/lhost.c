@@ -183,15 +183,16 @@ struct saying {
 	enum bounce_severity sev;
 };
 
+/* When neither a code nor the words decide, a report in a shape we know
+ * names a failure, and a failure is permanent. */
 struct shape {
 	const char *name;
-	int need; /* how many of signs must hold */
 	struct sign signs[MAX_SIGNS];
 	const char *start[3]; /* the report starts below a line holding one (NULL: at the top) */
 	const char *stop[3];  /* and ends at a line holding one */
 	const char *rcpt[4];  /* a line naming a failed recipient (pat_match) */
 	struct saying says[4];
-	enum bounce_severity fallback; /* when neither codes nor words decide */
+	int need; /* how many of signs must hold */
 };
 
 #define HARD BOUNCE_HARD
@@ -199,7 +200,6 @@ struct shape {
 
 static const struct shape shapes[] = {
     {"au by KDDI",
-     1,
      {{FROM_HAS, "no-reply@*dion.ne.jp"},
       {FIELD_HAS, "reply-to:auone-net.jp"},
       {RECEIVED_HAS, "ezweb.ne.jp ("},
@@ -208,9 +208,8 @@ static const struct shape shapes[] = {
      {NULL},
      {"could not be delivered to: <%a>"},
      {{"mailbox is full", SOFT}, {"remote domain doesnt exist", HARD}, {"smtp relay error", HARD}},
-     HARD},
+     1},
     {"au EZweb",
-     2,
      {{FROM_HAS, "postmaster@ezweb.ne.jp"},
       {FROM_HAS, "postmaster@au.com"},
       {SUBJECT_IS, "Mail System Error - Returned Mail"},
@@ -225,113 +224,99 @@ static const struct shape shapes[] = {
       {"account is disabled", SOFT},
       {"temporarily limited", SOFT},
       {"not delivered within", SOFT}},
-     HARD},
+     2},
     {"fml",
-     3,
      {{FIELD_HAS, "x-mlserver:"}, {FROM_HAS, "-admin@"}, {MSGID_HAS, ".fml"}},
      {NULL},
      {"original mail as follows:"},
      {"*<%a>"},
      {{"loop", SOFT}, {"duplicated message-id", SOFT}},
-     HARD},
+     3},
     {"Verizon",
-     2,
      {{RECEIVED_HAS, ".vtext.com ("}, {FROM_HAS, "post_master@vtext.com"}},
      {"error:"},
      {NULL},
      {"rcpt to: %a", "rcpt to: <%a>"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     2},
     {"Verizon picture mail",
-     2,
      {{RECEIVED_HAS, ".vtext.com ("}, {FROM_HAS, "vzwpix.com"}},
      {"message could not be delivered to mobile"},
      {NULL},
      {"to: %a", "to: *<%a>"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     2},
     {"Apache James",
-     1,
      {{SUBJECT_IS, "[BOUNCE]"}, {MSGID_HAS, ".JavaMail."}, {RECEIVED_HAS, "JAMES SMTP Server"}},
      {NULL},
      {NULL},
      {"rcpt to: %a", "rcpt to: <%a>"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     1},
     {"mail server (error(s) list)",
-     1,
      {{SUBJECT_STARTS, "There was an error sending your mail"}},
      {"error(s):"},
      {"the attachment contains the original mail headers"},
      {"*<%a>*", "*errors: %a*"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     1},
     {"Barracuda",
-     1,
      {{SUBJECT_HAS, "our bulk email filter"}},
      {"your message to:"},
      {NULL},
      {"final-recipient: rfc822; %a", "final-recipient: rfc822; <%a>"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     1},
     {"Lotus Domino",
-     1,
      {{SUBJECT_STARTS, "DELIVERY FAILURE:"}, {SUBJECT_STARTS, "DELIVERY_FAILURE:"}},
      {"was not delivered to:"},
      {"because:"},
      {"%a"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     1},
     {"Lotus Notes",
-     1,
      {{SUBJECT_STARTS, "Undeliverable message"}},
      {"failure reasons"},
      {"returned message"},
      {"%a", "<%a>"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     1},
     {"McAfee",
-     2,
      {{FIELD_HAS, "x-nai-header:modified by mcafee"}, {SUBJECT_IS, "Delivery Status"}},
      {"the following addresses had delivery problems"},
      {NULL},
      {"<%a> (*"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     2},
     {"SurfControl",
-     2,
      {{FIELD_HAS, "x-sef-processed:"}, {FIELD_HAS, "x-mailer:surfcontrol"}},
      {"your message could not be sent"},
      {NULL},
      {"addressed to: %a"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     2},
     {"mail deliver system",
-     2,
      {{SUBJECT_STARTS, "Returned Mail: "}, {FROM_NAME_STARTS, "Mail Deliver System"}},
      {"the original message was received at"},
      {NULL},
      {"%a [*"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     2},
     {"Activehunter",
-     1,
      {{FIELD_HAS, "x-ahmailid:"}},
      {"the following addresses had permanent fatal errors"},
      {NULL},
      {">>> *<%a>"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     1},
     {"m-FILTER",
-     2,
      {{FIELD_HAS, "x-mailer:m-filter"}, {SUBJECT_IS, "failure notice"}},
      {NULL},
      {"-------original"},
      {"%a"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     2},
     {"InterScan MSS",
-     1,
      {{FROM_NAME_STARTS, "InterScan MSS"},
       {FROM_NAME_STARTS, "InterScan Notification"},
       {SUBJECT_IS, "Mail could not be delivered"}},
@@ -339,15 +324,14 @@ static const struct shape shapes[] = {
      {NULL},
      {"*>>> *<%a>*", "*<<< *<%a>*", "*unable to deliver message to <%a>*"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     1},
     {"MailFoundry",
-     2,
      {{SUBJECT_IS, "Message delivery has failed"}, {RECEIVED_HAS, "(MAILFOUNDRY) id"}},
      {NULL},
      {NULL},
      {"unable to deliver message to: <%a>"},
      {{NULL, BOUNCE_NONE}},
-     HARD},
+     2},
 };
 
 /* The bytes of the line holding any of marks at or after p, or NULL. */
@@ -403,8 +387,8 @@ static bool shape_read(const struct shape *sh, const struct inmsg *m, struct lho
 		while (s < e && is_space(*s))
 			s++;
 		for (size_t i = 0; e - s < LINE_MAX && i < 4 && sh->rcpt[i]; i++) {
-			struct span a;
-			if (!pat_match(sh->rcpt[i], s, e, &a))
+			struct span a = {NULL, 0};
+			if (!pat_match(sh->rcpt[i], s, e, &a) || !a.p)
 				continue;
 			if (out->rcpt.n < MAX_RCPT && !ours(m, a))
 				strv_add(&out->rcpt, a, true);
@@ -434,7 +418,7 @@ static bool shape_read(const struct shape *sh, const struct inmsg *m, struct lho
 		free(t);
 	}
 	if (out->severity == BOUNCE_NONE)
-		out->severity = sh->fallback;
+		out->severity = BOUNCE_HARD;
 	return true;
 }
 
