@@ -314,9 +314,24 @@ static char basic_code(const char *s, size_t n)
 
 static const char *const delay_word[] = {"delay", NULL};
 
-/* The word lists, looked for in one pass (words.h); the first four are all
+/* A full mailbox in a carrier's own words, beyond dsn_quota_words: NTT
+ * docomo answers "552 too much mail data". */
+static const char *const full_phrases[] = {"too much mail data", NULL};
+
+/* The word lists, looked for in one pass (words.h); the first five are all
  * bounce_severity_of() needs. */
-enum { L_DELAY, L_HARD, L_SOFT, L_QUOTA, L_PHRASES, L_BANNERS, L_SUBJECTS, L_DELAY_WORD, L_END };
+enum {
+	L_DELAY,
+	L_HARD,
+	L_SOFT,
+	L_QUOTA,
+	L_FULL,
+	L_PHRASES,
+	L_BANNERS,
+	L_SUBJECTS,
+	L_DELAY_WORD,
+	L_END
+};
 
 static struct phrases lists;
 static size_t list_at[L_END + 1]; /* where each list starts in lists */
@@ -325,7 +340,7 @@ static pthread_once_t lists_once = PTHREAD_ONCE_INIT;
 static void lists_build(void)
 {
 	static const char *const *const all[L_END] = {
-	    delay_phrases, hard_phrases, soft_phrases, dsn_quota_words,
+	    delay_phrases, hard_phrases, soft_phrases, dsn_quota_words, full_phrases,
 	    phrases,	   banners,	 subjects,     delay_word,
 	};
 	phrases_init(&lists);
@@ -359,7 +374,7 @@ static enum bounce_severity severity(const struct scan *s, const char *status, c
 {
 	enum bounce_severity sev = BOUNCE_NONE;
 	bool delay = text && seen(s, L_DELAY, end);
-	if (dsn_quota_text(status) || (text && seen(s, L_QUOTA, end)))
+	if (dsn_quota_text(status) || (text && (seen(s, L_QUOTA, end) || seen(s, L_FULL, end))))
 		sev = BOUNCE_SOFT;
 	else if (status && status[0] == '5')
 		sev = BOUNCE_HARD;

@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "core/token.h"
 #include "receive/lexicon.h"
+#include "receive/lhost.h"
 #include "receive/words.h"
 #include "store/subscribers.h"
 
@@ -329,6 +330,28 @@ static void from_guess(const struct inmsg *m, struct classification *out)
 	bounce_guess_free(&g);
 }
 
+/* Step 3b: a report in a known system's own shape (lhost.h); *original_id
+ * gets the Message-ID it names, if any. */
+static bool from_lhost(const struct inmsg *m, struct classification *out, char **original_id)
+{
+	struct lhost_report r;
+	bool found = lhost_report(m, &r);
+	if (found) {
+		out->kind = r.kind == LHOST_COMPLAINT ? MAIL_COMPLAINT : MAIL_BOUNCE;
+		out->severity = r.kind == LHOST_COMPLAINT ? BOUNCE_NONE : r.severity;
+		for (size_t i = 0; i < r.rcpt.n; i++)
+			strv_add(&out->addresses, span_cstr(r.rcpt.v[i]), true);
+		set_str(&out->status, r.status);
+		set_str(&out->diagnostic, r.diagnostic);
+		set_str(&out->feedback_type, r.feedback_type);
+		set_reason(out, r.shape, r.status ? ": " : NULL, r.status);
+		*original_id = r.original_id;
+		r.original_id = NULL;
+	}
+	lhost_report_free(&r);
+	return found;
+}
+
 static void from_arf(const struct inmsg *m, struct classification *out)
 {
 	out->kind = MAIL_COMPLAINT;
@@ -367,6 +390,8 @@ static bool auto_reply(const struct inmsg *m, struct classification *out)
 		if (span_eq_ci(w, "auto_reply") || span_eq_ci(w, "bulk") || span_eq_ci(w, "junk"))
 			why = "Precedence";
 	}
+	if (!why)
+		why = lhost_auto_reply(m);
 	if (!why) {
 		const char *body = m->own_text && *m->own_text ? m->own_text : m->text;
 		bool subject = words_oof_subject(m->subject);
@@ -414,6 +439,9 @@ void classify_message(const struct inmsg *m, const struct classify_ctx *ctx,
 		from_arf(m, out);
 		decided = true;
 	}
+	char *original_id = NULL;
+	if (!decided)
+		decided = from_lhost(m, out, &original_id);
 	if (!decided) {
 		from_guess(m, out);
 		decided = out->kind == MAIL_BOUNCE;
@@ -421,6 +449,9 @@ void classify_message(const struct inmsg *m, const struct classify_ctx *ctx,
 
 	struct finder f = {.ctx = ctx, .out = out};
 	find_tokens(&f, m, out->kind == MAIL_BOUNCE || out->kind == MAIL_COMPLAINT);
+	if (original_id)
+		try_msgid(&f, original_id, TOKEN_ORIGINAL);
+	free(original_id);
 	if (decided)
 		return;
 

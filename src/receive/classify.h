@@ -9,15 +9,17 @@
  *      the subscriber;
  *   2. bounce with a DSN: failed + 5.x.x is hard, 4.x.x or quota is soft,
  *      Action: delayed is a warning (BOUNCE_DELAYED: nothing failed);
- *   3. bounce without a DSN (bounce.h);
- *   4. complaint (ARF feedback report);
+ *   3. complaint (ARF feedback report);
+ *   4. a bounce or complaint in a system's own shape (lhost.h: KDDI, SES,
+ *      Hotmail, …), else a bounce without a DSN (bounce.h);
  *   5. unsubscribe: mail to our unsubscribe address with a good token, or a
  *      short "unsubscribe" / "remove me" / "stop" (English, German, French,
  *      Spanish, Italian, Dutch) from a known subscriber; but one that holds
  *      crisis language (urgent()) is an urgent inquiry instead, so that a
  *      person reads it;
  *   6. auto-reply: RFC 3834 Auto-Submitted, X-Autoreply, X-Autorespond,
- *      Precedence auto_reply/bulk/junk; an out-of-office subject together
+ *      Precedence auto_reply/bulk/junk, the vendors' fields and subject
+ *      prefixes (lhost_auto_reply); an out-of-office subject together
  *      with a second sign (X-Auto-Response-Suppress, the null sender, an
  *      out-of-office text); also delivery reports that report no failure
  *      and anything else sent to our bounce address;

@@ -373,6 +373,26 @@ static void multipart(struct walk *w, struct mailmime *mm, const struct part *pt
 	}
 }
 
+/* Keep a copy of the first returned original's header (parse.h). */
+static void keep_orig_header(struct inmsg *m, struct span hdr)
+{
+	if (m->orig_header)
+		return;
+	size_t n = hdr.n, end = 0;
+	/* text/rfc822-headers and message/rfc822 bodies: up to the empty line. */
+	for (size_t i = 0; i < n; i++) {
+		if (hdr.p[i] == '\n' &&
+		    (i + 1 == n || hdr.p[i + 1] == '\n' ||
+		     (hdr.p[i + 1] == '\r' && i + 2 < n && hdr.p[i + 2] == '\n'))) {
+			end = i + 1;
+			break;
+		}
+	}
+	if (end)
+		n = end;
+	m->orig_header = xstrndup(hdr.p, n < PARSE_HEADER_MAX ? n : PARSE_HEADER_MAX);
+}
+
 /* The header of an embedded message/rfc822 (libetpan parsed it). */
 static void message_part(struct walk *w, struct mailmime *mm, const struct part *pt, bool report)
 {
@@ -392,6 +412,7 @@ static void message_part(struct walk *w, struct mailmime *mm, const struct part 
 		}
 	}
 	orig_parse(hdr, &w->m->original);
+	keep_orig_header(w->m, hdr);
 	w->m->has_original = true;
 	if (!report) {
 		struct buf name = BUF_INIT;
@@ -420,11 +441,14 @@ static void single(struct walk *w, struct span body, const struct part *pt, bool
 		arf_parse(decoded(w, body, pt->cte), &m->arf);
 		m->has_arf = true;
 	} else if (HEADER_IS(t, "text/rfc822-headers") || HEADER_IS(t, "message/global-headers")) {
-		orig_parse(decoded(w, body, pt->cte), &m->original);
+		struct span dec = decoded(w, body, pt->cte);
+		orig_parse(dec, &m->original);
+		keep_orig_header(m, dec);
 		m->has_original = true;
 	} else if (HEADER_IS(t, "message/rfc822") || HEADER_IS(t, "message/global")) {
 		struct span dec = decoded(w, body, pt->cte);
 		orig_parse(dec, &m->original);
+		keep_orig_header(m, dec);
 		m->has_original = true;
 		if (!report) {
 			add_attachment(w, pt, &name, dec.n);
@@ -557,6 +581,7 @@ void inmsg_parse(const char *raw, size_t n, const struct parse_opts *opts, struc
 	m->body_off = skip + body_off;
 	for (size_t i = 0; i < top.n; i++)
 		top_field(m, top.v[i].name, top.v[i].value);
+	m->header = xstrndup(in.p, body_off < PARSE_HEADER_MAX ? body_off : PARSE_HEADER_MAX);
 	struct span hdr = {in.p, body_off}, body = {in.p + body_off, in.n - body_off};
 
 	/* libetpan is given only the MIME fields and the body: its parse of
@@ -642,7 +667,8 @@ void inmsg_free(struct inmsg *m)
 			    &m->x_autorespond, &m->x_auto_response_suppress,
 			    &m->list_id,       &m->list_unsubscribe,
 			    &m->content_type,  &m->text,
-			    &m->own_text,      &m->att_bytes};
+			    &m->own_text,      &m->att_bytes,
+			    &m->header,	       &m->orig_header};
 	for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
 		free(*strings[i]);
 	struct strv *lists[] = {

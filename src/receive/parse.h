@@ -86,7 +86,15 @@ struct inmsg {
 	struct dsn dsn;
 	struct arf arf;
 	struct orig_headers original;
+
+	/* The raw header block of the message and of the first returned
+	 * original (message/rfc822 or text/rfc822-headers), each at most
+	 * PARSE_HEADER_MAX bytes, for the vendor fields lhost.h looks at;
+	 * NULL when there is none. */
+	char *header, *orig_header;
 };
+
+#define PARSE_HEADER_MAX 65536
 
 struct parse_opts {
 	/* Lines that start a copy of our newsletter in a reply (the site's
