@@ -2,9 +2,11 @@
  * of the files it kept before the database.  The store's own bookkeeping
  * comes first. */
 #include "store/db.h"
+#include "store/suppressions_int.h"
 
 const struct db_area db_areas[] = {
     {.name = "store",
      .schema = "CREATE TABLE IF NOT EXISTS store_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"},
+    {.name = "sup", .schema = SUP_SCHEMA, .import = sup_import, .old_files = sup_old_files},
 };
 const size_t db_area_count = sizeof db_areas / sizeof db_areas[0];
