@@ -30,7 +30,7 @@ const struct suppression *suppressions_pending_get(const struct suppressions *s,
 						   const char *address)
 {
 	struct sup_handle *h = s->h;
-	if (!address || !h->db)
+	if (!address || sup_have_db(h) <= 0)
 		return NULL;
 	sqlite3_stmt *st = h->st.p_latest;
 	sqlite3_bind_text(st, 1, sup_key(h, address), -1, SQLITE_STATIC);
@@ -52,7 +52,7 @@ const struct suppression *const *suppressions_pending_list(const struct suppress
 	sqlite3_stmt *st = NULL;
 	struct lb_err err = {0};
 	/* Each address's latest report, in the order written. */
-	if (h->db && db_prepare(h->db,
+	if (sup_have_db(h) > 0 && db_prepare(h->db,
 				"SELECT p.seq, p.at, p.reason, p.address, p.key, p.evidence"
 				" FROM sup_pending p WHERE p.seq ="
 				" (SELECT MAX(q.seq) FROM sup_pending q WHERE q.key = p.key)"

@@ -195,6 +195,23 @@ void sup_lookup_failed(struct sup_handle *h, const char *what)
 	h->failed = true;
 }
 
+/* A handle made before state/ existed opens the store once another writer
+ * has made it.  -1 when it exists but cannot be opened (logged). */
+int sup_have_db(struct sup_handle *h)
+{
+	if (h->db)
+		return 1;
+	if (!fsx_exists(h->dir))
+		return 0;
+	struct lb_err err = {0};
+	if (sup_db(h, &err) == 0)
+		return 1;
+	if (!h->failed)
+		log_warn("%s", err.msg);
+	h->failed = true;
+	return -1;
+}
+
 static char *put(char **at, const unsigned char *s)
 {
 	char *d = *at;
@@ -233,7 +250,7 @@ struct sup_rec *sup_rec_of(struct sup_handle *h, struct strset *cache, sqlite3_s
 /* The latest record of address (a lift included), NULL when none. */
 static struct sup_rec *latest(struct sup_handle *h, const char *address)
 {
-	if (!address || !h->db)
+	if (!address || sup_have_db(h) <= 0)
 		return NULL;
 	sqlite3_stmt *st = h->st.latest;
 	sqlite3_bind_text(st, 1, sup_key(h, address), -1, SQLITE_STATIC);
@@ -256,8 +273,9 @@ bool sup_last_record(const struct suppressions *s, const char *address, time_t *
 enum sup_reason suppressions_check(const struct suppressions *s, const char *address)
 {
 	struct sup_handle *h = s->h;
-	if (!address || !h->db)
-		return SUP_NONE;
+	int have = address ? sup_have_db(h) : 0;
+	if (have <= 0) /* never mail someone we could not look up */
+		return have < 0 ? SUP_FAILED : SUP_NONE;
 	sqlite3_stmt *st = h->st.reason;
 	sqlite3_bind_text(st, 1, sup_key(h, address), -1, SQLITE_STATIC);
 	int step = sqlite3_step(st);
@@ -289,7 +307,7 @@ const struct suppression *const *suppressions_list(const struct suppressions *s,
 	sqlite3_stmt *st = NULL;
 	struct lb_err err = {0};
 	/* Each address's latest record, in the order first suppressed. */
-	if (h->db &&
+	if (sup_have_db(h) > 0 &&
 	    db_prepare(h->db,
 		       "SELECT r.seq, r.at, r.reason, r.address, r.key, r.evidence"
 		       " FROM (SELECT key, MIN(seq) AS first, MAX(seq) AS last"

@@ -94,6 +94,9 @@ int sup_insert(sqlite3 *db, sqlite3_stmt *ins, time_t when, enum sup_reason reas
  * (resubscribed) included; false when there is none. */
 bool sup_last_record(const struct suppressions *s, const char *address, time_t *when);
 void sup_lookup_failed(struct sup_handle *h, const char *what);
+/* 1: h->db is open; 0: no state/ yet (nothing recorded); -1: it cannot be
+ * opened (logged once). */
+int sup_have_db(struct sup_handle *h);
 
 /* suppressions_import.c: the area's import (db_schema.c). */
 int sup_import(sqlite3 *db, const char *state_dir, struct lb_err *err);
