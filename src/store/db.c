@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,16 @@ struct conn {
 	bool upgraded; /* this process upgraded it: its .pre files stay */
 };
 static struct conn conns[4];
+
+/* Test-only: LETTERBOX_TEST_CRASH=upgrade-imported (the old files read in,
+ * not committed), upgrade-committed (committed, nothing renamed) or
+ * upgrade-renamed (one old file renamed) kills the process there. */
+static void crash_point(const char *where)
+{
+	const char *e = getenv("LETTERBOX_TEST_CRASH");
+	if (e && strcmp(e, where) == 0)
+		raise(SIGKILL);
+}
 
 static struct conn *conn_of(const sqlite3 *db)
 {
@@ -233,8 +244,12 @@ static int rename_old(sqlite3 *db, const char *state_dir, int version, struct lb
 			char *from = path_join(state_dir, *f);
 			char *to = pre_name(state_dir, *f, version);
 			int rc = 0;
-			if (rename(from, to) < 0 && errno != ENOENT)
-				rc = err_sys(err, LB_EIO, "rename %s", from);
+			if (rename(from, to) < 0) {
+				if (errno != ENOENT)
+					rc = err_sys(err, LB_EIO, "rename %s", from);
+			} else {
+				crash_point("upgrade-renamed");
+			}
 			free(from);
 			free(to);
 			if (rc)
@@ -263,8 +278,10 @@ static int upgrade(sqlite3 *db, const char *state_dir, long long from, struct lb
 			if (rc)
 				err_prefix(err, "upgrading state/ (%s)", db_areas[a].name);
 		}
-	if (!rc)
+	if (!rc) {
+		crash_point("upgrade-imported");
 		rc = meta_set(db, "renames_pending", DB_VERSION, err);
+	}
 	if (!rc) {
 		char sql[48];
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_VERSION);
@@ -299,8 +316,10 @@ static int ready(struct conn *c, struct lb_err *err)
 			rc = int_pragma(db, "PRAGMA user_version", &version, err);
 		if (!rc && version < DB_VERSION) {
 			rc = upgrade(db, c->state_dir, version, err);
-			if (!rc)
+			if (!rc) {
 				c->upgraded = true;
+				crash_point("upgrade-committed");
+			}
 		}
 		if (fd >= 0)
 			close(fd);

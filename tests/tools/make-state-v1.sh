@@ -96,8 +96,22 @@ doveadm -c "$DOVECOT_CONF" save -u test -m INBOX <"$FX/reply_thunderbird.eml"
 mv letterbox.yaml.maildir letterbox.yaml
 stop_all
 out=$TOP/tests/data/state-v1
-cp -a "$S" /tmp/fx-last 2>/dev/null || true
+
 rm -rf "$out/state"
 cp -a state "$out/state"
 rm -f "$out"/state/lock.* "$out"/state/inquiries/lock
+# The messages poll filed (to deliver again: nothing may be filed twice).
+rm -rf "$out/inbox" && mkdir -p "$out/inbox" && cp -a inbox/cur "$out/inbox/"
+# What that release prints about it (the upgrade must print the same).
+mkdir -p "$out/expect" && cd "$out/.." && cp -a "$out/state" "$S/state.copy" && cd "$S"
+e=$out/expect
+"$LB" inquiries list --status all --json >"$e/inquiries.json"
+for n in 1 2 3; do "$LB" inquiries show $n >"$e/show-$n.txt"; done
+"$LB" inquiries show 1 --full >"$e/show-1-full.txt"
+"$LB" inquiries show 1 --copy 1 >"$e/copy-1-1.txt"
+"$LB" subscribers suppressions --json >"$e/suppressions.json"
+"$LB" subscribers suppressions --pending --json >"$e/pending.json"
+"$LB" subscribers consent --json >"$e/consent.json"
+"$LB" subscribers list --json >"$e/subscribers.json"
+"$LB" status >"$e/status.txt"
 find "$out/state" -type f | sort | sed "s|$out/||"
