@@ -103,7 +103,7 @@ rm -f "$out"/state/lock.* "$out"/state/inquiries/lock
 # The messages poll filed (to deliver again: nothing may be filed twice).
 rm -rf "$out/inbox" && mkdir -p "$out/inbox" && cp -a inbox/cur "$out/inbox/"
 # What that release prints about it (the upgrade must print the same).
-mkdir -p "$out/expect" && cd "$out/.." && cp -a "$out/state" "$S/state.copy" && cd "$S"
+mkdir -p "$out/expect"
 e=$out/expect
 "$LB" inquiries list --status all --json >"$e/inquiries.json"
 for n in 1 2 3; do "$LB" inquiries show $n >"$e/show-$n.txt"; done
