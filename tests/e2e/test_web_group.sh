@@ -40,7 +40,7 @@ cgi_post() { # as USER-FUNCTION TOKEN: the status line
 }
 same "the web's user unsubscribes Ada" "$(cgi_post as_web "$TA")" "Status: 200 OK"
 check "  state/letterbox.db: the shared group's, 660" \
-	test "$(stat -c '%G %a' "$S/state/letterbox.db")" = "$G 660"
+	test "$(stat -c '%g %a' "$S/state/letterbox.db")" = "$G 660"
 expect_exit 0 "cron's user appends to it" as_cron "$LB" -C "$S" subscribers remove mei.chen@example.org
 expect_exit 0 "  and reads both" as_cron "$LB" -C "$S" subscribers suppressions
 check "  Ada (web) and Mei (staff)" grep -q "ada.lovelace@example.org  web" "$T_TMP/out"
