@@ -52,12 +52,13 @@ const struct suppression *const *suppressions_pending_list(const struct suppress
 	sqlite3_stmt *st = NULL;
 	struct lb_err err = {0};
 	/* Each address's latest report, in the order written. */
-	if (sup_have_db(h) > 0 && db_prepare(h->db,
-				"SELECT p.seq, p.at, p.reason, p.address, p.key, p.evidence"
-				" FROM sup_pending p WHERE p.seq ="
-				" (SELECT MAX(q.seq) FROM sup_pending q WHERE q.key = p.key)"
-				" ORDER BY p.seq",
-				&st, &err) == 0) {
+	if (sup_have_db(h) > 0 &&
+	    db_prepare(h->db,
+		       "SELECT p.seq, p.at, p.reason, p.address, p.key, p.evidence"
+		       " FROM sup_pending p WHERE p.seq ="
+		       " (SELECT MAX(q.seq) FROM sup_pending q WHERE q.key = p.key)"
+		       " ORDER BY p.seq",
+		       &st, &err) == 0) {
 		int step;
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			const struct suppression *r = &sup_rec_of(h, NULL, st)->pub;

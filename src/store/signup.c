@@ -48,10 +48,11 @@ int consents_load(const char *state_dir, struct consents *c, struct lb_err *err)
 	int rc = consent_db(state_dir, &db, err);
 	if (rc || !db)
 		return rc;
-	rc = db_prepare(db,
-			"SELECT confirmed, requested, source, list, address, ip_request, ip_confirm,"
-			" hash FROM sup_consent ORDER BY seq",
-			&st, err);
+	rc =
+	    db_prepare(db,
+		       "SELECT confirmed, requested, source, list, address, ip_request, ip_confirm,"
+		       " hash FROM sup_consent ORDER BY seq",
+		       &st, err);
 	int step = SQLITE_DONE;
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		c->v = xgrowarray(c->v, &c->cap, c->n + 1, sizeof *c->v);
@@ -97,9 +98,9 @@ static int consent_record(const char *state_dir, const struct confirm_req *r,
 	*recorded = false;
 	sqlite3 *db;
 	sqlite3_stmt *known = NULL, *ins = NULL;
-	char *v[8] = {field(r->source, true),	 field(r->list, true), field(r->address, true),
-		      NULL,			 field(r->ip, false),  field(confirm_ip, false),
-		      field(r->consent, false), NULL};
+	char *v[8] = {
+	    field(r->source, true), field(r->list, true),     field(r->address, true),	NULL,
+	    field(r->ip, false),    field(confirm_ip, false), field(r->consent, false), NULL};
 	v[3] = addr_key(v[2]);
 	int rc = db_get(state_dir, &db, err);
 	if (rc)
@@ -121,11 +122,12 @@ static int consent_record(const char *state_dir, const struct confirm_req *r,
 			rc = db_fail(db, "state/" DB_FILE ": consent records", err);
 	}
 	if (!rc)
-		rc = db_prepare(db,
-				"INSERT INTO sup_consent(confirmed, requested, source, list, address,"
-				" key, ip_request, ip_confirm, hash)"
-				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-				&ins, err);
+		rc = db_prepare(
+		    db,
+		    "INSERT INTO sup_consent(confirmed, requested, source, list, address,"
+		    " key, ip_request, ip_confirm, hash)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		    &ins, err);
 	if (!rc) {
 		sqlite3_bind_int64(ins, 1, (sqlite3_int64)now);
 		sqlite3_bind_int64(ins, 2, (sqlite3_int64)r->requested);
@@ -257,8 +259,8 @@ static int count_hits(sqlite3 *db, const char *kind, const char *who, time_t sin
 static int add_hit(sqlite3 *db, time_t now, const char *kind, const char *who, struct lb_err *err)
 {
 	sqlite3_stmt *st;
-	int rc = db_prepare(db, "INSERT INTO sup_signup(at, kind, who) VALUES (?1, ?2, ?3)", &st,
-			    err);
+	int rc =
+	    db_prepare(db, "INSERT INTO sup_signup(at, kind, who) VALUES (?1, ?2, ?3)", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);

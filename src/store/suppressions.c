@@ -116,16 +116,14 @@ int sup_db(struct sup_handle *h, struct lb_err *err)
 	sqlite3 *db;
 	int rc = db_get(h->dir, &db, err);
 	struct sup_stmts *st = &h->st;
-	/* reason: answered from the index alone (key, seq, reason, at) */
+	if (!rc)
+		rc = db_prepare(db, "SELECT reason FROM sup_current WHERE key = ?1", &st->reason,
+				err);
 	if (!rc)
 		rc = db_prepare(db,
-				"SELECT reason FROM sup_records WHERE key = ?1"
-				" ORDER BY seq DESC LIMIT 1",
-				&st->reason, err);
-	if (!rc)
-		rc = db_prepare(db,
-				"SELECT " COLS " FROM sup_records WHERE key = ?1"
-				" ORDER BY seq DESC LIMIT 1",
+				"SELECT r.seq, r.at, r.reason, r.address, r.key, r.evidence"
+				" FROM sup_current c JOIN sup_records r ON r.seq = c.last"
+				" WHERE c.key = ?1",
 				&st->latest, err);
 	if (!rc)
 		rc = db_prepare(db,
@@ -310,10 +308,8 @@ const struct suppression *const *suppressions_list(const struct suppressions *s,
 	if (sup_have_db(h) > 0 &&
 	    db_prepare(h->db,
 		       "SELECT r.seq, r.at, r.reason, r.address, r.key, r.evidence"
-		       " FROM (SELECT key, MIN(seq) AS first, MAX(seq) AS last"
-		       " FROM sup_records GROUP BY key) k"
-		       " JOIN sup_records r ON r.seq = k.last"
-		       " WHERE r.reason <> 'resubscribed' ORDER BY k.first",
+		       " FROM sup_current c JOIN sup_records r ON r.seq = c.last"
+		       " WHERE c.reason <> 'resubscribed' ORDER BY c.first",
 		       &st, &err) == 0) {
 		int step;
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -165,11 +165,12 @@ static int import_consent(sqlite3 *db, const char *state_dir, struct lb_err *err
 	sqlite3_stmt *ins = NULL;
 	int rc = read_old(state_dir, "consent", 256u << 20, &path, &text, err);
 	if (!rc && text.n)
-		rc = db_prepare(db,
-				"INSERT INTO sup_consent(confirmed, requested, source, list, address,"
-				" key, ip_request, ip_confirm, hash)"
-				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-				&ins, err);
+		rc = db_prepare(
+		    db,
+		    "INSERT INTO sup_consent(confirmed, requested, source, list, address,"
+		    " key, ip_request, ip_confirm, hash)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		    &ins, err);
 	struct lines l = {text.p, text.p + text.n, 0};
 	struct span line, f[NFIELDS + 1];
 	while (!rc && ins && next_line(&l, &line)) {

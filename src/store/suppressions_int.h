@@ -6,7 +6,12 @@
  * the order written (seq):
  *   sup_records   the suppressions log: seq, at, reason, address, key,
  *                 evidence; the current state of an address is its latest
- *                 record (index sup_records_key)
+ *                 record
+ *   sup_current   per key: its first record's seq (the rowid: the list's
+ *                 order, first suppressed), its latest record's and reason,
+ *                 kept by a trigger on every insert (so an import and a
+ *                 write cannot disagree): a check is one probe of a
+ *                 covering index, the list one pass without a sort
  *   sup_pending   the pending reports, the same columns
  *   sup_consent   the consent records (signup.h)
  *   sup_signup    the sign-up limits' hits of the last day (signup.h)
@@ -27,16 +32,25 @@
 
 #define SUP_SCHEMA                                                                                 \
 	"CREATE TABLE IF NOT EXISTS sup_records(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"     \
-	" reason TEXT NOT NULL, address TEXT NOT NULL, key TEXT NOT NULL, evidence TEXT NOT NULL);" \
-	"CREATE INDEX IF NOT EXISTS sup_records_key ON sup_records(key, seq, reason, at);"         \
+	" reason TEXT NOT NULL, address TEXT NOT NULL, key TEXT NOT NULL, evidence TEXT NOT "      \
+	"NULL);"                                                                                   \
+	"CREATE INDEX IF NOT EXISTS sup_records_key ON sup_records(key, seq);"                     \
+	"CREATE TABLE IF NOT EXISTS sup_current(first INTEGER PRIMARY KEY, key TEXT NOT NULL,"     \
+	" last INTEGER NOT NULL, reason TEXT NOT NULL);"                                           \
+	"CREATE UNIQUE INDEX IF NOT EXISTS sup_current_key ON sup_current(key);"                   \
+	"CREATE TRIGGER IF NOT EXISTS sup_records_current AFTER INSERT ON sup_records BEGIN"       \
+	" INSERT INTO sup_current(key, first, last, reason)"                                       \
+	" VALUES (NEW.key, NEW.seq, NEW.seq, NEW.reason)"                                          \
+	" ON CONFLICT(key) DO UPDATE SET last = excluded.last, reason = excluded.reason; END;"     \
 	"CREATE TABLE IF NOT EXISTS sup_pending(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"     \
-	" reason TEXT NOT NULL, address TEXT NOT NULL, key TEXT NOT NULL, evidence TEXT NOT NULL);" \
+	" reason TEXT NOT NULL, address TEXT NOT NULL, key TEXT NOT NULL, evidence TEXT NOT "      \
+	"NULL);"                                                                                   \
 	"CREATE INDEX IF NOT EXISTS sup_pending_key ON sup_pending(key, seq);"                     \
 	"CREATE TABLE IF NOT EXISTS sup_consent(seq INTEGER PRIMARY KEY,"                          \
 	" confirmed INTEGER NOT NULL, requested INTEGER NOT NULL, source TEXT NOT NULL,"           \
 	" list TEXT NOT NULL, address TEXT NOT NULL, key TEXT NOT NULL,"                           \
 	" ip_request TEXT NOT NULL, ip_confirm TEXT NOT NULL, hash TEXT NOT NULL);"                \
-	"CREATE INDEX IF NOT EXISTS sup_consent_key ON sup_consent(key, list, requested);"        \
+	"CREATE INDEX IF NOT EXISTS sup_consent_key ON sup_consent(key, list, requested);"         \
 	"CREATE TABLE IF NOT EXISTS sup_signup(at INTEGER NOT NULL, kind TEXT NOT NULL,"           \
 	" who TEXT NOT NULL);"                                                                     \
 	"CREATE INDEX IF NOT EXISTS sup_signup_who ON sup_signup(kind, who, at);"

@@ -321,7 +321,7 @@ static void test_hundred_thousand(void)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	printf("  100000 records read in in %.3f s\n", secs);
-	CHECK(secs < 20); /* generous: valgrind runs this too */
+	CHECK(secs < 120); /* generous: valgrind and the sanitizers run this too */
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	char addr[64];
 	size_t hits = 0;
@@ -471,8 +471,8 @@ static void test_history_and_concurrent_writers(void)
 	struct suppressions *a = load(), *b = load();
 	CHECK_INT(add(a, "ada@example.org", SUP_UNSUBSCRIBED, T0, "web: one-click"), 0);
 	CHECK_INT(suppressions_check(b, "ada@example.org"), SUP_UNSUBSCRIBED);
-	CHECK_INT(add(b, "ada@example.org", SUP_RESUBSCRIBED, T0 + 1, "`letterbox subscribers add`"),
-		  0);
+	CHECK_INT(
+	    add(b, "ada@example.org", SUP_RESUBSCRIBED, T0 + 1, "`letterbox subscribers add`"), 0);
 	CHECK_INT(suppressions_check(a, "ada@example.org"), SUP_NONE);
 	CHECK_INT(add(a, "ada@example.org", SUP_COMPLAINT, T0 + 2, "arf"), 0);
 	const struct suppression *x = suppressions_get(a, "ada@example.org");
