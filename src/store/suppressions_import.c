@@ -101,7 +101,7 @@ static int import_log(sqlite3 *db, const char *state_dir, const char *name, cons
 		   table);
 	if (!rc && text.n)
 		rc = db_prepare(db, sql.p, &ins, err);
-	struct lines l = {text.p, text.p + text.n, 0};
+	struct lines l = {buf_cstr(&text), buf_cstr(&text) + text.n, 0};
 	struct span line;
 	while (!rc && ins && next_line(&l, &line)) {
 		if (line.n == 0 || line.p[0] == '#')
@@ -171,7 +171,7 @@ static int import_consent(sqlite3 *db, const char *state_dir, struct lb_err *err
 		    " key, ip_request, ip_confirm, hash)"
 		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 		    &ins, err);
-	struct lines l = {text.p, text.p + text.n, 0};
+	struct lines l = {buf_cstr(&text), buf_cstr(&text) + text.n, 0};
 	struct span line, f[NFIELDS + 1];
 	while (!rc && ins && next_line(&l, &line)) {
 		if (!line.n || line.p[0] == '#')
@@ -213,7 +213,7 @@ static int import_limits(sqlite3 *db, const char *state_dir, struct lb_err *err)
 		rc = db_prepare(db, "INSERT INTO sup_signup(at, kind, who) VALUES (?1, ?2, ?3)",
 				&ins, err);
 	/* This file was rewritten whole (never torn): its last line counts. */
-	const char *p = text.p, *end = text.p + text.n;
+	const char *p = buf_cstr(&text), *end = p + text.n;
 	while (!rc && ins && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		struct span line = {p, (size_t)((nl ? nl : end) - p)}, f[3];
