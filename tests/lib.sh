@@ -23,6 +23,23 @@ tool() {
 	fi
 	[ -x "$t" ] && echo "$t"
 }
+# sup_records SITE / pending_records SITE: the suppression records (the
+# pending reports) in state/letterbox.db, one a line, in the format of the
+# files they replaced: when TAB reason TAB address TAB evidence.
+# consent_records SITE: confirmed requested source list address ip-request
+# ip-confirm consent ("-" for empty), as state/consent had them.
+store_rows() {
+	[ -e "$1/state/letterbox.db" ] || return 0
+	sqlite3 -batch -separator $'\t' "$1/state/letterbox.db" "$2"
+}
+sup_records() { store_rows "$1" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch'), reason,
+	address, evidence FROM sup_records ORDER BY seq"; }
+pending_records() { store_rows "$1" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch'),
+	reason, address, evidence FROM sup_pending ORDER BY seq"; }
+consent_records() { store_rows "$1" "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', confirmed,
+	'unixepoch'), strftime('%Y-%m-%dT%H:%M:%SZ', requested, 'unixepoch'), source, list, address,
+	iif(ip_request = '', '-', ip_request), iif(ip_confirm = '', '-', ip_confirm),
+	iif(hash = '', '-', hash) FROM sup_consent ORDER BY seq"; }
 # same DESCRIPTION GOT WANT: pass when the two strings are equal
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 # expect_exit CODE DESCRIPTION COMMAND...: pass when the command exits with CODE

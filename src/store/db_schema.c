@@ -6,6 +6,7 @@
 
 static const char *const inquiries_old[] = {"inquiries", NULL};
 #include "store/pollstate_import.h"
+#include "store/suppressions_int.h"
 
 const struct db_area db_areas[] = {
     {.name = "store",
@@ -18,5 +19,6 @@ const struct db_area db_areas[] = {
      .schema = pollstate_schema,
      .import = pollstate_import,
      .old_files = pollstate_old_files},
+    {.name = "sup", .schema = SUP_SCHEMA, .import = sup_import, .old_files = sup_old_files},
 };
 const size_t db_area_count = sizeof db_areas / sizeof db_areas[0];

@@ -1,138 +1,17 @@
-/* Pending reports: state/suppressions.pending, one record a line, in the
- * suppressions' format:
- *
- *     2026-11-25T17:35:00Z<TAB>hard-bounce<TAB>zoe@example.org<TAB>bounce 5.1.1 ... (unlinked)
- *
- * The file is small (only reports nobody could tie to a message of ours), so
- * it is read whole and kept in memory; whether a report is still pending is
- * decided against the suppressions at look-up time.
+/* Pending reports in the indexed store: every report a row of sup_pending,
+ * in the order written (suppressions_int.h).  Whether a report is still
+ * pending is decided against the suppressions at look-up time, as the
+ * header says.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/addr.h"
-#include "core/fsx.h"
+#include "core/log.h"
 #include "core/mem.h"
-#include "core/strset.h"
-#include "core/timefmt.h"
+#include "store/db.h"
 #include "store/suppressions_int.h"
-
-#define FILE_NAME "suppressions.pending"
-#define HEADER                                                                                     \
-	"# letterbox reports not tied to a message of ours: evidence, not suppressions; "          \
-	"machine-written, append-only, never edit\n"
-#define LINE_MAX_LEN 4096
-
-struct sup_pending {
-	char *path;
-	struct suppression *v; /* every record, in file order; strings owned */
-	size_t n, cap;
-	struct strset latest; /* key -> index + 1 of its latest record */
-	const struct suppression **view;
-};
-
-static char *lower_dup(const char *p, size_t n)
-{
-	char *k = xstrndup(p, n);
-	for (char *c = k; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + ('a' - 'A'));
-	return k;
-}
-
-static void keep(struct sup_pending *p, const char *addr, size_t an, enum sup_reason reason,
-		 time_t when, const char *ev, size_t en)
-{
-	p->v = xgrowarray(p->v, &p->cap, p->n + 1, sizeof *p->v);
-	struct suppression *r = &p->v[p->n++];
-	r->address = xstrndup(addr, an);
-	r->key = lower_dup(addr, an);
-	r->reason = reason;
-	r->when = when;
-	r->evidence = xstrndup(ev, en);
-	void *idx = (void *)(uintptr_t)p->n;
-	if (!strset_add_copy(&p->latest, r->key, idx, NULL))
-		strset_set(&p->latest, r->key, idx);
-}
-
-static int parse(struct sup_pending *p, char *text, size_t len, struct lb_err *err)
-{
-	size_t lineno = 0;
-	for (char *line = text, *end = text + len; line < end;) {
-		char *nl = memchr(line, '\n', (size_t)(end - line));
-		if (!nl)
-			break; /* a torn last line: its append never returned */
-		lineno++;
-		size_t n = (size_t)(nl - line);
-		struct span f[3];
-		size_t at = 0;
-		if (n == 0 || line[0] == '#')
-			goto next;
-		for (int i = 0; i < 3; i++) {
-			const char *tab = memchr(line + at, '\t', n - at);
-			if (!tab)
-				goto bad;
-			f[i] = (struct span){line + at, (size_t)(tab - (line + at))};
-			at = (size_t)(tab - line) + 1;
-		}
-		time_t when;
-		char *name = span_dup(f[1]);
-		enum sup_reason reason = sup_reason_parse(name);
-		free(name);
-		if (!sup_parse_when(f[0], &when) || reason == SUP_NONE ||
-		    reason == SUP_RESUBSCRIBED || f[2].n == 0 || memchr(line, '\0', n) ||
-		    n > LINE_MAX_LEN)
-			goto bad;
-		keep(p, f[2].p, f[2].n, reason, when, line + at, n - at);
-	next:
-		line = nl + 1;
-	}
-	return 0;
-bad:
-	return err_set(err, LB_EDATA,
-		       "%s:%zu: not a pending-report record; this file is written by letterbox "
-		       "only: restore it from a backup",
-		       p->path, lineno);
-}
-
-int sup_pending_load(const char *state_dir, struct sup_pending **out, struct lb_err *err)
-{
-	struct sup_pending *p = xcalloc(1, sizeof *p);
-	p->path = path_join(state_dir, FILE_NAME);
-	struct buf text = BUF_INIT;
-	struct lb_err e = {0};
-	int rc = fsx_read_state(p->path, &text, 0, &e);
-	if (rc == LB_ENOINPUT)
-		rc = 0;
-	else if (rc)
-		*err = e;
-	else
-		rc = parse(p, text.p, text.n, err);
-	buf_free(&text);
-	if (rc) {
-		sup_pending_free(p);
-		p = NULL;
-	}
-	*out = p;
-	return rc;
-}
-
-void sup_pending_free(struct sup_pending *p)
-{
-	if (!p)
-		return;
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->v[i].address);
-		free(p->v[i].key);
-		free(p->v[i].evidence);
-	}
-	free(p->v);
-	strset_free(&p->latest);
-	free(p->view);
-	free(p->path);
-	free(p);
-}
 
 /* The record if it is still pending: not suppressed, and nothing recorded
  * about the address since (a staff lift settles it too). */
@@ -150,44 +29,71 @@ static const struct suppression *still_pending(const struct suppressions *s,
 const struct suppression *suppressions_pending_get(const struct suppressions *s,
 						   const char *address)
 {
-	const struct sup_pending *p = sup_pending_of(s);
-	if (!address)
+	struct sup_handle *h = s->h;
+	if (!address || sup_have_db(h) <= 0)
 		return NULL;
-	char *k = lower_dup(address, strlen(address));
-	uintptr_t i = (uintptr_t)strset_get(&p->latest, k, NULL);
-	free(k);
-	return i ? still_pending(s, &p->v[i - 1]) : NULL;
+	sqlite3_stmt *st = h->st.p_latest;
+	sqlite3_bind_text(st, 1, sup_key(h, address), -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	struct sup_rec *r = step == SQLITE_ROW ? sup_rec_of(h, &h->p_cache, st) : NULL;
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		sup_lookup_failed(h, "pending reports");
+	sqlite3_reset(st);
+	return r ? still_pending(s, &r->pub) : NULL;
 }
 
 const struct suppression *const *suppressions_pending_list(const struct suppressions *s, size_t *n)
 {
-	struct sup_pending *p = sup_pending_of(s);
-	free(p->view);
-	p->view = xcalloc(p->n + 1, sizeof *p->view);
+	struct sup_handle *h = s->h;
+	size_t cap = 0;
 	*n = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		const struct suppression *r = &p->v[i];
-		if ((uintptr_t)strset_get(&p->latest, r->key, NULL) == i + 1 && still_pending(s, r))
-			p->view[(*n)++] = r;
+	free(h->p_view);
+	h->p_view = NULL;
+	sqlite3_stmt *st = NULL;
+	struct lb_err err = {0};
+	/* Each address's latest report, in the order written. */
+	if (sup_have_db(h) > 0 &&
+	    db_prepare(h->db,
+		       "SELECT p.seq, p.at, p.reason, p.address, p.key, p.evidence"
+		       " FROM sup_pending p WHERE p.seq ="
+		       " (SELECT MAX(q.seq) FROM sup_pending q WHERE q.key = p.key)"
+		       " ORDER BY p.seq",
+		       &st, &err) == 0) {
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			const struct suppression *r = &sup_rec_of(h, NULL, st)->pub;
+			if (!still_pending(s, r))
+				continue;
+			h->p_view = xgrowarray(h->p_view, &cap, *n + 2, sizeof *h->p_view);
+			h->p_view[(*n)++] = r;
+		}
+		if (step != SQLITE_DONE)
+			sup_lookup_failed(h, "pending reports");
+	} else if (h->db) {
+		log_warn("%s", err.msg);
 	}
-	return p->view;
+	sqlite3_finalize(st);
+	if (!h->p_view)
+		h->p_view = xcalloc(1, sizeof *h->p_view);
+	h->p_view[*n] = NULL;
+	return h->p_view;
 }
 
 int suppressions_add_pending(struct suppressions *s, const char *address, enum sup_reason reason,
 			     time_t when, const char *evidence, struct lb_err *err)
 {
-	struct sup_pending *p = sup_pending_of(s);
 	if (reason <= SUP_NONE || reason >= SUP_RESUBSCRIBED)
 		return err_set(err, LB_ESOFTWARE, "suppressions_add_pending: no reason given");
+	struct sup_handle *h = s->h;
 	struct addr a;
-	struct buf line = BUF_INIT, ev = BUF_INIT;
-	int rc = sup_format(&line, &ev, &a, address, reason, when, evidence, err);
+	struct buf ev = BUF_INIT;
+	int rc = sup_prepare(&ev, &a, address, evidence, err);
 	if (!rc)
-		rc = sup_append(sup_dir(s), p->path, HEADER, &line, err);
+		rc = sup_db(h, err);
 	if (!rc)
-		keep(p, a.spec, strlen(a.spec), reason, when, ev.p ? ev.p : "", ev.n);
+		rc = sup_insert(h->db, h->st.p_insert, when, reason, a.spec, sup_key(h, a.spec),
+				buf_cstr(&ev), err);
 	buf_free(&ev);
-	buf_free(&line);
 	addr_free(&a);
 	return rc;
 }

@@ -12,94 +12,66 @@
 #include "core/fsx.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "store/db.h"
 #include "store/listedit.h"
 #include "store/subscribers.h"
 #include "store/suppressions.h"
 #include "store/suppressions_int.h"
 
-#define CONSENT_HEADER                                                                             \
-	"# letterbox consent records: machine-written, append-only, never edit\n"                  \
-	"# confirmed\trequested\tsource\tlist\taddress\tip-request\tip-confirm\tconsent-sha256\n"
-#define LIMITS_HEADER "# letterbox sign-up limits: machine-written, pruned after a day\n"
-#define NFIELDS	      8
-
 /* ---- consent records ------------------------------------------------------------------ */
 
-/* One field of a record: no tab, no line break, no control character. */
-static void field(struct buf *b, const char *s)
+/* One field as the record keeps it: control characters become '?'; an empty
+ * one is "-" where dash (the file's spelling, which the columns keep for
+ * source, list and address), else "". */
+static char *field(const char *s, bool dash)
 {
-	buf_addc(b, '\t');
-	if (!s || !*s) {
-		buf_addc(b, '-');
-		return;
-	}
-	for (; *s; s++)
-		buf_addc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	if (!s || !*s)
+		return xstrdup(dash ? "-" : "");
+	char *v = xstrdup(s);
+	for (char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return v;
 }
 
-/* Split line (without its '\n') at tabs into v[0..max); returns how many. */
-static size_t split_tabs(struct span line, struct span *v, size_t max)
+static int consent_db(const char *state_dir, sqlite3 **db, struct lb_err *err)
 {
-	size_t k = 0;
-	const char *p = line.p, *end = line.p + line.n;
-	while (k < max) {
-		const char *t = memchr(p, '\t', (size_t)(end - p));
-		v[k++] = (struct span){p, (size_t)((t ? t : end) - p)};
-		if (!t)
-			break;
-		p = t + 1;
-	}
-	return k;
-}
-
-static char *dash_dup(struct span s)
-{
-	return span_eq(s, "-") ? xstrdup("") : span_dup(s);
+	*db = NULL;
+	return fsx_exists(state_dir) ? db_get(state_dir, db, err) : 0;
 }
 
 int consents_load(const char *state_dir, struct consents *c, struct lb_err *err)
 {
 	memset(c, 0, sizeof *c);
-	char *path = path_join(state_dir, "consent");
-	struct buf text = BUF_INIT;
-	int rc = fsx_read_state(path, &text, 256u << 20, err);
-	if (rc == LB_ENOINPUT) {
-		rc = 0;
-		goto out;
-	}
-	if (rc)
-		goto out;
-	size_t lineno = 0;
-	const char *p = text.p, *end = text.p + text.n;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		lineno++;
-		if (!nl)
-			break; /* torn by a crash: the record was never acknowledged */
-		struct span line = {p, (size_t)(nl - p)}, f[NFIELDS + 1];
-		p = nl + 1;
-		if (!line.n || line.p[0] == '#')
-			continue;
-		struct consent r = {0};
-		if (split_tabs(line, f, NFIELDS + 1) != NFIELDS ||
-		    !sup_parse_when(f[0], &r.confirmed) || !sup_parse_when(f[1], &r.requested)) {
-			rc = err_set(err, LB_EDATA, "%s:%zu: not a consent record", path, lineno);
-			goto out;
-		}
-		r.source = span_dup(f[2]);
-		r.list = span_dup(f[3]);
-		r.address = span_dup(f[4]);
-		r.ip_request = dash_dup(f[5]);
-		r.ip_confirm = dash_dup(f[6]);
-		r.hash = dash_dup(f[7]);
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int rc = consent_db(state_dir, &db, err);
+	if (rc || !db)
+		return rc;
+	rc =
+	    db_prepare(db,
+		       "SELECT confirmed, requested, source, list, address, ip_request, ip_confirm,"
+		       " hash FROM sup_consent ORDER BY seq",
+		       &st, err);
+	int step = SQLITE_DONE;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		c->v = xgrowarray(c->v, &c->cap, c->n + 1, sizeof *c->v);
-		c->v[c->n++] = r;
+		c->v[c->n++] = (struct consent){
+		    .confirmed = (time_t)sqlite3_column_int64(st, 0),
+		    .requested = (time_t)sqlite3_column_int64(st, 1),
+		    .source = db_column_dup(st, 2),
+		    .list = db_column_dup(st, 3),
+		    .address = db_column_dup(st, 4),
+		    .ip_request = db_column_dup(st, 5),
+		    .ip_confirm = db_column_dup(st, 6),
+		    .hash = db_column_dup(st, 7),
+		};
 	}
-out:
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, "state/" DB_FILE ": consent records", err);
+	sqlite3_finalize(st);
 	if (rc)
 		consents_free(c);
-	buf_free(&text);
-	free(path);
 	return rc;
 }
 
@@ -118,39 +90,64 @@ void consents_free(struct consents *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* Whether this very request (address, list, time of request) was recorded. */
-static bool consent_known(const struct consents *c, const struct confirm_req *r)
+/* Record request r confirmed from confirm_ip at now, unless this very
+ * request (address, list, time of request) is recorded already. */
+static int consent_record(const char *state_dir, const struct confirm_req *r,
+			  const char *confirm_ip, time_t now, bool *recorded, struct lb_err *err)
 {
-	char *key = addr_key(r->address);
-	bool found = false;
-	for (size_t i = 0; i < c->n && !found; i++) {
-		char *k = addr_key(c->v[i].address);
-		found = c->v[i].requested == r->requested && strcmp(c->v[i].list, r->list) == 0 &&
-			strcmp(k, key) == 0;
-		free(k);
+	*recorded = false;
+	sqlite3 *db;
+	sqlite3_stmt *known = NULL, *ins = NULL;
+	char *v[8] = {
+	    field(r->source, true), field(r->list, true),     field(r->address, true),	NULL,
+	    field(r->ip, false),    field(confirm_ip, false), field(r->consent, false), NULL};
+	v[3] = addr_key(v[2]);
+	int rc = db_get(state_dir, &db, err);
+	if (rc)
+		goto out;
+	if ((rc = db_begin(db, err)))
+		goto out;
+	rc = db_prepare(db,
+			"SELECT 1 FROM sup_consent WHERE key = ?1 AND list = ?2 AND requested = ?3"
+			" LIMIT 1",
+			&known, err);
+	if (!rc) {
+		sqlite3_bind_text(known, 1, v[3], -1, SQLITE_STATIC);
+		sqlite3_bind_text(known, 2, r->list, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(known, 3, (sqlite3_int64)r->requested);
+		int step = sqlite3_step(known);
+		if (step == SQLITE_ROW)
+			goto done;
+		if (step != SQLITE_DONE)
+			rc = db_fail(db, "state/" DB_FILE ": consent records", err);
 	}
-	free(key);
-	return found;
-}
-
-static int consent_append(const char *state_dir, const struct confirm_req *r,
-			  const char *confirm_ip, time_t now, struct lb_err *err)
-{
-	struct buf line = BUF_INIT;
-	time_iso(&line, now);
-	buf_addc(&line, '\t');
-	time_iso(&line, r->requested);
-	field(&line, r->source);
-	field(&line, r->list);
-	field(&line, r->address);
-	field(&line, r->ip);
-	field(&line, confirm_ip);
-	field(&line, r->consent);
-	buf_addc(&line, '\n');
-	char *path = path_join(state_dir, "consent");
-	int rc = sup_append(state_dir, path, CONSENT_HEADER, &line, err);
-	free(path);
-	buf_free(&line);
+	if (!rc)
+		rc = db_prepare(
+		    db,
+		    "INSERT INTO sup_consent(confirmed, requested, source, list, address,"
+		    " key, ip_request, ip_confirm, hash)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		    &ins, err);
+	if (!rc) {
+		sqlite3_bind_int64(ins, 1, (sqlite3_int64)now);
+		sqlite3_bind_int64(ins, 2, (sqlite3_int64)r->requested);
+		for (int i = 0; i < 7; i++)
+			sqlite3_bind_text(ins, 3 + i, v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = db_fail(db, "state/" DB_FILE ": recording consent", err);
+	}
+done:
+	sqlite3_finalize(known);
+	sqlite3_finalize(ins);
+	if (rc) {
+		db_rollback(db);
+		goto out;
+	}
+	if ((rc = db_commit(db, err)) == 0)
+		*recorded = ins != NULL;
+out:
+	for (int i = 0; i < 8; i++)
+		free(v[i]);
 	return rc;
 }
 
@@ -175,7 +172,6 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 		return err_set(err, LB_EDATA, "sign-up for '%.64s': not a list name", r->list);
 	struct addr a = {0};
 	struct suppressions *sup = NULL;
-	struct consents c = {0};
 	struct buf rel = BUF_INIT, ev = BUF_INIT;
 	char *path = NULL, *lists = path_join(site_dir, "subscribers");
 	const char *why;
@@ -206,15 +202,9 @@ int signup_confirm(const char *site_dir, const char *state_dir, const struct con
 			goto out;
 		res->resubscribed = true;
 	}
-	if ((rc = consents_load(state_dir, &c, err)))
+	if ((rc = consent_record(state_dir, r, confirm_ip, now, &res->recorded, err)))
 		goto out;
-	if (!consent_known(&c, r)) {
-		if ((rc = consent_append(state_dir, r, confirm_ip, now, err)))
-			goto out;
-		res->recorded = true;
-	}
 out:
-	consents_free(&c);
 	suppressions_free(sup);
 	if (fd >= 0)
 		close(fd);
@@ -228,75 +218,89 @@ out:
 
 /* ---- limits --------------------------------------------------------------------------- */
 
-struct hit {
-	time_t when;
-	char kind; /* 'a' address (per day), 'i' IP (per hour) */
-	struct span key;
-};
+static int count_hits(sqlite3 *db, const char *kind, const char *who, time_t since, size_t *n,
+		      time_t *oldest, struct lb_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = db_prepare(db,
+			    "SELECT count(*), min(at) FROM sup_signup"
+			    " WHERE kind = ?1 AND who = ?2 AND at > ?3",
+			    &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)since);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(db, "state/" DB_FILE ": sign-up limits", err);
+	} else {
+		*n = (size_t)sqlite3_column_int64(st, 0);
+		if (*n)
+			*oldest = (time_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
 
+static int add_hit(sqlite3 *db, time_t now, const char *kind, const char *who, struct lb_err *err)
+{
+	sqlite3_stmt *st;
+	int rc =
+	    db_prepare(db, "INSERT INTO sup_signup(at, kind, who) VALUES (?1, ?2, ?3)", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, "state/" DB_FILE ": sign-up limits", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The hits of the last day (an IP's of the last hour) are rows of
+ * sup_signup; older ones, and any from more than five minutes ahead (a
+ * clock set back), are dropped as they are met.  One write transaction
+ * (BEGIN IMMEDIATE) makes count-and-add one step for concurrent requests. */
 int signup_ratelimit(const char *state_dir, const char *address, const char *ip, time_t now,
 		     long *retry_after, struct lb_err *err)
 {
 	*retry_after = 0;
-	char *lock = path_join(state_dir, "lock.signup"),
-	     *path = path_join(state_dir, "signup.limits");
 	char *akey = addr_key(address);
-	struct buf text = BUF_INIT, out = BUF_INIT;
-	int fd = -1;
-	int rc = fsx_state_dir(state_dir, err);
-	if (!rc)
-		rc = fsx_lock(lock, true, &fd, err);
-	if (!rc && (rc = fsx_read_state(path, &text, 16u << 20, err)) == LB_ENOINPUT)
-		rc = 0;
-	if (rc)
-		goto out;
-	/* Keep the last day's hits; count ours and find the oldest that counts. */
+	sqlite3 *db;
 	size_t na = 0, ni = 0;
 	time_t oldest_a = now, oldest_i = now;
-	buf_adds(&out, LIMITS_HEADER);
-	const char *p = text.p ? text.p : "", *end = p + text.n;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct span line = {p, (size_t)((nl ? nl : end) - p)}, f[3];
-		p = nl ? nl + 1 : end;
-		time_t when;
-		if (!line.n || line.p[0] == '#' || split_tabs(line, f, 3) != 3 || f[1].n != 1 ||
-		    !sup_parse_when(f[0], &when) || when <= now - 86400 || when > now + 300)
-			continue; /* old, or not ours to keep */
-		char kind = f[1].p[0];
-		if (kind == 'a' && span_eq(f[2], akey)) {
-			na++;
-			oldest_a = when < oldest_a ? when : oldest_a;
-		} else if (kind == 'i' && *ip && span_eq(f[2], ip) && when > now - 3600) {
-			ni++;
-			oldest_i = when < oldest_i ? when : oldest_i;
-		} else if (kind == 'i' && when <= now - 3600) {
-			continue;
-		}
-		buf_add(&out, line.p, line.n);
-		buf_addc(&out, '\n');
-	}
-	if (na >= SIGNUP_PER_ADDRESS || ni >= SIGNUP_PER_IP) {
+	bool has_ip = *ip && !strpbrk(ip, "\t\n");
+	int rc = db_get(state_dir, &db, err);
+	if (rc)
+		goto out;
+	if ((rc = db_begin(db, err)))
+		goto out;
+	char sql[160];
+	snprintf(sql, sizeof sql,
+		 "DELETE FROM sup_signup WHERE at <= %lld OR at > %lld"
+		 " OR (kind = 'i' AND at <= %lld)",
+		 (long long)now - 86400, (long long)now + 300, (long long)now - 3600);
+	rc = db_exec(db, sql, err);
+	if (!rc)
+		rc = count_hits(db, "a", akey, now - 86400, &na, &oldest_a, err);
+	if (!rc && has_ip)
+		rc = count_hits(db, "i", ip, now - 3600, &ni, &oldest_i, err);
+	if (!rc && (na >= SIGNUP_PER_ADDRESS || ni >= SIGNUP_PER_IP)) {
 		long a = na >= SIGNUP_PER_ADDRESS ? (long)(oldest_a + 86400 - now) : 0;
 		long i = ni >= SIGNUP_PER_IP ? (long)(oldest_i + 3600 - now) : 0;
 		*retry_after = (a > i ? a : i) > 0 ? (a > i ? a : i) : 1;
 		rc = err_set(err, LB_ETEMP, "too many sign-up requests");
-		goto out;
 	}
-	struct buf stamp = BUF_INIT;
-	time_iso(&stamp, now);
-	buf_printf(&out, "%s\ta\t%s\n", stamp.p, akey);
-	if (*ip && !strpbrk(ip, "\t\n"))
-		buf_printf(&out, "%s\ti\t%s\n", stamp.p, ip);
-	buf_free(&stamp);
-	rc = fsx_write_atomic(path, out.p, out.n, 0600, err);
+	if (!rc)
+		rc = add_hit(db, now, "a", akey, err);
+	if (!rc && has_ip)
+		rc = add_hit(db, now, "i", ip, err);
+	if (rc)
+		db_rollback(db);
+	else
+		rc = db_commit(db, err);
 out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&text);
-	buf_free(&out);
 	free(akey);
-	free(lock);
-	free(path);
 	return rc;
 }

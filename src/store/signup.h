@@ -7,17 +7,16 @@
  *   - appends the address to subscribers/LIST.yaml with the comment-keeping
  *     edit (store/listedit.h), unless it is on the list already;
  *   - lifts a suppression of the address (a "resubscribed" record);
- *   - appends a consent record to state/consent (0600, append-only, each
- *     record fsync'd; a torn last line from a crash is ignored), one per
+ *   - records consent in the store (state/letterbox.db, table sup_consent;
+ *     before it, state/consent), durable when it returns, one record per
  *     request: confirming the same token again records nothing new.
  *
- * state/consent, one record per line, tab-separated:
- *     confirmed requested source list address ip-request ip-confirm consent
- * times ISO 8601 UTC, source "web" or "mail", consent the consent text's
+ * A consent record: confirmed requested source list address ip-request
+ * ip-confirm consent; source "web" or "mail", consent the consent text's
  * hash (consent_hash: the first 128 bits of SHA-256, hex).
  *
- * Limits (state/signup.limits under state/lock.signup, rewritten atomically):
- * at most SIGNUP_PER_ADDRESS confirmation mails per address per day and
+ * Limits (the store's sup_signup, one write transaction per request): at
+ * most SIGNUP_PER_ADDRESS confirmation mails per address per day and
  * SIGNUP_PER_IP per requesting IP per hour.
  */
 #ifndef LB_SIGNUP_H
@@ -43,8 +42,8 @@ struct consents {
 	size_t n, cap;
 };
 
-/* Load state_dir/consent (a missing file: none).  LB_EDATA (file:line) for
- * a line that is not a record, except a torn last one. */
+/* Every consent record of state_dir, in the order recorded (no state_dir:
+ * none). */
 int consents_load(const char *state_dir, struct consents *c, struct lb_err *err);
 void consents_free(struct consents *c);
 

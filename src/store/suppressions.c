@@ -1,72 +1,26 @@
-/* Suppressions: an append-only log in state/suppressions, one record a line:
- *
- *     2026-11-25T17:35:00Z<TAB>hard-bounce<TAB>ada@example.org<TAB>550 5.1.1 user unknown
- *
- * Lines starting with '#' are comments (the file starts with one saying what
- * it is).  The loaded set keeps one record per address (the latest), the
- * addresses in an arena and the evidence on disk: a send of 100,000
- * recipients consults this set, and the evidence is only wanted when a
- * person asks for it, so it is read from the file on demand.
+/* Suppressions in the indexed store (suppressions.h, suppressions_int.h):
+ * every record ever written is a row of sup_records, in the order written;
+ * the current state of an address is its latest row, found through the
+ * index on (key, seq) with a prepared statement, so that a send of a million
+ * recipients, a web request and a staff command each pay a look-up per
+ * address, not a read of the whole history.
  */
 #include "store/suppressions.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/addr.h"
-#include "core/utf8.h"
 #include "core/buf.h"
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "core/timefmt.h"
+#include "core/utf8.h"
+#include "store/db.h"
 #include "store/suppressions_int.h"
 
-#define FILE_NAME     "suppressions"
-#define HEADER	      "# letterbox suppressions: machine-written, append-only, never edit\n"
-#define EVIDENCE_MAX  500
-#define LINE_MAX_LEN  4096 /* no record of ours comes near: a longer line is damage */
-#define CHUNK_BITS    10   /* records are allocated 1024 at a time so pointers stay put */
-#define CHUNK_RECORDS (1u << CHUNK_BITS)
-#define ARENA_BLOCK   65536
-
-struct rec {
-	struct suppression pub; /* pub.evidence NULL: not read yet, it is at ev_off */
-	off_t ev_off;
-	uint32_t ev_len;
-};
-
-struct arena_block {
-	struct arena_block *next;
-	size_t used, cap;
-	char data[];
-};
-
-/* What const accessors may still change: the list view, built on demand. */
-struct sup_view {
-	const struct suppression **v;
-	size_t n;
-};
-
-struct suppressions {
-	char *dir, *path;
-	int fd; /* the file as loaded (for evidence on demand), or -1 */
-	struct rec **chunks;
-	size_t nchunks, chunks_cap;
-	size_t n;	 /* records, one per address */
-	uint32_t *slots; /* open addressing: record index + 1, 0 = empty */
-	size_t nslots;	 /* a power of two */
-	struct arena_block *arena;
-	struct sup_view *view;
-	struct sup_pending *pending; /* state/suppressions.pending (pending.c) */
-};
+#define EVIDENCE_MAX 500
 
 static const char *const reason_names[] = {
     [SUP_NONE] = "none",
@@ -113,99 +67,6 @@ enum sup_reason sup_reason_parse(const char *name)
 	return name ? reason_from(span_cstr(name)) : SUP_NONE;
 }
 
-static char *arena_dup(struct suppressions *s, const char *p, size_t n)
-{
-	struct arena_block *b = s->arena;
-	if (!b || b->cap - b->used < n + 1) {
-		size_t cap = n + 1 > ARENA_BLOCK ? n + 1 : ARENA_BLOCK;
-		b = xmalloc(sizeof *b + cap);
-		b->used = 0;
-		b->cap = cap;
-		b->next = s->arena;
-		s->arena = b;
-	}
-	char *d = b->data + b->used;
-	memcpy(d, p, n);
-	d[n] = '\0';
-	b->used += n + 1;
-	return d;
-}
-
-static struct rec *rec_at(const struct suppressions *s, size_t i)
-{
-	return &s->chunks[i >> CHUNK_BITS][i & (CHUNK_RECORDS - 1)];
-}
-
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-/* FNV-1a over the lower-cased address, so that a look-up needs no copy. */
-static uint64_t key_hash(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ lower((unsigned char)p[i])) * 1099511628211u;
-	return h;
-}
-
-/* The slot holding addr's record, or the empty slot where it would go. */
-static uint32_t *find_slot(const struct suppressions *s, const char *addr, size_t n)
-{
-	size_t mask = s->nslots - 1;
-	for (size_t i = key_hash(addr, n) & mask;; i = (i + 1) & mask) {
-		uint32_t *slot = &s->slots[i];
-		if (!*slot)
-			return slot;
-		const char *key = rec_at(s, *slot - 1)->pub.key;
-		size_t k = 0;
-		while (k < n && key[k] && key[k] == (char)lower((unsigned char)addr[k]))
-			k++;
-		if (k == n && key[k] == '\0')
-			return slot;
-	}
-}
-
-static void rehash(struct suppressions *s)
-{
-	free(s->slots);
-	s->nslots = s->nslots ? s->nslots * 2 : 1024;
-	s->slots = xcalloc(s->nslots, sizeof *s->slots);
-	for (size_t i = 0; i < s->n; i++) {
-		const char *key = rec_at(s, i)->pub.key;
-		*find_slot(s, key, strlen(key)) = (uint32_t)(i + 1);
-	}
-}
-
-/* The record for addr, created (with reason SUP_NONE) when it is new. */
-static struct rec *upsert(struct suppressions *s, const char *addr, size_t n)
-{
-	if ((s->n + 1) * 10 > s->nslots * 7)
-		rehash(s);
-	uint32_t *slot = find_slot(s, addr, n);
-	if (*slot)
-		return rec_at(s, *slot - 1);
-	if ((s->n >> CHUNK_BITS) >= s->nchunks) {
-		s->chunks =
-		    xgrowarray(s->chunks, &s->chunks_cap, s->nchunks + 1, sizeof(struct rec *));
-		s->chunks[s->nchunks++] = xcalloc(CHUNK_RECORDS, sizeof(struct rec));
-	}
-	struct rec *r = rec_at(s, s->n++);
-	*slot = (uint32_t)s->n;
-	r->pub.address = arena_dup(s, addr, n);
-	r->pub.key = r->pub.address;
-	for (size_t i = 0; i < n; i++) {
-		if (lower((unsigned char)addr[i]) != (unsigned char)addr[i]) {
-			r->pub.key = arena_dup(s, addr, n);
-			for (char *k = r->pub.key; *k; k++)
-				*k = (char)lower((unsigned char)*k);
-			break;
-		}
-	}
-	return r;
-}
-
 /* "2026-11-25T17:35:00Z", and nothing else: the file is ours. */
 bool sup_parse_when(struct span t, time_t *out)
 {
@@ -238,81 +99,60 @@ bool sup_parse_when(struct span t, time_t *out)
 	return true;
 }
 
-/* One complete line (without its '\n') at file offset off. */
-static int parse_line(struct suppressions *s, const char *p, size_t n, off_t off, size_t lineno,
-		      struct lb_err *err)
+const char *sup_key(struct sup_handle *h, const char *address)
 {
-	if (n == 0 || p[0] == '#')
-		return 0;
-	struct span f[3];
-	size_t at = 0;
-	for (int i = 0; i < 3; i++) {
-		const char *tab = memchr(p + at, '\t', n - at);
-		if (!tab)
-			goto bad;
-		f[i] = (struct span){p + at, (size_t)(tab - (p + at))};
-		at = (size_t)(tab - p) + 1;
-	}
-	time_t when;
-	enum sup_reason reason = reason_from(f[1]);
-	if (!sup_parse_when(f[0], &when) || reason == SUP_NONE || f[2].n == 0 ||
-	    memchr(p, '\0', n) || n > LINE_MAX_LEN)
-		goto bad;
-	struct rec *r = upsert(s, f[2].p, f[2].n);
-	if (!span_eq(f[2], r->pub.address)) /* the latest spelling is the one to show */
-		r->pub.address = arena_dup(s, f[2].p, f[2].n);
-	r->pub.reason = reason;
-	r->pub.when = when;
-	free(r->pub.evidence);
-	r->pub.evidence = NULL;
-	r->ev_off = off + (off_t)at;
-	r->ev_len = (uint32_t)(n - at);
-	return 0;
-bad:
-	return err_set(err, LB_EDATA,
-		       "%s:%zu: not a suppression record; this file is written by letterbox "
-		       "only: restore it from a backup",
-		       s->path, lineno);
+	buf_reset(&h->key);
+	for (const char *c = address; *c; c++)
+		buf_addc(&h->key, *c >= 'A' && *c <= 'Z' ? (char)(*c + ('a' - 'A')) : *c);
+	return buf_cstr(&h->key);
 }
 
-static int load_file(struct suppressions *s, struct lb_err *err)
+#define COLS "seq, at, reason, address, key, evidence"
+
+int sup_db(struct sup_handle *h, struct lb_err *err)
 {
-	s->fd = open(s->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (s->fd < 0)
-		return errno == ENOENT ? 0 : err_sys(err, fsx_errno_code(errno), "%s", s->path);
-	FILE *f = fdopen(dup(s->fd), "r");
-	if (!f)
-		return err_sys(err, LB_EIO, "%s", s->path);
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	off_t off = 0;
-	ssize_t len;
-	int rc = 0;
-	while (!rc && (len = getline(&line, &cap, f)) > 0) {
-		lineno++;
-		/* A last line without its '\n' is a write cut short by a crash:
-		 * suppressions_add never returned for it, so it never counted. */
-		if (line[len - 1] == '\n')
-			rc = parse_line(s, line, (size_t)len - 1, off, lineno, err);
-		off += len;
-	}
-	if (!rc && ferror(f))
-		rc = err_sys(err, LB_EIO, "%s", s->path);
-	free(line);
-	fclose(f);
-	return rc;
+	if (h->db)
+		return 0;
+	sqlite3 *db;
+	int rc = db_get(h->dir, &db, err);
+	struct sup_stmts *st = &h->st;
+	if (!rc)
+		rc = db_prepare(db, "SELECT reason FROM sup_current WHERE key = ?1", &st->reason,
+				err);
+	if (!rc)
+		rc = db_prepare(db,
+				"SELECT r.seq, r.at, r.reason, r.address, r.key, r.evidence"
+				" FROM sup_current c JOIN sup_records r ON r.seq = c.last"
+				" WHERE c.key = ?1",
+				&st->latest, err);
+	if (!rc)
+		rc = db_prepare(db,
+				"INSERT INTO sup_records(at, reason, address, key, evidence)"
+				" VALUES (?1, ?2, ?3, ?4, ?5)",
+				&st->insert, err);
+	if (!rc)
+		rc = db_prepare(db,
+				"SELECT " COLS " FROM sup_pending WHERE key = ?1"
+				" ORDER BY seq DESC LIMIT 1",
+				&st->p_latest, err);
+	if (!rc)
+		rc = db_prepare(db,
+				"INSERT INTO sup_pending(at, reason, address, key, evidence)"
+				" VALUES (?1, ?2, ?3, ?4, ?5)",
+				&st->p_insert, err);
+	if (rc)
+		return rc;
+	h->db = db;
+	return 0;
 }
 
 int suppressions_load(const char *state_dir, struct suppressions **out, struct lb_err *err)
 {
 	struct suppressions *s = xcalloc(1, sizeof *s);
-	s->dir = xstrdup(state_dir);
-	s->path = path_join(state_dir, FILE_NAME);
-	s->view = xcalloc(1, sizeof *s->view);
-	rehash(s);
-	int rc = load_file(s, err);
-	if (!rc)
-		rc = sup_pending_load(state_dir, &s->pending, err);
+	s->h = xcalloc(1, sizeof *s->h);
+	s->h->dir = xstrdup(state_dir);
+	/* No state/ yet: nothing is suppressed, and reading makes nothing. */
+	int rc = fsx_exists(state_dir) ? sup_db(s->h, err) : 0;
 	if (rc) {
 		suppressions_free(s);
 		s = NULL;
@@ -325,104 +165,167 @@ void suppressions_free(struct suppressions *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		free(rec_at(s, i)->pub.evidence);
-	for (size_t i = 0; i < s->nchunks; i++)
-		free(s->chunks[i]);
-	free(s->chunks);
-	free(s->slots);
-	while (s->arena) {
-		struct arena_block *next = s->arena->next;
-		free(s->arena);
-		s->arena = next;
+	struct sup_handle *h = s->h;
+	sqlite3_finalize(h->st.reason);
+	sqlite3_finalize(h->st.latest);
+	sqlite3_finalize(h->st.insert);
+	sqlite3_finalize(h->st.p_latest);
+	sqlite3_finalize(h->st.p_insert);
+	while (h->recs) {
+		struct sup_rec *next = h->recs->next;
+		free(h->recs);
+		h->recs = next;
 	}
-	if (s->fd >= 0)
-		close(s->fd);
-	sup_pending_free(s->pending);
-	free(s->view->v);
-	free(s->view);
-	free(s->dir);
-	free(s->path);
+	strset_free(&h->cache);
+	strset_free(&h->p_cache);
+	free(h->view);
+	free(h->p_view);
+	buf_free(&h->key);
+	free(h->dir);
+	free(h);
 	free(s);
 }
 
-static struct rec *lookup(const struct suppressions *s, const char *address)
+void sup_lookup_failed(struct sup_handle *h, const char *what)
 {
-	if (!address)
+	if (!h->failed)
+		log_warn("state/" DB_FILE ": %s: %s", what, sqlite3_errmsg(h->db));
+	h->failed = true;
+}
+
+/* A handle made before state/ existed opens the store once another writer
+ * has made it.  -1 when it exists but cannot be opened (logged). */
+int sup_have_db(struct sup_handle *h)
+{
+	if (h->db)
+		return 1;
+	if (!fsx_exists(h->dir))
+		return 0;
+	struct lb_err err = {0};
+	if (sup_db(h, &err) == 0)
+		return 1;
+	if (!h->failed)
+		log_warn("%s", err.msg);
+	h->failed = true;
+	return -1;
+}
+
+static char *put(char **at, const unsigned char *s)
+{
+	char *d = *at;
+	size_t n = strlen(s ? (const char *)s : "");
+	memcpy(d, s ? (const char *)s : "", n + 1);
+	*at += n + 1;
+	return d;
+}
+
+struct sup_rec *sup_rec_of(struct sup_handle *h, struct strset *cache, sqlite3_stmt *st)
+{
+	int64_t seq = sqlite3_column_int64(st, 0);
+	const char *key = (const char *)sqlite3_column_text(st, 4);
+	struct sup_rec *r = cache && key ? strset_get(cache, key, NULL) : NULL;
+	if (r && r->seq == seq)
+		return r;
+	const unsigned char *addr = sqlite3_column_text(st, 3), *k = sqlite3_column_text(st, 4),
+			    *ev = sqlite3_column_text(st, 5);
+	size_t n = sizeof *r + (size_t)sqlite3_column_bytes(st, 3) +
+		   (size_t)sqlite3_column_bytes(st, 4) + (size_t)sqlite3_column_bytes(st, 5) + 3;
+	r = xcalloc(1, n);
+	char *at = (char *)(r + 1);
+	r->seq = seq;
+	r->pub.when = (time_t)sqlite3_column_int64(st, 1);
+	r->pub.reason = reason_from(span_cstr((const char *)sqlite3_column_text(st, 2)));
+	r->pub.address = put(&at, addr);
+	r->pub.key = put(&at, k);
+	r->pub.evidence = put(&at, ev);
+	r->next = h->recs;
+	h->recs = r;
+	if (cache && !strset_add_copy(cache, r->pub.key, r, NULL))
+		strset_set(cache, r->pub.key, r);
+	return r;
+}
+
+/* The latest record of address (a lift included), NULL when none. */
+static struct sup_rec *latest(struct sup_handle *h, const char *address)
+{
+	if (!address || sup_have_db(h) <= 0)
 		return NULL;
-	uint32_t *slot = find_slot(s, address, strlen(address));
-	if (!*slot)
-		return NULL;
-	struct rec *r = rec_at(s, *slot - 1);
-	return r->pub.reason == SUP_RESUBSCRIBED ? NULL : r;
+	sqlite3_stmt *st = h->st.latest;
+	sqlite3_bind_text(st, 1, sup_key(h, address), -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	struct sup_rec *r = step == SQLITE_ROW ? sup_rec_of(h, &h->cache, st) : NULL;
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		sup_lookup_failed(h, "suppressions");
+	sqlite3_reset(st);
+	return r;
 }
 
 bool sup_last_record(const struct suppressions *s, const char *address, time_t *when)
 {
-	uint32_t *slot = address ? find_slot(s, address, strlen(address)) : NULL;
-	if (!slot || !*slot)
-		return false;
-	*when = rec_at(s, *slot - 1)->pub.when;
-	return true;
-}
-
-struct sup_pending *sup_pending_of(const struct suppressions *s)
-{
-	return s->pending;
-}
-
-const char *sup_dir(const struct suppressions *s)
-{
-	return s->dir;
+	struct sup_rec *r = latest(s->h, address);
+	if (r)
+		*when = r->pub.when;
+	return r != NULL;
 }
 
 enum sup_reason suppressions_check(const struct suppressions *s, const char *address)
 {
-	struct rec *r = lookup(s, address);
-	return r ? r->pub.reason : SUP_NONE;
-}
-
-/* Read a record's evidence from the file it was loaded from.  The file is
- * append-only and we hold the descriptor of the one we read, so the bytes are
- * still there; if reading fails the evidence is shown as empty. */
-static void fetch_evidence(const struct suppressions *s, struct rec *r)
-{
-	if (r->pub.evidence)
-		return;
-	char *e = xmalloc((size_t)r->ev_len + 1);
-	ssize_t got = pread(s->fd, e, r->ev_len, r->ev_off);
-	if (got != (ssize_t)r->ev_len) {
-		log_warn("%s: cannot read the evidence for %s", s->path, r->pub.address);
-		got = 0;
+	struct sup_handle *h = s->h;
+	int have = address ? sup_have_db(h) : 0;
+	if (have <= 0) /* never mail someone we could not look up */
+		return have < 0 ? SUP_FAILED : SUP_NONE;
+	sqlite3_stmt *st = h->st.reason;
+	sqlite3_bind_text(st, 1, sup_key(h, address), -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	enum sup_reason r = SUP_NONE;
+	if (step == SQLITE_ROW)
+		r = reason_from(span_cstr((const char *)sqlite3_column_text(st, 0)));
+	else if (step != SQLITE_DONE) {
+		/* Never mail someone we could not look up. */
+		sup_lookup_failed(h, "suppressions");
+		r = SUP_FAILED;
 	}
-	e[got] = '\0';
-	r->pub.evidence = e;
+	sqlite3_reset(st);
+	return r == SUP_RESUBSCRIBED ? SUP_NONE : r;
 }
 
 const struct suppression *suppressions_get(const struct suppressions *s, const char *address)
 {
-	struct rec *r = lookup(s, address);
-	if (!r)
-		return NULL;
-	fetch_evidence(s, r);
-	return &r->pub;
+	struct sup_rec *r = latest(s->h, address);
+	return r && r->pub.reason != SUP_RESUBSCRIBED ? &r->pub : NULL;
 }
 
 const struct suppression *const *suppressions_list(const struct suppressions *s, size_t *n)
 {
-	struct sup_view *view = s->view;
-	free(view->v);
-	view->v = xcalloc(s->n + 1, sizeof(const struct suppression *));
-	view->n = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct rec *r = rec_at(s, i);
-		if (r->pub.reason == SUP_RESUBSCRIBED)
-			continue;
-		fetch_evidence(s, r);
-		view->v[view->n++] = &r->pub;
+	struct sup_handle *h = s->h;
+	size_t cap = 0;
+	*n = 0;
+	free(h->view);
+	h->view = NULL;
+	sqlite3_stmt *st = NULL;
+	struct lb_err err = {0};
+	/* Each address's latest record, in the order first suppressed. */
+	if (sup_have_db(h) > 0 &&
+	    db_prepare(h->db,
+		       "SELECT r.seq, r.at, r.reason, r.address, r.key, r.evidence"
+		       " FROM sup_current c JOIN sup_records r ON r.seq = c.last"
+		       " WHERE c.reason <> 'resubscribed' ORDER BY c.first",
+		       &st, &err) == 0) {
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			h->view = xgrowarray(h->view, &cap, *n + 2, sizeof *h->view);
+			h->view[(*n)++] = &sup_rec_of(h, NULL, st)->pub;
+		}
+		if (step != SQLITE_DONE)
+			sup_lookup_failed(h, "suppressions");
+	} else if (h->db) {
+		log_warn("%s", err.msg);
 	}
-	*n = view->n;
-	return view->v;
+	sqlite3_finalize(st);
+	if (!h->view)
+		h->view = xcalloc(1, sizeof *h->view);
+	h->view[*n] = NULL;
+	return h->view;
 }
 
 /* Evidence as one line: every run of white space and control characters
@@ -459,82 +362,8 @@ void sup_sanitise(struct buf *out, const char *in)
 	}
 }
 
-/* Under the file's lock: a tail without its '\n' is a record cut short by a
- * crash; cut it off so the next record starts on a line of its own.  *size
- * becomes the length that is left. */
-static int drop_torn_tail(int fd, off_t *size)
-{
-	char b[4096];
-	off_t end = *size;
-	while (end > 0) {
-		off_t from = end > (off_t)sizeof b ? end - (off_t)sizeof b : 0;
-		ssize_t got = pread(fd, b, (size_t)(end - from), from);
-		if (got != end - from)
-			return -1;
-		for (ssize_t i = got; i > 0; i--) {
-			if (b[i - 1] == '\n') {
-				if (from + i == *size)
-					return 0;
-				*size = from + i;
-				return ftruncate(fd, *size);
-			}
-		}
-		end = from;
-	}
-	*size = 0;
-	return ftruncate(fd, 0);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int sup_append(const char *dir, const char *path, const char *header, const struct buf *line,
-	       struct lb_err *err)
-{
-	int rc = fsx_mkdirs(dir, 0700, err);
-	if (rc)
-		return rc;
-	int fd = fsx_open_state(path, O_RDWR | O_APPEND | O_CREAT, 0600, err);
-	if (fd < 0)
-		return err->code;
-	/* The lock keeps a concurrent poll's records and ours whole lines. */
-	struct stat st;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			goto fail;
-	/* 0600 (0660 in shared-group mode); another user's file in a shared
-	 * state/ is left as its owner made it */
-	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != fsx_mode(0600) &&
-				   st.st_uid == geteuid() && fchmod(fd, fsx_mode(0600)) < 0))
-		goto fail;
-	off_t size = st.st_size;
-	if ((size > 0 && drop_torn_tail(fd, &size) < 0) ||
-	    (size == 0 && write_all(fd, header, strlen(header)) < 0) ||
-	    write_all(fd, line->p, line->n) < 0 || fsx_fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0)
-		return err_sys(err, LB_EIO, "%s", path);
-	/* a new file's name must survive a crash too */
-	return st.st_size == 0 ? fsx_sync_dir(dir, err) : 0;
-fail:
-	rc = err_sys(err, LB_EIO, "%s", path);
-	close(fd);
-	return rc;
-}
-
-int sup_format(struct buf *line, struct buf *ev, struct addr *a, const char *address,
-	       enum sup_reason reason, time_t when, const char *evidence, struct lb_err *err)
+int sup_prepare(struct buf *ev, struct addr *a, const char *address, const char *evidence,
+		struct lb_err *err)
 {
 	memset(a, 0, sizeof *a);
 	if (addr_parse_spec(span_cstr(address ? address : ""), a, err))
@@ -544,11 +373,29 @@ int sup_format(struct buf *line, struct buf *ev, struct addr *a, const char *add
 			return err_set(err, LB_EDATA, "'%s': a control character in the address",
 				       address);
 	sup_sanitise(ev, evidence);
-	time_iso(line, when);
-	buf_printf(line, "\t%s\t%s\t", reason_names[reason], a->spec);
-	buf_addspan(line, buf_span(ev));
-	buf_addc(line, '\n');
 	return 0;
+}
+
+int sup_insert(sqlite3 *db, sqlite3_stmt *ins, time_t when, enum sup_reason reason,
+	       const char *address, const char *key, const char *evidence, struct lb_err *err)
+{
+	int rc = db_begin(db, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(ins, 1, (sqlite3_int64)when);
+	sqlite3_bind_text(ins, 2, sup_reason_name(reason), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 5, evidence ? evidence : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE)
+		rc = db_fail(db, "state/" DB_FILE ": recording a suppression", err);
+	sqlite3_reset(ins);
+	sqlite3_clear_bindings(ins);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db, err);
 }
 
 int suppressions_add(struct suppressions *s, const char *address, enum sup_reason reason,
@@ -556,23 +403,16 @@ int suppressions_add(struct suppressions *s, const char *address, enum sup_reaso
 {
 	if (reason <= SUP_NONE || reason > SUP_RESUBSCRIBED)
 		return err_set(err, LB_ESOFTWARE, "suppressions_add: no reason given");
+	struct sup_handle *h = s->h;
 	struct addr a;
-	struct buf line = BUF_INIT, ev = BUF_INIT;
-	int rc = sup_format(&line, &ev, &a, address, reason, when, evidence, err);
+	struct buf ev = BUF_INIT;
+	int rc = sup_prepare(&ev, &a, address, evidence, err);
 	if (!rc)
-		rc = sup_append(s->dir, s->path, HEADER, &line, err);
-	if (!rc) {
-		struct rec *r = upsert(s, a.spec, strlen(a.spec));
-		if (strcmp(r->pub.address, a.spec) != 0)
-			r->pub.address = arena_dup(s, a.spec, strlen(a.spec));
-		r->pub.reason = reason;
-		r->pub.when = when;
-		free(r->pub.evidence);
-		r->pub.evidence = xstrdup(buf_cstr(&ev));
-		r->ev_len = (uint32_t)ev.n;
-	}
+		rc = sup_db(h, err);
+	if (!rc)
+		rc = sup_insert(h->db, h->st.insert, when, reason, a.spec, sup_key(h, a.spec),
+				buf_cstr(&ev), err);
 	buf_free(&ev);
-	buf_free(&line);
 	addr_free(&a);
 	return rc;
 }

@@ -1,8 +1,10 @@
 /* Suppressions: addresses letterbox must not mail again, and why.
  *
- * Machine-owned, in state/suppressions (0600): an append-only log, one
- * record per line, fsync'd before suppression_add returns, a torn last line
- * ignored on read.  Human-edited list files are never rewritten for this.
+ * Machine-owned, in the indexed store (state/letterbox.db, store/db.h;
+ * before it, state/suppressions): a log of records, every one kept in the
+ * order written, each durable (its transaction committed, synchronous=FULL)
+ * before suppressions_add returns.  Human-edited list files are never
+ * rewritten for this.
  * Reasons: unsubscribed, hard-bounce, complaint, removed, failed.
  * Lookups are by addr_key (lower-cased address); the latest record for an
  * address wins (a later "resubscribed" record lifts a suppression).
@@ -10,8 +12,8 @@
  * Pending reports: a bounce, complaint or unsubscribe request about a
  * subscriber that is not tied to a message of ours (no verified token, none
  * of our Message-IDs) suppresses nobody on its own: it is kept as evidence
- * in state/suppressions.pending (the same format, 0600, append-only,
- * fsync'd the same way), its reason being what it asks for.  A report stays
+ * in the store beside them (every report kept, durable the same way), its
+ * reason being what it asks for.  A report stays
  * pending while its address is not suppressed and no suppression record (a
  * lift included) was written after it.  It becomes a suppression only with
  * evidence of its own kind: a linked report of that kind (which suppresses
@@ -46,9 +48,15 @@ struct suppression {
 	char *evidence; /* one line: SMTP reply, DSN status, message-id ... */
 };
 
-struct suppressions; /* opaque: the loaded set, a hash on key */
+struct suppressions; /* opaque: the store's connection and statements */
 
-/* Load state_dir/suppressions (missing file = empty set). */
+/* A handle on the suppressions of state_dir: every look-up below asks the
+ * store (an index probe), so a handle sees what other processes record
+ * while it is open.  No state_dir yet: nothing is suppressed, and nothing
+ * is made until something is recorded.  A look-up the store cannot answer
+ * is logged, and suppressions_check then says SUP_FAILED: nobody is mailed
+ * whom we could not look up.  The records handed out below stay valid
+ * until suppressions_free. */
 int suppressions_load(const char *state_dir, struct suppressions **out, struct lb_err *err);
 void suppressions_free(struct suppressions *s);
 
@@ -57,7 +65,7 @@ enum sup_reason suppressions_check(const struct suppressions *s, const char *add
 /* The full current record for an address, NULL if not suppressed. */
 const struct suppression *suppressions_get(const struct suppressions *s, const char *address);
 
-/* Append a record durably (fsync) and update the loaded set.  Evidence is
+/* Record durably (committed when it returns).  Evidence is
  * reduced to one line of at most 500 bytes. */
 int suppressions_add(struct suppressions *s, const char *address, enum sup_reason reason,
 		     time_t when, const char *evidence, struct lb_err *err);
@@ -73,7 +81,7 @@ int suppressions_add_pending(struct suppressions *s, const char *address, enum s
 /* The latest report about address if it is still pending, else NULL. */
 const struct suppression *suppressions_pending_get(const struct suppressions *s,
 						   const char *address);
-/* The pending reports, one per address (its latest), in file order.  The
+/* The pending reports, one per address (its latest), in the order written.  The
  * array is owned by s and valid until the next call. */
 const struct suppression *const *suppressions_pending_list(const struct suppressions *s, size_t *n);
 /* If address has a pending report of the kind the confirmation shows (kind;

@@ -85,7 +85,7 @@ check "  an unsubscribe without a token does not suppress Jose" not_suppressed $
 same "  the unlinked ones are pending evidence" "$(pending)" \
 	"$JOSE=unsubscribed $MEI=complaint $ZOE=hard-bounce"
 check "  an address on no list is stored nowhere" test -z "$(grep -rl nobody@elsewhere "$S/state" --exclude-dir=poll)"
-check "  state/suppressions.pending is 0600" test "$(stat -c %a "$S/state/suppressions.pending")" = 600
+check "  state/letterbox.db is 0600" test "$(stat -c %a "$S/state/letterbox.db")" = 600
 expect_exit 0 "status" lb -C "$S" status
 check "  lists the pending reports" grep -q "pending   $ZOE: hard-bounce?" "$T_TMP/out"
 expect_exit 0 "status --json" lb -C "$S" status --json

@@ -67,13 +67,13 @@ On Thu, news wrote:
 poll
 same "a reply quoting the link confirms" "$(on_list bea@example.net)" 1
 same "  with the name from the request" "$(grep -A1 'email: bea@example.net' "$S/subscribers/friends.yaml" | tail -1 | sed 's/^ *//')" "name: Bea Brook"
-check "  a consent record, source mail" grep -q $'\tmail\tfriends\tbea@example.net\t' "$S/state/consent"
+check "  a consent record, source mail" grep -q $'\tmail\tfriends\tbea@example.net\t' <(consent_records "$S")
 same "  no third mail" "$(mails_to bea@example.net)" 1
 deliver $'From: bea@example.net\nReturn-Path: <bea@example.net>\nTo: subscribe+friends@example.org\nSubject: Re: Please confirm' "again
 > https://news.example.org/news/confirm/$TOK"
 poll
 same "replying twice adds once" "$(on_list bea@example.net)" 1
-same "  one consent record" "$(grep -c $'\tbea@example.net\t' "$S/state/consent")" 1
+same "  one consent record" "$(consent_records "$S" | grep -c $'\tbea@example.net\t')" 1
 
 # a list that is not open (several lists, none public), and the per-address limit
 printf 'name: Staff\nsubscribers:\n' >"$S/subscribers/staff.yaml"
@@ -112,8 +112,8 @@ same "  an auto-reply with the link does not confirm" "$(grep -c flo@example.net
 printf 'From: Flo Field <flo@example.net>\nTo: subscribe+friends@example.org\nSubject: Re: Please confirm\nDate: Thu, 03 Dec 2026 10:02:00 +0000\nMessage-ID: <imap3@example.net>\n\nyes\n> https://news.example.org/news/confirm/%s\n' "$TOK" | imap_save
 poll
 same "  the reply confirms" "$(grep -c flo@example.net "$S/subscribers/friends.yaml")" 1
-check "  a consent record, source mail" grep -q $'\tmail\tfriends\tflo@example.net\t' "$S/state/consent"
+check "  a consent record, source mail" grep -q $'\tmail\tfriends\tflo@example.net\t' <(consent_records "$S")
 poll
-same "  polling again changes nothing" "$(grep -c flo@example.net "$S/subscribers/friends.yaml") $(grep -c flo@example.net "$S/state/consent")" "1 1"
+same "  polling again changes nothing" "$(grep -c flo@example.net "$S/subscribers/friends.yaml") $(consent_records "$S" | grep -c flo@example.net)" "1 1"
 
 exit 0

@@ -72,7 +72,7 @@ cp "$F" "$T_TMP/before.yaml"
 expect_exit 0 "remove someone on the list" lb -C "$S" subscribers remove Ada.Lovelace@example.org
 check "says the list file is left alone" out_has 'on friends; the list file is left as it is'
 check "the list file is not edited" cmp -s "$F" "$T_TMP/before.yaml"
-check "state/suppressions is 0600" test "$(stat -c %a "$S/state/suppressions")" = 600
+check "state/letterbox.db is 0600" test "$(stat -c %a "$S/state/letterbox.db")" = 600
 check "state/ is 0700" test "$(stat -c %a "$S/state")" = 700
 expect_exit 0 "remove an address on no list" lb -C "$S" subscribers remove ghost@example.org
 check "says it is on no list" out_has 'not on any list: suppressed anyway'

@@ -35,6 +35,6 @@ while IFS= read -r line; do
 done <"$T_TMP/browser.out"
 same "the browser run ended well" "$rc" 0
 check "on the list" grep -q browser@example.org "$S/subscribers/friends.yaml"
-same "unsubscribed, re-subscribed, unsubscribed: by web" "$(grep -o $'\t[a-z]*\tbrowser@example.org\tweb: ' \
-	"$S/state/suppressions" | cut -f2 | tr '\n' ' ')" "unsubscribed resubscribed unsubscribed "
+same "unsubscribed, re-subscribed, unsubscribed: by web" "$(sup_records "$S" | grep -o $'\t[a-z]*\tbrowser@example.org\tweb: ' \
+	| cut -f2 | tr '\n' ' ')" "unsubscribed resubscribed unsubscribed "
 exit 0

@@ -27,7 +27,7 @@ chmod 755 "$T_TMP/cgi" "$CGI"
 TA=$($PY -c 'import base64,hashlib,hmac
 m=hmac.new(bytes(range(32)),b"news.example.org\0ada.lovelace@example.org",hashlib.sha256).digest()
 print(base64.b32encode(m[:10]).decode().lower())')
-state_of_ada() { grep -c $'\tunsubscribed\tada.lovelace@example.org\tweb: ' "$S/state/suppressions" 2>/dev/null; }
+state_of_ada() { sup_records "$S" | grep -c $'\tunsubscribed\tada.lovelace@example.org\tweb: '; }
 
 # live BASE NAME: the routes through a server, as the site's user
 live() {
@@ -42,11 +42,11 @@ live() {
 	same "$name: one-click POST" "$(curl -s -o /dev/null -w '%{http_code}' \
 		-H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'List-Unsubscribe=One-Click' \
 		"$base/news/u/$TA")" 200
-	same "$name:   recorded, by the site's user" "$(state_of_ada) $(stat -c %U "$S/state/suppressions")" "1 www-data"
+	same "$name:   recorded, by the site's user" "$(state_of_ada) $(stat -c %U "$S/state/letterbox.db")" "1 www-data"
 	same "$name: a 100 KB body: 413" "$(head -c 100000 /dev/zero | tr '\0' a | curl -s -o /dev/null \
 		-w '%{http_code}' -H 'Content-Type: application/x-www-form-urlencoded' --data-binary @- \
 		"$base/news/u/$TA")" 413
-	rm -f "$S/state/suppressions"
+	store_rows "$S" "DELETE FROM sup_records"
 	# No login is configured here: a Basic header the server never checked
 	# (nginx's $remote_user is just what the client sent) lets nobody in.
 	same "$name: /staff/ with an unchecked Basic header: 403" "$(curl -s -o /dev/null \

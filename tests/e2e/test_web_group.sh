@@ -39,8 +39,8 @@ cgi_post() { # as USER-FUNCTION TOKEN: the status line
 		head -1 | tr -d '\r'
 }
 same "the web's user unsubscribes Ada" "$(cgi_post as_web "$TA")" "Status: 200 OK"
-check "  state/suppressions: the web's user's, 660" \
-	test "$(stat -c '%U %a' "$S/state/suppressions")" = "www-data 660"
+check "  state/letterbox.db: the shared group's, 660" \
+	test "$(stat -c '%g %a' "$S/state/letterbox.db")" = "$G 660"
 expect_exit 0 "cron's user appends to it" as_cron "$LB" -C "$S" subscribers remove mei.chen@example.org
 expect_exit 0 "  and reads both" as_cron "$LB" -C "$S" subscribers suppressions
 check "  Ada (web) and Mei (staff)" grep -q "ada.lovelace@example.org  web" "$T_TMP/out"
@@ -49,7 +49,7 @@ TZ2=$($PY -c 'import base64,hashlib,hmac
 m=hmac.new(bytes(range(32)),b"news.example.org\0zoe.angstrom@example.org",hashlib.sha256).digest()
 print(base64.b32encode(m[:10]).decode().lower())')
 same "the web's user again, after cron's write" "$(cgi_post as_web "$TZ2")" "Status: 200 OK"
-same "  both records there" "$(grep -c $'\tunsubscribed\t' "$S/state/suppressions")" 2
+same "  both records there" "$(sup_records "$S" | grep -c $'\tunsubscribed\t')" 2
 
 # The default is unchanged: a state/ that is group-writable but not 2770 is
 # tightened, and then a group-readable secret is refused.

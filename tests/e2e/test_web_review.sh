@@ -65,7 +65,7 @@ BODY=$(printf -- '---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; n
 same "one-click POST as multipart/form-data: 200" \
 	"$(cgi POST "/u/$TA" CONTENT_TYPE='multipart/form-data; boundary=---FormBoundaryjWmhtjORrn')" 200
 same "  recorded as unsubscribed by web" \
-	"$(grep -c $'\tunsubscribed\tada.lovelace@example.org\tweb: ' "$S/state/suppressions" 2>/dev/null)" 1
+	"$(sup_records "$S" | grep -c $'\tunsubscribed\tada.lovelace@example.org\tweb: ')" 1
 same "  a multipart POST to a staff form: still 403 (no csrf)" "$(cgi POST /staff/inquiries/1/note \
 	CONTENT_TYPE='multipart/form-data; boundary=x' REMOTE_USER=ann HTTP_SEC_FETCH_SITE=same-origin)" 403
 same "  text/plain: still 415" "$(cgi POST "/u/$TA" CONTENT_TYPE=text/plain)" 415

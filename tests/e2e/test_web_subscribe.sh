@@ -122,7 +122,7 @@ same "GET /confirm/TOKEN: 200" "$(req GET "/confirm/$TOK")" 200
 check "  a button" grep -q '<button type="submit">' "$T_TMP/b"
 check "  naming the address" grep -q 'zoe@example.org' "$T_TMP/b"
 same "  GET changes nothing" "$(list_sum)" "$BEFORE"
-check "  no consent record yet" test ! -e "$S/state/consent"
+check "  no consent record yet" test -z "$(consent_records "$S")"
 same "POST /confirm/TOKEN from another site: 403" "$(req POST "/confirm/$TOK" -H 'Origin: https://evil.example' -d '')" 403
 same "  nothing changed" "$(list_sum)" "$BEFORE"
 same "POST /confirm/TOKEN: 200" "$(req POST "/confirm/$TOK" -H "Origin: $ORIGIN" -d '')" 200
@@ -130,9 +130,9 @@ check "  says so" grep -q "You are subscribed" "$T_TMP/b"
 same "  on the list, with the name" "$(grep -A1 'email: zoe@example.org' "$S/subscribers/friends.yaml" | tail -1 | sed 's/^ *//')" "name: Zoë Quinn"
 check "  the list's comments kept" grep -q '^#' "$S/subscribers/friends.yaml"
 same "  mailed" "$("$LB" -C "$S" subscribers list --list friends | awk '$2=="zoe@example.org"{print $3}')" active
-same "  one consent record" "$(grep -c $'\tzoe@example.org\t' "$S/state/consent")" 1
-same "  0600" "$(stat -c %a "$S/state/consent")" 600
-IFS=$'\t' read -r c_conf c_req c_src c_list c_addr c_ip1 c_ip2 c_hash < <(grep -v '^#' "$S/state/consent" | tail -1)
+same "  one consent record" "$(consent_records "$S" | grep -c $'\tzoe@example.org\t')" 1
+same "  0600" "$(stat -c %a "$S/state/letterbox.db")" 600
+IFS=$'\t' read -r c_conf c_req c_src c_list c_addr c_ip1 c_ip2 c_hash < <(consent_records "$S" | tail -1)
 same "  source web, list friends" "$c_src $c_list" "web friends"
 same "  both IPs" "$c_ip1 $c_ip2" "127.0.0.1 127.0.0.1"
 same "  the consent text's hash" "$c_hash" "$(printf '%s' 'Yes, send me <b>news</b> & tips.' | sha256sum | cut -c1-32)"
@@ -140,7 +140,7 @@ check "  both times" sh -c "echo '$c_req $c_conf' | grep -Eq '^[0-9-]{10}T[0-9:]
 AFTER=$(list_sum)
 same "confirming again: 200" "$(req POST "/confirm/$TOK" -H "Origin: $ORIGIN" -d '')" 200
 same "  added once" "$(list_sum)" "$AFTER"
-same "  recorded once" "$(grep -c $'\tzoe@example.org\t' "$S/state/consent")" 1
+same "  recorded once" "$(consent_records "$S" | grep -c $'\tzoe@example.org\t')" 1
 "$LB" -C "$S" subscribers consent zoe@example.org >"$T_TMP/consent"
 check "subscribers consent ADDRESS shows the record" grep -q "web.*friends.*zoe@example.org.*127.0.0.1.*$c_hash" "$T_TMP/consent"
 check "  its times local, with the zone" grep -qE "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} [A-Z]+ +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} [A-Z]+ " "$T_TMP/consent"
@@ -170,7 +170,7 @@ same "an expired token: 404" "$(req GET "/confirm/$OLD")" 404
 check "  'this link has expired, sign up again'" grep -q "This link has expired" "$T_TMP/b"
 check "  with a link to the form" grep -q 'href="/news/subscribe"' "$T_TMP/b"
 same "  POST: 404" "$(req POST "/confirm/$OLD" -H "Origin: $ORIGIN" -d '')" 404
-check "  nothing changed" sh -c "! grep -q old@example.org '$S/subscribers/friends.yaml' '$S/state/consent'"
+check "  nothing changed" test -z "$(grep old@example.org "$S/subscribers/friends.yaml"; consent_records "$S" | grep old@example.org)"
 SIX=$("$MINT" "$S/state" "$(( $(date +%s) - 6 * 86400 ))" parents six@example.org)
 same "a six-day-old token still works" "$(req POST "/confirm/$SIX" -H "Origin: $ORIGIN" -d '')" 200
 check "  on the list it names" grep -q six@example.org "$S/subscribers/parents.yaml"
@@ -180,17 +180,18 @@ check "  on the list it names" grep -q six@example.org "$S/subscribers/parents.y
 same "a removed address signs up: 200" "$(sign_up mei.chen@example.org --data-urlencode list=friends)" 200
 same "  confirms: 200" "$(req POST "/confirm/$(link_in "$(newest)")" -H "Origin: $ORIGIN" -d '')" 200
 same "  mailed again" "$("$LB" -C "$S" subscribers list --list friends | awk '$2=="mei.chen@example.org"{print $3}')" active
-check "  a resubscribed record" grep -q $'resubscribed\tmei.chen@example.org\tconfirmed sign-up (web)' "$S/state/suppressions"
+check "  a resubscribed record" grep -q $'resubscribed\tmei.chen@example.org\tconfirmed sign-up (web)' <(sup_records "$S")
 same "  not added twice" "$(grep -c mei.chen@example.org "$S/subscribers/friends.yaml")" 1
 
 # ---- limits: 3 mails per address per day, 20 per IP per hour
-rm -f "$S/state/signup.limits"
+store_rows "$S" "DELETE FROM sup_signup"
 for i in 1 2 3; do sign_up limit@example.org --data-urlencode list=friends >/dev/null; done
 same "a fourth request for one address in a day: 429" "$(sign_up limit@example.org --data-urlencode list=friends)" 429
 check "  with Retry-After" sh -c "[ '$(hdr Retry-After)' -gt 80000 ]"
 same "  three mails, not four" "$(grep -l '^To: <limit@example.org>' "$S"/outbox/new/* | wc -l)" 3
-check "  the limits file is 0600" test "$(stat -c %a "$S/state/signup.limits")" = 600
-rm -f "$S/state/signup.limits"
+same "  the three counted in the store, for the address and the IP" \
+	"$(store_rows "$S" "SELECT kind, count(*) FROM sup_signup GROUP BY kind" | tr '\t\n' ': ')" "a:3 i:3 "
+store_rows "$S" "DELETE FROM sup_signup"
 pids=()
 for i in $(seq 1 30); do
 	sign_up "p$i@example.org" --data-urlencode list=friends >"$T_TMP/st.$i" &

@@ -93,12 +93,57 @@ static void test_open(void)
 	db_done(false);
 }
 
+static long long file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* What each short-lived process (a web request) pays: opening the store
+ * writes nothing, closing it neither checkpoints nor deletes the WAL, and
+ * the WAL is emptied once it passes half a megabyte. */
+static void test_cheap_open_close(void)
+{
+	struct lb_err err = {0};
+	sqlite3 *db;
+	char state[128], wal[192];
+	snprintf(state, sizeof state, "%s/cheap", dir);
+	snprintf(wal, sizeof wal, "%s/" DB_FILE "-wal", state);
+	CHECK_INT(db_get(state, &db, &err), 0);
+	CHECK_INT(db_exec(db, "CREATE TABLE t(x)", &err), 0);
+	db_done(true);
+	CHECK_INT(db_get(state, &db, &err), 0); /* the upgrade's bookkeeping ends */
+	db_done(true);
+	long long was = file_size(wal);
+	CHECK(was > 0); /* kept, not checkpointed away at close */
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(db_get(state, &db, &err), 0);
+		CHECK_INT(count(db), 0);
+		db_done(true);
+	}
+	CHECK_INT(file_size(wal), was); /* three opens wrote nothing */
+	CHECK_INT(db_get(state, &db, &err), 0);
+	CHECK_INT(
+	    db_exec(db,
+		    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)"
+		    " INSERT INTO t SELECT randomblob(4000) FROM n",
+		    &err),
+	    0);
+	CHECK(file_size(wal) > 512 * 1024);
+	db_done(true);
+	CHECK_INT(file_size(wal), 0); /* emptied: the next process reads nothing in */
+	CHECK_INT(db_get(state, &db, &err), 0);
+	CHECK_INT(count(db), 200);
+	db_done(true);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/lb-db-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
 	RUN(test_open);
+	RUN(test_cheap_open_close);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)

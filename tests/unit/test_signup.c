@@ -11,6 +11,7 @@
 #include "core/fsx.h"
 #include "core/token.h"
 #include "harness.h"
+#include "store/db.h"
 #include "store/signup.h"
 #include "store/subscribers.h"
 #include "store/suppressions.h"
@@ -116,6 +117,13 @@ static void test_confirm_label(void)
 	buf_free(&t);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
 static void test_limits(void)
 {
 	char state[128];
@@ -144,17 +152,76 @@ static void test_limits(void)
 	CHECK_INT(retry, 3600);
 	CHECK_INT(
 	    signup_ratelimit(state, "q@example.org", "198.51.100.9", t + 103600, &retry, &err), 0);
-	char path[256];
-	snprintf(path, sizeof path, "%s/signup.limits", state);
-	struct stat st;
-	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	/* in the store, and only the last day's hits kept */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	CHECK_INT(db_get(state, &db, &err), 0);
+	CHECK_INT(sqlite3_prepare_v2(db, "SELECT count(*), min(at) FROM sup_signup", -1, &st, NULL),
+		  SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	/* zoe's of t + 86400, the 20 addresses of t + 100000 (their IP's hour
+	 * is over), q's address and IP */
+	CHECK_INT(sqlite3_column_int64(st, 0), 1 + 20 + 2);
+	CHECK_INT(sqlite3_column_int64(st, 1), t + 86400);
+	sqlite3_finalize(st);
+	db_done(true);
 }
 
-static void write_file(const char *path, const char *text)
+/* The files of the release before the store, read in by the upgrade as its
+ * readers read them. */
+static void test_import(void)
 {
-	FILE *f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
+	char state[128], path[300];
+	snprintf(state, sizeof state, "%s/old", tmpdir);
+	mkdir(state, 0700);
+	snprintf(path, sizeof path, "%s/consent", state);
+	write_file(path, "# letterbox consent records: machine-written, append-only, never edit\n"
+			 "# confirmed\trequested\tsource\tlist\taddress\tip-request\tip-confirm\t"
+			 "consent-sha256\n"
+			 "2026-11-25T17:55:00Z\t2026-11-25T17:50:00Z\tweb\tfriends\t"
+			 "Zoe@Example.org\t192.0.2.7\t-\t00112233445566778899aabbccddeeff\n"
+			 "2026-11-25T18:00:00Z\t2026-11-25T17:59:00Z\tmail\tfriends\t"
+			 "bea@example.net\t-\t-\t-\n"
+			 "1970-01-12T13:46:40Z\t1970");
+	snprintf(path, sizeof path, "%s/signup.limits", state);
+	time_t t = 2000000000; /* 2033-05-18T03:33:20Z */
+	write_file(path, "# letterbox sign-up limits: machine-written, pruned after a day\n"
+			 "2033-05-18T03:00:00Z\ta\tzoe@example.org\n"
+			 "2033-05-18T03:10:00Z\ta\tzoe@example.org\n"
+			 "2033-05-18T03:20:00Z\ta\tzoe@example.org\n"
+			 "not a hit\n");
+	struct lb_err err = {0};
+	struct consents c;
+	CHECK_INT(consents_load(state, &c, &err), 0);
+	CHECK_INT(c.n, 2);
+	if (c.n == 2) {
+		CHECK_STR(c.v[0].address, "Zoe@Example.org");
+		CHECK_STR(c.v[0].ip_request, "192.0.2.7");
+		CHECK_STR(c.v[0].ip_confirm, "");
+		CHECK_INT(c.v[0].confirmed, 1795629300);
+		CHECK_INT(c.v[0].requested, 1795629000);
+		CHECK_STR(c.v[1].source, "mail");
+		CHECK_STR(c.v[1].hash, "");
+	}
+	consents_free(&c);
+	CHECK(!fsx_exists(path)); /* read in: kept as signup.limits.pre-1 */
+	/* the three hits of the file count */
+	long retry;
+	CHECK_INT(signup_ratelimit(state, "zoe@example.org", "", t, &retry, &err), LB_ETEMP);
+	CHECK_INT(retry, 86400 - 2000);
+	/* the same request as the imported record is known */
+	char site[160], lists[200], list[] = "friends", addr[] = "zoe@example.org";
+	snprintf(site, sizeof site, "%s/oldsite", tmpdir);
+	snprintf(lists, sizeof lists, "%s/subscribers", site);
+	mkdir(site, 0700);
+	mkdir(lists, 0700);
+	snprintf(path, sizeof path, "%s/friends.yaml", lists);
+	write_file(path, "subscribers:\n  - zoe@example.org\n");
+	struct confirm_req r = req(1795629000, list, addr);
+	struct signup_result res;
+	CHECK_INT(signup_confirm(site, state, &r, "", 1795629600, &res, &err), 0);
+	CHECK(!res.added && !res.recorded);
+	db_done(true);
 }
 
 static void test_confirm(void)
@@ -216,15 +283,6 @@ static void test_confirm(void)
 	if (c.n == 2)
 		CHECK_STR(c.v[1].ip_confirm, "");
 	consents_free(&c);
-	/* a torn last record (a crash mid-write) is not a record */
-	char cpath[200];
-	snprintf(cpath, sizeof cpath, "%s/consent", state);
-	FILE *f = fopen(cpath, "a");
-	fputs("1970-01-12T13:46:40Z\t1970", f);
-	fclose(f);
-	CHECK_INT(consents_load(state, &c, &err), 0);
-	CHECK_INT(c.n, 2);
-	consents_free(&c);
 	/* a list name that is not one */
 	char evil[] = "../letterbox";
 	struct confirm_req r3 = req(1000000, evil, addr);
@@ -243,6 +301,8 @@ int main(void)
 	RUN(test_confirm_label);
 	RUN(test_limits);
 	RUN(test_confirm);
+	RUN(test_import);
+	db_done(true);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
