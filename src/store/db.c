@@ -191,7 +191,17 @@ void db_rollback(sqlite3 *db)
 
 int db_reclaim(sqlite3 *db, struct lb_err *err)
 {
-	return db_exec(db, "PRAGMA incremental_vacuum", err);
+	int rc = db_exec(db, "PRAGMA incremental_vacuum", err);
+	/* The WAL still holds earlier versions of the pages (the purged
+	 * messages among them): moved into the database, overwritten there by
+	 * secure_delete, and the WAL emptied.  A reader in the way makes it
+	 * wait (the busy timeout); one still there after it leaves the WAL to
+	 * the next emptying (db_done), with a warning. */
+	if (!rc && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
+		       SQLITE_OK)
+		log_warn("state/" DB_FILE ": the WAL could not be emptied now: %s",
+			 sqlite3_errmsg(db));
+	return rc;
 }
 
 /* ---- the upgrade ------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct lb_err *e
  * errors, LB_EDATA for a corrupt one, else LB_ESOFTWARE.  Returns the code. */
 int db_fail(sqlite3 *db, const char *what, struct lb_err *err);
 
-/* Give freed pages back to the file system (after a purge). */
+/* Give freed pages back to the file system and empty the WAL (after a
+ * purge: no copy of what was deleted is left in either file). */
 int db_reclaim(sqlite3 *db, struct lb_err *err);
 
 /* Binding text that may be NULL: NULL binds SQL NULL. */
