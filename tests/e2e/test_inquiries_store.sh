@@ -83,11 +83,15 @@ same "  every run then reads the same records, each once" "$bad" 0
 echo "-- purge: the rows go, and the file does not keep them"
 fresh
 expect_exit 0 "close 3" lbs inquiries set 3 status=closed --by sam
+cat "$S/state/letterbox.db"* >"$T_TMP/before"
 expect_exit 0 "purge it" lbs inquiries purge --closed-before 2100-01-01
 check "  reports it" grep -q "removing inquiry 3" "$T_TMP/out"
+check "  its words were in the database before (its WAL)" grep -q "night shifts" "$T_TMP/before"
+# (before any sqlite3 command: the CLI's close would checkpoint the WAL itself)
+if cat "$S/state/letterbox.db"* | grep -q "night shifts"; then
+	fail "  its message is in neither the database nor its WAL (secure_delete, the WAL emptied)"
+else pass "  its message is in neither the database nor its WAL (secure_delete, the WAL emptied)"; fi
 same "  its rows are gone" "$(sql 'SELECT count(*) FROM inq_records WHERE number = 3') $(sql 'SELECT count(*) FROM inq_blobs WHERE number = 3') $(sql 'SELECT count(*) FROM inq_history WHERE number = 3')" "0 0 0"
-if cat "$S/state/letterbox.db"* | grep -q "night shifts"; then fail "  its message is not in the file (secure_delete)"; else
-	pass "  its message is not in the file (secure_delete)"; fi
 
 echo "-- the digest: the 50 most pressing, the rest counted, the link to all of them"
 fresh
