@@ -116,3 +116,23 @@ echo "  tests/data/bounces: Sisimai reads $addr_n as bounces; same failed recipi
 	"hard vs soft for $sev_ok), on $kind_ok of $kind_n auto-replies/complaints"
 check "tests/data/bounces: Sisimai recipient agreement at least $SISIMAI_CORPUS_PCT%" \
 	test "$((${addr_ok:-0} * 100))" -ge "$((SISIMAI_CORPUS_PCT * ${addr_n:-1}))" -a "${addr_n:-0}" -gt 0
+
+# Never a bounce in the staff's inquiry list: no message that Sisimai reads as a
+# bounce or a complaint (anything but an auto-reply or a delivery) is an inquiry.
+$PY - "$T_TMP/sisimai.tsv" "$T_TMP/ours.tsv" >"$T_TMP/asinq.out" <<'PY'
+import sys
+reports = set()
+for line in open(sys.argv[1]):
+    f = line.rstrip('\n').split('\t')
+    if f[3] not in ('vacation', 'delivered'):
+        reports.add(f[0])
+bad = [f[0] for f in (l.rstrip('\n').split('\t') for l in open(sys.argv[2]))
+       if f[0] in reports and f[1] == 'inquiry']
+for b in bad:
+    print('  an inquiry, though Sisimai reads a report:', b)
+print('RESULT %d %d' % (len(bad), len(reports)))
+PY
+read -r _ asinq nreports < <(grep '^RESULT' "$T_TMP/asinq.out")
+grep -v '^RESULT' "$T_TMP/asinq.out"
+check "none of the $nreports messages Sisimai reads as a bounce or complaint is filed as an inquiry" \
+	test "${asinq:-1}" -eq 0 -a "${nreports:-0}" -gt 100
