@@ -214,6 +214,31 @@ int inquiries_count_after(const char *state_dir, bool by_time, long long after, 
 	return rc;
 }
 
+/* Every row st selects (INQ_COLUMNS) into *v, *n, with their threads when
+ * asked; st is finalized.  On an error nothing is kept. */
+static int read_rows(sqlite3 *db, sqlite3_stmt *st, bool threads, struct inquiry **v, size_t *n,
+		     struct lb_err *err)
+{
+	int rc = 0;
+	size_t cap = 0;
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = xgrowarray(*v, &cap, *n + 1, sizeof **v);
+		inq_row(st, &(*v)[(*n)++]);
+	}
+	if (s != SQLITE_DONE)
+		rc = db_fail(db, "state/" DB_FILE ": inq_records", err);
+	sqlite3_finalize(st);
+	for (size_t i = 0; !rc && threads && i < *n; i++)
+		rc = inq_thread_read(db, &(*v)[i], err);
+	if (rc) {
+		inquiries_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 int inquiries_query(const char *state_dir, const struct inq_query *q, struct inquiry **v, size_t *n,
 		    size_t *total, struct lb_err *err)
 {
@@ -237,17 +262,7 @@ int inquiries_query(const char *state_dir, const struct inq_query *q, struct inq
 	if (rc)
 		return rc;
 	bind_query(st, q);
-	size_t cap = 0;
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		*v = xgrowarray(*v, &cap, *n + 1, sizeof **v);
-		inq_row(st, &(*v)[(*n)++]);
-	}
-	if (s != SQLITE_DONE)
-		rc = db_fail(db, "state/" DB_FILE ": inq_records", err);
-	sqlite3_finalize(st);
-	for (size_t i = 0; !rc && q->threads && i < *n; i++)
-		rc = inq_thread_read(db, &(*v)[i], err);
+	rc = read_rows(db, st, q->threads, v, n, err);
 	if (!rc && total)
 		rc = q->limit && *n == q->limit ? inquiries_count(state_dir, q, total, err)
 						: (*total = *n, 0);
@@ -271,23 +286,7 @@ int inquiries_load(const char *state_dir, struct inquiry **v, size_t *n, struct 
 	rc = db_prepare(db, "SELECT " INQ_COLUMNS " FROM inq_records ORDER BY number", &st, err);
 	if (rc)
 		return rc;
-	size_t cap = 0;
-	int s;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		*v = xgrowarray(*v, &cap, *n + 1, sizeof **v);
-		inq_row(st, &(*v)[(*n)++]);
-	}
-	if (s != SQLITE_DONE)
-		rc = db_fail(db, "state/" DB_FILE ": inq_records", err);
-	sqlite3_finalize(st);
-	for (size_t i = 0; !rc && i < *n; i++)
-		rc = inq_thread_read(db, &(*v)[i], err);
-	if (rc) {
-		inquiries_free(*v, *n);
-		*v = NULL;
-		*n = 0;
-	}
-	return rc;
+	return read_rows(db, st, true, v, n, err);
 }
 
 /* A column's text for a read-only view of a row (inquiries_scan's fn gets
