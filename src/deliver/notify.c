@@ -12,7 +12,6 @@
 #include "deliver/notify.h"
 
 #include <ctype.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 
 #include "compose/dkim.h"
 #include "compose/onemail.h"
+#include "core/crash.h"
 #include "core/addr.h"
 #include "core/fsx.h"
 #include "core/log.h"
@@ -162,13 +162,6 @@ static int notifier_send(struct notifier *nt, const struct buf *raw, const char 
 
 /* ---- the shared parts -------------------------------------------------------------------------
  */
-
-static void crash_point(const char *where)
-{
-	const char *e = getenv("LETTERBOX_TEST_CRASH");
-	if (e && strcmp(e, where) == 0)
-		raise(SIGKILL);
-}
 
 static int lock_inquiries(const struct config *cfg, int *fd, struct lb_err *err)
 {

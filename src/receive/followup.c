@@ -1,12 +1,12 @@
 #include "receive/followup.h"
 
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/crash.h"
 #include "core/addr.h"
 #include "core/mem.h"
 #include "core/strset.h"
@@ -210,15 +210,9 @@ unsigned followup_find(const struct followups *x, const struct inmsg *m, time_t 
 
 /* ---- filing a later message ------------------------------------------------------------------ */
 
-/* Test-only: LETTERBOX_TEST_CRASH=after-followup-message (its raw bytes are
- * stored, the record does not point at them yet) or after-followup (filed,
- * not yet recorded as seen) kills the process there. */
-static void crash_point(const char *where)
-{
-	const char *e = getenv("LETTERBOX_TEST_CRASH");
-	if (e && strcmp(e, where) == 0)
-		raise(SIGKILL);
-}
+/* Crash points here (core/crash.h): after-followup-message (its raw bytes
+ * are stored, the record does not point at them yet) and after-followup
+ * (filed, not yet recorded as seen). */
 
 /* Whether text holds crisis language (receive/classify.h). */
 static bool crisis(const struct config *cfg, const char *text)

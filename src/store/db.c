@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/crash.h"
 #include "core/fsx.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -29,15 +29,9 @@ struct conn {
 };
 static struct conn conns[4];
 
-/* Test-only: LETTERBOX_TEST_CRASH=upgrade-imported (the old files read in,
- * not committed), upgrade-committed (committed, nothing renamed) or
- * upgrade-renamed (one old file renamed) kills the process there. */
-static void crash_point(const char *where)
-{
-	const char *e = getenv("LETTERBOX_TEST_CRASH");
-	if (e && strcmp(e, where) == 0)
-		raise(SIGKILL);
-}
+/* Crash points here (core/crash.h): upgrade-imported (the old files read
+ * in, not committed), upgrade-committed (committed, nothing renamed) and
+ * upgrade-renamed (one old file renamed). */
 
 static struct conn *conn_of(const sqlite3 *db)
 {
