@@ -113,6 +113,15 @@ void web_error(struct web *w, int status, const char *title, const char *text)
 	buf_free(&b);
 }
 
+void web_error_rc(struct web *w, int rc, int status, const char *title, const char *text)
+{
+	if (rc == LB_ETEMP) {
+		web_header(w, "Retry-After", "10");
+		status = 503;
+	}
+	web_error(w, status, title, text);
+}
+
 void web_html(struct buf *b, const char *text)
 {
 	buf_add_html(b, text, strlen(text));

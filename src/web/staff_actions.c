@@ -21,7 +21,8 @@ static void failed(struct web *w, int rc, const struct lb_err *err)
 		web_error(w, 404, "Not found", "There is no inquiry with this number.");
 	} else {
 		log_warn("staff: %s", err->msg);
-		web_error(w, 500, "Not changed", "The change could not be saved; try again.");
+		web_error_rc(w, rc, 500, "Not changed",
+			     "The change could not be saved; try again.");
 	}
 }
 

@@ -277,7 +277,8 @@ void web_post_staff_subscribers(struct web *w)
 		web_error(w, 400, "Not changed", err.msg);
 	} else if (rc) {
 		log_warn("staff: %s", err.msg);
-		web_error(w, 500, "Not changed", "The change could not be saved; try again.");
+		web_error_rc(w, rc, 500, "Not changed",
+			     "The change could not be saved; try again.");
 	} else {
 		struct buf p = BUF_INIT;
 		buf_adds(&p, "/staff/subscribers?q=");

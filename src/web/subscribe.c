@@ -213,7 +213,7 @@ void web_post_subscribe(struct web *w)
 	long retry = 0;
 	int rc = signup_ratelimit(w->cfg->state_dir, a.spec, w->req->remote_addr, w->req->now,
 				  &retry, &err);
-	if (rc == LB_ETEMP) {
+	if (rc == LB_ETEMP && retry > 0) {
 		char s[32];
 		snprintf(s, sizeof s, "%ld", retry);
 		web_header(w, "Retry-After", s);
@@ -226,7 +226,8 @@ void web_post_subscribe(struct web *w)
 	if (rc || !secret(w, true, &sec)) {
 		if (rc)
 			log_warn("cgi: %s", err.msg);
-		web_error(w, 503, "Please try later", "Signing up is not possible right now.");
+		web_error_rc(w, rc, 503, "Please try later",
+			     "Signing up is not possible right now.");
 		goto out;
 	}
 	char hash[33];
@@ -323,12 +324,14 @@ void web_post_confirm(struct web *w)
 		return;
 	struct signup_result res;
 	struct lb_err err = {0};
-	if (signup_confirm(w->cfg->site_dir, w->cfg->state_dir, &r, w->req->remote_addr,
-			   w->req->now, &res, &err)) {
+	int rc = signup_confirm(w->cfg->site_dir, w->cfg->state_dir, &r, w->req->remote_addr,
+				w->req->now, &res, &err);
+	if (rc) {
 		log_warn("cgi: sign-up not confirmed: %s", err.msg);
-		web_error(w, 500, "Please try later",
-			  "Your subscription could not be recorded just now. Please use the link "
-			  "again in a few minutes.");
+		web_error_rc(
+		    w, rc, 500, "Please try later",
+		    "Your subscription could not be recorded just now. Please use the link "
+		    "again in a few minutes.");
 	} else {
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "<p>Thank you: ");

@@ -84,9 +84,9 @@ unknown:
 	return false;
 broken:
 	log_warn("cgi: /u/: %s", err.msg);
-	web_error(w, 500, "Not available",
-		  "This page is not available right now. Please try "
-		  "again later, or reply to the newsletter.");
+	web_error_rc(w, err.code, 500, "Not available",
+		     "This page is not available right now. Please try "
+		     "again later, or reply to the newsletter.");
 	unsub_free(u);
 	return false;
 }
@@ -191,9 +191,9 @@ static bool record(struct web *w, struct unsub *u, enum sup_reason reason, const
 	buf_free(&ev);
 	if (rc) {
 		log_warn("cgi: /u/: %s", err.msg);
-		web_error(w, 500, "Not available",
-			  "Your request could not be recorded right now. Please try again in a "
-			  "few minutes.");
+		web_error_rc(w, rc, 500, "Not available",
+			     "Your request could not be recorded right now. Please try again in a "
+			     "few minutes.");
 		return false;
 	}
 	return true;

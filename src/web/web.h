@@ -105,6 +105,10 @@ void web_page(struct web *w, int status, const char *title, const char *body_htm
 
 /* A short error page: status, a title and one sentence of plain text. */
 void web_error(struct web *w, int status, const char *title, const char *text);
+/* web_error's page for an error of code rc: 503 with Retry-After when rc is
+ * LB_ETEMP (the store busy past its timeout: another process writes), else
+ * status. */
+void web_error_rc(struct web *w, int rc, int status, const char *title, const char *text);
 
 /* Append text HTML-escaped to b (& < > " '). */
 void web_html(struct buf *b, const char *text);

@@ -19,6 +19,7 @@ site() {
 	rm -rf "$S/state"
 	cp -a "$FXS/state" "$S/state"
 	chmod 700 "$S/state"
+	chmod 600 "$S/state/secret" # git keeps no 0600: a fresh checkout has it 0644
 }
 # same_as NAME CMD...: CMD's output is what the release printed (expect/NAME)
 same_as() {

@@ -228,6 +228,17 @@ same "  every note is there" "$(history "$N_X" | grep -c 'while polling')" 20
 same "  every message is filed" "$(lb -C "$S" inquiries list --status all --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')" 44
 check "  the CGI logged nothing alarming" bash -c "! grep -qiE 'error|warning' '$WEB_LOG'"
 
+# the store busy past its 10 s timeout (another process holds the write lock): 503 with
+# Retry-After (try again), not 500; nothing written
+before=$(logsum)
+( echo "BEGIN IMMEDIATE;"; sleep 13; echo "ROLLBACK;" ) | sqlite3 "$S/state/letterbox.db" &
+holder=$!
+sleep 1
+same "a note while the store is busy: 503" "$(post ann "$Q/note" -d text=busy --data-urlencode "csrf=$good")" 503
+same "  Retry-After" "$(hdr Retry-After)" 10
+wait $holder
+same "  nothing changed" "$(logsum)" "$before"
+check "  the log says the store was busy, naming it" grep -q "staff: state/letterbox.db: BEGIN IMMEDIATE: database is locked" "$WEB_LOG"
 
 # --- campaigns and subscribers ----------------------------------------------------------------------
 same "campaigns: none yet" "$(req bob GET /staff/campaigns)" 200

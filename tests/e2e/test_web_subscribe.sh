@@ -202,4 +202,26 @@ same "30 requests at once from one IP: 20 pass" "$(grep -l '^200$' "$T_TMP"/st.*
 same "  10 are refused with 429" "$(grep -l '^429$' "$T_TMP"/st.* | wc -l)" 10
 same "  20 mails" "$(grep -l '^To: <p[0-9]*@example.org>' "$S"/outbox/new/* | wc -l)" 20
 
+# ---- the store busy: another process holds its write lock past the 10 s
+# busy timeout.  A sign-up and a confirmation answer 503 with Retry-After
+# (try again), not 429 "too many requests" nor 500.
+store_rows "$S" "DELETE FROM sup_signup"
+same "busy: a request to confirm first" "$(sign_up busy@example.org --data-urlencode list=friends)" 200
+BUSY_TOK=$(link_in "$(newest)")
+( echo "BEGIN IMMEDIATE;"; sleep 14; echo "ROLLBACK;" ) | sqlite3 "$S/state/letterbox.db" &
+holder=$!
+sleep 1
+sign_up busy2@example.org --data-urlencode list=friends >"$T_TMP/busy.st" &
+p1=$!
+curl -s -o /dev/null -D "$T_TMP/busy.h2" -w '%{http_code}' -X POST -H "Origin: $ORIGIN" -d '' \
+	"$WEB_BASE/confirm/$BUSY_TOK" >"$T_TMP/busy.st2" &
+p2=$!
+wait $p1 $p2
+wait $holder
+same "  the sign-up: 503" "$(cat "$T_TMP/busy.st")" 503
+same "  with Retry-After" "$(hdr Retry-After)" 10
+same "  the confirmation: 503" "$(cat "$T_TMP/busy.st2")" 503
+check "  with Retry-After" grep -qi '^Retry-After: 10' "$T_TMP/busy.h2"
+same "  once free, the confirmation goes through" "$(req POST "/confirm/$BUSY_TOK" -H "Origin: $ORIGIN" -d '')" 200
+
 exit 0

@@ -69,6 +69,17 @@ check "  GET changed nothing" test -z "$(sup_records "$S")"
 req HEAD "/u/$TA" -I >/dev/null
 same "  nor did HEAD" "$(state $ADA)" none
 
+# ---- the store busy past its 10 s timeout (another process holds the write lock): 503 with
+# Retry-After, so that the mail provider tries again; nothing recorded
+( echo "BEGIN IMMEDIATE;"; sleep 13; echo "ROLLBACK;" ) | sqlite3 "$S/state/letterbox.db" &
+holder=$!
+sleep 1
+same "one-click POST while the store is busy: 503" "$(req POST "/u/$TA" \
+	-H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'List-Unsubscribe=One-Click')" 503
+check "  with Retry-After" grep -qi '^Retry-After: 10' "$T_TMP/h"
+wait $holder
+same "  nothing recorded" "$(state $ADA)" none
+
 # ---- POST as Gmail sends it (RFC 8058): no Origin, no Referer, no cookie --------------------
 same "one-click POST: 200" "$(req POST "/u/$TA" -H 'Content-Type: application/x-www-form-urlencoded' \
 	--data-raw 'List-Unsubscribe=One-Click')" 200
