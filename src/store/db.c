@@ -320,7 +320,12 @@ static int ready(struct conn *c, struct lb_err *err)
 		if (!rc)
 			rc = int_pragma(db, "PRAGMA user_version", &version, err);
 		if (!rc && version < DB_VERSION) {
+			/* The upgrade is durable before any old file is renamed,
+			 * even in a process that defers syncing (poll's batch). */
+			bool deferred = fsx_sync_deferred();
+			fsx_defer_sync(false);
 			rc = upgrade(db, c->state_dir, version, err);
+			fsx_defer_sync(deferred);
 			if (!rc) {
 				c->upgraded = true;
 				crash_point("upgrade-committed");
@@ -335,7 +340,10 @@ static int ready(struct conn *c, struct lb_err *err)
 	if (meta_get(db, "renames_pending", &pending) == 0 && pending > 0) {
 		/* An upgrade killed before its renames: finished here, and the
 		 * old files kept, as after any upgrade, until the next run. */
+		bool deferred = fsx_sync_deferred();
+		fsx_defer_sync(false);
 		rc = rename_old(db, c->state_dir, (int)pending, err);
+		fsx_defer_sync(deferred);
 		c->upgraded = true;
 	}
 	return rc;
