@@ -78,6 +78,8 @@ static bool plain_ok(const char *s)
 
 static void put_scalar(struct buf *o, const char *s)
 {
+	if (!s)
+		s = "";
 	if (plain_ok(s)) {
 		buf_adds(o, s);
 		return;
@@ -331,7 +333,10 @@ static int edit(const char *path, const char *title, const struct listedit_entry
 	struct buf old = BUF_INIT, edited = BUF_INIT;
 	struct list_reading a = {.key = unless ? addr_key(unless) : NULL}, b = {0};
 	char *real = NULL;
-	bool exists;
+	bool exists, found_unused;
+	if (!already) /* listedit_append: nothing is looked for */
+		already = &found_unused;
+	*already = false;
 	mode_t mode;
 	struct stat st;
 	int rc = resolve(path, &real, &exists, err);

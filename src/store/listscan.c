@@ -554,7 +554,7 @@ int listscan_key_match(void *ctx, const struct listscan_entry *e)
 	 * without parsing them. */
 	struct span v = span_trim((struct span){e->email, e->email_len});
 	const char *at = v.n && v.p[0] != '"' ? memchr(v.p, '@', v.n) : NULL;
-	if (at && ((size_t)(at - v.p) != k->local_n || strncasecmp(v.p, k->key, k->local_n)))
+	if (at && ((size_t)(at - v.p) != k->local_n || strncasecmp(v.p, k->key, k->local_n) != 0))
 		return 0;
 	struct addr a;
 	struct lb_err aerr;
