@@ -16,6 +16,7 @@ import re
 import sys
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -56,7 +57,19 @@ def submit(d):
     """Press the page's button and wait for the next page."""
     old = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(d, 20).until(EC.staleness_of(old))
+
+    def gone(_):
+        # Chromium may answer a check on a node of the page being replaced
+        # with "does not belong to the document" instead of a stale
+        # element: that, too, means the next page is there.
+        try:
+            return EC.staleness_of(old)(d)
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
+    WebDriverWait(d, 20).until(gone)
 
 
 def shot(d, name):
